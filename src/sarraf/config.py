@@ -1,0 +1,98 @@
+"""Twelve-factor settings: environment variables for the process, one YAML file for the banks it serves.
+
+A second bank is a few lines in the banks file, never code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+EMBEDDED = "embedded"  # base_url of a bank served by the built-in sandbox bank, mounted at /bank
+DEFAULT_BANKS_FILE = Path(__file__).with_name("banks.yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class BankConfig:
+    id: str
+    name: str
+    base_url: str  # root of the bank's OAuth server and OB API, or "embedded"
+    client_id: str
+    client_secret: str
+    agreement: Path  # Cedar policy set: the bank's data-use agreement
+    financial_id: str = "0015800001041RHAAY"
+    default_language: str = "en"
+    channels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        return self.base_url == EMBEDDED
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    banks_file: Path
+    public_url: str  # how customers' browsers reach this gateway
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def default_bank(self) -> str:
+        return next(iter(load_banks(self.banks_file)))
+
+
+def load_settings(data_dir: Path | str | None = None) -> Settings:
+    home = Path(data_dir or os.environ.get("SARRAF_HOME") or Path.home() / ".sarraf").expanduser()
+    host = os.environ.get("SARRAF_HOST", "127.0.0.1")
+    port = int(os.environ.get("SARRAF_PORT", "8000"))
+    return Settings(
+        data_dir=home,
+        database_url=os.environ.get("SARRAF_DATABASE_URL") or f"sqlite+aiosqlite:///{home / 'sarraf.db'}",
+        banks_file=Path(os.environ.get("SARRAF_BANKS_FILE") or DEFAULT_BANKS_FILE),
+        public_url=os.environ.get("SARRAF_PUBLIC_URL", f"http://{host}:{port}").rstrip("/"),
+        host=host,
+        port=port,
+    )
+
+
+class ConfigError(ValueError):
+    """The banks file is unusable; the message says where and why."""
+
+
+def load_banks(path: Path) -> dict[str, BankConfig]:
+    """Read the banks file; relative agreement paths resolve against the file's folder."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    banks: dict[str, BankConfig] = {}
+    for i, entry in enumerate(raw.get("banks") or []):
+        try:
+            agreement = Path(os.path.expandvars(entry.get("agreement", "agreements/default.cedar")))
+            if not agreement.is_absolute():
+                agreement = path.parent / agreement
+            bank = BankConfig(
+                id=str(entry["id"]),
+                name=str(entry.get("name", entry["id"])),
+                base_url=str(entry.get("base_url", EMBEDDED)).rstrip("/"),
+                client_id=str(entry["client_id"]),
+                client_secret=os.path.expandvars(str(entry["client_secret"])),
+                agreement=agreement,
+                financial_id=str(entry.get("financial_id", "0015800001041RHAAY")),
+                default_language=str(entry.get("default_language", "en")),
+                channels={k: {kk: str(vv) for kk, vv in (v or {}).items()}
+                          for k, v in (entry.get("channels") or {}).items()},
+            )
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"{path}: bank #{i + 1} is missing {exc}") from exc
+        if bank.id in banks:
+            raise ConfigError(f"{path}: bank id {bank.id!r} appears twice")
+        banks[bank.id] = bank
+    if not banks:
+        raise ConfigError(f"{path}: no banks configured")
+    return banks

@@ -1,0 +1,1 @@
+"""Plain domain objects: no I/O, no framework, nothing of ours imported."""

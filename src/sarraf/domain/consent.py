@@ -1,0 +1,47 @@
+"""A customer's link to their bank: an Open Banking consent and the tokens it granted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class ConsentStatus(StrEnum):
+    """OB v4.0 account-access-consent status codes."""
+
+    AWAITING_AUTHORISATION = "AWAU"
+    AUTHORISED = "AUTH"
+    REJECTED = "RJCT"
+    CANCELLED = "CANC"
+    EXPIRED = "EXPD"
+
+    @property
+    def usable(self) -> bool:
+        return self is ConsentStatus.AUTHORISED
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    access_token: str
+    refresh_token: str | None
+    expires_at: datetime
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return (now or datetime.now(UTC)) >= self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class BankLink:
+    tenant: str
+    customer_id: str
+    consent_id: str
+    status: ConsentStatus
+    permissions: tuple[str, ...]
+    expires_at: datetime | None
+    tokens: Tokens | None = None
+
+    def usable(self, now: datetime | None = None) -> bool:
+        if not self.status.usable or self.tokens is None:
+            return False
+        return self.expires_at is None or (now or datetime.now(UTC)) < self.expires_at

@@ -1,0 +1,59 @@
+"""The channel-neutral message model: what the conversation says and hears, before any platform renders it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class InboundKind(StrEnum):
+    TEXT = "text"
+    POSTBACK = "postback"  # a button or quick reply was pressed
+    LINKED = "linked"  # the platform reports an account-linking result
+    RECEIPT = "receipt"  # delivery or read receipt
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    channel: str
+    sender: str  # the channel's own id of the customer (PSID, chat id, web session, terminal user)
+    kind: InboundKind = InboundKind.TEXT
+    text: str = ""
+    payload: str | None = None
+    message_id: str | None = None  # used as an idempotency key when the platform gives one
+    locale: str | None = None  # a hint from the platform or browser, e.g. "ar-SA"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    title: str
+    payload: str | None = None  # sent back as a postback when pressed
+    url: str | None = None  # or opens a page
+
+
+@dataclass(frozen=True, slots=True)
+class CardLine:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    title: str
+    lines: tuple[CardLine, ...] = ()
+    subtitle: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    text: str
+    lang: str  # "ar", "pl", "en"
+    quick_replies: tuple[Button, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    cards: tuple[Card, ...] = ()
+    link_only: bool = False  # text carries no bank data, only a link to a gateway-hosted page
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.lang == "ar" else "ltr"

@@ -1,0 +1,1 @@
+"""Persistence adapters: SQLAlchemy 2 tables, repositories, Alembic migrations."""

@@ -1,0 +1,1 @@
+"""Table definitions, one module per area, all on sarraf.store.metadata.metadata."""
