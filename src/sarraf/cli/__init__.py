@@ -1,1 +1,5 @@
-"""cli."""
+"""The `sarraf` command."""
+
+from sarraf.cli.main import app
+
+__all__ = ["app"]

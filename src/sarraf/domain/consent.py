@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 
@@ -45,3 +45,22 @@ class BankLink:
         if not self.status.usable or self.tokens is None:
             return False
         return self.expires_at is None or (now or datetime.now(UTC)) < self.expires_at
+
+
+LINK_SESSION_TTL = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSession:
+    state: str
+    tenant: str
+    customer_id: str
+    channel: str
+    sender: str
+    consent_id: str
+    code_verifier: str
+    resume_text: str | None
+    created_at: datetime
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return (now or datetime.now(UTC)) - self.created_at > LINK_SESSION_TTL

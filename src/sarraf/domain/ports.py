@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from sarraf.domain.banking import Account, Balance, Transaction
-from sarraf.domain.consent import ConsentStatus, Tokens
+from sarraf.domain.consent import BankLink, ConsentStatus, LinkSession, Tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +51,21 @@ class BankConnector(Protocol):
     async def transactions(
         self, tokens: Tokens, account_id: str, since: datetime | None, until: datetime | None
     ) -> list[Transaction]: ...
+
+
+class LinkRepository(Protocol):
+    """Where a customer's bank link (consent + tokens, encrypted at rest by the adapter) is kept."""
+
+    async def get(self, tenant: str, customer_id: str) -> BankLink | None: ...
+
+    async def save(self, link: BankLink) -> None: ...
+
+    async def delete(self, tenant: str, customer_id: str) -> None: ...
+
+
+class LinkSessionStore(Protocol):
+    """Pending bank logins keyed by OAuth state; `take` returns a session at most once."""
+
+    async def put(self, session: LinkSession) -> None: ...
+
+    async def take(self, state: str) -> LinkSession | None: ...

@@ -1,0 +1,94 @@
+"""Decision throughput: cedarpy on every call (policy set parsed once) against the cached hot path.
+
+    .venv/bin/python bench/policy.py
+
+`run_decision_bench()` returns rows so another bench (the audit log's) can print them in the same table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sarraf.domain.disclosure import DisclosureRequest
+from sarraf.policy.agreement import DEFAULT_AGREEMENT, load_agreement
+from sarraf.policy.consent_grant import ALL_SCOPES, ConsentGrant, Scope
+from sarraf.policy.decision_cache import CachedDecider
+from sarraf.policy.decisions import CedarDecider
+
+BALANCE = "user.financial.bank_account.balance"
+TRANSACTIONS = "user.financial.bank_account.transactions"
+PURCHASES = "user.behavior.purchase_history"
+IDENTIFIERS = "user.financial.bank_account.identifiers"
+SUPPORT = "essential.service.operations.support"
+
+# (weight, purpose, categories, recipient): roughly what a day of chat traffic asks.
+MIX: tuple[tuple[int, str, tuple[str, ...], str], ...] = (
+    (30, SUPPORT, (BALANCE,), "webchat"),
+    (15, SUPPORT, (TRANSACTIONS, PURCHASES), "webchat"),
+    (12, SUPPORT, (BALANCE,), "messenger"),
+    (10, SUPPORT, (TRANSACTIONS,), "whatsapp"),
+    (8, SUPPORT, (BALANCE, IDENTIFIERS), "telegram"),
+    (8, "essential.service.notifications", (TRANSACTIONS,), "telegram"),
+    (5, "essential.service.notifications", (BALANCE,), "alexa"),
+    (4, "essential.fraud_detection", (TRANSACTIONS, IDENTIFIERS), "agent_console"),
+    (3, SUPPORT, (TRANSACTIONS, PURCHASES), "export"),
+    (3, "marketing.advertising.first_party.targeted", (PURCHASES,), "messenger"),
+    (2, "analytics.reporting", (TRANSACTIONS,), "webchat"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BenchRow:
+    name: str
+    per_second: float
+    micros: float
+    note: str = ""
+
+
+def realistic_requests(count: int = 1000) -> list[DisclosureRequest]:
+    pattern = [
+        DisclosureRequest("sandbox", f"customer-{i % 50}", purpose, categories, recipient)
+        for i, (weight, purpose, categories, recipient) in enumerate(MIX)
+        for _ in range(weight)
+    ]
+    return [pattern[(i * 37) % len(pattern)] for i in range(count)]  # interleaved, deterministic
+
+
+def _time(decide: Callable[[DisclosureRequest, ConsentGrant], object],
+          requests: Sequence[DisclosureRequest], grants: dict[str, ConsentGrant], repeat: int) -> float:
+    start = time.perf_counter()
+    for _ in range(repeat):
+        for request in requests:
+            decide(request, grants[request.customer_id])
+    return (time.perf_counter() - start) / (repeat * len(requests))
+
+
+def run_decision_bench(requests: int = 1000, cached_repeat: int = 200) -> list[BenchRow]:
+    agreement = load_agreement(DEFAULT_AGREEMENT)
+    mix = realistic_requests(requests)
+    grants = {f"customer-{i}": ConsentGrant("sandbox", f"customer-{i}",
+                                            ALL_SCOPES if i % 5 else frozenset({Scope.BALANCES}))
+              for i in range(50)}
+    cedar = CedarDecider(agreement)
+    cached = CachedDecider(agreement)
+    _time(cached.decide, mix, grants, 1)  # first sight of each key asks Cedar; measure the steady state
+    uncached_s = _time(cedar.decide, mix, grants, 1)
+    cached_s = _time(cached.decide, mix, grants, cached_repeat)
+    ratio = uncached_s / cached_s
+    return [
+        BenchRow("decision, cedarpy (policy set parsed once)", 1 / uncached_s, uncached_s * 1e6),
+        BenchRow("decision, cached (dict + consent check)", 1 / cached_s, cached_s * 1e6, f"{ratio:,.0f}x faster"),
+    ]
+
+
+def print_table(rows: Sequence[BenchRow]) -> None:
+    width = max(len(row.name) for row in rows)
+    print(f"{'measure':<{width}}  {'per second':>12}  {'µs each':>9}  note")
+    for row in rows:
+        print(f"{row.name:<{width}}  {row.per_second:>12,.0f}  {row.micros:>9.2f}  {row.note}")
+
+
+if __name__ == "__main__":
+    print_table(run_decision_bench())

@@ -1,0 +1,140 @@
+"""The composition root: reads configuration, builds every adapter and hands them to the services.
+
+The whole wiring of the house in one place; tests build the same container against 127.0.0.1 peers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sarraf.banks.openbanking import OpenBankingConnector
+from sarraf.channels.port import Channel
+from sarraf.channels.terminal import TerminalChannel
+from sarraf.channels.webchat import WebChatChannel
+from sarraf.config import BankConfig, Settings, load_banks
+from sarraf.conversation.engine import Conversation
+from sarraf.conversation.nlu import load_default as load_nlu
+from sarraf.domain.messages import Outbound
+from sarraf.domain.ports import BankConnector
+from sarraf.policy.audit.log import AuditLog
+from sarraf.policy.consent_grant import Scope, permissions_for
+from sarraf.policy.consents import ConsentService
+from sarraf.policy.crypto.envelope import EnvelopeCipher
+from sarraf.policy.crypto.local_keys import LocalFileKeyProvider
+from sarraf.policy.decision_cache import CachedDecider
+from sarraf.policy.point import BankDataPoint
+from sarraf.policy.secure_links import SignedLinks
+from sarraf.store.audit_store import open_audit_log
+from sarraf.store.customers import SqlCustomers
+from sarraf.store.database import make_engine, migrate
+from sarraf.store.key_store import SqlDataKeyStore
+from sarraf.store.links import SqlLinkRepository, SqlLinkSessions
+from sarraf.store.messages import SqlHandoffs, SqlMessageLog
+
+LINKED_SCOPES = (Scope.BALANCES, Scope.TRANSACTIONS)
+
+
+class TenantDecider:
+    """Routes each disclosure to the agreement of the bank it concerns."""
+
+    def __init__(self, deciders: Mapping[str, CachedDecider]) -> None:
+        self._deciders = deciders
+
+    def decide(self, request, grant):  # type: ignore[no-untyped-def]
+        return self._deciders[request.tenant].decide(request, grant)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    banks: dict[str, BankConfig]
+    engine: AsyncEngine
+    http: httpx.AsyncClient
+    customers: SqlCustomers
+    message_log: SqlMessageLog
+    consents: ConsentService
+    point: BankDataPoint
+    audit: AuditLog
+    secure_links: SignedLinks
+    conversation: Conversation
+    connectors: dict[str, BankConnector]
+    channels: dict[str, Channel] = field(default_factory=dict)
+
+    @property
+    def bank_names(self) -> dict[str, str]:
+        return {b.id: b.name for b in self.banks.values()}
+
+    @property
+    def default_tenant(self) -> str:
+        return next(iter(self.banks))
+
+    @property
+    def default_lang(self) -> str:
+        return self.banks[self.default_tenant].default_language
+
+    async def deliver(self, channel: str, sender: str, messages: list[Outbound]) -> None:
+        if messages:
+            await self.channels[channel].deliver(sender, messages)
+
+    async def lang_of(self, customer_id: str) -> str | None:
+        return await self.customers.lang_of(customer_id)
+
+    def channel_status(self) -> dict[str, Any]:
+        return {name: "enabled" for name in self.channels}
+
+    async def aclose(self) -> None:
+        await self.audit.close()
+        await self.http.aclose()
+        await self.engine.dispose()
+
+
+async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = None) -> Container:
+    """Build the gateway. `bank_urls` gives the base URL of banks configured as "embedded"."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    banks = load_banks(settings.banks_file)
+    await migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    keys = LocalFileKeyProvider(settings.data_dir / "keys")
+    cipher = EnvelopeCipher(keys, SqlDataKeyStore(engine))
+    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+    connectors: dict[str, BankConnector] = {}
+    for bank in banks.values():
+        base_url = (bank_urls or {}).get(bank.id, bank.base_url) if bank.embedded else bank.base_url
+        connectors[bank.id] = OpenBankingConnector(
+            tenant=bank.id, base_url=base_url, client_id=bank.client_id, client_secret=bank.client_secret,
+            financial_id=bank.financial_id, http=http,
+        )
+    deciders = {bank.id: CachedDecider.from_path(bank.agreement) for bank in banks.values()}
+    audit = await open_audit_log(settings, engine=engine, keys=keys)
+    links = SqlLinkRepository(engine, cipher)
+    point = BankDataPoint(TenantDecider(deciders), audit, links, connectors)
+    consents = ConsentService(
+        connectors, links, SqlLinkSessions(engine, cipher),
+        redirect_uri=f"{settings.public_url}/link/callback",
+        permissions=permissions_for(LINKED_SCOPES),
+    )
+    customers = SqlCustomers(engine)
+    message_log = SqlMessageLog(engine)
+    secure_links = SignedLinks(await keys.secret("secure-links"), settings.public_url)
+    conversation = Conversation(
+        nlu=load_nlu(),
+        customers=customers,
+        messages=message_log,
+        consents=consents,
+        point=point,
+        secure_links=secure_links,
+        handoffs=SqlHandoffs(engine),
+        bank_names={b.id: b.name for b in banks.values()},
+        default_langs={b.id: b.default_language for b in banks.values()},
+    )
+    channels: dict[str, Channel] = {"webchat": WebChatChannel(message_log), "terminal": TerminalChannel()}
+    return Container(
+        settings=settings, banks=banks, engine=engine, http=http, customers=customers, message_log=message_log,
+        consents=consents, point=point, audit=audit, secure_links=secure_links, conversation=conversation,
+        connectors=connectors, channels=channels,
+    )

@@ -1,0 +1,52 @@
+"""The web chat channel: the browser page at / posts messages and polls for pushed replies.
+
+Replies to a message come back in the same HTTP response; messages produced later (after the bank login,
+alerts) wait in the channel outbox until the page collects them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol
+
+from sarraf.domain.messages import Inbound, InboundKind, Outbound
+
+NAME = "webchat"
+SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class Outbox(Protocol):
+    async def push(self, channel: str, sender: str, payload: dict[str, Any]) -> int: ...
+
+
+def render(message: Outbound) -> dict[str, Any]:
+    """The JSON the page draws: text with its direction, buttons (links), quick replies (postbacks)."""
+    return {
+        "text": message.text,
+        "lang": message.lang,
+        "dir": message.direction,
+        "buttons": [{"title": b.title, "url": b.url, "payload": b.payload} for b in message.buttons],
+        "quick_replies": [{"title": q.title, "payload": q.payload} for q in message.quick_replies],
+        "cards": [
+            {"title": c.title, "subtitle": c.subtitle, "lines": [[ln.label, ln.value] for ln in c.lines]}
+            for c in message.cards
+        ],
+        "link_only": message.link_only,
+    }
+
+
+def inbound(session: str, text: str | None, payload: str | None, locale: str | None,
+            message_id: str | None) -> Inbound:
+    kind = InboundKind.POSTBACK if payload else InboundKind.TEXT
+    return Inbound(NAME, session, kind, text or "", payload, message_id, locale)
+
+
+class WebChatChannel:
+    name = NAME
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+
+    async def deliver(self, sender: str, messages: list[Outbound]) -> None:
+        for message in messages:
+            await self._outbox.push(NAME, sender, render(message))

@@ -1,0 +1,79 @@
+"""`sarraf serve`, `sarraf say`, `sarraf shell` and the sub-commands of each area."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sarraf.cli import audit as audit_cli
+from sarraf.cli import nlu as nlu_cli
+from sarraf.cli import policy as policy_cli
+from sarraf.cli import sandbox as sandbox_cli
+
+app = typer.Typer(help="Sarraf: privacy-first conversational banking gateway.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)
+app.add_typer(policy_cli.app, name="policy")
+app.add_typer(audit_cli.app, name="audit")
+app.add_typer(nlu_cli.app, name="nlu")
+app.add_typer(sandbox_cli.app, name="sandbox")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", envvar="SARRAF_HOME", help="Where state lives (default ~/.sarraf)."),
+]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(envvar="SARRAF_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="SARRAF_PORT")] = 8000,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the gateway (web chat at /, sandbox bank at /bank, API docs at /docs)."""
+    import uvicorn
+
+    from sarraf.config import load_settings
+    from sarraf.web.app import create_app
+
+    os.environ["SARRAF_HOST"], os.environ["SARRAF_PORT"] = host, str(port)
+    settings = load_settings(data_dir)
+    typer.echo(f"Sarraf on {settings.public_url}  (data in {settings.data_dir})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@app.command()
+def say(
+    text: Annotated[str, typer.Argument(help="What the customer writes.")],
+    customer: Annotated[str, typer.Option("--as", help="Customer name, e.g. sandbox-pl-1.")] = "sandbox-en-1",
+    bank: Annotated[str | None, typer.Option(help="Bank id from the banks file (default: the first).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """One turn through the terminal channel: prints the bot's reply as plain text."""
+    from sarraf.cli.terminal import run_turns
+
+    run_turns(customer, [text], bank=bank, data_dir=data_dir)
+
+
+@app.command()
+def shell(
+    customer: Annotated[str, typer.Option("--as", help="Customer name, e.g. sandbox-ar-1.")] = "sandbox-en-1",
+    bank: Annotated[str | None, typer.Option(help="Bank id from the banks file (default: the first).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Chat interactively in the terminal (Ctrl-D or /quit to leave)."""
+    from sarraf.cli.terminal import run_turns
+
+    def lines():  # type: ignore[no-untyped-def]
+        while True:
+            try:
+                line = input("you> ")
+            except EOFError:
+                return
+            if line.strip() in ("/quit", "/exit"):
+                return
+            yield line
+
+    run_turns(customer, lines(), bank=bank, data_dir=data_dir, prompt="bot> ")

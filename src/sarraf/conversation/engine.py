@@ -1,0 +1,248 @@
+"""The channel-neutral conversation: one inbound message in, replies out.
+
+Channels hand us an `Inbound`; we work out who the customer is, what they want and in which language,
+ask the policy point for any bank data (never the bank itself), and return `Outbound` messages that the
+channel renders. The engine keeps no state of its own beyond what the stores hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sarraf.conversation import answers
+from sarraf.conversation.nlu.types import Parse
+from sarraf.conversation.ports import CustomerDirectory, Handoffs, MessageLog, SecureLinks, Understanding
+from sarraf.conversation.replies import catalog
+from sarraf.conversation.sanitize import MAX_MESSAGE_CHARS, clean
+from sarraf.domain.consent import LinkSession
+from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
+from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
+from sarraf.policy.consents import ConsentService
+from sarraf.policy.point import BankDataPoint, Subject
+
+POSTBACK_PREFIX = "intent:"
+DATA_INTENTS = ("check_balance", "recent_transactions", "spending_summary")
+NOT_IN_CHAT_YET = (
+    "transfer_money", "freeze_card", "unfreeze_card", "manage_alerts", "my_data", "delete_my_data",
+)
+SMALL_TALK = {"thanks": "thanks", "goodbye": "goodbye", "affirm": "affirm", "deny": "deny"}
+BOT_INTENTS = (
+    *DATA_INTENTS, *NOT_IN_CHAT_YET, *SMALL_TALK, "link_account", "unlink_account", "revoke_consent",
+    "human_agent", "greeting", "help", "out_of_scope",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One message being answered: who, where, in which language."""
+
+    tenant: str
+    customer_id: str
+    channel: str
+    sender: str
+    lang: str
+    bank: str
+    text: str
+
+    @property
+    def subject(self) -> Subject:
+        return Subject(self.tenant, self.customer_id, recipient=self.channel)
+
+
+class Conversation:
+    def __init__(
+        self,
+        *,
+        nlu: Understanding,
+        customers: CustomerDirectory,
+        messages: MessageLog,
+        consents: ConsentService,
+        point: BankDataPoint,
+        secure_links: SecureLinks,
+        handoffs: Handoffs,
+        bank_names: Mapping[str, str],
+        default_langs: Mapping[str, str],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._nlu = nlu
+        self._customers = customers
+        self._messages = messages
+        self._consents = consents
+        self._point = point
+        self._links = secure_links
+        self._handoffs = handoffs
+        self._bank_names = bank_names
+        self._default_langs = default_langs
+        self._clock = clock
+
+    async def handle(self, tenant: str, inbound: Inbound) -> list[Outbound]:
+        if inbound.message_id and not await self._messages.first_time(inbound.channel, inbound.message_id):
+            return []  # a platform retry or replay: already answered
+        customer = await self._customers.identify(tenant, inbound.channel, inbound.sender)
+        text = clean(inbound.text)
+        known_lang = customer.lang or _lang_of_locale(inbound.locale) or self._default_langs.get(tenant, "en")
+        turn = Turn(tenant, customer.id, inbound.channel, inbound.sender, known_lang, self._bank_names[tenant], text)
+
+        if inbound.kind is InboundKind.POSTBACK and (inbound.payload or "").startswith(POSTBACK_PREFIX):
+            return await self._act(turn, (inbound.payload or "")[len(POSTBACK_PREFIX):], None)
+        if len(text) > MAX_MESSAGE_CHARS:
+            return [self._say(turn, "too_long", count=MAX_MESSAGE_CHARS)]
+        if not text:
+            return [self._say(turn, "empty", quick=True)]
+
+        parse = self._nlu.parse(text, now=self._clock())
+        lang = parse.lang if _trust_language(parse) else known_lang
+        if lang != customer.lang:
+            await self._customers.set_lang(customer.id, lang)
+        turn = Turn(tenant, customer.id, inbound.channel, inbound.sender, lang, turn.bank, text)
+        if not parse.in_scope:
+            return [self._say(turn, "rephrase", quick=True)]
+        return await self._act(turn, parse.intent, parse)
+
+    async def resume_after_link(self, session: LinkSession, lang: str | None) -> list[Outbound]:
+        """The customer came back from the bank's login: confirm, then answer what they had asked."""
+        turn = await self._turn_for(session, lang)
+        replies = [self._say(turn, "linked")]
+        if session.resume_text:
+            parse = self._nlu.parse(session.resume_text, now=self._clock())
+            if parse.in_scope and parse.intent in DATA_INTENTS:
+                replies += await self._act(turn, parse.intent, parse)
+        return replies
+
+    async def link_failed(self, session: LinkSession, lang: str | None) -> list[Outbound]:
+        turn = await self._turn_for(session, lang)
+        return [self._say(turn, "link_failed", quick=True)]
+
+    async def _turn_for(self, session: LinkSession, lang: str | None) -> Turn:
+        customer = await self._customers.identify(session.tenant, session.channel, session.sender)
+        lang = lang or customer.lang or self._default_langs.get(session.tenant, "en")
+        return Turn(
+            session.tenant, session.customer_id, session.channel, session.sender, lang,
+            self._bank_names[session.tenant], session.resume_text or "",
+        )
+
+    async def _act(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
+        if intent in DATA_INTENTS:
+            return await self._with_bank_data(turn, intent, parse)
+        if intent == "link_account":
+            if await self._linked(turn):
+                return [self._say(turn, "already_linked", quick=True)]
+            return [await self._invite(turn, resume_text=None)]
+        if intent in ("unlink_account", "revoke_consent"):
+            revoked = await self._consents.revoke(turn.tenant, turn.customer_id)
+            return [self._say(turn, "unlinked" if revoked else "nothing_to_unlink")]
+        if intent == "greeting":
+            return [self._say(turn, "greeting", quick=True)]
+        if intent == "help":
+            return [self._say(turn, "help", quick=True)]
+        if intent in SMALL_TALK:
+            return [self._say(turn, SMALL_TALK[intent])]
+        if intent == "human_agent":
+            await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender, "asked")
+            return [self._say(turn, "human_handoff")]
+        if intent in NOT_IN_CHAT_YET:
+            return [self._say(turn, "not_available", human=True)]
+        if intent == "out_of_scope":
+            return [self._say(turn, "rephrase", quick=True)]
+        # Any other intent is one of the 77 BANKING77 service questions: a colleague answers it.
+        await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender, intent)
+        return [self._say(turn, "service_question")]
+
+    async def _with_bank_data(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
+        try:
+            if intent == "check_balance":
+                return await self._balance(turn)
+            return await self._transactions(turn, intent, parse)
+        except NotLinked:
+            return [await self._invite(turn, resume_text=turn.text or None)]
+        except ConsentUnusable:
+            return [self._say(turn, "consent_unusable", link=True)]
+        except BankUnavailable:
+            return [self._say(turn, "bank_down")]
+
+    async def _balance(self, turn: Turn) -> list[Outbound]:
+        disclosed = await self._point.balances(turn.subject)
+        if not disclosed.decision.allowed:
+            return [self._say(turn, "denied")]
+        if disclosed.link_only or disclosed.data is None:
+            url = self._links.issue(turn.tenant, turn.customer_id, "balance", None, None)
+            return [answers.link_only(turn.lang, turn.bank, "balance", url, self._links.ttl_minutes)]
+        return [answers.balances(turn.lang, turn.bank, disclosed.data)]
+
+    async def _transactions(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
+        start, end = self._period(intent, parse)
+        since = datetime.combine(start, time.min, UTC)
+        until = datetime.combine(end, time.max, UTC)
+        disclosed = await self._point.transactions(turn.subject, since, until)
+        if not disclosed.decision.allowed:
+            return [self._say(turn, "denied")]
+        category = _entity_value(parse, "category")
+        view = "spending" if intent == "spending_summary" else "transactions"
+        if disclosed.link_only or disclosed.data is None:
+            url = self._links.issue(turn.tenant, turn.customer_id, view, start.isoformat(), end.isoformat())
+            return [answers.link_only(turn.lang, turn.bank, view, url, self._links.ttl_minutes)]
+        if view == "spending":
+            return [answers.spending(turn.lang, start, end, category if isinstance(category, str) else None,
+                                     disclosed.data)]
+        return [answers.transactions(turn.lang, start, end, disclosed.data)]
+
+    def _period(self, intent: str, parse: Parse | None) -> tuple[date, date]:
+        found = _entity_value(parse, "period")
+        if isinstance(found, dict) and isinstance(found.get("start"), date) and isinstance(found.get("end"), date):
+            return found["start"], found["end"]
+        today = self._clock().date()
+        if intent == "spending_summary":  # "how much did I spend?" means this month so far
+            return today.replace(day=1), today
+        return today - timedelta(days=30), today
+
+    async def _linked(self, turn: Turn) -> bool:
+        link = await self._consents.link_of(turn.tenant, turn.customer_id)
+        return link is not None and link.usable()
+
+    async def _invite(self, turn: Turn, resume_text: str | None) -> Outbound:
+        invitation = await self._consents.invite(turn.tenant, turn.customer_id, turn.channel, turn.sender, resume_text)
+        c = catalog()
+        return Outbound(
+            c.text(turn.lang, "link_needed", bank=turn.bank),
+            turn.lang,
+            buttons=(Button(c.text(turn.lang, "link_button", bank=turn.bank), url=invitation.url),),
+            extra={"link_state": invitation.state},
+        )
+
+    def _say(self, turn: Turn, key: str, *, quick: bool = False, human: bool = False, link: bool = False,
+             **values: object) -> Outbound:
+        c = catalog()
+        text = c.text(turn.lang, key, bank=turn.bank, **values)
+        replies: list[Button] = []
+        if quick:
+            replies = [Button(c.text(turn.lang, k), payload=POSTBACK_PREFIX + i) for k, i in QUICK_REPLIES]
+        if human:
+            replies = [Button(c.text(turn.lang, "qr_human"), payload=POSTBACK_PREFIX + "human_agent")]
+        if link:
+            replies = [Button(c.text(turn.lang, "qr_link"), payload=POSTBACK_PREFIX + "link_account")]
+        return Outbound(text, turn.lang, quick_replies=tuple(replies))
+
+
+QUICK_REPLIES = (
+    ("qr_balance", "check_balance"),
+    ("qr_transactions", "recent_transactions"),
+    ("qr_spending", "spending_summary"),
+    ("qr_human", "human_agent"),
+)
+
+
+def _entity_value(parse: Parse | None, kind: str) -> object:
+    found = parse.entity(kind) if parse else None
+    return found.value if found else None
+
+
+def _trust_language(parse: Parse) -> bool:
+    # "ok", "1", emoji: too little text to switch a customer's language on.
+    return sum(ch.isalpha() for ch in parse.text) >= 3
+
+
+def _lang_of_locale(locale: str | None) -> str | None:
+    prefix = (locale or "")[:2].lower()
+    return prefix if prefix in ("ar", "pl", "en") else None

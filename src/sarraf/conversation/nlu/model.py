@@ -1,0 +1,70 @@
+"""The runtime NLU: intent + calibrated confidence, language and entities for one message."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from sarraf.conversation.nlu import artifact
+from sarraf.conversation.nlu.entities import extract_entities
+from sarraf.conversation.nlu.features import LinearTfidfScorer
+from sarraf.conversation.nlu.langid import LanguageIdentifier
+from sarraf.conversation.nlu.paths import ARTIFACT_PATH
+from sarraf.conversation.nlu.types import Parse
+
+OUT_OF_SCOPE = "out_of_scope"
+RANKING_SIZE = 5
+
+
+class Nlu:
+    def __init__(self, arrays: artifact.ModelArrays, default_currency: str = "PLN"):
+        self.arrays = arrays
+        self.default_currency = default_currency
+        self._scorer = LinearTfidfScorer(
+            arrays.vocabulary.tolist(), arrays.idf, arrays.weights, arrays.bias
+        )
+        self._classes: list[str] = arrays.classes.tolist()
+        self._langid = LanguageIdentifier(
+            arrays.lid_vocabulary.tolist(),
+            arrays.lid_log_prob,
+            arrays.lid_log_prior,
+            arrays.lid_classes.tolist(),
+        )
+
+    @classmethod
+    def from_file(cls, path: Path = ARTIFACT_PATH, default_currency: str = "PLN") -> Nlu:
+        return cls(artifact.load(path), default_currency)
+
+    @property
+    def intents(self) -> list[str]:
+        return list(self._classes)
+
+    @property
+    def threshold(self) -> float:
+        return self.arrays.threshold
+
+    def probabilities(self, text: str) -> np.ndarray:
+        z = self._scorer.scores(text) * np.float32(self.arrays.temperature)
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
+    def classify(self, text: str) -> tuple[str, float, tuple[tuple[str, float], ...]]:
+        probs = self.probabilities(text)
+        order = np.argsort(probs)[::-1][:RANKING_SIZE]
+        ranking = tuple((self._classes[i], float(probs[i])) for i in order)
+        return ranking[0][0], ranking[0][1], ranking
+
+    def language(self, text: str) -> str:
+        return self._langid.identify(text)
+
+    def parse(self, text: str, now: datetime | None = None) -> Parse:
+        """Classify ``text``; relative periods ("last month") resolve against ``now`` (UTC by default)."""
+        intent, confidence, ranking = self.classify(text)
+        lang = self.language(text)
+        entities = extract_entities(
+            text, lang, now or datetime.now(UTC), intent=intent, default_currency=self.default_currency
+        )
+        in_scope = intent != OUT_OF_SCOPE and confidence >= self.arrays.threshold
+        return Parse(text, intent, confidence, lang, entities, in_scope, ranking)

@@ -1,0 +1,1 @@
+"""Training and evaluation of the NLU model; imports scikit-learn, so never imported at inference."""

@@ -1,0 +1,40 @@
+"""What the conversation needs from around it, as small Protocols."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sarraf.conversation.nlu.types import Parse
+
+
+class Understanding(Protocol):
+    def parse(self, text: str, now: datetime | None = None) -> Parse: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str
+    tenant: str
+    lang: str | None
+
+
+class CustomerDirectory(Protocol):
+    async def identify(self, tenant: str, channel: str, sender: str) -> Customer: ...
+
+    async def set_lang(self, customer_id: str, lang: str) -> None: ...
+
+
+class MessageLog(Protocol):
+    async def first_time(self, channel: str, message_id: str) -> bool: ...
+
+
+class Handoffs(Protocol):
+    async def request(self, tenant: str, customer_id: str, channel: str, sender: str, reason: str) -> None: ...
+
+
+class SecureLinks(Protocol):
+    ttl_minutes: int
+
+    def issue(self, tenant: str, customer_id: str, view: str, start: str | None, end: str | None) -> str: ...

@@ -1,0 +1,9 @@
+"""Prometheus metrics shared by the web app and workers (one registry per process)."""
+
+from prometheus_client import Counter, Histogram
+
+MESSAGES = Counter("sarraf_messages_total", "Inbound customer messages", ["channel"])
+REPLIES = Counter("sarraf_replies_total", "Outbound replies", ["channel"])
+REJECTED = Counter("sarraf_rejected_requests_total", "Inbound requests refused", ["channel", "reason"])
+TURN_SECONDS = Histogram("sarraf_turn_seconds", "Time to answer one inbound message", ["channel"])
+LINKS = Counter("sarraf_account_links_total", "Account-linking outcomes", ["outcome"])

@@ -1,0 +1,37 @@
+"""Canonical JSON for audit leaves, as RFC 8785 (JCS) serialises the values leaves may hold.
+
+Leaves hold only strings, integers, booleans, null, lists and string-keyed objects. For exactly those,
+Python's encoder with sorted keys, no whitespace and ensure_ascii=False produces the JCS bytes (JCS sorts
+keys by UTF-16 code units; our keys are ASCII, where that order is the same). Floats, whose JCS form
+differs from Python's repr, are refused rather than serialised ambiguously.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _check(value: Any, path: str) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if abs(value) > 2**53 - 1:  # beyond I-JSON's exact integer range
+            raise ValueError(f"{path}: integer {value} is outside the exact JSON range")
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check(item, f"{path}[{i}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.isascii():
+                raise ValueError(f"{path}: keys must be ASCII strings, got {key!r}")
+            _check(item, f"{path}.{key}")
+        return
+    raise ValueError(f"{path}: {type(value).__name__} cannot go into an audit leaf")
+
+
+def canonical_json(value: dict[str, Any]) -> bytes:
+    _check(value, "$")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

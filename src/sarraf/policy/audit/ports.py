@@ -1,0 +1,55 @@
+"""What the audit log needs from storage (implemented by store/audit_store.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from sarraf.policy.audit.checkpoint import Checkpoint
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLeaf:
+    index: int
+    data: bytes  # canonical JSON, exactly the bytes that were hashed
+    hash: bytes  # RFC 9162 leaf hash of data
+
+
+@dataclass(frozen=True, slots=True)
+class TreeState:
+    """The compact range after `size` leaves: a cache that lets a restarted process append in O(log n).
+    Never trusted by verify, which recomputes everything from the leaves."""
+
+    size: int
+    nodes: tuple[bytes, ...]
+
+
+class AuditStore(Protocol):
+    async def state(self) -> TreeState: ...
+
+    async def append(self, leaves: Sequence[StoredLeaf], state: TreeState) -> None:
+        """Insert the leaves and the new state in one transaction; fail if an index is already taken."""
+        ...
+
+    async def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...
+
+    async def checkpoints(self) -> list[Checkpoint]:
+        """All checkpoints, by sequence number."""
+        ...
+
+    async def latest_checkpoint(self) -> Checkpoint | None: ...
+
+    def leaves(self, start: int = 0, batch: int = 20_000) -> AsyncIterator[Sequence[StoredLeaf]]:
+        """Stored leaves in index order, in batches (indices as stored: gaps are not filled in)."""
+        ...
+
+    async def leaf_hashes(self, stop: int) -> list[bytes]:
+        """Stored hashes of leaves 0..stop-1 in index order."""
+        ...
+
+    async def leaf(self, index: int) -> StoredLeaf | None: ...
+
+    async def recent(self, limit: int) -> list[StoredLeaf]:
+        """The newest `limit` leaves, newest first."""
+        ...

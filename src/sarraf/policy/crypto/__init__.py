@@ -1,0 +1,27 @@
+"""Envelope encryption at rest: KeyProvider (master keys), EnvelopeCipher (per-customer data keys), SecretBox."""
+
+from sarraf.policy.crypto.envelope import DataKeyStore, EnvelopeCipher, rotate_master_key
+from sarraf.policy.crypto.keys import (
+    CryptoError,
+    DataKeyShredded,
+    DecryptionFailed,
+    KeyProvider,
+    KeyUnavailable,
+    WrappedKey,
+)
+from sarraf.policy.crypto.local_keys import LocalFileKeyProvider
+from sarraf.policy.crypto.secretbox import SecretBox
+
+__all__ = [
+    "CryptoError",
+    "DataKeyShredded",
+    "DataKeyStore",
+    "DecryptionFailed",
+    "EnvelopeCipher",
+    "KeyProvider",
+    "KeyUnavailable",
+    "LocalFileKeyProvider",
+    "SecretBox",
+    "WrappedKey",
+    "rotate_master_key",
+]

@@ -1,0 +1,158 @@
+"""The one door for bank data.
+
+Every read of a customer's bank data — by the conversation, alerts, the secure page, exports — asks this
+policy point. It decides the disclosure against the bank's agreement and the customer's consent, writes the
+decision to the audit log (allow and deny alike), reads the bank only when the decision allows data to
+flow, and hands back data already minimised for the recipient. Nothing else in the gateway calls a bank
+connector's data methods (tests/architecture enforces it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Generic, Protocol, TypeVar
+
+from sarraf.domain.banking import Account, Balance, Transaction
+from sarraf.domain.consent import BankLink, ConsentStatus, Tokens
+from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation
+from sarraf.domain.errors import ConsentUnusable, NotLinked
+from sarraf.domain.ports import BankConnector, LinkRepository
+from sarraf.policy import minimise
+from sarraf.policy.consent_grant import ConsentGrant
+from sarraf.policy.vocabulary import Category, Purpose
+
+T = TypeVar("T")
+
+
+class Decider(Protocol):
+    def decide(self, request: DisclosureRequest, grant: ConsentGrant) -> Decision: ...
+
+
+class AuditTrail(Protocol):
+    async def record(self, request: DisclosureRequest, decision: Decision) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Whose data, seen by which recipient (channel or surface), for which purpose."""
+
+    tenant: str
+    customer_id: str
+    recipient: str
+    purpose: str = Purpose.SERVICE_SUPPORT
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBalances:
+    account: Account
+    balances: tuple[Balance, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure(Generic[T]):
+    decision: Decision
+    data: T | None  # None when denied, or when the recipient may only receive a link
+
+    @property
+    def link_only(self) -> bool:
+        return self.decision.allowed and self.decision.minimisation is Minimisation.LINK_ONLY
+
+
+class BankDataPoint:
+    def __init__(
+        self,
+        decider: Decider,
+        audit: AuditTrail,
+        links: LinkRepository,
+        connectors: Mapping[str, BankConnector],
+        grant_of: Callable[[BankLink], ConsentGrant] = ConsentGrant.from_link,
+    ) -> None:
+        self._decider = decider
+        self._audit = audit
+        self._links = links
+        self._connectors = connectors
+        self._grant_of = grant_of
+
+    async def decide(self, subject: Subject, categories: tuple[str, ...]) -> tuple[Decision, BankLink]:
+        """Decide and audit a disclosure without reading the bank (used before sending a link-only notice)."""
+        link = await self._links.get(subject.tenant, subject.customer_id)
+        if link is None:
+            raise NotLinked(subject.tenant)
+        request = DisclosureRequest(
+            tenant=subject.tenant,
+            customer_id=subject.customer_id,
+            purpose=subject.purpose,
+            categories=categories,
+            recipient=subject.recipient,
+        )
+        decision = self._decider.decide(request, self._grant_of(link))
+        await self._audit.record(request, decision)
+        return decision, link
+
+    async def balances(self, subject: Subject) -> Disclosure[list[AccountBalances]]:
+        async def read(connector: BankConnector, tokens: Tokens) -> list[AccountBalances]:
+            accounts = await connector.accounts(tokens)
+            return [AccountBalances(a, tuple(await connector.balances(tokens, a.account_id))) for a in accounts]
+
+        disclosure = await self._disclose(
+            subject, (Category.BALANCE, Category.ACCOUNT_IDENTIFIERS), read
+        )
+        if disclosure.data is None or disclosure.decision.minimisation is None:
+            return disclosure
+        level = disclosure.decision.minimisation
+        data = [
+            AccountBalances(
+                minimise.account(item.account, level), tuple(minimise.balance(b, level) for b in item.balances)
+            )
+            for item in disclosure.data
+        ]
+        return Disclosure(disclosure.decision, data)
+
+    async def transactions(
+        self, subject: Subject, since: datetime | None, until: datetime | None
+    ) -> Disclosure[list[Transaction]]:
+        async def read(connector: BankConnector, tokens: Tokens) -> list[Transaction]:
+            found: list[Transaction] = []
+            for account in await connector.accounts(tokens):
+                found.extend(await connector.transactions(tokens, account.account_id, since, until))
+            return sorted(found, key=lambda t: t.booked_at, reverse=True)
+
+        disclosure = await self._disclose(subject, (Category.TRANSACTIONS,), read)
+        if disclosure.data is None or disclosure.decision.minimisation is None:
+            return disclosure
+        level = disclosure.decision.minimisation
+        return Disclosure(disclosure.decision, [minimise.transaction(t, level) for t in disclosure.data])
+
+    async def _disclose(
+        self,
+        subject: Subject,
+        categories: tuple[str, ...],
+        read: Callable[[BankConnector, Tokens], Awaitable[T]],
+    ) -> Disclosure[T]:
+        decision, link = await self.decide(subject, categories)
+        # Data minimisation starts here: a denied or link-only disclosure never even reads the bank.
+        if not decision.allowed or decision.minimisation is Minimisation.LINK_ONLY:
+            return Disclosure(decision, None)
+        connector = self._connectors[subject.tenant]
+        tokens = await self._fresh_tokens(connector, link)
+        try:
+            data = await read(connector, tokens)
+        except ConsentUnusable:
+            await self._links.save(replace(link, status=ConsentStatus.EXPIRED, tokens=None))
+            raise
+        return Disclosure(decision, data)
+
+    async def _fresh_tokens(self, connector: BankConnector, link: BankLink) -> Tokens:
+        if not link.usable() or link.tokens is None:
+            raise ConsentUnusable(link.consent_id)
+        if not link.tokens.expired(datetime.now(UTC)):
+            return link.tokens
+        try:
+            tokens = await connector.refresh(link.tokens)
+        except ConsentUnusable:
+            await self._links.save(replace(link, status=ConsentStatus.EXPIRED, tokens=None))
+            raise
+        await self._links.save(replace(link, tokens=tokens))
+        return tokens

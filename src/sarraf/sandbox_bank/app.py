@@ -1,0 +1,46 @@
+"""Assemble the sandbox bank: one ASGI app, its state store and its seeded customers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from sarraf.sandbox_bank import aisp, authorize, errors, oauth
+from sarraf.sandbox_bank.context import Client, Sandbox, utc_now
+from sarraf.sandbox_bank.seed import seed_bank
+from sarraf.sandbox_bank.store import Store
+
+CLIENT_ID = "sarraf"
+DEFAULT_CLIENT_SECRET = "sandbox-secret"
+
+
+def create_app(
+    state_path: Path | None = None,
+    *,
+    access_token_ttl: int = 300,
+    now: Callable[[], datetime] = utc_now,
+    client_secret: str | None = None,
+    code_ttl: int = 60,
+    page_size: int = 100,
+) -> FastAPI:
+    """The sandbox bank as an ASGI app; state in SQLite at `state_path` (in memory when None).
+
+    `now` is the bank's clock (tests move it to expire codes and consents). The registered client is
+    `sarraf`, its secret `client_secret` or env SARRAF_SANDBOX_CLIENT_SECRET (default "sandbox-secret").
+    """
+    secret = client_secret or os.environ.get("SARRAF_SANDBOX_CLIENT_SECRET") or DEFAULT_CLIENT_SECRET
+    app = FastAPI(title="Sarraf Sandbox Bank", version="4.0", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.sandbox = Sandbox(
+        store=Store(state_path), bank=seed_bank(now().date()), client=Client(CLIENT_ID, secret, "Sarraf"),
+        now=now, access_token_ttl=access_token_ttl, code_ttl=code_ttl,
+    )
+    app.state.page_size = page_size
+    errors.install(app)
+    app.include_router(oauth.router)
+    app.include_router(authorize.router)
+    app.include_router(aisp.router)
+    return app

@@ -1,0 +1,128 @@
+"""SQLAlchemy (async) adapter of the AuditStore port, and `open_audit_log(settings)` for gateway and CLI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from sarraf.config import Settings
+from sarraf.policy.audit import AuditLog, Checkpoint, FileCheckpointMirror, StoredLeaf, TreeState
+from sarraf.store.key_store import key_provider
+from sarraf.store.metadata import metadata
+from sarraf.store.tables.audit import audit_checkpoints, audit_leaves, audit_tree_state
+from sarraf.store.tables.keys import data_keys
+
+MIRROR_FILE = "audit-checkpoint.json"
+_AUDIT_TABLES = (audit_leaves, audit_checkpoints, audit_tree_state)
+
+
+def _checkpoint(row: Any) -> Checkpoint:
+    return Checkpoint(row.seq, row.tree_size, bytes(row.root), row.timestamp, bytes(row.previous),
+                      row.key_id, bytes(row.signature))
+
+
+def _leaf(row: Any) -> StoredLeaf:
+    return StoredLeaf(row.idx, row.data.encode("utf-8"), bytes(row.leaf_hash))
+
+
+class SqlAuditStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def state(self) -> TreeState:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(audit_tree_state).where(audit_tree_state.c.id == 1))).first()
+        if row is None:
+            return TreeState(0, ())
+        raw = bytes(row.nodes)
+        return TreeState(row.tree_size, tuple(raw[i : i + 32] for i in range(0, len(raw), 32)))
+
+    async def append(self, leaves: Sequence[StoredLeaf], state: TreeState) -> None:
+        rows = [{"idx": leaf.index, "data": leaf.data.decode("utf-8"), "leaf_hash": leaf.hash} for leaf in leaves]
+        values = {"tree_size": state.size, "nodes": b"".join(state.nodes)}
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(audit_leaves), rows)
+            done = await conn.execute(update(audit_tree_state).where(audit_tree_state.c.id == 1).values(**values))
+            if not done.rowcount:
+                await conn.execute(insert(audit_tree_state).values(id=1, **values))
+
+    async def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(audit_checkpoints).values(
+                seq=checkpoint.seq, tree_size=checkpoint.tree_size, root=checkpoint.root,
+                timestamp=checkpoint.timestamp, previous=checkpoint.previous, key_id=checkpoint.key_id,
+                signature=checkpoint.signature,
+            ))
+
+    async def checkpoints(self) -> list[Checkpoint]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.seq))
+            return [_checkpoint(r) for r in rows]
+
+    async def latest_checkpoint(self) -> Checkpoint | None:
+        query = select(audit_checkpoints).order_by(audit_checkpoints.c.seq.desc()).limit(1)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return _checkpoint(row) if row else None
+
+    async def leaves(self, start: int = 0, batch: int = 20_000) -> AsyncIterator[Sequence[StoredLeaf]]:
+        query = (
+            select(audit_leaves.c.idx, audit_leaves.c.data, audit_leaves.c.leaf_hash)
+            .where(audit_leaves.c.idx >= start)
+            .order_by(audit_leaves.c.idx)
+            .execution_options(yield_per=batch)
+        )
+        async with self.engine.connect() as conn:
+            result = await conn.stream(query)
+            async for rows in result.partitions(batch):
+                # Plain tuples: building StoredLeaf from positional fields is the hot loop of verify.
+                yield [StoredLeaf(i, d.encode("utf-8"), bytes(h)) for i, d, h in rows]
+
+    async def leaf_hashes(self, stop: int) -> list[bytes]:
+        query = select(audit_leaves.c.leaf_hash).where(audit_leaves.c.idx < stop).order_by(audit_leaves.c.idx)
+        async with self.engine.connect() as conn:
+            return [bytes(h) for (h,) in await conn.execute(query)]
+
+    async def leaf(self, index: int) -> StoredLeaf | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(audit_leaves).where(audit_leaves.c.idx == index))).first()
+        return _leaf(row) if row else None
+
+    async def recent(self, limit: int) -> list[StoredLeaf]:
+        query = select(audit_leaves).order_by(audit_leaves.c.idx.desc()).limit(limit)
+        async with self.engine.connect() as conn:
+            return [_leaf(r) for r in await conn.execute(query)]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers (verify, show) run beside the writer; NORMAL sync is durable at each checkpoint
+    # of the WAL and is what makes batched appends fast.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(database_url: str) -> AsyncEngine:
+    engine = create_async_engine(database_url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+async def create_audit_tables(engine: AsyncEngine) -> None:
+    """Create the audit and key tables (tests and benches; deployments use the Alembic migrations)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all, tables=[*_AUDIT_TABLES, data_keys])
+
+
+async def open_audit_log(settings: Settings, engine: AsyncEngine | None = None, **options: Any) -> AuditLog:
+    """The audit log of this gateway: rows in settings.database_url (or `engine`), keys and the
+    checkpoint mirror in settings.data_dir. Options go to AuditLog (checkpoint_every, clock)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = SqlAuditStore(engine or make_engine(settings.database_url))
+    mirror = FileCheckpointMirror(settings.data_dir / MIRROR_FILE)
+    return await AuditLog.open(store, key_provider(settings), mirror, **options)

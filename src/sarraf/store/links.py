@@ -1,0 +1,133 @@
+"""Bank links and linking sessions; tokens and PKCE verifiers are sealed with the customer's data key."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sarraf.domain.consent import BankLink, ConsentStatus, LinkSession, Tokens
+from sarraf.store.sealing import Sealer
+from sarraf.store.tables.core import bank_links, link_sessions
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+class SqlLinkRepository:
+    def __init__(self, engine: AsyncEngine, sealer: Sealer) -> None:
+        self._engine = engine
+        self._sealer = sealer
+
+    async def get(self, tenant: str, customer_id: str) -> BankLink | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(bank_links).where(
+                        bank_links.c.tenant == tenant, bank_links.c.customer_id == customer_id
+                    )
+                )
+            ).mappings().first()
+        if row is None:
+            return None
+        tokens = None
+        if row["tokens_sealed"] is not None:
+            raw = json.loads(await self._sealer.decrypt(customer_id, "bank-tokens", row["tokens_sealed"]))
+            tokens = Tokens(raw["access"], raw["refresh"], datetime.fromisoformat(raw["expires_at"]))
+        return BankLink(
+            tenant=tenant,
+            customer_id=customer_id,
+            consent_id=row["consent_id"],
+            status=ConsentStatus(row["status"]),
+            permissions=tuple(row["permissions"]),
+            expires_at=_utc(row["expires_at"]),
+            tokens=tokens,
+        )
+
+    async def save(self, link: BankLink) -> None:
+        sealed = None
+        if link.tokens is not None:
+            body = {
+                "access": link.tokens.access_token,
+                "refresh": link.tokens.refresh_token,
+                "expires_at": link.tokens.expires_at.isoformat(),
+            }
+            sealed = await self._sealer.encrypt(link.customer_id, "bank-tokens", json.dumps(body).encode())
+        values = {
+            "tenant": link.tenant,
+            "customer_id": link.customer_id,
+            "consent_id": link.consent_id,
+            "status": link.status.value,
+            "permissions": list(link.permissions),
+            "expires_at": link.expires_at,
+            "tokens_sealed": sealed,
+            "updated_at": datetime.now(UTC),
+        }
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                delete(bank_links).where(
+                    bank_links.c.tenant == link.tenant, bank_links.c.customer_id == link.customer_id
+                )
+            )
+            await conn.execute(insert(bank_links).values(**values))
+
+    async def delete(self, tenant: str, customer_id: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                delete(bank_links).where(bank_links.c.tenant == tenant, bank_links.c.customer_id == customer_id)
+            )
+
+
+class SqlLinkSessions:
+    """Pending bank logins, keyed by the OAuth `state`; each can be taken exactly once."""
+
+    def __init__(self, engine: AsyncEngine, sealer: Sealer) -> None:
+        self._engine = engine
+        self._sealer = sealer
+
+    async def put(self, session: LinkSession) -> None:
+        sealed = await self._sealer.encrypt(session.customer_id, "pkce-verifier", session.code_verifier.encode())
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                insert(link_sessions).values(
+                    state=session.state,
+                    tenant=session.tenant,
+                    customer_id=session.customer_id,
+                    channel=session.channel,
+                    sender=session.sender,
+                    consent_id=session.consent_id,
+                    verifier_sealed=sealed,
+                    resume_text=session.resume_text,
+                    created_at=session.created_at,
+                )
+            )
+
+    async def take(self, state: str) -> LinkSession | None:
+        """Return and delete the session in one transaction, so a replayed callback finds nothing."""
+        async with self._engine.begin() as conn:
+            row = (
+                await conn.execute(select(link_sessions).where(link_sessions.c.state == state))
+            ).mappings().first()
+            if row is None:
+                return None
+            result = await conn.execute(delete(link_sessions).where(link_sessions.c.state == state))
+            if result.rowcount != 1:  # a concurrent callback took it first
+                return None
+        verifier = await self._sealer.decrypt(row["customer_id"], "pkce-verifier", row["verifier_sealed"])
+        return LinkSession(
+            state=row["state"],
+            tenant=row["tenant"],
+            customer_id=row["customer_id"],
+            channel=row["channel"],
+            sender=row["sender"],
+            consent_id=row["consent_id"],
+            code_verifier=verifier.decode(),
+            resume_text=row["resume_text"],
+            created_at=_utc(row["created_at"]) or datetime.now(UTC),
+        )

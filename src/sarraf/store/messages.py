@@ -1,0 +1,67 @@
+"""Idempotency keys for inbound messages and the outbox of replies that pull-based channels collect."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sarraf.store.tables.core import channel_outbox, handoff_requests, processed_messages
+
+
+class SqlMessageLog:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def first_time(self, channel: str, message_id: str) -> bool:
+        """Record the message id; False when it was already seen (a platform retry or a replay)."""
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    insert(processed_messages).values(
+                        channel=channel, message_id=message_id, created_at=datetime.now(UTC)
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def push(self, channel: str, sender: str, payload: dict[str, Any]) -> int:
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                insert(channel_outbox).values(
+                    channel=channel, sender=sender, payload=payload, created_at=datetime.now(UTC)
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    async def pending(self, channel: str, sender: str, after: int = 0) -> list[tuple[int, dict[str, Any]]]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(channel_outbox.c.id, channel_outbox.c.payload)
+                .where(
+                    channel_outbox.c.channel == channel,
+                    channel_outbox.c.sender == sender,
+                    channel_outbox.c.id > after,
+                )
+                .order_by(channel_outbox.c.id)
+                .limit(200)
+            )
+            return [(r.id, r.payload) for r in rows]
+
+
+class SqlHandoffs:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def request(self, tenant: str, customer_id: str, channel: str, sender: str, reason: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                insert(handoff_requests).values(
+                    tenant=tenant, customer_id=customer_id, channel=channel, sender=sender,
+                    reason=reason[:64], created_at=datetime.now(UTC),
+                )
+            )

@@ -1,0 +1,3 @@
+"""Import every table module so the shared metadata (and Alembic) knows the whole schema."""
+
+from sarraf.store.tables import core  # noqa: F401

@@ -1,0 +1,85 @@
+"""Customers, their channel identities, bank links, linking sessions and conversation state."""
+
+from sqlalchemy import JSON, Column, DateTime, Integer, LargeBinary, String, Table, Text, UniqueConstraint
+
+from sarraf.store.metadata import metadata
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("lang", String(8), nullable=True),  # last language the customer wrote in
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+channel_identities = Table(
+    "channel_identities",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("sender", String(255), nullable=False),
+    Column("customer_id", String(64), nullable=False, index=True),
+    UniqueConstraint("tenant", "channel", "sender", name="uq_channel_identity"),
+)
+
+bank_links = Table(
+    "bank_links",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("customer_id", String(64), primary_key=True),
+    Column("consent_id", String(128), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("permissions", JSON, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    # access + refresh tokens, envelope-encrypted with the customer's data key; never stored in clear
+    Column("tokens_sealed", LargeBinary, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+link_sessions = Table(
+    "link_sessions",
+    metadata,
+    Column("state", String(128), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("sender", String(255), nullable=False),
+    Column("consent_id", String(128), nullable=False),
+    Column("verifier_sealed", LargeBinary, nullable=False),
+    Column("resume_text", Text, nullable=True),  # what the customer asked before we sent them to the bank
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+processed_messages = Table(
+    "processed_messages",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("message_id", String(255), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+channel_outbox = Table(
+    # replies pushed to a customer outside a request (after linking, alerts) for pull-based channels
+    "channel_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(32), nullable=False),
+    Column("sender", String(255), nullable=False, index=True),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+handoff_requests = Table(
+    # customers waiting for a person; the agent console (a later issue) reads this queue
+    "handoff_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False, index=True),
+    Column("channel", String(32), nullable=False),
+    Column("sender", String(255), nullable=False),
+    Column("reason", String(64), nullable=False),  # an intent name, never the customer's words
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

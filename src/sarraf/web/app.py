@@ -1,0 +1,63 @@
+"""The gateway's ASGI app: web chat, account-linking return, secure pages, operations, and (by default)
+the built-in sandbox bank mounted at /bank."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+import sarraf
+from sarraf.bootstrap import Container, build
+from sarraf.config import Settings, load_banks, load_settings
+from sarraf.web import routes_linking, routes_ops, routes_webchat
+
+SANDBOX_MOUNT = "/bank"
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None,
+               mount_sandbox: bool = True) -> FastAPI:
+    settings = settings or load_settings()
+    banks = load_banks(settings.banks_file)
+    embedded = [b.id for b in banks.values() if b.embedded]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = container is None
+        app.state.container = container or await build(
+            settings, bank_urls={bank: settings.public_url + SANDBOX_MOUNT for bank in embedded}
+        )
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.container.aclose()
+
+    app = FastAPI(
+        title="Sarraf",
+        version=sarraf.__version__,
+        description="Privacy-first conversational banking gateway.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Bad input is the caller's problem and must say why; it is never a 500.
+        reasons = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return JSONResponse({"error": "invalid request", "reasons": reasons}, status_code=422)
+
+    app.include_router(routes_webchat.router)
+    app.include_router(routes_linking.router)
+    app.include_router(routes_ops.router)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
+    if mount_sandbox and embedded:
+        # Only the web layer may know the sandbox exists; the gateway reaches it over HTTP like any bank.
+        from sarraf.sandbox_bank.app import create_app as create_sandbox_bank
+
+        app.mount(SANDBOX_MOUNT, create_sandbox_bank(state_path=settings.data_dir / "sandbox-bank.db"))
+    return app

@@ -1,0 +1,122 @@
+"""Where the bank sends the customer back after its login, and the secure page behind link-only replies."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from sarraf.channels import webchat
+from sarraf.conversation import answers
+from sarraf.conversation.replies import catalog, format_date, format_money
+from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
+from sarraf.observability import LINKS
+from sarraf.policy.consents import LinkFailed
+from sarraf.policy.point import Subject
+from sarraf.policy.secure_links import InvalidLink
+from sarraf.web.deps import container_of
+from sarraf.web.pages import templates
+
+router = APIRouter()
+
+
+@router.get("/link/callback", include_in_schema=True, tags=["account linking"])
+async def link_callback(
+    request: Request,
+    state: str = Query(default="", max_length=256),
+    code: str | None = Query(default=None, max_length=2048),
+    error: str | None = Query(default=None, max_length=256),
+) -> Response:
+    """OAuth2 redirect target: finish the bank login, then resume the conversation where it was."""
+    container = container_of(request)
+    try:
+        session = await container.consents.complete(state, code, error)
+    except LinkFailed as failed:
+        LINKS.labels("failed").inc()
+        lang = container.default_lang
+        if failed.session is not None:
+            replies = await container.conversation.link_failed(failed.session, None)
+            lang = replies[0].lang
+            await container.deliver(failed.session.channel, failed.session.sender, replies)
+        return _result_page(request, lang, ok=False, status=400)
+    except (BankUnavailable, ConsentUnusable):
+        LINKS.labels("bank_error").inc()
+        return _result_page(request, container.default_lang, ok=False, status=502)
+    LINKS.labels("linked").inc()
+    replies = await container.conversation.resume_after_link(session, None)
+    await container.deliver(session.channel, session.sender, replies)
+    if session.channel == webchat.NAME:
+        return RedirectResponse("/?linked=1", status_code=303)
+    return _result_page(request, replies[0].lang if replies else container.default_lang, ok=True)
+
+
+def _result_page(request: Request, lang: str, *, ok: bool, status: int = 200) -> HTMLResponse:
+    c = catalog()
+    return templates.TemplateResponse(
+        request,
+        "notice.html",
+        {
+            "lang": lang,
+            "dir": "rtl" if lang == "ar" else "ltr",
+            "title": c.text(lang, "link_done_title" if ok else "link_failed_title"),
+            "body": c.text(lang, "link_done_body"),
+        },
+        status_code=status,
+    )
+
+
+@router.get("/secure/{token}", response_class=HTMLResponse, include_in_schema=False)
+async def secure_page(request: Request, token: str) -> HTMLResponse:
+    """The page a link-only reply points to: the data is shown here, never to the chat platform."""
+    container = container_of(request)
+    c = catalog()
+    try:
+        view = container.secure_links.verify(token)
+    except InvalidLink:
+        lang = container.default_lang
+        return templates.TemplateResponse(
+            request, "notice.html",
+            {"lang": lang, "dir": "ltr", "title": c.text(lang, "link_failed_title"),
+             "body": c.text(lang, "secure_page_expired")},
+            status_code=410,
+        )
+    lang = await container.lang_of(view.customer_id) or container.default_lang
+    bank = container.bank_names[view.tenant]
+    subject = Subject(view.tenant, view.customer_id, recipient="bank_page")
+    try:
+        if view.view == "balance":
+            disclosed = await container.point.balances(subject)
+            body = answers.balances(lang, bank, disclosed.data).text if disclosed.data is not None else None
+        else:
+            start = date.fromisoformat(view.start or date.today().isoformat())
+            end = date.fromisoformat(view.end or date.today().isoformat())
+            found = await container.point.transactions(
+                subject, datetime.combine(start, time.min, UTC), datetime.combine(end, time.max, UTC)
+            )
+            body = None
+            if found.data is not None:
+                body = (answers.spending(lang, start, end, None, found.data) if view.view == "spending"
+                        else _all_transactions(lang, found.data))
+    except (NotLinked, ConsentUnusable):
+        body = c.text(lang, "consent_unusable", bank=bank)
+    except BankUnavailable:
+        body = c.text(lang, "bank_down", bank=bank)
+    if body is None:
+        body = c.text(lang, "denied", bank=bank)
+    text = body if isinstance(body, str) else body.text
+    return templates.TemplateResponse(
+        request, "notice.html",
+        {"lang": lang, "dir": "rtl" if lang == "ar" else "ltr", "title": c.text(lang, "secure_page_title", bank=bank),
+         "body": text, "preformatted": True},
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+def _all_transactions(lang: str, items: list) -> str:  # type: ignore[type-arg]
+    c = catalog()
+    return "\n".join(
+        c.text(lang, "transaction_line", date=format_date(t.booked_at, lang),
+               description=t.merchant_name or t.description, amount=format_money(t.signed_amount, lang))
+        for t in items
+    )

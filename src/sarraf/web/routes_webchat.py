@@ -1,0 +1,83 @@
+"""Web chat: the page at / and its small JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from sarraf.channels import webchat
+from sarraf.conversation.replies import catalog
+from sarraf.observability import MESSAGES, REPLIES, TURN_SECONDS
+from sarraf.web.deps import container_of
+from sarraf.web.pages import templates
+
+router = APIRouter()
+
+# A chat message is short; anything beyond this is refused before it reaches the conversation,
+# which itself answers politely to anything over its own (smaller) limit.
+MAX_TEXT = 20_000
+
+
+class WebChatMessage(BaseModel):
+    session: str = Field(pattern=webchat.SESSION_PATTERN.pattern, description="browser-held chat session id")
+    text: str | None = Field(default=None, max_length=MAX_TEXT)
+    payload: str | None = Field(default=None, max_length=200, description="a quick-reply postback")
+    locale: str | None = Field(default=None, max_length=35)
+    message_id: str | None = Field(default=None, max_length=100, description="idempotency key for retries")
+    bank: str | None = Field(default=None, max_length=64)
+
+
+class WebChatReplies(BaseModel):
+    replies: list[dict[str, Any]]
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def page(request: Request, lang: str = Query(default="", max_length=5)) -> HTMLResponse:
+    container = container_of(request)
+    if lang not in ("ar", "pl", "en"):
+        accept = request.headers.get("accept-language", "")[:2].lower()
+        lang = accept if accept in ("ar", "pl", "en") else container.default_lang
+    bank = container.bank_names[container.default_tenant]
+    c = catalog()
+    return templates.TemplateResponse(
+        request,
+        "webchat.html",
+        {
+            "lang": lang,
+            "dir": "rtl" if lang == "ar" else "ltr",
+            "title": c.text(lang, "webchat_title", bank=bank),
+            "placeholder": c.text(lang, "webchat_placeholder"),
+            "send": c.text(lang, "webchat_send"),
+        },
+    )
+
+
+@router.post("/webchat/api/messages", response_model=WebChatReplies, tags=["web chat"])
+async def post_message(message: WebChatMessage, request: Request) -> WebChatReplies:
+    container = container_of(request)
+    tenant = message.bank or container.default_tenant
+    if tenant not in container.bank_names:
+        raise HTTPException(404, f"unknown bank {tenant!r}")
+    if not message.text and not message.payload:
+        raise HTTPException(422, "a message needs text or a payload")
+    MESSAGES.labels(webchat.NAME).inc()
+    with TURN_SECONDS.labels(webchat.NAME).time():
+        replies = await container.conversation.handle(
+            tenant, webchat.inbound(message.session, message.text, message.payload, message.locale, message.message_id)
+        )
+    REPLIES.labels(webchat.NAME).inc(len(replies))
+    return WebChatReplies(replies=[webchat.render(r) for r in replies])
+
+
+@router.get("/webchat/api/updates", response_model=WebChatReplies, tags=["web chat"])
+async def updates(
+    request: Request,
+    session: str = Query(pattern=webchat.SESSION_PATTERN.pattern),
+    after: int = Query(default=0, ge=0),
+) -> dict[str, Any]:
+    """Messages pushed to this chat since `after` (e.g. the answer that waited for the bank login)."""
+    pending = await container_of(request).message_log.pending(webchat.NAME, session, after)
+    return {"replies": [dict(payload, id=i) for i, payload in pending]}
