@@ -25,14 +25,13 @@ from sarraf.policy.audit.log import AuditLog
 from sarraf.policy.consent_grant import Scope, permissions_for
 from sarraf.policy.consents import ConsentService
 from sarraf.policy.crypto.envelope import EnvelopeCipher
-from sarraf.policy.crypto.local_keys import LocalFileKeyProvider
 from sarraf.policy.decision_cache import CachedDecider
 from sarraf.policy.point import BankDataPoint
 from sarraf.policy.secure_links import SignedLinks
 from sarraf.store.audit_store import open_audit_log
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.database import make_engine, migrate
-from sarraf.store.key_store import SqlDataKeyStore
+from sarraf.store.key_store import SqlDataKeyStore, key_provider
 from sarraf.store.links import SqlLinkRepository, SqlLinkSessions
 from sarraf.store.messages import SqlHandoffs, SqlMessageLog
 
@@ -99,18 +98,18 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     banks = load_banks(settings.banks_file)
     await migrate(settings.database_url)
     engine = make_engine(settings.database_url)
-    keys = LocalFileKeyProvider(settings.data_dir / "keys")
+    keys = key_provider(settings)
     cipher = EnvelopeCipher(keys, SqlDataKeyStore(engine))
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
     connectors: dict[str, BankConnector] = {}
     for bank in banks.values():
         base_url = (bank_urls or {}).get(bank.id, bank.base_url) if bank.embedded else bank.base_url
         connectors[bank.id] = OpenBankingConnector(
-            tenant=bank.id, base_url=base_url, client_id=bank.client_id, client_secret=bank.client_secret,
-            financial_id=bank.financial_id, http=http,
+            http, tenant=bank.id, base_url=base_url, client_id=bank.client_id, client_secret=bank.client_secret,
+            financial_id=bank.financial_id,
         )
     deciders = {bank.id: CachedDecider.from_path(bank.agreement) for bank in banks.values()}
-    audit = await open_audit_log(settings, engine=engine, keys=keys)
+    audit = await open_audit_log(settings, engine=engine)
     links = SqlLinkRepository(engine, cipher)
     point = BankDataPoint(TenantDecider(deciders), audit, links, connectors)
     consents = ConsentService(

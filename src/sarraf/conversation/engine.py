@@ -124,6 +124,13 @@ class Conversation:
         )
 
     async def _act(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
+        try:
+            return await self._dispatch(turn, intent, parse)
+        except BankUnavailable:
+            # Nothing was changed and nothing half-done is kept; the customer hears it plainly.
+            return [self._say(turn, "bank_down")]
+
+    async def _dispatch(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
         if intent in DATA_INTENTS:
             return await self._with_bank_data(turn, intent, parse)
         if intent == "link_account":
@@ -159,8 +166,6 @@ class Conversation:
             return [await self._invite(turn, resume_text=turn.text or None)]
         except ConsentUnusable:
             return [self._say(turn, "consent_unusable", link=True)]
-        except BankUnavailable:
-            return [self._say(turn, "bank_down")]
 
     async def _balance(self, turn: Turn) -> list[Outbound]:
         disclosed = await self._point.balances(turn.subject)

@@ -180,7 +180,7 @@ def _statements(source: str) -> tuple[list[_Statement], str]:
             start = None
         i += 1
     if start is not None:
-        statements.append(_Statement(source[start:], source.count("\n", 0, start) + 1))
+        statements.append(_Statement(source[start:].rstrip(), source.count("\n", 0, start) + 1))
     return statements, "".join(code)
 
 

@@ -51,6 +51,11 @@ class CachedDecider:
     def generation(self) -> int:
         return self._state.generation
 
+    @property
+    def size(self) -> int:
+        """How many whole-request answers are cached."""
+        return len(self._state.by_request)
+
     def decide(self, request: DisclosureRequest, grant: ConsentGrant) -> Decision:
         decision = self._state.by_request.get((request.purpose, request.categories, request.recipient))
         if decision is None:
@@ -80,7 +85,7 @@ class CachedDecider:
         keys = itertools.product(vocabulary.PURPOSES, vocabulary.CATEGORIES, vocabulary.RECIPIENTS)
         for purpose, category, recipient in keys:
             self._compute(state, purpose, (category,), recipient)
-        return len(state.by_request)
+        return self.size
 
     def _compute(self, state: _State, purpose: str, categories: tuple[str, ...], recipient: str) -> Decision:
         per_category = []

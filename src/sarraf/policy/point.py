@@ -19,9 +19,28 @@ from sarraf.domain.consent import BankLink, ConsentStatus, Tokens
 from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation
 from sarraf.domain.errors import ConsentUnusable, NotLinked
 from sarraf.domain.ports import BankConnector, LinkRepository
-from sarraf.policy import minimise
-from sarraf.policy.consent_grant import ConsentGrant
-from sarraf.policy.vocabulary import Category, Purpose
+from sarraf.policy.consent_grant import SCOPES, ConsentGrant, GrantStatus, Scope
+from sarraf.policy.minimise import minimise
+
+SERVICE_SUPPORT = "essential.service.operations.support"
+BALANCE = "user.financial.bank_account.balance"
+ACCOUNT_IDENTIFIERS = "user.financial.bank_account.identifiers"
+TRANSACTIONS = "user.financial.bank_account.transactions"
+# Reading accounts is what linking grants; alerts and offers are separate opt-ins, never implied by it.
+LINKABLE_SCOPES = (Scope.BALANCES, Scope.TRANSACTIONS)
+
+
+def grant_from_link(link: BankLink) -> ConsentGrant:
+    """The customer's consent as the decider sees it: scopes whose OB permissions the bank granted."""
+    granted = set(link.permissions)
+    return ConsentGrant(
+        tenant=link.tenant,
+        customer_id=link.customer_id,
+        scopes=frozenset(s for s in LINKABLE_SCOPES if set(SCOPES[s].permissions) <= granted),
+        status=GrantStatus.from_ob(link.status) if link.tokens is not None else GrantStatus.REVOKED,
+        expires_at=link.expires_at,
+        consent_id=link.consent_id,
+    )
 
 T = TypeVar("T")
 
@@ -31,7 +50,7 @@ class Decider(Protocol):
 
 
 class AuditTrail(Protocol):
-    async def record(self, request: DisclosureRequest, decision: Decision) -> None: ...
+    async def record(self, request: DisclosureRequest, decision: Decision) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +60,7 @@ class Subject:
     tenant: str
     customer_id: str
     recipient: str
-    purpose: str = Purpose.SERVICE_SUPPORT
+    purpose: str = SERVICE_SUPPORT
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +86,7 @@ class BankDataPoint:
         audit: AuditTrail,
         links: LinkRepository,
         connectors: Mapping[str, BankConnector],
-        grant_of: Callable[[BankLink], ConsentGrant] = ConsentGrant.from_link,
+        grant_of: Callable[[BankLink], ConsentGrant] = grant_from_link,
     ) -> None:
         self._decider = decider
         self._audit = audit
@@ -97,14 +116,14 @@ class BankDataPoint:
             return [AccountBalances(a, tuple(await connector.balances(tokens, a.account_id))) for a in accounts]
 
         disclosure = await self._disclose(
-            subject, (Category.BALANCE, Category.ACCOUNT_IDENTIFIERS), read
+            subject, (BALANCE, ACCOUNT_IDENTIFIERS), read
         )
         if disclosure.data is None or disclosure.decision.minimisation is None:
             return disclosure
         level = disclosure.decision.minimisation
         data = [
             AccountBalances(
-                minimise.account(item.account, level), tuple(minimise.balance(b, level) for b in item.balances)
+                minimise(item.account, level), tuple(minimise(b, level) for b in item.balances)
             )
             for item in disclosure.data
         ]
@@ -119,11 +138,11 @@ class BankDataPoint:
                 found.extend(await connector.transactions(tokens, account.account_id, since, until))
             return sorted(found, key=lambda t: t.booked_at, reverse=True)
 
-        disclosure = await self._disclose(subject, (Category.TRANSACTIONS,), read)
+        disclosure = await self._disclose(subject, (TRANSACTIONS,), read)
         if disclosure.data is None or disclosure.decision.minimisation is None:
             return disclosure
         level = disclosure.decision.minimisation
-        return Disclosure(disclosure.decision, [minimise.transaction(t, level) for t in disclosure.data])
+        return Disclosure(disclosure.decision, [minimise(t, level) for t in disclosure.data])
 
     async def _disclose(
         self,

@@ -153,7 +153,8 @@ async def token_endpoint(request: Request, sb: Annotated[Sandbox, Depends(sandbo
 
 @router.get("/.well-known/openid-configuration", name="openid_configuration")
 async def discovery(request: Request) -> dict[str, Any]:
-    issuer = str(request.base_url).rstrip("/")
+    # url_for carries the mount prefix (the gateway serves us at /bank); base_url alone would not.
+    issuer = str(request.url_for("openid_configuration")).removesuffix("/.well-known/openid-configuration")
     return {
         "issuer": issuer,
         "authorization_endpoint": str(request.url_for("authorize")),

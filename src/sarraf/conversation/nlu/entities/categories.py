@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.types import Entity
 
 # word-initial stems on folded text (fold.py): Polish inflects, so "jedzeni" covers jedzenie/jedzeniu
@@ -31,7 +32,7 @@ _STEMS: dict[str, tuple[str, ...]] = {
 }
 _PATTERN = re.compile(
     "|".join(
-        rf"(?P<{cat}>(?<![^\W\d_])(?:{'|'.join(re.escape(s) for s in sorted(stems, key=len, reverse=True))})[^\W\d_]*)"
+        rf"(?P<{cat}>(?<![^\W\d_])(?:{'|'.join(re.escape(fold(s)) for s in sorted(stems, key=len, reverse=True))})[^\W\d_]*)"
         for cat, stems in _STEMS.items()
     )
 )

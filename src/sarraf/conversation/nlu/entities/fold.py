@@ -4,7 +4,7 @@ from __future__ import annotations
 
 _TABLE = str.maketrans(
     "ąćęłńóśźżĄĆĘŁŃÓŚŹŻأإآٱىةؤئ٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬",
-    "acelnoszzACELNOSZZااااييويي01234567890123456789.,",
+    "acelnoszzACELNOSZZاااايهوي01234567890123456789.,",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.entities.numbers import find_number_words
 from sarraf.conversation.nlu.types import Entity
 
@@ -21,6 +22,7 @@ CURRENCY_WORDS: dict[str, str] = {
     **dict.fromkeys(["jod", "dinar", "dinars", "دينار", "دنانير"], "JOD"),
     **dict.fromkeys(["mad"], "MAD"),
 }
+CURRENCY_WORDS = {fold(word): code for word, code in CURRENCY_WORDS.items()}
 _CURRENCY_ALT = "|".join(re.escape(w) for w in sorted(CURRENCY_WORDS, key=len, reverse=True))
 _CURRENCY = rf"(?:{_CURRENCY_ALT})(?![^\W\d_])"
 # 1,500.50 / 1 500,50 / 20 / 45.5 ; separators followed by exactly three digits group thousands

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from sarraf.conversation.nlu.entities.fold import fold
+
 _UNITS_EN = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen " \
     "sixteen seventeen eighteen nineteen".split()
 _TENS_EN = "twenty thirty forty fifty sixty seventy eighty ninety".split()
@@ -84,11 +86,12 @@ _AR = {
     400: "اربعمائه اربعمئه",
     500: "خمسمائه خمسمئه خمسمية",
 }
-for value, words in (_PL | _AR).items():
-    ADD.update(dict.fromkeys(words.split(), value))
+for table in (_PL, _AR):
+    for value, words in table.items():
+        ADD.update(dict.fromkeys(fold(words).split(), value))
 # Arabic "ثلاثة عشر" = 13: a unit followed by عشر/عشرة adds ten (handled as TEEN_SUFFIX)
 TEEN_SUFFIX = {"عشر", "عشره"}
-HUNDRED = {"hundred", "مائه", "مئه", "ميه", "مية", "مايه", "مية"}
+HUNDRED = {fold(w) for w in ("hundred", "مائه", "مئه", "ميه", "مية", "مايه", "ميت")}
 SCALE = {
     "thousand": 1000,
     "tysiac": 1000,

@@ -1,0 +1,229 @@
+"""The BankConnector for any bank that speaks UK Open Banking v4.0 Account Information over HTTP.
+
+Linking is OAuth 2.0 authorization code with PKCE (S256) on top of an account-access-consent
+created with a client-credentials token. Failures become the domain's errors: the bank being down
+or talking nonsense is BankUnavailable; the bank refusing our token or consent is ConsentUnusable.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import InvalidOperation
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from sarraf.banks import ob_json
+from sarraf.domain.banking import Account, Balance, Transaction
+from sarraf.domain.consent import Tokens
+from sarraf.domain.errors import BankUnavailable, ConsentUnusable
+from sarraf.domain.ports import AuthorisationStart, ConsentHandle
+
+AISP_PATH = "/open-banking/v4.0/aisp"
+MAX_PAGES = 200  # a bank whose Next links never end is broken, not generous
+TOKEN_MARGIN = timedelta(seconds=30)  # renew client tokens a little before the bank would refuse them
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def pkce_pair() -> tuple[str, str]:
+    """(code_verifier, code_challenge) per RFC 7636 S256; 64 random bytes give an 86-char verifier."""
+    verifier = secrets.token_urlsafe(64)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def _ob_time(moment: datetime) -> str:
+    """OB query date-times are read as UTC with any zone ignored, so send UTC without one."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds")
+
+
+class OpenBankingConnector:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        financial_id: str,
+        tenant: str,
+        consent_days: int = 90,
+        now: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.tenant = tenant
+        self._http = http
+        self._base = base_url.rstrip("/")
+        self._aisp = self._base + AISP_PATH
+        self._client = (client_id, client_secret)
+        self._financial_id = financial_id
+        self._consent_days = consent_days
+        self._now = now
+        self._endpoints: dict[str, str] | None = None
+        self._client_token: tuple[str, datetime] | None = None
+
+    # transport
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise BankUnavailable(f"{self.tenant}: the bank timed out ({method} {url})") from exc
+        except httpx.HTTPError as exc:
+            raise BankUnavailable(f"{self.tenant}: cannot reach the bank ({type(exc).__name__}: {exc})") from exc
+        if response.status_code >= 500:
+            raise BankUnavailable(f"{self.tenant}: the bank answered {response.status_code} to {method} {url}")
+        return response
+
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise BankUnavailable(
+                f"{self.tenant}: malformed JSON from the bank ({response.request.method} {response.request.url})"
+            ) from exc
+
+    def _refused(self, response: httpx.Response) -> None:
+        """Raise the domain error for a non-2xx API answer (5xx was handled by _send)."""
+        if response.is_success:
+            return
+        detail = response.text[:300]
+        if response.status_code in (401, 403, 404):
+            raise ConsentUnusable(f"{self.tenant}: the bank refused access ({response.status_code}): {detail}")
+        raise BankUnavailable(f"{self.tenant}: the bank rejected the request ({response.status_code}): {detail}")
+
+    async def _endpoint(self, name: str) -> str:
+        if self._endpoints is None:
+            response = await self._send("GET", self._base + "/.well-known/openid-configuration")
+            if not response.is_success:
+                raise BankUnavailable(f"{self.tenant}: no OpenID configuration ({response.status_code})")
+            found = self._json(response)
+            if not isinstance(found, dict) or not {"authorization_endpoint", "token_endpoint"} <= found.keys():
+                raise BankUnavailable(f"{self.tenant}: the OpenID configuration lacks the OAuth endpoints")
+            self._endpoints = {k: str(found[k]) for k in ("authorization_endpoint", "token_endpoint")}
+        return self._endpoints[name]
+
+    async def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
+        response = await self._send("POST", await self._endpoint("token_endpoint"), data=form,
+                                    auth=httpx.BasicAuth(*self._client), headers={"Accept": "application/json"})
+        body = self._json(response)
+        if response.status_code in (400, 401):
+            error = body.get("error") if isinstance(body, dict) else None
+            raise ConsentUnusable(f"{self.tenant}: token request refused: {error or response.status_code}")
+        self._refused(response)
+        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+            raise BankUnavailable(f"{self.tenant}: the token response has no access_token")
+        return body
+
+    def _tokens(self, body: dict[str, Any]) -> Tokens:
+        try:
+            lifetime = int(body.get("expires_in", 300))
+        except (TypeError, ValueError) as exc:
+            raise BankUnavailable(f"{self.tenant}: expires_in is not a number") from exc
+        refresh = body.get("refresh_token")
+        return Tokens(access_token=body["access_token"], refresh_token=str(refresh) if refresh else None,
+                      expires_at=self._now() + timedelta(seconds=lifetime))
+
+    async def _client_bearer(self) -> str:
+        if self._client_token is None or self._now() + TOKEN_MARGIN >= self._client_token[1]:
+            tokens = self._tokens(await self._token_request({"grant_type": "client_credentials", "scope": "accounts"}))
+            self._client_token = (tokens.access_token, tokens.expires_at)
+        return self._client_token[0]
+
+    def _headers(self, bearer: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {bearer}", "Accept": "application/json",
+                "x-fapi-interaction-id": str(uuid.uuid4()), "x-fapi-financial-id": self._financial_id}
+
+    async def _api(self, method: str, url: str, bearer: str, **kwargs: Any) -> Any:
+        response = await self._send(method, url, headers=self._headers(bearer), **kwargs)
+        self._refused(response)
+        return None if response.status_code == 204 else self._json(response)
+
+    def _mapped(self, parse: Callable[[Any], Any], body: Any) -> Any:
+        try:
+            return parse(body)
+        except (ob_json.MalformedResponse, KeyError, TypeError, AttributeError, InvalidOperation) as exc:
+            raise BankUnavailable(f"{self.tenant}: unexpected response from the bank: {exc}") from exc
+
+    # linking
+
+    async def start_linking(self, permissions: Sequence[str], redirect_uri: str) -> AuthorisationStart:
+        expires = (self._now() + timedelta(days=self._consent_days)).astimezone(UTC)
+        request = {"Data": {"Permissions": list(permissions),
+                            "ExpirationDateTime": expires.isoformat(timespec="seconds")}, "Risk": {}}
+        body = await self._api("POST", self._aisp + "/account-access-consents", await self._client_bearer(),
+                               json=request)
+        consent = self._mapped(ob_json.consent_handle, body)
+        verifier, challenge = pkce_pair()
+        state = secrets.token_urlsafe(24)
+        query = urlencode({
+            "response_type": "code", "client_id": self._client[0], "redirect_uri": redirect_uri,
+            "scope": "openid accounts", "state": state, "code_challenge": challenge,
+            "code_challenge_method": "S256", "consent_id": consent.consent_id,
+        })
+        url = f"{await self._endpoint('authorization_endpoint')}?{query}"
+        return AuthorisationStart(url=url, state=state, code_verifier=verifier, consent_id=consent.consent_id)
+
+    async def finish_linking(self, code: str, code_verifier: str, redirect_uri: str) -> Tokens:
+        return self._tokens(await self._token_request({
+            "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+            "code_verifier": code_verifier,
+        }))
+
+    async def refresh(self, tokens: Tokens) -> Tokens:
+        if not tokens.refresh_token:
+            raise ConsentUnusable(f"{self.tenant}: no refresh token; the customer must link again")
+        return self._tokens(await self._token_request({"grant_type": "refresh_token",
+                                                       "refresh_token": tokens.refresh_token}))
+
+    async def get_consent(self, consent_id: str) -> ConsentHandle:
+        body = await self._api("GET", f"{self._aisp}/account-access-consents/{consent_id}",
+                               await self._client_bearer())
+        handle: ConsentHandle = self._mapped(ob_json.consent_handle, body)
+        return handle
+
+    async def revoke_consent(self, consent_id: str) -> None:
+        await self._api("DELETE", f"{self._aisp}/account-access-consents/{consent_id}", await self._client_bearer())
+
+    # account information
+
+    async def accounts(self, tokens: Tokens) -> list[Account]:
+        found: list[Account] = self._mapped(ob_json.accounts, await self._api("GET", self._aisp + "/accounts",
+                                                                              tokens.access_token))
+        return found
+
+    async def balances(self, tokens: Tokens, account_id: str) -> list[Balance]:
+        body = await self._api("GET", f"{self._aisp}/accounts/{account_id}/balances", tokens.access_token)
+        found: list[Balance] = self._mapped(ob_json.balances, body)
+        return found
+
+    async def transactions(
+        self, tokens: Tokens, account_id: str, since: datetime | None, until: datetime | None
+    ) -> list[Transaction]:
+        params = {}
+        if since is not None:
+            params["fromBookingDateTime"] = _ob_time(since)
+        if until is not None:
+            params["toBookingDateTime"] = _ob_time(until)
+        url: str | None = f"{self._aisp}/accounts/{account_id}/transactions"
+        found: list[Transaction] = []
+        for _ in range(MAX_PAGES):
+            if url is None:
+                return found
+            body = await self._api("GET", url, tokens.access_token, params=params)
+            found.extend(self._mapped(ob_json.transactions, body))
+            url, params = self._mapped(ob_json.next_link, body), {}  # Next already carries the query
+            if url is not None and urlsplit(url).netloc != urlsplit(self._aisp).netloc:
+                # Never send the customer's token to another host, whatever the bank's links say.
+                raise BankUnavailable(f"{self.tenant}: the bank's Next link points elsewhere: {url}")
+        raise BankUnavailable(f"{self.tenant}: more than {MAX_PAGES} pages of transactions")

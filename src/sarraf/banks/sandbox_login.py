@@ -1,0 +1,57 @@
+"""Log a sandbox customer in the way a browser would, for channels with no browser (the terminal).
+
+Only for the built-in sandbox bank: it GETs the login-and-consent page, reads the form's hidden
+`auth_request` field and action, and POSTs Approve with the customer's credentials. The result is
+the redirect the browser would have followed, carrying `code` and `state`; it is not followed.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+import httpx
+
+from sarraf.domain.errors import BankUnavailable, SarrafError
+
+
+class SandboxLoginFailed(SarrafError):
+    """The sandbox did not accept the login, or its page was not the login form we expect."""
+
+
+class _LoginForm(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {k: v or "" for k, v in attrs}
+        if tag == "form" and self.action is None:
+            self.action = found.get("action", "")
+        elif tag == "input" and found.get("type") == "hidden" and "name" in found:
+            self.fields[found["name"]] = found.get("value", "")
+
+
+async def complete_sandbox_login(
+    http: httpx.AsyncClient, authorize_url: str, username: str, password: str = "sandbox"
+) -> str:
+    """Approve the pending consent at the sandbox as `username`; returns the redirect URL with code and state."""
+    try:
+        page = await http.get(authorize_url, follow_redirects=False)
+        if page.is_redirect:  # the sandbox refused the request outright and sent us back with an error
+            return str(page.headers["location"])
+        if page.status_code != 200:
+            raise SandboxLoginFailed(f"the sandbox login page answered {page.status_code}")
+        form = _LoginForm()
+        form.feed(page.text)
+        if not form.fields.get("auth_request"):
+            raise SandboxLoginFailed("the sandbox login page has no auth_request field")
+        action = urljoin(str(page.url), form.action or str(page.url))
+        fields = {**form.fields, "username": username, "password": password, "decision": "approve"}
+        answer = await http.post(action, data=fields, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise BankUnavailable(f"cannot reach the sandbox bank: {exc}") from exc
+    if not answer.is_redirect:
+        raise SandboxLoginFailed(f"the sandbox refused the login for {username!r} ({answer.status_code})")
+    return str(answer.headers["location"])

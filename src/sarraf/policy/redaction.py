@@ -1,0 +1,185 @@
+"""Remove personal data and secrets from log text: IBANs, card numbers, PESEL, phone numbers, e-mails, tokens.
+
+Candidates are found with cheap regular expressions and kept only if a validator made for the job agrees
+(schwifty's mod-97 for IBANs, Luhn for cards, python-stdnum for PESEL, phonenumbers for phones), so
+amounts, dates and short numbers survive. Arabic-Indic (٠-٩) and Eastern Arabic-Indic (۰-۹) digits are
+matched as their ASCII equivalents; the translation keeps every character's position, so the text around
+a match is returned exactly as it was written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+
+import phonenumbers
+from schwifty import IBAN
+from stdnum import luhn
+from stdnum.pl import pesel
+
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+PHONE_REGIONS = ("PL", "SA", "AE", "GB")
+
+# Order matters: earlier kinds win, and placeholders hold no digits for later kinds to match.
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_KEY_VALUE = re.compile(
+    r"(?i)\b(password|passwd|pwd|secret|client_secret|api[_-]?key|access_token|refresh_token|token)"
+    r"(\"?\s*[=:]\s*\"?)([^\s\"',;&]+)"
+)
+_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+_IBAN = re.compile(r"(?i)\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,32}\b")
+_NUMBER_RUN = re.compile(r"(?<![\w+])\+?\d[\d \-().]*\d(?!\w)")  # digits joined by spaces/dashes/dots
+_SECRET = re.compile(r"(?<![\w-])[A-Za-z0-9_-]{32,}={0,2}(?![\w-])")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_GROUP = re.compile(r"\+?\d+")
+
+
+def _valid_iban(candidate: str) -> bool:
+    try:
+        IBAN(candidate)
+    except ValueError:
+        return False
+    return True
+
+
+def _iban_spans(text: str) -> Iterator[tuple[int, int]]:
+    for match in _IBAN.finditer(text):
+        value = match.group()
+        # A spaced IBAN may have swallowed the next word ("... 2874 and"): drop words from the end.
+        while len(value.replace(" ", "")) >= 15:
+            if _valid_iban(value.upper()):
+                yield match.start(), match.start() + len(value)
+                break
+            if " " not in value:
+                break
+            value = value.rsplit(" ", 1)[0]
+
+
+def _is_phone(window: str, digits: str) -> bool:
+    if not 7 <= len(digits) <= 15:
+        return False
+    stripped = window.lstrip("(")
+    regions: tuple[str | None, ...]
+    if stripped.startswith("00"):
+        window, regions = "+" + stripped[2:], (None,)
+    elif stripped.startswith("+"):
+        regions = (None,)
+    elif stripped.startswith("0"):
+        regions = ("SA", "AE", "GB")  # trunk prefix 0: a national number there
+    elif len(digits) == 9:
+        regions = ("PL",)  # Poland has no trunk prefix: 9 bare digits are a PL number
+    else:
+        return False
+    for region in regions:
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(window, region)):
+                return True
+        except phonenumbers.NumberParseException:
+            continue
+    return False
+
+
+def _classify(window: str, digits: str) -> str | None:
+    n = len(digits)
+    if 13 <= n <= 19 and luhn.is_valid(digits):
+        return "[CARD]"
+    if n == 11 and pesel.is_valid(digits):
+        return "[PESEL]"
+    if _is_phone(window, digits):
+        return "[PHONE]"
+    return None
+
+
+def _number_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """Within a run of digit groups, the longest window of whole groups that is a card, PESEL or phone.
+    Windows keep a neighbouring amount or date ("ref 12 4111 1111 1111 1111") from hiding a card."""
+    for run in _NUMBER_RUN.finditer(text):
+        base = run.start()
+        groups = [(m.start() + base, m.end() + base, m.group().lstrip("+")) for m in _GROUP.finditer(run.group())]
+        if sum(len(g[2]) for g in groups) < 7:
+            continue  # amounts, dates, times, short references: nothing here can match
+        i = 0
+        while i < len(groups):
+            found = None
+            for j in range(len(groups), i, -1):
+                digits = "".join(g[2] for g in groups[i:j])
+                if len(digits) < 7:
+                    break  # shorter windows only lose digits
+                start, end = groups[i][0], groups[j - 1][1]
+                if start > 0 and text[start - 1] == "(":
+                    start -= 1
+                label = _classify(text[start:end], digits)
+                if label:
+                    found = (start, end, label, j)
+                    break
+            if found:
+                yield found[0], found[1], found[2]
+                i = found[3]
+            else:
+                i += 1
+
+
+def _looks_secret(value: str) -> bool:
+    if _HEX.match(value):
+        return True
+    return any(c.isdigit() for c in value) and any(c.isupper() for c in value) and any(c.islower() for c in value)
+
+
+def _replace(original: str, spans: list[tuple[int, int, str]]) -> str:
+    out, last = [], 0
+    for start, end, label in sorted(spans):
+        if start < last:
+            continue
+        out.append(original[last:start])
+        out.append(label)
+        last = end
+    out.append(original[last:])
+    return "".join(out)
+
+
+def _apply(original: str, work: str, find: Callable[[str], list[tuple[int, int, str]]]) -> tuple[str, str]:
+    spans = find(work)
+    if not spans:
+        return original, work
+    return _replace(original, spans), _replace(work, spans)
+
+
+def redact(text: str) -> str:
+    """`text` with personal data and secrets replaced by [IBAN], [CARD], [PESEL], [PHONE], [EMAIL],
+    [TOKEN] and [SECRET]."""
+    work = text.translate(_DIGITS)
+    has_digit = any(ch.isdigit() for ch in work)
+    original = text
+    if "earer" in work or "asic" in work or "EARER" in work or "ASIC" in work:
+        original, work = _apply(original, work, lambda t: [
+            (m.start(), m.end(), f"{m.group(1)} [TOKEN]") for m in _BEARER.finditer(t)])
+    if "eyJ" in work:
+        original, work = _apply(original, work, lambda t: [(m.start(), m.end(), "[TOKEN]") for m in _JWT.finditer(t)])
+    if "=" in work or ":" in work:
+        original, work = _apply(original, work, lambda t: [
+            (m.start(3), m.end(3), "[SECRET]") for m in _KEY_VALUE.finditer(t) if m.group(3) != "[TOKEN]"])
+    if "@" in work:
+        original, work = _apply(original, work, lambda t: [(m.start(), m.end(), "[EMAIL]") for m in _EMAIL.finditer(t)])
+    if has_digit:
+        original, work = _apply(original, work, lambda t: [(s, e, "[IBAN]") for s, e in _iban_spans(t)])
+        original, work = _apply(original, work, lambda t: list(_number_spans(t)))
+    original, work = _apply(original, work, lambda t: [
+        (m.start(), m.end(), "[SECRET]") for m in _SECRET.finditer(t) if _looks_secret(m.group())])
+    return original
+
+
+class RedactingFilter(logging.Filter):
+    """Attach to a handler (or logger) so every record is redacted before any formatter sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True

@@ -1,0 +1,96 @@
+"""The web chat in Debian's Chromium: link sandbox-ar-1, ask the balance in Arabic, read it right-to-left."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from sarraf.config import Settings
+from sarraf.conversation.replies import format_money
+from sarraf.conversation.replies.formatting import strip_bidi_marks
+from sarraf.web.app import create_app
+from sarraf.web.threaded_server import free_port, serve_in_thread
+from tests.integration.helpers import bank_balances
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("browser")
+    port = free_port()
+    settings = Settings(
+        data_dir=home, database_url=f"sqlite+aiosqlite:///{home / 'db.sqlite'}",
+        banks_file=Path(__file__).resolve().parents[2] / "src/sarraf/banks.yaml",
+        public_url=f"http://127.0.0.1:{port}", port=port,
+    )
+    with serve_in_thread(create_app(settings), port=port) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def _expected_available(gateway: str, customer: str) -> dict[str, str]:
+    async def fetch() -> dict[str, str]:
+        async with httpx.AsyncClient(timeout=20) as http:
+            found = await bank_balances(http, f"{gateway}/bank", customer, f"{gateway}/link/callback")
+        return {
+            name: format_money(next(b for b in balances if b.balance_type == "InterimAvailable").amount, "ar")
+            for name, balances in found.items()
+        }
+
+    return asyncio.run(fetch())
+
+
+def test_arabic_balance_after_linking_renders_right_to_left(gateway: str, browser: Browser) -> None:
+    page = browser.new_page(locale="ar-SA")
+    page.goto(f"{gateway}/?lang=ar")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    page.fill("#text", "كم رصيدي؟")
+    page.press("#text", "Enter")
+    login = page.locator(".bubble.bot .actions a").first
+    expect(login).to_be_visible()
+    login.click()
+    page.fill("#username", "sandbox-ar-1")
+    page.fill("#password", "sandbox")
+    page.click("button[value=approve]")
+    page.wait_for_url(f"{gateway}/?linked=1")
+    answer = page.locator(".bubble.bot").filter(has_text="أرصدتك")
+    expect(answer).to_be_visible(timeout=10_000)
+    assert answer.get_attribute("dir") == "rtl"
+    assert answer.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    text = strip_bidi_marks(answer.inner_text())
+    for nickname, amount in _expected_available(gateway, "sandbox-ar-1").items():
+        assert nickname in text
+        assert strip_bidi_marks(amount) in text
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "webchat-ar-balance.png"), full_page=True)
+    page.close()
+
+
+def test_quick_replies_and_polish_page(gateway: str, browser: Browser) -> None:
+    page = browser.new_page(locale="pl-PL")
+    page.goto(f"{gateway}/?lang=pl")
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    page.fill("#text", "cześć")
+    page.press("#text", "Enter")
+    expect(page.locator(".bubble.bot").first).to_contain_text("Dzień dobry")
+    expect(page.locator(".quick button").first).to_be_visible()
+    page.locator(".quick button").filter(has_text="Moje saldo").click()
+    expect(page.locator(".bubble.bot").nth(1)).to_contain_text("Zaloguj się")
+    page.close()

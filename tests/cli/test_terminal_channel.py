@@ -1,0 +1,53 @@
+"""The terminal channel from a subprocess, as a person would use it, in all three languages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def say(home: Path, customer: str, text: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SARRAF_HOME": str(home)}
+    env.pop("SARRAF_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "sarraf", "say", "--as", customer, text],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("customer", "text", "linked", "currency"),
+    [
+        ("sandbox-en-1", "what's my balance?", "are now linked", "£"),
+        ("sandbox-pl-1", "ile mam na koncie?", "są połączone", "zł"),
+        ("sandbox-ar-1", "كم رصيدي؟", "تم ربط حساباتك", "ر.س."),
+    ],
+)
+def test_say_links_a_sandbox_customer_and_answers(tmp_path: Path, customer: str, text: str, linked: str,
+                                                  currency: str) -> None:
+    first = say(tmp_path, customer, text)
+    assert first.returncode == 0, first.stderr
+    assert linked in first.stdout
+    assert currency in first.stdout
+    # The second run reuses the stored (encrypted) tokens: no new login, straight to the answer.
+    second = say(tmp_path, customer, text)
+    assert second.returncode == 0, second.stderr
+    assert linked not in second.stdout and currency in second.stdout
+
+
+def test_say_answers_small_talk_without_a_bank_login(tmp_path: Path) -> None:
+    result = say(tmp_path, "sandbox-pl-1", "cześć")
+    assert result.returncode == 0, result.stderr
+    assert "Dzień dobry" in result.stdout
+
+
+def test_unknown_bank_is_a_clear_error(tmp_path: Path) -> None:
+    env = {**os.environ, "SARRAF_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "sarraf", "say", "--bank", "nope", "hi"],
+                            capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert result.returncode != 0
+    assert "unknown bank" in result.stderr

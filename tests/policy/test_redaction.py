@@ -1,0 +1,126 @@
+"""Log redaction: validated identifiers never survive; ordinary words, amounts and dates do."""
+
+from __future__ import annotations
+
+import logging
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from schwifty import IBAN
+from stdnum import luhn
+from stdnum.pl import pesel
+
+from sarraf.policy.redaction import RedactingFilter, redact
+
+TO_ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+TO_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+words = st.text(alphabet=string.ascii_letters + "ąćęłńóśźżابتثجحخ.,!?", min_size=1, max_size=12)
+filler = st.lists(st.one_of(words, st.integers(0, 99999).map(str)), max_size=6).map(" ".join)
+
+
+@st.composite
+def ibans(draw: st.DrawFn) -> str:
+    country, bank_len, account_len = draw(st.sampled_from([("DE", 8, 10), ("PL", 8, 16), ("SA", 2, 18),
+                                                          ("AE", 3, 16), ("AT", 5, 11)]))
+    bank = draw(st.text(string.digits, min_size=bank_len, max_size=bank_len))
+    account = draw(st.text(string.digits, min_size=account_len, max_size=account_len))
+    value = str(IBAN.generate(country, bank_code=bank, account_code=account))
+    return draw(st.sampled_from([value, IBAN(value).formatted]))
+
+
+@st.composite
+def cards(draw: st.DrawFn) -> str:
+    length = draw(st.integers(13, 19))
+    body = draw(st.text(string.digits, min_size=length - 1, max_size=length - 1).filter(lambda s: s[0] != "0"))
+    number = body + luhn.calc_check_digit(body)
+    sep = draw(st.sampled_from(["", " ", "-"]))
+    return sep.join(number[i : i + 4] for i in range(0, len(number), 4))
+
+
+@st.composite
+def pesels(draw: st.DrawFn) -> str:
+    year = draw(st.integers(1900, 2099))
+    month = draw(st.integers(1, 12)) + (20 if year >= 2000 else 0)
+    day = draw(st.integers(1, 28))
+    serial = draw(st.integers(0, 9999))
+    body = f"{year % 100:02d}{month:02d}{day:02d}{serial:04d}"
+    return body + pesel.calc_check_digit(body)
+
+
+def _digits_only(value: str) -> str:
+    return "".join(c for c in value if c.isdigit())
+
+
+@given(filler, ibans(), filler)
+@settings(max_examples=150, deadline=None)
+def test_ibans_never_survive(before: str, iban: str, after: str) -> None:
+    out = redact(f"{before} {iban} {after}")
+    assert "[IBAN]" in out
+    assert iban not in out and iban.replace(" ", "") not in out.replace(" ", "")
+
+
+@given(filler, cards(), filler, st.sampled_from([None, TO_ARABIC, TO_PERSIAN]))
+@settings(max_examples=200, deadline=None)
+def test_cards_never_survive(before: str, card: str, after: str, script: dict[int, str] | None) -> None:
+    written = card.translate(script) if script else card
+    out = redact(f"{before} {written} {after}")
+    assert written not in out
+    assert _digits_only(card) not in _digits_only(out.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")))
+
+
+@given(filler, pesels(), filler)
+@settings(max_examples=150, deadline=None)
+def test_pesels_never_survive(before: str, number: str, after: str) -> None:
+    assert number not in redact(f"{before} {number} {after}")
+
+
+@given(st.lists(words, min_size=1, max_size=8), st.integers(0, 999_999), st.dates())
+@settings(max_examples=150, deadline=None)
+def test_words_amounts_and_dates_survive(text: list[str], amount: int, day: object) -> None:
+    line = f"{' '.join(text)} paid {amount} PLN ({amount / 100:.2f}) on {day} at 12:30"
+    assert redact(line) == line
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("from PL61 1090 1014 0000 0712 1981 2874 today", "from [IBAN] today"),
+        ("to sa0380000000608010167519", "to [IBAN]"),
+        ("card 4111-1111-1111-1111 exp 12/27", "card [CARD] exp 12/27"),
+        ("pesel ٤٤٠٥١٤٠١٣٥٩", "pesel [PESEL]"),
+        ("call +48 600 700 800", "call [PHONE]"),
+        ("call 600 700 800", "call [PHONE]"),
+        ("اتصل ٠٥٠١٢٣٤٥٦٧", "اتصل [PHONE]"),
+        ("dubai 00971 50 123 4567", "dubai [PHONE]"),
+        ("uk (020) 7946 0018", "uk [PHONE]"),
+        ("mail jan.kowalski@example.co.uk now", "mail [EMAIL] now"),
+        ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig", "Authorization: Bearer [TOKEN]"),
+        ("id_token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "id_token=[TOKEN]"),
+        ("client_secret=s3cr3t&x=1", "client_secret=[SECRET]&x=1"),
+        ("sha 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "sha [SECRET]"),
+        ("k Zm9vYmFyQmF6UXV4MTIzNDU2Nzg5MEFCQ0RFRkdI end", "k [SECRET] end"),
+        ("purpose essential.service.operations.support ok", "purpose essential.service.operations.support ok"),
+        ("paid ١٢٣ SAR, order 12345 on 2024-01-15", "paid ١٢٣ SAR, order 12345 on 2024-01-15"),
+    ],
+)
+def test_examples(line: str, expected: str) -> None:
+    assert redact(line) == expected
+
+
+def test_logging_filter_redacts_message_args_and_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("sarraf.test.redaction")
+    logger.addFilter(RedactingFilter())
+    try:
+        with caplog.at_level(logging.INFO, logger=logger.name):
+            logger.info("linked %s for %s", "PL61109010140000071219812874", "jan@example.com")
+            try:
+                raise ValueError("bad card 4111111111111111")
+            except ValueError:
+                logger.exception("failed")
+    finally:
+        logger.filters.clear()
+    assert caplog.records[0].getMessage() == "linked [IBAN] for [EMAIL]"
+    assert "4111111111111111" not in caplog.text and "[CARD]" in caplog.text

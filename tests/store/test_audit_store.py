@@ -1,0 +1,136 @@
+"""The SQL adapters of the audit log and the data-key store, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation, Outcome
+from sarraf.policy.audit import AuditLog, FileCheckpointMirror, StoredLeaf, TreeState
+from sarraf.policy.audit.merkle import root_from_leaf_hashes, verify_consistency, verify_inclusion
+from sarraf.policy.crypto import DataKeyShredded, EnvelopeCipher, LocalFileKeyProvider, rotate_master_key
+from sarraf.store.audit_store import SqlAuditStore, create_audit_tables, make_engine
+from sarraf.store.key_store import SqlDataKeyStore
+
+PG_URL = "postgresql+asyncpg://127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}")
+        await create_audit_tables(eng)
+        yield eng
+        await eng.dispose()
+        return
+    # A schema of its own per test, so parallel or repeated runs never see each other's rows.
+    schema = f"sarraf_audit_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(PG_URL)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    eng = create_async_engine(PG_URL, connect_args={"server_settings": {"search_path": schema}})
+    try:
+        await create_audit_tables(eng)
+        yield eng
+    finally:
+        await eng.dispose()
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+def _decision(i: int) -> tuple[DisclosureRequest, Decision]:
+    request = DisclosureRequest("bank-a", f"cust-{i % 5}", "essential.service.operations.support",
+                                ("user.financial.bank_account.balance", "user.financial.bank_account"),
+                                "messenger" if i % 2 else "webchat")
+    if i % 4 == 0:
+        return request, Decision(Outcome.DENY, None, "default-deny")
+    return request, Decision(Outcome.ALLOW, Minimisation.LINK_ONLY, "messenger-link-only")
+
+
+async def _open(engine: AsyncEngine, tmp_path: Path, **options: object) -> AuditLog:
+    keys = LocalFileKeyProvider(tmp_path / "keys")
+    mirror = FileCheckpointMirror(tmp_path / "mirror.json")
+    clock = lambda: datetime(2026, 11, 1, 12, 0, tzinfo=UTC)  # noqa: E731
+    return await AuditLog.open(SqlAuditStore(engine), keys, mirror, clock=clock, **options)
+
+
+async def test_append_resume_prove_and_verify(engine: AsyncEngine, tmp_path: Path) -> None:
+    log = await _open(engine, tmp_path, checkpoint_every=50)
+    assert await log.record_many(_decision(i) for i in range(120)) == range(0, 120)
+    first = await log.store.latest_checkpoint()
+    assert first is not None and first.tree_size == 120
+
+    # A new process resumes from the stored compact range without re-reading the leaves.
+    again = await _open(engine, tmp_path, checkpoint_every=50)
+    assert again.size == 120 and again.root() == log.root()
+    assert await again.record(*_decision(120)) == 120
+    second = await again.checkpoint()
+    assert second is not None and second.seq == 2 and second.previous == first.digest()
+
+    hashes = await again.store.leaf_hashes(121)
+    assert root_from_leaf_hashes(hashes) == second.root
+    proof = await again.prove_inclusion(37)
+    verify_inclusion(37, 121, proof.leaf_hash, proof.proof, second.root)
+    assert proof.leaf["seq"] == 37 and proof.leaf["outcome"] == "allow"
+    assert proof.leaf["time"] == "2026-11-01T12:00:00.000Z"
+    verify_consistency(120, 121, await again.prove_consistency(first, second), first.root, second.root)
+
+    report = await again.verify()
+    assert report.ok, report.problems
+    assert (report.size, report.checkpoints) == (121, 2)
+
+
+async def test_leaves_hold_pseudonyms_not_customer_ids(engine: AsyncEngine, tmp_path: Path) -> None:
+    log = await _open(engine, tmp_path)
+    await log.record_many([_decision(1), _decision(6)])  # the same customer, cust-1
+    (_, newest), (_, oldest) = await log.recent(2)
+    assert newest["customer"] == oldest["customer"] and len(newest["customer"]) == 64
+    async for batch in log.store.leaves():
+        assert all(b"cust-" not in leaf.data for leaf in batch)
+    assert set(newest) == {"v", "seq", "time", "tenant", "customer", "purpose", "categories", "recipient",
+                           "outcome", "minimisation", "policy_id"}
+
+
+async def test_store_refuses_a_taken_index(engine: AsyncEngine, tmp_path: Path) -> None:
+    log = await _open(engine, tmp_path)
+    await log.record(*_decision(0))
+    clash = StoredLeaf(0, b"{}", bytes(32))
+    with pytest.raises(IntegrityError):
+        await log.store.append([clash], TreeState(1, (bytes(32),)))
+
+
+async def test_data_keys_rotate_and_shred(engine: AsyncEngine, tmp_path: Path) -> None:
+    keys = LocalFileKeyProvider(tmp_path / "keys")
+    store = SqlDataKeyStore(engine)
+    cipher = EnvelopeCipher(keys, store)
+    tokens = {f"cust-{i}": await cipher.encrypt(f"cust-{i}", "iban", f"PL61 1090 {i:04d}") for i in range(7)}
+    assert await rotate_master_key(keys, store, page_size=3) == 7
+    assert {w.key_id for _, w in await store.page(None, 100)} == {"local:v2"}
+    for owner, token in tokens.items():
+        assert (await cipher.decrypt_str(owner, "iban", token)).startswith("PL61 1090")
+    assert await cipher.shred("cust-3") is True
+    assert await cipher.shred("cust-3") is False
+    with pytest.raises(DataKeyShredded, match="shredded"):
+        await cipher.decrypt("cust-3", "iban", tokens["cust-3"])
+    assert await cipher.decrypt_str("cust-4", "iban", tokens["cust-4"]) == "PL61 1090 0004"
+
+
+async def test_shredding_a_customer_leaves_the_audit_log_verifiable(engine: AsyncEngine, tmp_path: Path) -> None:
+    log = await _open(engine, tmp_path)
+    cipher = EnvelopeCipher(LocalFileKeyProvider(tmp_path / "keys"), SqlDataKeyStore(engine))
+    token = await cipher.encrypt("cust-1", "name", "Jan Kowalski")
+    await log.record_many(_decision(i) for i in range(10))
+    await log.checkpoint()
+    await cipher.shred("cust-1")
+    with pytest.raises(DataKeyShredded):
+        await cipher.decrypt("cust-1", "name", token)
+    report = await log.verify()
+    assert report.ok and report.size == 10
