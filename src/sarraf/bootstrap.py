@@ -13,9 +13,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.banks.openbanking import OpenBankingConnector
-from sarraf.channels.port import Channel
-from sarraf.channels.terminal import TerminalChannel
-from sarraf.channels.webchat import WebChatChannel
+from sarraf.channels.registry import ChannelSet, build_channels
 from sarraf.config import BankConfig, Settings, load_banks
 from sarraf.conversation.engine import Conversation
 from sarraf.conversation.nlu import load_default as load_nlu
@@ -62,7 +60,7 @@ class Container:
     secure_links: SignedLinks
     conversation: Conversation
     connectors: dict[str, BankConnector]
-    channels: dict[str, Channel] = field(default_factory=dict)
+    channels: ChannelSet = field(default_factory=ChannelSet)
 
     @property
     def bank_names(self) -> dict[str, str]:
@@ -78,13 +76,13 @@ class Container:
 
     async def deliver(self, channel: str, sender: str, messages: list[Outbound]) -> None:
         if messages:
-            await self.channels[channel].deliver(sender, messages)
+            await self.channels.channels[channel].deliver(sender, messages)
 
     async def lang_of(self, customer_id: str) -> str | None:
         return await self.customers.lang_of(customer_id)
 
     def channel_status(self) -> dict[str, Any]:
-        return {name: "enabled" for name in self.channels}
+        return self.channels.status()
 
     async def aclose(self) -> None:
         await self.audit.close()
@@ -131,7 +129,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         bank_names={b.id: b.name for b in banks.values()},
         default_langs={b.id: b.default_language for b in banks.values()},
     )
-    channels: dict[str, Channel] = {"webchat": WebChatChannel(message_log), "terminal": TerminalChannel()}
+    channels = build_channels(message_log, settings=settings, banks=banks, http=http)
     return Container(
         settings=settings, banks=banks, engine=engine, http=http, customers=customers, message_log=message_log,
         consents=consents, point=point, audit=audit, secure_links=secure_links, conversation=conversation,

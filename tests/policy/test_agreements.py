@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cedarpy
 import pytest
 from typer.testing import CliRunner
 
@@ -16,6 +17,7 @@ from sarraf.policy.agreement import (
     lint,
     load_agreement,
     parse_agreement,
+    schema,
     vocabulary_entities,
 )
 from sarraf.policy.vocabulary import CATEGORIES, PURPOSES, RECIPIENT_GROUPS, RECIPIENTS
@@ -41,6 +43,12 @@ def test_every_agreement_shipped_lints_clean_and_is_documented() -> None:
         assert path.name in readme
         for policy_id in agreement.policy_ids:
             assert policy_id in readme, f"{policy_id} is not explained in README.md"
+
+
+def test_the_schema_shown_in_the_readme_is_the_schema_in_force() -> None:
+    readme = (AGREEMENTS_DIR / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("```\n", 2)[1].split("```", 1)[0]
+    assert str(cedarpy.Schema.from_str(shown)) == str(schema())
 
 
 def test_vocabulary_becomes_the_cedar_entity_store() -> None:

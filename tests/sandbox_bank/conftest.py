@@ -8,9 +8,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from sandbox_bank.flow import Clock, SandboxClient
 from sarraf.sandbox_bank import create_app
-from support.live_server import serve
+from tests.sandbox_bank.flow import Clock, SandboxClient
+from tests.support.live_server import serve
 
 
 @pytest.fixture

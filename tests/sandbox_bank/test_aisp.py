@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 from starlette.applications import Starlette
 from starlette.routing import Mount
-from support.live_server import serve
 
-from sandbox_bank.flow import AISP, Clock, SandboxClient, pkce
 from sarraf.sandbox_bank import create_app
+from tests.sandbox_bank.flow import AISP, Clock, SandboxClient, pkce
+from tests.support.live_server import serve
 
 TX = "/accounts/sandbox-en-1-current/transactions"
 

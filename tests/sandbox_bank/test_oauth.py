@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from sandbox_bank.flow import CLIENT, REDIRECT, Clock, SandboxClient, pkce
+from tests.sandbox_bank.flow import CLIENT, REDIRECT, Clock, SandboxClient, pkce
 
 
 def _consent(bank: SandboxClient) -> str:

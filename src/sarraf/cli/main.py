@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -41,7 +42,19 @@ def serve(
     os.environ["SARRAF_HOST"], os.environ["SARRAF_PORT"] = host, str(port)
     settings = load_settings(data_dir)
     typer.echo(f"Sarraf on {settings.public_url}  (data in {settings.data_dir})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=redacted_log_config(), proxy_headers=False)
+
+
+def redacted_log_config() -> dict[str, object]:
+    """Uvicorn's logging, with every record passed through the redaction filter (IBANs, cards, tokens...)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"redact": {"()": "sarraf.policy.redaction.RedactingFilter"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["redact"]
+    config["loggers"]["sarraf"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 @app.command()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sarraf.domain.disclosure import Decision, DisclosureRequest
 from sarraf.policy import vocabulary
@@ -100,7 +101,7 @@ class CachedDecider:
         self._remember(state.by_request, (purpose, categories, recipient), combined)
         return combined
 
-    def _remember(self, cache: dict, key: tuple, decision: Decision) -> None:  # type: ignore[type-arg]
+    def _remember(self, cache: dict[Any, Decision], key: Any, decision: Decision) -> None:
         if len(cache) >= self._max_entries:
             cache.clear()  # rare: only hostile or runaway keys fill it; known keys come back on next use
         cache[key] = decision

@@ -51,6 +51,9 @@ def repo_training_files() -> list[Path]:
     return sorted(DATA_DIR.glob("*.yml"))
 
 
+REPO_SOURCES = frozenset(p.stem for p in repo_training_files())
+
+
 def repo_test_files() -> list[Path]:
     return sorted(TEST_DATA_DIR.glob("*.yml"))
 

@@ -27,6 +27,7 @@ REPO_WEIGHT = 3.0  # the hand-written bot/Polish lines are few next to 30k publi
 FOLDS = 4
 MAX_FALSE_ACCEPT = 0.05  # out-of-fold OOS false-accept budget that sets the threshold
 OUT_OF_SCOPE = "out_of_scope"
+LANGID_PER_LANGUAGE = 2500
 Step = Callable[[str], None]
 
 
@@ -121,6 +122,12 @@ def fit_langid(examples: list[Example]) -> tuple[np.ndarray, np.ndarray, np.ndar
     # "yes"/"thanks" typed by an Arabic speaker are English text: only Arabizi teaches the Arabic class
     non_arabic = {e.text.casefold() for e in latin if e.lang != "ar"}
     latin = [e for e in latin if e.lang != "ar" or e.text.casefold() not in non_arabic]
+    # naive Bayes over-trusts a class with far more text; cap each language at a comparable size
+    by_lang: dict[str, list[Example]] = {}
+    for e in sorted(latin, key=lambda e: (e.source not in datasets.REPO_SOURCES, fold_of(e.text), e.text)):
+        if len(by_lang.setdefault(e.lang, [])) < LANGID_PER_LANGUAGE:
+            by_lang[e.lang].append(e)
+    latin = [e for part in by_lang.values() for e in part]
     vectorizer = CountVectorizer(analyzer=lid_features, min_df=1)
     x = vectorizer.fit_transform([e.text for e in latin])
     nb = MultinomialNB(alpha=0.3, fit_prior=False)
