@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -54,7 +55,9 @@ def _expected_available(gateway: str, customer: str) -> dict[str, str]:
             for name, balances in found.items()
         }
 
-    return asyncio.run(fetch())
+    # Playwright's sync API owns this thread's event loop, so the bank is asked from another thread.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, fetch()).result()
 
 
 def test_arabic_balance_after_linking_renders_right_to_left(gateway: str, browser: Browser) -> None:

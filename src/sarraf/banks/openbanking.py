@@ -217,13 +217,17 @@ class OpenBankingConnector:
             params["toBookingDateTime"] = _ob_time(until)
         url: str | None = f"{self._aisp}/accounts/{account_id}/transactions"
         found: list[Transaction] = []
-        for _ in range(MAX_PAGES):
-            if url is None:
-                return found
-            body = await self._api("GET", url, tokens.access_token, params=params)
+        pages = 0
+        while url is not None:
+            pages += 1
+            if pages > MAX_PAGES:
+                raise BankUnavailable(f"{self.tenant}: more than {MAX_PAGES} pages of transactions")
+            # httpx replaces a URL's query with `params`, so pass them only on the first request:
+            # the bank's Next link already carries the window.
+            body = await self._api("GET", url, tokens.access_token, **({"params": params} if params else {}))
             found.extend(self._mapped(ob_json.transactions, body))
-            url, params = self._mapped(ob_json.next_link, body), {}  # Next already carries the query
+            url, params = self._mapped(ob_json.next_link, body), {}
             if url is not None and urlsplit(url).netloc != urlsplit(self._aisp).netloc:
                 # Never send the customer's token to another host, whatever the bank's links say.
                 raise BankUnavailable(f"{self.tenant}: the bank's Next link points elsewhere: {url}")
-        raise BankUnavailable(f"{self.tenant}: more than {MAX_PAGES} pages of transactions")
+        return found

@@ -13,6 +13,7 @@ from sarraf.domain.money import Money
 from sarraf.policy.point import AccountBalances
 
 TRANSACTIONS_SHOWN = 5
+NOT_SPENDING = ("transfers", "income", "salary")  # moving money between own accounts or receiving it
 CATEGORIES = (
     "food", "transport", "shopping", "utilities", "entertainment", "health", "travel",
     "subscriptions", "cash", "transfers", "income", "other",
@@ -20,6 +21,7 @@ CATEGORIES = (
 
 
 def category_name(lang: str, category: str | None) -> str:
+    category = "income" if category == "salary" else category
     key = category if category in CATEGORIES else "other"
     return catalog().text(lang, f"category_{key}")
 
@@ -31,7 +33,8 @@ def balances(lang: str, bank: str, items: list[AccountBalances]) -> Outbound:
         shown = _preferred_balance(item)
         if shown is None:
             continue
-        name = f"{item.account.nickname} ({item.account.identification})"
+        # Even when the agreement allows full data, a chat bubble only needs the last digits to tell accounts apart.
+        name = f"{item.account.nickname} (••{item.account.identification[-4:]})"
         lines.append(c.text(lang, "balance_line", account=name, amount=format_money(shown.amount, lang)))
     return Outbound("\n".join(lines), lang)
 
@@ -46,7 +49,8 @@ def _preferred_balance(item: AccountBalances):  # type: ignore[no-untyped-def]
 def transactions(lang: str, start: date, end: date, items: list[Transaction]) -> Outbound:
     c = catalog()
     if not items:
-        return Outbound(c.text(lang, "transactions_none", start=format_date(start, lang), end=format_date(end, lang)), lang)
+        period = {"start": format_date(start, lang), "end": format_date(end, lang)}
+        return Outbound(c.text(lang, "transactions_none", **period), lang)
     shown = items[:TRANSACTIONS_SHOWN]
     lines = [c.text(lang, "transactions_header", count=len(shown))]
     for t in shown:
@@ -65,7 +69,7 @@ def transactions(lang: str, start: date, end: date, items: list[Transaction]) ->
 def spending(lang: str, start: date, end: date, category: str | None, items: list[Transaction]) -> Outbound:
     c = catalog()
     period = {"start": format_date(start, lang), "end": format_date(end, lang)}
-    spent = [t for t in items if t.credit_debit is CreditDebit.DEBIT and t.category not in ("transfers", "income")]
+    spent = [t for t in items if t.credit_debit is CreditDebit.DEBIT and t.category not in NOT_SPENDING]
     if category:
         spent = [t for t in spent if t.category == category]
     if not spent:

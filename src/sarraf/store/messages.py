@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -39,7 +39,16 @@ class SqlMessageLog:
             return int(result.inserted_primary_key[0])
 
     async def pending(self, channel: str, sender: str, after: int = 0) -> list[tuple[int, dict[str, Any]]]:
-        async with self._engine.connect() as conn:
+        """Messages after the cursor; those up to it were received, so they are deleted (data minimisation)."""
+        async with self._engine.begin() as conn:
+            if after:
+                await conn.execute(
+                    delete(channel_outbox).where(
+                        channel_outbox.c.channel == channel,
+                        channel_outbox.c.sender == sender,
+                        channel_outbox.c.id <= after,
+                    )
+                )
             rows = await conn.execute(
                 select(channel_outbox.c.id, channel_outbox.c.payload)
                 .where(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sarraf.conversation.nlu.paths import ARTIFACT_PATH
 from sarraf.conversation.nlu.types import Parse
 
 OUT_OF_SCOPE = "out_of_scope"
+_HAS_WORD = re.compile(r"[^\W_]")
 RANKING_SIZE = 5
 
 
@@ -61,8 +63,10 @@ class Nlu:
 
     def parse(self, text: str, now: datetime | None = None) -> Parse:
         """Classify ``text``; relative periods ("last month") resolve against ``now`` (UTC by default)."""
-        intent, confidence, ranking = self.classify(text)
         lang = self.language(text)
+        if not _HAS_WORD.search(text):  # empty, emoji-only or punctuation: nothing to classify
+            return Parse(text, OUT_OF_SCOPE, 1.0, lang, [], False, ((OUT_OF_SCOPE, 1.0),))
+        intent, confidence, ranking = self.classify(text)
         entities = extract_entities(
             text, lang, now or datetime.now(UTC), intent=intent, default_currency=self.default_currency
         )

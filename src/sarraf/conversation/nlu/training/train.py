@@ -27,7 +27,7 @@ REPO_WEIGHT = 3.0  # the hand-written bot/Polish lines are few next to 30k publi
 FOLDS = 4
 MAX_FALSE_ACCEPT = 0.05  # out-of-fold OOS false-accept budget that sets the threshold
 OUT_OF_SCOPE = "out_of_scope"
-LANGID_PER_LANGUAGE = 2500
+LANGID_PER_LANGUAGE = 1500
 Step = Callable[[str], None]
 
 

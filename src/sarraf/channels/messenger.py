@@ -1,0 +1,219 @@
+"""Facebook Messenger: webhook events in, Send API messages out.
+
+Documentation followed (Meta for Developers, Messenger Platform):
+- webhooks and their signature: /docs/messenger-platform/webhooks
+- Send API, quick replies, button and receipt templates: /docs/messenger-platform/reference/send-api,
+  /docs/messenger-platform/send-messages/quick-replies, /docs/messenger-platform/send-messages/templates
+- utility messages (the only way to write after the 24-hour window since message tags stopped working on
+  2026-04-27): /docs/messenger-platform/send-messages/utility-messages
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from sarraf.channels.address import address, split_address
+from sarraf.channels.platform_http import PlatformClient, RetryPolicy
+from sarraf.channels.ratelimit import RateLimiter
+from sarraf.channels.signatures import same_secret, valid_hub_signature
+from sarraf.channels.text_limits import chunks, clip
+from sarraf.channels.window import ServiceWindows
+from sarraf.domain.messages import Button, Card, Inbound, InboundKind, Outbound
+
+log = logging.getLogger(__name__)
+
+NAME = "messenger"
+DEFAULT_API_URL = "https://graph.facebook.com/v23.0"
+PAGE_CALLS_PER_SECOND = 300
+TEXT_LIMIT = 2000
+TEMPLATE_TEXT_LIMIT = 640
+TITLE_LIMIT = 20
+MAX_BUTTONS = 3
+MAX_QUICK_REPLIES = 13
+UNLINK_PAYLOAD = "intent:unlink_account"
+TEMPLATE_LANGUAGES = {"en": "en_US", "ar": "ar", "pl": "pl_PL"}
+
+
+@dataclass(frozen=True, slots=True)
+class MessengerAccount:
+    """One bank's Facebook Page."""
+
+    tenant: str
+    app_secret: str
+    verify_token: str
+    page_token: str
+    api_url: str = DEFAULT_API_URL
+    page_id: str = "me"
+    utility_template: str = "sarraf_account_update"
+
+
+# ---- inbound -------------------------------------------------------------------------------------------
+
+def parse(body: dict[str, Any], tenant: str, default_tenant: str) -> list[tuple[Inbound, int]]:
+    """Every messaging event of every entry, as neutral messages with their timestamps (ms)."""
+    if body.get("object") != "page" or not isinstance(body.get("entry"), list):
+        raise ValueError("not a Messenger page webhook")
+    found: list[tuple[Inbound, int]] = []
+    for entry in body["entry"]:
+        for event in (entry.get("messaging") or []) if isinstance(entry, dict) else []:
+            inbound = _event(event, tenant, default_tenant) if isinstance(event, dict) else None
+            if inbound is not None:
+                found.append((inbound, int(event.get("timestamp") or 0)))
+    return found
+
+
+def _event(event: dict[str, Any], tenant: str, default_tenant: str) -> Inbound | None:
+    psid = str((event.get("sender") or {}).get("id") or "")
+    if not psid:
+        return None
+    sender = address(tenant, default_tenant, psid)
+    message = event.get("message")
+    if isinstance(message, dict):
+        if message.get("is_echo"):
+            return None  # our own message, echoed back
+        mid = str(message.get("mid") or "") or None
+        quick = message.get("quick_reply")
+        if isinstance(quick, dict) and quick.get("payload"):
+            return Inbound(NAME, sender, InboundKind.POSTBACK, str(message.get("text") or ""),
+                           str(quick["payload"]), mid)
+        return Inbound(NAME, sender, InboundKind.TEXT, str(message.get("text") or ""), None, mid)
+    postback = event.get("postback")
+    if isinstance(postback, dict):
+        mid = str(postback.get("mid") or "") or f"postback:{psid}:{event.get('timestamp')}"
+        return Inbound(NAME, sender, InboundKind.POSTBACK, str(postback.get("title") or ""),
+                       str(postback.get("payload") or ""), mid)
+    linking = event.get("account_linking")
+    if isinstance(linking, dict):
+        key = f"linking:{psid}:{event.get('timestamp')}"
+        if linking.get("status") == "unlinked":
+            # The customer unlinked from Messenger's side: stop sharing, as if they had asked us to.
+            return Inbound(NAME, sender, InboundKind.POSTBACK, "", UNLINK_PAYLOAD, key)
+        return Inbound(NAME, sender, InboundKind.LINKED, "", str(linking.get("status") or ""), key)
+    if "delivery" in event or "read" in event:
+        return Inbound(NAME, sender, InboundKind.RECEIPT)
+    return None
+
+
+# ---- outbound ------------------------------------------------------------------------------------------
+
+def render(message: Outbound) -> list[dict[str, Any]]:
+    """The Send API `message` objects for one neutral message; quick replies ride on the last one."""
+    parts: list[dict[str, Any]] = []
+    buttons = [b for b in message.buttons if b.url or b.payload]
+    if buttons:
+        texts = chunks(message.text, TEMPLATE_TEXT_LIMIT)
+        parts += [{"text": t} for t in texts[:-1]]
+        for i in range(0, len(buttons), MAX_BUTTONS):
+            parts.append(_button_template(texts[-1] if i == 0 else "…", buttons[i:i + MAX_BUTTONS]))
+    else:
+        parts += [{"text": t} for t in chunks(message.text, TEXT_LIMIT) if t]
+    parts += [_card(card, message) for card in message.cards]
+    replies = [q for q in message.quick_replies if q.payload][:MAX_QUICK_REPLIES]
+    if replies:
+        if not parts:
+            parts.append({"text": message.text or "…"})
+        parts[-1]["quick_replies"] = [
+            {"content_type": "text", "title": clip(q.title, TITLE_LIMIT), "payload": q.payload} for q in replies
+        ]
+    return parts
+
+
+def _button_template(text: str, buttons: list[Button]) -> dict[str, Any]:
+    return {"attachment": {"type": "template", "payload": {
+        "template_type": "button", "text": text, "buttons": [_button(b) for b in buttons],
+    }}}
+
+
+def _button(button: Button) -> dict[str, Any]:
+    if button.url:
+        return {"type": "web_url", "url": button.url, "title": clip(button.title, TITLE_LIMIT)}
+    return {"type": "postback", "title": clip(button.title, TITLE_LIMIT), "payload": button.payload}
+
+
+def _card(card: Card, message: Outbound) -> dict[str, Any]:
+    """A receipt when the message carries one (order number, currency, total), else the lines as text."""
+    extra = message.extra
+    if {"receipt_number", "currency", "total"} <= extra.keys():
+        return {"attachment": {"type": "template", "payload": {
+            "template_type": "receipt",
+            "recipient_name": card.title,
+            "order_number": extra["receipt_number"],
+            "currency": extra["currency"],
+            "payment_method": card.subtitle or extra.get("payment_method", "-"),
+            "summary": {"total_cost": float(extra["total"])},
+            "elements": [{"title": line.label, "subtitle": line.value, "price": 0} for line in card.lines],
+        }}}
+    lines = [card.title, *([card.subtitle] if card.subtitle else []), *(f"{ln.label}: {ln.value}" for ln in card.lines)]
+    return {"text": clip("\n".join(lines), TEXT_LIMIT)}
+
+
+def utility_message(message: Outbound, template: str) -> dict[str, Any]:
+    """Outside the 24-hour window only an approved utility template may be sent; the text fills its body."""
+    return {"template": {
+        "name": message.extra.get("template", template),
+        "language": {"code": TEMPLATE_LANGUAGES.get(message.lang, "en_US")},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": clip(message.text, 1024)}]}],
+    }}
+
+
+# ---- the channel ---------------------------------------------------------------------------------------
+
+class MessengerChannel:
+    name = NAME
+
+    def __init__(self, accounts: dict[str, MessengerAccount], default_tenant: str, http: httpx.AsyncClient,
+                 windows: ServiceWindows | None = None, retry: RetryPolicy | None = None,
+                 calls_per_second: float = PAGE_CALLS_PER_SECOND) -> None:
+        self.accounts = accounts
+        self.default_tenant = default_tenant
+        self.windows = windows or ServiceWindows()
+        self._clients = {
+            tenant: PlatformClient(NAME, http, RateLimiter(calls_per_second, burst=max(1, int(calls_per_second))),
+                                   retry, headers={"Authorization": f"Bearer {account.page_token}"})
+            for tenant, account in accounts.items()
+        }
+
+    def handshake(self, tenant: str, mode: str | None, token: str | None, challenge: str | None) -> str | None:
+        account = self.accounts.get(tenant)
+        if account is None or mode != "subscribe" or not challenge:
+            return None
+        return challenge if same_secret(account.verify_token, token) else None
+
+    def authentic(self, tenant: str, raw_body: bytes, signature: str | None) -> bool:
+        account = self.accounts.get(tenant)
+        return account is not None and valid_hub_signature(account.app_secret, raw_body, signature)
+
+    def inbound(self, tenant: str, body: dict[str, Any]) -> list[Inbound]:
+        """Parse a verified webhook body; customers' messages open (or keep open) their 24-hour window."""
+        events = parse(body, tenant, self.default_tenant)
+        for inbound, _ in events:
+            if inbound.kind in (InboundKind.TEXT, InboundKind.POSTBACK):
+                self.windows.customer_spoke(tenant, inbound.sender)
+        return [inbound for inbound, _ in events]
+
+    async def reply(self, sender: str, messages: list[Outbound]) -> None:
+        await self._send(sender, messages, "RESPONSE")
+
+    async def deliver(self, sender: str, messages: list[Outbound]) -> None:
+        await self._send(sender, messages, "UPDATE")
+
+    async def _send(self, sender: str, messages: list[Outbound], messaging_type: str) -> None:
+        tenant, psid = split_address(sender, self.default_tenant)
+        account = self.accounts[tenant]
+        client = self._clients[tenant]
+        url = f"{account.api_url}/{account.page_id}/messages"
+        window_open = self.windows.is_open(tenant, sender)
+        for message in messages:
+            if window_open:
+                bodies = [{"recipient": {"id": psid}, "messaging_type": messaging_type, "message": part}
+                          for part in render(message)]
+            else:
+                bodies = [{"recipient": {"id": psid}, "messaging_type": "UTILITY",
+                           "message": utility_message(message, account.utility_template)}]
+            for body in bodies:
+                await client.post(url, body, limit_key=account.page_id + tenant)
+        log.debug("messenger: sent %d message(s) (%s)", len(messages), "window" if window_open else "utility")

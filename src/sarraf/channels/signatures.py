@@ -1,0 +1,31 @@
+"""Webhook authenticity checks shared by the Meta platforms (Messenger, WhatsApp) and Telegram.
+
+Every check fails closed: no configured secret, no header, or a malformed header is a refusal, and the
+comparison is constant-time so response timing reveals nothing about the expected value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+HUB_SIGNATURE_HEADER = "x-hub-signature-256"
+HUB_PREFIX = "sha256="
+
+
+def hub_signature(app_secret: str, raw_body: bytes) -> str:
+    """The `X-Hub-Signature-256` value Meta sends: HMAC-SHA256 of the raw body keyed by the app secret."""
+    return HUB_PREFIX + hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
+
+
+def valid_hub_signature(app_secret: str | None, raw_body: bytes, header: str | None) -> bool:
+    if not app_secret or not header or not header.startswith(HUB_PREFIX):
+        return False
+    return hmac.compare_digest(hub_signature(app_secret, raw_body).encode(), header.strip().encode())
+
+
+def same_secret(expected: str | None, given: str | None) -> bool:
+    """Constant-time equality of a shared secret (verify tokens, Telegram's secret token); unset never matches."""
+    if not expected or given is None:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())

@@ -1,0 +1,196 @@
+"""Telegram Bot API: webhook updates in, Bot API calls out.
+
+Documentation followed (core.telegram.org/bots/api): setWebhook's `secret_token`, sent back on every update
+in the `X-Telegram-Bot-Api-Secret-Token` header; sendMessage with an InlineKeyboardMarkup; callback queries
+and answerCallbackQuery; 429 answers carrying `parameters.retry_after`. Deep links (core.telegram.org/bots
+/features#deep-linking): `/start <payload>`, payload at most 64 characters of A-Z, a-z, 0-9, _ and -.
+Rate (core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): about one message a second
+per chat, about 30 a second per bot.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from sarraf.channels.address import address, split_address
+from sarraf.channels.platform_http import PlatformClient, RetryPolicy
+from sarraf.channels.ratelimit import RateLimiter
+from sarraf.channels.signatures import same_secret
+from sarraf.channels.text_limits import chunks
+from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
+
+log = logging.getLogger(__name__)
+
+NAME = "telegram"
+DEFAULT_API_URL = "https://api.telegram.org"
+SECRET_HEADER = "x-telegram-bot-api-secret-token"
+TEXT_LIMIT = 4096
+CALLBACK_DATA_BYTES = 64
+PER_CHAT_PER_SECOND = 1.0
+PER_BOT_PER_SECOND = 30.0
+DEEP_LINK_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+DEEP_LINK_TTL_SECONDS = 600
+POSTBACK_PREFIX = "intent:"
+COMMANDS = {"/start": "greeting", "/help": "help", "/link": "link_account", "/balance": "check_balance"}
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramAccount:
+    """One bank's bot."""
+
+    tenant: str
+    bot_token: str
+    secret_token: str
+    api_url: str = DEFAULT_API_URL
+    bot_username: str = ""
+
+
+class DeepLinks:
+    """One-time, expiring `/start` payloads: a page of the bank can send a customer to
+    t.me/<bot>?start=<payload> to start an action (linking by default) in the bot."""
+
+    def __init__(self, ttl_seconds: float = DEEP_LINK_TTL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._issued: dict[tuple[str, str], tuple[str, float]] = {}
+
+    def issue(self, tenant: str, intent: str = "link_account") -> str:
+        now = self._clock()
+        for key in [k for k, (_, until) in self._issued.items() if until < now]:
+            del self._issued[key]
+        payload = secrets.token_urlsafe(24)  # 32 characters of [A-Za-z0-9_-]
+        self._issued[(tenant, payload)] = (intent, now + self._ttl)
+        return payload
+
+    def redeem(self, tenant: str, payload: str) -> str | None:
+        """The intent behind a payload, once; None when unknown, expired, used or malformed."""
+        if not DEEP_LINK_PAYLOAD.match(payload):
+            return None
+        found = self._issued.pop((tenant, payload), None)
+        if found is None or found[1] < self._clock():
+            return None
+        return found[0]
+
+
+# ---- inbound -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    inbound: Inbound | None
+    callback_query_id: str | None = None
+
+
+def parse(body: dict[str, Any], tenant: str, default_tenant: str, links: DeepLinks) -> Update:
+    if not isinstance(body.get("update_id"), int):
+        raise ValueError("not a Telegram update (no update_id)")
+    key = f"{tenant}:{body['update_id']}"  # update ids are unique per bot, not across bots
+    message = body.get("message")
+    if isinstance(message, dict):
+        chat = str((message.get("chat") or {}).get("id") or "")
+        if not chat:
+            return Update(None)
+        sender = address(tenant, default_tenant, chat)
+        locale = (message.get("from") or {}).get("language_code")
+        text = str(message.get("text") or "")
+        intent = _command(text, tenant, links)
+        if intent is not None:
+            return Update(Inbound(NAME, sender, InboundKind.POSTBACK, text, POSTBACK_PREFIX + intent, key, locale))
+        return Update(Inbound(NAME, sender, InboundKind.TEXT, text, None, key, locale))
+    query = body.get("callback_query")
+    if isinstance(query, dict) and query.get("id"):
+        chat = str(((query.get("message") or {}).get("chat") or {}).get("id") or (query.get("from") or {}).get("id") or "")
+        locale = (query.get("from") or {}).get("language_code")
+        inbound = Inbound(NAME, address(tenant, default_tenant, chat), InboundKind.POSTBACK, "",
+                          str(query.get("data") or ""), key, locale) if chat else None
+        return Update(inbound, str(query["id"]))
+    return Update(None)  # edited messages, channel posts, member updates: nothing to answer
+
+
+def _command(text: str, tenant: str, links: DeepLinks) -> str | None:
+    if not text.startswith("/"):
+        return None
+    command, _, argument = text.partition(" ")
+    command = command.split("@", 1)[0].lower()  # "/start@SarrafBot" in groups
+    if command == "/start" and argument.strip():
+        return links.redeem(tenant, argument.strip()) or "greeting"
+    return COMMANDS.get(command)
+
+
+# ---- outbound ------------------------------------------------------------------------------------------
+
+def render(message: Outbound, chat_id: str) -> list[dict[str, Any]]:
+    """sendMessage bodies: plain text (no parse_mode, so nothing in it is markup) and an inline keyboard."""
+    text = message.text
+    for card in message.cards:
+        lines = [card.title, *([card.subtitle] if card.subtitle else []), *(f"{ln.label}: {ln.value}" for ln in card.lines)]
+        text += "\n\n" + "\n".join(lines)
+    rows = [[_key(b)] for b in message.buttons if _key(b)]
+    choices = [k for k in (_key(q) for q in message.quick_replies) if k]
+    rows += [choices[i:i + 2] for i in range(0, len(choices), 2)]
+    bodies = [{"chat_id": chat_id, "text": t} for t in chunks(text, TEXT_LIMIT)]
+    if rows:
+        bodies[-1]["reply_markup"] = {"inline_keyboard": rows}
+    return bodies
+
+
+def _key(button: Button) -> dict[str, str] | None:
+    if button.url:
+        return {"text": button.title, "url": button.url}
+    if button.payload and len(button.payload.encode()) <= CALLBACK_DATA_BYTES:
+        return {"text": button.title, "callback_data": button.payload}
+    return None
+
+
+# ---- the channel ---------------------------------------------------------------------------------------
+
+class TelegramChannel:
+    name = NAME
+
+    def __init__(self, accounts: dict[str, TelegramAccount], default_tenant: str, http: httpx.AsyncClient,
+                 retry: RetryPolicy | None = None, per_chat_per_second: float = PER_CHAT_PER_SECOND,
+                 per_bot_per_second: float = PER_BOT_PER_SECOND, links: DeepLinks | None = None) -> None:
+        self.accounts = accounts
+        self.default_tenant = default_tenant
+        self.links = links or DeepLinks()
+        self._per_bot = RateLimiter(per_bot_per_second, burst=max(1, int(per_bot_per_second)))
+        self._clients = {tenant: PlatformClient(NAME, http, RateLimiter(per_chat_per_second), retry)
+                         for tenant in accounts}
+
+    def authentic(self, tenant: str, secret_header: str | None) -> bool:
+        account = self.accounts.get(tenant)
+        return account is not None and same_secret(account.secret_token, secret_header)
+
+    def parse(self, tenant: str, body: dict[str, Any]) -> Update:
+        return parse(body, tenant, self.default_tenant, self.links)
+
+    def deep_link(self, tenant: str, intent: str = "link_account") -> str:
+        account = self.accounts[tenant]
+        return f"https://t.me/{account.bot_username}?start={self.links.issue(tenant, intent)}"
+
+    async def answer_callback(self, tenant: str, callback_query_id: str) -> None:
+        """Stop the button's loading spinner; Telegram expects it for every callback query."""
+        await self._call(tenant, "answerCallbackQuery", {"callback_query_id": callback_query_id},
+                         f"callback:{callback_query_id}")  # not a chat message: no per-chat pacing
+
+    async def reply(self, sender: str, messages: list[Outbound]) -> None:
+        await self.deliver(sender, messages)
+
+    async def deliver(self, sender: str, messages: list[Outbound]) -> None:
+        tenant, chat_id = split_address(sender, self.default_tenant)
+        for message in messages:
+            for body in render(message, chat_id):
+                await self._call(tenant, "sendMessage", body, chat_id)
+
+    async def _call(self, tenant: str, method: str, body: dict[str, Any], limit_key: str) -> None:
+        account = self.accounts[tenant]
+        await self._per_bot.acquire(tenant)
+        await self._clients[tenant].post(f"{account.api_url}/bot{account.bot_token}/{method}", body,
+                                         limit_key=limit_key)

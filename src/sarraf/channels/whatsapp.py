@@ -1,0 +1,200 @@
+"""WhatsApp Business Cloud API: webhook notifications in, /messages calls out.
+
+Documentation followed (Meta for Developers, WhatsApp Cloud API):
+- webhooks, their payloads and the X-Hub-Signature-256 check: /docs/whatsapp/cloud-api/webhooks/payload-examples
+- messages: /docs/whatsapp/cloud-api/messages/interactive-reply-buttons-messages (≤ 3 reply buttons),
+  .../interactive-list-messages (≤ 10 rows), .../interactive-cta-url-messages, .../template-messages
+- the 24-hour customer-service window and throughput: /docs/whatsapp/cloud-api/overview#throughput
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from sarraf.channels.address import address, split_address
+from sarraf.channels.platform_http import PlatformClient, RetryPolicy
+from sarraf.channels.ratelimit import RateLimiter
+from sarraf.channels.signatures import same_secret, valid_hub_signature
+from sarraf.channels.text_limits import chunks, clip
+from sarraf.channels.window import ServiceWindows
+from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
+
+log = logging.getLogger(__name__)
+
+NAME = "whatsapp"
+DEFAULT_API_URL = "https://graph.facebook.com/v23.0"
+MESSAGES_PER_SECOND = 80  # default Cloud API throughput per business phone number
+TEXT_LIMIT = 4096
+BODY_LIMIT = 1024
+MAX_REPLY_BUTTONS = 3
+MAX_LIST_ROWS = 10
+BUTTON_TITLE_LIMIT = 20
+ROW_TITLE_LIMIT = 24
+TEMPLATE_LANGUAGES = {"en": "en_US", "ar": "ar", "pl": "pl"}
+OPTIONS = {"en": "Options", "ar": "الخيارات", "pl": "Opcje"}  # the list's button and the choice prompt
+
+
+@dataclass(frozen=True, slots=True)
+class WhatsAppAccount:
+    """One bank's WhatsApp Business phone number."""
+
+    tenant: str
+    app_secret: str
+    verify_token: str
+    access_token: str
+    phone_number_id: str
+    api_url: str = DEFAULT_API_URL
+    template: str = "sarraf_account_update"
+
+
+# ---- inbound -------------------------------------------------------------------------------------------
+
+def parse(body: dict[str, Any], account: WhatsAppAccount, default_tenant: str) -> list[Inbound]:
+    """Every message of every change of every entry addressed to this account's number."""
+    if body.get("object") != "whatsapp_business_account" or not isinstance(body.get("entry"), list):
+        raise ValueError("not a WhatsApp Business Account webhook")
+    found: list[Inbound] = []
+    for entry in body["entry"]:
+        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if change.get("field") != "messages" or not isinstance(value, dict):
+                continue
+            if str((value.get("metadata") or {}).get("phone_number_id") or "") != account.phone_number_id:
+                continue  # a number this bank does not run: not ours to answer
+            for message in value.get("messages") or []:
+                inbound = _message(message, account.tenant, default_tenant) if isinstance(message, dict) else None
+                if inbound is not None:
+                    found.append(inbound)
+            for status in value.get("statuses") or []:
+                if isinstance(status, dict) and status.get("recipient_id"):
+                    sender = address(account.tenant, default_tenant, str(status["recipient_id"]))
+                    found.append(Inbound(NAME, sender, InboundKind.RECEIPT, payload=str(status.get("status"))))
+    return found
+
+
+def _message(message: dict[str, Any], tenant: str, default_tenant: str) -> Inbound | None:
+    wa_id = str(message.get("from") or "")
+    if not wa_id:
+        return None
+    sender = address(tenant, default_tenant, wa_id)
+    mid = str(message.get("id") or "") or None
+    kind = message.get("type")
+    if kind == "text":
+        return Inbound(NAME, sender, InboundKind.TEXT, str((message.get("text") or {}).get("body") or ""), None, mid)
+    if kind == "interactive":
+        interactive = message.get("interactive") or {}
+        chosen = interactive.get("button_reply") or interactive.get("list_reply") or {}
+        return Inbound(NAME, sender, InboundKind.POSTBACK, str(chosen.get("title") or ""),
+                       str(chosen.get("id") or ""), mid)
+    if kind == "button":  # a quick-reply button of a template message
+        button = message.get("button") or {}
+        return Inbound(NAME, sender, InboundKind.POSTBACK, str(button.get("text") or ""),
+                       str(button.get("payload") or ""), mid)
+    # Media, locations, contacts: nothing we read; the conversation answers an empty message politely.
+    return Inbound(NAME, sender, InboundKind.TEXT, "", None, mid)
+
+
+# ---- outbound ------------------------------------------------------------------------------------------
+
+def render(message: Outbound, to: str) -> list[dict[str, Any]]:
+    """The /messages bodies for one neutral message: text, a URL call-to-action, then the choices."""
+    base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+    text = message.text
+    for card in message.cards:
+        lines = [card.title, *([card.subtitle] if card.subtitle else []), *(f"{ln.label}: {ln.value}" for ln in card.lines)]
+        text += "\n\n" + "\n".join(lines)
+    links = [b for b in message.buttons if b.url]
+    choices = [b for b in (*message.buttons, *message.quick_replies) if b.payload and not b.url]
+    bodies: list[dict[str, Any]] = []
+    texts = chunks(text, BODY_LIMIT if (links or choices) else TEXT_LIMIT)
+    bodies += [{**base, "type": "text", "text": {"body": t}} for t in texts[:-1]]
+    last = texts[-1]
+    for link in links:  # one URL per call-to-action message
+        bodies.append({**base, "type": "interactive", "interactive": {
+            "type": "cta_url", "body": {"text": last},
+            "action": {"name": "cta_url", "parameters": {"display_text": clip(link.title, BUTTON_TITLE_LIMIT),
+                                                         "url": link.url}},
+        }})
+        last = "" if not choices else OPTIONS.get(message.lang, OPTIONS["en"])
+    if choices:
+        bodies.append({**base, "type": "interactive", "interactive": _choices(last or OPTIONS.get(message.lang, "…"),
+                                                                              choices, message.lang)})
+    elif not links:
+        bodies.append({**base, "type": "text", "text": {"body": last}})
+    return bodies
+
+
+def _choices(text: str, choices: list[Button], lang: str) -> dict[str, Any]:
+    """Up to 3 choices are reply buttons; more become a list (at most 10 rows)."""
+    if len(choices) <= MAX_REPLY_BUTTONS:
+        return {"type": "button", "body": {"text": text}, "action": {"buttons": [
+            {"type": "reply", "reply": {"id": c.payload, "title": clip(c.title, BUTTON_TITLE_LIMIT)}} for c in choices
+        ]}}
+    return {"type": "list", "body": {"text": text}, "action": {
+        "button": OPTIONS.get(lang, OPTIONS["en"]),
+        "sections": [{"rows": [{"id": c.payload, "title": clip(c.title, ROW_TITLE_LIMIT)}
+                               for c in choices[:MAX_LIST_ROWS]]}],
+    }}
+
+
+def template_message(message: Outbound, to: str, template: str) -> dict[str, Any]:
+    """Outside the customer-service window WhatsApp takes only approved templates."""
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template",
+            "template": {"name": message.extra.get("template", template),
+                         "language": {"code": TEMPLATE_LANGUAGES.get(message.lang, "en_US")},
+                         "components": [{"type": "body", "parameters": [
+                             {"type": "text", "text": clip(message.text, BODY_LIMIT)}]}]}}
+
+
+# ---- the channel ---------------------------------------------------------------------------------------
+
+class WhatsAppChannel:
+    name = NAME
+
+    def __init__(self, accounts: dict[str, WhatsAppAccount], default_tenant: str, http: httpx.AsyncClient,
+                 windows: ServiceWindows | None = None, retry: RetryPolicy | None = None,
+                 messages_per_second: float = MESSAGES_PER_SECOND) -> None:
+        self.accounts = accounts
+        self.default_tenant = default_tenant
+        self.windows = windows or ServiceWindows()
+        self._clients = {
+            tenant: PlatformClient(NAME, http, RateLimiter(messages_per_second, burst=max(1, int(messages_per_second))),
+                                   retry, headers={"Authorization": f"Bearer {account.access_token}"})
+            for tenant, account in accounts.items()
+        }
+
+    def handshake(self, tenant: str, mode: str | None, token: str | None, challenge: str | None) -> str | None:
+        account = self.accounts.get(tenant)
+        if account is None or mode != "subscribe" or not challenge:
+            return None
+        return challenge if same_secret(account.verify_token, token) else None
+
+    def authentic(self, tenant: str, raw_body: bytes, signature: str | None) -> bool:
+        account = self.accounts.get(tenant)
+        return account is not None and valid_hub_signature(account.app_secret, raw_body, signature)
+
+    def inbound(self, tenant: str, body: dict[str, Any]) -> list[Inbound]:
+        found = parse(body, self.accounts[tenant], self.default_tenant)
+        for inbound in found:
+            if inbound.kind in (InboundKind.TEXT, InboundKind.POSTBACK):
+                self.windows.customer_spoke(tenant, inbound.sender)
+        return found
+
+    async def reply(self, sender: str, messages: list[Outbound]) -> None:
+        await self.deliver(sender, messages)
+
+    async def deliver(self, sender: str, messages: list[Outbound]) -> None:
+        tenant, wa_id = split_address(sender, self.default_tenant)
+        account = self.accounts[tenant]
+        url = f"{account.api_url}/{account.phone_number_id}/messages"
+        window_open = self.windows.is_open(tenant, sender)
+        for message in messages:
+            bodies = (render(message, wa_id) if window_open
+                      else [template_message(message, wa_id, account.template)])
+            for body in bodies:
+                await self._clients[tenant].post(url, body, limit_key=account.phone_number_id)
+        log.debug("whatsapp: sent %d message(s) (%s)", len(messages), "window" if window_open else "template")

@@ -1,0 +1,157 @@
+"""Money, period, category and payee extraction in English, Polish and Arabic."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from num2words import num2words
+
+from sarraf.conversation.nlu import Nlu
+from sarraf.conversation.nlu.entities import extract_entities
+from sarraf.conversation.nlu.entities.categories import CATEGORIES
+from sarraf.conversation.nlu.entities.fold import fold
+from sarraf.conversation.nlu.entities.numbers import find_number_words
+
+from .conftest import NOW
+
+
+def money(text: str, intent: str = "transfer_money") -> list[dict[str, object]]:
+    return [e.value for e in extract_entities(text, "en", NOW, intent=intent) if e.kind == "money"]
+
+
+def period(text: str) -> dict[str, date]:
+    found = [e for e in extract_entities(text, "en", NOW, intent="spending_summary") if e.kind == "period"]
+    assert len(found) == 1, found
+    return found[0].value  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "currency"),
+    [
+        ("send £20 to mum", "20", "GBP"),
+        ("give him 20 quid", "20", "GBP"),
+        ("przelej 50 zł", "50", "PLN"),
+        ("przelej pięćdziesiąt złotych Ani", "50", "PLN"),
+        ("حول خمسين دولار لمحمد", "50", "USD"),
+        ("ارسل ٥٠ ريال", "50", "SAR"),
+        ("pay 45.50 EUR", "45.50", "EUR"),
+        ("przelej 1 500,50 zł", "1500.50", "PLN"),
+        ("send 1,250 pounds", "1250", "GBP"),
+        ("send fifty pounds", "50", "GBP"),
+        ("حول ألفين جنيه", "2000", "EGP"),
+        ("pay Anna 100", "100", "PLN"),
+    ],
+)
+def test_money(text: str, amount: str, currency: str) -> None:
+    assert money(text) == [{"amount": Decimal(amount), "currency": currency}]
+
+
+def test_bare_numbers_are_not_money_outside_payment_intents() -> None:
+    assert money("freeze card ending 1234", intent="freeze_card") == []
+    assert money("show my last 5 payments", intent="recent_transactions") == []
+
+
+def test_default_currency_applies_to_bare_amounts() -> None:
+    found = extract_entities("pay Tom 30", "en", NOW, intent="transfer_money", default_currency="GBP")
+    assert [e.value for e in found if e.kind == "money"] == [{"amount": Decimal(30), "currency": "GBP"}]
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("how much did I spend last month", date(2025, 4, 1), date(2025, 4, 30)),
+        ("ile wydałem w zeszłym miesiącu", date(2025, 4, 1), date(2025, 4, 30)),
+        ("كم صرفت الشهر الماضي", date(2025, 4, 1), date(2025, 4, 30)),
+        ("spending last week", date(2025, 5, 5), date(2025, 5, 11)),
+        ("wydatki w zeszłym tygodniu", date(2025, 5, 5), date(2025, 5, 11)),
+        ("مصاريف الأسبوع الماضي", date(2025, 5, 5), date(2025, 5, 11)),
+        ("since March", date(2025, 3, 1), date(2025, 5, 14)),
+        ("od marca", date(2025, 3, 1), date(2025, 5, 14)),
+        ("this year", date(2025, 1, 1), date(2025, 5, 14)),
+        ("w tym roku", date(2025, 1, 1), date(2025, 5, 14)),
+        ("yesterday", date(2025, 5, 13), date(2025, 5, 13)),
+        ("امبارح", date(2025, 5, 13), date(2025, 5, 13)),
+        ("في شهر مارس", date(2025, 3, 1), date(2025, 3, 31)),
+        ("بشهر آذار", date(2025, 3, 1), date(2025, 3, 31)),
+        ("w marcu", date(2025, 3, 1), date(2025, 3, 31)),
+        ("in June", date(2024, 6, 1), date(2024, 6, 30)),
+        ("od 5 marca", date(2025, 3, 5), date(2025, 5, 14)),
+        ("last 7 days", date(2025, 5, 8), date(2025, 5, 14)),
+        ("this month", date(2025, 5, 1), date(2025, 5, 14)),
+    ],
+)
+def test_periods(text: str, start: date, end: date) -> None:
+    assert period(text) == {"start": start, "end": end}
+
+
+def test_since_weekday_falls_back_to_dateparser() -> None:
+    assert period("what did I spend since monday") == {"start": date(2025, 5, 12), "end": date(2025, 5, 14)}
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("how much on groceries", "food"),
+        ("ile wydałem na jedzenie", "food"),
+        ("كم صرفت على المطاعم", "food"),
+        ("spent on uber", "transport"),
+        ("wydatki na paliwo", "transport"),
+        ("subscriptions this year", "subscriptions"),
+        ("ile na rozrywkę", "entertainment"),
+        ("مصاريف السفر", "travel"),
+    ],
+)
+def test_categories(text: str, category: str) -> None:
+    found = [e.value for e in extract_entities(text, "en", NOW, intent="spending_summary") if e.kind == "category"]
+    assert found == [category]
+    assert category in CATEGORIES
+
+
+@pytest.mark.parametrize(
+    ("text", "payee"),
+    [("send £20 to Sarah", "Sarah"), ("przelej 30 zł do Kasi", "Kasi"), ("حول ٥٠ دينار لأحمد", "أحمد")],
+)
+def test_payee(text: str, payee: str) -> None:
+    found = [e.value for e in extract_entities(text, "en", NOW, intent="transfer_money") if e.kind == "payee"]
+    assert found == [payee]
+
+
+def test_entity_spans_index_the_original_text(nlu: Nlu) -> None:
+    p = nlu.parse("Przelej PIĘĆDZIESIĄT złotych do Ani w tym tygodniu", now=NOW)
+    assert p.entities
+    for e in p.entities:
+        assert p.text[e.start : e.end] == e.text
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(min_value=1, max_value=999_999), lang=st.sampled_from(["en", "pl"]))
+def test_number_words_roundtrip_en_pl(n: int, lang: str) -> None:
+    words = num2words(n, lang=lang)
+    spans = find_number_words(fold(words))
+    assert [v for _, _, v in spans] == [Decimal(n)], words
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(min_value=1, max_value=9_999))
+def test_number_words_roundtrip_ar(n: int) -> None:
+    words = num2words(n, lang="ar")
+    spans = find_number_words(fold(words))
+    assert [v for _, _, v in spans] == [Decimal(n)], words
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(min_value=1, max_value=99_999), cents=st.integers(min_value=0, max_value=99))
+def test_digit_amounts_roundtrip(n: int, cents: int) -> None:
+    text = f"pay {n}.{cents:02d} GBP"
+    assert money(text) == [{"amount": Decimal(f"{n}.{cents:02d}"), "currency": "GBP"}]
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(min_value=1, max_value=99_999))
+def test_arabic_indic_digits_roundtrip(n: int) -> None:
+    arabic = str(n).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert money(f"حول {arabic} ريال") == [{"amount": Decimal(n), "currency": "SAR"}]
