@@ -28,6 +28,7 @@ from sarraf.policy.point import BankDataPoint
 from sarraf.policy.secure_links import SignedLinks
 from sarraf.store.audit_store import open_audit_log
 from sarraf.store.customers import SqlCustomers
+from sarraf.store.data_rights import SqlDataRights
 from sarraf.store.database import make_engine, migrate
 from sarraf.store.key_store import SqlDataKeyStore, key_provider
 from sarraf.store.links import SqlLinkRepository, SqlLinkSessions
@@ -60,6 +61,7 @@ class Container:
     secure_links: SignedLinks
     conversation: Conversation
     connectors: dict[str, BankConnector]
+    data_rights: SqlDataRights
     channels: ChannelSet = field(default_factory=ChannelSet)
 
     @property
@@ -103,7 +105,11 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     for bank in banks.values():
         base_url = (bank_urls or {}).get(bank.id, bank.base_url) if bank.embedded else bank.base_url
         connectors[bank.id] = OpenBankingConnector(
-            http, tenant=bank.id, base_url=base_url, client_id=bank.client_id, client_secret=bank.client_secret,
+            http,
+            tenant=bank.id,
+            base_url=base_url,
+            client_id=bank.client_id,
+            client_secret=bank.client_secret,
             financial_id=bank.financial_id,
         )
     deciders = {bank.id: CachedDecider.from_path(bank.agreement) for bank in banks.values()}
@@ -111,12 +117,15 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     links = SqlLinkRepository(engine, cipher)
     point = BankDataPoint(TenantDecider(deciders), audit, links, connectors)
     consents = ConsentService(
-        connectors, links, SqlLinkSessions(engine, cipher),
+        connectors,
+        links,
+        SqlLinkSessions(engine, cipher),
         redirect_uri=f"{settings.public_url}/link/callback",
         permissions=permissions_for(LINKED_SCOPES),
     )
     customers = SqlCustomers(engine)
     message_log = SqlMessageLog(engine)
+    data_rights = SqlDataRights(engine, cipher)
     secure_links = SignedLinks(await keys.secret("secure-links"), settings.public_url)
     conversation = Conversation(
         nlu=load_nlu(),
@@ -126,12 +135,24 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         point=point,
         secure_links=secure_links,
         handoffs=SqlHandoffs(engine),
+        data_rights=data_rights,
         bank_names={b.id: b.name for b in banks.values()},
         default_langs={b.id: b.default_language for b in banks.values()},
     )
     channels = build_channels(message_log, settings=settings, banks=banks, http=http)
     return Container(
-        settings=settings, banks=banks, engine=engine, http=http, customers=customers, message_log=message_log,
-        consents=consents, point=point, audit=audit, secure_links=secure_links, conversation=conversation,
-        connectors=connectors, channels=channels,
+        settings=settings,
+        banks=banks,
+        engine=engine,
+        http=http,
+        customers=customers,
+        message_log=message_log,
+        consents=consents,
+        point=point,
+        audit=audit,
+        secure_links=secure_links,
+        conversation=conversation,
+        connectors=connectors,
+        data_rights=data_rights,
+        channels=channels,
     )

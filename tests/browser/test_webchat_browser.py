@@ -20,8 +20,15 @@ from tests.integration.helpers import bank_balances
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -30,9 +37,11 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("browser")
     port = free_port()
     settings = Settings(
-        data_dir=home, database_url=f"sqlite+aiosqlite:///{home / 'db.sqlite'}",
+        data_dir=home,
+        database_url=f"sqlite+aiosqlite:///{home / 'db.sqlite'}",
         banks_file=Path(__file__).resolve().parents[2] / "src/sarraf/banks.yaml",
-        public_url=f"http://127.0.0.1:{port}", port=port,
+        public_url=f"http://127.0.0.1:{port}",
+        port=port,
     )
     with serve_in_thread(create_app(settings), port=port) as url:
         yield url

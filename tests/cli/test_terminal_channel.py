@@ -15,7 +15,11 @@ def say(home: Path, customer: str, text: str) -> subprocess.CompletedProcess[str
     env.pop("SARRAF_DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "sarraf", "say", "--as", customer, text],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
 
 
@@ -27,8 +31,9 @@ def say(home: Path, customer: str, text: str) -> subprocess.CompletedProcess[str
         ("sandbox-ar-1", "كم رصيدي؟", "تم ربط حساباتك", "ر.س."),
     ],
 )
-def test_say_links_a_sandbox_customer_and_answers(tmp_path: Path, customer: str, text: str, linked: str,
-                                                  currency: str) -> None:
+def test_say_links_a_sandbox_customer_and_answers(
+    tmp_path: Path, customer: str, text: str, linked: str, currency: str
+) -> None:
     first = say(tmp_path, customer, text)
     assert first.returncode == 0, first.stderr
     assert linked in first.stdout
@@ -47,7 +52,13 @@ def test_say_answers_small_talk_without_a_bank_login(tmp_path: Path) -> None:
 
 def test_unknown_bank_is_a_clear_error(tmp_path: Path) -> None:
     env = {**os.environ, "SARRAF_HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "sarraf", "say", "--bank", "nope", "hi"],
-                            capture_output=True, text=True, env=env, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "sarraf", "say", "--bank", "nope", "hi"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode != 0
     assert "unknown bank" in result.stderr

@@ -4,8 +4,11 @@ import string
 
 from sarraf.conversation.replies import LANGUAGES, catalog
 
-REQUIRED_FORMS = {"en": {"one", "other"}, "pl": {"one", "few", "many", "other"},
-                  "ar": {"zero", "one", "two", "few", "many", "other"}}
+REQUIRED_FORMS = {
+    "en": {"one", "other"},
+    "pl": {"one", "few", "many", "other"},
+    "ar": {"zero", "one", "two", "few", "many", "other"},
+}
 
 
 def _fields(template: str) -> set[str]:

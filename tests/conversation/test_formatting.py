@@ -40,8 +40,13 @@ def test_dates_follow_each_locale(lang: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("count", "text"),
-    [(1, "Twoja ostatnia transakcja:"), (3, "Twoje ostatnie 3 transakcje:"), (5, "Twoje ostatnie 5 transakcji:"),
-     (22, "Twoje ostatnie 22 transakcje:"), (12, "Twoje ostatnie 12 transakcji:")],
+    [
+        (1, "Twoja ostatnia transakcja:"),
+        (3, "Twoje ostatnie 3 transakcje:"),
+        (5, "Twoje ostatnie 5 transakcji:"),
+        (22, "Twoje ostatnie 22 transakcje:"),
+        (12, "Twoje ostatnie 12 transakcji:"),
+    ],
 )
 def test_polish_plurals(count: int, text: str) -> None:
     assert catalog().text("pl", "transactions_header", count=count) == text
@@ -49,8 +54,13 @@ def test_polish_plurals(count: int, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("count", "text"),
-    [(1, "آخر معاملة لك:"), (2, "آخر معاملتين لك:"), (3, "آخر 3 معاملات لك:"), (11, "آخر 11 معاملة لك:"),
-     (100, "آخر 100 معاملة لك:")],
+    [
+        (1, "آخر معاملة لك:"),
+        (2, "آخر معاملتين لك:"),
+        (3, "آخر 3 معاملات لك:"),
+        (11, "آخر 11 معاملة لك:"),
+        (100, "آخر 100 معاملة لك:"),
+    ],
 )
 def test_arabic_dual_and_plural_forms(count: int, text: str) -> None:
     assert catalog().text("ar", "transactions_header", count=count) == text

@@ -11,8 +11,15 @@ from sarraf.banks.openbanking import OpenBankingConnector
 from sarraf.banks.sandbox_login import complete_sandbox_login
 from sarraf.domain.banking import Balance
 
-PERMISSIONS = ("ReadAccountsBasic", "ReadAccountsDetail", "ReadBalances", "ReadTransactionsBasic",
-               "ReadTransactionsDetail", "ReadTransactionsCredits", "ReadTransactionsDebits")
+PERMISSIONS = (
+    "ReadAccountsBasic",
+    "ReadAccountsDetail",
+    "ReadBalances",
+    "ReadTransactionsBasic",
+    "ReadTransactionsDetail",
+    "ReadTransactionsCredits",
+    "ReadTransactionsDebits",
+)
 
 
 def new_session() -> str:
@@ -51,11 +58,18 @@ class ChatClient:
         return await self.updates()
 
 
-async def bank_balances(http: httpx.AsyncClient, bank_url: str, customer: str,
-                        redirect_uri: str) -> dict[str, list[Balance]]:
+async def bank_balances(
+    http: httpx.AsyncClient, bank_url: str, customer: str, redirect_uri: str
+) -> dict[str, list[Balance]]:
     """What the bank's own API says, fetched independently of the gateway."""
-    connector = OpenBankingConnector(http, base_url=bank_url, client_id="sarraf", client_secret="sandbox-secret",
-                                     financial_id="0015800001041RHAAY", tenant="sandbox")
+    connector = OpenBankingConnector(
+        http,
+        base_url=bank_url,
+        client_id="sarraf",
+        client_secret="sandbox-secret",
+        financial_id="0015800001041RHAAY",
+        tenant="sandbox",
+    )
     start = await connector.start_linking(PERMISSIONS, redirect_uri)
     redirect = await complete_sandbox_login(http, start.url, username=customer)
     code = httpx.URL(redirect).params["code"]

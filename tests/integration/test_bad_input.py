@@ -27,17 +27,18 @@ async def http() -> httpx.AsyncClient:
         ('{"session": "abcdefghijklmnopqrstuvwx", "text": "' + "a" * 30_000 + '"}').encode(),
     ],
 )
-async def test_malformed_messages_get_4xx_with_a_reason(gateway: Gateway, http: httpx.AsyncClient,
-                                                         body: bytes) -> None:
-    response = await http.post(f"{gateway.url}/webchat/api/messages", content=body,
-                               headers={"content-type": "application/json"})
+async def test_malformed_messages_get_4xx_with_a_reason(gateway: Gateway, http: httpx.AsyncClient, body: bytes) -> None:
+    response = await http.post(
+        f"{gateway.url}/webchat/api/messages", content=body, headers={"content-type": "application/json"}
+    )
     assert 400 <= response.status_code < 500
     assert response.json().get("reasons") or response.json().get("detail")
 
 
 async def test_unknown_bank_is_a_404(gateway: Gateway, http: httpx.AsyncClient) -> None:
-    response = await http.post(f"{gateway.url}/webchat/api/messages",
-                               json={"session": new_session(), "text": "hi", "bank": "nobank"})
+    response = await http.post(
+        f"{gateway.url}/webchat/api/messages", json={"session": new_session(), "text": "hi", "bank": "nobank"}
+    )
     assert response.status_code == 404
     assert "nobank" in response.json()["detail"]
 
@@ -53,7 +54,8 @@ async def test_ten_kilobyte_message_gets_a_polite_answer_in_the_customers_langua
 
 
 @pytest.mark.parametrize(
-    "text", ["🙂🙂🙂", "\u202eecnalab ym si tahw", "كم \u202eرصيدي\u202c؟", "asdkjh qwe zxcmnb", "\x00\x01\x02", "' OR 1=1 --"]
+    "text",
+    ["🙂🙂🙂", "\u202eecnalab ym si tahw", "كم \u202eرصيدي\u202c؟", "asdkjh qwe zxcmnb", "\x00\x01\x02", "' OR 1=1 --"],
 )
 async def test_odd_text_never_breaks_the_conversation(gateway: Gateway, http: httpx.AsyncClient, text: str) -> None:
     replies = await ChatClient(http, gateway.url).say(text)

@@ -31,15 +31,20 @@ def gateway_without_bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     )
     port = free_port()
     settings = Settings(
-        data_dir=home, database_url=f"sqlite+aiosqlite:///{home / 'db.sqlite'}", banks_file=home / "banks.yaml",
-        public_url=f"http://127.0.0.1:{port}", port=port,
+        data_dir=home,
+        database_url=f"sqlite+aiosqlite:///{home / 'db.sqlite'}",
+        banks_file=home / "banks.yaml",
+        public_url=f"http://127.0.0.1:{port}",
+        port=port,
     )
     with serve_in_thread(create_app(settings), port=port) as url:
         yield url
 
 
-@pytest.mark.parametrize(("text", "expected"), [("كم رصيدي؟", "لا أستطيع الوصول"), ("what's my balance?", "can't reach"),
-                                                ("ile mam na koncie?", "Nie mogę")])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("كم رصيدي؟", "لا أستطيع الوصول"), ("what's my balance?", "can't reach"), ("ile mam na koncie?", "Nie mogę")],
+)
 async def test_bank_down_is_explained(gateway_without_bank: str, text: str, expected: str) -> None:
     async with httpx.AsyncClient(timeout=20) as http:
         replies = await ChatClient(http, gateway_without_bank).say(text)

@@ -28,8 +28,11 @@ async def test_unlinked_customer_is_invited_to_the_bank_login(gateway: Gateway, 
 
 @pytest.mark.parametrize(
     ("customer", "question", "lang"),
-    [("sandbox-en-1", "what's my balance?", "en"), ("sandbox-pl-1", "ile mam na koncie?", "pl"),
-     ("sandbox-ar-1", "كم رصيدي؟", "ar")],
+    [
+        ("sandbox-en-1", "what's my balance?", "en"),
+        ("sandbox-pl-1", "ile mam na koncie?", "pl"),
+        ("sandbox-ar-1", "كم رصيدي؟", "ar"),
+    ],
 )
 async def test_linking_resumes_with_the_balance_the_bank_reports(
     gateway: Gateway, http: httpx.AsyncClient, customer: str, question: str, lang: str

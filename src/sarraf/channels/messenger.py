@@ -20,7 +20,7 @@ from sarraf.channels.address import address, split_address
 from sarraf.channels.platform_http import PlatformClient, RetryPolicy
 from sarraf.channels.ratelimit import RateLimiter
 from sarraf.channels.signatures import same_secret, valid_hub_signature
-from sarraf.channels.text_limits import chunks, clip
+from sarraf.channels.text_limits import card_text, chunks, clip
 from sarraf.channels.window import ServiceWindows
 from sarraf.domain.messages import Button, Card, Inbound, InboundKind, Outbound
 
@@ -147,8 +147,7 @@ def _card(card: Card, message: Outbound) -> dict[str, Any]:
             "summary": {"total_cost": float(extra["total"])},
             "elements": [{"title": line.label, "subtitle": line.value, "price": 0} for line in card.lines],
         }}}
-    lines = [card.title, *([card.subtitle] if card.subtitle else []), *(f"{ln.label}: {ln.value}" for ln in card.lines)]
-    return {"text": clip("\n".join(lines), TEXT_LIMIT)}
+    return {"text": clip(card_text(card), TEXT_LIMIT)}
 
 
 def utility_message(message: Outbound, template: str) -> dict[str, Any]:

@@ -1,14 +1,49 @@
 """Which channels this gateway runs, built from configuration. Adding a channel touches only this file
-and its own module; the conversation never changes."""
+and its own module; the conversation never changes.
+
+The default bank's platform accounts come from environment variables (SARRAF_MESSENGER_APP_SECRET,
+SARRAF_WHATSAPP_ACCESS_TOKEN, SARRAF_TELEGRAM_BOT_TOKEN, SARRAF_ALEXA_SKILL_ID, ...), every bank's from the
+`channels:` section of its entry in the banks file (values may be ${ENV_VAR} references). A platform account
+without all its secrets is left out and the reason is reported: a channel never runs half-configured.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
+from sarraf.channels.alexa import AlexaAccount, AlexaChannel
+from sarraf.channels.alexa_verify import AlexaRequestVerifier, http_fetcher
+from sarraf.channels.messenger import MessengerAccount, MessengerChannel
 from sarraf.channels.port import Channel
+from sarraf.channels.telegram import TelegramAccount, TelegramChannel
 from sarraf.channels.terminal import TerminalChannel
 from sarraf.channels.webchat import Outbox, WebChatChannel
+from sarraf.channels.whatsapp import WhatsAppAccount, WhatsAppChannel
+from sarraf.channels.window import ServiceWindows
+from sarraf.config import BankConfig
+
+log = logging.getLogger(__name__)
+
+REQUIRED = {
+    "messenger": ("app_secret", "verify_token", "page_token"),
+    "whatsapp": ("app_secret", "verify_token", "access_token", "phone_number_id"),
+    "telegram": ("bot_token", "secret_token"),
+    "alexa": ("skill_id",),
+}
+OPTIONAL = {
+    "messenger": ("api_url", "page_id", "utility_template"),
+    "whatsapp": ("api_url", "template"),
+    "telegram": ("api_url", "bot_username"),
+    "alexa": (),
+}
+TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as secret_token
 
 
 @dataclass
@@ -21,5 +56,65 @@ class ChannelSet:
                 **{name: f"disabled: {why}" for name, why in self.disabled.items()}}
 
 
-def build_channels(outbox: Outbox, **_: Any) -> ChannelSet:
-    return ChannelSet({"webchat": WebChatChannel(outbox), "terminal": TerminalChannel()})
+def platform_settings(platform: str, bank: BankConfig, *, default: bool,
+                      env: Mapping[str, str]) -> dict[str, str]:
+    """A bank's settings for one platform: its banks-file entry, overridden by SARRAF_<PLATFORM>_* for the
+    default bank. Unresolved ${VAR} references count as missing."""
+    found = {k: os.path.expandvars(v) for k, v in bank.channels.get(platform, {}).items()}
+    if default:
+        prefix = f"SARRAF_{platform.upper()}_"
+        found.update({k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix)})
+    return {k: v.strip() for k, v in found.items() if v and v.strip() and "$" not in v}
+
+
+def _missing(platform: str, found: dict[str, str]) -> list[str]:
+    return [key for key in REQUIRED[platform] if key not in found]
+
+
+def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = None,
+                   http: httpx.AsyncClient | None = None, env: Mapping[str, str] | None = None,
+                   **_: Any) -> ChannelSet:
+    result = ChannelSet({"webchat": WebChatChannel(outbox), "terminal": TerminalChannel()})
+    if not banks or http is None:
+        for platform in REQUIRED:
+            result.disabled[platform] = "no banks or HTTP client given"
+        return result
+    env = os.environ if env is None else env
+    default_tenant = next(iter(banks))
+    accounts: dict[str, dict[str, dict[str, str]]] = {p: {} for p in REQUIRED}
+    reasons: dict[str, dict[str, str]] = {p: {} for p in REQUIRED}
+    for bank in banks.values():
+        for platform in REQUIRED:
+            found = platform_settings(platform, bank, default=bank.id == default_tenant, env=env)
+            missing = _missing(platform, found)
+            if platform == "telegram" and "secret_token" in found and not TELEGRAM_SECRET.match(found["secret_token"]):
+                missing.append("secret_token (1-256 of A-Z a-z 0-9 _ -)")
+            if missing:
+                reasons[platform][bank.id] = f"missing {', '.join(missing)}"
+            else:
+                accounts[platform][bank.id] = found
+    windows = ServiceWindows()
+    builders = {
+        "messenger": lambda a: MessengerChannel({t: MessengerAccount(t, **_pick("messenger", s)) for t, s in a.items()},
+                                                default_tenant, http, windows),
+        "whatsapp": lambda a: WhatsAppChannel({t: WhatsAppAccount(t, **_pick("whatsapp", s)) for t, s in a.items()},
+                                              default_tenant, http, windows),
+        "telegram": lambda a: TelegramChannel({t: TelegramAccount(t, **_pick("telegram", s)) for t, s in a.items()},
+                                              default_tenant, http),
+        "alexa": lambda a: AlexaChannel({t: AlexaAccount(t, **_pick("alexa", s)) for t, s in a.items()},
+                                        default_tenant, AlexaRequestVerifier(http_fetcher(http))),
+    }
+    for platform, build in builders.items():
+        if accounts[platform]:
+            result.channels[platform] = build(accounts[platform])
+            # Other banks may still run this platform; the ones that cannot are named one by one.
+            result.disabled.update({f"{platform}/{bank}": why for bank, why in reasons[platform].items()})
+        else:
+            result.disabled[platform] = "; ".join(f"{bank}: {why}" for bank, why in reasons[platform].items())
+    for name, why in result.disabled.items():
+        log.warning("channel %s is disabled: %s", name, why)
+    return result
+
+
+def _pick(platform: str, found: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in found.items() if k in REQUIRED[platform] + OPTIONAL[platform]}

@@ -24,7 +24,7 @@ from sarraf.channels.address import address, split_address
 from sarraf.channels.platform_http import PlatformClient, RetryPolicy
 from sarraf.channels.ratelimit import RateLimiter
 from sarraf.channels.signatures import same_secret
-from sarraf.channels.text_limits import chunks
+from sarraf.channels.text_limits import card_text, chunks
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,8 @@ def parse(body: dict[str, Any], tenant: str, default_tenant: str, links: DeepLin
         return Update(Inbound(NAME, sender, InboundKind.TEXT, text, None, key, locale))
     query = body.get("callback_query")
     if isinstance(query, dict) and query.get("id"):
-        chat = str(((query.get("message") or {}).get("chat") or {}).get("id") or (query.get("from") or {}).get("id") or "")
+        in_chat = ((query.get("message") or {}).get("chat") or {}).get("id")
+        chat = str(in_chat or (query.get("from") or {}).get("id") or "")
         locale = (query.get("from") or {}).get("language_code")
         inbound = Inbound(NAME, address(tenant, default_tenant, chat), InboundKind.POSTBACK, "",
                           str(query.get("data") or ""), key, locale) if chat else None
@@ -130,8 +131,7 @@ def render(message: Outbound, chat_id: str) -> list[dict[str, Any]]:
     """sendMessage bodies: plain text (no parse_mode, so nothing in it is markup) and an inline keyboard."""
     text = message.text
     for card in message.cards:
-        lines = [card.title, *([card.subtitle] if card.subtitle else []), *(f"{ln.label}: {ln.value}" for ln in card.lines)]
-        text += "\n\n" + "\n".join(lines)
+        text += "\n\n" + card_text(card)
     rows = [[_key(b)] for b in message.buttons if _key(b)]
     choices = [k for k in (_key(q) for q in message.quick_replies) if k]
     rows += [choices[i:i + 2] for i in range(0, len(choices), 2)]

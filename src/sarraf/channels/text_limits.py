@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sarraf.domain.messages import Card
+
 
 def clip(text: str, limit: int) -> str:
     """At most `limit` characters; an ellipsis marks that something was cut."""
@@ -28,3 +30,9 @@ def chunks(text: str, limit: int) -> list[str]:
     if rest:
         pieces.append(rest)
     return pieces or [""]
+
+
+def card_text(card: Card) -> str:
+    """A card as plain lines, for platforms (or moments) without a richer way to show it."""
+    lines = [card.title, *([card.subtitle] if card.subtitle else []), *(f"{ln.label}: {ln.value}" for ln in card.lines)]
+    return "\n".join(lines)

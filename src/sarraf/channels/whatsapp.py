@@ -19,7 +19,7 @@ from sarraf.channels.address import address, split_address
 from sarraf.channels.platform_http import PlatformClient, RetryPolicy
 from sarraf.channels.ratelimit import RateLimiter
 from sarraf.channels.signatures import same_secret, valid_hub_signature
-from sarraf.channels.text_limits import chunks, clip
+from sarraf.channels.text_limits import card_text, chunks, clip
 from sarraf.channels.window import ServiceWindows
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
 
@@ -105,8 +105,7 @@ def render(message: Outbound, to: str) -> list[dict[str, Any]]:
     base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
     text = message.text
     for card in message.cards:
-        lines = [card.title, *([card.subtitle] if card.subtitle else []), *(f"{ln.label}: {ln.value}" for ln in card.lines)]
-        text += "\n\n" + "\n".join(lines)
+        text += "\n\n" + card_text(card)
     links = [b for b in message.buttons if b.url]
     choices = [b for b in (*message.buttons, *message.quick_replies) if b.payload and not b.url]
     bodies: list[dict[str, Any]] = []

@@ -25,8 +25,9 @@ from sarraf.web.threaded_server import serve_in_thread
 SANDBOX_PREFIX = "sandbox-"
 
 
-def run_turns(customer: str, texts: Iterable[str], *, bank: str | None, data_dir: Path | None,
-              prompt: str = "") -> None:
+def run_turns(
+    customer: str, texts: Iterable[str], *, bank: str | None, data_dir: Path | None, prompt: str = ""
+) -> None:
     settings = load_settings(data_dir)
     banks = load_banks(settings.banks_file)
     tenant = bank or next(iter(banks))
@@ -37,7 +38,9 @@ def run_turns(customer: str, texts: Iterable[str], *, bank: str | None, data_dir
         if any(b.embedded for b in banks.values()):
             from sarraf.sandbox_bank.app import create_app as create_sandbox_bank
 
-            url = stack.enter_context(serve_in_thread(create_sandbox_bank(state_path=settings.data_dir / "sandbox-bank.db")))
+            url = stack.enter_context(
+                serve_in_thread(create_sandbox_bank(state_path=settings.data_dir / "sandbox-bank.db"))
+            )
             bank_urls = {b.id: url for b in banks.values() if b.embedded}
         asyncio.run(_converse(settings, bank_urls, tenant, customer, texts, prompt, banks[tenant].embedded))
 

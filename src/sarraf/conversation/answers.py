@@ -15,8 +15,18 @@ from sarraf.policy.point import AccountBalances
 TRANSACTIONS_SHOWN = 5
 NOT_SPENDING = ("transfers", "income", "salary")  # moving money between own accounts or receiving it
 CATEGORIES = (
-    "food", "transport", "shopping", "utilities", "entertainment", "health", "travel",
-    "subscriptions", "cash", "transfers", "income", "other",
+    "food",
+    "transport",
+    "shopping",
+    "utilities",
+    "entertainment",
+    "health",
+    "travel",
+    "subscriptions",
+    "cash",
+    "transfers",
+    "income",
+    "other",
 )
 
 

@@ -13,8 +13,15 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sarraf.conversation import answers
 from sarraf.conversation.nlu.types import Parse
-from sarraf.conversation.ports import CustomerDirectory, Handoffs, MessageLog, SecureLinks, Understanding
-from sarraf.conversation.replies import catalog
+from sarraf.conversation.ports import (
+    CustomerDirectory,
+    DataRights,
+    Handoffs,
+    MessageLog,
+    SecureLinks,
+    Understanding,
+)
+from sarraf.conversation.replies import catalog, format_date
 from sarraf.conversation.sanitize import MAX_MESSAGE_CHARS, clean
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
@@ -25,12 +32,25 @@ from sarraf.policy.point import BankDataPoint, Subject
 POSTBACK_PREFIX = "intent:"
 DATA_INTENTS = ("check_balance", "recent_transactions", "spending_summary")
 NOT_IN_CHAT_YET = (
-    "transfer_money", "freeze_card", "unfreeze_card", "manage_alerts", "my_data", "delete_my_data",
+    "transfer_money",
+    "freeze_card",
+    "unfreeze_card",
+    "manage_alerts",
+    "my_data",
+    "delete_my_data",
 )
 SMALL_TALK = {"thanks": "thanks", "goodbye": "goodbye", "affirm": "affirm", "deny": "deny"}
 BOT_INTENTS = (
-    *DATA_INTENTS, *NOT_IN_CHAT_YET, *SMALL_TALK, "link_account", "unlink_account", "revoke_consent",
-    "human_agent", "greeting", "help", "out_of_scope",
+    *DATA_INTENTS,
+    *NOT_IN_CHAT_YET,
+    *SMALL_TALK,
+    "link_account",
+    "unlink_account",
+    "revoke_consent",
+    "human_agent",
+    "greeting",
+    "help",
+    "out_of_scope",
 )
 
 
@@ -62,6 +82,7 @@ class Conversation:
         point: BankDataPoint,
         secure_links: SecureLinks,
         handoffs: Handoffs,
+        data_rights: DataRights,
         bank_names: Mapping[str, str],
         default_langs: Mapping[str, str],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -73,6 +94,7 @@ class Conversation:
         self._point = point
         self._links = secure_links
         self._handoffs = handoffs
+        self._data_rights = data_rights
         self._bank_names = bank_names
         self._default_langs = default_langs
         self._clock = clock
@@ -86,7 +108,7 @@ class Conversation:
         turn = Turn(tenant, customer.id, inbound.channel, inbound.sender, known_lang, self._bank_names[tenant], text)
 
         if inbound.kind is InboundKind.POSTBACK and (inbound.payload or "").startswith(POSTBACK_PREFIX):
-            return await self._act(turn, (inbound.payload or "")[len(POSTBACK_PREFIX):], None)
+            return await self._act(turn, (inbound.payload or "")[len(POSTBACK_PREFIX) :], None)
         if len(text) > MAX_MESSAGE_CHARS:
             return [self._say(turn, "too_long", count=MAX_MESSAGE_CHARS)]
         if not text:
@@ -119,8 +141,13 @@ class Conversation:
         customer = await self._customers.identify(session.tenant, session.channel, session.sender)
         lang = lang or customer.lang or self._default_langs.get(session.tenant, "en")
         return Turn(
-            session.tenant, session.customer_id, session.channel, session.sender, lang,
-            self._bank_names[session.tenant], session.resume_text or "",
+            session.tenant,
+            session.customer_id,
+            session.channel,
+            session.sender,
+            lang,
+            self._bank_names[session.tenant],
+            session.resume_text or "",
         )
 
     async def _act(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
@@ -149,6 +176,14 @@ class Conversation:
         if intent == "human_agent":
             await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender, "asked")
             return [self._say(turn, "human_handoff")]
+        if intent == "my_data":
+            return [await self._my_data(turn)]
+        if intent == "delete_my_data":
+            return [self._say(turn, "erase_confirm", confirm_erase=True)]
+        if intent == "confirm_erase":  # only ever a button press on the confirmation above
+            await self._consents.revoke(turn.tenant, turn.customer_id)
+            await self._data_rights.erase(turn.customer_id)
+            return [self._say(turn, "erased")]
         if intent in NOT_IN_CHAT_YET:
             return [self._say(turn, "not_available", human=True)]
         if intent == "out_of_scope":
@@ -189,8 +224,9 @@ class Conversation:
             url = self._links.issue(turn.tenant, turn.customer_id, view, start.isoformat(), end.isoformat())
             return [answers.link_only(turn.lang, turn.bank, view, url, self._links.ttl_minutes)]
         if view == "spending":
-            return [answers.spending(turn.lang, start, end, category if isinstance(category, str) else None,
-                                     disclosed.data)]
+            return [
+                answers.spending(turn.lang, start, end, category if isinstance(category, str) else None, disclosed.data)
+            ]
         return [answers.transactions(turn.lang, start, end, disclosed.data)]
 
     def _period(self, intent: str, parse: Parse | None) -> tuple[date, date]:
@@ -201,6 +237,25 @@ class Conversation:
         if intent == "spending_summary":  # "how much did I spend?" means this month so far
             return today.replace(day=1), today
         return today - timedelta(days=30), today
+
+    async def _my_data(self, turn: Turn) -> Outbound:
+        c = catalog()
+        held = await self._data_rights.export(turn.customer_id)
+        link = await self._consents.link_of(turn.tenant, turn.customer_id)
+        if link is not None and link.usable():
+            expiry = format_date(link.expires_at, turn.lang) if link.expires_at else "—"
+            linked = c.text(turn.lang, "my_data_linked", bank=turn.bank, date=expiry)
+        else:
+            linked = c.text(turn.lang, "my_data_not_linked")
+        url = self._links.issue(turn.tenant, turn.customer_id, "export", None, None)
+        text = c.text(
+            turn.lang,
+            "my_data",
+            channels=c.text(turn.lang, "my_data_channels", count=len(held["channels"])),
+            link=linked,
+            minutes=self._links.ttl_minutes,
+        )
+        return Outbound(text, turn.lang, buttons=(Button(c.text(turn.lang, "download_my_data"), url=url),))
 
     async def _linked(self, turn: Turn) -> bool:
         link = await self._consents.link_of(turn.tenant, turn.customer_id)
@@ -216,8 +271,17 @@ class Conversation:
             extra={"link_state": invitation.state},
         )
 
-    def _say(self, turn: Turn, key: str, *, quick: bool = False, human: bool = False, link: bool = False,
-             **values: object) -> Outbound:
+    def _say(
+        self,
+        turn: Turn,
+        key: str,
+        *,
+        quick: bool = False,
+        human: bool = False,
+        link: bool = False,
+        confirm_erase: bool = False,
+        **values: object,
+    ) -> Outbound:
         c = catalog()
         text = c.text(turn.lang, key, bank=turn.bank, **values)
         replies: list[Button] = []
@@ -227,6 +291,11 @@ class Conversation:
             replies = [Button(c.text(turn.lang, "qr_human"), payload=POSTBACK_PREFIX + "human_agent")]
         if link:
             replies = [Button(c.text(turn.lang, "qr_link"), payload=POSTBACK_PREFIX + "link_account")]
+        if confirm_erase:
+            replies = [
+                Button(c.text(turn.lang, "qr_erase_yes"), payload=POSTBACK_PREFIX + "confirm_erase"),
+                Button(c.text(turn.lang, "qr_erase_no"), payload=POSTBACK_PREFIX + "deny"),
+            ]
         return Outbound(text, turn.lang, quick_replies=tuple(replies))
 
 

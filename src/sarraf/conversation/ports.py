@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sarraf.conversation.nlu.types import Parse
 
@@ -38,3 +38,11 @@ class SecureLinks(Protocol):
     ttl_minutes: int
 
     def issue(self, tenant: str, customer_id: str, view: str, start: str | None, end: str | None) -> str: ...
+
+
+class DataRights(Protocol):
+    """What the customer may see, export and erase of what we hold about them."""
+
+    async def export(self, customer_id: str) -> dict[str, Any]: ...
+
+    async def erase(self, customer_id: str) -> None: ...

@@ -127,7 +127,12 @@ class ConsentService:
         handle = await self._connectors[tenant].get_consent(link.consent_id)
         if handle.status is not link.status:
             link = BankLink(
-                tenant, customer_id, link.consent_id, handle.status, link.permissions, handle.expires_at,
+                tenant,
+                customer_id,
+                link.consent_id,
+                handle.status,
+                link.permissions,
+                handle.expires_at,
                 link.tokens if handle.status is ConsentStatus.AUTHORISED else None,
             )
             await self._links.save(link)

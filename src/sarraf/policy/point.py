@@ -42,6 +42,7 @@ def grant_from_link(link: BankLink) -> ConsentGrant:
         consent_id=link.consent_id,
     )
 
+
 T = TypeVar("T")
 
 
@@ -115,16 +116,12 @@ class BankDataPoint:
             accounts = await connector.accounts(tokens)
             return [AccountBalances(a, tuple(await connector.balances(tokens, a.account_id))) for a in accounts]
 
-        disclosure = await self._disclose(
-            subject, (BALANCE, ACCOUNT_IDENTIFIERS), read
-        )
+        disclosure = await self._disclose(subject, (BALANCE, ACCOUNT_IDENTIFIERS), read)
         if disclosure.data is None or disclosure.decision.minimisation is None:
             return disclosure
         level = disclosure.decision.minimisation
         data = [
-            AccountBalances(
-                minimise(item.account, level), tuple(minimise(b, level) for b in item.balances)
-            )
+            AccountBalances(minimise(item.account, level), tuple(minimise(b, level) for b in item.balances))
             for item in disclosure.data
         ]
         return Disclosure(disclosure.decision, data)

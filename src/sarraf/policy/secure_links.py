@@ -14,7 +14,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
-VIEWS = ("balance", "transactions", "spending")
+VIEWS = ("balance", "transactions", "spending", "export")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,9 @@ _AUDIT_TABLES = (audit_leaves, audit_checkpoints, audit_tree_state)
 
 
 def _checkpoint(row: Any) -> Checkpoint:
-    return Checkpoint(row.seq, row.tree_size, bytes(row.root), row.timestamp, bytes(row.previous),
-                      row.key_id, bytes(row.signature))
+    return Checkpoint(
+        row.seq, row.tree_size, bytes(row.root), row.timestamp, bytes(row.previous), row.key_id, bytes(row.signature)
+    )
 
 
 def _leaf(row: Any) -> StoredLeaf:
@@ -51,11 +52,17 @@ class SqlAuditStore:
 
     async def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         async with self.engine.begin() as conn:
-            await conn.execute(insert(audit_checkpoints).values(
-                seq=checkpoint.seq, tree_size=checkpoint.tree_size, root=checkpoint.root,
-                timestamp=checkpoint.timestamp, previous=checkpoint.previous, key_id=checkpoint.key_id,
-                signature=checkpoint.signature,
-            ))
+            await conn.execute(
+                insert(audit_checkpoints).values(
+                    seq=checkpoint.seq,
+                    tree_size=checkpoint.tree_size,
+                    root=checkpoint.root,
+                    timestamp=checkpoint.timestamp,
+                    previous=checkpoint.previous,
+                    key_id=checkpoint.key_id,
+                    signature=checkpoint.signature,
+                )
+            )
 
     async def checkpoints(self) -> list[Checkpoint]:
         async with self.engine.connect() as conn:

@@ -19,9 +19,9 @@ class SqlDataKeyStore:
 
     async def get(self, owner: str) -> WrappedKey | None:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(
-                select(data_keys.c.key_id, data_keys.c.wrapped).where(data_keys.c.owner == owner)
-            )).first()
+            row = (
+                await conn.execute(select(data_keys.c.key_id, data_keys.c.wrapped).where(data_keys.c.owner == owner))
+            ).first()
         return WrappedKey(row.key_id, bytes(row.wrapped)) if row else None
 
     async def add(self, owner: str, wrapped: WrappedKey) -> WrappedKey:

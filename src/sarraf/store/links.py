@@ -28,12 +28,14 @@ class SqlLinkRepository:
     async def get(self, tenant: str, customer_id: str) -> BankLink | None:
         async with self._engine.connect() as conn:
             row = (
-                await conn.execute(
-                    select(bank_links).where(
-                        bank_links.c.tenant == tenant, bank_links.c.customer_id == customer_id
+                (
+                    await conn.execute(
+                        select(bank_links).where(bank_links.c.tenant == tenant, bank_links.c.customer_id == customer_id)
                     )
                 )
-            ).mappings().first()
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
         tokens = None
@@ -111,9 +113,7 @@ class SqlLinkSessions:
     async def take(self, state: str) -> LinkSession | None:
         """Return and delete the session in one transaction, so a replayed callback finds nothing."""
         async with self._engine.begin() as conn:
-            row = (
-                await conn.execute(select(link_sessions).where(link_sessions.c.state == state))
-            ).mappings().first()
+            row = (await conn.execute(select(link_sessions).where(link_sessions.c.state == state))).mappings().first()
             if row is None:
                 return None
             result = await conn.execute(delete(link_sessions).where(link_sessions.c.state == state))

@@ -70,7 +70,11 @@ class SqlHandoffs:
         async with self._engine.begin() as conn:
             await conn.execute(
                 insert(handoff_requests).values(
-                    tenant=tenant, customer_id=customer_id, channel=channel, sender=sender,
-                    reason=reason[:64], created_at=datetime.now(UTC),
+                    tenant=tenant,
+                    customer_id=customer_id,
+                    channel=channel,
+                    sender=sender,
+                    reason=reason[:64],
+                    created_at=datetime.now(UTC),
                 )
             )

@@ -20,8 +20,9 @@ from sarraf.web import routes_linking, routes_ops, routes_webchat
 SANDBOX_MOUNT = "/bank"
 
 
-def create_app(settings: Settings | None = None, *, container: Container | None = None,
-               mount_sandbox: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, container: Container | None = None, mount_sandbox: bool = True
+) -> FastAPI:
     settings = settings or load_settings()
     banks = load_banks(settings.banks_file)
     embedded = [b.id for b in banks.values() if b.embedded]

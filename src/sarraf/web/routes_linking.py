@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from sarraf.channels import webchat
 from sarraf.conversation import answers
@@ -67,7 +67,7 @@ def _result_page(request: Request, lang: str, *, ok: bool, status: int = 200) ->
 
 
 @router.get("/secure/{token}", response_class=HTMLResponse, include_in_schema=False)
-async def secure_page(request: Request, token: str) -> HTMLResponse:
+async def secure_page(request: Request, token: str) -> Response:
     """The page a link-only reply points to: the data is shown here, never to the chat platform."""
     container = container_of(request)
     c = catalog()
@@ -76,10 +76,26 @@ async def secure_page(request: Request, token: str) -> HTMLResponse:
     except InvalidLink:
         lang = container.default_lang
         return templates.TemplateResponse(
-            request, "notice.html",
-            {"lang": lang, "dir": "ltr", "title": c.text(lang, "link_failed_title"),
-             "body": c.text(lang, "secure_page_expired")},
+            request,
+            "notice.html",
+            {
+                "lang": lang,
+                "dir": "ltr",
+                "title": c.text(lang, "link_failed_title"),
+                "body": c.text(lang, "secure_page_expired"),
+            },
             status_code=410,
+        )
+    if view.view == "export":
+        # The customer's own copy of what we hold (GDPR Art. 15/20): no bank data, so no disclosure decision.
+        held = await container.data_rights.export(view.customer_id)
+        return JSONResponse(
+            held,
+            headers={
+                "Content-Disposition": 'attachment; filename="sarraf-my-data.json"',
+                "Cache-Control": "no-store",
+                "Referrer-Policy": "no-referrer",
+            },
         )
     lang = await container.lang_of(view.customer_id) or container.default_lang
     bank = container.bank_names[view.tenant]
@@ -96,8 +112,11 @@ async def secure_page(request: Request, token: str) -> HTMLResponse:
             )
             body = None
             if found.data is not None:
-                body = (answers.spending(lang, start, end, None, found.data) if view.view == "spending"
-                        else _all_transactions(lang, found.data))
+                body = (
+                    answers.spending(lang, start, end, None, found.data)
+                    if view.view == "spending"
+                    else _all_transactions(lang, found.data)
+                )
     except (NotLinked, ConsentUnusable):
         body = c.text(lang, "consent_unusable", bank=bank)
     except BankUnavailable:
@@ -106,9 +125,15 @@ async def secure_page(request: Request, token: str) -> HTMLResponse:
         body = c.text(lang, "denied", bank=bank)
     text = body if isinstance(body, str) else body.text
     return templates.TemplateResponse(
-        request, "notice.html",
-        {"lang": lang, "dir": "rtl" if lang == "ar" else "ltr", "title": c.text(lang, "secure_page_title", bank=bank),
-         "body": text, "preformatted": True},
+        request,
+        "notice.html",
+        {
+            "lang": lang,
+            "dir": "rtl" if lang == "ar" else "ltr",
+            "title": c.text(lang, "secure_page_title", bank=bank),
+            "body": text,
+            "preformatted": True,
+        },
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
 
@@ -116,7 +141,12 @@ async def secure_page(request: Request, token: str) -> HTMLResponse:
 def _all_transactions(lang: str, items: list) -> str:  # type: ignore[type-arg]
     c = catalog()
     return "\n".join(
-        c.text(lang, "transaction_line", date=format_date(t.booked_at, lang),
-               description=t.merchant_name or t.description, amount=format_money(t.signed_amount, lang))
+        c.text(
+            lang,
+            "transaction_line",
+            date=format_date(t.booked_at, lang),
+            description=t.merchant_name or t.description,
+            amount=format_money(t.signed_amount, lang),
+        )
         for t in items
     )

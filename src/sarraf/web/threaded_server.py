@@ -19,8 +19,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 @contextmanager
-def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int | None = None,
-                    startup_timeout: float = 15.0) -> Iterator[str]:
+def serve_in_thread(
+    app: Any, host: str = "127.0.0.1", port: int | None = None, startup_timeout: float = 15.0
+) -> Iterator[str]:
     """Yield the base URL once the server accepts connections; stop it on exit."""
     port = port or free_port(host)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="auto", access_log=False)

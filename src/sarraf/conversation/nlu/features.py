@@ -8,6 +8,7 @@ scikit-learn upgrade, and no 0.9 s sklearn import on the request path.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -24,7 +25,7 @@ def analyze(text: str) -> list[str]:
     """Feature strings of one message: word unigrams and bigrams, char n-grams within words."""
     words = _WORD.findall(normalize_for_model(text))
     feats = ["w " + w for w in words]
-    feats += ["b " + a + "_" + b for a, b in zip(words, words[1:], strict=False)]
+    feats += ["b " + a + "_" + b for a, b in itertools.pairwise(words)]
     lo, hi = CHAR_NGRAMS
     for w in words:
         padded = f" {w} "

@@ -13,9 +13,8 @@ from decimal import Decimal
 
 from sarraf.conversation.nlu.entities.fold import fold
 
-_UNITS_EN = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen " \
-    "sixteen seventeen eighteen nineteen".split()
-_TENS_EN = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_UNITS_EN = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS_EN = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 ADD: dict[str, int] = {w: i for i, w in enumerate(_UNITS_EN)}
 ADD.update({w: 20 + 10 * i for i, w in enumerate(_TENS_EN)})
@@ -61,8 +60,8 @@ _PL = {
 }
 _AR = {
     0: "صفر",
-    1: "واحد واحده",
-    2: "اثنين اثنان اتنين تنين ثنتين اثنتان",
+    1: "واحد واحده احد احدى",
+    2: "اثنين اثنان اتنين تنين ثنتين اثنتان اثنا اثنتا اثني",
     3: "ثلاثه ثلاث تلاته تلات",
     4: "اربعه اربع",
     5: "خمسه خمس",
@@ -71,8 +70,8 @@ _AR = {
     8: "ثمانيه ثماني ثمان تمانيه تمن",
     9: "تسعه تسع",
     10: "عشره عشر",
-    11: "احدى احد حداشر حدعش",
-    12: "اثنا اثنتا اثني طناشر اتناشر",
+    11: "حداشر حدعش",
+    12: "طناشر اتناشر",
     20: "عشرين عشرون",
     30: "ثلاثين ثلاثون تلاتين",
     40: "اربعين اربعون",
@@ -81,10 +80,14 @@ _AR = {
     70: "سبعين سبعون",
     80: "ثمانين ثمانون تمانين",
     90: "تسعين تسعون",
-    200: "مئتان مئتين ميتين متين",
+    200: "مئتان مئتين مئتا ميتين متين",
     300: "ثلاثمائه ثلاثمئه تلتمية",
     400: "اربعمائه اربعمئه",
     500: "خمسمائه خمسمئه خمسمية",
+    600: "ستمائه ستمئه ستمية",
+    700: "سبعمائه سبعمئه سبعمية",
+    800: "ثمانمائه ثمانمئه ثمنمية",
+    900: "تسعمائه تسعمئه تسعمية",
 }
 for table in (_PL, _AR):
     for value, words in table.items():
@@ -106,16 +109,18 @@ SCALE = {
     "مليون": 1_000_000,
     "ملايين": 1_000_000,
 }
-DUAL_SCALE = {"الفين": 2000, "الفان": 2000, "مليونين": 2_000_000}
+# Arabic duals mean "two thousand" alone; "الفا" after a count is the accusative ("احد عشر الفا")
+DUAL_SCALE = {"الفين": 1000, "الفان": 1000, "الفا": 1000, "مليونين": 1_000_000, "مليونا": 1_000_000}
 CONNECTORS = {"and", "i", "و"}
 
 NUMBER_WORDS = set(ADD) | TEEN_SUFFIX | HUNDRED | set(SCALE) | set(DUAL_SCALE)
+_ONLY_WITH_TEEN = {"احد", "احدي", "اثنا", "اثني"}
 _TOKEN = re.compile(r"[^\W\d_]+")
 
 
 def _strip_waw(word: str) -> str:
     """Arabic attaches "and" to the next word: "وعشرين" → "عشرين"."""
-    if word.startswith("و") and word[1:] in NUMBER_WORDS:
+    if word.startswith("و") and word not in NUMBER_WORDS and word[1:] in NUMBER_WORDS:
         return word[1:]
     return word
 
@@ -128,7 +133,7 @@ def words_value(words: list[str]) -> Decimal | None:
         if word in CONNECTORS:
             continue
         if word in DUAL_SCALE:
-            total += max(current, 1) * DUAL_SCALE[word] if current else DUAL_SCALE[word]
+            total += (current or 2) * DUAL_SCALE[word]
             current, seen = 0, True
         elif word in SCALE:
             total += max(current, 1) * SCALE[word]
@@ -155,7 +160,8 @@ def find_number_words(folded: str) -> list[tuple[int, int, Decimal]]:
     def flush() -> None:
         while run and _strip_waw(run[-1].group()) in CONNECTORS | {"a"}:
             run.pop()
-        if run:
+        # "احد" alone means "someone"; it is a number only inside "احد عشر" (eleven)
+        if run and not (len(run) == 1 and run[0].group() in _ONLY_WITH_TEEN):
             value = words_value([m.group() for m in run])
             if value is not None:
                 spans.append((run[0].start(), run[-1].end(), value))

@@ -26,8 +26,8 @@ _AR_PAST = r"(?:الماضي|الماضيه|الفائت|الفائته|السا
 RELATIVE: dict[str, str] = {
     "today": r"\btoday\b|\bdzis\b|\bdzisiaj\b|اليوم|النهارده|النهارده",
     "yesterday": r"\byesterday\b|\bwczoraj\b|(?<![^\s])(?:امس|البارحه|امبارح|مبارح|اليوم اللي فات)\b",
-    "this_week": rf"\bthis week\b|\bw tym tygodniu\b|\bten tydzien\b|\btego tygodnia\b"
-    rf"|(?:هذا|هاد|هذ) الاسبوع|هالاسبوع|الاسبوع (?:الحالي|هذا|ده)",
+    "this_week": r"\bthis week\b|\bw tym tygodniu\b|\bten tydzien\b|\btego tygodnia\b"
+    r"|(?:هذا|هاد|هذ) الاسبوع|هالاسبوع|الاسبوع (?:الحالي|هذا|ده)",
     "last_week": rf"\b{_LAST} week\b|\b{_PL_LAST} tygodniu\b|\b{_PL_LAST_NOM} tydzien\b|الاسبوع {_AR_PAST}"
     r"|(?:ال)?جمعه اللي فاتت",
     "this_month": r"\bthis month\b|\bw tym miesiacu\b|\bten miesiac\b|\btego miesiaca\b"

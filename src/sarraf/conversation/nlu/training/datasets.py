@@ -69,6 +69,11 @@ def shared_training_files() -> list[Path]:
     ]
 
 
+def training_files() -> list[Path]:
+    """Every file whose content shapes the model (hashed into the artifact to detect staleness)."""
+    return [*repo_training_files(), *shared_training_files()]
+
+
 def banking77(split: str) -> list[Example]:
     path = shared_data_dir() / "banking77" / f"{split}.csv"
     with path.open(encoding="utf-8") as fh:

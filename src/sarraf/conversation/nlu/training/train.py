@@ -45,10 +45,6 @@ class TrainingSet:
         return np.array([e.intent for e in self.examples])
 
 
-def training_inputs() -> list:
-    return [*datasets.repo_training_files(), *datasets.shared_training_files()]
-
-
 def load_training_set() -> TrainingSet:
     repo = datasets.repo_examples(datasets.repo_training_files())
     public = (
@@ -138,7 +134,7 @@ def fit_langid(examples: list[Example]) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 def train(step: Step) -> artifact.ModelArrays:
     """Train everything; ``step`` is called once per finished stage (for a progress bar)."""
-    inputs_hash = artifact.inputs_hash(training_inputs())
+    inputs_hash = artifact.inputs_hash(datasets.training_files())
     data = load_training_set()
     step("data loaded")
     classes = np.unique(data.labels)

@@ -1,0 +1,90 @@
+"""What we hold about a customer, as they are entitled to see and export it, and its erasure.
+
+Erasure deletes every row keyed by the customer and crypto-shreds their data key, so anything sealed with
+it (bank tokens, PKCE verifiers, copies we missed) becomes unreadable. The audit log keeps its leaves: they
+name the customer only by an HMAC pseudonym, so the log stays verifiable and holds no personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sarraf.store.tables.core import (
+    bank_links,
+    channel_identities,
+    channel_outbox,
+    customers,
+    handoff_requests,
+    link_sessions,
+)
+
+
+class Shredder(Protocol):
+    async def shred(self, owner: str) -> bool: ...
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+class SqlDataRights:
+    def __init__(self, engine: AsyncEngine, shredder: Shredder) -> None:
+        self._engine = engine
+        self._shredder = shredder
+
+    async def export(self, customer_id: str) -> dict[str, Any]:
+        """Everything stored about the customer, in readable form (secrets are described, never shown)."""
+        async with self._engine.connect() as conn:
+            customer = (await conn.execute(select(customers).where(customers.c.id == customer_id))).mappings().first()
+            identities = (
+                (await conn.execute(select(channel_identities).where(channel_identities.c.customer_id == customer_id)))
+                .mappings()
+                .all()
+            )
+            links = (await conn.execute(select(bank_links).where(bank_links.c.customer_id == customer_id))).mappings().all()
+            handoffs = (
+                (await conn.execute(select(handoff_requests).where(handoff_requests.c.customer_id == customer_id)))
+                .mappings()
+                .all()
+            )
+        return {
+            "customer": {k: _iso(v) for k, v in (customer or {}).items()},
+            "channels": [{"channel": i["channel"], "id": i["sender"]} for i in identities],
+            "bank_links": [
+                {
+                    "bank": link["tenant"],
+                    "consent_id": link["consent_id"],
+                    "status": link["status"],
+                    "permissions": link["permissions"],
+                    "expires_at": _iso(link["expires_at"]),
+                    "tokens": "held, encrypted with your personal key" if link["tokens_sealed"] else "none",
+                }
+                for link in links
+            ],
+            "requests_for_a_person": [
+                {"reason": h["reason"], "channel": h["channel"], "at": _iso(h["created_at"])} for h in handoffs
+            ],
+            "audit_log": "decisions about your data are logged under a pseudonym that does not identify you",
+        }
+
+    async def erase(self, customer_id: str) -> None:
+        async with self._engine.begin() as conn:
+            identities = await conn.execute(
+                select(channel_identities.c.channel, channel_identities.c.sender).where(
+                    channel_identities.c.customer_id == customer_id
+                )
+            )
+            for channel, sender in identities.all():
+                await conn.execute(
+                    delete(channel_outbox).where(channel_outbox.c.channel == channel, channel_outbox.c.sender == sender)
+                )
+            await conn.execute(delete(link_sessions).where(link_sessions.c.customer_id == customer_id))
+            await conn.execute(delete(bank_links).where(bank_links.c.customer_id == customer_id))
+            await conn.execute(delete(handoff_requests).where(handoff_requests.c.customer_id == customer_id))
+            await conn.execute(delete(channel_identities).where(channel_identities.c.customer_id == customer_id))
+            await conn.execute(delete(customers).where(customers.c.id == customer_id))
+        # After the rows: if we crash in between, the key still exists and erasure can simply be repeated.
+        await self._shredder.shred(customer_id)
