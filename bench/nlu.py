@@ -87,7 +87,9 @@ def main() -> None:
             labels = sorted(set(gold))
             pred = [p.intent for p in ours]
             table.add_row(
-                name, lang, str(len(part)),
+                name,
+                lang,
+                str(len(part)),
                 f"{np.mean([g == p for g, p in zip(gold, pred, strict=True)]):.1%}",
                 f"{f1_score(gold, pred, average='macro', labels=labels, zero_division=0):.1%}",
                 f"{np.mean([g == b for g, b in zip(gold, base, strict=True)]):.1%}",
@@ -108,8 +110,12 @@ def main() -> None:
         ("baseline sklearn predict", baseline_predict),
     ):
         samples = time_each(fn, sample)
-        perf.add_row(label, f"{percentile_ms(samples, 50):.3f}", f"{percentile_ms(samples, 99):.3f}",
-                     f"{statistics.fmean(samples) * 1000:.3f}")
+        perf.add_row(
+            label,
+            f"{percentile_ms(samples, 50):.3f}",
+            f"{percentile_ms(samples, 99):.3f}",
+            f"{statistics.fmean(samples) * 1000:.3f}",
+        )
     console.print(perf)
     console.print(
         f"artifact {ARTIFACT_PATH.name}: {ARTIFACT_PATH.stat().st_size / 1e6:.1f} MB, "

@@ -62,6 +62,9 @@ class Container:
     conversation: Conversation
     connectors: dict[str, BankConnector]
     data_rights: SqlDataRights
+    links: SqlLinkRepository
+    link_sessions: SqlLinkSessions
+    deciders: dict[str, CachedDecider]
     channels: ChannelSet = field(default_factory=ChannelSet)
 
     @property
@@ -116,10 +119,11 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     audit = await open_audit_log(settings, engine=engine)
     links = SqlLinkRepository(engine, cipher)
     point = BankDataPoint(TenantDecider(deciders), audit, links, connectors)
+    link_sessions = SqlLinkSessions(engine, cipher)
     consents = ConsentService(
         connectors,
         links,
-        SqlLinkSessions(engine, cipher),
+        link_sessions,
         redirect_uri=f"{settings.public_url}/link/callback",
         permissions=permissions_for(LINKED_SCOPES),
     )
@@ -154,5 +158,8 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         conversation=conversation,
         connectors=connectors,
         data_rights=data_rights,
+        links=links,
+        link_sessions=link_sessions,
+        deciders=deciders,
         channels=channels,
     )

@@ -40,6 +40,7 @@ class Settings:
     public_url: str  # how customers' browsers reach this gateway
     host: str = "127.0.0.1"
     port: int = 8000
+    operator_token: str | None = None  # bearer token for the operator API; unset means the API refuses all
 
     @property
     def default_bank(self) -> str:
@@ -57,6 +58,7 @@ def load_settings(data_dir: Path | str | None = None) -> Settings:
         public_url=os.environ.get("SARRAF_PUBLIC_URL", f"http://{host}:{port}").rstrip("/"),
         host=host,
         port=port,
+        operator_token=os.environ.get("SARRAF_OPERATOR_TOKEN") or None,
     )
 
 

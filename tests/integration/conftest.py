@@ -16,6 +16,7 @@ from sarraf.config import Settings, load_settings
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
 
+OPERATOR_TOKEN = "operator-test-token"
 PG_ADMIN_DSN = os.environ.get("SARRAF_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -55,6 +56,7 @@ def gateway(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "SARRAF_DATABASE_URL": database_url,
         "SARRAF_PORT": str(port),
         "SARRAF_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "SARRAF_OPERATOR_TOKEN": OPERATOR_TOKEN,
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

@@ -19,8 +19,9 @@ def test_predict_writes_one_json_object_per_line() -> None:
     assert [r["lang"] for r in records] == ["en", "pl", "ar"]
     assert records[0]["intent"] == "check_balance"
     money = [e for e in records[1]["entities"] if e["kind"] == "money"]
-    assert money == [{"kind": "money", "value": {"amount": "50", "currency": "PLN"}, "text": "50 zł",
-                      "start": 8, "end": 13}]
+    assert money == [
+        {"kind": "money", "value": {"amount": "50", "currency": "PLN"}, "text": "50 zł", "start": 8, "end": 13}
+    ]
     period = next(e for e in records[1]["entities"] if e["kind"] == "period")
     assert set(period["value"]) == {"start", "end"} and len(period["value"]["start"]) == 10
 

@@ -56,9 +56,25 @@ def test_key_utterances_are_recognised_in_scope(nlu: Nlu, text: str, intent: str
 
 def test_every_taxonomy_intent_is_a_class(nlu: Nlu) -> None:
     bot = {
-        "check_balance", "recent_transactions", "spending_summary", "transfer_money", "freeze_card",
-        "unfreeze_card", "link_account", "unlink_account", "revoke_consent", "manage_alerts", "my_data",
-        "delete_my_data", "human_agent", "greeting", "goodbye", "thanks", "affirm", "deny", "help",
+        "check_balance",
+        "recent_transactions",
+        "spending_summary",
+        "transfer_money",
+        "freeze_card",
+        "unfreeze_card",
+        "link_account",
+        "unlink_account",
+        "revoke_consent",
+        "manage_alerts",
+        "my_data",
+        "delete_my_data",
+        "human_agent",
+        "greeting",
+        "goodbye",
+        "thanks",
+        "affirm",
+        "deny",
+        "help",
         "out_of_scope",
     }
     assert bot <= set(nlu.intents)

@@ -9,8 +9,14 @@ from sarraf.conversation.nlu import Nlu
 
 @pytest.mark.parametrize(
     "text",
-    ["tell me a joke", "what's the weather in Paris tomorrow", "jaka będzie pogoda w weekend",
-     "kto wygrał wczoraj mecz", "احكيلي نكتة", "كيف الطقس بكرة"],
+    [
+        "tell me a joke",
+        "what's the weather in Paris tomorrow",
+        "jaka będzie pogoda w weekend",
+        "kto wygrał wczoraj mecz",
+        "احكيلي نكتة",
+        "كيف الطقس بكرة",
+    ],
 )
 def test_out_of_scope_messages_are_not_in_scope(nlu: Nlu, text: str) -> None:
     assert nlu.parse(text).in_scope is False

@@ -70,7 +70,9 @@ def train() -> None:
         artifact.save(arrays)
         progress.update(task, completed=TRAIN_STEPS, description="saved")
     size = ARTIFACT_PATH.stat().st_size / 1e6
-    typer.echo(f"wrote {ARTIFACT_PATH} ({size:.1f} MB, {len(arrays.classes)} intents, inputs {arrays.inputs_hash[:12]})")
+    typer.echo(
+        f"wrote {ARTIFACT_PATH} ({size:.1f} MB, {len(arrays.classes)} intents, inputs {arrays.inputs_hash[:12]})"
+    )
 
 
 @app.command("eval")

@@ -30,6 +30,7 @@ from sarraf.policy.consents import ConsentService
 from sarraf.policy.point import BankDataPoint, Subject
 
 POSTBACK_PREFIX = "intent:"
+RELINK_WINDOW = timedelta(days=7)  # matches the expiry reminder: from then on, "link" renews the consent
 DATA_INTENTS = ("check_balance", "recent_transactions", "spending_summary")
 NOT_IN_CHAT_YET = (
     "transfer_money",
@@ -258,8 +259,11 @@ class Conversation:
         return Outbound(text, turn.lang, buttons=(Button(c.text(turn.lang, "download_my_data"), url=url),))
 
     async def _linked(self, turn: Turn) -> bool:
+        """Linked, and not so close to the consent's end that linking again is the sensible answer."""
         link = await self._consents.link_of(turn.tenant, turn.customer_id)
-        return link is not None and link.usable()
+        if link is None or not link.usable():
+            return False
+        return link.expires_at is None or link.expires_at - self._clock() > RELINK_WINDOW
 
     async def _invite(self, turn: Turn, resume_text: str | None) -> Outbound:
         invitation = await self._consents.invite(turn.tenant, turn.customer_id, turn.channel, turn.sender, resume_text)

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from sarraf.domain.banking import Account, Balance, Transaction
 from sarraf.domain.consent import BankLink, ConsentStatus, LinkSession, Tokens
+from sarraf.domain.events import CardAction, PaymentCard
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,16 @@ class BankConnector(Protocol):
     async def transactions(
         self, tokens: Tokens, account_id: str, since: datetime | None, until: datetime | None
     ) -> list[Transaction]: ...
+
+    # Card controls (a bank extension next to OB v4.0); called only through policy/actions.py.
+
+    async def cards(self, tokens: Tokens) -> list[PaymentCard]: ...
+
+    async def card_action(self, tokens: Tokens, card_id: str, action: CardAction) -> PaymentCard: ...
+
+    async def open_case(self, tokens: Tokens, card_id: str, reason: str, reference: str) -> str:
+        """Open a dispute / fraud case at the bank; returns the bank's case id. Idempotent per reference."""
+        ...
 
 
 class LinkRepository(Protocol):

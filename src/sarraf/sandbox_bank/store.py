@@ -167,6 +167,15 @@ class Store:
             )
             return cur.rowcount == 1
 
+    def authorised_consents_of(self, customer_id: str) -> list[Consent]:
+        """Every AUTH consent a customer gave (the TPPs to tell when something happens on their accounts)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT consent_id FROM consents WHERE customer_id = ? AND status = 'AUTH' ORDER BY created_at",
+                (customer_id,),
+            ).fetchall()
+        return [c for c in (self.consent(r["consent_id"]) for r in rows) if c is not None]
+
     # pending authorisation requests (the opaque `auth_request` form field)
     def add_auth_request(self, r: AuthRequest) -> None:
         with self._tx() as db:

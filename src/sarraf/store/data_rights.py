@@ -44,7 +44,9 @@ class SqlDataRights:
                 .mappings()
                 .all()
             )
-            links = (await conn.execute(select(bank_links).where(bank_links.c.customer_id == customer_id))).mappings().all()
+            links = (
+                (await conn.execute(select(bank_links).where(bank_links.c.customer_id == customer_id))).mappings().all()
+            )
             handoffs = (
                 (await conn.execute(select(handoff_requests).where(handoff_requests.c.customer_id == customer_id)))
                 .mappings()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.domain.consent import BankLink, ConsentStatus, LinkSession, Tokens
@@ -79,6 +79,34 @@ class SqlLinkRepository:
             )
             await conn.execute(insert(bank_links).values(**values))
 
+    async def expiring(self, before: datetime, not_reminded_since: datetime) -> list[tuple[str, str]]:
+        """Usable links whose consent ends before `before` and whose customer was not reminded lately."""
+        query = select(bank_links.c.tenant, bank_links.c.customer_id).where(
+            bank_links.c.status == ConsentStatus.AUTHORISED.value,
+            bank_links.c.expires_at.is_not(None),
+            bank_links.c.expires_at < before,
+            (bank_links.c.reminded_at.is_(None)) | (bank_links.c.reminded_at < not_reminded_since),
+        )
+        async with self._engine.connect() as conn:
+            return [(r.tenant, r.customer_id) for r in await conn.execute(query)]
+
+    async def mark_reminded(self, tenant: str, customer_id: str, at: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(bank_links)
+                .where(bank_links.c.tenant == tenant, bank_links.c.customer_id == customer_id)
+                .values(reminded_at=at)
+            )
+
+    async def find_by_consent(self, tenant: str, consent_id: str) -> str | None:
+        """The customer id holding this bank consent, if any."""
+        query = select(bank_links.c.customer_id).where(
+            bank_links.c.tenant == tenant, bank_links.c.consent_id == consent_id
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return row.customer_id if row else None
+
     async def delete(self, tenant: str, customer_id: str) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(
@@ -131,3 +159,9 @@ class SqlLinkSessions:
             resume_text=row["resume_text"],
             created_at=_utc(row["created_at"]) or datetime.now(UTC),
         )
+
+    async def prune(self, created_before: datetime) -> int:
+        """Forget logins that were never completed; their consents lapse at the bank on their own."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(delete(link_sessions).where(link_sessions.c.created_at < created_before))
+            return int(result.rowcount or 0)

@@ -3,6 +3,8 @@ the built-in sandbox bank mounted at /bank."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,9 +17,11 @@ from fastapi.staticfiles import StaticFiles
 import sarraf
 from sarraf.bootstrap import Container, build
 from sarraf.config import Settings, load_banks, load_settings
-from sarraf.web import routes_linking, routes_ops, routes_webchat
+from sarraf.housekeeping import Housekeeping
+from sarraf.web import routes_linking, routes_operator, routes_ops, routes_webchat
 
 SANDBOX_MOUNT = "/bank"
+HOUSEKEEPING_SECONDS = 60.0
 
 
 def create_app(
@@ -33,9 +37,13 @@ def create_app(
         app.state.container = container or await build(
             settings, bank_urls={bank: settings.public_url + SANDBOX_MOUNT for bank in embedded}
         )
+        upkeep = asyncio.create_task(Housekeeping(app.state.container).run_forever(HOUSEKEEPING_SECONDS))
         try:
             yield
         finally:
+            upkeep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await upkeep
             if owned:
                 await app.state.container.aclose()
 
@@ -55,6 +63,7 @@ def create_app(
     app.include_router(routes_webchat.router)
     app.include_router(routes_linking.router)
     app.include_router(routes_ops.router)
+    app.include_router(routes_operator.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     if mount_sandbox and embedded:
         # Only the web layer may know the sandbox exists; the gateway reaches it over HTTP like any bank.

@@ -24,9 +24,7 @@ class Nlu:
     def __init__(self, arrays: artifact.ModelArrays, default_currency: str = "PLN"):
         self.arrays = arrays
         self.default_currency = default_currency
-        self._scorer = LinearTfidfScorer(
-            arrays.vocabulary.tolist(), arrays.idf, arrays.weights, arrays.bias
-        )
+        self._scorer = LinearTfidfScorer(arrays.vocabulary.tolist(), arrays.idf, arrays.weights, arrays.bias)
         self._classes: list[str] = arrays.classes.tolist()
         self._langid = LanguageIdentifier(
             arrays.lid_vocabulary.tolist(),

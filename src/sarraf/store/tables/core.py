@@ -35,6 +35,7 @@ bank_links = Table(
     Column("expires_at", DateTime(timezone=True), nullable=True),
     # access + refresh tokens, envelope-encrypted with the customer's data key; never stored in clear
     Column("tokens_sealed", LargeBinary, nullable=True),
+    Column("reminded_at", DateTime(timezone=True), nullable=True),  # last "your consent ends soon" message
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -11,10 +11,12 @@ from sarraf.conversation.nlu.types import Entity
 
 # currency words/symbols on folded text (see fold.py); longest alternatives first in the regex
 CURRENCY_WORDS: dict[str, str] = {
-    **dict.fromkeys(["zl", "zl.", "pln", "zloty", "zlote", "zlotych", "zlotego", "zlotowek", "zlotys"], "PLN"),
+    **dict.fromkeys(["zl", "zl.", "pln", "zloty", "zlote", "zlotych", "zlotego", "zlotowek"], "PLN"),
     **dict.fromkeys(["زلوتي", "زلوتيات"], "PLN"),
-    **dict.fromkeys(["£", "gbp", "pound", "pounds", "quid", "funt", "funty", "funtow", "باوند", "استرليني"], "GBP"),
-    **dict.fromkeys(["$", "usd", "dollar", "dollars", "bucks", "dolar", "dolary", "dolarow", "دولار", "دولارات"], "USD"),
+    **dict.fromkeys(["£", "gbp", "pound", "pounds", "quid", "funt", "funty", "funtow"], "GBP"),
+    **dict.fromkeys(["باوند", "استرليني"], "GBP"),
+    **dict.fromkeys(["$", "usd", "dollar", "dollars", "bucks", "dolar", "dolary", "dolarow"], "USD"),
+    **dict.fromkeys(["دولار", "دولارات"], "USD"),
     **dict.fromkeys(["€", "eur", "euro", "euros", "يورو"], "EUR"),
     **dict.fromkeys(["sar", "riyal", "riyals", "ريال", "ريالات", "رس"], "SAR"),
     **dict.fromkeys(["aed", "dirham", "dirhams", "درهم", "دراهم"], "AED"),
@@ -39,7 +41,7 @@ def _to_decimal(digits: str) -> Decimal:
     digits = digits.replace("\u00a0", " ")
     decimal_part = ""
     if re.search(r"[.,]\d{1,2}$", digits):
-        digits, decimal_part = digits[:-3 if digits[-3] in ".," else -2], digits[-2:].lstrip(".,")
+        digits, decimal_part = digits[: -3 if digits[-3] in ".," else -2], digits[-2:].lstrip(".,")
     whole = re.sub(r"[ ,.]", "", digits)
     return Decimal(f"{whole}.{decimal_part}") if decimal_part else Decimal(whole)
 

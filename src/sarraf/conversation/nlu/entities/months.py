@@ -11,7 +11,20 @@ from sarraf.conversation.nlu.entities.fold import fold
 # CLDR covers Gulf/Egyptian (يناير), Levantine/Iraqi (آذار), Moroccan (غشت) and Algerian/Tunisian (جانفي)
 _LOCALES = ("en", "pl", "ar", "ar_SY", "ar_MA", "ar_DZ")
 # "w marcu" (in March) uses the locative, which CLDR does not carry
-_POLISH_LOCATIVE = ["styczniu", "lutym", "marcu", "kwietniu", "maju", "czerwcu", "lipcu", "sierpniu", "wrzesniu", "pazdzierniku", "listopadzie", "grudniu"]
+_POLISH_LOCATIVE = [
+    "styczniu",
+    "lutym",
+    "marcu",
+    "kwietniu",
+    "maju",
+    "czerwcu",
+    "lipcu",
+    "sierpniu",
+    "wrzesniu",
+    "pazdzierniku",
+    "listopadzie",
+    "grudniu",
+]
 
 
 @lru_cache(maxsize=1)

@@ -38,9 +38,7 @@ RELATIVE: dict[str, str] = {
     "last_year": rf"\b{_LAST} year\b|\b{_PL_LAST} roku\b|\b{_PL_LAST_NOM} rok\b|(?:السنه|العام) {_AR_PAST}",
 }
 _COUNT = r"\d{1,3}|[^\W\d_]+(?:\s[^\W\d_]+)?"
-LAST_N_DAYS = re.compile(
-    rf"(?:\b(?:{_LAST}|ostatnie|ostatnich)|اخر)\s(?P<n>{_COUNT})\s(?:days|dni|ايام|يوم)\b"
-)
+LAST_N_DAYS = re.compile(rf"(?:\b(?:{_LAST}|ostatnie|ostatnich)|اخر)\s(?P<n>{_COUNT})\s(?:days|dni|ايام|يوم)\b")
 
 
 def _month_span(month: int, today: date) -> Span:

@@ -50,8 +50,9 @@ def score_split(name: str, examples: list[Example], nlu: Nlu) -> list[SplitScore
         lang_acc = sum(p.lang == lang for p in parses) / len(part)
         if all(e.intent == OUT_OF_SCOPE for e in part):
             accepted = sum(p.in_scope for p in parses) / len(part)
-            out.append(SplitScore(name, lang, len(part), 1 - accepted, float("nan"), lang_acc,
-                                  f"false-accept {accepted:.1%}"))
+            out.append(
+                SplitScore(name, lang, len(part), 1 - accepted, float("nan"), lang_acc, f"false-accept {accepted:.1%}")
+            )
             continue
         gold = [e.intent for e in part]
         pred = [p.intent for p in parses]

@@ -1,0 +1,32 @@
+"""A fake platform on 127.0.0.1 shared by the channel tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from sarraf.web.threaded_server import serve_in_thread
+from tests.channels.fake_platform import FakePlatform
+
+
+@pytest.fixture(scope="module")
+def platform_server() -> Iterator[tuple[FakePlatform, str]]:
+    fake = FakePlatform()
+    with serve_in_thread(fake.app()) as url:
+        yield fake, url
+
+
+@pytest.fixture
+def platform(platform_server: tuple[FakePlatform, str]) -> tuple[FakePlatform, str]:
+    fake, url = platform_server
+    fake.calls.clear()
+    fake.script.clear()
+    return fake, url
+
+
+@pytest.fixture
+async def http() -> httpx.AsyncClient:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
