@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -127,7 +128,7 @@ async def test_meta_webhooks_refuse_unsigned_forged_oversized_and_malformed(
     world.fake.calls.clear()
     body = (_messenger_text("9001", "m_refuse", "hi") if "messenger" in path
             else _whatsapp_text("9001", "wamid.refuse", "hi"))
-    raw, headers = _signed(body)
+    raw, _ = _signed(body)
     unsigned = await http.post(world.url + path, content=raw, headers={"Content-Type": "application/json"})
     forged = await http.post(world.url + path, content=raw, headers=_signed(body, "not-the-secret")[1])
     big = b'{"object": "page", "pad": "' + b"x" * (1024 * 1024) + b'"}'
@@ -170,7 +171,6 @@ async def test_alexa_refuses_unsigned_forged_replayed_and_foreign_skill_requests
     foreign = envelope(template, skill="amzn1.ask.skill.other", user="amzn1.ask.account.R", request_id="r-f")
     foreign_raw = json.dumps(foreign).encode()
     other_skill = await http.post(path, content=foreign_raw, headers=world.chain.headers(foreign_raw))
-    from datetime import UTC, datetime, timedelta
     old = envelope(template, skill=SKILL, user="amzn1.ask.account.R", request_id="r-old",
                    timestamp=datetime.now(UTC) - timedelta(minutes=5))
     old_raw = json.dumps(old).encode()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import posixpath
+import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -74,7 +75,9 @@ def http_fetcher(http: httpx.AsyncClient) -> CertFetcher:
 
 
 def system_roots() -> list[x509.Certificate]:
-    with open(certifi.where(), "rb") as bundle:
+    with open(certifi.where(), "rb") as bundle, warnings.catch_warnings():
+        # A few long-lived roots in the bundle carry non-positive serial numbers; they load, with a warning.
+        warnings.simplefilter("ignore")
         return x509.load_pem_x509_certificates(bundle.read())
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from sarraf.sandbox_bank import aisp, authorize, errors, oauth
+from sarraf.sandbox_bank import aisp, authorize, cards, errors, events, oauth
 from sarraf.sandbox_bank.context import Client, Sandbox, utc_now
 from sarraf.sandbox_bank.seed import seed_bank
 from sarraf.sandbox_bank.store import Store
@@ -39,8 +39,13 @@ def create_app(
         now=now, access_token_ttl=access_token_ttl, code_ttl=code_ttl,
     )
     app.state.page_size = page_size
+    app.state.cards = cards.CardBook(app.state.sandbox)
+    issuer = os.environ.get("SARRAF_SANDBOX_ISSUER", "sarraf-sandbox-bank")
+    app.state.events = events.EventHub(events.EventSigner(issuer))
     errors.install(app)
     app.include_router(oauth.router)
     app.include_router(authorize.router)
     app.include_router(aisp.router)
+    app.include_router(cards.router)
+    app.include_router(events.router)
     return app

@@ -72,6 +72,10 @@ class CardBook:
         with self._lock:
             return [c for c in self._cards.values() if c.customer_id == customer_id]
 
+    def all(self) -> list[SandboxCard]:
+        with self._lock:
+            return list(self._cards.values())
+
     def get(self, card_id: str) -> SandboxCard | None:
         with self._lock:
             return self._cards.get(card_id)

@@ -18,7 +18,7 @@ import sarraf
 from sarraf.bootstrap import Container, build
 from sarraf.config import Settings, load_banks, load_settings
 from sarraf.housekeeping import Housekeeping
-from sarraf.web import routes_linking, routes_operator, routes_ops, routes_webchat
+from sarraf.web import routes_channels, routes_linking, routes_operator, routes_ops, routes_webchat
 
 SANDBOX_MOUNT = "/bank"
 HOUSEKEEPING_SECONDS = 60.0
@@ -64,6 +64,7 @@ def create_app(
     app.include_router(routes_linking.router)
     app.include_router(routes_ops.router)
     app.include_router(routes_operator.router)
+    app.include_router(routes_channels.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     if mount_sandbox and embedded:
         # Only the web layer may know the sandbox exists; the gateway reaches it over HTTP like any bank.

@@ -1,0 +1,158 @@
+"""What the alerts need from storage and from channels, as small Protocols (adapters: store/alerts_*.py,
+web/routes_alerts.py). Records are plain dataclasses so nothing here knows SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sarraf.alerts.preferences import AlertPreferences
+from sarraf.domain.consent import ConsentStatus
+from sarraf.domain.events import BankEvent
+from sarraf.domain.messages import Outbound
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """An accepted event waiting to be routed."""
+
+    row_id: int
+    event: BankEvent
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who an event is about, as the gateway knows them; None fields when the consent is not ours."""
+
+    customer_id: str
+    lang: str | None
+    link_status: ConsentStatus
+    permissions: tuple[str, ...]
+    link_expires_at: datetime | None
+    has_tokens: bool
+    identities: tuple[tuple[str, str], ...]  # (channel, sender), most recent first
+    preferences: AlertPreferences
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """What routing decided for one event."""
+
+    row_id: int
+    status: str  # "ready", "filtered", "superseded"
+    customer_id: str | None = None
+    channel: str | None = None
+    sender: str | None = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    available_at: datetime | None = None
+    lane: str = "normal"
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    row_id: int
+    tenant: str
+    event_id: str
+    customer_id: str
+    channel: str
+    sender: str
+    messages: list[dict[str, Any]]
+    attempts: int
+    received_at: datetime
+
+
+class ClaimedBatch(Protocol):
+    jobs: Sequence[Job]
+
+    def sent(self, job: Job, handed_over: Sequence[dict[str, Any]] = ()) -> None:
+        """Mark sent; `handed_over` payloads go into the pull channel's outbox in the same transaction."""
+
+    def retry(self, job: Job, at: datetime, error: str) -> None: ...
+
+    def dead(self, job: Job, reason: str) -> None: ...
+
+
+class AlertOutbox(Protocol):
+    async def accept(self, events: Sequence[BankEvent]) -> list[bool]:
+        """Store events; for each, False when its (tenant, event id) was already accepted (a re-send)."""
+
+    async def received(self, limit: int) -> list[Received]: ...
+
+    async def recipient(self, tenant: str, consent_id: str) -> Recipient | None: ...
+
+    async def newer_on_stream(self, event: BankEvent, row_id: int) -> bool: ...
+
+    async def routed(self, results: Sequence[Routed]) -> None: ...
+
+    async def enqueue(self, tenant: str, event_id: str, kind: str, routed: Routed, data: dict[str, Any]) -> bool:
+        """Add an already-routed message (a fraud reminder, a follow-up); False if that id exists."""
+
+    def claim(self, limit: int, now: datetime) -> AbstractAsyncContextManager[ClaimedBatch]: ...
+
+
+class PreferenceStore(Protocol):
+    async def get(self, tenant: str, customer_id: str) -> AlertPreferences: ...
+
+    async def save(self, tenant: str, customer_id: str, preferences: AlertPreferences) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FraudCase:
+    tenant: str
+    event_id: str
+    customer_id: str
+    card_id: str
+    data: dict[str, Any]
+    status: str  # asked, genuine, fraud, human
+    freeze: str  # none, pending, done
+    bank_case_id: str | None
+    channel: str
+    sender: str
+    lang: str
+    escalations: int
+    deadline_at: datetime
+
+
+class FraudCases(Protocol):
+    async def open(self, case: FraudCase) -> None: ...
+
+    async def get(self, tenant: str, event_id: str) -> FraudCase | None: ...
+
+    async def answer(self, tenant: str, event_id: str, status: str, at: datetime) -> bool:
+        """Record the customer's answer; False when it was answered before (a double tap, another channel)."""
+
+    async def set_freeze(self, tenant: str, event_id: str, freeze: str, bank_case_id: str | None) -> None: ...
+
+    async def overdue(self, now: datetime, limit: int) -> list[FraudCase]: ...
+
+    async def pending_freezes(self, limit: int) -> list[FraudCase]: ...
+
+    async def escalated(self, tenant: str, event_id: str, escalations: int, status: str,
+                        deadline_at: datetime) -> bool: ...
+
+
+class HumanQueue(Protocol):
+    async def request(self, tenant: str, customer_id: str, channel: str, sender: str, reason: str) -> None: ...
+
+
+class Transport(Protocol):
+    """Channels as the delivery worker sees them."""
+
+    def pull(self, channel: str) -> bool:
+        """True when the channel's messages are collected from our own store (web chat): exactly once."""
+
+    def render_pull(self, channel: str, messages: list[Outbound]) -> list[dict[str, Any]]: ...
+
+    async def send(self, channel: str, sender: str, messages: list[Outbound]) -> None: ...
+
+
+class EventSource(Protocol):
+    """A bank's aggregated polling endpoint (OB POST /events)."""
+
+    async def poll(self, tenant: str, ack: Sequence[str], errors: dict[str, dict[str, str]],
+                   max_events: int) -> tuple[dict[str, str], bool]: ...

@@ -1,0 +1,304 @@
+"""The sandbox bank's events: signed Security Event Tokens (RFC 8417), pushed and polled.
+
+* ``GET /sarraf/v1/jwks.json``: the public key (ES256) a TPP verifies our SETs with.
+* ``POST|GET /open-banking/v4.0/event-subscriptions`` (client-credentials token): OB v4.0 subscription,
+  ``{"Data": {"CallbackUrl": ..., "Version": "4.0"}}``; with one, every event is pushed to CallbackUrl as
+  ``application/secevent+jwt`` (RFC 8935), a few quick retries, and stays queued until a 2xx.
+* ``POST /open-banking/v4.0/events`` (client-credentials token): OB aggregated polling —
+  ``maxEvents``, ``returnImmediately``, ``ack`` (jtis), ``setErrs`` → ``{"moreAvailable", "sets": {jti: SET}}``.
+* ``POST /sarraf/v1/admin/simulate`` (header ``x-sandbox-admin-secret``): make an event happen; see README.
+
+Events are addressed per consent: one SET for each AUTH consent the customer gave, with ``sub`` the
+consent's URL, so the TPP knows which of its customers the event is about. Queues live in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import os
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from joserfc import jwt
+from joserfc.jwk import ECKey
+from pydantic import BaseModel, Field
+
+from sarraf.sandbox_bank.aisp import _client
+from sarraf.sandbox_bank.cards import CardBook, book
+from sarraf.sandbox_bank.context import Sandbox, sandbox
+from sarraf.sandbox_bank.errors import OBError
+
+router = APIRouter()
+SB = Annotated[Sandbox, Depends(sandbox)]
+ADMIN_HEADER = "x-sandbox-admin-secret"
+DEFAULT_ADMIN_SECRET = "sandbox-admin"
+SARRAF = "urn:sarraf:alerts:"
+OB_RESOURCE_UPDATE = "urn:uk:org:openbanking:events:resource-update"
+OB_CONSENT_REVOKED = "urn:uk:org:openbanking:events:consent-authorization-revoked"
+EVENTS = ("card-payment", "large-purchase", "foreign-purchase", "low-balance", "suspected-fraud", "receipt",
+          "shipping-update", "resource-update", "consent-revoked")
+PUSH_ATTEMPTS = 3
+
+
+class EventSigner:
+    """Signs SETs with the bank's EC P-256 key (ES256); `jwks` is what the bank publishes."""
+
+    def __init__(self, issuer: str, key: ECKey | None = None) -> None:
+        self.issuer = issuer
+        self.key = key or ECKey.generate_key("P-256", parameters={"kid": f"sandbox-events-{uuid.uuid4().hex[:8]}"},
+                                             private=True)
+
+    @property
+    def kid(self) -> str:
+        return str(self.key.kid)
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        public = self.key.as_dict(private=False)
+        return {"keys": [{**public, "use": "sig", "alg": "ES256"}]}
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        return jwt.encode({"alg": "ES256", "kid": self.kid, "typ": "secevent+jwt"}, claims, self.key)
+
+    def claims(self, audience: str, consent_url: str, uri: str, body: dict[str, Any], *,
+               toe: int | None = None, jti: str | None = None) -> dict[str, Any]:
+        now = int(time.time())
+        return {"iss": self.issuer, "iat": now, "jti": jti or uuid.uuid4().hex, "aud": audience,
+                "sub": consent_url,
+                "txn": uuid.uuid4().hex, "toe": toe if toe is not None else now, "events": {uri: body}}
+
+
+def consent_url(base: str, consent_id: str) -> str:
+    return f"{base}/open-banking/v4.0/aisp/account-access-consents/{consent_id}"
+
+
+def ob_subject(base: str, consent_id: str) -> dict[str, Any]:
+    return {"subject": {
+        "subject_type": "http://openbanking.org.uk/rid_http://openbanking.org.uk/rty",
+        "http://openbanking.org.uk/rid": consent_id,
+        "http://openbanking.org.uk/rty": "account-access-consent",
+        "http://openbanking.org.uk/rlk": [{"version": "v4.0", "link": consent_url(base, consent_id)}],
+    }}
+
+
+@dataclass
+class Subscription:
+    subscription_id: str
+    client_id: str
+    callback_url: str
+
+
+class EventHub:
+    """Unacknowledged SETs per client (for polling) and the push subscriptions."""
+
+    def __init__(self, signer: EventSigner) -> None:
+        self.signer = signer
+        self._lock = threading.Lock()
+        self._queues: dict[str, OrderedDict[str, str]] = {}
+        self.subscriptions: dict[str, Subscription] = {}
+        self._http: httpx.AsyncClient | None = None
+
+    def queue(self, client_id: str, jti: str, token: str) -> None:
+        with self._lock:
+            self._queues.setdefault(client_id, OrderedDict())[jti] = token
+
+    def delivered(self, client_id: str, jtis: list[str]) -> None:
+        with self._lock:
+            queue = self._queues.get(client_id, OrderedDict())
+            for jti in jtis:
+                queue.pop(jti, None)
+
+    def poll(self, client_id: str, max_events: int) -> tuple[dict[str, str], bool]:
+        with self._lock:
+            queue = self._queues.get(client_id, OrderedDict())
+            sets = dict(list(queue.items())[:max_events])
+            return sets, len(queue) > len(sets)
+
+    async def push(self, subscription: Subscription, jti: str, token: str) -> int | None:
+        """POST the SET to the TPP; the status of the last attempt, None when it could not be reached."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+        status: int | None = None
+        for attempt in range(PUSH_ATTEMPTS):
+            try:
+                response = await self._http.post(
+                    subscription.callback_url, content=token,
+                    headers={"Content-Type": "application/secevent+jwt", "Accept": "application/json"})
+                status = response.status_code
+            except httpx.HTTPError:
+                status = None
+            if status is not None and status < 500:
+                break
+            await asyncio.sleep(0.05 * (attempt + 1))
+        if status is not None and 200 <= status < 300:
+            self.delivered(subscription.client_id, [jti])
+        return status
+
+
+def hub(request: Request) -> EventHub:
+    found: EventHub = request.app.state.events
+    return found
+
+
+Hub = Annotated[EventHub, Depends(hub)]
+
+
+@router.get("/sarraf/v1/jwks.json")
+async def jwks(events: Hub) -> dict[str, Any]:
+    return events.signer.jwks
+
+
+class SubscriptionData(BaseModel):
+    CallbackUrl: str = Field(min_length=8, max_length=2000)
+    Version: str = Field(default="4.0", max_length=10)
+    EventTypes: list[str] | None = None
+
+
+class SubscriptionRequest(BaseModel):
+    Data: SubscriptionData
+
+
+@router.post("/open-banking/v4.0/event-subscriptions", status_code=201)
+async def subscribe(body: SubscriptionRequest, request: Request, sb: SB, events: Hub) -> JSONResponse:
+    client = _client(request, sb)
+    if not body.Data.CallbackUrl.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise OBError(400, "U001", "CallbackUrl must be https (or loopback http)", "Data.CallbackUrl")
+    subscription = Subscription(uuid.uuid4().hex, client.client_id, body.Data.CallbackUrl)
+    events.subscriptions[client.client_id] = subscription  # one subscription per TPP: a new one replaces it
+    data = {"EventSubscriptionId": subscription.subscription_id, "CallbackUrl": subscription.callback_url,
+            "Version": body.Data.Version}
+    return JSONResponse({"Data": data, "Links": {"Self": str(request.url)}, "Meta": {}}, status_code=201)
+
+
+@router.get("/open-banking/v4.0/event-subscriptions")
+async def subscriptions(request: Request, sb: SB, events: Hub) -> dict[str, Any]:
+    client = _client(request, sb)
+    found = events.subscriptions.get(client.client_id)
+    listed = [{"EventSubscriptionId": found.subscription_id, "CallbackUrl": found.callback_url,
+               "Version": "4.0"}] if found else []
+    return {"Data": {"EventSubscription": listed}, "Links": {"Self": str(request.url)}, "Meta": {}}
+
+
+class PollRequest(BaseModel):
+    maxEvents: int | None = Field(default=None, ge=0, le=1000)
+    returnImmediately: bool | None = None
+    ack: list[str] = Field(default_factory=list)
+    setErrs: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
+@router.post("/open-banking/v4.0/events")
+async def poll(body: PollRequest, request: Request, sb: SB, events: Hub) -> dict[str, Any]:
+    client = _client(request, sb)
+    # A negatively acknowledged SET will not get better by sending it again: it leaves the queue too.
+    events.delivered(client.client_id, [*body.ack, *body.setErrs])
+    sets, more = events.poll(client.client_id, 100 if body.maxEvents is None else body.maxEvents)
+    return {"moreAvailable": more, "sets": sets}
+
+
+# ---- admin: make events happen -------------------------------------------------------------------------
+
+class Simulation(BaseModel):
+    event: str = Field(description="one of " + ", ".join(EVENTS))
+    customer: str = Field(max_length=64)
+    amount: Decimal | None = None
+    currency: str | None = Field(default=None, max_length=3)
+    merchant: str | None = Field(default=None, max_length=100)
+    country: str | None = Field(default=None, max_length=2)
+    card: str | None = Field(default=None, max_length=64, description="CardId (default: the debit card)")
+    items: list[dict[str, Any]] | None = None
+    order_id: str | None = Field(default=None, max_length=64)
+    status: str | None = Field(default=None, max_length=32)
+    carrier: str | None = Field(default=None, max_length=64)
+    answer_within_s: int = Field(default=600, ge=1, le=86_400, description="fraud: escalate after this")
+    toe_offset_s: int = Field(default=0, description="move the time of event (negative: in the past)")
+    push: bool = True
+
+
+def _admin(request: Request) -> None:
+    expected = os.environ.get("SARRAF_SANDBOX_ADMIN_SECRET") or DEFAULT_ADMIN_SECRET
+    given = request.headers.get(ADMIN_HEADER, "")
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise OBError(401, "U006", f"the {ADMIN_HEADER} header is missing or wrong")
+
+
+def event_body(sim: Simulation, sb: Sandbox, cards: CardBook, base: str, consent_id: str) -> tuple[str, dict[str, Any]]:
+    """The event URI and its payload, with sensible sandbox defaults for what the caller left out."""
+    if sim.event == "resource-update":
+        return OB_RESOURCE_UPDATE, ob_subject(base, consent_id)
+    if sim.event == "consent-revoked":
+        return OB_CONSENT_REVOKED, {**ob_subject(base, consent_id), "reason": "customer revoked at the bank"}
+    profile = sb.bank.profiles[sim.customer]
+    currency = (sim.currency or profile.currency).upper()
+    card = cards.get(sim.card or f"{sim.customer}-debit") or cards.of(sim.customer)[0]
+    account = next(a for a in sb.bank.accounts_of(sim.customer) if a.spec.kind == "current")
+    common: dict[str, Any] = {"account_id": card.account_id, "currency": currency}
+    if sim.event == "low-balance":
+        return SARRAF + sim.event, {"account_id": account.account_id, "currency": profile.currency,
+                                     "balance": str(sim.amount if sim.amount is not None else Decimal("42.17")),
+                                     "threshold": "100.00"}
+    if sim.event == "shipping-update":
+        return SARRAF + sim.event, {"order_id": sim.order_id or f"ORD-{uuid.uuid4().hex[:8].upper()}",
+                                     "merchant": sim.merchant or "Allegro", "carrier": sim.carrier or "DPD",
+                                     "status": sim.status or "shipped"}
+    payment = {**common, "transaction_id": f"txn-{uuid.uuid4().hex[:16]}", "card_id": card.card_id,
+               "card_last4": card.last4, "amount": str(sim.amount if sim.amount is not None else Decimal("23.40")),
+               "merchant": sim.merchant or "Tesco", "country": (sim.country or "GB").upper()}
+    if sim.event == "receipt":
+        items = sim.items or [{"name": "Coffee", "quantity": 2, "amount": "6.40"},
+                              {"name": "Sandwich", "quantity": 1, "amount": "4.50"}]
+        total = sum((Decimal(str(i["amount"])) for i in items), Decimal(0))
+        return SARRAF + sim.event, {**payment, "amount": str(sim.amount or total), "items": items}
+    if sim.event == "suspected-fraud":
+        payment.update(country=(sim.country or "BR").upper(), merchant=sim.merchant or "ELECTRO SHOP SAO PAULO",
+                       amount=str(sim.amount if sim.amount is not None else Decimal("749.99")),
+                       answer_within_s=sim.answer_within_s, reason="unusual country and amount")
+    return SARRAF + sim.event, payment
+
+
+@router.post("/sarraf/v1/admin/simulate")
+async def simulate(sim: Simulation, request: Request, sb: SB, events: Hub,
+                   cards: Annotated[CardBook, Depends(book)]) -> dict[str, Any]:
+    _admin(request)
+    if sim.event not in EVENTS:
+        raise OBError(400, "U001", f"unknown event {sim.event!r}; known: {', '.join(EVENTS)}", "event")
+    if sim.customer not in sb.bank.profiles:
+        raise OBError(404, "U005", f"no customer {sim.customer}", "customer")
+    issued: list[dict[str, Any]] = []
+    base = str(request.base_url).rstrip("/")
+    for consent in sb.store.authorised_consents_of(sim.customer):
+        uri, body = event_body(sim, sb, cards, base, consent.consent_id)
+        claims = events.signer.claims(consent.client_id, consent_url(base, consent.consent_id), uri, body,
+                                      toe=int(time.time()) + sim.toe_offset_s)
+        token = events.signer.sign(claims)
+        events.queue(consent.client_id, claims["jti"], token)
+        subscription = events.subscriptions.get(consent.client_id)
+        pushed = await events.push(subscription, claims["jti"], token) if sim.push and subscription else None
+        issued.append({"jti": claims["jti"], "consent_id": consent.consent_id, "event": uri, "pushed": pushed,
+                       "data": body})
+    return {"events": issued}
+
+
+class Faults(BaseModel):
+    card_controls_fail: int = Field(default=0, ge=0, le=100)
+
+
+@router.post("/sarraf/v1/admin/faults")
+async def faults(body: Faults, request: Request, cards: Annotated[CardBook, Depends(book)]) -> dict[str, int]:
+    _admin(request)
+    cards.fail_next = body.card_controls_fail
+    return {"card_controls_fail": cards.fail_next}
+
+
+@router.get("/sarraf/v1/admin/cases")
+async def cases(request: Request, cards: Annotated[CardBook, Depends(book)]) -> dict[str, Any]:
+    _admin(request)
+    return {"cases": cards.cases(), "cards": {c.card_id: c.status for c in cards.all()}}

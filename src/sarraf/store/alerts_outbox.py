@@ -1,0 +1,210 @@
+"""The alert outbox on SQLAlchemy async: accept, route, claim, complete — the same SQL on SQLite and PostgreSQL.
+
+Claiming on PostgreSQL is ``SELECT … FOR UPDATE SKIP LOCKED`` inside a transaction held while the batch is
+sent, so several worker processes never take the same row and a killed worker's rows simply unlock. SQLite
+has no row locks: one in-process worker reads the batch, sends, then writes every outcome in one
+transaction. On both, a web chat message is handed over (inserted into the channel outbox) in the same
+transaction that marks the event sent, so a crash can neither lose nor repeat it.
+
+Per-customer ordering: only the oldest ready row of a customer's lane is claimable; a row waiting for a
+retry holds back the ones behind it, and an urgent (fraud) lane never waits behind a normal one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from sarraf.alerts.ports import Job, Received, Recipient, Routed
+from sarraf.domain.consent import ConsentStatus
+from sarraf.domain.events import AlertKind, BankEvent
+from sarraf.store.alerts_prefs import preferences_from_row
+from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_preferences
+from sarraf.store.tables.core import bank_links, channel_identities, channel_outbox, customers
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite gives naive datetimes back; everything we stored was UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass
+class _Batch:
+    jobs: list[Job]
+    _sent: list[tuple[Job, list[dict[str, Any]]]] = field(default_factory=list)
+    _retries: list[tuple[Job, datetime, str]] = field(default_factory=list)
+    _dead: list[tuple[Job, str]] = field(default_factory=list)
+
+    def sent(self, job: Job, handed_over: Sequence[dict[str, Any]] = ()) -> None:
+        self._sent.append((job, list(handed_over)))
+
+    def retry(self, job: Job, at: datetime, error: str) -> None:
+        self._retries.append((job, at, error))
+
+    def dead(self, job: Job, reason: str) -> None:
+        self._dead.append((job, reason))
+
+
+class SqlAlertOutbox:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+
+    # intake
+
+    async def accept(self, events: Sequence[BankEvent]) -> list[bool]:
+        now = datetime.now(UTC)
+        dialect_insert = pg_insert if self._postgres else sqlite_insert
+        fresh: list[bool] = []
+        async with self._engine.begin() as conn:
+            for event in events:
+                statement = dialect_insert(alert_outbox).values(
+                    tenant=event.tenant, event_id=event.event_id, kind=event.kind.value,
+                    consent_id=event.consent_id, stream=event.stream, occurred_at=event.occurred_at,
+                    received_at=now, data=event.data, status="received",
+                    lane="urgent" if event.kind is AlertKind.SUSPECTED_FRAUD else "normal",
+                    attempts=0, available_at=now,
+                ).on_conflict_do_nothing(index_elements=["tenant", "event_id"])
+                result = await conn.execute(statement)
+                fresh.append(result.rowcount == 1)
+        return fresh
+
+    # routing
+
+    async def received(self, limit: int) -> list[Received]:
+        query = (select(alert_outbox).where(alert_outbox.c.status == "received")
+                 .order_by(alert_outbox.c.id).limit(limit))
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [Received(r.id, BankEvent(r.tenant, r.event_id, AlertKind(r.kind), r.consent_id,
+                                         _utc(r.occurred_at), dict(r.data)), _utc(r.received_at)) for r in rows]
+
+    async def recipient(self, tenant: str, consent_id: str) -> Recipient | None:
+        async with self._engine.connect() as conn:
+            link = (await conn.execute(select(bank_links).where(
+                bank_links.c.tenant == tenant, bank_links.c.consent_id == consent_id))).first()
+            if link is None:
+                return None
+            lang = (await conn.execute(select(customers.c.lang).where(customers.c.id == link.customer_id))).scalar()
+            identities = (await conn.execute(
+                select(channel_identities.c.channel, channel_identities.c.sender)
+                .where(channel_identities.c.customer_id == link.customer_id)
+                .order_by(channel_identities.c.id.desc()))).all()
+            prefs = (await conn.execute(select(alert_preferences).where(
+                alert_preferences.c.tenant == tenant, alert_preferences.c.customer_id == link.customer_id))).first()
+        return Recipient(
+            customer_id=link.customer_id, lang=lang, link_status=ConsentStatus(link.status),
+            permissions=tuple(link.permissions), link_expires_at=_utc(link.expires_at) if link.expires_at else None,
+            has_tokens=link.tokens_sealed is not None, identities=tuple((i.channel, i.sender) for i in identities),
+            preferences=preferences_from_row(prefs, tenant),
+        )
+
+    async def newer_on_stream(self, event: BankEvent, row_id: int) -> bool:
+        if event.stream is None:
+            return False
+        query = select(exists().where(
+            alert_outbox.c.tenant == event.tenant, alert_outbox.c.consent_id == event.consent_id,
+            alert_outbox.c.stream == event.stream, alert_outbox.c.occurred_at > event.occurred_at,
+            alert_outbox.c.id != row_id))
+        async with self._engine.connect() as conn:
+            return bool((await conn.execute(query)).scalar())
+
+    async def routed(self, results: Sequence[Routed]) -> None:
+        if not results:
+            return
+        async with self._engine.begin() as conn:
+            for r in results:
+                values: dict[str, Any] = {"status": r.status, "customer_id": r.customer_id, "channel": r.channel,
+                                          "sender": r.sender, "messages": r.messages or None, "lane": r.lane,
+                                          "last_error": r.reason or None}
+                if r.available_at is not None:
+                    values["available_at"] = r.available_at
+                await conn.execute(update(alert_outbox).where(
+                    alert_outbox.c.id == r.row_id, alert_outbox.c.status == "received").values(**values))
+
+    async def enqueue(self, tenant: str, event_id: str, kind: str, routed: Routed, data: dict[str, Any]) -> bool:
+        now = datetime.now(UTC)
+        dialect_insert = pg_insert if self._postgres else sqlite_insert
+        async with self._engine.begin() as conn:
+            result = await conn.execute(dialect_insert(alert_outbox).values(
+                tenant=tenant, event_id=event_id, kind=kind, consent_id="", stream=None, occurred_at=now,
+                received_at=now, data=data, status="ready", lane=routed.lane, customer_id=routed.customer_id,
+                channel=routed.channel, sender=routed.sender, messages=routed.messages, attempts=0,
+                available_at=routed.available_at or now,
+            ).on_conflict_do_nothing(index_elements=["tenant", "event_id"]))
+            return bool(result.rowcount == 1)
+
+    # delivery
+
+    def _due(self, limit: int, now: datetime) -> Any:
+        earlier = alert_outbox.alias("earlier")
+        blocked = exists().where(and_(
+            earlier.c.customer_id == alert_outbox.c.customer_id, earlier.c.lane == alert_outbox.c.lane,
+            earlier.c.status == "ready", earlier.c.id < alert_outbox.c.id))
+        query = (select(alert_outbox).where(alert_outbox.c.status == "ready", alert_outbox.c.available_at <= now,
+                                            ~blocked)
+                 .order_by(alert_outbox.c.id).limit(limit))
+        return query.with_for_update(skip_locked=True, of=alert_outbox) if self._postgres else query
+
+    @asynccontextmanager
+    async def claim(self, limit: int, now: datetime) -> AsyncIterator[_Batch]:
+        if self._postgres:
+            async with self._engine.begin() as conn:
+                batch = _Batch(self._jobs((await conn.execute(self._due(limit, now))).all()))
+                yield batch
+                await self._finish(conn, batch)
+            return
+        async with self._engine.connect() as conn:
+            batch = _Batch(self._jobs((await conn.execute(self._due(limit, now))).all()))
+        yield batch
+        if batch._sent or batch._retries or batch._dead:
+            async with self._engine.begin() as conn:
+                await self._finish(conn, batch)
+
+    @staticmethod
+    def _jobs(rows: Sequence[Any]) -> list[Job]:
+        return [Job(r.id, r.tenant, r.event_id, r.customer_id, r.channel, r.sender, list(r.messages or []),
+                    r.attempts, _utc(r.received_at)) for r in rows]
+
+    async def _finish(self, conn: AsyncConnection, batch: _Batch) -> None:
+        now = datetime.now(UTC)
+        handed = [{"channel": job.channel, "sender": job.sender, "payload": payload, "created_at": now}
+                  for job, payloads in batch._sent for payload in payloads]
+        if handed:
+            await conn.execute(insert(channel_outbox), handed)
+        sent_ids = [job.row_id for job, _ in batch._sent]
+        if sent_ids:
+            await conn.execute(update(alert_outbox).where(alert_outbox.c.id.in_(sent_ids),
+                                                          alert_outbox.c.status == "ready")
+                               .values(status="sent", sent_at=now, attempts=alert_outbox.c.attempts + 1))
+        for job, at, error in batch._retries:
+            await conn.execute(update(alert_outbox).where(alert_outbox.c.id == job.row_id).values(
+                attempts=job.attempts + 1, available_at=at, last_error=error[:2000]))
+        for job, reason in batch._dead:
+            await conn.execute(update(alert_outbox).where(alert_outbox.c.id == job.row_id).values(
+                status="dead", attempts=job.attempts + 1, last_error=reason[:2000]))
+            await conn.execute(insert(alert_dead_letters).values(
+                outbox_id=job.row_id, tenant=job.tenant, event_id=job.event_id, customer_id=job.customer_id,
+                channel=job.channel, attempts=job.attempts + 1, reason=reason[:2000], created_at=now))
+
+    # reading back (operations, tests, the bench)
+
+    async def counts(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(alert_outbox.c.status, func.count()).group_by(alert_outbox.c.status))
+            return {r[0]: int(r[1]) for r in rows}
+
+    async def dead_letters(self) -> list[dict[str, Any]]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(alert_dead_letters).order_by(alert_dead_letters.c.id))
+            return [dict(r._mapping) for r in rows]

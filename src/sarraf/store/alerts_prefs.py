@@ -1,0 +1,114 @@
+"""Alert preferences and fraud cases on SQLAlchemy async."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sarraf.alerts.ports import FraudCase
+from sarraf.alerts.preferences import DEFAULT_ZONES, AlertPreferences
+from sarraf.domain.events import AlertGroup
+from sarraf.store.tables.alerts import alert_fraud_cases, alert_preferences
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def preferences_from_row(row: Any, tenant: str) -> AlertPreferences:
+    if row is None:
+        return AlertPreferences(timezone=DEFAULT_ZONES.get(tenant, "UTC"))
+    return AlertPreferences(
+        opted_in=bool(row.opted_in), disabled=frozenset(AlertGroup(g) for g in row.disabled),
+        channel=row.channel, sender=row.sender, quiet_start=row.quiet_start, quiet_end=row.quiet_end,
+        timezone=row.timezone, low_balance_below=Decimal(row.low_balance_below) if row.low_balance_below else None,
+        large_from=Decimal(row.large_from) if row.large_from else None,
+    )
+
+
+class SqlAlertPreferences:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def get(self, tenant: str, customer_id: str) -> AlertPreferences:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(alert_preferences).where(
+                alert_preferences.c.tenant == tenant, alert_preferences.c.customer_id == customer_id))).first()
+        return preferences_from_row(row, tenant)
+
+    async def save(self, tenant: str, customer_id: str, p: AlertPreferences) -> None:
+        values = {"opted_in": p.opted_in, "disabled": sorted(g.value for g in p.disabled), "channel": p.channel,
+                  "sender": p.sender, "quiet_start": p.quiet_start, "quiet_end": p.quiet_end, "timezone": p.timezone,
+                  "low_balance_below": str(p.low_balance_below) if p.low_balance_below is not None else None,
+                  "large_from": str(p.large_from) if p.large_from is not None else None,
+                  "updated_at": datetime.now(UTC)}
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(alert_preferences).where(
+                alert_preferences.c.tenant == tenant, alert_preferences.c.customer_id == customer_id))
+            await conn.execute(insert(alert_preferences).values(tenant=tenant, customer_id=customer_id, **values))
+
+
+def _case(r: Any) -> FraudCase:
+    return FraudCase(r.tenant, r.event_id, r.customer_id, r.card_id, dict(r.data), r.status, r.freeze,
+                     r.bank_case_id, r.channel, r.sender, r.lang, r.escalations, _utc(r.deadline_at))
+
+
+class SqlFraudCases:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def open(self, case: FraudCase) -> None:
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(alert_fraud_cases).values(
+                    tenant=case.tenant, event_id=case.event_id, customer_id=case.customer_id, card_id=case.card_id,
+                    data=case.data, status=case.status, freeze=case.freeze, bank_case_id=case.bank_case_id,
+                    channel=case.channel, sender=case.sender, lang=case.lang, escalations=case.escalations,
+                    deadline_at=case.deadline_at, created_at=datetime.now(UTC)))
+        except IntegrityError:
+            pass  # routed twice after a crash: the case already exists
+
+    async def get(self, tenant: str, event_id: str) -> FraudCase | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(alert_fraud_cases).where(
+                alert_fraud_cases.c.tenant == tenant, alert_fraud_cases.c.event_id == event_id))).first()
+        return _case(row) if row else None
+
+    async def answer(self, tenant: str, event_id: str, status: str, at: datetime) -> bool:
+        async with self._engine.begin() as conn:
+            result = await conn.execute(update(alert_fraud_cases).where(
+                alert_fraud_cases.c.tenant == tenant, alert_fraud_cases.c.event_id == event_id,
+                alert_fraud_cases.c.status.in_(("asked", "human"))).values(status=status, answered_at=at))
+            return bool(result.rowcount == 1)
+
+    async def set_freeze(self, tenant: str, event_id: str, freeze: str, bank_case_id: str | None) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(update(alert_fraud_cases).where(
+                alert_fraud_cases.c.tenant == tenant, alert_fraud_cases.c.event_id == event_id)
+                .values(freeze=freeze, bank_case_id=bank_case_id))
+
+    async def overdue(self, now: datetime, limit: int) -> list[FraudCase]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(alert_fraud_cases).where(
+                alert_fraud_cases.c.status == "asked", alert_fraud_cases.c.deadline_at <= now).limit(limit))
+            return [_case(r) for r in rows]
+
+    async def pending_freezes(self, limit: int) -> list[FraudCase]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(alert_fraud_cases).where(
+                alert_fraud_cases.c.freeze == "pending").limit(limit))
+            return [_case(r) for r in rows]
+
+    async def escalated(self, tenant: str, event_id: str, escalations: int, status: str,
+                        deadline_at: datetime) -> bool:
+        async with self._engine.begin() as conn:
+            result = await conn.execute(update(alert_fraud_cases).where(
+                alert_fraud_cases.c.tenant == tenant, alert_fraud_cases.c.event_id == event_id,
+                alert_fraud_cases.c.status == "asked", alert_fraud_cases.c.escalations == escalations - 1)
+                .values(escalations=escalations, status=status, deadline_at=deadline_at))
+            return bool(result.rowcount == 1)

@@ -1,0 +1,87 @@
+"""Alerts: the transactional outbox of bank events, its dead letters, customers' alert preferences and the
+fraud cases waiting for a "was this you?" answer."""
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, String, Table, Text, UniqueConstraint
+
+from sarraf.store.metadata import metadata
+
+alert_outbox = Table(
+    # One row per accepted bank event, written before the bank gets its 2xx. status moves
+    # received -> ready (routed, rendered) -> sent, or to filtered / superseded / dead.
+    "alert_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("event_id", String(160), nullable=False),  # the SET's jti: a bank that re-sends is absorbed here
+    Column("kind", String(32), nullable=False),
+    Column("consent_id", String(128), nullable=False),
+    Column("stream", String(200), nullable=True),  # events on one stream supersede older ones
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("lane", String(8), nullable=False, server_default="normal"),  # "urgent" (fraud) never waits behind
+    Column("customer_id", String(64), nullable=True),
+    Column("channel", String(32), nullable=True),
+    Column("sender", String(255), nullable=True),
+    Column("messages", JSON, nullable=True),  # rendered, channel-neutral Outbound messages
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("available_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("tenant", "event_id", name="uq_alert_outbox_event"),
+    Index("ix_alert_outbox_due", "status", "available_at", "id"),
+    Index("ix_alert_outbox_customer", "customer_id", "lane", "status", "id"),
+    Index("ix_alert_outbox_stream", "tenant", "consent_id", "stream"),
+)
+
+alert_dead_letters = Table(
+    "alert_dead_letters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("outbox_id", Integer, nullable=False, index=True),
+    Column("tenant", String(64), nullable=False),
+    Column("event_id", String(160), nullable=False),
+    Column("customer_id", String(64), nullable=True),
+    Column("channel", String(32), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+alert_preferences = Table(
+    "alert_preferences",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("customer_id", String(64), primary_key=True),
+    Column("opted_in", Boolean, nullable=False),  # notifications are an opt-in; fraud alerts need none
+    Column("disabled", JSON, nullable=False),  # alert groups switched off
+    Column("channel", String(32), nullable=True),  # where to send; None: where the customer last wrote
+    Column("sender", String(255), nullable=True),
+    Column("quiet_start", String(5), nullable=True),  # "22:00" in the customer's time zone
+    Column("quiet_end", String(5), nullable=True),
+    Column("timezone", String(64), nullable=False),
+    Column("low_balance_below", String(32), nullable=True),
+    Column("large_from", String(32), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+alert_fraud_cases = Table(
+    "alert_fraud_cases",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("event_id", String(160), primary_key=True),
+    Column("customer_id", String(64), nullable=False, index=True),
+    Column("card_id", String(64), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # asked, genuine, fraud, human
+    Column("freeze", String(16), nullable=False, server_default="none"),  # none, pending, done
+    Column("bank_case_id", String(64), nullable=True),
+    Column("channel", String(32), nullable=False),
+    Column("sender", String(255), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("escalations", Integer, nullable=False, server_default="0"),
+    Column("deadline_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
