@@ -90,5 +90,29 @@ def print_table(rows: Sequence[BenchRow]) -> None:
         print(f"{row.name:<{width}}  {row.per_second:>12,.0f}  {row.micros:>9.2f}  {row.note}")
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """Decisions first, then the audit log (appends/s, verify time) and redaction, as the issue asks."""
+    import argparse
+    import sys
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description="Policy decisions and audit log throughput.")
+    parser.add_argument("--entries", type=int, default=1_000_000, help="audit log size for the verify timing")
+    parser.add_argument("--skip-audit", action="store_true")
+    args = parser.parse_args()
     print_table(run_decision_bench())
+    if args.skip_audit:
+        return
+    sys.path.insert(0, str(Path(__file__).parent))
+    from audit_log import run_audit_bench
+
+    rows = run_audit_bench(args.entries)
+    width = max(len(name) for name, _ in rows)
+    print()
+    print(f"{'measure':<{width}}  value")
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -19,10 +19,11 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from sarraf.banks import ob_json
+from sarraf.banks import card_controls, ob_json
 from sarraf.domain.banking import Account, Balance, Transaction
 from sarraf.domain.consent import Tokens
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable
+from sarraf.domain.events import CardAction, PaymentCard
 from sarraf.domain.ports import AuthorisationStart, ConsentHandle
 
 AISP_PATH = "/open-banking/v4.0/aisp"
@@ -230,4 +231,38 @@ class OpenBankingConnector:
             if url is not None and urlsplit(url).netloc != urlsplit(self._aisp).netloc:
                 # Never send the customer's token to another host, whatever the bank's links say.
                 raise BankUnavailable(f"{self.tenant}: the bank's Next link points elsewhere: {url}")
+        return found
+
+    # card controls (the bank's extension API next to OB v4.0)
+
+    async def cards(self, tokens: Tokens) -> list[PaymentCard]:
+        body = await self._api("GET", f"{self._base}{card_controls.EXTENSION_PATH}/cards", tokens.access_token)
+        found: list[PaymentCard] = self._mapped(card_controls.cards, body)
+        return found
+
+    async def card_action(self, tokens: Tokens, card_id: str, action: CardAction) -> PaymentCard:
+        path = f"{card_controls.EXTENSION_PATH}/cards/{card_id}/{card_controls.ACTION_PATHS[action]}"
+        card: PaymentCard = self._mapped(card_controls.card, await self._api("POST", self._base + path,
+                                                                             tokens.access_token))
+        return card
+
+    async def open_case(self, tokens: Tokens, card_id: str, reason: str, reference: str) -> str:
+        body = await self._api("POST", f"{self._base}{card_controls.EXTENSION_PATH}/cases", tokens.access_token,
+                               json={"Data": {"CardId": card_id, "Reason": reason, "Reference": reference}})
+        found: str = self._mapped(card_controls.case_id, body)
+        return found
+
+    # OB v4.0 events: push subscription and aggregated polling (client-credentials token)
+
+    async def subscribe_events(self, callback_url: str) -> str:
+        body = await self._api("POST", self._base + card_controls.SUBSCRIPTIONS_PATH, await self._client_bearer(),
+                               json={"Data": {"CallbackUrl": callback_url, "Version": "4.0"}})
+        return str(self._mapped(lambda b: b["Data"]["EventSubscriptionId"], body))
+
+    async def poll_events(self, ack: Sequence[str], errors: dict[str, dict[str, str]],
+                          max_events: int) -> tuple[dict[str, str], bool]:
+        request = {"maxEvents": max_events, "returnImmediately": True, "ack": list(ack), "setErrs": errors}
+        body = await self._api("POST", self._base + card_controls.EVENTS_PATH, await self._client_bearer(),
+                               json=request)
+        found: tuple[dict[str, str], bool] = self._mapped(card_controls.polled, body)
         return found

@@ -29,6 +29,7 @@ class Scope(StrEnum):
     TRANSACTIONS = "transactions"
     ALERTS = "alerts"
     OFFERS = "offers"
+    CARD_CONTROLS = "card_controls"  # freeze, unfreeze, report lost or stolen, open a case: no OB permission
 
 
 class GrantStatus(StrEnum):
@@ -80,8 +81,14 @@ SCOPES: dict[Scope, ScopeCoverage] = {
         purposes=("marketing.communications", "marketing.advertising.first_party"),
         categories=("user.behavior.purchase_history", "user.financial.bank_account.balance"),
     ),
+    Scope.CARD_CONTROLS: ScopeCoverage(
+        permissions=(),
+        purposes=("essential.fraud_detection", "essential.service.operations.support"),
+        categories=("user.financial.credit_card.controls",),
+    ),
 }
-ALL_SCOPES: frozenset[Scope] = frozenset(Scope)
+# The scopes a customer chooses between; card controls come with any usable link (policy/actions.py).
+ALL_SCOPES: frozenset[Scope] = frozenset(Scope) - {Scope.CARD_CONTROLS}
 
 # OB lists permissions in this order; keeping it makes consent requests stable and easy to compare.
 _PERMISSION_ORDER = ("ReadAccountsBasic", "ReadAccountsDetail", "ReadBalances", "ReadTransactionsBasic",

@@ -130,6 +130,14 @@ class SqlAlertOutbox:
                 await conn.execute(update(alert_outbox).where(
                     alert_outbox.c.id == r.row_id, alert_outbox.c.status == "received").values(**values))
 
+    async def revoke_link(self, tenant: str, consent_id: str) -> None:
+        """The bank says the customer revoked the consent: mark the link cancelled and drop its tokens."""
+        async with self._engine.begin() as conn:
+            await conn.execute(update(bank_links).where(bank_links.c.tenant == tenant,
+                                                        bank_links.c.consent_id == consent_id)
+                               .values(status=ConsentStatus.CANCELLED.value, tokens_sealed=None,
+                                       updated_at=datetime.now(UTC)))
+
     async def enqueue(self, tenant: str, event_id: str, kind: str, routed: Routed, data: dict[str, Any]) -> bool:
         now = datetime.now(UTC)
         dialect_insert = pg_insert if self._postgres else sqlite_insert

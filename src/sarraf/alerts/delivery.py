@@ -1,0 +1,129 @@
+"""Delivery workers: take due outbox rows, send them on the customer's channel, record the outcome.
+
+* retries with exponential back-off and full jitter (AWS architecture blog, "Exponential Backoff And
+  Jitter"), up to ``max_attempts``, then the dead-letter table with the last error as the reason;
+* per-channel and per-customer rate limits (GCRA, channels/ratelimit.py's algorithm, kept here so alerts
+  import no channel code);
+* per-customer ordering and deduplication come from the outbox (only a customer's oldest ready row is
+  claimable; an event id is accepted once);
+* pull channels (web chat) are handed over inside the outbox transaction: exactly once, even across a crash.
+  Push platforms are sent before the commit: at least once, the event id going along as idempotency key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sarraf.alerts.ports import AlertOutbox, ClaimedBatch, Job, Transport
+from sarraf.alerts.render import from_json
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    batch: int = 500
+    max_attempts: int = 8
+    base_delay_s: float = 0.5
+    max_delay_s: float = 300.0
+    idle_poll_s: float = 0.02
+    channel_per_second: Mapping[str, float] | None = None  # default DEFAULT_CHANNEL_RATES
+    customer_per_second: float = 20.0
+    customer_burst: int = 20
+
+
+DEFAULT_CHANNEL_RATES = {"webchat": 100_000.0, "terminal": 1000.0, "messenger": 300.0, "whatsapp": 80.0,
+                         "telegram": 30.0, "alexa": 50.0}
+
+
+def backoff(attempt: int, policy: DeliveryPolicy, rng: Callable[[], float] = random.random) -> float:
+    """Seconds before attempt `attempt + 1`: uniform in [0, min(cap, base * 2**attempt)] (full jitter)."""
+    return rng() * min(policy.max_delay_s, policy.base_delay_s * (2 ** attempt))
+
+
+class Gcra:
+    """Generic cell rate algorithm per key: `reserve` says how long to wait for the next slot."""
+
+    def __init__(self, per_second: float, burst: int = 1) -> None:
+        self._interval = 1.0 / per_second
+        self._tolerance = self._interval * (burst - 1)
+        self._next: dict[str, float] = {}
+
+    def reserve(self, key: str, now: float) -> float:
+        theoretical = max(self._next.get(key, now), now)
+        start = max(now, theoretical - self._tolerance)
+        self._next[key] = theoretical + self._interval
+        if len(self._next) > 100_000:
+            self._next = {k: v for k, v in self._next.items() if v > now}
+        return start - now
+
+
+class DeliveryWorker:
+    def __init__(self, outbox: AlertOutbox, transport: Transport, policy: DeliveryPolicy | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._outbox = outbox
+        self._transport = transport
+        self.policy = policy or DeliveryPolicy()
+        self._clock = clock
+        rates = self.policy.channel_per_second or DEFAULT_CHANNEL_RATES
+        self._channel_limits = {name: Gcra(rate, burst=max(1, int(rate // 10))) for name, rate in rates.items()}
+        self._customer_limit = Gcra(self.policy.customer_per_second, self.policy.customer_burst)
+        self.wake = asyncio.Event()
+        self.sent = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:  # a database hiccup must not end the worker; the rows stay due
+                log.exception("alert delivery batch failed")
+                handled = 0
+            if handled == 0:
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), self.policy.idle_poll_s)
+
+    async def run_once(self) -> int:
+        async with self._outbox.claim(self.policy.batch, self._clock()) as batch:
+            if not batch.jobs:
+                return 0
+            await self._deliver(batch)
+            return len(batch.jobs)
+
+    async def _deliver(self, batch: ClaimedBatch) -> None:
+        pushes = []
+        for job in batch.jobs:
+            if self._transport.pull(job.channel):
+                batch.sent(job, self._transport.render_pull(job.channel, from_json(job.messages)))
+            else:
+                pushes.append(self._push(batch, job))
+        if pushes:
+            await asyncio.gather(*pushes)
+        self.sent += len(batch.jobs)
+
+    async def _push(self, batch: ClaimedBatch, job: Job) -> None:
+        now = time.monotonic()
+        limit = self._channel_limits.get(job.channel)
+        wait = max(limit.reserve(job.channel, now) if limit else 0.0,
+                   self._customer_limit.reserve(job.customer_id, now))
+        if wait > 0:
+            await asyncio.sleep(wait)
+        try:
+            await self._transport.send(job.channel, job.sender, from_json(job.messages))
+        except Exception as exc:  # every platform failure is worth a retry until the attempts run out
+            reason = f"{type(exc).__name__}: {exc}"
+            if job.attempts + 1 >= self.policy.max_attempts:
+                batch.dead(job, f"gave up after {job.attempts + 1} attempts; last error {reason}")
+            else:
+                delay = backoff(job.attempts, self.policy)
+                batch.retry(job, self._clock() + timedelta(seconds=delay), reason)
+            return
+        batch.sent(job)
+

@@ -1,0 +1,130 @@
+"""The fraud loop: "Was this you?" answered yes or no — on any channel, late or on time — and escalation.
+
+"No" freezes the card at the bank and opens a dispute case there, both through the card-action policy point
+(purpose essential.fraud_detection). A bank that is down is told to the customer plainly — the card is NOT
+frozen yet — and the freeze is retried in the background until it holds, then the customer is told again.
+No answer by the bank-set deadline sends a reminder; no answer to that puts the case in the human queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sarraf.alerts.ports import AlertOutbox, FraudCase, FraudCases, HumanQueue, Routed
+from sarraf.alerts.render import render, to_json
+from sarraf.conversation.replies import catalog
+from sarraf.domain.disclosure import Minimisation
+from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
+from sarraf.domain.events import AlertKind, BankEvent, CardAction
+from sarraf.domain.messages import Outbound
+from sarraf.policy.actions import ActionOutcome
+from sarraf.policy.point import Subject
+
+log = logging.getLogger(__name__)
+REASON = "fraud_not_recognised"
+
+
+class CardActions(Protocol):
+    async def act(self, subject: Subject, action: CardAction, card_id: str | None = None) -> ActionOutcome: ...
+
+    async def open_case(self, subject: Subject, card_id: str, reason: str, reference: str) -> ActionOutcome: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    tenant: str
+    customer_id: str
+    channel: str
+    sender: str
+    lang: str
+    event_id: str
+    genuine: bool
+
+
+class FraudDesk:
+    def __init__(self, cases: FraudCases, actions: CardActions, outbox: AlertOutbox, humans: HumanQueue, *,
+                 bank_names: Mapping[str, str], clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._cases = cases
+        self._actions = actions
+        self._outbox = outbox
+        self._humans = humans
+        self._bank_names = bank_names
+        self._clock = clock
+
+    def _say(self, lang: str, tenant: str, key: str, **values: object) -> Outbound:
+        return Outbound(catalog().text(lang, key, bank=self._bank_names.get(tenant, tenant), **values), lang)
+
+    async def answer(self, a: Answer) -> list[Outbound]:
+        case = await self._cases.get(a.tenant, a.event_id)
+        if case is None or case.customer_id != a.customer_id:
+            return [self._say(a.lang, a.tenant, "fraud_unknown")]
+        if not await self._cases.answer(a.tenant, a.event_id, "genuine" if a.genuine else "fraud", self._clock()):
+            return [self._say(a.lang, a.tenant, "fraud_already")]
+        if a.genuine:
+            return [self._say(a.lang, a.tenant, "fraud_genuine")]
+        await self._cases.set_freeze(a.tenant, a.event_id, "pending", None)
+        return [await self._freeze(case, a.channel, a.lang, first=True)]
+
+    async def _freeze(self, case: FraudCase, channel: str, lang: str, *, first: bool) -> Outbound:
+        subject = Subject(case.tenant, case.customer_id, recipient=channel, purpose="essential.fraud_detection")
+        last4 = str(case.data.get("card_last4", ""))
+        try:
+            await self._actions.act(subject, CardAction.FREEZE, case.card_id or None)
+            opened = await self._actions.open_case(subject, case.card_id, REASON, case.event_id)
+        except (BankUnavailable, ConsentUnusable, NotLinked) as exc:
+            log.warning("freezing card for fraud case %s failed: %s", case.event_id, exc)
+            return self._say(lang, case.tenant, "fraud_freeze_failed", last4=last4)
+        await self._cases.set_freeze(case.tenant, case.event_id, "done", opened.case_id)
+        key = "fraud_frozen" if first else "fraud_frozen_later"
+        return self._say(lang, case.tenant, key, last4=last4, case=opened.case_id or "")
+
+    async def retry_freezes(self) -> int:
+        """Try again every freeze the bank could not do; tell the customer once it held."""
+        done = 0
+        for case in await self._cases.pending_freezes(100):
+            message = await self._freeze(case, case.channel, case.lang, first=False)
+            refreshed = await self._cases.get(case.tenant, case.event_id)
+            if refreshed is not None and refreshed.freeze == "done":
+                await self._notify(case, f"{case.event_id}#frozen", [message])
+                done += 1
+        return done
+
+    async def escalate(self) -> int:
+        """Reminder after the first deadline, the human queue after the second."""
+        now = self._clock()
+        handled = 0
+        for case in await self._cases.overdue(now, 100):
+            window = timedelta(seconds=int(case.data.get("answer_within_s", 600) or 600))
+            if case.escalations == 0:
+                if await self._cases.escalated(case.tenant, case.event_id, 1, "asked", now + window):
+                    event = BankEvent(case.tenant, case.event_id, AlertKind.SUSPECTED_FRAUD, "", now, case.data)
+                    messages = render(event, AlertKind.SUSPECTED_FRAUD, Minimisation.MASKED, case.lang,
+                                      self._bank_names.get(case.tenant, case.tenant), reminder=True)
+                    await self._notify(case, f"{case.event_id}#reminder", messages)
+                    handled += 1
+            elif await self._cases.escalated(case.tenant, case.event_id, case.escalations + 1, "human", now + window):
+                await self._humans.request(case.tenant, case.customer_id, case.channel, case.sender,
+                                           catalog().text("en", "fraud_handoff"))
+                handled += 1
+        return handled
+
+    async def _notify(self, case: FraudCase, event_id: str, messages: list[Outbound]) -> None:
+        routed = Routed(0, "ready", case.customer_id, case.channel, case.sender, to_json(messages), lane="urgent")
+        await self._outbox.enqueue(case.tenant, event_id, AlertKind.SUSPECTED_FRAUD.value, routed, {})
+
+    async def run(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                await self.escalate()
+                await self.retry_freezes()
+            except Exception:
+                log.exception("fraud escalation round failed")
+            try:
+                await asyncio.wait_for(stop.wait(), interval_s)
+            except TimeoutError:
+                continue

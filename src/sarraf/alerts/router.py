@@ -1,0 +1,170 @@
+"""Routing: from an accepted bank event to rendered messages for one customer on one channel.
+
+For each event: find our customer by the consent it names; apply their preferences (opt-in, groups switched
+off, thresholds, quiet hours — fraud ignores the last two); decide the disclosure against the bank's
+agreement and the customer's consent (purpose essential.fraud_detection or essential.service.notifications)
+and record every decision in the audit log, allow and deny alike; render under the decided level. Events
+that carry no bank data (consent revoked, resource updated) need no disclosure decision.
+
+Routing runs in the process that owns the audit log (the gateway); delivery workers only send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sarraf.alerts.ports import AlertOutbox, FraudCase, FraudCases, Received, Recipient, Routed
+from sarraf.alerts.preferences import effective_kind, quiet_until, wanted
+from sarraf.alerts.render import render, to_json
+from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation
+from sarraf.domain.events import AlertKind, BankEvent
+from sarraf.policy.consent_grant import SCOPES, ConsentGrant, GrantStatus, Scope
+from sarraf.policy.point import Decider
+
+NOTIFICATIONS = "essential.service.notifications"
+FRAUD_DETECTION = "essential.fraud_detection"
+BALANCE = "user.financial.bank_account.balance"
+TRANSACTIONS = "user.financial.bank_account.transactions"
+DEFAULT_ANSWER_WITHIN_S = 600
+NO_DATA = (AlertKind.RESOURCE_UPDATE, AlertKind.CONSENT_REVOKED)
+
+
+class DecisionLog(Protocol):
+    async def record_many(self, decisions: Sequence[tuple[DisclosureRequest, Decision]]) -> object: ...
+
+
+class LinkIssuer(Protocol):
+    def issue(self, tenant: str, customer_id: str, view: str, start: str | None, end: str | None) -> str: ...
+
+
+class LinkRevoker(Protocol):
+    async def revoke_link(self, tenant: str, consent_id: str) -> None: ...
+
+
+def alert_grant(tenant: str, r: Recipient) -> ConsentGrant:
+    """The customer's consent as alerts see it: linked scopes, plus alerts once they opted in."""
+    granted = set(r.permissions)
+    scopes = {s for s in (Scope.BALANCES, Scope.TRANSACTIONS) if set(SCOPES[s].permissions) <= granted}
+    if r.preferences.opted_in and set(SCOPES[Scope.ALERTS].permissions) <= granted:
+        scopes.add(Scope.ALERTS)
+    status = GrantStatus.from_ob(r.link_status) if r.has_tokens else GrantStatus.REVOKED
+    return ConsentGrant(tenant, r.customer_id, frozenset(scopes), status, r.link_expires_at)
+
+
+def request_for(event: BankEvent, customer_id: str, channel: str) -> DisclosureRequest:
+    purpose = FRAUD_DETECTION if event.kind is AlertKind.SUSPECTED_FRAUD else NOTIFICATIONS
+    category = BALANCE if event.kind is AlertKind.LOW_BALANCE else TRANSACTIONS
+    return DisclosureRequest(event.tenant, customer_id, purpose, (category,), channel)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    item: Received
+    recipient: Recipient
+    channel: str
+    sender: str
+    request: DisclosureRequest | None
+    decision: Decision | None
+
+
+class AlertRouter:
+    def __init__(self, outbox: AlertOutbox, decider: Decider, audit: DecisionLog, links: LinkIssuer,
+                 fraud: FraudCases, revoker: LinkRevoker, *, bank_names: Mapping[str, str],
+                 default_langs: Mapping[str, str], clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._outbox = outbox
+        self._decider = decider
+        self._audit = audit
+        self._links = links
+        self._fraud = fraud
+        self._revoker = revoker
+        self._bank_names = bank_names
+        self._default_langs = default_langs
+        self._clock = clock
+
+    async def route_pending(self, limit: int = 500) -> int:
+        """Route up to `limit` accepted events; returns how many were handled."""
+        items = await self._outbox.received(limit)
+        if not items:
+            return 0
+        results: list[Routed] = []
+        plans: list[_Plan] = []
+        recipients: dict[tuple[str, str], Recipient | None] = {}
+        for item in items:
+            event = item.event
+            key = (event.tenant, event.consent_id)
+            if key not in recipients:
+                recipients[key] = await self._outbox.recipient(*key)
+            recipient = recipients[key]
+            outcome = await self._screen(item, recipient)
+            if outcome is not None:
+                results.append(outcome)
+                continue
+            assert recipient is not None
+            channel, sender = _destination(recipient)
+            request = None if event.kind in NO_DATA else request_for(event, recipient.customer_id, channel)
+            decision = None if request is None else self._decider.decide(request, alert_grant(event.tenant, recipient))
+            plans.append(_Plan(item, recipient, channel, sender, request, decision))
+        audited = [(p.request, p.decision) for p in plans if p.request is not None and p.decision is not None]
+        if audited:
+            await self._audit.record_many(audited)  # before anything is sent: no unrecorded disclosure
+        for plan in plans:
+            results.append(await self._finish(plan))
+        await self._outbox.routed(results)
+        return len(items)
+
+    async def _screen(self, item: Received, recipient: Recipient | None) -> Routed | None:
+        event = item.event
+        if recipient is None:
+            return Routed(item.row_id, "filtered", reason="no customer holds this consent here")
+        if event.kind is AlertKind.CONSENT_REVOKED:
+            await self._revoker.revoke_link(event.tenant, event.consent_id)
+        if not recipient.identities:
+            return Routed(item.row_id, "filtered", recipient.customer_id, reason="customer has no channel")
+        if await self._outbox.newer_on_stream(event, item.row_id):
+            return Routed(item.row_id, "superseded", recipient.customer_id, reason="a newer event came first")
+        ok, why = wanted(recipient.preferences, event)
+        if not ok:
+            return Routed(item.row_id, "filtered", recipient.customer_id, reason=why)
+        return None
+
+    async def _finish(self, plan: _Plan) -> Routed:
+        event, r = plan.item.event, plan.recipient
+        if plan.decision is not None and not plan.decision.allowed:
+            return Routed(plan.item.row_id, "filtered", r.customer_id,
+                          reason=f"denied by {plan.decision.policy_id}: {plan.decision.reason}")
+        level = plan.decision.minimisation if plan.decision and plan.decision.minimisation else Minimisation.FULL
+        lang = r.lang or self._default_langs.get(event.tenant, "en")
+        kind = effective_kind(r.preferences, event)
+        url = None
+        if level is Minimisation.LINK_ONLY:
+            view = "balance" if kind is AlertKind.LOW_BALANCE else "transactions"
+            url = self._links.issue(event.tenant, r.customer_id, view, None, None)
+        messages = render(event, kind, level, lang, self._bank_names.get(event.tenant, event.tenant), url)
+        fraud = event.kind is AlertKind.SUSPECTED_FRAUD
+        now = self._clock()
+        if fraud:
+            await self._fraud.open(_case(event, r.customer_id, plan.channel, plan.sender, lang, now))
+        available = None if fraud else quiet_until(r.preferences, now)
+        return Routed(plan.item.row_id, "ready", r.customer_id, plan.channel, plan.sender, to_json(messages),
+                      available.astimezone(UTC) if available else None, "urgent" if fraud else "normal")
+
+
+def _destination(r: Recipient) -> tuple[str, str]:
+    preferred = (r.preferences.channel, r.preferences.sender)
+    if preferred in r.identities:
+        return preferred  # type: ignore[return-value]
+    return r.identities[0]
+
+
+def _case(event: BankEvent, customer_id: str, channel: str, sender: str, lang: str, now: datetime) -> FraudCase:
+    within = event.data.get("answer_within_s", DEFAULT_ANSWER_WITHIN_S)
+    seconds = within if isinstance(within, int) and within > 0 else DEFAULT_ANSWER_WITHIN_S
+    data: dict[str, Any] = dict(event.data)
+    return FraudCase(event.tenant, event.event_id, customer_id, str(event.data.get("card_id", "")), data,
+                     "asked", "none", None, channel, sender, lang, 0, now + timedelta(seconds=seconds))
+
+
+

@@ -1,0 +1,111 @@
+"""The one door for bank ACTIONS on a customer's cards: freeze, unfreeze, report lost or stolen, open a case.
+
+Like the data door (point.py), every action is first a decision — purpose essential.fraud_detection when a
+fraud alert triggered it, essential.service.operations.support when the customer asked, category
+user.financial.credit_card.controls, recipient the channel that will hear the outcome — checked against the
+bank's agreement and the customer's consent (a usable bank link carries the card-controls scope), recorded in
+the audit log allow and deny alike, and only then executed through the bank connector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from sarraf.domain.consent import BankLink, ConsentStatus, Tokens
+from sarraf.domain.disclosure import Decision, DisclosureRequest
+from sarraf.domain.errors import ConsentUnusable, NotLinked
+from sarraf.domain.events import CardAction, PaymentCard
+from sarraf.domain.ports import BankConnector, LinkRepository
+from sarraf.policy.consent_grant import ConsentGrant, Scope
+from sarraf.policy.point import AuditTrail, Decider, Subject, grant_from_link
+
+CARD_CONTROLS = "user.financial.credit_card.controls"
+FRAUD = "essential.fraud_detection"
+SUPPORT = "essential.service.operations.support"
+
+
+def action_grant(link: BankLink) -> ConsentGrant:
+    """A usable link lets the customer act on their own cards from the chat they linked."""
+    grant = grant_from_link(link)
+    return replace(grant, scopes=grant.scopes | {Scope.CARD_CONTROLS})
+
+
+@dataclass(frozen=True, slots=True)
+class ActionOutcome:
+    decision: Decision
+    card: PaymentCard | None = None
+    case_id: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision.allowed
+
+
+class CardActionPoint:
+    def __init__(self, decider: Decider, audit: AuditTrail, links: LinkRepository,
+                 connectors: Mapping[str, BankConnector]) -> None:
+        self._decider = decider
+        self._audit = audit
+        self._links = links
+        self._connectors = connectors
+
+    async def _decide(self, subject: Subject) -> tuple[Decision, BankLink]:
+        link = await self._links.get(subject.tenant, subject.customer_id)
+        if link is None:
+            raise NotLinked(subject.tenant)
+        request = DisclosureRequest(subject.tenant, subject.customer_id, subject.purpose, (CARD_CONTROLS,),
+                                    subject.recipient)
+        decision = self._decider.decide(request, action_grant(link))
+        await self._audit.record(request, decision)
+        return decision, link
+
+    async def cards(self, subject: Subject) -> tuple[Decision, list[PaymentCard]]:
+        decision, link = await self._decide(subject)
+        if not decision.allowed:
+            return decision, []
+        connector = self._connectors[subject.tenant]
+        return decision, await connector.cards(await self._tokens(connector, link))
+
+    async def act(self, subject: Subject, action: CardAction, card_id: str | None = None) -> ActionOutcome:
+        """Act on `card_id`, or on the customer's first card that the action can change."""
+        decision, link = await self._decide(subject)
+        if not decision.allowed:
+            return ActionOutcome(decision)
+        connector = self._connectors[subject.tenant]
+        tokens = await self._tokens(connector, link)
+        if card_id is None:
+            wanted = "frozen" if action is CardAction.UNFREEZE else "active"
+            cards = await connector.cards(tokens)
+            chosen = next((c for c in cards if c.status == wanted), None) or next(
+                (c for c in cards if c.status != "blocked"), None)
+            if chosen is None:
+                return ActionOutcome(decision)
+            card_id = chosen.card_id
+        return ActionOutcome(decision, await connector.card_action(tokens, card_id, action))
+
+    async def open_case(self, subject: Subject, card_id: str, reason: str, reference: str) -> ActionOutcome:
+        decision, link = await self._decide(subject)
+        if not decision.allowed:
+            return ActionOutcome(decision)
+        connector = self._connectors[subject.tenant]
+        case_id = await connector.open_case(await self._tokens(connector, link), card_id, reason, reference)
+        return ActionOutcome(decision, case_id=case_id)
+
+    async def _tokens(self, connector: BankConnector, link: BankLink) -> Tokens:
+        if not link.usable() or link.tokens is None:
+            raise ConsentUnusable(link.consent_id)
+        if not link.tokens.expired(datetime.now(UTC)):
+            return link.tokens
+        try:
+            tokens = await connector.refresh(link.tokens)
+        except ConsentUnusable:
+            await self._links.save(replace(link, status=ConsentStatus.EXPIRED, tokens=None))
+            raise
+        await self._links.save(replace(link, tokens=tokens))
+        return tokens
+
+
+def subject_for(tenant: str, customer_id: str, channel: str, *, fraud: bool) -> Subject:
+    return Subject(tenant, customer_id, recipient=channel, purpose=FRAUD if fraud else SUPPORT)
