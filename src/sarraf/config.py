@@ -26,6 +26,13 @@ class BankConfig:
     financial_id: str = "0015800001041RHAAY"
     default_language: str = "en"
     channels: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Bank events (alerts): where the bank publishes the key it signs SETs with, the `aud` it puts in them
+    # (default: our client_id), the `iss` to insist on (None: any), and how we receive them.
+    events_jwks_url: str | None = None  # default: <base_url>/sarraf/v1/jwks.json (the sandbox's)
+    events_audience: str | None = None
+    events_issuer: str | None = None
+    events_push: bool = True  # subscribe our intake URL at the bank
+    events_poll_seconds: float = 0.0  # > 0: also poll the bank's aggregated /events this often
 
     @property
     def embedded(self) -> bool:
@@ -89,6 +96,11 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
                 default_language=str(entry.get("default_language", "en")),
                 channels={k: {kk: str(vv) for kk, vv in (v or {}).items()}
                           for k, v in (entry.get("channels") or {}).items()},
+                events_jwks_url=entry.get("events_jwks_url"),
+                events_audience=entry.get("events_audience"),
+                events_issuer=entry.get("events_issuer"),
+                events_push=bool(entry.get("events_push", True)),
+                events_poll_seconds=float(entry.get("events_poll_seconds", 0.0)),
             )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: bank #{i + 1} is missing {exc}") from exc

@@ -62,3 +62,10 @@ def test_unknown_bank_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "unknown bank" in result.stderr
+
+
+def test_unknown_sandbox_customer_is_told_linking_failed_in_their_language(tmp_path: Path) -> None:
+    result = say(tmp_path, "sandbox-nobody-9", "ile mam na koncie?")
+    assert result.returncode == 0, result.stderr
+    assert "nie zostało zakończone" in result.stdout
+    assert "Traceback" not in result.stderr

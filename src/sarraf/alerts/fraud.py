@@ -103,7 +103,8 @@ class FraudDesk:
             if case.escalations == 0:
                 if await self._cases.escalated(case.tenant, case.event_id, 1, "asked", now + window):
                     event = BankEvent(case.tenant, case.event_id, AlertKind.SUSPECTED_FRAUD, "", now, case.data)
-                    messages = render(event, AlertKind.SUSPECTED_FRAUD, Minimisation.MASKED, case.lang,
+                    level = Minimisation(case.data.get("decided_level", Minimisation.LINK_ONLY.value))
+                    messages = render(event, AlertKind.SUSPECTED_FRAUD, level, case.lang,
                                       self._bank_names.get(case.tenant, case.tenant), reminder=True)
                     await self._notify(case, f"{case.event_id}#reminder", messages)
                     handled += 1

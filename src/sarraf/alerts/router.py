@@ -146,7 +146,7 @@ class AlertRouter:
         fraud = event.kind is AlertKind.SUSPECTED_FRAUD
         now = self._clock()
         if fraud:
-            await self._fraud.open(_case(event, r.customer_id, plan.channel, plan.sender, lang, now))
+            await self._fraud.open(_case(event, r.customer_id, plan.channel, plan.sender, lang, now, level))
         available = None if fraud else quiet_until(r.preferences, now)
         return Routed(plan.item.row_id, "ready", r.customer_id, plan.channel, plan.sender, to_json(messages),
                       available.astimezone(UTC) if available else None, "urgent" if fraud else "normal")
@@ -159,10 +159,12 @@ def _destination(r: Recipient) -> tuple[str, str]:
     return r.identities[0]
 
 
-def _case(event: BankEvent, customer_id: str, channel: str, sender: str, lang: str, now: datetime) -> FraudCase:
+def _case(event: BankEvent, customer_id: str, channel: str, sender: str, lang: str, now: datetime,
+          level: Minimisation) -> FraudCase:
     within = event.data.get("answer_within_s", DEFAULT_ANSWER_WITHIN_S)
     seconds = within if isinstance(within, int) and within > 0 else DEFAULT_ANSWER_WITHIN_S
-    data: dict[str, Any] = dict(event.data)
+    # The reminder repeats this same disclosure to the same recipient, so it keeps the level decided now.
+    data: dict[str, Any] = {**event.data, "decided_level": level.value}
     return FraudCase(event.tenant, event.event_id, customer_id, str(event.data.get("card_id", "")), data,
                      "asked", "none", None, channel, sender, lang, 0, now + timedelta(seconds=seconds))
 

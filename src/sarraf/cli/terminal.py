@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import typer
 
-from sarraf.banks.sandbox_login import complete_sandbox_login
+from sarraf.banks.sandbox_login import SandboxLoginFailed, complete_sandbox_login
 from sarraf.bootstrap import Container, build
 from sarraf.channels import terminal
 from sarraf.config import load_banks, load_settings
@@ -62,9 +62,13 @@ async def _converse(settings, bank_urls, tenant, customer, texts, prompt, embedd
 
 async def _link_sandbox_customer(container: Container, invite: Outbound, customer: str) -> list[Outbound]:
     url = next(b.url for b in invite.buttons if b.url)
-    redirect = await complete_sandbox_login(container.http, url, username=customer)
+    state = invite.extra["link_state"]
+    try:
+        redirect = await complete_sandbox_login(container.http, url, username=customer)
+    except SandboxLoginFailed:
+        # e.g. no such sandbox customer: the bank refused the login, so the link is abandoned honestly.
+        redirect = f"?state={state}&error=access_denied"
     query = parse_qs(urlsplit(redirect).query)
-    state = query.get("state", [""])[0]
     try:
         session = await container.consents.complete(state, query.get("code", [None])[0], query.get("error", [None])[0])
     except LinkFailed as failed:

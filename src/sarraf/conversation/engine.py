@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sarraf.conversation import answers
+from sarraf.conversation.flows_alerts import INTENTS as ALERT_INTENTS
+from sarraf.conversation.flows_alerts import AlertFlows, Who, preference_change
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.ports import (
     CustomerDirectory,
@@ -99,6 +101,7 @@ class Conversation:
         self._bank_names = bank_names
         self._default_langs = default_langs
         self._clock = clock
+        self.alerts: AlertFlows | None = None  # set by the alerts wiring (web/routes_alerts.py)
 
     async def handle(self, tenant: str, inbound: Inbound) -> list[Outbound]:
         if inbound.message_id and not await self._messages.first_time(inbound.channel, inbound.message_id):
@@ -112,10 +115,15 @@ class Conversation:
 
         if inbound.kind is InboundKind.POSTBACK and (inbound.payload or "").startswith(POSTBACK_PREFIX):
             return await self._act(turn, (inbound.payload or "")[len(POSTBACK_PREFIX) :], None)
+        if self.alerts is not None and inbound.kind is InboundKind.POSTBACK and (inbound.payload or "").startswith(
+                "alert:"):
+            return await self.alerts.postback(Who.of(turn), inbound.payload or "")
         if len(text) > MAX_MESSAGE_CHARS:
             return [self._say(turn, "too_long", count=MAX_MESSAGE_CHARS)]
         if not text:
             return [self._say(turn, "empty", quick=True)]
+        if self.alerts is not None and (change := preference_change(text)) is not None:
+            return await self.alerts.change_preferences(Who.of(turn, change.lang), change)
 
         parse = self._nlu.parse(text, now=self._clock())
         lang = parse.lang if _trust_language(parse) else known_lang
@@ -161,6 +169,8 @@ class Conversation:
             return [self._say(turn, "bank_down")]
 
     async def _dispatch(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
+        if self.alerts is not None and intent in ALERT_INTENTS:
+            return await self.alerts.intent(Who.of(turn), intent, turn.text)
         if intent in DATA_INTENTS:
             return await self._with_bank_data(turn, intent, parse)
         if intent == "link_account":
