@@ -29,3 +29,50 @@ def serve(
 
     typer.echo(f"Sandbox bank on http://{host}:{port}{root_path} (every customer's password is 'sandbox')")
     uvicorn.run(create_app(state), host=host, port=port, root_path=root_path, log_level="warning")
+
+
+@app.command()
+def simulate(
+    event: Annotated[str, typer.Argument(help="card-payment, large-purchase, foreign-purchase, low-balance, "
+                                              "suspected-fraud, receipt, shipping-update, resource-update, "
+                                              "consent-revoked")],
+    customer: Annotated[str, typer.Option(help="Sandbox customer id, e.g. sandbox-en-1.")],
+    bank_url: Annotated[str, typer.Option(envvar="SARRAF_SANDBOX_URL",
+                                          help="Where the running sandbox is.")] = "http://127.0.0.1:8000/bank",
+    admin_secret: Annotated[str, typer.Option(envvar="SARRAF_SANDBOX_ADMIN_SECRET")] = "sandbox-admin",
+    amount: Annotated[str | None, typer.Option(help="Amount (payment, fraud, receipt) or balance (low-balance).")] = None,
+    merchant: Annotated[str | None, typer.Option()] = None,
+    country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-2, e.g. BR for a payment abroad.")] = None,
+    currency: Annotated[str | None, typer.Option()] = None,
+    card: Annotated[str | None, typer.Option(help="CardId (default: the customer's debit card).")] = None,
+    item: Annotated[list[str] | None, typer.Option(help="Receipt line 'name:quantity:amount' (repeatable).")] = None,
+    order: Annotated[str | None, typer.Option(help="Order id (shipping-update).")] = None,
+    status: Annotated[str | None, typer.Option(help="ordered, shipped, out_for_delivery, delivered.")] = None,
+    carrier: Annotated[str | None, typer.Option()] = None,
+    answer_within: Annotated[int, typer.Option(help="Fraud: seconds before the gateway escalates.")] = 600,
+) -> None:
+    """Make a RUNNING sandbox bank produce an event now (pushed to subscribers, kept for /events polling)."""
+    import json
+
+    import httpx
+
+    items = None
+    if item:
+        items = []
+        for spec in item:
+            name, quantity, price = (spec.split(":") + ["1", "0"])[:3]
+            items.append({"name": name, "quantity": int(quantity), "amount": price})
+    body = {"event": event, "customer": customer, "amount": amount, "merchant": merchant, "country": country,
+            "currency": currency, "card": card, "items": items, "order_id": order, "status": status,
+            "carrier": carrier, "answer_within_s": answer_within}
+    response = httpx.post(f"{bank_url.rstrip('/')}/sarraf/v1/admin/simulate",
+                          json={k: v for k, v in body.items() if v is not None},
+                          headers={"x-sandbox-admin-secret": admin_secret}, timeout=30)
+    if response.status_code != 200:
+        typer.echo(f"the sandbox refused ({response.status_code}): {response.text}", err=True)
+        raise typer.Exit(1)
+    issued = response.json()["events"]
+    if not issued:
+        typer.echo(f"{customer} has no authorised consent at this bank: nobody to tell.")
+    for found in issued:
+        typer.echo(json.dumps({k: found[k] for k in ("jti", "consent_id", "event", "pushed")}))

@@ -8,7 +8,9 @@ app's lifespan calls it and ``AlertServices.stop()``.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import os
 import time
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -147,7 +149,8 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True,
                           default_langs={b.id: b.default_language for b in container.banks.values()})
     verifiers = {
         b.id: SetVerifier(b.id, b.events_audience or b.client_id,
-                          JwksCache(container.http, b.events_jwks_url or bank_base(container, b) + "/sarraf/v1/jwks.json"),
+                          JwksCache(container.http,
+                                    b.events_jwks_url or bank_base(container, b) + "/sarraf/v1/jwks.json"),
                           issuer=b.events_issuer)
         for b in container.banks.values()
     }
@@ -215,13 +218,26 @@ def _prefs_json(p: AlertPreferences) -> dict[str, Any]:
             "large_from": str(p.large_from) if p.large_from is not None else None}
 
 
+def _operator(request: Request) -> None:
+    """The preferences API is for the bank's own systems: a bearer token from SARRAF_ALERTS_API_TOKEN.
+    Customers change their preferences by chatting."""
+    expected = os.environ.get("SARRAF_ALERTS_API_TOKEN", "")
+    if not expected:
+        raise HTTPException(503, "the alert preferences API is off (set SARRAF_ALERTS_API_TOKEN)")
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(401, "a valid bearer token is required")
+
+
 @router.get("/alerts/api/preferences/{bank}/{customer_id}")
 async def read_preferences(bank: str, customer_id: str, request: Request) -> dict[str, Any]:
+    _operator(request)
     return _prefs_json(await _services(request).preferences.get(bank, customer_id))
 
 
 @router.put("/alerts/api/preferences/{bank}/{customer_id}")
 async def change_preferences(bank: str, customer_id: str, body: PreferencesBody, request: Request) -> dict[str, Any]:
+    _operator(request)
     services = _services(request)
     current = await services.preferences.get(bank, customer_id)
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
