@@ -125,6 +125,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         links,
         link_sessions,
         redirect_uri=f"{settings.public_url}/link/callback",
+        start_url=f"{settings.public_url}/link/start",
         permissions=permissions_for(LINKED_SCOPES),
     )
     customers = SqlCustomers(engine)

@@ -53,15 +53,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         home = tmp_path_factory.mktemp("channels-home")
         port = free_port()
         env = {
-            "SARRAF_HOME": str(home), "SARRAF_PORT": str(port), "SARRAF_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "SARRAF_HOME": str(home),
+            "SARRAF_PORT": str(port),
+            "SARRAF_PUBLIC_URL": f"http://127.0.0.1:{port}",
             "SARRAF_DATABASE_URL": f"sqlite+aiosqlite:///{home / 'sarraf.db'}",
-            "SARRAF_MESSENGER_APP_SECRET": SECRET, "SARRAF_MESSENGER_VERIFY_TOKEN": "verify-me",
-            "SARRAF_MESSENGER_PAGE_TOKEN": "page-token", "SARRAF_MESSENGER_API_URL": platform_url,
-            "SARRAF_WHATSAPP_APP_SECRET": SECRET, "SARRAF_WHATSAPP_VERIFY_TOKEN": "verify-me",
-            "SARRAF_WHATSAPP_ACCESS_TOKEN": "wa-token", "SARRAF_WHATSAPP_PHONE_NUMBER_ID": WA_NUMBER,
+            "SARRAF_MESSENGER_APP_SECRET": SECRET,
+            "SARRAF_MESSENGER_VERIFY_TOKEN": "verify-me",
+            "SARRAF_MESSENGER_PAGE_TOKEN": "page-token",
+            "SARRAF_MESSENGER_API_URL": platform_url,
+            "SARRAF_WHATSAPP_APP_SECRET": SECRET,
+            "SARRAF_WHATSAPP_VERIFY_TOKEN": "verify-me",
+            "SARRAF_WHATSAPP_ACCESS_TOKEN": "wa-token",
+            "SARRAF_WHATSAPP_PHONE_NUMBER_ID": WA_NUMBER,
             "SARRAF_WHATSAPP_API_URL": platform_url,
-            "SARRAF_TELEGRAM_BOT_TOKEN": "123:BOT", "SARRAF_TELEGRAM_SECRET_TOKEN": TG_SECRET,
-            "SARRAF_TELEGRAM_API_URL": platform_url, "SARRAF_ALEXA_SKILL_ID": SKILL,
+            "SARRAF_TELEGRAM_BOT_TOKEN": "123:BOT",
+            "SARRAF_TELEGRAM_SECRET_TOKEN": TG_SECRET,
+            "SARRAF_TELEGRAM_API_URL": platform_url,
+            "SARRAF_ALEXA_SKILL_ID": SKILL,
         }
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
@@ -70,7 +78,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             with serve_in_thread(app, port=port) as url:
                 # Amazon's certificate URL cannot be served here: the verifier fetches from our own CA instead.
                 app.state.container.channels.channels["alexa"].verifier = AlexaRequestVerifier(
-                    chain.fetch, roots=[chain.root])
+                    chain.fetch, roots=[chain.root]
+                )
                 yield World(url, fake, chain)
         finally:
             for key, value in saved.items():
@@ -92,21 +101,59 @@ def _signed(body: dict[str, Any], secret: str = SECRET) -> tuple[bytes, dict[str
 
 
 def _messenger_text(psid: str, mid: str, text: str) -> dict[str, Any]:
-    return {"object": "page", "entry": [{"id": "PAGE", "time": 1, "messaging": [
-        {"sender": {"id": psid}, "recipient": {"id": "PAGE"}, "timestamp": 1, "message": {"mid": mid, "text": text}}]}]}
+    return {
+        "object": "page",
+        "entry": [
+            {
+                "id": "PAGE",
+                "time": 1,
+                "messaging": [
+                    {
+                        "sender": {"id": psid},
+                        "recipient": {"id": "PAGE"},
+                        "timestamp": 1,
+                        "message": {"mid": mid, "text": text},
+                    }
+                ],
+            }
+        ],
+    }
 
 
 def _whatsapp_text(wa_id: str, mid: str, text: str) -> dict[str, Any]:
-    return {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
-        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "1555", "phone_number_id": WA_NUMBER},
-        "messages": [{"from": wa_id, "id": mid, "timestamp": "1", "type": "text", "text": {"body": text}}]}}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "WABA",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": "1555", "phone_number_id": WA_NUMBER},
+                            "messages": [
+                                {"from": wa_id, "id": mid, "timestamp": "1", "type": "text", "text": {"body": text}}
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
 
 
 def _telegram_text(update_id: int, chat: int, text: str, lang: str) -> dict[str, Any]:
-    return {"update_id": update_id, "message": {"message_id": update_id, "date": 1, "text": text,
-                                                "from": {"id": chat, "is_bot": False, "first_name": "T",
-                                                         "language_code": lang},
-                                                "chat": {"id": chat, "type": "private"}}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1,
+            "text": text,
+            "from": {"id": chat, "is_bot": False, "first_name": "T", "language_code": lang},
+            "chat": {"id": chat, "type": "private"},
+        },
+    }
 
 
 async def _link(http: httpx.AsyncClient, login_url: str, customer: str) -> None:
@@ -121,28 +168,36 @@ async def _expected(http: httpx.AsyncClient, world: World, customer: str) -> lis
 
 # ---- refusals ------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/channels/messenger/webhook", "/channels/whatsapp/webhook"])
 async def test_meta_webhooks_refuse_unsigned_forged_oversized_and_malformed(
     world: World, http: httpx.AsyncClient, path: str
 ) -> None:
     world.fake.calls.clear()
-    body = (_messenger_text("9001", "m_refuse", "hi") if "messenger" in path
-            else _whatsapp_text("9001", "wamid.refuse", "hi"))
+    body = (
+        _messenger_text("9001", "m_refuse", "hi")
+        if "messenger" in path
+        else _whatsapp_text("9001", "wamid.refuse", "hi")
+    )
     raw, _ = _signed(body)
     unsigned = await http.post(world.url + path, content=raw, headers={"Content-Type": "application/json"})
     forged = await http.post(world.url + path, content=raw, headers=_signed(body, "not-the-secret")[1])
     big = b'{"object": "page", "pad": "' + b"x" * (1024 * 1024) + b'"}'
     oversized = await http.post(world.url + path, content=big, headers=_signed({})[1])
     bad = b"{not json"
-    malformed = await http.post(world.url + path, content=bad,
-                                headers={"X-Hub-Signature-256": hub_signature(SECRET, bad)})
+    malformed = await http.post(
+        world.url + path, content=bad, headers={"X-Hub-Signature-256": hub_signature(SECRET, bad)}
+    )
     assert [r.status_code for r in (unsigned, forged, oversized, malformed)] == [401, 403, 413, 400]
     assert "malformed JSON" in malformed.json()["error"]
     assert world.fake.calls == []
-    handshake = await http.get(world.url + path, params={"hub.mode": "subscribe", "hub.verify_token": "verify-me",
-                                                         "hub.challenge": "1158201444"})
-    wrong = await http.get(world.url + path, params={"hub.mode": "subscribe", "hub.verify_token": "guess",
-                                                     "hub.challenge": "1158201444"})
+    handshake = await http.get(
+        world.url + path,
+        params={"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"},
+    )
+    wrong = await http.get(
+        world.url + path, params={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1158201444"}
+    )
     assert (handshake.status_code, handshake.text, wrong.status_code) == (200, "1158201444", 403)
 
 
@@ -171,14 +226,20 @@ async def test_alexa_refuses_unsigned_forged_replayed_and_foreign_skill_requests
     foreign = envelope(template, skill="amzn1.ask.skill.other", user="amzn1.ask.account.R", request_id="r-f")
     foreign_raw = json.dumps(foreign).encode()
     other_skill = await http.post(path, content=foreign_raw, headers=world.chain.headers(foreign_raw))
-    old = envelope(template, skill=SKILL, user="amzn1.ask.account.R", request_id="r-old",
-                   timestamp=datetime.now(UTC) - timedelta(minutes=5))
+    old = envelope(
+        template,
+        skill=SKILL,
+        user="amzn1.ask.account.R",
+        request_id="r-old",
+        timestamp=datetime.now(UTC) - timedelta(minutes=5),
+    )
     old_raw = json.dumps(old).encode()
     replayed = await http.post(path, content=old_raw, headers=world.chain.headers(old_raw))
     assert [r.status_code for r in (unsigned, forged, tampered, other_skill, replayed)] == [403, 403, 403, 403, 400]
 
 
 # ---- one conversation per platform -----------------------------------------------------------------------
+
 
 async def test_messenger_links_then_answers_link_only(world: World, http: httpx.AsyncClient) -> None:
     world.fake.calls.clear()
@@ -189,8 +250,14 @@ async def test_messenger_links_then_answers_link_only(world: World, http: httpx.
     (invite,) = world.fake.calls
     assert invite.path == "/me/messages" and invite.body["messaging_type"] == "RESPONSE"
     (button,) = invite.body["message"]["attachment"]["payload"]["buttons"]
-    assert button["type"] == "web_url" and button["url"].startswith(f"{world.url}/bank/oauth/authorize?")
-    await _link(http, button["url"], "sandbox-en-1")
+    # Messenger's Log In button: the platform opens our URL adding its redirect_uri and linking token.
+    assert button["type"] == "account_link" and button["url"].startswith(f"{world.url}/link/start/")
+    messenger_return = "https://www.facebook.com/messenger_platform/account_linking/?account_linking_token=T0K"
+    opened = httpx.URL(button["url"], params={"redirect_uri": messenger_return, "account_linking_token": "T0K"})
+    redirect = await complete_sandbox_login(http, str(opened), username="sandbox-en-1")
+    back = await http.get(redirect)
+    assert back.status_code == 303
+    assert back.headers["location"].startswith(messenger_return + "&authorization_code=")
     linked, answer = world.fake.calls[1:]
     assert linked.body["messaging_type"] == "UPDATE" and "linked" in linked.body["message"]["text"]
     template = answer.body["message"]["attachment"]["payload"]
@@ -218,8 +285,9 @@ async def test_telegram_links_then_answers_masked_in_polish(world: World, http: 
     world.fake.calls.clear()
     headers = {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
     path = world.url + "/channels/telegram/webhook"
-    assert (await http.post(path, json=_telegram_text(1, 8001, "ile mam na koncie?", "pl"),
-                            headers=headers)).status_code == 200
+    assert (
+        await http.post(path, json=_telegram_text(1, 8001, "ile mam na koncie?", "pl"), headers=headers)
+    ).status_code == 200
     (invite,) = world.fake.calls
     assert invite.path == "/bot123:BOT/sendMessage"
     ((button,),) = invite.body["reply_markup"]["inline_keyboard"]

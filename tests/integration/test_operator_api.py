@@ -18,7 +18,8 @@ async def http() -> httpx.AsyncClient:
 async def test_operator_revokes_a_consent_and_the_chat_stops_reading(gateway: Gateway, http: httpx.AsyncClient) -> None:
     chat = ChatClient(http, gateway.url)
     invite = await chat.say("link my account")
-    consent_id = httpx.URL(invite[0]["buttons"][0]["url"]).params["consent_id"]
+    bank_login = (await http.get(invite[0]["buttons"][0]["url"])).headers["location"]
+    consent_id = httpx.URL(bank_login).params["consent_id"]
     await chat.link(invite, "sandbox-en-1")
     url = f"{gateway.url}/api/banks/sandbox/consents/{consent_id}"
     good = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}

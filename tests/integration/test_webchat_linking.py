@@ -21,9 +21,14 @@ async def test_unlinked_customer_is_invited_to_the_bank_login(gateway: Gateway, 
     replies = await chat.say("what's my balance?")
     assert len(replies) == 1
     (button,) = replies[0]["buttons"]
-    assert button["url"].startswith(f"{gateway.url}/bank/oauth/authorize?")
-    assert "code_challenge_method=S256" in button["url"]
+    assert button["url"].startswith(f"{gateway.url}/link/start/")
     assert "Log in" in button["title"]
+    start = await http.get(button["url"])
+    assert start.status_code == 303
+    bank_login = start.headers["location"]
+    assert bank_login.startswith(f"{gateway.url}/bank/oauth/authorize?")
+    assert "code_challenge_method=S256" in bank_login
+    assert (await http.get(f"{gateway.url}/link/start/unknown-state")).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -86,9 +91,22 @@ async def test_a_replayed_callback_links_nothing(gateway: Gateway, http: httpx.A
 async def test_denied_login_is_reported_in_the_chat(gateway: Gateway, http: httpx.AsyncClient) -> None:
     chat = ChatClient(http, gateway.url)
     replies = await chat.say("what's my balance?")
-    url = replies[0]["buttons"][0]["url"]
-    state = httpx.URL(url).params["state"]
+    state = replies[0]["buttons"][0]["url"].rsplit("/", 1)[1]
     callback = await http.get(f"{gateway.url}/link/callback", params={"state": state, "error": "access_denied"})
     assert callback.status_code == 400
     pushed = await chat.updates()
     assert "did not complete" in pushed[0]["text"]
+
+
+async def test_link_start_ignores_a_return_url_that_is_not_messengers(
+    gateway: Gateway, http: httpx.AsyncClient
+) -> None:
+    """No open redirect: only Messenger's own https redirect_uri may receive the customer after the login."""
+    from sarraf.banks.sandbox_login import complete_sandbox_login
+
+    chat = ChatClient(http, gateway.url)
+    (invite,) = await chat.say("link my account")
+    opened = httpx.URL(invite["buttons"][0]["url"], params={"redirect_uri": "https://evil.example/steal"})
+    redirect = await complete_sandbox_login(http, str(opened), username="sandbox-en-1")
+    back = await http.get(redirect)
+    assert back.status_code == 303 and back.headers["location"] == "/?linked=1"

@@ -39,7 +39,15 @@ async def complete_sandbox_login(
     """Approve the pending consent at the sandbox as `username`; returns the redirect URL with code and state."""
     try:
         page = await http.get(authorize_url, follow_redirects=False)
-        if page.is_redirect:  # the sandbox refused the request outright and sent us back with an error
+        hops = 0
+        # A gateway's /link/start hop leads to the login page; any other redirect is the sandbox refusing the
+        # request outright and sending us back (with an error) to the client.
+        while page.is_redirect and "/oauth/authorize" in str(page.next_request.url if page.next_request else ""):
+            hops += 1
+            if hops > 3:
+                raise SandboxLoginFailed("too many redirects before the sandbox login page")
+            page = await http.get(str(page.next_request.url), follow_redirects=False)  # type: ignore[union-attr]
+        if page.is_redirect:
             return str(page.headers["location"])
         if page.status_code != 200:
             raise SandboxLoginFailed(f"the sandbox login page answered {page.status_code}")

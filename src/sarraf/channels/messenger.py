@@ -129,6 +129,9 @@ def _button_template(text: str, buttons: list[Button]) -> dict[str, Any]:
 
 
 def _button(button: Button) -> dict[str, Any]:
+    if button.login and button.url:
+        # Messenger's Log In button: the platform adds redirect_uri and account_linking_token to our URL.
+        return {"type": "account_link", "url": button.url}
     if button.url:
         return {"type": "web_url", "url": button.url, "title": clip(button.title, TITLE_LIMIT)}
     return {"type": "postback", "title": clip(button.title, TITLE_LIMIT), "payload": button.payload}

@@ -112,7 +112,8 @@ def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = N
         else:
             result.disabled[platform] = "; ".join(f"{bank}: {why}" for bank, why in reasons[platform].items())
     for name, why in result.disabled.items():
-        log.warning("channel %s is disabled: %s", name, why)
+        # INFO, not WARNING: an unconfigured channel is a normal deployment choice (shown by serve and /healthz).
+        log.info("channel %s is disabled: %s", name, why)
     return result
 
 

@@ -43,10 +43,8 @@ def worker(
     batch: Annotated[int, typer.Option(help="Rows claimed per transaction.")] = 500,
 ) -> None:
     """Deliver due alerts until SIGTERM. Safe to run several: rows are claimed with FOR UPDATE SKIP LOCKED."""
-    settings_url = None
     from sarraf.config import load_settings
 
-    settings_url = load_settings(data_dir).database_url
-    if settings_url.startswith("sqlite"):
+    if load_settings(data_dir).database_url.startswith("sqlite"):
         typer.echo("warning: on SQLite the gateway's in-process worker is the only safe one", err=True)
     asyncio.run(_run_worker(data_dir, batch))

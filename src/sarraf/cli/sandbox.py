@@ -40,7 +40,7 @@ def simulate(
     bank_url: Annotated[str, typer.Option(envvar="SARRAF_SANDBOX_URL",
                                           help="Where the running sandbox is.")] = "http://127.0.0.1:8000/bank",
     admin_secret: Annotated[str, typer.Option(envvar="SARRAF_SANDBOX_ADMIN_SECRET")] = "sandbox-admin",
-    amount: Annotated[str | None, typer.Option(help="Amount (payment, fraud, receipt) or balance (low-balance).")] = None,
+    amount: Annotated[str | None, typer.Option(help="Amount (payments, receipt) or balance (low-balance).")] = None,
     merchant: Annotated[str | None, typer.Option()] = None,
     country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-2, e.g. BR for a payment abroad.")] = None,
     currency: Annotated[str | None, typer.Option()] = None,
@@ -60,7 +60,7 @@ def simulate(
     if item:
         items = []
         for spec in item:
-            name, quantity, price = (spec.split(":") + ["1", "0"])[:3]
+            name, quantity, price = [*spec.split(":"), "1", "0"][:3]
             items.append({"name": name, "quantity": int(quantity), "amount": price})
     body = {"event": event, "customer": customer, "amount": amount, "merchant": merchant, "country": country,
             "currency": currency, "card": card, "items": items, "order_id": order, "status": status,

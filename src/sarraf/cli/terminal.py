@@ -61,9 +61,12 @@ async def _converse(settings, bank_urls, tenant, customer, texts, prompt, embedd
 
 
 async def _link_sandbox_customer(container: Container, invite: Outbound, customer: str) -> list[Outbound]:
-    url = next(b.url for b in invite.buttons if b.url)
     state = invite.extra["link_state"]
+    # No web server runs behind the terminal, so we go to the bank's login page ourselves, not via /link/start.
+    url = await container.consents.begin(state)
     try:
+        if url is None:
+            raise SandboxLoginFailed("the login attempt is no longer pending")
         redirect = await complete_sandbox_login(container.http, url, username=customer)
     except SandboxLoginFailed:
         # e.g. no such sandbox customer: the bank refused the login, so the link is abandoned honestly.

@@ -123,6 +123,8 @@ class Conversation:
         if not text:
             return [self._say(turn, "empty", quick=True)]
         if self.alerts is not None and (change := preference_change(text)) is not None:
+            if change.lang and change.lang != customer.lang:
+                await self._customers.set_lang(customer.id, change.lang)
             return await self.alerts.change_preferences(Who.of(turn, change.lang), change)
 
         parse = self._nlu.parse(text, now=self._clock())
@@ -283,7 +285,7 @@ class Conversation:
         return Outbound(
             c.text(turn.lang, "link_needed", bank=turn.bank),
             turn.lang,
-            buttons=(Button(c.text(turn.lang, "link_button", bank=turn.bank), url=invitation.url),),
+            buttons=(Button(c.text(turn.lang, "link_button", bank=turn.bank), url=invitation.url, login=True),),
             extra={"link_state": invitation.state},
         )
 

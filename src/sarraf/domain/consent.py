@@ -61,6 +61,8 @@ class LinkSession:
     code_verifier: str
     resume_text: str | None
     created_at: datetime
+    authorize_url: str = ""  # the bank's login page for this attempt
+    return_to: str | None = None  # where a platform with native account linking wants the customer back
 
     def expired(self, now: datetime | None = None) -> bool:
         return (now or datetime.now(UTC)) - self.created_at > LINK_SESSION_TTL

@@ -29,6 +29,7 @@ class Button:
     title: str
     payload: str | None = None  # sent back as a postback when pressed
     url: str | None = None  # or opens a page
+    login: bool = False  # the bank-login button: platforms with native account linking render it so
 
 
 @dataclass(frozen=True, slots=True)

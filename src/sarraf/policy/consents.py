@@ -37,6 +37,7 @@ class ConsentService:
         links: LinkRepository,
         sessions: LinkSessionStore,
         redirect_uri: str,
+        start_url: str,
         permissions: Sequence[str],
         on_change: Callable[[str, str], None] = lambda tenant, customer: None,
     ) -> None:
@@ -44,6 +45,7 @@ class ConsentService:
         self._links = links
         self._sessions = sessions
         self._redirect_uri = redirect_uri
+        self._start_url = start_url.rstrip("/")  # our own /link/start: one short URL for every channel
         self._permissions = tuple(permissions)
         self._on_change = on_change  # e.g. invalidate cached decisions for this customer
 
@@ -63,9 +65,14 @@ class ConsentService:
                 code_verifier=start.code_verifier,
                 resume_text=resume_text,
                 created_at=datetime.now(UTC),
+                authorize_url=start.url,
             )
         )
-        return LinkInvitation(start.url, start.state)
+        return LinkInvitation(f"{self._start_url}/{start.state}", start.state)
+
+    async def begin(self, state: str, return_to: str | None = None) -> str | None:
+        """Where /link/start/{state} sends the customer: the bank's login page (None when unknown)."""
+        return await self._sessions.begin(state, return_to)
 
     async def complete(self, state: str, code: str | None, error: str | None = None) -> LinkSession:
         """Finish the login the bank redirected back from; each state works once, within its lifetime."""

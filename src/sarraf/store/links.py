@@ -134,9 +134,29 @@ class SqlLinkSessions:
                     consent_id=session.consent_id,
                     verifier_sealed=sealed,
                     resume_text=session.resume_text,
+                    authorize_url=session.authorize_url,
+                    return_to=session.return_to,
                     created_at=session.created_at,
                 )
             )
+
+    async def begin(self, state: str, return_to: str | None) -> str | None:
+        """The bank login URL for a pending session (None if unknown), remembering the platform's return URL."""
+        async with self._engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(link_sessions.c.authorize_url, link_sessions.c.created_at).where(
+                        link_sessions.c.state == state
+                    )
+                )
+            ).first()
+            if row is None:
+                return None
+            if return_to:
+                await conn.execute(
+                    update(link_sessions).where(link_sessions.c.state == state).values(return_to=return_to)
+                )
+        return str(row.authorize_url)
 
     async def take(self, state: str) -> LinkSession | None:
         """Return and delete the session in one transaction, so a replayed callback finds nothing."""
@@ -158,6 +178,8 @@ class SqlLinkSessions:
             code_verifier=verifier.decode(),
             resume_text=row["resume_text"],
             created_at=_utc(row["created_at"]) or datetime.now(UTC),
+            authorize_url=row["authorize_url"],
+            return_to=row["return_to"],
         )
 
     async def prune(self, created_before: datetime) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -19,6 +20,50 @@ from sarraf.web.deps import container_of
 from sarraf.web.pages import templates
 
 router = APIRouter()
+
+
+# Platforms with native account linking hand us a redirect_uri; only theirs may receive the customer back.
+RETURN_HOSTS = ("facebook.com", "messenger.com")
+
+
+def _platform_return(redirect_uri: str | None) -> str | None:
+    if not redirect_uri:
+        return None
+    parts = urlsplit(redirect_uri)
+    host = (parts.hostname or "").lower()
+    trusted = any(host == h or host.endswith("." + h) for h in RETURN_HOSTS)
+    return redirect_uri if parts.scheme == "https" and trusted else None
+
+
+@router.get("/link/start/{state}", tags=["account linking"])
+async def link_start(
+    request: Request,
+    state: str,
+    redirect_uri: str | None = Query(default=None, max_length=2048),
+    account_linking_token: str | None = Query(default=None, max_length=512),
+) -> Response:
+    """The login button's target on every channel: on to the bank's login page for this attempt.
+
+    Messenger's Log In button adds its own `redirect_uri`; we remember it (if it is Messenger's) so the
+    customer returns to the conversation there after the bank login.
+    """
+    container = container_of(request)
+    target = await container.consents.begin(state[:128], _platform_return(redirect_uri))
+    if target is None:
+        lang = container.default_lang
+        c = catalog()
+        return templates.TemplateResponse(
+            request,
+            "notice.html",
+            {
+                "lang": lang,
+                "dir": "ltr",
+                "title": c.text(lang, "link_failed_title"),
+                "body": c.text(lang, "link_expired"),
+            },
+            status_code=404,
+        )
+    return RedirectResponse(target, status_code=303, headers={"Referrer-Policy": "no-referrer"})
 
 
 @router.get("/link/callback", include_in_schema=True, tags=["account linking"])
@@ -39,6 +84,8 @@ async def link_callback(
             replies = await container.conversation.link_failed(failed.session, None)
             lang = replies[0].lang
             await container.deliver(failed.session.channel, failed.session.sender, replies)
+            if failed.session.return_to:  # no authorization_code: Messenger shows the link as failed
+                return RedirectResponse(failed.session.return_to, status_code=303)
         return _result_page(request, lang, ok=False, status=400)
     except (BankUnavailable, ConsentUnusable):
         LINKS.labels("bank_error").inc()
@@ -48,6 +95,11 @@ async def link_callback(
     await container.deliver(session.channel, session.sender, replies)
     if session.channel == webchat.NAME:
         return RedirectResponse("/?linked=1", status_code=303)
+    if session.return_to:
+        # Messenger's account linking: success is signalled by an authorization_code on its redirect_uri;
+        # ours is the (now spent) state, which identifies nothing to the platform.
+        joiner = "&" if urlsplit(session.return_to).query else "?"
+        return RedirectResponse(f"{session.return_to}{joiner}{urlencode({'authorization_code': state})}", 303)
     return _result_page(request, replies[0].lang if replies else container.default_lang, ok=True)
 
 

@@ -50,6 +50,8 @@ link_sessions = Table(
     Column("consent_id", String(128), nullable=False),
     Column("verifier_sealed", LargeBinary, nullable=False),
     Column("resume_text", Text, nullable=True),  # what the customer asked before we sent them to the bank
+    Column("authorize_url", Text, nullable=False, server_default=""),
+    Column("return_to", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

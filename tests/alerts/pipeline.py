@@ -1,0 +1,103 @@
+"""An alert pipeline without the web layer, for the crash test and the bench: a database holding customers
+with bank links and alert opt-in, a bank key signing SETs, intake and routing (real code, real agreement)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from joserfc import jwt
+from joserfc.jwk import ECKey
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sarraf.alerts.intake import EventIntake
+from sarraf.alerts.router import AlertRouter
+from sarraf.alerts.sets import SetVerifier
+from sarraf.domain.disclosure import Decision, DisclosureRequest
+from sarraf.policy.decision_cache import CachedDecider
+from sarraf.store.alerts_outbox import SqlAlertOutbox
+from sarraf.store.alerts_prefs import SqlFraudCases
+from sarraf.store.metadata import metadata
+from sarraf.store.tables import all as _all  # noqa: F401
+from sarraf.store.tables.alerts import alert_preferences
+from sarraf.store.tables.core import bank_links, channel_identities, channel_outbox, customers
+
+AGREEMENT = Path(__file__).resolve().parents[2] / "src" / "sarraf" / "policy" / "agreements" / "default.cedar"
+PERMISSIONS = ["ReadAccountsBasic", "ReadAccountsDetail", "ReadBalances", "ReadTransactionsBasic",
+               "ReadTransactionsDetail", "ReadTransactionsCredits", "ReadTransactionsDebits"]
+
+
+@dataclass
+class RecordedDecisions:
+    """The audit trail's append, counted (the real Merkle log is tested in tests/policy and tests/store)."""
+
+    decisions: list[tuple[DisclosureRequest, Decision]] = field(default_factory=list)
+
+    async def record_many(self, decisions: Any) -> None:
+        self.decisions.extend(decisions)
+
+
+class NoLinks:
+    def issue(self, tenant: str, customer_id: str, view: str, start: str | None, end: str | None) -> str:
+        return f"https://gateway.example/secure/{view}"
+
+
+class Bank:
+    def __init__(self) -> None:
+        self.key = ECKey.generate_key("P-256", parameters={"kid": "bench"}, private=True)
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.key.as_dict(private=False)]}
+
+    def card_payment(self, customer: int, n: int) -> str:
+        now = int(time.time())
+        return jwt.encode({"alg": "ES256", "kid": "bench"}, {
+            "iss": "bench-bank", "iat": now, "jti": f"evt-{n}", "aud": "sarraf", "sub": f"urn:consent/c{customer}",
+            "txn": uuid.uuid4().hex, "toe": now, "events": {"urn:sarraf:alerts:card-payment": {
+                "amount": "12.34", "currency": "GBP", "merchant": f"M{n}#", "card_last4": "4321"}}}, self.key)
+
+
+async def create_schema(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+
+
+async def add_customers(engine: AsyncEngine, count: int) -> None:
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        await conn.execute(insert(customers), [{"id": f"cust{i}", "tenant": "bank", "lang": "en", "created_at": now}
+                                               for i in range(count)])
+        await conn.execute(insert(channel_identities), [
+            {"tenant": "bank", "channel": "webchat", "sender": f"session-{i:04d}-xxxxxxxx", "customer_id": f"cust{i}"}
+            for i in range(count)])
+        await conn.execute(insert(bank_links), [
+            {"tenant": "bank", "customer_id": f"cust{i}", "consent_id": f"c{i}", "status": "AUTH",
+             "permissions": PERMISSIONS, "expires_at": None, "tokens_sealed": b"sealed", "updated_at": now}
+            for i in range(count)])
+        await conn.execute(insert(alert_preferences), [
+            {"tenant": "bank", "customer_id": f"cust{i}", "opted_in": True, "disabled": [], "channel": None,
+             "sender": None, "quiet_start": None, "quiet_end": None, "timezone": "UTC", "low_balance_below": None,
+             "large_from": None, "updated_at": now} for i in range(count)])
+
+
+def pipeline(engine: AsyncEngine, bank: Bank) -> tuple[EventIntake, AlertRouter, SqlAlertOutbox]:
+    outbox = SqlAlertOutbox(engine)
+
+    async def jwks(refresh: bool) -> dict[str, Any]:
+        return bank.jwks()
+
+    intake = EventIntake({"bank": SetVerifier("bank", "sarraf", jwks)}, outbox)
+    router = AlertRouter(outbox, CachedDecider.from_path(AGREEMENT), RecordedDecisions(), NoLinks(),
+                         SqlFraudCases(engine), outbox, bank_names={"bank": "Bench Bank"},
+                         default_langs={"bank": "en"})
+    return intake, router, outbox
+
+
+async def delivered_texts(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as conn:
+        return [r.payload["text"] for r in await conn.execute(select(channel_outbox.c.payload))]
