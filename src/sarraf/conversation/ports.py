@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -13,11 +12,15 @@ class Understanding(Protocol):
     def parse(self, text: str, now: datetime | None = None) -> Parse: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Customer:
-    id: str
-    tenant: str
-    lang: str | None
+class Customer(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def tenant(self) -> str: ...
+
+    @property
+    def lang(self) -> str | None: ...
 
 
 class CustomerDirectory(Protocol):

@@ -36,7 +36,9 @@ class SqlMessageLog:
                     channel=channel, sender=sender, payload=payload, created_at=datetime.now(UTC)
                 )
             )
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     async def pending(self, channel: str, sender: str, after: int = 0) -> list[tuple[int, dict[str, Any]]]:
         """Messages after the cursor; those up to it were received, so they are deleted (data minimisation)."""

@@ -165,7 +165,7 @@ async def secure_page(request: Request, token: str) -> Response:
             body = None
             if found.data is not None:
                 body = (
-                    answers.spending(lang, start, end, None, found.data)
+                    answers.spending(lang, start, end, None, found.data).text
                     if view.view == "spending"
                     else _all_transactions(lang, found.data)
                 )
@@ -175,7 +175,7 @@ async def secure_page(request: Request, token: str) -> Response:
         body = c.text(lang, "bank_down", bank=bank)
     if body is None:
         body = c.text(lang, "denied", bank=bank)
-    text = body if isinstance(body, str) else body.text
+    text = body
     return templates.TemplateResponse(
         request,
         "notice.html",

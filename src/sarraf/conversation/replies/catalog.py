@@ -6,6 +6,7 @@ the form. Every key must exist in every language (a test enforces it), so no cus
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ class Catalog:
         entry = table.get(key, self.messages["en"][key])
         if isinstance(entry, dict):
             count = values.get("count", 0)
+            if not isinstance(count, int | float | Decimal):
+                raise TypeError(f"{key}: count must be a number, not {type(count).__name__}")
             form = plural_category(lang, count)
             entry = entry.get(form, entry["other"])
         return str(entry).format(**values)

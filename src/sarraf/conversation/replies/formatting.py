@@ -22,9 +22,10 @@ def locale_for(lang: str) -> Locale:
     return Locale.parse(LOCALES.get(lang, "en_GB"))
 
 
-def plural_category(lang: str, count: int | Decimal) -> str:
+def plural_category(lang: str, count: int | float | Decimal) -> str:
     """CLDR plural category: Polish one/few/many, Arabic zero/one/two/few/many/other, English one/other."""
-    return str(locale_for(lang).plural_form(abs(count)))
+    value = count if isinstance(count, Decimal) else Decimal(str(count))
+    return str(locale_for(lang).plural_form(value.copy_abs()))
 
 
 def format_money(money: Money, lang: str) -> str:
