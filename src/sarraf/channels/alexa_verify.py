@@ -139,6 +139,6 @@ class AlexaRequestVerifier:
             raise AlexaVerificationError("request timestamp is missing or malformed") from exc
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        tolerance = SKILL_EVENT_TOLERANCE if request.get("type") in SKILL_EVENTS else REQUEST_TOLERANCE
+        tolerance = SKILL_EVENT_TOLERANCE if (request or {}).get("type") in SKILL_EVENTS else REQUEST_TOLERANCE
         if abs(self._clock() - when) > tolerance:
             raise AlexaVerificationError("request timestamp is too old or in the future")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,7 +94,7 @@ def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = N
             else:
                 accounts[platform][bank.id] = found
     windows = ServiceWindows()
-    builders = {
+    builders: dict[str, Callable[[dict[str, Any]], Channel]] = {
         "messenger": lambda a: MessengerChannel({t: MessengerAccount(t, **_pick("messenger", s)) for t, s in a.items()},
                                                 default_tenant, http, windows),
         "whatsapp": lambda a: WhatsAppChannel({t: WhatsAppAccount(t, **_pick("whatsapp", s)) for t, s in a.items()},

@@ -132,10 +132,10 @@ def render(message: Outbound, chat_id: str) -> list[dict[str, Any]]:
     text = message.text
     for card in message.cards:
         text += "\n\n" + card_text(card)
-    rows = [[_key(b)] for b in message.buttons if _key(b)]
+    rows: list[list[dict[str, str]]] = [[key] for b in message.buttons if (key := _key(b))]
     choices = [k for k in (_key(q) for q in message.quick_replies) if k]
     rows += [choices[i:i + 2] for i in range(0, len(choices), 2)]
-    bodies = [{"chat_id": chat_id, "text": t} for t in chunks(text, TEXT_LIMIT)]
+    bodies: list[dict[str, Any]] = [{"chat_id": chat_id, "text": t} for t in chunks(text, TEXT_LIMIT)]
     if rows:
         bodies[-1]["reply_markup"] = {"inline_keyboard": rows}
     return bodies

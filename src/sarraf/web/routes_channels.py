@@ -103,7 +103,7 @@ async def _answer(request: Request, tenant: str, inbound: Inbound, channel: Any)
 
 # ---- Messenger and WhatsApp (Meta webhooks) --------------------------------------------------------------
 
-def _meta_handshake(request: Request, name: str, kind: type, bank: str | None) -> Response:
+def _meta_handshake(request: Request, name: str, kind: type[Any], bank: str | None) -> Response:
     try:
         channel, tenant = _channel(request, name, kind, bank)
     except Refused as refused:
@@ -116,7 +116,7 @@ def _meta_handshake(request: Request, name: str, kind: type, bank: str | None) -
     return PlainTextResponse(challenge)
 
 
-async def _meta_events(request: Request, name: str, kind: type, bank: str | None) -> Response:
+async def _meta_events(request: Request, name: str, kind: type[Any], bank: str | None) -> Response:
     try:
         channel, tenant = _channel(request, name, kind, bank)
         raw = await _body(request)
