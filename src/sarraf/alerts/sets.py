@@ -46,21 +46,29 @@ class SetVerifier:
         self._jwks = jwks
         self._max_age = max_age_s
         self._clock = clock
+        self._keys: tuple[dict[str, Any], KeySet] | None = None
 
     async def verify(self, token: str) -> BankEvent:
         claims = await self._signed_claims(token.strip())
         self._check_claims(claims)
         return to_event(self.tenant, claims)
 
+    async def _key_set(self, refresh: bool) -> KeySet:
+        """The bank's keys, imported once per distinct JWKS document (importing costs more than verifying)."""
+        document = await self._jwks(refresh)
+        if self._keys is None or document is not self._keys[0]:
+            try:
+                self._keys = (document, KeySet.import_key_set(document))  # type: ignore[arg-type]
+            except (JoseError, ValueError, KeyError, TypeError) as exc:
+                raise SetRejected("invalid_key", f"the bank's JWKS is unusable: {exc}") from exc
+        return self._keys[1]
+
     async def _signed_claims(self, token: str) -> dict[str, Any]:
         parts = token.split(".")
         if len(parts) != 3 or not parts[2]:
             raise SetRejected("invalid_request", "the SET is not a signed JWS (compact form with a signature)")
         for refresh in (False, True):  # a key we do not know yet may be a rotation: fetch the JWKS once more
-            try:
-                keys = KeySet.import_key_set(await self._jwks(refresh))  # type: ignore[arg-type]
-            except (JoseError, ValueError, KeyError, TypeError) as exc:
-                raise SetRejected("invalid_key", f"the bank's JWKS is unusable: {exc}") from exc
+            keys = await self._key_set(refresh)
             try:
                 return dict(jwt.decode(token, keys, algorithms=ALGORITHMS).claims)
             except (JoseError, ValueError) as exc:

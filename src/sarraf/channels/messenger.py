@@ -19,7 +19,7 @@ import httpx
 from sarraf.channels.address import address, split_address
 from sarraf.channels.platform_http import PlatformClient, RetryPolicy
 from sarraf.channels.ratelimit import RateLimiter
-from sarraf.channels.signatures import same_secret, valid_hub_signature
+from sarraf.channels.signatures import MetaWebhookChecks
 from sarraf.channels.text_limits import card_text, chunks, clip
 from sarraf.channels.window import ServiceWindows
 from sarraf.domain.messages import Button, Card, Inbound, InboundKind, Outbound
@@ -164,7 +164,7 @@ def utility_message(message: Outbound, template: str) -> dict[str, Any]:
 
 # ---- the channel ---------------------------------------------------------------------------------------
 
-class MessengerChannel:
+class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
     name = NAME
 
     def __init__(self, accounts: dict[str, MessengerAccount], default_tenant: str, http: httpx.AsyncClient,
@@ -178,16 +178,6 @@ class MessengerChannel:
                                    retry, headers={"Authorization": f"Bearer {account.page_token}"})
             for tenant, account in accounts.items()
         }
-
-    def handshake(self, tenant: str, mode: str | None, token: str | None, challenge: str | None) -> str | None:
-        account = self.accounts.get(tenant)
-        if account is None or mode != "subscribe" or not challenge:
-            return None
-        return challenge if same_secret(account.verify_token, token) else None
-
-    def authentic(self, tenant: str, raw_body: bytes, signature: str | None) -> bool:
-        account = self.accounts.get(tenant)
-        return account is not None and valid_hub_signature(account.app_secret, raw_body, signature)
 
     def inbound(self, tenant: str, body: dict[str, Any]) -> list[Inbound]:
         """Parse a verified webhook body; customers' messages open (or keep open) their 24-hour window."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
+from typing import Generic, Protocol, TypeVar
 
 HUB_SIGNATURE_HEADER = "x-hub-signature-256"
 HUB_PREFIX = "sha256="
@@ -29,3 +31,31 @@ def same_secret(expected: str | None, given: str | None) -> bool:
     if not expected or given is None:
         return False
     return hmac.compare_digest(expected.encode(), given.encode())
+
+
+class MetaAppSecrets(Protocol):
+    @property
+    def app_secret(self) -> str: ...
+
+    @property
+    def verify_token(self) -> str: ...
+
+
+A = TypeVar("A", bound=MetaAppSecrets)
+
+
+class MetaWebhookChecks(Generic[A]):
+    """The two checks Messenger and WhatsApp webhooks share, for channels holding `accounts` per bank."""
+
+    accounts: Mapping[str, A]
+
+    def handshake(self, tenant: str, mode: str | None, token: str | None, challenge: str | None) -> str | None:
+        """Meta's subscription handshake: echo the challenge only for our verify token."""
+        account = self.accounts.get(tenant)
+        if account is None or mode != "subscribe" or not challenge:
+            return None
+        return challenge if same_secret(account.verify_token, token) else None
+
+    def authentic(self, tenant: str, raw_body: bytes, signature: str | None) -> bool:
+        account = self.accounts.get(tenant)
+        return account is not None and valid_hub_signature(account.app_secret, raw_body, signature)
