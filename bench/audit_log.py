@@ -14,7 +14,8 @@ from pathlib import Path
 from sarraf.config import load_settings
 from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation, Outcome
 from sarraf.policy.redaction import redact
-from sarraf.store.audit_store import create_audit_tables, make_engine, open_audit_log
+from sarraf.store.audit_store import create_audit_tables, open_audit_log
+from sarraf.store.database import make_engine
 
 LINES = [
     "2026-11-01 12:00:00 INFO sarraf.web request handled path=/webhook/messenger status=200 duration_ms=12.5",

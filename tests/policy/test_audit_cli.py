@@ -14,7 +14,8 @@ from sarraf.cli.audit import app
 from sarraf.config import load_settings
 from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation, Outcome
 from sarraf.policy.audit.merkle import verify_inclusion
-from sarraf.store.audit_store import MIRROR_FILE, create_audit_tables, make_engine, open_audit_log
+from sarraf.store.audit_store import MIRROR_FILE, create_audit_tables, open_audit_log
+from sarraf.store.database import make_engine
 
 runner = CliRunner()
 ENTRIES = 25

@@ -16,7 +16,8 @@ from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation, 
 from sarraf.policy.audit import AuditLog, FileCheckpointMirror, StoredLeaf, TreeState
 from sarraf.policy.audit.merkle import root_from_leaf_hashes, verify_consistency, verify_inclusion
 from sarraf.policy.crypto import DataKeyShredded, EnvelopeCipher, LocalFileKeyProvider, rotate_master_key
-from sarraf.store.audit_store import SqlAuditStore, create_audit_tables, make_engine
+from sarraf.store.audit_store import SqlAuditStore, create_audit_tables
+from sarraf.store.database import make_engine
 from sarraf.store.key_store import SqlDataKeyStore
 
 PG_URL = "postgresql+asyncpg://127.0.0.1:5432/test"

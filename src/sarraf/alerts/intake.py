@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sarraf.alerts.ports import AlertOutbox
-from sarraf.domain.events import BankEvent
 from sarraf.alerts.sets import SetRejected, SetVerifier
+from sarraf.domain.events import BankEvent
 
 
 @dataclass(frozen=True, slots=True)

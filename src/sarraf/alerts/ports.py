@@ -83,7 +83,8 @@ class AlertOutbox(Protocol):
 
     async def received(self, limit: int) -> list[Received]: ...
 
-    async def recipient(self, tenant: str, consent_id: str) -> Recipient | None: ...
+    async def recipients(self, tenant: str, consent_ids: Sequence[str]) -> dict[str, Recipient]:
+        """Our customer behind each consent id (consents that are not ours are left out)."""
 
     async def newer_on_stream(self, event: BankEvent, row_id: int) -> bool: ...
 

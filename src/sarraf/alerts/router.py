@@ -91,13 +91,14 @@ class AlertRouter:
             return 0
         results: list[Routed] = []
         plans: list[_Plan] = []
-        recipients: dict[tuple[str, str], Recipient | None] = {}
+        recipients: dict[tuple[str, str], Recipient] = {}
+        for tenant in {item.event.tenant for item in items}:
+            consents = [i.event.consent_id for i in items if i.event.tenant == tenant]
+            found = await self._outbox.recipients(tenant, consents)
+            recipients.update({(tenant, consent): r for consent, r in found.items()})
         for item in items:
             event = item.event
-            key = (event.tenant, event.consent_id)
-            if key not in recipients:
-                recipients[key] = await self._outbox.recipient(*key)
-            recipient = recipients[key]
+            recipient = recipients.get((event.tenant, event.consent_id))
             outcome = await self._screen(item, recipient)
             if outcome is not None:
                 results.append(outcome)

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 class AlertRuntime:
     def __init__(self, router: AlertRouter, worker: DeliveryWorker | None, fraud: FraudDesk,
-                 poller: EventPoller | None = None, *, route_idle_s: float = 0.02, fraud_interval_s: float = 1.0) -> None:
+                 poller: EventPoller | None = None, *, route_idle_s: float = 0.02,
+                 fraud_interval_s: float = 1.0) -> None:
         self.router = router
         self.worker = worker
         self.fraud = fraud

@@ -15,7 +15,8 @@ from sqlalchemy.exc import DBAPIError
 
 from sarraf.config import load_settings
 from sarraf.policy.audit import AuditLog, ProofError
-from sarraf.store.audit_store import make_engine, open_audit_log
+from sarraf.store.audit_store import open_audit_log
+from sarraf.store.database import make_engine
 
 app = typer.Typer(help="Check and inspect the tamper-evident audit log of disclosure decisions.")
 T = TypeVar("T")

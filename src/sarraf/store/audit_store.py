@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import event, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.config import Settings
 from sarraf.policy.audit import AuditLog, Checkpoint, FileCheckpointMirror, StoredLeaf, TreeState
+from sarraf.store.database import make_engine
 from sarraf.store.key_store import key_provider
 from sarraf.store.metadata import metadata
 from sarraf.store.tables.audit import audit_checkpoints, audit_leaves, audit_tree_state
@@ -102,22 +103,6 @@ class SqlAuditStore:
         query = select(audit_leaves).order_by(audit_leaves.c.idx.desc()).limit(limit)
         async with self.engine.connect() as conn:
             return [_leaf(r) for r in await conn.execute(query)]
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers (verify, show) run beside the writer; NORMAL sync is durable at each checkpoint
-    # of the WAL and is what makes batched appends fast.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def make_engine(database_url: str) -> AsyncEngine:
-    engine = create_async_engine(database_url)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return engine
 
 
 async def create_audit_tables(engine: AsyncEngine) -> None:

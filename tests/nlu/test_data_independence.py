@@ -1,0 +1,33 @@
+"""The held-out YAML splits must stay independent of the training YAML, or their figures mean nothing."""
+
+from __future__ import annotations
+
+import re
+
+from sarraf.conversation.nlu.normalize import normalize_for_model
+from sarraf.conversation.nlu.training import datasets
+
+# one- and two-word replies ("yes", "نعم", "dzięki!") are the core vocabulary of affirm/thanks/greeting:
+# they must be trained on, and a test split of chat replies cannot avoid them either
+CORE_VOCABULARY_MAX_WORDS = 2
+
+
+def _key(text: str) -> str:
+    return " ".join(re.findall(r"\w+", normalize_for_model(text)))
+
+
+def test_no_test_line_of_three_or_more_words_is_also_a_training_line() -> None:
+    training = {_key(e.text) for e in datasets.repo_examples(datasets.repo_training_files())}
+    shared = [
+        (path.name, e.text)
+        for path in datasets.repo_test_files()
+        for e in datasets.read_yaml(path)
+        if len(_key(e.text).split()) > CORE_VOCABULARY_MAX_WORDS and _key(e.text) in training
+    ]
+    assert shared == []
+
+
+def test_test_splits_are_not_thin() -> None:
+    sizes = {path.stem: len(datasets.read_yaml(path)) for path in datasets.repo_test_files()}
+    assert all(n >= 80 for name, n in sizes.items() if name.startswith("oos_")), sizes
+    assert all(n >= 150 for name, n in sizes.items() if name.startswith("bot_")), sizes
