@@ -69,3 +69,15 @@ def test_unknown_sandbox_customer_is_told_linking_failed_in_their_language(tmp_p
     assert result.returncode == 0, result.stderr
     assert "nie zostało zakończone" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_key_rotation_keeps_linked_customers_working(tmp_path: Path) -> None:
+    assert say(tmp_path, "sandbox-en-1", "what's my balance?").returncode == 0
+    env = {**os.environ, "SARRAF_HOME": str(tmp_path)}
+    env.pop("SARRAF_DATABASE_URL", None)
+    rotated = subprocess.run([sys.executable, "-m", "sarraf", "keys", "rotate"], capture_output=True, text=True,
+                             env=env, timeout=60, check=False)
+    assert rotated.returncode == 0, rotated.stderr
+    assert "master key is now local:v2" in rotated.stdout and "1 data key(s) re-wrapped" in rotated.stdout
+    again = say(tmp_path, "sandbox-en-1", "what's my balance?")
+    assert again.returncode == 0 and "£" in again.stdout and "are now linked" not in again.stdout

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from sarraf.cli import audit as audit_cli
+from sarraf.cli import keys as keys_cli
 from sarraf.cli import nlu as nlu_cli
 from sarraf.cli import policy as policy_cli
 from sarraf.cli import sandbox as sandbox_cli
@@ -20,6 +21,7 @@ app.add_typer(policy_cli.app, name="policy")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(nlu_cli.app, name="nlu")
 app.add_typer(sandbox_cli.app, name="sandbox")
+app.add_typer(keys_cli.app, name="keys")
 
 DataDir = Annotated[
     Path | None,

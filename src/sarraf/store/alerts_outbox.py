@@ -12,6 +12,7 @@ retry holds back the ones behind it, and an urgent (fraud) lane never waits behi
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -57,6 +58,18 @@ class SqlAlertOutbox:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
+        # SQLite has one writer at a time and its busy handler sleeps up to 100 ms per retry: queueing our
+        # writers on a lock instead keeps intake, routing and delivery from stalling one another.
+        self._write_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        if self._postgres:
+            async with self._engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self._engine.begin() as conn:
+            yield conn
 
     # intake
 
@@ -64,7 +77,7 @@ class SqlAlertOutbox:
         now = datetime.now(UTC)
         dialect_insert = pg_insert if self._postgres else sqlite_insert
         fresh: list[bool] = []
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             for event in events:
                 statement = dialect_insert(alert_outbox).values(
                     tenant=event.tenant, event_id=event.event_id, kind=event.kind.value,
@@ -129,7 +142,7 @@ class SqlAlertOutbox:
     async def routed(self, results: Sequence[Routed]) -> None:
         if not results:
             return
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             for r in results:
                 values: dict[str, Any] = {"status": r.status, "customer_id": r.customer_id, "channel": r.channel,
                                           "sender": r.sender, "messages": r.messages or None, "lane": r.lane,
@@ -141,7 +154,7 @@ class SqlAlertOutbox:
 
     async def revoke_link(self, tenant: str, consent_id: str) -> None:
         """The bank says the customer revoked the consent: mark the link cancelled and drop its tokens."""
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(update(bank_links).where(bank_links.c.tenant == tenant,
                                                         bank_links.c.consent_id == consent_id)
                                .values(status=ConsentStatus.CANCELLED.value, tokens_sealed=None,
@@ -150,7 +163,7 @@ class SqlAlertOutbox:
     async def enqueue(self, tenant: str, event_id: str, kind: str, routed: Routed, data: dict[str, Any]) -> bool:
         now = datetime.now(UTC)
         dialect_insert = pg_insert if self._postgres else sqlite_insert
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             result = await conn.execute(dialect_insert(alert_outbox).values(
                 tenant=tenant, event_id=event_id, kind=kind, consent_id="", stream=None, occurred_at=now,
                 received_at=now, data=data, status="ready", lane=routed.lane, customer_id=routed.customer_id,
@@ -183,7 +196,7 @@ class SqlAlertOutbox:
             batch = _Batch(self._jobs((await conn.execute(self._due(limit, now))).all()))
         yield batch
         if batch._sent or batch._retries or batch._dead:
-            async with self._engine.begin() as conn:
+            async with self._writing() as conn:
                 await self._finish(conn, batch)
 
     @staticmethod
