@@ -54,9 +54,9 @@ def gateway_app(url: str, bank: Bank) -> FastAPI:
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         engine = make_engine(url)
         intake, router, outbox = pipeline(engine, bank)
-        worker = DeliveryWorker(outbox, WebChatOnly(), DeliveryPolicy(batch=500, idle_poll_s=0.005))
+        worker = DeliveryWorker(outbox, WebChatOnly(), DeliveryPolicy(batch=500, idle_poll_s=0.02))
         fraud_free = _NoFraud()
-        runtime = AlertRuntime(router, worker, fraud_free, None, route_idle_s=0.005)  # type: ignore[arg-type]
+        runtime = AlertRuntime(router, worker, fraud_free, None, route_idle_s=0.05)  # type: ignore[arg-type]
         intake._on_accept = runtime.notify
         app.state.alerts = _Services(intake)
         await runtime.start()

@@ -124,3 +124,20 @@ def test_logging_filter_redacts_message_args_and_traceback(caplog: pytest.LogCap
         logger.filters.clear()
     assert caplog.records[0].getMessage() == "linked [IBAN] for [EMAIL]"
     assert "4111111111111111" not in caplog.text and "[CARD]" in caplog.text
+
+
+def test_filter_keeps_arguments_for_formatters_that_unpack_them() -> None:
+    """uvicorn's access formatter unpacks record.args; the filter must redact them, not drop them."""
+    import logging
+
+    from uvicorn.logging import AccessFormatter
+
+    from sarraf.policy.redaction import RedactingFilter
+
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/secure/x?iban=GB82WEST12345698765432", "1.1", 200), None,
+    )
+    assert RedactingFilter().filter(record)
+    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(record)
+    assert "GB82WEST12345698765432" not in line and "[IBAN]" in line and "200" in line

@@ -21,13 +21,14 @@ log = logging.getLogger(__name__)
 class AlertRuntime:
     def __init__(self, router: AlertRouter, worker: DeliveryWorker | None, fraud: FraudDesk,
                  poller: EventPoller | None = None, *, route_idle_s: float = 0.02,
-                 fraud_interval_s: float = 1.0) -> None:
+                 fraud_interval_s: float = 1.0, batch_window_s: float = 0.01) -> None:
         self.router = router
         self.worker = worker
         self.fraud = fraud
         self.poller = poller
         self._route_idle_s = route_idle_s
         self._fraud_interval_s = fraud_interval_s
+        self._batch_window_s = batch_window_s
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.arrived = asyncio.Event()  # set by intake: routing starts at once instead of at the next poll
@@ -49,6 +50,8 @@ class AlertRuntime:
             self.arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.arrived.wait(), self._route_idle_s)
+            # Let the events arriving together gather: one routing transaction for many, not one each.
+            await asyncio.sleep(self._batch_window_s)
 
     async def start(self) -> None:
         self._stop.clear()

@@ -174,8 +174,13 @@ class RedactingFilter(logging.Filter):
     """Attach to a handler (or logger) so every record is redacted before any formatter sees it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
+        if isinstance(record.args, tuple) and record.args:
+            # Keep the arguments: some formatters (uvicorn's access log) read them one by one.
+            record.msg = redact(str(record.msg))
+            record.args = tuple(_redacted_arg(a) for a in record.args)
+        else:
+            record.msg = redact(record.getMessage())
+            record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -183,3 +188,10 @@ class RedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True
+
+
+def _redacted_arg(value: object) -> object:
+    """A log argument with secrets replaced; untouched (type kept for %d and friends) when nothing matched."""
+    text = str(value)
+    cleaned = redact(text)
+    return value if cleaned == text else cleaned
