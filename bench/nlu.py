@@ -121,6 +121,8 @@ def main() -> None:
         f"artifact {ARTIFACT_PATH.name}: {ARTIFACT_PATH.stat().st_size / 1e6:.1f} MB, "
         f"load + first parse {load_s:.2f} s (no scikit-learn import); baseline trained in {baseline_train_s:.0f} s"
     )
+    thresholds = ", ".join(f"{lang} {nlu.threshold_for(lang):.2f}" for lang in ("ar", "pl", "en"))
+    console.print(f"out-of-scope thresholds (calibrated out-of-fold): overall {nlu.threshold:.2f}; {thresholds}")
 
 
 if __name__ == "__main__":

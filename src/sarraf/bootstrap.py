@@ -144,7 +144,9 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         bank_names={b.id: b.name for b in banks.values()},
         default_langs={b.id: b.default_language for b in banks.values()},
     )
-    channels = build_channels(message_log, settings=settings, banks=banks, http=http)
+    channels = build_channels(
+        message_log, settings=settings, banks=banks, http=http, engine=engine, identities=customers
+    )
     return Container(
         settings=settings,
         banks=banks,

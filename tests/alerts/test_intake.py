@@ -17,7 +17,8 @@ SET = {"Content-Type": "application/secevent+jwt"}
 async def _consent_of(http: httpx.AsyncClient, gw: AlertGateway, customer: str) -> tuple[str, str]:
     """The consent URL the bank uses as `sub` for this customer (read from a real resource-update event)."""
     issued = await simulate(http, gw, "resource-update", customer, push=False)
-    return issued[-1]["consent_id"], f"{gw.bank}/open-banking/v4.0/aisp/account-access-consents/{issued[-1]['consent_id']}"
+    consent = issued[-1]["consent_id"]
+    return consent, f"{gw.bank}/open-banking/v4.0/aisp/account-access-consents/{consent}"
 
 
 async def test_forged_and_malformed_sets_are_refused_with_a_reason(gateway: AlertGateway,

@@ -238,6 +238,19 @@ async def test_alexa_refuses_unsigned_forged_replayed_and_foreign_skill_requests
     assert [r.status_code for r in (unsigned, forged, tampered, other_skill, replayed)] == [403, 403, 403, 403, 400]
 
 
+async def test_alexa_account_linking_is_off_without_client_credentials(world: World, http: httpx.AsyncClient) -> None:
+    # This gateway has a skill id but no SARRAF_ALEXA_CLIENT_ID/SECRET: our OAuth server refuses everything.
+    authorize = await http.get(world.url + "/oauth/alexa/authorize", params={
+        "client_id": "", "redirect_uri": "https://layla.amazon.com/api/skill/link/M2X", "state": "s",
+        "response_type": "code"})
+    token = await http.post(world.url + "/oauth/alexa/token", data={
+        "grant_type": "authorization_code", "code": "c", "client_id": "", "client_secret": ""})
+    assert (authorize.status_code, token.status_code) == (400, 401)
+    status = (await http.get(world.url + "/healthz")).json()["channels"]
+    assert status["alexa"] == "enabled"
+    assert status["alexa account linking/sandbox"] == "disabled: missing client_id, client_secret"
+
+
 # ---- one conversation per platform -----------------------------------------------------------------------
 
 

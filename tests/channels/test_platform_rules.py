@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.channels import messenger, telegram, whatsapp
 from sarraf.channels.messenger import MessengerAccount, MessengerChannel
@@ -15,6 +16,7 @@ from sarraf.channels.telegram import DeepLinks, TelegramAccount, TelegramChannel
 from sarraf.channels.whatsapp import WhatsAppAccount, WhatsAppChannel
 from sarraf.channels.window import ServiceWindows
 from sarraf.domain.messages import Button, Card, CardLine, InboundKind, Outbound
+from sarraf.store.channel_state import SqlDeepLinkStore, SqlWindowStore
 from tests.channels.fake_platform import FakePlatform, fixture
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.3)
@@ -48,23 +50,29 @@ def test_whatsapp_batch_reads_messages_replies_and_statuses_of_our_number_only()
     assert found[2].payload == "intent:check_balance"
 
 
-def test_telegram_updates_and_one_time_deep_links() -> None:
+async def test_telegram_updates_and_one_time_deep_links(engine: AsyncEngine, http: httpx.AsyncClient) -> None:
     updates = fixture("telegram_updates.json")
-    links = DeepLinks(ttl_seconds=60)
-    text = telegram.parse(updates["text"], "sandbox", "sandbox", links).inbound
+    links = DeepLinks(SqlDeepLinkStore(engine), ttl=timedelta(minutes=1))
+    bot = TelegramChannel({"sandbox": TelegramAccount("sandbox", "1:T", "s", bot_username="SarrafBot")}, "sandbox",
+                          http, links=links)
+    text = (await bot.parse("sandbox", updates["text"])).inbound
     assert text is not None and (text.sender, text.locale, text.message_id) == ("1111111", "pl", "sandbox:10000")
-    query = telegram.parse(updates["callback_query"], "sandbox", "sandbox", links)
+    query = await bot.parse("sandbox", updates["callback_query"])
     assert query.callback_query_id == "4382bfdwdsb323b2d9" and query.inbound.payload == "intent:check_balance"
-    payload = links.issue("sandbox")
+    link = await bot.deep_link("sandbox")
+    payload = link.removeprefix("https://t.me/SarrafBot?start=")
     assert len(payload) <= 64 and telegram.DEEP_LINK_PAYLOAD.match(payload)
     start = updates["start"]
     start["message"]["text"] = f"/start {payload}"
-    assert telegram.parse(start, "sandbox", "sandbox", links).inbound.payload == "intent:link_account"
+    assert (await bot.parse("other-bank", start)).inbound.payload == "intent:greeting"  # another bot's link
+    assert (await bot.parse("sandbox", start)).inbound.payload == "intent:link_account"
     # Used once: the same link again only says hello.
-    assert telegram.parse(start, "sandbox", "sandbox", links).inbound.payload == "intent:greeting"
-    expired = DeepLinks(ttl_seconds=-1)
-    start["message"]["text"] = f"/start {expired.issue('sandbox')}"
-    assert telegram.parse(start, "sandbox", "sandbox", expired).inbound.payload == "intent:greeting"
+    assert (await bot.parse("sandbox", start)).inbound.payload == "intent:greeting"
+    expired = DeepLinks(SqlDeepLinkStore(engine), ttl=timedelta(seconds=-1))
+    start["message"]["text"] = f"/start {await expired.issue('sandbox')}"
+    assert (await bot.parse("sandbox", start)).inbound.payload == "intent:greeting"
+    start["message"]["text"] = "/start not+a/valid*payload"
+    assert (await bot.parse("sandbox", start)).inbound.payload == "intent:greeting"
 
 
 def test_messenger_renders_quick_replies_button_templates_and_receipts() -> None:
@@ -107,14 +115,14 @@ def test_telegram_renders_an_inline_keyboard_without_markup() -> None:
 
 
 async def test_messenger_uses_a_utility_template_outside_the_24_hour_window(
-    platform: tuple[FakePlatform, str], http: httpx.AsyncClient
+    platform: tuple[FakePlatform, str], http: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
     fake, url = platform
     now = [datetime(2026, 5, 1, tzinfo=UTC)]
-    windows = ServiceWindows(clock=lambda: now[0])
+    windows = ServiceWindows(SqlWindowStore(engine), "messenger", clock=lambda: now[0])
     account = MessengerAccount("sandbox", "s", "v", "PAGE-TOKEN", api_url=url, page_id="PAGE")
     channel = MessengerChannel({"sandbox": account}, "sandbox", http, windows, FAST)
-    windows.customer_spoke("sandbox", "42")
+    await windows.customer_spoke("sandbox", "42")
     await channel.deliver("42", [Outbound("Your statement is ready", "ar")])
     now[0] += timedelta(hours=24, seconds=1)
     await channel.deliver("42", [Outbound("Your statement is ready", "ar")])
@@ -128,11 +136,13 @@ async def test_messenger_uses_a_utility_template_outside_the_24_hour_window(
 
 
 async def test_whatsapp_sends_a_template_when_the_window_is_closed(
-    platform: tuple[FakePlatform, str], http: httpx.AsyncClient
+    platform: tuple[FakePlatform, str], http: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
     fake, url = platform
+    store = SqlWindowStore(engine)
+    await ServiceWindows(store, "messenger").customer_spoke("sandbox", "48500")  # Messenger's window is not ours
     account = WhatsAppAccount("sandbox", "s", "v", "WA-TOKEN", "106540352242922", api_url=url)
-    channel = WhatsAppChannel({"sandbox": account}, "sandbox", http, ServiceWindows(), FAST)
+    channel = WhatsAppChannel({"sandbox": account}, "sandbox", http, ServiceWindows(store, "whatsapp"), FAST)
     await channel.deliver("48500", [Outbound("Salary arrived", "pl")])
     (call,) = fake.calls
     assert call.path == "/106540352242922/messages"
@@ -140,7 +150,7 @@ async def test_whatsapp_sends_a_template_when_the_window_is_closed(
 
 
 async def test_throttled_calls_are_retried_after_the_delay_the_platform_asks(
-    platform: tuple[FakePlatform, str], http: httpx.AsyncClient
+    platform: tuple[FakePlatform, str], http: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
     fake, url = platform
     fake.fail_next(429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 0.2",
@@ -148,19 +158,19 @@ async def test_throttled_calls_are_retried_after_the_delay_the_platform_asks(
     fake.fail_next(400, {"error": {"message": "(#613) Calls to this api have exceeded the rate limit.",
                                    "type": "OAuthException", "code": 613}})
     channel = TelegramChannel({"sandbox": TelegramAccount("sandbox", "123:ABC", "s", api_url=url)}, "sandbox", http,
-                              FAST, per_chat_per_second=1000)
+                              FAST, per_chat_per_second=1000, links=DeepLinks(SqlDeepLinkStore(engine)))
     await channel.deliver("9", [Outbound("hi", "en")])
     assert fake.paths() == ["/bot123:ABC/sendMessage"] * 3
     assert fake.calls[1].at - fake.calls[0].at >= 0.2
 
 
 async def test_a_refusal_that_is_not_throttling_is_not_retried(
-    platform: tuple[FakePlatform, str], http: httpx.AsyncClient
+    platform: tuple[FakePlatform, str], http: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
     fake, url = platform
     fake.fail_next(400, {"error": {"message": "Invalid parameter", "type": "OAuthException", "code": 100}})
-    windows = ServiceWindows()
-    windows.customer_spoke("sandbox", "42")
+    windows = ServiceWindows(SqlWindowStore(engine), "messenger")
+    await windows.customer_spoke("sandbox", "42")
     channel = MessengerChannel({"sandbox": MessengerAccount("sandbox", "s", "v", "t", api_url=url)}, "sandbox",
                                http, windows, FAST)
     with pytest.raises(PlatformError) as refused:
@@ -168,10 +178,12 @@ async def test_a_refusal_that_is_not_throttling_is_not_retried(
     assert refused.value.code == 100 and len(fake.calls) == 1
 
 
-async def test_telegram_paces_messages_to_one_chat(platform: tuple[FakePlatform, str], http: httpx.AsyncClient) -> None:
+async def test_telegram_paces_messages_to_one_chat(
+    platform: tuple[FakePlatform, str], http: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
     fake, url = platform
     channel = TelegramChannel({"sandbox": TelegramAccount("sandbox", "1:T", "s", api_url=url)}, "sandbox", http,
-                              FAST, per_chat_per_second=5)
+                              FAST, per_chat_per_second=5, links=DeepLinks(SqlDeepLinkStore(engine)))
     await channel.deliver("9", [Outbound("one", "en"), Outbound("two", "en"), Outbound("three", "en")])
     await channel.deliver("10", [Outbound("other chat", "en")])
     gaps = [b.at - a.at for a, b in zip(fake.calls[:3], fake.calls[1:3], strict=False)]

@@ -25,6 +25,7 @@ def test_artifact_arrays_are_consistent() -> None:
     assert arrays.vocabulary.shape == arrays.idf.shape == (n_features,)
     assert arrays.bias.shape == arrays.classes.shape == (n_classes,)
     assert set(arrays.lid_classes.tolist()) == {"ar", "en", "pl"}
+    assert arrays.lang_thresholds.shape == arrays.lid_classes.shape
     assert arrays.temperature > 0
 
 

@@ -24,6 +24,11 @@ def test_out_of_scope_messages_are_not_in_scope(nlu: Nlu, text: str) -> None:
 
 def test_threshold_was_calibrated(nlu: Nlu) -> None:
     assert 0.0 < nlu.threshold < 1.0
+    assert all(0.0 < nlu.threshold_for(lang) < 1.0 for lang in ("ar", "pl", "en"))
+
+
+def test_a_language_without_its_own_threshold_falls_back_to_the_overall_one(nlu: Nlu) -> None:
+    assert nlu.threshold_for("de") == nlu.threshold
 
 
 def test_empty_message_is_out_of_scope(nlu: Nlu) -> None:

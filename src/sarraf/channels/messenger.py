@@ -168,23 +168,23 @@ class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
     name = NAME
 
     def __init__(self, accounts: dict[str, MessengerAccount], default_tenant: str, http: httpx.AsyncClient,
-                 windows: ServiceWindows | None = None, retry: RetryPolicy | None = None,
+                 windows: ServiceWindows, retry: RetryPolicy | None = None,
                  calls_per_second: float = PAGE_CALLS_PER_SECOND) -> None:
         self.accounts = accounts
         self.default_tenant = default_tenant
-        self.windows = windows or ServiceWindows()
+        self.windows = windows
         self._clients = {
             tenant: PlatformClient(NAME, http, RateLimiter(calls_per_second, burst=max(1, int(calls_per_second))),
                                    retry, headers={"Authorization": f"Bearer {account.page_token}"})
             for tenant, account in accounts.items()
         }
 
-    def inbound(self, tenant: str, body: dict[str, Any]) -> list[Inbound]:
+    async def inbound(self, tenant: str, body: dict[str, Any]) -> list[Inbound]:
         """Parse a verified webhook body; customers' messages open (or keep open) their 24-hour window."""
         events = parse(body, tenant, self.default_tenant)
         for inbound, _ in events:
             if inbound.kind in (InboundKind.TEXT, InboundKind.POSTBACK):
-                self.windows.customer_spoke(tenant, inbound.sender)
+                await self.windows.customer_spoke(tenant, inbound.sender)
         return [inbound for inbound, _ in events]
 
     async def reply(self, sender: str, messages: list[Outbound]) -> None:
@@ -198,7 +198,7 @@ class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
         account = self.accounts[tenant]
         client = self._clients[tenant]
         url = f"{account.api_url}/{account.page_id}/messages"
-        window_open = self.windows.is_open(tenant, sender)
+        window_open = await self.windows.is_open(tenant, sender)
         for message in messages:
             if window_open:
                 bodies = [{"recipient": {"id": psid}, "messaging_type": messaging_type, "message": part}

@@ -5,6 +5,11 @@ The default bank's platform accounts come from environment variables (SARRAF_MES
 SARRAF_WHATSAPP_ACCESS_TOKEN, SARRAF_TELEGRAM_BOT_TOKEN, SARRAF_ALEXA_SKILL_ID, ...), every bank's from the
 `channels:` section of its entry in the banks file (values may be ${ENV_VAR} references). A platform account
 without all its secrets is left out and the reason is reported: a channel never runs half-configured.
+Alexa account linking through our OAuth server needs SARRAF_ALEXA_CLIENT_ID and SARRAF_ALEXA_CLIENT_SECRET
+(`client_id`, `client_secret` under `channels.alexa` for other banks); without both it is off for that bank.
+
+Platform state that must outlive the process (24-hour windows, deep links, Alexa's waiting messages and
+linking grants) is kept in the gateway's database, so the platforms need its engine.
 """
 
 from __future__ import annotations
@@ -17,17 +22,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sarraf.channels.alexa import AlexaAccount, AlexaChannel
+from sarraf.channels.alexa import AlexaAccount, AlexaChannel, IdentityBinder
+from sarraf.channels.alexa_linking import AlexaAccountLinking, AlexaClient
 from sarraf.channels.alexa_verify import AlexaRequestVerifier, http_fetcher
 from sarraf.channels.messenger import MessengerAccount, MessengerChannel
 from sarraf.channels.port import Channel
-from sarraf.channels.telegram import TelegramAccount, TelegramChannel
+from sarraf.channels.telegram import DeepLinks, TelegramAccount, TelegramChannel
 from sarraf.channels.terminal import TerminalChannel
 from sarraf.channels.webchat import Outbox, WebChatChannel
 from sarraf.channels.whatsapp import WhatsAppAccount, WhatsAppChannel
 from sarraf.channels.window import ServiceWindows
 from sarraf.config import BankConfig
+from sarraf.store.alexa_grants import SqlAlexaGrants
+from sarraf.store.channel_state import SqlAlexaPending, SqlDeepLinkStore, SqlWindowStore
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +50,9 @@ OPTIONAL = {
     "messenger": ("api_url", "page_id", "utility_template"),
     "whatsapp": ("api_url", "template"),
     "telegram": ("api_url", "bot_username"),
-    "alexa": (),
+    "alexa": ("client_id", "client_secret", "vendor_id"),
 }
+ALEXA_LINKING = ("client_id", "client_secret")
 TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as secret_token
 
 
@@ -73,11 +83,12 @@ def _missing(platform: str, found: dict[str, str]) -> list[str]:
 
 def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = None,
                    http: httpx.AsyncClient | None = None, env: Mapping[str, str] | None = None,
+                   engine: AsyncEngine | None = None, identities: IdentityBinder | None = None,
                    **_: Any) -> ChannelSet:
     result = ChannelSet({"webchat": WebChatChannel(outbox), "terminal": TerminalChannel()})
-    if not banks or http is None:
+    if not banks or http is None or engine is None or identities is None:
         for platform in REQUIRED:
-            result.disabled[platform] = "no banks or HTTP client given"
+            result.disabled[platform] = "no banks, HTTP client, database or customer directory given"
         return result
     env = os.environ if env is None else env
     default_tenant = next(iter(banks))
@@ -93,16 +104,15 @@ def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = N
                 reasons[platform][bank.id] = f"missing {', '.join(missing)}"
             else:
                 accounts[platform][bank.id] = found
-    windows = ServiceWindows()
+    windows = SqlWindowStore(engine)
     builders: dict[str, Callable[[dict[str, Any]], Channel]] = {
         "messenger": lambda a: MessengerChannel({t: MessengerAccount(t, **_pick("messenger", s)) for t, s in a.items()},
-                                                default_tenant, http, windows),
+                                                default_tenant, http, ServiceWindows(windows, "messenger")),
         "whatsapp": lambda a: WhatsAppChannel({t: WhatsAppAccount(t, **_pick("whatsapp", s)) for t, s in a.items()},
-                                              default_tenant, http, windows),
+                                              default_tenant, http, ServiceWindows(windows, "whatsapp")),
         "telegram": lambda a: TelegramChannel({t: TelegramAccount(t, **_pick("telegram", s)) for t, s in a.items()},
-                                              default_tenant, http),
-        "alexa": lambda a: AlexaChannel({t: AlexaAccount(t, **_pick("alexa", s)) for t, s in a.items()},
-                                        default_tenant, AlexaRequestVerifier(http_fetcher(http))),
+                                              default_tenant, http, links=DeepLinks(SqlDeepLinkStore(engine))),
+        "alexa": lambda a: _alexa(a, default_tenant, http, engine, identities, result),
     }
     for platform, build in builders.items():
         if accounts[platform]:
@@ -115,6 +125,19 @@ def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = N
         # INFO, not WARNING: an unconfigured channel is a normal deployment choice (shown by serve and /healthz).
         log.info("channel %s is disabled: %s", name, why)
     return result
+
+
+def _alexa(found: dict[str, dict[str, str]], default_tenant: str, http: httpx.AsyncClient, engine: AsyncEngine,
+           identities: IdentityBinder, result: ChannelSet) -> AlexaChannel:
+    accounts = {t: AlexaAccount(t, **_pick("alexa", s)) for t, s in found.items()}
+    linking = AlexaAccountLinking([AlexaClient(a.tenant, a.client_id, a.client_secret, a.vendor_id)
+                                   for a in accounts.values()], SqlAlexaGrants(engine))
+    for tenant, settings in found.items():
+        if tenant not in linking.tenants():
+            missing = [key for key in ALEXA_LINKING if key not in settings] or ["a client_id of its own"]
+            result.disabled[f"alexa account linking/{tenant}"] = f"missing {', '.join(missing)}"
+    return AlexaChannel(accounts, default_tenant, AlexaRequestVerifier(http_fetcher(http)),
+                        pending=SqlAlexaPending(engine), identities=identities, linking=linking)
 
 
 def _pick(platform: str, found: dict[str, str]) -> dict[str, str]:

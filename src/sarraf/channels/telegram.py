@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 import httpx
 
@@ -37,7 +37,7 @@ CALLBACK_DATA_BYTES = 64
 PER_CHAT_PER_SECOND = 1.0
 PER_BOT_PER_SECOND = 30.0
 DEEP_LINK_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-DEEP_LINK_TTL_SECONDS = 600
+DEEP_LINK_TTL = timedelta(minutes=10)
 POSTBACK_PREFIX = "intent:"
 COMMANDS = {"/start": "greeting", "/help": "help", "/link": "link_account", "/balance": "check_balance"}
 
@@ -53,31 +53,35 @@ class TelegramAccount:
     bot_username: str = ""
 
 
+class DeepLinkStore(Protocol):
+    async def put(self, tenant: str, payload: str, intent: str, expires_at: datetime, now: datetime) -> None: ...
+
+    async def take(self, tenant: str, payload: str, now: datetime) -> str | None:
+        """The intent behind a payload, removed in the same transaction; None when unknown or expired."""
+
+
 class DeepLinks:
     """One-time, expiring `/start` payloads: a page of the bank can send a customer to
-    t.me/<bot>?start=<payload> to start an action (linking by default) in the bot."""
+    t.me/<bot>?start=<payload> to start an action (linking by default) in the bot. Kept in the database,
+    so a link handed out before a restart still works once after it."""
 
-    def __init__(self, ttl_seconds: float = DEEP_LINK_TTL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl = ttl_seconds
+    def __init__(self, store: DeepLinkStore, ttl: timedelta = DEEP_LINK_TTL,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._store = store
+        self._ttl = ttl
         self._clock = clock
-        self._issued: dict[tuple[str, str], tuple[str, float]] = {}
 
-    def issue(self, tenant: str, intent: str = "link_account") -> str:
+    async def issue(self, tenant: str, intent: str = "link_account") -> str:
         now = self._clock()
-        for key in [k for k, (_, until) in self._issued.items() if until < now]:
-            del self._issued[key]
         payload = secrets.token_urlsafe(24)  # 32 characters of [A-Za-z0-9_-]
-        self._issued[(tenant, payload)] = (intent, now + self._ttl)
+        await self._store.put(tenant, payload, intent, now + self._ttl, now)
         return payload
 
-    def redeem(self, tenant: str, payload: str) -> str | None:
+    async def redeem(self, tenant: str, payload: str) -> str | None:
         """The intent behind a payload, once; None when unknown, expired, used or malformed."""
         if not DEEP_LINK_PAYLOAD.match(payload):
             return None
-        found = self._issued.pop((tenant, payload), None)
-        if found is None or found[1] < self._clock():
-            return None
-        return found[0]
+        return await self._store.take(tenant, payload, self._clock())
 
 
 # ---- inbound -------------------------------------------------------------------------------------------
@@ -86,9 +90,10 @@ class DeepLinks:
 class Update:
     inbound: Inbound | None
     callback_query_id: str | None = None
+    start_payload: str | None = None  # `/start <payload>`: answered as a greeting unless the payload redeems
 
 
-def parse(body: dict[str, Any], tenant: str, default_tenant: str, links: DeepLinks) -> Update:
+def parse(body: dict[str, Any], tenant: str, default_tenant: str) -> Update:
     if not isinstance(body.get("update_id"), int):
         raise ValueError("not a Telegram update (no update_id)")
     key = f"{tenant}:{body['update_id']}"  # update ids are unique per bot, not across bots
@@ -100,9 +105,10 @@ def parse(body: dict[str, Any], tenant: str, default_tenant: str, links: DeepLin
         sender = address(tenant, default_tenant, chat)
         locale = (message.get("from") or {}).get("language_code")
         text = str(message.get("text") or "")
-        intent = _command(text, tenant, links)
+        intent, start_payload = _command(text)
         if intent is not None:
-            return Update(Inbound(NAME, sender, InboundKind.POSTBACK, text, POSTBACK_PREFIX + intent, key, locale))
+            return Update(Inbound(NAME, sender, InboundKind.POSTBACK, text, POSTBACK_PREFIX + intent, key, locale),
+                          start_payload=start_payload)
         return Update(Inbound(NAME, sender, InboundKind.TEXT, text, None, key, locale))
     query = body.get("callback_query")
     if isinstance(query, dict) and query.get("id"):
@@ -115,14 +121,15 @@ def parse(body: dict[str, Any], tenant: str, default_tenant: str, links: DeepLin
     return Update(None)  # edited messages, channel posts, member updates: nothing to answer
 
 
-def _command(text: str, tenant: str, links: DeepLinks) -> str | None:
+def _command(text: str) -> tuple[str | None, str | None]:
+    """The command's intent, and a deep-link payload when it is `/start <payload>`."""
     if not text.startswith("/"):
-        return None
+        return None, None
     command, _, argument = text.partition(" ")
     command = command.split("@", 1)[0].lower()  # "/start@SarrafBot" in groups
     if command == "/start" and argument.strip():
-        return links.redeem(tenant, argument.strip()) or "greeting"
-    return COMMANDS.get(command)
+        return "greeting", argument.strip()
+    return COMMANDS.get(command), None
 
 
 # ---- outbound ------------------------------------------------------------------------------------------
@@ -156,10 +163,10 @@ class TelegramChannel:
 
     def __init__(self, accounts: dict[str, TelegramAccount], default_tenant: str, http: httpx.AsyncClient,
                  retry: RetryPolicy | None = None, per_chat_per_second: float = PER_CHAT_PER_SECOND,
-                 per_bot_per_second: float = PER_BOT_PER_SECOND, links: DeepLinks | None = None) -> None:
+                 per_bot_per_second: float = PER_BOT_PER_SECOND, *, links: DeepLinks) -> None:
         self.accounts = accounts
         self.default_tenant = default_tenant
-        self.links = links or DeepLinks()
+        self.links = links
         self._per_bot = RateLimiter(per_bot_per_second, burst=max(1, int(per_bot_per_second)))
         self._clients = {tenant: PlatformClient(NAME, http, RateLimiter(per_chat_per_second), retry)
                          for tenant in accounts}
@@ -168,12 +175,19 @@ class TelegramChannel:
         account = self.accounts.get(tenant)
         return account is not None and same_secret(account.secret_token, secret_header)
 
-    def parse(self, tenant: str, body: dict[str, Any]) -> Update:
-        return parse(body, tenant, self.default_tenant, self.links)
+    async def parse(self, tenant: str, body: dict[str, Any]) -> Update:
+        """A verified update; a `/start` deep link is redeemed here (once) into the action it was issued for."""
+        update = parse(body, tenant, self.default_tenant)
+        if update.start_payload is None or update.inbound is None:
+            return update
+        intent = await self.links.redeem(tenant, update.start_payload)
+        if intent is None:
+            return update
+        return replace(update, inbound=replace(update.inbound, payload=POSTBACK_PREFIX + intent))
 
-    def deep_link(self, tenant: str, intent: str = "link_account") -> str:
+    async def deep_link(self, tenant: str, intent: str = "link_account") -> str:
         account = self.accounts[tenant]
-        return f"https://t.me/{account.bot_username}?start={self.links.issue(tenant, intent)}"
+        return f"https://t.me/{account.bot_username}?start={await self.links.issue(tenant, intent)}"
 
     async def answer_callback(self, tenant: str, callback_query_id: str) -> None:
         """Stop the button's loading spinner; Telegram expects it for every callback query."""

@@ -155,22 +155,22 @@ class WhatsAppChannel(MetaWebhookChecks[WhatsAppAccount]):
     name = NAME
 
     def __init__(self, accounts: dict[str, WhatsAppAccount], default_tenant: str, http: httpx.AsyncClient,
-                 windows: ServiceWindows | None = None, retry: RetryPolicy | None = None,
+                 windows: ServiceWindows, retry: RetryPolicy | None = None,
                  messages_per_second: float = MESSAGES_PER_SECOND) -> None:
         self.accounts = accounts
         self.default_tenant = default_tenant
-        self.windows = windows or ServiceWindows()
+        self.windows = windows
         self._clients = {
             tenant: PlatformClient(NAME, http, RateLimiter(messages_per_second, burst=max(1, int(messages_per_second))),
                                    retry, headers={"Authorization": f"Bearer {account.access_token}"})
             for tenant, account in accounts.items()
         }
 
-    def inbound(self, tenant: str, body: dict[str, Any]) -> list[Inbound]:
+    async def inbound(self, tenant: str, body: dict[str, Any]) -> list[Inbound]:
         found = parse(body, self.accounts[tenant], self.default_tenant)
         for inbound in found:
             if inbound.kind in (InboundKind.TEXT, InboundKind.POSTBACK):
-                self.windows.customer_spoke(tenant, inbound.sender)
+                await self.windows.customer_spoke(tenant, inbound.sender)
         return found
 
     async def reply(self, sender: str, messages: list[Outbound]) -> None:
@@ -180,7 +180,7 @@ class WhatsAppChannel(MetaWebhookChecks[WhatsAppAccount]):
         tenant, wa_id = split_address(sender, self.default_tenant)
         account = self.accounts[tenant]
         url = f"{account.api_url}/{account.phone_number_id}/messages"
-        window_open = self.windows.is_open(tenant, sender)
+        window_open = await self.windows.is_open(tenant, sender)
         for message in messages:
             bodies = (render(message, wa_id) if window_open
                       else [template_message(message, wa_id, account.template)])

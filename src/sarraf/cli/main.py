@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from sarraf.cli import alerts as alerts_cli
 from sarraf.cli import audit as audit_cli
 from sarraf.cli import keys as keys_cli
 from sarraf.cli import nlu as nlu_cli
@@ -22,6 +23,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(nlu_cli.app, name="nlu")
 app.add_typer(sandbox_cli.app, name="sandbox")
 app.add_typer(keys_cli.app, name="keys")
+app.add_typer(alerts_cli.app, name="alerts")
 
 DataDir = Annotated[
     Path | None,

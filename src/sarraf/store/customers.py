@@ -46,6 +46,25 @@ class SqlCustomers:
         assert found is not None
         return found
 
+    async def bind(self, tenant: str, channel: str, sender: str, customer_id: str) -> None:
+        """Make a channel identity name an existing customer (a platform linked it to them, e.g. Alexa's
+        account linking); an identity that named someone else before now names this customer."""
+        key = (channel_identities.c.tenant == tenant, channel_identities.c.channel == channel,
+               channel_identities.c.sender == sender)
+        async with self._engine.begin() as conn:
+            current = (await conn.execute(select(channel_identities.c.customer_id).where(*key))).first()
+            if current is not None:
+                if current.customer_id != customer_id:
+                    await conn.execute(update(channel_identities).where(*key).values(customer_id=customer_id))
+                return
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(channel_identities).values(
+                    tenant=tenant, channel=channel, sender=sender, customer_id=customer_id))
+        except IntegrityError:  # a concurrent first request created the identity; point it here
+            async with self._engine.begin() as conn:
+                await conn.execute(update(channel_identities).where(*key).values(customer_id=customer_id))
+
     async def _find(self, tenant: str, channel: str, sender: str) -> CustomerRecord | None:
         query = (
             select(customers.c.id, customers.c.tenant, customers.c.lang)

@@ -18,7 +18,15 @@ import sarraf
 from sarraf.bootstrap import Container, build
 from sarraf.config import Settings, load_banks, load_settings
 from sarraf.housekeeping import Housekeeping
-from sarraf.web import routes_channels, routes_linking, routes_operator, routes_ops, routes_webchat
+from sarraf.web import (
+    routes_alerts,
+    routes_alexa_oauth,
+    routes_channels,
+    routes_linking,
+    routes_operator,
+    routes_ops,
+    routes_webchat,
+)
 
 SANDBOX_MOUNT = "/bank"
 HOUSEKEEPING_SECONDS = 60.0
@@ -38,9 +46,11 @@ def create_app(
             settings, bank_urls={bank: settings.public_url + SANDBOX_MOUNT for bank in embedded}
         )
         upkeep = asyncio.create_task(Housekeeping(app.state.container).run_forever(HOUSEKEEPING_SECONDS))
+        app.state.alerts = await routes_alerts.start_alerts(app.state.container)
         try:
             yield
         finally:
+            await app.state.alerts.stop()
             upkeep.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await upkeep
@@ -65,6 +75,8 @@ def create_app(
     app.include_router(routes_ops.router)
     app.include_router(routes_operator.router)
     app.include_router(routes_channels.router)
+    app.include_router(routes_alerts.router)
+    app.include_router(routes_alexa_oauth.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     if mount_sandbox and embedded:
         # Only the web layer may know the sandbox exists; the gateway reaches it over HTTP like any bank.

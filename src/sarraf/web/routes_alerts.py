@@ -37,12 +37,8 @@ from sarraf.conversation.flows_alerts import AlertFlows
 from sarraf.domain.events import AlertGroup
 from sarraf.domain.messages import Outbound
 from sarraf.policy.actions import CardActionPoint
-from sarraf.policy.crypto.envelope import EnvelopeCipher
-from sarraf.policy.decision_cache import CachedDecider
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.alerts_prefs import SqlAlertPreferences, SqlFraudCases
-from sarraf.store.key_store import SqlDataKeyStore, key_provider
-from sarraf.store.links import SqlLinkRepository
 from sarraf.store.messages import SqlHandoffs
 
 log = logging.getLogger(__name__)
@@ -139,9 +135,9 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True,
     outbox = SqlAlertOutbox(engine)
     prefs = SqlAlertPreferences(engine)
     cases = SqlFraudCases(engine)
-    keys = key_provider(container.settings)
-    links = SqlLinkRepository(engine, EnvelopeCipher(keys, SqlDataKeyStore(engine)))
-    decider = TenantDecider({b.id: CachedDecider.from_path(b.agreement) for b in container.banks.values()})
+    # The same links and agreements the conversation uses: one reload (housekeeping) updates both.
+    links = container.links
+    decider = TenantDecider(container.deciders)
     actions = CardActionPoint(decider, container.audit, links, container.connectors)
     fraud = FraudDesk(cases, actions, outbox, SqlHandoffs(engine), bank_names=container.bank_names)
     routing = AlertRouter(outbox, decider, container.audit, container.secure_links, cases, outbox,

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from sarraf.channels.alexa import AlexaChannel
+from sarraf.channels.alexa import AlexaChannel, access_token_of, lang_of_locale, link_account_response
 from sarraf.channels.alexa import parse as parse_alexa
 from sarraf.channels.alexa import render as render_alexa
 from sarraf.channels.alexa_verify import AlexaVerificationError
@@ -126,7 +126,7 @@ async def _meta_events(request: Request, name: str, kind: type[Any], bank: str |
         if not channel.authentic(tenant, raw, signature):
             raise Refused(403, "signature mismatch")
         try:
-            events = channel.inbound(tenant, _json(raw))
+            events = await channel.inbound(tenant, _json(raw))
         except ValueError as exc:
             raise Refused(400, str(exc)) from exc
     except Refused as refused:
@@ -192,7 +192,7 @@ async def _telegram(request: Request, bank: str | None) -> Response:
         if not channel.authentic(tenant, secret):
             raise Refused(403, "secret token mismatch")
         try:
-            update = channel.parse(tenant, _json(raw))
+            update = await channel.parse(tenant, _json(raw))
         except ValueError as exc:
             raise Refused(400, str(exc)) from exc
     except Refused as refused:
@@ -240,12 +240,19 @@ async def _alexa(request: Request, bank: str | None) -> Response:
     if turn.inbound is None:
         return JSONResponse({"version": "1.0", "response": {}})
     container = container_of(request)
-    replies = channel.take_pending(turn.inbound.sender)
+    token = access_token_of(envelope)
+    if token is None:
+        await channel.request_without_token(tenant, turn.inbound.sender)
+    elif not await channel.recognise(tenant, turn.inbound.sender, token):
+        # A token we did not issue, or one that expired or was revoked: the customer links again in the app.
+        return JSONResponse(link_account_response(lang_of_locale(turn.inbound.locale)))
+    replies = await channel.take_pending(turn.inbound.sender)
     MESSAGES.labels("alexa").inc()
     with TURN_SECONDS.labels("alexa").time():
         replies += await container.conversation.handle(tenant, turn.inbound)
     REPLIES.labels("alexa").inc(len(replies))
-    return JSONResponse(render_alexa(replies, ends_session=turn.ends_session))
+    return JSONResponse(render_alexa(replies, ends_session=turn.ends_session,
+                                     link_in_app=channel.links_in_app(tenant)))
 
 
 @router.post("/channels/alexa")

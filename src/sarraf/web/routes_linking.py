@@ -16,6 +16,7 @@ from sarraf.observability import LINKS
 from sarraf.policy.consents import LinkFailed
 from sarraf.policy.point import Subject
 from sarraf.policy.secure_links import InvalidLink
+from sarraf.web import routes_alexa_oauth
 from sarraf.web.deps import container_of
 from sarraf.web.pages import templates
 
@@ -81,6 +82,10 @@ async def link_callback(
         LINKS.labels("failed").inc()
         lang = container.default_lang
         if failed.session is not None:
+            if failed.session.channel == "alexa" and (
+                onward := await routes_alexa_oauth.continue_after_failure(request, failed.session)
+            ):
+                return onward  # Alexa's account linking: its redirect_uri hears access_denied
             replies = await container.conversation.link_failed(failed.session, None)
             lang = replies[0].lang
             await container.deliver(failed.session.channel, failed.session.sender, replies)
@@ -91,6 +96,8 @@ async def link_callback(
         LINKS.labels("bank_error").inc()
         return _result_page(request, container.default_lang, ok=False, status=502)
     LINKS.labels("linked").inc()
+    if session.channel == "alexa" and (onward := await routes_alexa_oauth.continue_after_link(request, session)):
+        return onward  # Alexa's account linking: back to its redirect_uri with our code
     replies = await container.conversation.resume_after_link(session, None)
     await container.deliver(session.channel, session.sender, replies)
     if session.channel == webchat.NAME:

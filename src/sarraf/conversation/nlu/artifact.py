@@ -16,7 +16,7 @@ import numpy as np
 
 from sarraf.conversation.nlu.paths import ARTIFACT_PATH, PACKAGE_DIR
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # code whose behaviour is baked into the artifact: changing any of it must force a retrain
 _FEATURE_CODE = ("normalize.py", "features.py", "langid.py", "training/train.py", "training/datasets.py")
 
@@ -29,7 +29,8 @@ class ModelArrays:
     bias: np.ndarray  # (C,) float32
     classes: np.ndarray  # (C,) str
     temperature: float  # softmax(scores * temperature) gives calibrated confidences
-    threshold: float  # below it the message is out of scope
+    threshold: float  # below it the message is out of scope (languages without their own threshold)
+    lang_thresholds: np.ndarray  # (L,) float32, aligned with lid_classes: per-language out-of-scope threshold
     lid_vocabulary: np.ndarray  # (G,) str
     lid_log_prob: np.ndarray  # (G, L) float32
     lid_log_prior: np.ndarray  # (L,) float32
@@ -58,6 +59,7 @@ def save(arrays: ModelArrays, path: Path = ARTIFACT_PATH) -> None:
         lid_log_prob=arrays.lid_log_prob,
         lid_log_prior=arrays.lid_log_prior,
         lid_classes=arrays.lid_classes,
+        lang_thresholds=arrays.lang_thresholds,
         inputs_hash=np.array(arrays.inputs_hash),
         format_version=np.array(FORMAT_VERSION),
     )
@@ -80,5 +82,6 @@ def load(path: Path = ARTIFACT_PATH) -> ModelArrays:
             lid_log_prob=z["lid_log_prob"],
             lid_log_prior=z["lid_log_prior"],
             lid_classes=z["lid_classes"],
+            lang_thresholds=z["lang_thresholds"],
             inputs_hash=str(z["inputs_hash"]),
         )

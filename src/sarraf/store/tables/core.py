@@ -72,6 +72,8 @@ channel_outbox = Table(
     Column("sender", String(255), nullable=False, index=True),
     Column("payload", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Ids only grow, even after rows are deleted: the web chat's cursor relies on it.
+    sqlite_autoincrement=True,
 )
 
 handoff_requests = Table(

@@ -1,8 +1,9 @@
 """Build the NLU artifact deterministically from the repo YAML and the shared public datasets.
 
 Model: sublinear char(2-5, within words) + word(1-2) TF-IDF into a linear SVM (one-vs-rest,
-liblinear). Confidences are softmax(scores * T); T and the out-of-scope threshold are tuned on
-out-of-fold scores of the training data (k folds keyed by a hash of the text), never on a test split.
+liblinear). Confidences are softmax(scores * T); T and the out-of-scope thresholds (overall and per
+language) are tuned on out-of-fold scores of the training data (k folds keyed by a hash of the text),
+never on a test split.
 """
 
 from __future__ import annotations
@@ -91,8 +92,11 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def calibrate(scores: np.ndarray, labels: np.ndarray, classes: np.ndarray) -> tuple[float, float]:
-    """Temperature minimising out-of-fold log loss; threshold minimising rejections + weighted false accepts."""
+def calibrate(
+    scores: np.ndarray, labels: np.ndarray, classes: np.ndarray, langs: np.ndarray, lid_classes: np.ndarray
+) -> tuple[float, float, np.ndarray]:
+    """Temperature minimising out-of-fold log loss, then out-of-scope thresholds (one overall, one per
+    language in ``lid_classes`` order) minimising rejections + weighted false accepts."""
     target = np.searchsorted(classes, labels)
     best_t, best_nll = 1.0, np.inf
     for t in np.geomspace(0.5, 50, 60):
@@ -104,13 +108,22 @@ def calibrate(scores: np.ndarray, labels: np.ndarray, classes: np.ndarray) -> tu
     top, conf = probs.argmax(axis=1), probs.max(axis=1)
     oos = classes == OUT_OF_SCOPE
     is_oos = oos[target]
+    overall = best_threshold(oos[top], conf, is_oos)
+    per_lang = [
+        best_threshold(oos[top][m], conf[m], is_oos[m]) if is_oos[m].any() else overall
+        for m in (langs == lang for lang in lid_classes)
+    ]
+    return best_t, overall, np.array(per_lang, dtype=np.float32)
+
+
+def best_threshold(predicted_oos: np.ndarray, conf: np.ndarray, is_oos: np.ndarray) -> float:
     threshold, best_cost = 0.0, np.inf
     for candidate in np.linspace(0.05, 0.95, 91):
-        accepted = ~oos[top] & (conf >= candidate)
+        accepted = ~predicted_oos & (conf >= candidate)
         cost = (~accepted[~is_oos]).mean() + FALSE_ACCEPT_COST * accepted[is_oos].mean()
         if cost < best_cost:
             threshold, best_cost = float(candidate), float(cost)
-    return best_t, threshold
+    return threshold
 
 
 def fit_langid(examples: list[Example]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -138,12 +151,14 @@ def train(step: Step) -> artifact.ModelArrays:
     data = load_training_set()
     step("data loaded")
     classes = np.unique(data.labels)
-    temperature, threshold = calibrate(out_of_fold_scores(data, step), data.labels, classes)
+    lid_vocab, lid_log_prob, lid_prior, lid_classes = fit_langid(data.examples)
+    step("language id")
+    langs = np.array([e.lang for e in data.examples])
+    oof = out_of_fold_scores(data, step)
+    temperature, threshold, lang_thresholds = calibrate(oof, data.labels, classes, langs, lid_classes)
     step("calibrated")
     vectorizer, svm = fit_linear(data.texts, data.labels, data.weights)
     step("final model")
-    lid_vocab, lid_log_prob, lid_prior, lid_classes = fit_langid(data.examples)
-    step("language id")
     return artifact.ModelArrays(
         vocabulary=vectorizer.get_feature_names_out().astype(str),
         idf=vectorizer.idf_.astype(np.float32),
@@ -152,6 +167,7 @@ def train(step: Step) -> artifact.ModelArrays:
         classes=svm.classes_.astype(str),
         temperature=temperature,
         threshold=threshold,
+        lang_thresholds=lang_thresholds,
         lid_vocabulary=lid_vocab,
         lid_log_prob=lid_log_prob,
         lid_log_prior=lid_prior,

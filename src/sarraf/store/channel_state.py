@@ -1,0 +1,143 @@
+"""Durable chat-platform state: customer-service windows, one-time Telegram deep links and the messages
+waiting for a customer's next Alexa request. Works the same on SQLite and PostgreSQL; every one-time value
+is consumed in a single transaction that checks it was this caller that removed it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sarraf.domain.messages import Button, Card, CardLine, Outbound
+from sarraf.store.tables.channels import alexa_pending, service_windows, telegram_deep_links
+
+
+def digest(secret: str) -> str:
+    """What is stored in place of a bearer secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored here is UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class SqlWindowStore:
+    """Last inbound message per (platform, bank, customer), only ever moved forward."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def touch(self, channel: str, account: str, customer: str, at: datetime) -> None:
+        if await self._move_forward(channel, account, customer, at):
+            return
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(service_windows).values(
+                    channel=channel, account=account, customer=customer, last_inbound_at=at))
+        except IntegrityError:
+            # The row exists (a concurrent message created it, or it already holds this very time).
+            await self._move_forward(channel, account, customer, at)
+
+    async def _move_forward(self, channel: str, account: str, customer: str, at: datetime) -> bool:
+        """True when the row exists (whether or not it needed moving)."""
+        key = (service_windows.c.channel == channel, service_windows.c.account == account,
+               service_windows.c.customer == customer)
+        async with self._engine.begin() as conn:
+            moved = await conn.execute(
+                update(service_windows).where(*key, service_windows.c.last_inbound_at < at).values(last_inbound_at=at))
+            if moved.rowcount:
+                return True
+            return (await conn.execute(select(service_windows.c.customer).where(*key))).first() is not None
+
+    async def last_inbound(self, channel: str, account: str, customer: str) -> datetime | None:
+        query = select(service_windows.c.last_inbound_at).where(
+            service_windows.c.channel == channel, service_windows.c.account == account,
+            service_windows.c.customer == customer)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return utc(row.last_inbound_at) if row else None
+
+    async def prune(self, before: datetime) -> int:
+        """Forget windows closed long ago (housekeeping); a forgotten window reads as closed, as it is."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(delete(service_windows).where(service_windows.c.last_inbound_at < before))
+            return int(result.rowcount or 0)
+
+
+class SqlDeepLinkStore:
+    """Telegram `/start` payloads, stored as digests; each can be taken once, before it expires."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def put(self, tenant: str, payload: str, intent: str, expires_at: datetime, now: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(telegram_deep_links).where(telegram_deep_links.c.expires_at < now))
+            await conn.execute(insert(telegram_deep_links).values(
+                tenant=tenant, payload_hash=digest(payload), intent=intent, expires_at=expires_at))
+
+    async def take(self, tenant: str, payload: str, now: datetime) -> str | None:
+        key = (telegram_deep_links.c.tenant == tenant, telegram_deep_links.c.payload_hash == digest(payload))
+        async with self._engine.begin() as conn:
+            row = (await conn.execute(
+                select(telegram_deep_links.c.intent, telegram_deep_links.c.expires_at).where(*key))).first()
+            if row is None:
+                return None
+            taken = await conn.execute(delete(telegram_deep_links).where(*key))
+            if taken.rowcount != 1:  # a concurrent update redeemed it first
+                return None
+        return str(row.intent) if utc(row.expires_at) > now else None
+
+
+class SqlAlexaPending:
+    """Messages waiting for a customer's next Alexa request: at most `keep`, none older than `max_age`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def add(self, sender: str, messages: list[Outbound], keep: int, now: datetime) -> None:
+        async with self._engine.begin() as conn:
+            for message in messages:
+                await conn.execute(insert(alexa_pending).values(
+                    sender=sender, payload=outbound_to_json(message), created_at=now))
+            kept = select(alexa_pending.c.id).where(alexa_pending.c.sender == sender).order_by(
+                alexa_pending.c.id.desc()).limit(keep)
+            surplus = [r.id for r in await conn.execute(
+                select(alexa_pending.c.id).where(alexa_pending.c.sender == sender,
+                                                 alexa_pending.c.id.not_in(kept.scalar_subquery())))]
+            if surplus:
+                await conn.execute(delete(alexa_pending).where(alexa_pending.c.id.in_(surplus)))
+
+    async def take(self, sender: str, since: datetime) -> list[Outbound]:
+        """The waiting messages in order, removed as they are read; stale ones are dropped unspoken."""
+        async with self._engine.begin() as conn:
+            rows = list(await conn.execute(
+                select(alexa_pending.c.id, alexa_pending.c.payload, alexa_pending.c.created_at)
+                .where(alexa_pending.c.sender == sender).order_by(alexa_pending.c.id)))
+            if not rows:
+                return []
+            await conn.execute(delete(alexa_pending).where(alexa_pending.c.id.in_([r.id for r in rows])))
+        return [outbound_from_json(r.payload) for r in rows if utc(r.created_at) >= since]
+
+
+def outbound_to_json(message: Outbound) -> dict[str, Any]:
+    return asdict(message)
+
+
+def outbound_from_json(found: dict[str, Any]) -> Outbound:
+    return Outbound(
+        text=found["text"],
+        lang=found["lang"],
+        quick_replies=tuple(Button(**b) for b in found.get("quick_replies", ())),
+        buttons=tuple(Button(**b) for b in found.get("buttons", ())),
+        cards=tuple(Card(c["title"], tuple(CardLine(**ln) for ln in c.get("lines", ())), c.get("subtitle"))
+                    for c in found.get("cards", ())),
+        link_only=bool(found.get("link_only", False)),
+        extra=dict(found.get("extra", {})),
+    )
