@@ -27,6 +27,7 @@ from sarraf.policy.decision_cache import CachedDecider
 from sarraf.policy.point import BankDataPoint
 from sarraf.policy.secure_links import SignedLinks
 from sarraf.store.audit_store import open_audit_log
+from sarraf.store.channel_state import SqlWindowStore
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.data_rights import SqlDataRights
 from sarraf.store.database import make_engine, migrate
@@ -65,6 +66,7 @@ class Container:
     links: SqlLinkRepository
     link_sessions: SqlLinkSessions
     deciders: dict[str, CachedDecider]
+    windows: SqlWindowStore
     channels: ChannelSet = field(default_factory=ChannelSet)
 
     @property
@@ -164,5 +166,6 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         links=links,
         link_sessions=link_sessions,
         deciders=deciders,
+        windows=SqlWindowStore(engine),
         channels=channels,
     )

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("sarraf.housekeeping")
 REMIND_BEFORE = timedelta(days=7)
 REMIND_AGAIN_AFTER = timedelta(days=3)
+WINDOW_RETENTION = timedelta(days=2)  # the 24-hour customer-service windows, with a day's margin
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Report:
     agreements_reloaded: int = 0
     reminders_sent: int = 0
     logins_forgotten: int = 0
+    windows_forgotten: int = 0
 
 
 class Housekeeping:
@@ -52,6 +54,8 @@ class Housekeeping:
             if await self._remind(tenant, customer_id, now):
                 report.reminders_sent += 1
         report.logins_forgotten = await self._c.link_sessions.prune(now - LINK_SESSION_TTL)
+        # A window closed for a day is as good as never opened; keep the table small.
+        report.windows_forgotten = await self._c.windows.prune(now - WINDOW_RETENTION)
         return report
 
     async def _remind(self, tenant: str, customer_id: str, now: datetime) -> bool:

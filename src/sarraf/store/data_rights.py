@@ -12,6 +12,13 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sarraf.store.tables.channels import (
+    alexa_oauth_codes,
+    alexa_oauth_requests,
+    alexa_oauth_tokens,
+    alexa_pending,
+    service_windows,
+)
 from sarraf.store.tables.core import (
     bank_links,
     channel_identities,
@@ -83,6 +90,16 @@ class SqlDataRights:
                 await conn.execute(
                     delete(channel_outbox).where(channel_outbox.c.channel == channel, channel_outbox.c.sender == sender)
                 )
+                await conn.execute(
+                    delete(service_windows).where(
+                        service_windows.c.channel == channel, service_windows.c.customer == sender
+                    )
+                )
+                if channel == "alexa":
+                    await conn.execute(delete(alexa_pending).where(alexa_pending.c.sender == sender))
+            # Alexa's account-linking grants name the customer: erased customers must be asked to link again.
+            for table in (alexa_oauth_tokens, alexa_oauth_codes, alexa_oauth_requests):
+                await conn.execute(delete(table).where(table.c.customer_id == customer_id))
             await conn.execute(delete(link_sessions).where(link_sessions.c.customer_id == customer_id))
             await conn.execute(delete(bank_links).where(bank_links.c.customer_id == customer_id))
             await conn.execute(delete(handoff_requests).where(handoff_requests.c.customer_id == customer_id))
