@@ -14,14 +14,16 @@ from tests.integration.helpers import ChatClient
 
 async def simulate(http: httpx.AsyncClient, gw: AlertGateway, event: str, customer: str,
                    **options: Any) -> list[dict[str, Any]]:
-    """Ask the sandbox for an event; waits until the gateway's subscription exists so the push lands."""
+    """Ask the sandbox for an event; waits until the gateway's subscription exists so the push lands (not when
+    the event is only queued for polling: `push=False`, or a bank the gateway does not subscribe at)."""
+    wait_for_push = options.pop("wait_for_push", options.get("push", True))
     deadline = time.monotonic() + 10
     while True:
         response = await http.post(f"{gw.bank}/sarraf/v1/admin/simulate", headers=ADMIN,
                                    json={"event": event, "customer": customer, **options})
         assert response.status_code == 200, response.text
         issued = list(response.json()["events"])
-        if all(e["pushed"] is not None for e in issued) or time.monotonic() > deadline:
+        if not wait_for_push or all(e["pushed"] is not None for e in issued) or time.monotonic() > deadline:
             return issued
         await asyncio.sleep(0.2)
 

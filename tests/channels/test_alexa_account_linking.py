@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -62,9 +61,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "SARRAF_ALEXA_CLIENT_ID": CLIENT_ID,
         "SARRAF_ALEXA_CLIENT_SECRET": CLIENT_SECRET,
     }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
         app = create_app(load_settings())
         with serve_in_thread(app, port=port) as url:
             found = World(url, chain)
@@ -77,12 +76,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             alexa.linking = AlexaAccountLinking(clients, SqlAlexaGrants(container.engine),
                                                 clock=lambda: datetime.now(UTC) + found.shift[0])
             yield found
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ Messenger and WhatsApp, masked on Telegram and Alexa).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -71,9 +70,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "SARRAF_TELEGRAM_API_URL": platform_url,
             "SARRAF_ALEXA_SKILL_ID": SKILL,
         }
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
+        with pytest.MonkeyPatch.context() as patch:
+            for key, value in env.items():
+                patch.setenv(key, value)
             app = create_app(load_settings())
             with serve_in_thread(app, port=port) as url:
                 # Amazon's certificate URL cannot be served here: the verifier fetches from our own CA instead.
@@ -81,12 +80,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                     chain.fetch, roots=[chain.root]
                 )
                 yield World(url, fake, chain)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
 
 @pytest.fixture

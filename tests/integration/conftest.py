@@ -58,15 +58,9 @@ def gateway(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "SARRAF_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "SARRAF_OPERATOR_TOKEN": OPERATOR_TOKEN,
     }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
         settings = load_settings()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     with serve_in_thread(create_app(settings), port=port) as url:
         yield Gateway(url, settings)

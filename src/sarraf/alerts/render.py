@@ -61,6 +61,14 @@ def _payment(event: BankEvent, level: Minimisation) -> tuple[Money, str]:
     return shown.amount, shown.merchant_name or shown.description
 
 
+def _merchant(lang: str, shown: str, level: Minimisation) -> str:
+    """Masked, the merchant became a spending category: said in the customer's language, not as our key."""
+    key = f"category_{shown}"
+    if level is Minimisation.MASKED and key in catalog().messages["en"]:
+        return catalog().text(lang, key)
+    return shown
+
+
 def render(event: BankEvent, kind: AlertKind, level: Minimisation, lang: str, bank: str,
            secure_url: str | None = None, *, reminder: bool = False) -> list[Outbound]:
     c = catalog()
@@ -80,12 +88,15 @@ def render(event: BankEvent, kind: AlertKind, level: Minimisation, lang: str, ba
     if kind is AlertKind.SHIPPING_UPDATE:
         status = str(d.get("status", "shipped"))
         status_text = c.text(lang, f"alert_shipping_{status}") if status in SHIPPING else status
-        text = c.text(lang, KEYS[kind], order=d.get("order_id", ""), merchant=d.get("merchant", ""),
+        # Who shipped says what was bought: masked, the merchant is generalised as a payment's would be.
+        merchant = str(d.get("merchant", "")) if level is Minimisation.FULL else c.text(lang, "category_shopping")
+        text = c.text(lang, KEYS[kind], order=d.get("order_id", ""), merchant=merchant,
                       status=status_text, carrier=d.get("carrier", ""))
-        card = Card(title=str(d.get("merchant", "")), subtitle=status_text,
+        card = Card(title=merchant, subtitle=status_text,
                     lines=(CardLine(str(d.get("carrier", "")), str(d.get("order_id", ""))),))
         return [Outbound(text, lang, cards=(card,))]
-    amount, merchant = _payment(event, level)
+    amount, shown_merchant = _payment(event, level)
+    merchant = _merchant(lang, shown_merchant, level)
     key = "alert_fraud_reminder" if reminder else KEYS[kind]
     text = c.text(lang, key, amount=format_money(amount, lang), merchant=merchant,
                   last4=str(d.get("card_last4", ""))[-4:], country=d.get("country", ""))
