@@ -3,6 +3,12 @@ event) → delivery worker → web chat hand-over. Prints a table and, last, the
 
     .venv/bin/python bench/alerts.py --events 5000 --backend sqlite
     .venv/bin/python bench/alerts.py --events 5000 --backend postgresql   # 127.0.0.1:5432, trust auth
+    .venv/bin/python bench/alerts.py --batch 1     # one SET per POST (RFC 8935) instead of JSON batches
+
+The bank (another process, so it does not share the gateway's GIL) pushes `--batch` SETs per POST as
+``{"sets": {jti: SET}}`` over CONCURRENCY connections; the clock starts when it starts pushing (signing the
+SETs and starting the process are not counted). The same run first pushes the same bodies to an empty FastAPI
+handler on the same server: the HTTP ceiling of this machine for that request shape.
 
 Event-to-send latency is from the intake's commit (received_at) to the hand-over commit (sent_at).
 Lost / duplicated are counted at the receiver: the web chat outbox rows, one per event id expected.
@@ -13,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
 import multiprocessing
 import re
 import statistics
@@ -28,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
+from fastapi import FastAPI, Request, Response  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from tests.alerts.pipeline import Bank, add_customers, create_schema, delivered_texts, pipeline  # noqa: E402
 from tests.alerts.worker_proc import WebChatOnly  # noqa: E402
@@ -42,7 +49,8 @@ from sarraf.web.threaded_server import serve_in_thread  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 CUSTOMERS = 500
-CONCURRENCY = 8
+CONCURRENCY = 4
+EMPTY = "/bench/empty"
 
 
 class _Services:
@@ -67,6 +75,12 @@ def gateway_app(url: str, bank: Bank) -> FastAPI:
 
     app = FastAPI(lifespan=lifespan)
     app.include_router(routes_alerts.router)
+
+    @app.post(EMPTY, status_code=202)
+    async def empty(request: Request) -> Response:
+        await request.body()
+        return Response(status_code=202)
+
     return app
 
 
@@ -77,44 +91,51 @@ class _NoFraud:
         await stop.wait()
 
 
-def push_in_own_process(base: str, bank: Bank, events: int) -> None:
-    """The bank is another machine: push from a separate process so it does not share the gateway's GIL."""
-    tokens = [bank.card_payment(n % CUSTOMERS, n) for n in range(events)]
+def push_in_own_process(url: str, bodies: list[tuple[bytes, str]]) -> float:
+    """POST every body from a separate process; returns the wall-clock time the first POST started."""
     context = multiprocessing.get_context("spawn")
-    process = context.Process(target=_push_process, args=(base, tokens))
+    started = context.Queue()
+    process = context.Process(target=_push_process, args=(url, bodies, started))
     process.start()
     process.join()
     if process.exitcode != 0:
         raise RuntimeError(f"the pushing process failed ({process.exitcode})")
+    return float(started.get())
 
 
-def _push_process(base: str, tokens: list[str]) -> None:
-    asyncio.run(push_all(base, tokens))
+def _push_process(url: str, bodies: list[tuple[bytes, str]], started: Any) -> None:
+    started.put(asyncio.run(push_all(url, bodies)))
 
 
-async def push_all(base: str, tokens: list[str]) -> float:
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    for token in tokens:
-        queue.put_nowait(token)
+async def push_all(url: str, bodies: list[tuple[bytes, str]]) -> float:
+    queue: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(limits=limits, timeout=60) as http:
         async def pusher() -> None:
             while not queue.empty():
-                token = queue.get_nowait()
+                content, content_type = queue.get_nowait()
                 for _ in range(5):
-                    response = await http.post(f"{base}/banks/bank/events", content=token,
-                                               headers={"Content-Type": "application/secevent+jwt"})
-                    if response.status_code == 202:
+                    response = await http.post(url, content=content, headers={"Content-Type": content_type})
+                    if response.status_code in (200, 202) and b'"setErrs":{"' not in response.content:
                         break
                 else:
                     raise RuntimeError(f"intake refused: {response.status_code} {response.text}")
 
-        start = time.perf_counter()
+        start = time.time()
         await asyncio.gather(*(pusher() for _ in range(CONCURRENCY)))
     return start
 
 
-async def run(events: int, backend: str) -> None:
+def request_bodies(tokens: list[str], batch: int) -> list[tuple[bytes, str]]:
+    if batch <= 1:
+        return [(token.encode(), "application/secevent+jwt") for token in tokens]
+    return [(json.dumps({"sets": {f"evt-{i + n}": t for n, t in enumerate(tokens[i:i + batch])}}).encode(),
+             "application/json") for i in range(0, len(tokens), batch)]
+
+
+async def run(events: int, backend: str, batch: int) -> None:
     name = None
     if backend == "sqlite":
         path = Path("/tmp") / f"sarraf-bench-{uuid.uuid4().hex[:8]}.db"
@@ -130,11 +151,12 @@ async def run(events: int, backend: str) -> None:
         await create_schema(engine)
         await add_customers(engine, CUSTOMERS)
         bank = Bank()
-        wall0 = time.time()
+        bodies = request_bodies([bank.card_payment(n % CUSTOMERS, n) for n in range(events)], batch)
         with serve_in_thread(gateway_app(url, bank)) as base:
-            t0 = time.perf_counter()
-            await asyncio.to_thread(push_in_own_process, base, bank, events)
-            pushed_s = time.perf_counter() - t0
+            empty0 = await asyncio.to_thread(push_in_own_process, base + EMPTY, bodies)
+            empty_s = time.time() - empty0
+            wall0 = await asyncio.to_thread(push_in_own_process, f"{base}/banks/bank/events", bodies)
+            pushed_s = time.time() - wall0
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 async with engine.connect() as conn:
@@ -168,10 +190,10 @@ async def run(events: int, backend: str) -> None:
     rate = events / elapsed if elapsed > 0 else 0.0
     p50 = statistics.median(latencies) if latencies else 0.0
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
-    print(f"{'backend':<12}{'events':>8}{'push s':>9}{'end-to-end s':>14}{'events/s':>10}{'p50 ms':>9}"
-          f"{'p99 ms':>9}{'lost':>6}{'dup':>5}")
-    print(f"{backend:<12}{events:>8}{pushed_s:>9.2f}{elapsed:>14.2f}{rate:>10.0f}{p50:>9.1f}{p99:>9.1f}"
-          f"{lost:>6}{dup:>5}")
+    print(f"{'backend':<12}{'events':>8}{'batch':>6}{'push s':>9}{'end-to-end s':>14}{'events/s':>10}{'p50 ms':>9}"
+          f"{'p99 ms':>9}{'lost':>6}{'dup':>5}{'empty handler events/s':>24}")
+    print(f"{backend:<12}{events:>8}{batch:>6}{pushed_s:>9.2f}{elapsed:>14.2f}{rate:>10.0f}{p50:>9.1f}{p99:>9.1f}"
+          f"{lost:>6}{dup:>5}{events / empty_s:>24.0f}")
     print(f"RESULT events_per_s={rate:.0f} p50_ms={p50:.1f} p99_ms={p99:.1f} lost={lost} dup={dup}")
 
 
@@ -179,8 +201,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--batch", type=int, default=250, help="SETs per POST (1: one application/secevent+jwt each)")
     args = parser.parse_args()
-    asyncio.run(run(args.events, args.backend))
+    asyncio.run(run(args.events, args.backend, args.batch))
 
 
 if __name__ == "__main__":

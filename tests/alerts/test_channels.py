@@ -69,6 +69,11 @@ async def _card_status(http: httpx.AsyncClient, world: ChannelWorld, card: str) 
     return str(response.json()["cards"][card])
 
 
+async def _cases_of(http: httpx.AsyncClient, world: ChannelWorld, card: str) -> int:
+    response = await http.get(f"{world.bank}/sarraf/v1/admin/cases", headers=ADMIN)
+    return sum(1 for case in response.json()["cases"] if case["CardId"] == card)
+
+
 async def test_messenger_link_only_in_the_window_and_a_utility_template_outside(
         world: ChannelWorld, http: httpx.AsyncClient) -> None:
     await world.messenger(PSID, "link my account")
@@ -190,7 +195,8 @@ async def test_fraud_alert_on_the_web_chat_answered_on_telegram(world: ChannelWo
     (on,) = await web.say("włącz powiadomienia")
     assert on["lang"] == "pl"
     telegram_before = len(world.sent_to(str(TG_CHAT)))
-    await simulate(http, _gateway(world), "suspected-fraud", "sandbox-pl-1", card="sandbox-pl-1-credit")
+    cases_before = await _cases_of(http, world, "sandbox-pl-1-debit")
+    await simulate(http, _gateway(world), "suspected-fraud", "sandbox-pl-1")
     (alert,) = await collect(web, 1)
     assert alert["text"].startswith("Podejrzana płatność") and len(world.sent_to(str(TG_CHAT))) == telegram_before
     no = next(q["payload"] for q in alert["quick_replies"] if q["payload"].endswith(":no"))
@@ -200,7 +206,8 @@ async def test_fraud_alert_on_the_web_chat_answered_on_telegram(world: ChannelWo
     answered, reply = world.fake.calls[start:]
     assert answered.path == f"{BOT}/answerCallbackQuery"
     assert reply.body["chat_id"] == str(TG_CHAT) and "jest zablokowana" in reply.body["text"], reply.body
-    assert await _card_status(http, world, "sandbox-pl-1-credit") == "frozen"
+    assert await _card_status(http, world, "sandbox-pl-1-debit") == "frozen"
+    assert await _cases_of(http, world, "sandbox-pl-1-debit") == cases_before + 1  # this payment's dispute
     (again,) = await web.say(payload=no)
     assert again["text"].startswith("Już odpowiedziałeś")
     assert await collect(web, 0, settle=0.3) == []

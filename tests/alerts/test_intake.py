@@ -78,3 +78,30 @@ async def test_out_of_order_shipping_update_is_absorbed(gateway: AlertGateway, h
                    toe_offset_s=-120)
     got = await collect(chat, 1)
     assert len(got) == 1 and "doręczone" in got[0]["text"], got
+
+
+async def test_a_batch_of_sets_is_acknowledged_one_by_one_and_delivered_once(gateway: AlertGateway,
+                                                                              http: httpx.AsyncClient) -> None:
+    chat = await linked_chat(http, gateway, "sandbox-ar-1", phrase="فعّل التنبيهات")
+    _, sub = await _consent_of(http, gateway, "sandbox-ar-1")
+    signer = gateway.sandbox.state.events.signer
+    now = int(time.time())
+
+    def payment(jti: str, merchant: str, **changes: object) -> str:
+        return signer.sign({"iss": "sarraf-sandbox-bank", "iat": now, "jti": jti, "aud": "sarraf", "sub": sub,
+                            "txn": "t", "toe": now, "events": {"urn:sarraf:alerts:card-payment": {
+                                "amount": "5.00", "currency": "SAR", "merchant": merchant, "card_last4": "1"}},
+                            **changes})
+
+    sets = {"b-1": payment("b-1", "Jarir"), "b-2": payment("b-2", "Extra"),
+            "b-bad": payment("b-bad", "Nobody", aud="someone-else")}
+    url = f"{gateway.url}/banks/sandbox/events"
+    first = await http.post(url, json={"sets": sets})
+    again = await http.post(url, json={"sets": {"b-1": sets["b-1"]}})  # a bank re-sending part of a batch
+    assert first.status_code == 200 and sorted(first.json()["ack"]) == ["b-1", "b-2"]
+    assert first.json()["setErrs"]["b-bad"]["err"] == "invalid_audience"
+    assert again.status_code == 200 and again.json() == {"ack": ["b-1"], "setErrs": {}}
+    assert (await http.post(url, json={"sets": ["not", "a", "map"]})).status_code == 400
+    got = await collect(chat, 2)
+    assert sorted(m for m in ("Jarir", "Extra") for g in got if m in g["text"]) == ["Extra", "Jarir"], got
+    assert len(got) == 2

@@ -67,7 +67,8 @@ class Job:
 
 
 class ClaimedBatch(Protocol):
-    jobs: Sequence[Job]
+    @property
+    def jobs(self) -> Sequence[Job]: ...
 
     def sent(self, job: Job, handed_over: Sequence[dict[str, Any]] = ()) -> None:
         """Mark sent; `handed_over` payloads go into the pull channel's outbox in the same transaction."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import os
 import threading
 import time
@@ -125,23 +126,40 @@ class EventHub:
 
     async def push(self, subscription: Subscription, jti: str, token: str) -> int | None:
         """POST the SET to the TPP; the status of the last attempt, None when it could not be reached."""
+        status, _ = await self._post(subscription, token.encode(), "application/secevent+jwt")
+        if status is not None and 200 <= status < 300:
+            self.delivered(subscription.client_id, [jti])
+        return status
+
+    async def push_many(self, subscription: Subscription, sets: dict[str, str]) -> int | None:
+        """Several SETs for one TPP in one POST (``{"sets": {jti: SET}}``, the shape of an /events answer);
+        what the TPP acknowledges — or refuses for good — leaves the queue, the rest waits for polling."""
+        if len(sets) == 1:
+            ((jti, token),) = sets.items()
+            return await self.push(subscription, jti, token)
+        status, answer = await self._post(subscription, json.dumps({"sets": sets}).encode(), "application/json")
+        if status == 200 and isinstance(answer, dict):
+            done = [j for j in answer.get("ack") or [] if isinstance(j, str)]
+            self.delivered(subscription.client_id, [*done, *(answer.get("setErrs") or {})])
+        return status
+
+    async def _post(self, subscription: Subscription, content: bytes, content_type: str) -> tuple[int | None, Any]:
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
         status: int | None = None
+        answer: Any = None
         for attempt in range(PUSH_ATTEMPTS):
             try:
-                response = await self._http.post(
-                    subscription.callback_url, content=token,
-                    headers={"Content-Type": "application/secevent+jwt", "Accept": "application/json"})
+                response = await self._http.post(subscription.callback_url, content=content,
+                                                  headers={"Content-Type": content_type, "Accept": "application/json"})
                 status = response.status_code
-            except httpx.HTTPError:
+                answer = response.json() if status < 300 else None
+            except (httpx.HTTPError, ValueError):
                 status = None
             if status is not None and status < 500:
                 break
             await asyncio.sleep(0.05 * (attempt + 1))
-        if status is not None and 200 <= status < 300:
-            self.delivered(subscription.client_id, [jti])
-        return status
+        return status, answer
 
 
 def hub(request: Request) -> EventHub:
@@ -274,16 +292,23 @@ async def simulate(sim: Simulation, request: Request, sb: SB, events: Hub,
         raise OBError(404, "U005", f"no customer {sim.customer}", "customer")
     issued: list[dict[str, Any]] = []
     base = str(request.base_url).rstrip("/")
+    clients: dict[str, dict[str, str]] = {}
     for consent in sb.store.authorised_consents_of(sim.customer):
         uri, body = event_body(sim, sb, cards, base, consent.consent_id)
         claims = events.signer.claims(consent.client_id, consent_url(base, consent.consent_id), uri, body,
                                       toe=int(time.time()) + sim.toe_offset_s)
         token = events.signer.sign(claims)
         events.queue(consent.client_id, claims["jti"], token)
-        subscription = events.subscriptions.get(consent.client_id)
-        pushed = await events.push(subscription, claims["jti"], token) if sim.push and subscription else None
-        issued.append({"jti": claims["jti"], "consent_id": consent.consent_id, "event": uri, "pushed": pushed,
-                       "data": body})
+        issued.append({"jti": claims["jti"], "consent_id": consent.consent_id, "event": uri, "data": body})
+        clients.setdefault(consent.client_id, {})[claims["jti"]] = token
+    # One push per TPP: a customer with several consents at one TPP gives it one batch, not a POST each.
+    pushed: dict[str, int | None] = {}
+    for client, sets in clients.items():
+        subscription = events.subscriptions.get(client)
+        status = await events.push_many(subscription, sets) if sim.push and subscription else None
+        pushed.update({jti: status for jti in sets})
+    for item in issued:
+        item["pushed"] = pushed[item["jti"]]
     return {"events": issued}
 
 

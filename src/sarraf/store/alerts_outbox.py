@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from sarraf.alerts.ports import Job, Received, Recipient, Routed
+from sarraf.alerts.ports import ClaimedBatch, Job, Received, Recipient, Routed
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store.alerts_prefs import preferences_from_row
@@ -74,21 +74,26 @@ class SqlAlertOutbox:
     # intake
 
     async def accept(self, events: Sequence[BankEvent]) -> list[bool]:
+        """One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING for the whole batch: the ids that come back
+        are the fresh events, every other one was already held (a re-send, or a repeat inside the batch)."""
         now = datetime.now(UTC)
         dialect_insert = pg_insert if self._postgres else sqlite_insert
-        fresh: list[bool] = []
+        keys = [(event.tenant, event.event_id) for event in events]
+        first = {key: i for i, key in reversed(list(enumerate(keys)))}  # a repeat inside the batch counts once
+        rows = [{
+            "tenant": event.tenant, "event_id": event.event_id, "kind": event.kind.value,
+            "consent_id": event.consent_id, "stream": event.stream, "occurred_at": event.occurred_at,
+            "received_at": now, "data": event.data, "status": "received",
+            "lane": "urgent" if event.kind is AlertKind.SUSPECTED_FRAUD else "normal", "attempts": 0,
+            "available_at": now,
+        } for i, event in enumerate(events) if first[keys[i]] == i]
+        if not rows:
+            return []
+        statement = (dialect_insert(alert_outbox).on_conflict_do_nothing(index_elements=["tenant", "event_id"])
+                     .returning(alert_outbox.c.tenant, alert_outbox.c.event_id))
         async with self._writing() as conn:
-            for event in events:
-                statement = dialect_insert(alert_outbox).values(
-                    tenant=event.tenant, event_id=event.event_id, kind=event.kind.value,
-                    consent_id=event.consent_id, stream=event.stream, occurred_at=event.occurred_at,
-                    received_at=now, data=event.data, status="received",
-                    lane="urgent" if event.kind is AlertKind.SUSPECTED_FRAUD else "normal",
-                    attempts=0, available_at=now,
-                ).on_conflict_do_nothing(index_elements=["tenant", "event_id"])
-                result = await conn.execute(statement)
-                fresh.append(result.rowcount == 1)
-        return fresh
+            inserted = {(r.tenant, r.event_id) for r in await conn.execute(statement, rows)}
+        return [key in inserted and first[key] == i for i, key in enumerate(keys)]
 
     # routing
 
@@ -140,17 +145,21 @@ class SqlAlertOutbox:
             return bool((await conn.execute(query)).scalar())
 
     async def routed(self, results: Sequence[Routed]) -> None:
+        """Every outcome of a routing batch in one executemany UPDATE (one round trip, one commit)."""
         if not results:
             return
+        t = alert_outbox
+        statement = update(t).where(t.c.id == bindparam("b_id"), t.c.status == "received").values(
+            status=bindparam("b_status"), customer_id=bindparam("b_customer"), channel=bindparam("b_channel"),
+            sender=bindparam("b_sender"), messages=bindparam("b_messages", type_=t.c.messages.type),
+            lane=bindparam("b_lane"), last_error=bindparam("b_error"),
+            # None keeps the row's own time (due now); quiet hours move it to the morning.
+            available_at=func.coalesce(bindparam("b_available", type_=t.c.available_at.type), t.c.available_at))
+        rows = [{"b_id": r.row_id, "b_status": r.status, "b_customer": r.customer_id, "b_channel": r.channel,
+                 "b_sender": r.sender, "b_messages": r.messages or None, "b_lane": r.lane,
+                 "b_error": r.reason or None, "b_available": r.available_at} for r in results]
         async with self._writing() as conn:
-            for r in results:
-                values: dict[str, Any] = {"status": r.status, "customer_id": r.customer_id, "channel": r.channel,
-                                          "sender": r.sender, "messages": r.messages or None, "lane": r.lane,
-                                          "last_error": r.reason or None}
-                if r.available_at is not None:
-                    values["available_at"] = r.available_at
-                await conn.execute(update(alert_outbox).where(
-                    alert_outbox.c.id == r.row_id, alert_outbox.c.status == "received").values(**values))
+            await conn.execute(statement, rows)
 
     async def revoke_link(self, tenant: str, consent_id: str) -> None:
         """The bank says the customer revoked the consent: mark the link cancelled and drop its tokens."""
@@ -185,7 +194,7 @@ class SqlAlertOutbox:
         return query.with_for_update(skip_locked=True, of=alert_outbox) if self._postgres else query
 
     @asynccontextmanager
-    async def claim(self, limit: int, now: datetime) -> AsyncIterator[_Batch]:
+    async def claim(self, limit: int, now: datetime) -> AsyncIterator[ClaimedBatch]:
         if self._postgres:
             async with self._engine.begin() as conn:
                 batch = _Batch(self._jobs((await conn.execute(self._due(limit, now))).all()))
@@ -228,8 +237,6 @@ class SqlAlertOutbox:
     # reading back (operations, tests, the bench)
 
     async def counts(self) -> dict[str, int]:
-        from sqlalchemy import func
-
         async with self._engine.connect() as conn:
             rows = await conn.execute(select(alert_outbox.c.status, func.count()).group_by(alert_outbox.c.status))
             return {r[0]: int(r[1]) for r in rows}

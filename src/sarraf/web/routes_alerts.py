@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import os
 import time
@@ -46,6 +47,8 @@ router = APIRouter(tags=["alerts"])
 SANDBOX_MOUNT = "/bank"  # where web/app.py mounts the embedded sandbox bank
 JWKS_TTL_S = 300
 MAX_SET_BYTES = 64_000
+MAX_BATCH_SETS = 1000
+MAX_BATCH_BYTES = 8_000_000
 
 
 class ChannelTransport:
@@ -172,18 +175,24 @@ def _services(request: Request) -> AlertServices:
     return found  # type: ignore[no-any-return]
 
 
-@router.post("/banks/{bank}/events", status_code=202, summary="Receive a bank event (signed SET, RFC 8935)")
+@router.post("/banks/{bank}/events", status_code=202, summary="Receive bank events: one signed SET (RFC 8935), "
+             "or a batch of them as JSON")
 async def receive_event(bank: str, request: Request) -> JSONResponse:
+    """``application/secevent+jwt``: one SET, answered 202 (RFC 8935). ``application/json``: a batch,
+    ``{"sets": {jti: SET, ...}}`` (the shape of OB's aggregated-polling answer), for a bank with a backlog;
+    answered 200 ``{"ack": [jti, ...], "setErrs": {jti: {"err", "description"}}}`` once every acknowledged
+    event is committed to the outbox, so the bank may drop exactly the acknowledged ones and keep the rest."""
     services = _services(request)
+    batch = request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
     body = await request.body()
-    if len(body) > MAX_SET_BYTES:
+    if len(body) > (MAX_BATCH_BYTES if batch else MAX_SET_BYTES):
         return JSONResponse({"err": "invalid_request", "description": "SET too large"}, status_code=413)
     try:
-        token = body.decode("ascii")
+        if batch:
+            return await _receive_batch(services, bank, body)
+        accepted = await services.intake.accept(bank, body.decode("ascii"))
     except UnicodeDecodeError:
         return JSONResponse({"err": "invalid_request", "description": "a SET is ASCII"}, status_code=400)
-    try:
-        accepted = await services.intake.accept(bank, token)
     except UnknownBank:
         return JSONResponse({"err": "invalid_issuer", "description": f"unknown bank {bank!r}"}, status_code=404)
     except SetRejected as exc:
@@ -193,6 +202,21 @@ async def receive_event(bank: str, request: Request) -> JSONResponse:
         return JSONResponse({"err": "invalid_key", "description": f"cannot fetch the bank's keys: {exc}"},
                             status_code=400)
     return JSONResponse({"jti": accepted.event_id, "duplicate": accepted.duplicate}, status_code=202)
+
+
+async def _receive_batch(services: AlertServices, bank: str, body: bytes) -> JSONResponse:
+    try:
+        sets = json.loads(body).get("sets")
+    except (ValueError, AttributeError):
+        sets = None
+    if not isinstance(sets, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in sets.items()):
+        return JSONResponse({"err": "invalid_request", "description": 'expected {"sets": {jti: SET}}'},
+                            status_code=400)
+    if len(sets) > MAX_BATCH_SETS:
+        return JSONResponse({"err": "invalid_request", "description": f"at most {MAX_BATCH_SETS} SETs per batch"},
+                            status_code=413)
+    acked, errors = await services.intake.accept_many(bank, sets)
+    return JSONResponse({"ack": acked, "setErrs": errors}, status_code=200)
 
 
 class PreferencesBody(BaseModel):
