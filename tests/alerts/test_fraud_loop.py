@@ -85,3 +85,17 @@ async def test_bank_down_while_freezing_is_told_honestly_and_retried(gateway: Al
     later = await collect(chat, 1, timeout=8)
     assert len(later) == 1, later
     assert (await _bank_state(http, gateway))["cards"]["sandbox-ar-1-debit"] == "frozen"
+
+
+async def test_a_typed_no_answers_the_pending_question_where_there_are_no_buttons(
+        gateway: AlertGateway, http: httpx.AsyncClient) -> None:
+    """Voice (Alexa) and people who type instead of tapping: "nie" answers "Was this you?" and freezes the card."""
+    chat = await linked_chat(http, gateway, "sandbox-pl-1", opt_in=False)
+    await _fraud_alert(http, gateway, chat, "sandbox-pl-1")
+    (reply,) = await chat.say("nie")
+    assert "zablokowana" in reply["text"], reply
+    assert (await _bank_state(http, gateway))["cards"]["sandbox-pl-1-debit"] == "frozen"
+    (plain,) = await chat.say("nie")  # nothing pending any more: an ordinary "no"
+    assert "zablokowana" not in plain["text"]
+    await chat.say("odblokuj moją kartę")  # the module's gateway is shared: leave the card as we found it
+    assert (await _bank_state(http, gateway))["cards"]["sandbox-pl-1-debit"] == "active"

@@ -70,6 +70,11 @@ class FraudDesk:
         await self._cases.set_freeze(a.tenant, a.event_id, "pending", None)
         return [await self._freeze(case, a.channel, a.lang, first=True)]
 
+    async def awaiting(self, tenant: str, customer_id: str) -> str | None:
+        """Event id of the fraud question this customer has not answered yet, if any."""
+        case = await self._cases.awaiting(tenant, customer_id)
+        return case.event_id if case else None
+
     async def _freeze(self, case: FraudCase, channel: str, lang: str, *, first: bool) -> Outbound:
         subject = Subject(case.tenant, case.customer_id, recipient=channel, purpose="essential.fraud_detection")
         last4 = str(case.data.get("card_last4", ""))

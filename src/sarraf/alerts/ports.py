@@ -128,6 +128,9 @@ class FraudCases(Protocol):
     async def answer(self, tenant: str, event_id: str, status: str, at: datetime) -> bool:
         """Record the customer's answer; False when it was answered before (a double tap, another channel)."""
 
+    async def awaiting(self, tenant: str, customer_id: str) -> FraudCase | None:
+        """The customer's latest unanswered fraud question (for a typed or spoken yes/no)."""
+
     async def set_freeze(self, tenant: str, event_id: str, freeze: str, bank_case_id: str | None) -> None: ...
 
     async def overdue(self, now: datetime, limit: int) -> list[FraudCase]: ...

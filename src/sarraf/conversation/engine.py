@@ -171,6 +171,10 @@ class Conversation:
             return [self._say(turn, "bank_down")]
 
     async def _dispatch(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
+        if self.alerts is not None and intent in ("affirm", "deny"):
+            answered = await self.alerts.yes_or_no(Who.of(turn), genuine=intent == "affirm")
+            if answered is not None:
+                return answered
         if self.alerts is not None and intent in ALERT_INTENTS:
             return await self.alerts.intent(Who.of(turn), intent, turn.text)
         if intent in DATA_INTENTS:

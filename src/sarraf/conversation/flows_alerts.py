@@ -70,6 +70,8 @@ class PreferencesPort(Protocol):
 class FraudAnswers(Protocol):
     async def answer(self, a): ...  # type: ignore[no-untyped-def]
 
+    async def awaiting(self, tenant: str, customer_id: str) -> str | None: ...
+
 
 class CardActions(Protocol):
     async def act(self, subject, action: CardAction, card_id: str | None = None) -> ActionOutcome: ...  # type: ignore[no-untyped-def]
@@ -111,6 +113,14 @@ class AlertFlows:
             return [self._say(who, "fraud_unknown")]
         return list(await self._fraud.answer(self._answer_type(
             who.tenant, who.customer_id, who.channel, who.sender, who.lang, event_id, answer == "yes")))
+
+    async def yes_or_no(self, who: Who, genuine: bool) -> list[Outbound] | None:
+        """A typed or spoken "yes"/"no" (Alexa has no buttons) answers a pending "Was this you?"; None if none."""
+        event_id = await self._fraud.awaiting(who.tenant, who.customer_id)
+        if event_id is None:
+            return None
+        return list(await self._fraud.answer(self._answer_type(
+            who.tenant, who.customer_id, who.channel, who.sender, who.lang, event_id, genuine)))
 
     async def intent(self, who: Who, intent: str, text: str) -> list[Outbound]:
         if intent == "manage_alerts":

@@ -86,6 +86,15 @@ class SqlFraudCases:
                 alert_fraud_cases.c.status.in_(("asked", "human"))).values(status=status, answered_at=at))
             return bool(result.rowcount == 1)
 
+    async def awaiting(self, tenant: str, customer_id: str) -> FraudCase | None:
+        """The customer's most recent "Was this you?" still waiting for an answer."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(alert_fraud_cases).where(
+                alert_fraud_cases.c.tenant == tenant, alert_fraud_cases.c.customer_id == customer_id,
+                alert_fraud_cases.c.status.in_(("asked", "human")))
+                .order_by(alert_fraud_cases.c.created_at.desc()).limit(1))).first()
+        return _case(row) if row else None
+
     async def set_freeze(self, tenant: str, event_id: str, freeze: str, bank_case_id: str | None) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(update(alert_fraud_cases).where(
