@@ -34,6 +34,7 @@ class DeliveryPolicy:
     base_delay_s: float = 0.5
     max_delay_s: float = 300.0
     idle_poll_s: float = 0.02
+    notified_poll_s: float = 0.2  # with store notifications, polling only catches retries coming due
     channel_per_second: Mapping[str, float] | None = None  # default DEFAULT_CHANNEL_RATES
     customer_per_second: float = 20.0
     customer_burst: int = 20
@@ -79,16 +80,22 @@ class DeliveryWorker:
         self.sent = 0
 
     async def run(self, stop: asyncio.Event) -> None:
+        # Another process (the gateway's router) makes rows ready: sleep until it says so rather than poll
+        # the table every few milliseconds, which costs a third of a core when idle.
+        async with self._outbox.listen(self.wake) as notified:
+            await self._loop(stop, self.policy.notified_poll_s if notified else self.policy.idle_poll_s)
+
+    async def _loop(self, stop: asyncio.Event, idle_s: float) -> None:
         while not stop.is_set():
+            self.wake.clear()  # before claiming: a wake-up arriving during the claim is kept, not lost
             try:
                 handled = await self.run_once()
             except Exception:  # a database hiccup must not end the worker; the rows stay due
                 log.exception("alert delivery batch failed")
                 handled = 0
             if handled == 0:
-                self.wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.policy.idle_poll_s)
+                    await asyncio.wait_for(self.wake.wait(), idle_s)
 
     async def run_once(self) -> int:
         async with self._outbox.claim(self.policy.batch, self._clock()) as batch:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -53,21 +54,66 @@ class GroupCommit:
                     future.set_result(result)
 
 
+class Backlog:
+    """Back-pressure between intake and routing in one process: while `limit` accepted events wait to be
+    routed, a new request waits (up to `max_wait_s`) before it is verified and committed. A bank pushing
+    faster than we can route then sees slower 2xx answers (RFC 8935 push is synchronous) instead of our outbox
+    growing a queue that every later event waits behind. Nothing is refused or dropped: after `max_wait_s`
+    the request goes through anyway, so a stalled router never stops intake."""
+
+    def __init__(self, limit: int = 500, max_wait_s: float = 2.0) -> None:
+        self._limit = limit
+        self._max_wait_s = max_wait_s
+        self._pending = 0
+        self._room = asyncio.Event()
+        self._room.set()
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    async def admit(self, count: int) -> None:
+        """Wait for room, then reserve `count` places (given back by `release` once routed or not kept)."""
+        deadline = asyncio.get_running_loop().time() + self._max_wait_s
+        while self._pending >= self._limit:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                break
+            self._room.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._room.wait(), left)
+        self._pending += count
+
+    def release(self, count: int) -> None:
+        # Rows accepted before a restart or by the poller are routed too: never below zero.
+        self._pending = max(0, self._pending - count)
+        if self._pending < self._limit:
+            self._room.set()
+
+
 class EventIntake:
     def __init__(self, verifiers: Mapping[str, SetVerifier], outbox: AlertOutbox,
-                 on_accept: Callable[[], None] = lambda: None) -> None:
+                 on_accept: Callable[[], None] = lambda: None, backlog: Backlog | None = None) -> None:
         self._verifiers = verifiers
         self._outbox = outbox
         self._on_accept = on_accept
         self._group = GroupCommit(outbox)
+        self.backlog = backlog
 
     async def accept(self, tenant: str, token: str) -> Accepted:
         """Raises UnknownBank or SetRejected; returns once the event is durably in the outbox."""
         verifier = self._verifiers.get(tenant)
         if verifier is None:
             raise UnknownBank(tenant)
-        event = await verifier.verify(token)
-        fresh = await self._group.submit(event)
+        if self.backlog is not None:
+            await self.backlog.admit(1)
+        fresh = False
+        try:
+            event = await verifier.verify(token)
+            fresh = await self._group.submit(event)
+        finally:
+            if self.backlog is not None and not fresh:  # refused or a re-send: nothing for the router
+                self.backlog.release(1)
         if fresh:
             self._on_accept()
         return Accepted(event.event_id, duplicate=not fresh)
@@ -77,14 +123,21 @@ class EventIntake:
         verifier = self._verifiers.get(tenant)
         if verifier is None:
             raise UnknownBank(tenant)
-        events, errors = [], {}
-        for jti, token in tokens.items():
-            try:
-                events.append(await verifier.verify(token))
-            except SetRejected as exc:
-                errors[jti] = {"err": exc.err, "description": exc.description[:256]}
-        if events:
-            fresh = await self._outbox.accept(events)
-            if any(fresh):
-                self._on_accept()
+        if self.backlog is not None:
+            await self.backlog.admit(len(tokens))
+        kept = 0
+        try:
+            events, errors = [], {}
+            for jti, token in tokens.items():
+                try:
+                    events.append(await verifier.verify(token))
+                except SetRejected as exc:
+                    errors[jti] = {"err": exc.err, "description": exc.description[:256]}
+            if events:
+                kept = sum(await self._outbox.accept(events))
+                if kept:
+                    self._on_accept()
+        finally:
+            if self.backlog is not None:
+                self.backlog.release(len(tokens) - kept)
         return [e.event_id for e in events], errors

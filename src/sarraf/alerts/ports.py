@@ -3,6 +3,7 @@ web/routes_alerts.py). Records are plain dataclasses so nothing here knows SQL."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -95,6 +96,10 @@ class AlertOutbox(Protocol):
         """Add an already-routed message (a fraud reminder, a follow-up); False if that id exists."""
 
     def claim(self, limit: int, now: datetime) -> AbstractAsyncContextManager[ClaimedBatch]: ...
+
+    def listen(self, wake: asyncio.Event) -> AbstractAsyncContextManager[bool]:
+        """While open, set `wake` when rows become ready in another process; yields False when the store
+        cannot notify (the worker then polls at its idle interval)."""
 
 
 class PreferenceStore(Protocol):

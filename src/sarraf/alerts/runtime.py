@@ -12,6 +12,7 @@ import logging
 
 from sarraf.alerts.delivery import DeliveryWorker
 from sarraf.alerts.fraud import FraudDesk
+from sarraf.alerts.intake import Backlog
 from sarraf.alerts.polling import EventPoller
 from sarraf.alerts.router import AlertRouter
 
@@ -21,7 +22,8 @@ log = logging.getLogger(__name__)
 class AlertRuntime:
     def __init__(self, router: AlertRouter, worker: DeliveryWorker | None, fraud: FraudDesk,
                  poller: EventPoller | None = None, *, route_idle_s: float = 0.02,
-                 fraud_interval_s: float = 1.0, batch_window_s: float = 0.01) -> None:
+                 fraud_interval_s: float = 1.0, batch_window_s: float = 0.002,
+                 backlog: Backlog | None = None) -> None:
         self.router = router
         self.worker = worker
         self.fraud = fraud
@@ -29,6 +31,7 @@ class AlertRuntime:
         self._route_idle_s = route_idle_s
         self._fraud_interval_s = fraud_interval_s
         self._batch_window_s = batch_window_s
+        self.backlog = backlog
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.arrived = asyncio.Event()  # set by intake: routing starts at once instead of at the next poll
@@ -44,6 +47,8 @@ class AlertRuntime:
                 log.exception("alert routing round failed")
                 handled = 0
             if handled:
+                if self.backlog is not None:
+                    self.backlog.release(handled)
                 if self.worker is not None:
                     self.worker.wake.set()
                 continue

@@ -6,6 +6,10 @@ has no row locks: one in-process worker reads the batch, sends, then writes ever
 transaction. On both, a web chat message is handed over (inserted into the channel outbox) in the same
 transaction that marks the event sent, so a crash can neither lose nor repeat it.
 
+Wake-ups: on PostgreSQL the routing commit carries a NOTIFY on ``READY_CHANNEL`` (delivered at commit, so
+never before the rows are visible) and ``listen`` lets a worker process sleep until then instead of polling
+the table; polling stays as the fallback for retries coming due and for a missed notification.
+
 Per-customer ordering: only the oldest ready row of a customer's lane is claimable; a row waiting for a
 retry holds back the ones behind it, and an urgent (fraud) lane never waits behind a normal one.
 """
@@ -19,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -30,6 +34,8 @@ from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store.alerts_prefs import preferences_from_row
 from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, channel_outbox, customers
+
+READY_CHANNEL = "sarraf_alerts_ready"
 
 
 def _utc(value: datetime) -> datetime:
@@ -160,6 +166,28 @@ class SqlAlertOutbox:
                  "b_error": r.reason or None, "b_available": r.available_at} for r in results]
         async with self._writing() as conn:
             await conn.execute(statement, rows)
+            if self._postgres and any(r.status == "ready" for r in results):
+                await conn.execute(text(f"NOTIFY {READY_CHANNEL}"))
+
+    @asynccontextmanager
+    async def listen(self, wake: asyncio.Event) -> AsyncIterator[bool]:
+        """While open, `wake` is set whenever routing commits ready rows (PostgreSQL LISTEN); yields whether
+        notifications are available at all (SQLite has none: the caller keeps polling)."""
+        if not self._postgres:
+            yield False
+            return
+        async with self._engine.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None
+
+            def notified(*_: object) -> None:
+                wake.set()
+
+            await driver.add_listener(READY_CHANNEL, notified)
+            try:
+                yield True
+            finally:
+                await driver.remove_listener(READY_CHANNEL, notified)
 
     async def revoke_link(self, tenant: str, consent_id: str) -> None:
         """The bank says the customer revoked the consent: mark the link cancelled and drop its tokens."""
@@ -179,6 +207,8 @@ class SqlAlertOutbox:
                 channel=routed.channel, sender=routed.sender, messages=routed.messages, attempts=0,
                 available_at=routed.available_at or now,
             ).on_conflict_do_nothing(index_elements=["tenant", "event_id"]))
+            if self._postgres and result.rowcount == 1:
+                await conn.execute(text(f"NOTIFY {READY_CHANNEL}"))
             return bool(result.rowcount == 1)
 
     # delivery

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker
 from sarraf.alerts.fraud import Answer, FraudDesk
-from sarraf.alerts.intake import EventIntake, UnknownBank
+from sarraf.alerts.intake import Backlog, EventIntake, UnknownBank
 from sarraf.alerts.polling import EventPoller
 from sarraf.alerts.preferences import AlertPreferences
 from sarraf.alerts.router import AlertRouter
@@ -155,12 +155,14 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True,
     }
     worker = DeliveryWorker(outbox, ChannelTransport(container), policy) if in_process_worker else None
     runtime_box: list[AlertRuntime] = []
-    intake = EventIntake(verifiers, outbox, on_accept=lambda: runtime_box[0].notify() if runtime_box else None)
+    backlog = Backlog()
+    intake = EventIntake(verifiers, outbox, on_accept=lambda: runtime_box[0].notify() if runtime_box else None,
+                         backlog=backlog)
     polled = [b.id for b in container.banks.values() if b.events_poll_seconds > 0]
     poller = EventPoller(ConnectorEvents(container), intake, polled,
                          interval_s=min(b.events_poll_seconds for b in container.banks.values() if b.id in polled)
                          ) if polled else None
-    runtime = AlertRuntime(routing, worker, fraud, poller)
+    runtime = AlertRuntime(routing, worker, fraud, poller, backlog=backlog)
     runtime_box.append(runtime)
     container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names)
     await runtime.start()
