@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
-from sarraf.domain.consent import BankLink, ConsentStatus, Tokens
+from sarraf.domain.consent import BankLink
 from sarraf.domain.disclosure import Decision, DisclosureRequest
-from sarraf.domain.errors import ConsentUnusable, NotLinked
+from sarraf.domain.errors import NotLinked
 from sarraf.domain.events import CardAction, PaymentCard
 from sarraf.domain.ports import BankConnector, LinkRepository
+from sarraf.policy.bank_tokens import fresh_tokens
 from sarraf.policy.consent_grant import ConsentGrant, Scope
 from sarraf.policy.point import AuditTrail, Decider, Subject, grant_from_link
 
@@ -66,7 +66,7 @@ class CardActionPoint:
         if not decision.allowed:
             return decision, []
         connector = self._connectors[subject.tenant]
-        return decision, await connector.cards(await self._tokens(connector, link))
+        return decision, await connector.cards(await fresh_tokens(connector, self._links, link))
 
     async def act(self, subject: Subject, action: CardAction, card_id: str | None = None) -> ActionOutcome:
         """Act on `card_id`, or on the customer's first card that the action can change."""
@@ -74,7 +74,7 @@ class CardActionPoint:
         if not decision.allowed:
             return ActionOutcome(decision)
         connector = self._connectors[subject.tenant]
-        tokens = await self._tokens(connector, link)
+        tokens = await fresh_tokens(connector, self._links, link)
         if card_id is None:
             wanted = "frozen" if action is CardAction.UNFREEZE else "active"
             cards = await connector.cards(tokens)
@@ -90,21 +90,10 @@ class CardActionPoint:
         if not decision.allowed:
             return ActionOutcome(decision)
         connector = self._connectors[subject.tenant]
-        case_id = await connector.open_case(await self._tokens(connector, link), card_id, reason, reference)
+        tokens = await fresh_tokens(connector, self._links, link)
+        case_id = await connector.open_case(tokens, card_id, reason, reference)
         return ActionOutcome(decision, case_id=case_id)
 
-    async def _tokens(self, connector: BankConnector, link: BankLink) -> Tokens:
-        if not link.usable() or link.tokens is None:
-            raise ConsentUnusable(link.consent_id)
-        if not link.tokens.expired(datetime.now(UTC)):
-            return link.tokens
-        try:
-            tokens = await connector.refresh(link.tokens)
-        except ConsentUnusable:
-            await self._links.save(replace(link, status=ConsentStatus.EXPIRED, tokens=None))
-            raise
-        await self._links.save(replace(link, tokens=tokens))
-        return tokens
 
 
 def subject_for(tenant: str, customer_id: str, channel: str, *, fraud: bool) -> Subject:

@@ -10,15 +10,16 @@ connector's data methods (tests/architecture enforces it).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from sarraf.domain.banking import Account, Balance, Transaction
-from sarraf.domain.consent import BankLink, ConsentStatus, Tokens
+from sarraf.domain.consent import BankLink, Tokens
 from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation
 from sarraf.domain.errors import ConsentUnusable, NotLinked
 from sarraf.domain.ports import BankConnector, LinkRepository
+from sarraf.policy.bank_tokens import fresh_tokens, mark_unusable
 from sarraf.policy.consent_grant import SCOPES, ConsentGrant, GrantStatus, Scope
 from sarraf.policy.minimise import minimise
 
@@ -152,23 +153,10 @@ class BankDataPoint:
         if not decision.allowed or decision.minimisation is Minimisation.LINK_ONLY:
             return Disclosure(decision, None)
         connector = self._connectors[subject.tenant]
-        tokens = await self._fresh_tokens(connector, link)
+        tokens = await fresh_tokens(connector, self._links, link)
         try:
             data = await read(connector, tokens)
         except ConsentUnusable:
-            await self._links.save(replace(link, status=ConsentStatus.EXPIRED, tokens=None))
+            await mark_unusable(self._links, link)
             raise
         return Disclosure(decision, data)
-
-    async def _fresh_tokens(self, connector: BankConnector, link: BankLink) -> Tokens:
-        if not link.usable() or link.tokens is None:
-            raise ConsentUnusable(link.consent_id)
-        if not link.tokens.expired(datetime.now(UTC)):
-            return link.tokens
-        try:
-            tokens = await connector.refresh(link.tokens)
-        except ConsentUnusable:
-            await self._links.save(replace(link, status=ConsentStatus.EXPIRED, tokens=None))
-            raise
-        await self._links.save(replace(link, tokens=tokens))
-        return tokens

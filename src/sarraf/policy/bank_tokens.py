@@ -1,0 +1,32 @@
+"""Usable bank tokens for a link: refreshed when expired, and a link the bank refuses is marked expired.
+
+Shared by the two doors to the bank — data reads (policy/point.py) and card actions (policy/actions.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sarraf.domain.consent import BankLink, ConsentStatus, Tokens
+from sarraf.domain.errors import ConsentUnusable
+from sarraf.domain.ports import BankConnector, LinkRepository
+
+
+async def fresh_tokens(connector: BankConnector, links: LinkRepository, link: BankLink) -> Tokens:
+    if not link.usable() or link.tokens is None:
+        raise ConsentUnusable(link.consent_id)
+    if not link.tokens.expired(datetime.now(UTC)):
+        return link.tokens
+    try:
+        tokens = await connector.refresh(link.tokens)
+    except ConsentUnusable:
+        await mark_unusable(links, link)
+        raise
+    await links.save(replace(link, tokens=tokens))
+    return tokens
+
+
+async def mark_unusable(links: LinkRepository, link: BankLink) -> None:
+    """The bank refused the consent: forget the tokens so every flow asks the customer to link again."""
+    await links.save(replace(link, status=ConsentStatus.EXPIRED, tokens=None))
