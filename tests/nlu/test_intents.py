@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sarraf.conversation.nlu import Nlu
+from sarraf.conversation.nlu.taxonomy import BOT_INTENTS
 
 KEY_UTTERANCES = [
     ("balance", "check_balance"),
@@ -61,28 +62,7 @@ def test_key_utterances_are_recognised_in_scope(nlu: Nlu, text: str, intent: str
 
 
 def test_every_taxonomy_intent_is_a_class(nlu: Nlu) -> None:
-    bot = {
-        "check_balance",
-        "recent_transactions",
-        "spending_summary",
-        "transfer_money",
-        "freeze_card",
-        "unfreeze_card",
-        "link_account",
-        "unlink_account",
-        "revoke_consent",
-        "manage_alerts",
-        "my_data",
-        "delete_my_data",
-        "human_agent",
-        "greeting",
-        "goodbye",
-        "thanks",
-        "affirm",
-        "deny",
-        "help",
-        "out_of_scope",
-    }
+    bot = set(BOT_INTENTS)
     assert bot <= set(nlu.intents)
     assert len(nlu.intents) == 77 + len(bot)
     assert {"Refund_not_showing_up", "reverted_card_payment?", "card_arrival"} <= set(nlu.intents)

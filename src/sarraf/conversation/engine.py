@@ -34,27 +34,10 @@ from sarraf.policy.point import BankDataPoint, Subject
 POSTBACK_PREFIX = "intent:"
 RELINK_WINDOW = timedelta(days=7)  # matches the expiry reminder: from then on, "link" renews the consent
 DATA_INTENTS = ("check_balance", "recent_transactions", "spending_summary")
-NOT_IN_CHAT_YET = (
-    "transfer_money",
-    "freeze_card",
-    "unfreeze_card",
-    "manage_alerts",
-    "my_data",
-    "delete_my_data",
-)
+# Answered by the alert and card flows when alerts run (web/routes_alerts.py wires them); otherwise honestly
+# "not in chat yet" with a hand-off. Transfers come with their own issue.
+NOT_IN_CHAT_YET = ("transfer_money", "freeze_card", "unfreeze_card", "manage_alerts")
 SMALL_TALK = {"thanks": "thanks", "goodbye": "goodbye", "affirm": "affirm", "deny": "deny"}
-BOT_INTENTS = (
-    *DATA_INTENTS,
-    *NOT_IN_CHAT_YET,
-    *SMALL_TALK,
-    "link_account",
-    "unlink_account",
-    "revoke_consent",
-    "human_agent",
-    "greeting",
-    "help",
-    "out_of_scope",
-)
 
 
 @dataclass(frozen=True, slots=True)
