@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 from starlette.routing import Mount
 
+from sarraf.bootstrap_alerts import AlertServices
 from sarraf.config import Settings, load_settings
-from sarraf.web import routes_alerts
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
 
@@ -35,7 +35,7 @@ class AlertGateway:
         return mount.app
 
     @property
-    def services(self) -> routes_alerts.AlertServices:
+    def services(self) -> AlertServices:
         return self.app.state.alerts  # type: ignore[no-any-return]
 
 

@@ -22,7 +22,7 @@ async def _run_worker(data_dir: Path | None, batch: int) -> None:
     from sarraf.bootstrap import build
     from sarraf.config import load_settings
     from sarraf.store.alerts_outbox import SqlAlertOutbox
-    from sarraf.web.routes_alerts import ChannelTransport
+    from sarraf.bootstrap_alerts import ChannelTransport
 
     settings = load_settings(data_dir)
     container = await build(settings)

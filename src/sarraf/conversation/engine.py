@@ -34,7 +34,7 @@ from sarraf.policy.point import BankDataPoint, Subject
 POSTBACK_PREFIX = "intent:"
 RELINK_WINDOW = timedelta(days=7)  # matches the expiry reminder: from then on, "link" renews the consent
 DATA_INTENTS = ("check_balance", "recent_transactions", "spending_summary")
-# Answered by the alert and card flows when alerts run (web/routes_alerts.py wires them); otherwise honestly
+# Answered by the alert and card flows when alerts run (bootstrap_alerts.py wires them); otherwise honestly
 # "not in chat yet" with a hand-off. Transfers come with their own issue.
 NOT_IN_CHAT_YET = ("transfer_money", "freeze_card", "unfreeze_card", "manage_alerts")
 SMALL_TALK = {"thanks": "thanks", "goodbye": "goodbye", "affirm": "affirm", "deny": "deny"}
@@ -84,7 +84,7 @@ class Conversation:
         self._bank_names = bank_names
         self._default_langs = default_langs
         self._clock = clock
-        self.alerts: AlertFlows | None = None  # set by the alerts wiring (web/routes_alerts.py)
+        self.alerts: AlertFlows | None = None  # set by the alerts wiring (bootstrap_alerts.py)
 
     async def handle(self, tenant: str, inbound: Inbound) -> list[Outbound]:
         if inbound.message_id and not await self._messages.first_time(inbound.channel, inbound.message_id):

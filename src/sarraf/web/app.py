@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 import sarraf
 from sarraf.bootstrap import Container, build
+from sarraf.bootstrap_alerts import start_alerts
 from sarraf.config import Settings, load_banks, load_settings
 from sarraf.housekeeping import Housekeeping
 from sarraf.web import (
@@ -46,7 +47,7 @@ def create_app(
             settings, bank_urls={bank: settings.public_url + SANDBOX_MOUNT for bank in embedded}
         )
         upkeep = asyncio.create_task(Housekeeping(app.state.container).run_forever(HOUSEKEEPING_SECONDS))
-        app.state.alerts = await routes_alerts.start_alerts(app.state.container)
+        app.state.alerts = await start_alerts(app.state.container)
         try:
             yield
         finally:

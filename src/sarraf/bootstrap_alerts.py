@@ -1,0 +1,157 @@
+"""The alert services' composition: intake, router, fraud desk, delivery worker and poller for one gateway.
+
+`start_alerts(container)` builds them from the container's own links, agreements, audit log and channels and
+starts the AlertRuntime; the web app's lifespan calls it and `AlertServices.stop()`. `sarraf alerts worker`
+runs extra delivery processes on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker
+from sarraf.alerts.fraud import Answer, FraudDesk
+from sarraf.alerts.intake import Backlog, EventIntake
+from sarraf.alerts.polling import EventPoller
+from sarraf.alerts.router import AlertRouter
+from sarraf.alerts.runtime import AlertRuntime
+from sarraf.alerts.sets import SetVerifier
+from sarraf.banks.openbanking import OpenBankingConnector
+from sarraf.bootstrap import Container, TenantDecider
+from sarraf.channels import webchat
+from sarraf.config import BankConfig
+from sarraf.conversation.flows_alerts import AlertFlows
+from sarraf.domain.messages import Outbound
+from sarraf.policy.actions import CardActionPoint
+from sarraf.store.alerts_outbox import SqlAlertOutbox
+from sarraf.store.alerts_prefs import SqlAlertPreferences, SqlFraudCases
+from sarraf.store.messages import SqlHandoffs
+
+log = logging.getLogger(__name__)
+SANDBOX_MOUNT = "/bank"  # where web/app.py mounts the embedded sandbox bank
+JWKS_TTL_S = 300
+
+
+class ChannelTransport:
+    """The gateway's channels for the delivery worker; web chat is handed over inside the outbox commit."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    def pull(self, channel: str) -> bool:
+        return channel == webchat.NAME
+
+    def render_pull(self, channel: str, messages: list[Outbound]) -> list[dict[str, Any]]:
+        return [webchat.render(m) for m in messages]
+
+    async def send(self, channel: str, sender: str, messages: list[Outbound]) -> None:
+        found = self._container.channels.channels.get(channel)
+        if found is None:
+            raise LookupError(f"channel {channel} is not enabled")
+        await found.deliver(sender, messages)
+
+
+class JwksCache:
+    def __init__(self, http: httpx.AsyncClient, url: str) -> None:
+        self._http, self._url = http, url
+        self._keys: dict[str, Any] | None = None
+        self._at = 0.0
+
+    async def __call__(self, refresh: bool) -> dict[str, Any]:
+        if self._keys is None or refresh or time.monotonic() - self._at > JWKS_TTL_S:
+            response = await self._http.get(self._url)
+            response.raise_for_status()
+            self._keys, self._at = response.json(), time.monotonic()
+        return self._keys
+
+
+class ConnectorEvents:
+    """EventSource over each bank's OpenBankingConnector."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    async def poll(self, tenant: str, ack: Any, errors: dict[str, dict[str, str]],
+                   max_events: int) -> tuple[dict[str, str], bool]:
+        connector = self._container.connectors[tenant]
+        assert isinstance(connector, OpenBankingConnector)
+        return await connector.poll_events(ack, errors, max_events)
+
+
+def bank_base(container: Container, bank: BankConfig) -> str:
+    return container.settings.public_url + SANDBOX_MOUNT if bank.embedded else bank.base_url
+
+
+@dataclass
+class AlertServices:
+    runtime: AlertRuntime
+    intake: EventIntake
+    outbox: SqlAlertOutbox
+    preferences: SqlAlertPreferences
+    fraud: FraudDesk
+    actions: CardActionPoint
+    container: Container
+    _subscriptions: list[asyncio.Task[None]]
+
+    async def stop(self) -> None:
+        for task in self._subscriptions:
+            task.cancel()
+        await self.runtime.stop()
+
+
+async def _subscribe(container: Container, bank: BankConfig) -> None:
+    """Register our intake URL at the bank; retried because an embedded bank starts with us."""
+    connector = container.connectors[bank.id]
+    if not isinstance(connector, OpenBankingConnector):
+        return
+    for attempt in range(30):
+        try:
+            await connector.subscribe_events(f"{container.settings.public_url}/banks/{bank.id}/events")
+            return
+        except Exception as exc:  # the bank may still be starting: try again a little later
+            log.info("event subscription at %s failed (%s); retrying", bank.id, exc)
+            await asyncio.sleep(min(5.0, 0.2 * (attempt + 1)))
+
+
+async def start_alerts(container: Container, *, in_process_worker: bool = True,
+                       policy: DeliveryPolicy | None = None) -> AlertServices:
+    engine = container.engine
+    outbox = SqlAlertOutbox(engine)
+    prefs = SqlAlertPreferences(engine)
+    cases = SqlFraudCases(engine)
+    # The same links and agreements the conversation uses: one reload (housekeeping) updates both.
+    links = container.links
+    decider = TenantDecider(container.deciders)
+    actions = CardActionPoint(decider, container.audit, links, container.connectors)
+    fraud = FraudDesk(cases, actions, outbox, SqlHandoffs(engine), bank_names=container.bank_names)
+    routing = AlertRouter(outbox, decider, container.audit, container.secure_links, cases, outbox,
+                          bank_names=container.bank_names,
+                          default_langs={b.id: b.default_language for b in container.banks.values()})
+    verifiers = {
+        b.id: SetVerifier(b.id, b.events_audience or b.client_id,
+                          JwksCache(container.http,
+                                    b.events_jwks_url or bank_base(container, b) + "/sarraf/v1/jwks.json"),
+                          issuer=b.events_issuer)
+        for b in container.banks.values()
+    }
+    worker = DeliveryWorker(outbox, ChannelTransport(container), policy) if in_process_worker else None
+    runtime_box: list[AlertRuntime] = []
+    backlog = Backlog()
+    intake = EventIntake(verifiers, outbox, on_accept=lambda: runtime_box[0].notify() if runtime_box else None,
+                         backlog=backlog)
+    polled = [b.id for b in container.banks.values() if b.events_poll_seconds > 0]
+    poller = EventPoller(ConnectorEvents(container), intake, polled,
+                         interval_s=min(b.events_poll_seconds for b in container.banks.values() if b.id in polled)
+                         ) if polled else None
+    runtime = AlertRuntime(routing, worker, fraud, poller, backlog=backlog)
+    runtime_box.append(runtime)
+    container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names)
+    await runtime.start()
+    subscriptions = [asyncio.create_task(_subscribe(container, b)) for b in container.banks.values() if b.events_push]
+    return AlertServices(runtime, intake, outbox, prefs, fraud, actions, container, subscriptions)
