@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sarraf.config import Settings
 from sarraf.policy.audit import AuditLog, Checkpoint, FileCheckpointMirror, StoredLeaf, TreeState
@@ -36,34 +39,63 @@ class SqlAuditStore:
 
     async def state(self) -> TreeState:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(audit_tree_state).where(audit_tree_state.c.id == 1))).first()
+            return await self._read_state(conn)
+
+    @staticmethod
+    async def _read_state(conn: AsyncConnection) -> TreeState:
+        row = (await conn.execute(select(audit_tree_state).where(audit_tree_state.c.id == 1))).first()
         if row is None:
             return TreeState(0, ())
         raw = bytes(row.nodes)
         return TreeState(row.tree_size, tuple(raw[i : i + 32] for i in range(0, len(raw), 32)))
 
-    async def append(self, leaves: Sequence[StoredLeaf], state: TreeState) -> None:
-        rows = [{"idx": leaf.index, "data": leaf.data.decode("utf-8"), "leaf_hash": leaf.hash} for leaf in leaves]
-        values = {"tree_size": state.size, "nodes": b"".join(state.nodes)}
+    async def extend(self, build: Callable[[TreeState], tuple[Sequence[StoredLeaf], TreeState]]) -> TreeState:
         async with self.engine.begin() as conn:
+            await self._lock_log(conn)
+            leaves, state = build(await self._read_state(conn))
+            rows = [{"idx": leaf.index, "data": leaf.data.decode("utf-8"), "leaf_hash": leaf.hash} for leaf in leaves]
             await conn.execute(insert(audit_leaves), rows)
-            done = await conn.execute(update(audit_tree_state).where(audit_tree_state.c.id == 1).values(**values))
-            if not done.rowcount:
-                await conn.execute(insert(audit_tree_state).values(id=1, **values))
+            values = {"tree_size": state.size, "nodes": b"".join(state.nodes)}
+            await conn.execute(update(audit_tree_state).where(audit_tree_state.c.id == 1).values(**values))
+        return state
 
-    async def add_checkpoint(self, checkpoint: Checkpoint) -> None:
-        async with self.engine.begin() as conn:
+    @staticmethod
+    async def _lock_log(conn: AsyncConnection) -> None:
+        """Take the log's write lock for this transaction, creating the state row on first use."""
+        if conn.dialect.name == "postgresql":
             await conn.execute(
-                insert(audit_checkpoints).values(
-                    seq=checkpoint.seq,
-                    tree_size=checkpoint.tree_size,
-                    root=checkpoint.root,
-                    timestamp=checkpoint.timestamp,
-                    previous=checkpoint.previous,
-                    key_id=checkpoint.key_id,
-                    signature=checkpoint.signature,
-                )
+                pg_insert(audit_tree_state).values(id=1, tree_size=0, nodes=b"").on_conflict_do_nothing()
             )
+            await conn.execute(select(audit_tree_state.c.id).where(audit_tree_state.c.id == 1).with_for_update())
+        else:
+            # SQLite: a write as the transaction's first statement takes the database write lock before we
+            # read the state, so two processes can never both extend from the same size.
+            await conn.execute(
+                sqlite_insert(audit_tree_state).values(id=1, tree_size=0, nodes=b"").on_conflict_do_nothing()
+            )
+            await conn.execute(
+                update(audit_tree_state)
+                .where(audit_tree_state.c.id == 1)
+                .values(tree_size=audit_tree_state.c.tree_size)
+            )
+
+    async def add_checkpoint(self, checkpoint: Checkpoint) -> bool:
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    insert(audit_checkpoints).values(
+                        seq=checkpoint.seq,
+                        tree_size=checkpoint.tree_size,
+                        root=checkpoint.root,
+                        timestamp=checkpoint.timestamp,
+                        previous=checkpoint.previous,
+                        key_id=checkpoint.key_id,
+                        signature=checkpoint.signature,
+                    )
+                )
+        except IntegrityError:
+            return False  # another writer stored this sequence number first
+        return True
 
     async def checkpoints(self) -> list[Checkpoint]:
         async with self.engine.connect() as conn:

@@ -53,7 +53,7 @@ class InclusionProof:
 
 
 class AuditLog:
-    """Append decisions, write signed checkpoints, give proofs. One writing process per log."""
+    """Append decisions, write signed checkpoints, give proofs. Several processes may write one log."""
 
     def __init__(
         self,
@@ -96,25 +96,32 @@ class AuditLog:
         self, decisions: Iterable[tuple[DisclosureRequest, Decision]], at: datetime | None = None
     ) -> range:
         """Append many decisions in one transaction (the fast path); returns their indices."""
-        async with self._lock:
-            stamp = utc_timestamp(at or self.clock())
-            work = self._range.copy()
+        items = [(request, decision, self.pseudonymise(request.tenant, request.customer_id))
+                 for request, decision in decisions]
+        if not items:
+            return range(self.size, self.size)
+        stamp = utc_timestamp(at or self.clock())
+
+        def build(state: TreeState) -> tuple[list[StoredLeaf], TreeState]:
+            # Runs inside the store's write lock on the log's CURRENT state, which another process may have
+            # moved on since we last looked: positions and hashes are decided here, never from a stale cache.
+            work = CompactRange(state.size, state.nodes)
             leaves: list[StoredLeaf] = []
-            for request, decision in decisions:
-                customer = self.pseudonymise(request.tenant, request.customer_id)
+            for request, decision, customer in items:
                 data = encode_leaf(leaf_fields(work.size, request, decision, customer, stamp))
                 digest = leaf_hash(data)
                 leaves.append(StoredLeaf(work.size, data, digest))
                 work.append(digest)
-            if not leaves:
-                return range(self.size, self.size)
-            await self.store.append(leaves, TreeState(work.size, work.nodes))
-            start = self._range.size
-            self._range = work  # only after the transaction committed
-            self._since_checkpoint += len(leaves)
+            return leaves, TreeState(work.size, work.nodes)
+
+        async with self._lock:
+            state = await self.store.extend(build)
+            self._range = CompactRange(state.size, state.nodes)  # only after the transaction committed
+            start = state.size - len(items)
+            self._since_checkpoint += len(items)
             if self._since_checkpoint >= self.checkpoint_every:
                 await self._checkpoint_locked()
-            return range(start, work.size)
+            return range(start, state.size)
 
     async def checkpoint(self) -> Checkpoint | None:
         """Sign the current tree unless the latest checkpoint already covers it; None when nothing new."""
@@ -123,17 +130,23 @@ class AuditLog:
 
     async def _checkpoint_locked(self) -> Checkpoint | None:
         latest = await self.store.latest_checkpoint()
-        if latest is not None and latest.tree_size == self.size:
+        # Sign the log as it stands in the store (other writers may be ahead of this process), never less
+        # than the latest checkpoint already covers.
+        state = await self.store.state()
+        self._range = CompactRange(state.size, state.nodes)
+        if latest is not None and latest.tree_size >= state.size:
             self._since_checkpoint = 0
             return None
         checkpoint = self.signer.sign(
             seq=(latest.seq + 1) if latest else 1,
-            tree_size=self.size,
+            tree_size=state.size,
             root=self._range.root(),
             timestamp=utc_timestamp(self.clock()),
             previous=latest.digest() if latest else GENESIS,
         )
-        await self.store.add_checkpoint(checkpoint)
+        if not await self.store.add_checkpoint(checkpoint):
+            self._since_checkpoint = 0  # another writer signed this sequence number first; theirs stands
+            return None
         self.mirror.save(checkpoint)  # after the commit: the mirror may lag by one, never lead
         self._since_checkpoint = 0
         return checkpoint

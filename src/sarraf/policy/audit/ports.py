@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,11 +28,14 @@ class TreeState:
 class AuditStore(Protocol):
     async def state(self) -> TreeState: ...
 
-    async def append(self, leaves: Sequence[StoredLeaf], state: TreeState) -> None:
-        """Insert the leaves and the new state in one transaction; fail if an index is already taken."""
+    async def extend(self, build: Callable[[TreeState], tuple[Sequence[StoredLeaf], TreeState]]) -> TreeState:
+        """In one transaction holding the log's write lock: read the current state, insert the leaves `build`
+        makes from it, store the new state; returns it. Several processes may append to one log this way."""
         ...
 
-    async def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...
+    async def add_checkpoint(self, checkpoint: Checkpoint) -> bool:
+        """False when another writer already stored a checkpoint with this sequence number."""
+        ...
 
     async def checkpoints(self) -> list[Checkpoint]:
         """All checkpoints, by sequence number."""
