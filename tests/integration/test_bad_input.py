@@ -83,3 +83,10 @@ async def test_health_metrics_and_docs(gateway: Gateway, http: httpx.AsyncClient
     assert "sarraf_messages_total" in metrics.text
     assert (await http.get(f"{gateway.url}/docs")).status_code == 200
     assert "/webchat/api/messages" in (await http.get(f"{gateway.url}/openapi.json")).json()["paths"]
+
+
+async def test_forged_postbacks_are_not_honoured(gateway: Gateway, http: httpx.AsyncClient) -> None:
+    chat = ChatClient(http, gateway.url)
+    for payload in ("intent:card_arrival", "intent:../../admin", "intent:" + "x" * 150):
+        (reply,) = await chat.say(payload=payload)
+        assert "say it another way" in reply["text"], reply

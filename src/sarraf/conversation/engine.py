@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sarraf.conversation import answers
 from sarraf.conversation.flows_alerts import INTENTS as ALERT_INTENTS
 from sarraf.conversation.flows_alerts import AlertFlows, Who, preference_change
+from sarraf.conversation.nlu.taxonomy import BOT_INTENTS
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.ports import (
     CustomerDirectory,
@@ -97,7 +98,11 @@ class Conversation:
         turn = Turn(tenant, customer.id, inbound.channel, inbound.sender, known_lang, self._bank_names[tenant], text)
 
         if inbound.kind is InboundKind.POSTBACK and (inbound.payload or "").startswith(POSTBACK_PREFIX):
-            return await self._act(turn, (inbound.payload or "")[len(POSTBACK_PREFIX) :], None)
+            intent = (inbound.payload or "")[len(POSTBACK_PREFIX) :]
+            # Payloads come back from the client: only the buttons we ever send are honoured.
+            if intent not in BOT_INTENTS and intent != "confirm_erase":
+                return [self._say(turn, "rephrase", quick=True)]
+            return await self._act(turn, intent, None)
         if self.alerts is not None and inbound.kind is InboundKind.POSTBACK and (inbound.payload or "").startswith(
                 "alert:"):
             return await self.alerts.postback(Who.of(turn), inbound.payload or "")
