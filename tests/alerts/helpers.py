@@ -28,7 +28,7 @@ async def simulate(http: httpx.AsyncClient, gw: AlertGateway, event: str, custom
         await asyncio.sleep(0.2)
 
 
-async def collect(chat: ChatClient, want: int, timeout: float = 8.0, settle: float = 0.4) -> list[dict[str, Any]]:
+async def collect(chat: ChatClient, want: int, timeout: float = 20.0, settle: float = 0.4) -> list[dict[str, Any]]:
     """Everything pushed to the chat until `want` arrived (then a short wait to catch any extra)."""
     got: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
