@@ -49,10 +49,6 @@ class Settings:
     port: int = 8000
     operator_token: str | None = None  # bearer token for the operator API; unset means the API refuses all
 
-    @property
-    def default_bank(self) -> str:
-        return next(iter(load_banks(self.banks_file)))
-
 
 def load_settings(data_dir: Path | str | None = None) -> Settings:
     home = Path(data_dir or os.environ.get("SARRAF_HOME") or Path.home() / ".sarraf").expanduser()

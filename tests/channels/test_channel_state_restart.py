@@ -5,13 +5,10 @@ a Telegram deep link issued before the restart exactly once, and speaks the Alex
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from sarraf.bootstrap import Container, build
@@ -23,8 +20,8 @@ from sarraf.config import Settings, load_settings
 from sarraf.domain.messages import Button, Card, CardLine, Outbound
 from sarraf.store.channel_state import SqlAlexaPending
 from tests.channels.fake_platform import fixture
+from tests.support.postgres import temporary_database
 
-PG_ADMIN_DSN = os.environ.get("SARRAF_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 CHANNEL_ENV = {
     "SARRAF_MESSENGER_APP_SECRET": "s", "SARRAF_MESSENGER_VERIFY_TOKEN": "v", "SARRAF_MESSENGER_PAGE_TOKEN": "p",
     "SARRAF_WHATSAPP_APP_SECRET": "s", "SARRAF_WHATSAPP_VERIFY_TOKEN": "v", "SARRAF_WHATSAPP_ACCESS_TOKEN": "a",
@@ -36,25 +33,13 @@ CHANNEL_ENV = {
 UNREACHABLE_BANK = {"sandbox": "http://127.0.0.1:9/bank"}  # nothing here talks to the bank
 
 
-async def _pg(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'sarraf.db'}"
         return
-    name = f"sarraf_restart_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with temporary_database("sarraf_restart") as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from pathlib import Path
 
-import asyncpg
 from alembic import command
+from tests.support.postgres import temporary_database
 
 from sarraf.store.database import alembic_config
-
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-async def _pg(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 def _upgrade_then_check(url: str) -> None:
@@ -35,10 +23,5 @@ def test_migrations_match_the_tables_on_sqlite(tmp_path: Path) -> None:
 
 
 def test_migrations_match_the_tables_on_postgresql() -> None:
-    name = f"sarraf_migrations_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
-    try:
-        _upgrade_then_check(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
-    finally:
-        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
+    with temporary_database("sarraf_migrations") as url:
+        _upgrade_then_check(url)

@@ -102,12 +102,6 @@ class AlertOutbox(Protocol):
         cannot notify (the worker then polls at its idle interval)."""
 
 
-class PreferenceStore(Protocol):
-    async def get(self, tenant: str, customer_id: str) -> AlertPreferences: ...
-
-    async def save(self, tenant: str, customer_id: str, preferences: AlertPreferences) -> None: ...
-
-
 @dataclass(frozen=True, slots=True)
 class FraudCase:
     tenant: str

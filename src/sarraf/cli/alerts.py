@@ -20,9 +20,9 @@ def _group() -> None:
 async def _run_worker(data_dir: Path | None, batch: int) -> None:
     from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker
     from sarraf.bootstrap import build
+    from sarraf.bootstrap_alerts import ChannelTransport
     from sarraf.config import load_settings
     from sarraf.store.alerts_outbox import SqlAlertOutbox
-    from sarraf.bootstrap_alerts import ChannelTransport
 
     settings = load_settings(data_dir)
     container = await build(settings)

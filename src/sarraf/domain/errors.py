@@ -16,11 +16,3 @@ class ConsentUnusable(SarrafError):
 class NotLinked(SarrafError):
     """The customer has not linked an account at this bank yet."""
 
-
-class DisclosureDenied(SarrafError):
-    """The bank's data-use agreement does not allow this disclosure."""
-
-    def __init__(self, policy_id: str, reason: str) -> None:
-        super().__init__(f"{policy_id}: {reason}")
-        self.policy_id = policy_id
-        self.reason = reason

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sarraf.domain.consent import BankLink, ConsentStatus, LinkSession
+from sarraf.domain.consent import BankLink, LinkSession
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable, SarrafError
 from sarraf.domain.ports import BankConnector, LinkRepository, LinkSessionStore
 
@@ -125,23 +125,3 @@ class ConsentService:
         await self._links.delete(tenant, customer_id)
         self._on_change(tenant, customer_id)
         return True
-
-    async def refresh_status(self, tenant: str, customer_id: str) -> BankLink | None:
-        """Ask the bank for the consent's current status (it may have been revoked in the bank's app)."""
-        link = await self._links.get(tenant, customer_id)
-        if link is None:
-            return None
-        handle = await self._connectors[tenant].get_consent(link.consent_id)
-        if handle.status is not link.status:
-            link = BankLink(
-                tenant,
-                customer_id,
-                link.consent_id,
-                handle.status,
-                link.permissions,
-                handle.expires_at,
-                link.tokens if handle.status is ConsentStatus.AUTHORISED else None,
-            )
-            await self._links.save(link)
-            self._on_change(tenant, customer_id)
-        return link

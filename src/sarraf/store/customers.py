@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -91,11 +91,6 @@ class SqlCustomers:
                 )
             )
             return [(r.channel, r.sender) for r in rows]
-
-    async def erase(self, customer_id: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(delete(channel_identities).where(channel_identities.c.customer_id == customer_id))
-            await conn.execute(delete(customers).where(customers.c.id == customer_id))
 
     async def lang_of(self, customer_id: str) -> str | None:
         async with self._engine.connect() as conn:

@@ -41,27 +41,28 @@ class SqlMessageLog:
             return int(key[0])
 
     async def pending(self, channel: str, sender: str, after: int = 0) -> list[tuple[int, dict[str, Any]]]:
-        """Messages after the cursor; those up to it were received, so they are deleted (data minimisation)."""
-        async with self._engine.begin() as conn:
-            if after:
+        """Messages after the cursor; those up to it were received, so they are deleted (data minimisation).
+
+        The page polls every second or two: the read needs no write lock, and the delete runs only when
+        there is something acknowledged to delete.
+        """
+        mine = (channel_outbox.c.channel == channel) & (channel_outbox.c.sender == sender)
+        async with self._engine.connect() as conn:
+            rows = (
                 await conn.execute(
-                    delete(channel_outbox).where(
-                        channel_outbox.c.channel == channel,
-                        channel_outbox.c.sender == sender,
-                        channel_outbox.c.id <= after,
-                    )
+                    select(channel_outbox.c.id, channel_outbox.c.payload)
+                    .where(mine, channel_outbox.c.id > after)
+                    .order_by(channel_outbox.c.id)
+                    .limit(200)
                 )
-            rows = await conn.execute(
-                select(channel_outbox.c.id, channel_outbox.c.payload)
-                .where(
-                    channel_outbox.c.channel == channel,
-                    channel_outbox.c.sender == sender,
-                    channel_outbox.c.id > after,
-                )
-                .order_by(channel_outbox.c.id)
-                .limit(200)
-            )
-            return [(r.id, r.payload) for r in rows]
+            ).all()
+            acknowledged = after and (
+                await conn.execute(select(channel_outbox.c.id).where(mine, channel_outbox.c.id <= after).limit(1))
+            ).first()
+        if acknowledged:
+            async with self._engine.begin() as conn:
+                await conn.execute(delete(channel_outbox).where(mine, channel_outbox.c.id <= after))
+        return [(r.id, r.payload) for r in rows]
 
 
 class SqlHandoffs:

@@ -41,11 +41,11 @@ async def link_start(
     request: Request,
     state: str,
     redirect_uri: str | None = Query(default=None, max_length=2048),
-    account_linking_token: str | None = Query(default=None, max_length=512),
 ) -> Response:
     """The login button's target on every channel: on to the bank's login page for this attempt.
 
-    Messenger's Log In button adds its own `redirect_uri`; we remember it (if it is Messenger's) so the
+    Messenger's Log In button adds its own `redirect_uri` (and an `account_linking_token` we have no use
+    for: the bank login is what links); we remember the redirect_uri (if it is Messenger's) so the
     customer returns to the conversation there after the bank login.
     """
     container = container_of(request)

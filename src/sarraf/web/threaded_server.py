@@ -25,7 +25,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @contextmanager
 def serve_in_thread(
-    app: Any, host: str = "127.0.0.1", port: int | None = None, startup_timeout: float = 15.0, log_level: str = "warning"
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    startup_timeout: float = 15.0,
+    log_level: str = "warning",
 ) -> Iterator[str]:
     """Yield the base URL (no trailing slash) once the server accepts connections; stop it on exit."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
