@@ -40,9 +40,16 @@ class BankLink:
     permissions: tuple[str, ...]
     expires_at: datetime | None
     tokens: Tokens | None = None
+    # The store holds tokens but was asked not to unseal them: a disclosure decision needs only to know
+    # that they exist, and a denied or link-only disclosure should never decrypt them.
+    tokens_withheld: bool = False
+
+    @property
+    def has_tokens(self) -> bool:
+        return self.tokens is not None or self.tokens_withheld
 
     def usable(self, now: datetime | None = None) -> bool:
-        if not self.status.usable or self.tokens is None:
+        if not self.status.usable or not self.has_tokens:
             return False
         return self.expires_at is None or (now or datetime.now(UTC)) < self.expires_at
 

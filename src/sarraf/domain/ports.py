@@ -67,7 +67,9 @@ class BankConnector(Protocol):
 class LinkRepository(Protocol):
     """Where a customer's bank link (consent + tokens, encrypted at rest by the adapter) is kept."""
 
-    async def get(self, tenant: str, customer_id: str) -> BankLink | None: ...
+    async def get(self, tenant: str, customer_id: str, *, unseal: bool = True) -> BankLink | None:
+        """With ``unseal=False`` the tokens stay encrypted and the link says only that it holds them."""
+        ...
 
     async def save(self, link: BankLink) -> None: ...
 

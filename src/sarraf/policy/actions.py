@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from sarraf.domain.consent import BankLink
+from sarraf.domain.consent import BankLink, Tokens
 from sarraf.domain.disclosure import Decision, DisclosureRequest
 from sarraf.domain.errors import NotLinked
 from sarraf.domain.events import CardAction, PaymentCard
@@ -51,30 +51,31 @@ class CardActionPoint:
         self._links = links
         self._connectors = connectors
 
-    async def _decide(self, subject: Subject) -> tuple[Decision, BankLink]:
-        link = await self._links.get(subject.tenant, subject.customer_id)
+    async def _decide(self, subject: Subject) -> Decision:
+        # tokens stay sealed until the decision allows acting (a denied action never decrypts them)
+        link = await self._links.get(subject.tenant, subject.customer_id, unseal=False)
         if link is None:
             raise NotLinked(subject.tenant)
         request = DisclosureRequest(subject.tenant, subject.customer_id, subject.purpose, (CARD_CONTROLS,),
                                     subject.recipient)
         decision = self._decider.decide(request, action_grant(link))
         await self._audit.record(request, decision)
-        return decision, link
+        return decision
 
     async def cards(self, subject: Subject) -> tuple[Decision, list[PaymentCard]]:
-        decision, link = await self._decide(subject)
+        decision = await self._decide(subject)
         if not decision.allowed:
             return decision, []
         connector = self._connectors[subject.tenant]
-        return decision, await connector.cards(await fresh_tokens(connector, self._links, link))
+        return decision, await connector.cards(await self._tokens(subject))
 
     async def act(self, subject: Subject, action: CardAction, card_id: str | None = None) -> ActionOutcome:
         """Act on `card_id`, or on the customer's first card that the action can change."""
-        decision, link = await self._decide(subject)
+        decision = await self._decide(subject)
         if not decision.allowed:
             return ActionOutcome(decision)
         connector = self._connectors[subject.tenant]
-        tokens = await fresh_tokens(connector, self._links, link)
+        tokens = await self._tokens(subject)
         if card_id is None:
             wanted = "frozen" if action is CardAction.UNFREEZE else "active"
             cards = await connector.cards(tokens)
@@ -85,12 +86,18 @@ class CardActionPoint:
             card_id = chosen.card_id
         return ActionOutcome(decision, await connector.card_action(tokens, card_id, action))
 
+    async def _tokens(self, subject: Subject) -> Tokens:
+        link = await self._links.get(subject.tenant, subject.customer_id)
+        if link is None:  # unlinked between the decision and the action
+            raise NotLinked(subject.tenant)
+        return await fresh_tokens(self._connectors[subject.tenant], self._links, link)
+
     async def open_case(self, subject: Subject, card_id: str, reason: str, reference: str) -> ActionOutcome:
-        decision, link = await self._decide(subject)
+        decision = await self._decide(subject)
         if not decision.allowed:
             return ActionOutcome(decision)
         connector = self._connectors[subject.tenant]
-        tokens = await fresh_tokens(connector, self._links, link)
+        tokens = await self._tokens(subject)
         case_id = await connector.open_case(tokens, card_id, reason, reference)
         return ActionOutcome(decision, case_id=case_id)
 

@@ -29,4 +29,4 @@ async def fresh_tokens(connector: BankConnector, links: LinkRepository, link: Ba
 
 async def mark_unusable(links: LinkRepository, link: BankLink) -> None:
     """The bank refused the consent: forget the tokens so every flow asks the customer to link again."""
-    await links.save(replace(link, status=ConsentStatus.EXPIRED, tokens=None))
+    await links.save(replace(link, status=ConsentStatus.EXPIRED, tokens=None, tokens_withheld=False))

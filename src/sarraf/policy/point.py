@@ -38,7 +38,7 @@ def grant_from_link(link: BankLink) -> ConsentGrant:
         tenant=link.tenant,
         customer_id=link.customer_id,
         scopes=frozenset(s for s in LINKABLE_SCOPES if set(SCOPES[s].permissions) <= granted),
-        status=GrantStatus.from_ob(link.status) if link.tokens is not None else GrantStatus.REVOKED,
+        status=GrantStatus.from_ob(link.status) if link.has_tokens else GrantStatus.REVOKED,
         expires_at=link.expires_at,
         consent_id=link.consent_id,
     )
@@ -97,8 +97,10 @@ class BankDataPoint:
         self._grant_of = grant_of
 
     async def decide(self, subject: Subject, categories: tuple[str, ...]) -> tuple[Decision, BankLink]:
-        """Decide and audit a disclosure without reading the bank (used before sending a link-only notice)."""
-        link = await self._links.get(subject.tenant, subject.customer_id)
+        """Decide and audit a disclosure without reading the bank (used before sending a link-only notice).
+
+        The returned link's tokens stay sealed: only a disclosure that reads the bank unseals them."""
+        link = await self._links.get(subject.tenant, subject.customer_id, unseal=False)
         if link is None:
             raise NotLinked(subject.tenant)
         request = DisclosureRequest(
@@ -153,6 +155,7 @@ class BankDataPoint:
         if not decision.allowed or decision.minimisation is Minimisation.LINK_ONLY:
             return Disclosure(decision, None)
         connector = self._connectors[subject.tenant]
+        link = await self._unsealed(subject)
         tokens = await fresh_tokens(connector, self._links, link)
         try:
             data = await read(connector, tokens)
@@ -160,3 +163,9 @@ class BankDataPoint:
             await mark_unusable(self._links, link)
             raise
         return Disclosure(decision, data)
+
+    async def _unsealed(self, subject: Subject) -> BankLink:
+        link = await self._links.get(subject.tenant, subject.customer_id)
+        if link is None:  # unlinked between the decision and the read
+            raise NotLinked(subject.tenant)
+        return link

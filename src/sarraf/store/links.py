@@ -25,7 +25,7 @@ class SqlLinkRepository:
         self._engine = engine
         self._sealer = sealer
 
-    async def get(self, tenant: str, customer_id: str) -> BankLink | None:
+    async def get(self, tenant: str, customer_id: str, *, unseal: bool = True) -> BankLink | None:
         async with self._engine.connect() as conn:
             row = (
                 (
@@ -39,7 +39,7 @@ class SqlLinkRepository:
         if row is None:
             return None
         tokens = None
-        if row["tokens_sealed"] is not None:
+        if row["tokens_sealed"] is not None and unseal:
             raw = json.loads(await self._sealer.decrypt(customer_id, "bank-tokens", row["tokens_sealed"]))
             tokens = Tokens(raw["access"], raw["refresh"], datetime.fromisoformat(raw["expires_at"]))
         return BankLink(
@@ -50,9 +50,13 @@ class SqlLinkRepository:
             permissions=tuple(row["permissions"]),
             expires_at=_utc(row["expires_at"]),
             tokens=tokens,
+            tokens_withheld=row["tokens_sealed"] is not None and not unseal,
         )
 
     async def save(self, link: BankLink) -> None:
+        if link.tokens_withheld:
+            # saving it would silently drop the stored tokens
+            raise ValueError("a link read without its tokens cannot be saved")
         sealed = None
         if link.tokens is not None:
             body = {
