@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from tests.support.postgres import temporary_database
 
-from sarraf.store.database import alembic_config
+from sarraf.store.database import alembic_config, migrate, stored_revision
+from sarraf.store.schema_version import HEAD_REVISION
 
 
 def _upgrade_then_check(url: str) -> None:
@@ -25,3 +28,26 @@ def test_migrations_match_the_tables_on_sqlite(tmp_path: Path) -> None:
 def test_migrations_match_the_tables_on_postgresql() -> None:
     with temporary_database("sarraf_migrations") as url:
         _upgrade_then_check(url)
+
+
+def test_the_start_up_shortcut_names_alembics_head() -> None:
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head == HEAD_REVISION, "run scripts/make-migration, or set schema_version.HEAD_REVISION"
+
+
+async def test_migrate_upgrades_a_new_database_and_then_finds_it_current(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    assert await stored_revision(url) is None
+    await migrate(url)
+    assert await stored_revision(url) == HEAD_REVISION
+    await migrate(url)  # already current: nothing to do, nothing breaks
+    assert await stored_revision(url) == HEAD_REVISION
+
+
+async def test_migrate_upgrades_a_database_left_at_an_older_revision(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    await migrate(url)
+    await asyncio.to_thread(command.downgrade, alembic_config(url), "base")
+    assert await stored_revision(url) is None
+    await migrate(url)
+    assert await stored_revision(url) == HEAD_REVISION
