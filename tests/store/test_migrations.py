@@ -7,10 +7,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from tests.support.postgres import temporary_database
 
 from sarraf.store.database import alembic_config, migrate, stored_revision
 from sarraf.store.schema_version import HEAD_REVISION
+from tests.support.postgres import temporary_database
 
 
 def _upgrade_then_check(url: str) -> None:

@@ -26,7 +26,10 @@ from sarraf.channels.address import address
 from sarraf.channels.alexa_linking import AlexaAccountLinking
 from sarraf.channels.alexa_phrases import phrase
 from sarraf.channels.alexa_verify import AlexaRequestVerifier
+from sarraf.channels.login_return import BrowserReturn
+from sarraf.domain.consent import LinkSession
 from sarraf.domain.messages import Inbound, InboundKind, Outbound
+from sarraf.observability import LINKS
 
 NAME = "alexa"
 LOCALES = ("en-US", "en-GB", "en-IN", "en-AU", "en-CA", "ar-SA")
@@ -195,6 +198,20 @@ class AlexaChannel:
         self._pending = pending
         self._identities = identities
         self._clock = clock
+
+    async def after_login(self, session: LinkSession) -> BrowserReturn | None:
+        """A bank login started by Alexa's account linking goes back to Alexa with our single-use code; the
+        Alexa app tells the customer, so the conversation stays quiet (None: linked from a card, as any chat)."""
+        onward = await self.linking.after_login(session.state) if self.linking is not None else None
+        if onward is None:
+            return None
+        LINKS.labels("alexa_code").inc()
+        return BrowserReturn(onward, tell_conversation=False, no_referrer=True)
+
+    async def after_login_failure(self, session: LinkSession) -> BrowserReturn | None:
+        """Alexa's redirect_uri hears access_denied."""
+        onward = await self.linking.after_failed_login(session.state) if self.linking is not None else None
+        return BrowserReturn(onward, tell_conversation=False) if onward is not None else None
 
     def for_this_skill(self, tenant: str, envelope: dict[str, Any]) -> bool:
         """The request names this bank's skill (Amazon's rule: refuse requests for other skills)."""

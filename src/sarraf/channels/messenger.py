@@ -6,6 +6,13 @@ Documentation followed (Meta for Developers, Messenger Platform):
   /docs/messenger-platform/send-messages/quick-replies, /docs/messenger-platform/send-messages/templates
 - utility messages (the only way to write after the 24-hour window since message tags stopped working on
   2026-04-27): /docs/messenger-platform/send-messages/utility-messages
+  (https://developers.facebook.com/documentation/business-messaging/messenger-platform/send-messages/utility-messages).
+  A question asked outside the window keeps its buttons: the utility template is approved with postback
+  buttons and each button's payload is filled in at send time, in the component shape of WhatsApp's templates
+  (`{"type": "button", "sub_type": "postback", "index": "<n>", "parameters": [{"type": "payload", ...}]}`).
+  That button component is NOT confirmed by Meta's Messenger pages we could read (they show the template
+  name/language/body only); a tap arrives as a `messaging_postbacks` event (or a quick_reply message), both
+  parsed below into the same postback an in-window button gives.
 """
 
 from __future__ import annotations
@@ -13,15 +20,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 from sarraf.channels.address import address, split_address
+from sarraf.channels.login_return import BrowserReturn
 from sarraf.channels.platform_http import PlatformClient, RetryPolicy
 from sarraf.channels.ratelimit import RateLimiter
 from sarraf.channels.signatures import MetaWebhookChecks
 from sarraf.channels.text_limits import card_text, chunks, clip
 from sarraf.channels.window import ServiceWindows
+from sarraf.domain.consent import LinkSession
 from sarraf.domain.messages import Button, Card, Inbound, InboundKind, Outbound
 
 log = logging.getLogger(__name__)
@@ -35,7 +45,10 @@ TITLE_LIMIT = 20
 MAX_BUTTONS = 3
 MAX_QUICK_REPLIES = 13
 UNLINK_PAYLOAD = "intent:unlink_account"
+CHOICE_TEMPLATE = "sarraf_account_question"  # an approved template with quick-reply/postback buttons
 TEMPLATE_LANGUAGES = {"en": "en_US", "ar": "ar", "pl": "pl_PL"}
+# The Log In button's redirect_uri: only Messenger's own https hosts may receive the customer back.
+RETURN_HOSTS = ("facebook.com", "messenger.com")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +62,7 @@ class MessengerAccount:
     api_url: str = DEFAULT_API_URL
     page_id: str = "me"
     utility_template: str = "sarraf_account_update"
+    choice_template: str = CHOICE_TEMPLATE  # the utility template with postback buttons
 
 
 # ---- inbound -------------------------------------------------------------------------------------------
@@ -153,13 +167,20 @@ def _card(card: Card, message: Outbound) -> dict[str, Any]:
     return {"text": clip(card_text(card), TEXT_LIMIT)}
 
 
-def utility_message(message: Outbound, template: str) -> dict[str, Any]:
-    """Outside the 24-hour window only an approved utility template may be sent; the text fills its body."""
-    return {"template": {
-        "name": message.extra.get("template", template),
-        "language": {"code": TEMPLATE_LANGUAGES.get(message.lang, "en_US")},
-        "components": [{"type": "body", "parameters": [{"type": "text", "text": clip(message.text, 1024)}]}],
-    }}
+def utility_message(message: Outbound, template: str,
+                    choice_template: str = CHOICE_TEMPLATE) -> dict[str, Any]:
+    """Outside the 24-hour window only an approved utility template may be sent; the text fills its body and,
+    when the message asks a question, its postback buttons carry the payloads in-window buttons would."""
+    choices = [b for b in (*message.buttons, *message.quick_replies) if b.payload and not b.url][:MAX_BUTTONS]
+    components: list[dict[str, Any]] = [{"type": "body", "parameters": [
+        {"type": "text", "text": clip(message.text, 1024)}]}]
+    components += [{"type": "button", "sub_type": "postback", "index": str(i),
+                    "parameters": [{"type": "payload", "payload": choice.payload}]}
+                   for i, choice in enumerate(choices)]
+    name = message.extra.get("choice_template", choice_template) if choices else message.extra.get("template",
+                                                                                                   template)
+    return {"template": {"name": name, "language": {"code": TEMPLATE_LANGUAGES.get(message.lang, "en_US")},
+                         "components": components}}
 
 
 # ---- the channel ---------------------------------------------------------------------------------------
@@ -178,6 +199,23 @@ class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
                                    retry, headers={"Authorization": f"Bearer {account.page_token}"})
             for tenant, account in accounts.items()
         }
+
+    def accepts_return_uri(self, redirect_uri: str) -> bool:
+        parts = urlsplit(redirect_uri)
+        host = (parts.hostname or "").lower()
+        return parts.scheme == "https" and any(host == h or host.endswith("." + h) for h in RETURN_HOSTS)
+
+    async def after_login(self, session: LinkSession) -> BrowserReturn | None:
+        """Messenger's account linking: success is signalled by an authorization_code on its redirect_uri;
+        ours is the (now spent) link state, which identifies nothing to the platform."""
+        if not session.return_to:
+            return None
+        joiner = "&" if urlsplit(session.return_to).query else "?"
+        return BrowserReturn(f"{session.return_to}{joiner}{urlencode({'authorization_code': session.state})}")
+
+    async def after_login_failure(self, session: LinkSession) -> BrowserReturn | None:
+        """No authorization_code: Messenger shows the link as failed."""
+        return BrowserReturn(session.return_to) if session.return_to else None
 
     async def inbound(self, tenant: str, body: dict[str, Any]) -> list[Inbound]:
         """Parse a verified webhook body; customers' messages open (or keep open) their 24-hour window."""
@@ -205,7 +243,8 @@ class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
                           for part in render(message)]
             else:
                 bodies = [{"recipient": {"id": psid}, "messaging_type": "UTILITY",
-                           "message": utility_message(message, account.utility_template)}]
+                           "message": utility_message(message, account.utility_template,
+                                                      account.choice_template)}]
             for body in bodies:
                 await client.post(url, body, limit_key=account.page_id + tenant)
         log.debug("messenger: sent %d message(s) (%s)", len(messages), "window" if window_open else "utility")

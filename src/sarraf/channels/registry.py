@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sarraf.channels.alexa import AlexaAccount, AlexaChannel, IdentityBinder
 from sarraf.channels.alexa_linking import AlexaAccountLinking, AlexaClient
 from sarraf.channels.alexa_verify import AlexaRequestVerifier, http_fetcher
+from sarraf.channels.login_return import LoginReturn, ReturnUriPolicy
 from sarraf.channels.messenger import MessengerAccount, MessengerChannel
 from sarraf.channels.port import Channel
 from sarraf.channels.telegram import DeepLinks, TelegramAccount, TelegramChannel
@@ -47,8 +48,8 @@ REQUIRED = {
     "alexa": ("skill_id",),
 }
 OPTIONAL = {
-    "messenger": ("api_url", "page_id", "utility_template"),
-    "whatsapp": ("api_url", "template"),
+    "messenger": ("api_url", "page_id", "utility_template", "choice_template"),
+    "whatsapp": ("api_url", "template", "choice_template"),
     "telegram": ("api_url", "bot_username"),
     "alexa": ("client_id", "client_secret", "vendor_id"),
 }
@@ -64,6 +65,20 @@ class ChannelSet:
     def status(self) -> dict[str, Any]:
         return {**{name: "enabled" for name in self.channels},
                 **{name: f"disabled: {why}" for name, why in self.disabled.items()}}
+
+    def login_return(self, channel: str) -> LoginReturn | None:
+        """The channel's say over the browser after a bank login, if it has one."""
+        found = self.channels.get(channel)
+        return found if isinstance(found, LoginReturn) else None
+
+    def platform_return(self, redirect_uri: str | None) -> str | None:
+        """`redirect_uri` when a running platform's account linking could have sent it, else None."""
+        if not redirect_uri:
+            return None
+        for channel in self.channels.values():
+            if isinstance(channel, ReturnUriPolicy) and channel.accepts_return_uri(redirect_uri):
+                return redirect_uri
+        return None
 
 
 def platform_settings(platform: str, bank: BankConfig, *, default: bool,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any, Protocol
 
+from sarraf.channels.login_return import BrowserReturn
+from sarraf.domain.consent import LinkSession
 from sarraf.domain.messages import Inbound, InboundKind, Outbound
 
 NAME = "webchat"
@@ -50,3 +52,10 @@ class WebChatChannel:
     async def deliver(self, sender: str, messages: list[Outbound]) -> None:
         for message in messages:
             await self._outbox.push(NAME, sender, render(message))
+
+    async def after_login(self, session: LinkSession) -> BrowserReturn | None:
+        """Back to the chat page, which shows the "linked" message it has just been sent."""
+        return BrowserReturn("/?linked=1")
+
+    async def after_login_failure(self, session: LinkSession) -> BrowserReturn | None:
+        return None  # our "did not complete" page; the chat page has been told as well

@@ -5,6 +5,13 @@ Documentation followed (Meta for Developers, WhatsApp Cloud API):
 - messages: /docs/whatsapp/cloud-api/messages/interactive-reply-buttons-messages (≤ 3 reply buttons),
   .../interactive-list-messages (≤ 10 rows), .../interactive-cta-url-messages, .../template-messages
 - the 24-hour customer-service window and throughput: /docs/whatsapp/cloud-api/overview#throughput
+- template quick-reply buttons (outside the window): a template approved with quick-reply buttons is sent with
+  one `{"type": "button", "sub_type": "quick_reply", "index": "<n>", "parameters": [{"type": "payload",
+  "payload": ...}]}` component per button; a tap comes back as a `button` message whose `button.payload` is ours.
+  Utility templates take up to 10 quick-reply buttons (Meta: https://developers.facebook.com/documentation/
+  business-messaging/whatsapp/templates/utility-templates). The send-time component shape was read from a
+  schema of Meta's TemplateComponent (github.com/api-evangelist/whatsapp, json-schema/whatsapp-cloud-api-
+  template-component-schema.json) and a WhatsApp partner's copy of the request, not from Meta's own page.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ MAX_REPLY_BUTTONS = 3
 MAX_LIST_ROWS = 10
 BUTTON_TITLE_LIMIT = 20
 ROW_TITLE_LIMIT = 24
+MAX_TEMPLATE_QUICK_REPLIES = 10
+CHOICE_TEMPLATE = "sarraf_account_question"  # an approved template with quick-reply/postback buttons
 TEMPLATE_LANGUAGES = {"en": "en_US", "ar": "ar", "pl": "pl"}
 OPTIONS = {"en": "Options", "ar": "الخيارات", "pl": "Opcje"}  # the list's button and the choice prompt
 
@@ -49,6 +58,10 @@ class WhatsAppAccount:
     phone_number_id: str
     api_url: str = DEFAULT_API_URL
     template: str = "sarraf_account_update"
+    # Approved with the same body parameter plus quick-reply buttons labelled as the bot's choices (today the
+    # fraud question's "Yes, it was me" / "No, it wasn't me", per language): a question asked outside the
+    # window keeps its buttons, the payloads are filled in at send time.
+    choice_template: str = CHOICE_TEMPLATE
 
 
 # ---- inbound -------------------------------------------------------------------------------------------
@@ -107,7 +120,7 @@ def render(message: Outbound, to: str) -> list[dict[str, Any]]:
     for card in message.cards:
         text += "\n\n" + card_text(card)
     links = [b for b in message.buttons if b.url]
-    choices = [b for b in (*message.buttons, *message.quick_replies) if b.payload and not b.url]
+    choices = choices_of(message)
     bodies: list[dict[str, Any]] = []
     texts = chunks(text, BODY_LIMIT if (links or choices) else TEXT_LIMIT)
     bodies += [{**base, "type": "text", "text": {"body": t}} for t in texts[:-1]]
@@ -140,13 +153,26 @@ def _choices(text: str, choices: list[Button], lang: str) -> dict[str, Any]:
     }}
 
 
-def template_message(message: Outbound, to: str, template: str) -> dict[str, Any]:
-    """Outside the customer-service window WhatsApp takes only approved templates."""
+def choices_of(message: Outbound) -> list[Button]:
+    """The buttons that answer with a postback (not links): what a template's quick-reply buttons can carry."""
+    return [b for b in (*message.buttons, *message.quick_replies) if b.payload and not b.url]
+
+
+def template_message(message: Outbound, to: str, template: str,
+                     choice_template: str = CHOICE_TEMPLATE) -> dict[str, Any]:
+    """Outside the customer-service window WhatsApp takes only approved templates; a message with choices
+    uses the template with quick-reply buttons, each carrying the payload an in-window button would."""
+    choices = choices_of(message)[:MAX_TEMPLATE_QUICK_REPLIES]
+    components: list[dict[str, Any]] = [{"type": "body", "parameters": [
+        {"type": "text", "text": clip(message.text, BODY_LIMIT)}]}]
+    components += [{"type": "button", "sub_type": "quick_reply", "index": str(i),
+                    "parameters": [{"type": "payload", "payload": choice.payload}]}
+                   for i, choice in enumerate(choices)]
+    name = message.extra.get("choice_template", choice_template) if choices else message.extra.get("template",
+                                                                                                   template)
     return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template",
-            "template": {"name": message.extra.get("template", template),
-                         "language": {"code": TEMPLATE_LANGUAGES.get(message.lang, "en_US")},
-                         "components": [{"type": "body", "parameters": [
-                             {"type": "text", "text": clip(message.text, BODY_LIMIT)}]}]}}
+            "template": {"name": name, "language": {"code": TEMPLATE_LANGUAGES.get(message.lang, "en_US")},
+                         "components": components}}
 
 
 # ---- the channel ---------------------------------------------------------------------------------------
@@ -183,7 +209,7 @@ class WhatsAppChannel(MetaWebhookChecks[WhatsAppAccount]):
         window_open = await self.windows.is_open(tenant, sender)
         for message in messages:
             bodies = (render(message, wa_id) if window_open
-                      else [template_message(message, wa_id, account.template)])
+                      else [template_message(message, wa_id, account.template, account.choice_template)])
             for body in bodies:
                 await self._clients[tenant].post(url, body, limit_key=account.phone_number_id)
         log.debug("whatsapp: sent %d message(s) (%s)", len(messages), "window" if window_open else "template")

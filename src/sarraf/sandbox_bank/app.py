@@ -41,7 +41,7 @@ def create_app(
     app.state.page_size = page_size
     app.state.cards = cards.CardBook(app.state.sandbox)
     issuer = os.environ.get("SARRAF_SANDBOX_ISSUER", "sarraf-sandbox-bank")
-    app.state.events = events.EventHub(events.EventSigner(issuer))
+    app.state.events = events.EventHub(events.EventSigner(issuer), app.state.sandbox.store)
     errors.install(app)
     app.include_router(oauth.router)
     app.include_router(authorize.router)

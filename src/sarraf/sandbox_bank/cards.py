@@ -10,7 +10,8 @@ that customer's cards. Paths are relative to where the bank is served:
 
 A card is {"CardId", "Last4", "Status": active|frozen|blocked, "AccountId"}. Creating a case is idempotent
 per Reference (the gateway sends its alert id): a retried request returns the same CaseId.
-State lives in memory: a restarted sandbox forgets freezes and cases, as its README says.
+The cards come from the seed; what customers did to them (freezes, blocks) and the cases they opened live in
+the sandbox's SQLite store, so a restarted sandbox still has a frozen card frozen and its case open.
 """
 
 from __future__ import annotations
@@ -49,13 +50,16 @@ class SandboxCard:
 class CardBook:
     """Cards of every seeded customer: a debit card on the current account, plus the credit card if any.
 
-    `fail_next` makes the next N card-control calls answer 503, so tests can show a bank that is down.
+    Statuses and cases are read from and written to the store; the lock keeps a status check and its change
+    one step. `fail_next` makes the next N card-control calls answer 503, so tests can show a bank that is
+    down (a test fault: it is not kept across restarts).
     """
 
     def __init__(self, sb: Sandbox) -> None:
         self._lock = threading.Lock()
-        self._cards: dict[str, SandboxCard] = {}
-        self._cases: dict[str, dict[str, str]] = {}
+        self._store = sb.store
+        self._now = sb.now
+        self._cards: dict[str, SandboxCard] = {}  # as seeded, every card active
         self.fail_next = 0
         for account in sb.bank.accounts.values():
             profile = sb.bank.profiles[account.customer_id]
@@ -68,17 +72,19 @@ class CardBook:
                 self._cards[card_id] = SandboxCard(card_id, account.customer_id, account.spec.identification[-4:],
                                                    "active", account.account_id)
 
+    def _current(self) -> dict[str, SandboxCard]:
+        changed = self._store.card_statuses()
+        return {card_id: replace(card, status=changed[card_id]) if card_id in changed else card
+                for card_id, card in self._cards.items()}
+
     def of(self, customer_id: str) -> list[SandboxCard]:
-        with self._lock:
-            return [c for c in self._cards.values() if c.customer_id == customer_id]
+        return [c for c in self._current().values() if c.customer_id == customer_id]
 
     def all(self) -> list[SandboxCard]:
-        with self._lock:
-            return list(self._cards.values())
+        return list(self._current().values())
 
     def get(self, card_id: str) -> SandboxCard | None:
-        with self._lock:
-            return self._cards.get(card_id)
+        return self._current().get(card_id)
 
     def trip(self) -> None:
         with self._lock:
@@ -88,29 +94,24 @@ class CardBook:
 
     def act(self, customer_id: str, card_id: str, action: str) -> SandboxCard:
         with self._lock:
-            card = self._cards.get(card_id)
+            card = self.get(card_id)
             if card is None or card.customer_id != customer_id:
                 raise OBError(404, "U005", f"no card {card_id}")
             if card.status == "blocked" and action != "report-lost" and action != "report-stolen":
                 raise OBError(400, "U004", "the card is blocked (lost or stolen) and cannot change any more")
             card = replace(card, status=ACTIONS[action])
-            self._cards[card_id] = card
+            self._store.set_card_status(card_id, card.status)
             return card
 
     def open_case(self, customer_id: str, card_id: str, reason: str, reference: str) -> dict[str, str]:
-        with self._lock:
-            card = self._cards.get(card_id)
-            if card is None or card.customer_id != customer_id:
-                raise OBError(404, "U005", f"no card {card_id}")
-            key = f"{customer_id}:{reference}"
-            if key not in self._cases:
-                self._cases[key] = {"CaseId": f"case-{uuid.uuid4().hex[:12]}", "CardId": card_id,
-                                    "Reason": reason, "Reference": reference, "Status": "Open"}
-            return dict(self._cases[key])
+        card = self._cards.get(card_id)
+        if card is None or card.customer_id != customer_id:
+            raise OBError(404, "U005", f"no card {card_id}")
+        return self._store.open_case(customer_id, reference, f"case-{uuid.uuid4().hex[:12]}", card_id, reason,
+                                     self._now())
 
     def cases(self) -> list[dict[str, str]]:
-        with self._lock:
-            return [dict(c) for c in self._cases.values()]
+        return self._store.cases()
 
 
 def book(request: Request) -> CardBook:

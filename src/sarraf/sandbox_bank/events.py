@@ -9,7 +9,9 @@
 * ``POST /sarraf/v1/admin/simulate`` (header ``x-sandbox-admin-secret``): make an event happen; see README.
 
 Events are addressed per consent: one SET for each AUTH consent the customer gave, with ``sub`` the
-consent's URL, so the TPP knows which of its customers the event is about. Queues live in memory.
+consent's URL, so the TPP knows which of its customers the event is about. Subscriptions are kept in the
+sandbox's SQLite store (a restarted sandbox still pushes to the TPP that subscribed); the queues of
+unacknowledged SETs live in memory, as does the signing key that signed them.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from sarraf.sandbox_bank.aisp import _client
 from sarraf.sandbox_bank.cards import CardBook, book
 from sarraf.sandbox_bank.context import Sandbox, sandbox
 from sarraf.sandbox_bank.errors import OBError
+from sarraf.sandbox_bank.store import Store
 
 router = APIRouter()
 SB = Annotated[Sandbox, Depends(sandbox)]
@@ -99,14 +102,23 @@ class Subscription:
 
 
 class EventHub:
-    """Unacknowledged SETs per client (for polling) and the push subscriptions."""
+    """Unacknowledged SETs per client (for polling) and the push subscriptions (stored)."""
 
-    def __init__(self, signer: EventSigner) -> None:
+    def __init__(self, signer: EventSigner, store: Store) -> None:
         self.signer = signer
+        self._store = store
         self._lock = threading.Lock()
         self._queues: dict[str, OrderedDict[str, str]] = {}
-        self.subscriptions: dict[str, Subscription] = {}
         self._http: httpx.AsyncClient | None = None
+
+    @property
+    def subscriptions(self) -> dict[str, Subscription]:
+        """client_id → its push subscription."""
+        return {client: Subscription(sid, client, url) for client, (sid, url) in self._store.subscriptions().items()}
+
+    def subscribe(self, subscription: Subscription) -> None:
+        """One subscription per TPP: a new one replaces the old."""
+        self._store.subscribe(subscription.client_id, subscription.subscription_id, subscription.callback_url)
 
     def queue(self, client_id: str, jti: str, token: str) -> None:
         with self._lock:
@@ -153,7 +165,8 @@ class EventHub:
                 response = await self._http.post(subscription.callback_url, content=content,
                                                   headers={"Content-Type": content_type, "Accept": "application/json"})
                 status = response.status_code
-                answer = response.json() if status < 300 else None
+                # RFC 8935 answers a push with an empty 202: only a batch answer has a body to read.
+                answer = response.json() if status < 300 and response.content else None
             except (httpx.HTTPError, ValueError):
                 status = None
             if status is not None and status < 500:
@@ -191,7 +204,7 @@ async def subscribe(body: SubscriptionRequest, request: Request, sb: SB, events:
     if not body.Data.CallbackUrl.startswith(("https://", "http://127.0.0.1", "http://localhost")):
         raise OBError(400, "U001", "CallbackUrl must be https (or loopback http)", "Data.CallbackUrl")
     subscription = Subscription(uuid.uuid4().hex, client.client_id, body.Data.CallbackUrl)
-    events.subscriptions[client.client_id] = subscription  # one subscription per TPP: a new one replaces it
+    events.subscribe(subscription)
     data = {"EventSubscriptionId": subscription.subscription_id, "CallbackUrl": subscription.callback_url,
             "Version": body.Data.Version}
     return JSONResponse({"Data": data, "Links": {"Self": str(request.url)}, "Meta": {}}, status_code=201)

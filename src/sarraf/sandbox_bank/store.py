@@ -1,6 +1,7 @@
-"""The sandbox's own state (consents, pending logins, codes, tokens) in one SQLite file.
+"""The sandbox's own state (consents, pending logins, codes, tokens, card statuses, dispute cases and event
+subscriptions) in one SQLite file.
 
-Stdlib sqlite3 rather than SQLAlchemy: the sandbox is a separate bank with five small tables,
+Stdlib sqlite3 rather than SQLAlchemy: the sandbox is a separate bank with a few small tables,
 no migrations and no async needs, and it must not share the gateway's engine or models. One
 connection behind a lock keeps it safe under uvicorn's worker threads; ":memory:" when no path
 is given. Secrets (codes, tokens) are stored only as SHA-256 hashes, as a real bank would.
@@ -38,6 +39,16 @@ CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, client_id TEXT NOT NULL, consent_id TEXT,
     customer_id TEXT, scope TEXT NOT NULL, expires_at TEXT, revoked INTEGER NOT NULL DEFAULT 0,
     code_hash TEXT
+);
+CREATE TABLE IF NOT EXISTS card_statuses (
+    card_id TEXT PRIMARY KEY, status TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cases (
+    customer_id TEXT NOT NULL, reference TEXT NOT NULL, case_id TEXT NOT NULL UNIQUE, card_id TEXT NOT NULL,
+    reason TEXT NOT NULL, status TEXT NOT NULL, opened_at TEXT NOT NULL, PRIMARY KEY (customer_id, reference)
+);
+CREATE TABLE IF NOT EXISTS event_subscriptions (
+    client_id TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, callback_url TEXT NOT NULL
 );
 """
 
@@ -237,6 +248,51 @@ class Store:
         """A replayed authorization code may be stolen: revoke every token that came from it (RFC 6749 4.1.2)."""
         with self._tx() as db:
             db.execute("UPDATE tokens SET revoked = 1 WHERE code_hash = ?", (digest(code),))
+
+
+    # card controls: only what customers changed is stored; the cards themselves come from the seed
+    def card_statuses(self) -> dict[str, str]:
+        with self._lock:
+            rows = self._conn.execute("SELECT card_id, status FROM card_statuses").fetchall()
+        return {r["card_id"]: r["status"] for r in rows}
+
+    def set_card_status(self, card_id: str, status: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO card_statuses VALUES (?, ?) ON CONFLICT(card_id) DO UPDATE SET status = ?",
+                       (card_id, status, status))
+
+    def open_case(self, customer_id: str, reference: str, case_id: str, card_id: str, reason: str,
+                  at: datetime) -> dict[str, str]:
+        """The customer's case for `reference`: created with `case_id` the first time, the same one after."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO cases VALUES (?,?,?,?,?,'Open',?)",
+                       (customer_id, reference, case_id, card_id, reason, at.isoformat()))
+            row = db.execute("SELECT * FROM cases WHERE customer_id = ? AND reference = ?",
+                             (customer_id, reference)).fetchone()
+        return _case(row)
+
+    def cases(self) -> list[dict[str, str]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT * FROM cases ORDER BY opened_at, rowid").fetchall()
+        return [_case(r) for r in rows]
+
+    # event subscriptions: one per TPP (a new one replaces it)
+    def subscribe(self, client_id: str, subscription_id: str, callback_url: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO event_subscriptions VALUES (?,?,?)",
+                       (client_id, subscription_id, callback_url))
+
+    def subscriptions(self) -> dict[str, tuple[str, str]]:
+        """client_id → (subscription_id, callback_url)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT * FROM event_subscriptions").fetchall()
+        return {r["client_id"]: (r["subscription_id"], r["callback_url"]) for r in rows}
+
+
+def _case(row: sqlite3.Row) -> dict[str, str]:
+    """A case as the card-control API shows it."""
+    return {"CaseId": row["case_id"], "CardId": row["card_id"], "Reason": row["reason"],
+            "Reference": row["reference"], "Status": row["status"]}
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -2,7 +2,7 @@
 
 `GET /oauth/alexa/authorize` is the skill's Authorization URI, `POST /oauth/alexa/token` its Access Token URI
 (HTTP Basic or body credentials). The customer is sent through our own /link/start to their bank; when the
-bank login completes, /link/callback hands the session to `continue_after_link` here, which sends the browser
+bank login completes, /link/callback asks the Alexa channel (AlexaChannel.after_login), which sends the browser
 back to Alexa with our single-use code. Nothing works for a bank without SARRAF_ALEXA_CLIENT_ID and
 SARRAF_ALEXA_CLIENT_SECRET (or `client_id`/`client_secret` under its `channels.alexa`): fail closed.
 """
@@ -24,9 +24,7 @@ from sarraf.channels.alexa import NAME as ALEXA
 from sarraf.channels.alexa import AlexaChannel
 from sarraf.channels.alexa_linking import AlexaAccountLinking, OAuthError, redirect_allowed, with_query
 from sarraf.channels.alexa_phrases import phrase
-from sarraf.domain.consent import LinkSession
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable
-from sarraf.observability import LINKS
 from sarraf.web.deps import container_of
 from sarraf.web.pages import templates
 
@@ -90,23 +88,6 @@ async def alexa_oauth_authorize(
         return RedirectResponse(with_query(redirect_uri, error="temporarily_unavailable", state=state), 303)
     await linking.remember(client, invitation.state, customer.id, redirect_uri, state, code_challenge)
     return RedirectResponse(invitation.url, status_code=303, headers={"Referrer-Policy": "no-referrer"})
-
-
-async def continue_after_link(request: Request, session: LinkSession) -> Response | None:
-    """Called by /link/callback after a successful bank login: back to Alexa with our code, when this login
-    was started by Alexa's account linking (None otherwise)."""
-    linking = _linking(request)
-    onward = await linking.after_login(session.state) if linking is not None else None
-    if onward is None:
-        return None
-    LINKS.labels("alexa_code").inc()
-    return RedirectResponse(onward, status_code=303, headers={"Referrer-Policy": "no-referrer"})
-
-
-async def continue_after_failure(request: Request, session: LinkSession) -> Response | None:
-    linking = _linking(request)
-    onward = await linking.after_failed_login(session.state) if linking is not None else None
-    return RedirectResponse(onward, status_code=303) if onward is not None else None
 
 
 def _basic_credentials(header: str | None) -> tuple[str, str] | None:

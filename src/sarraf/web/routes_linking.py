@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from sarraf.channels import webchat
+from sarraf.channels.login_return import BrowserReturn
 from sarraf.conversation import answers
 from sarraf.conversation.replies import catalog, format_date, format_money
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
@@ -16,24 +15,10 @@ from sarraf.observability import LINKS
 from sarraf.policy.consents import LinkFailed
 from sarraf.policy.point import Subject
 from sarraf.policy.secure_links import InvalidLink
-from sarraf.web import routes_alexa_oauth
 from sarraf.web.deps import container_of
 from sarraf.web.pages import templates
 
 router = APIRouter()
-
-
-# Platforms with native account linking hand us a redirect_uri; only theirs may receive the customer back.
-RETURN_HOSTS = ("facebook.com", "messenger.com")
-
-
-def _platform_return(redirect_uri: str | None) -> str | None:
-    if not redirect_uri:
-        return None
-    parts = urlsplit(redirect_uri)
-    host = (parts.hostname or "").lower()
-    trusted = any(host == h or host.endswith("." + h) for h in RETURN_HOSTS)
-    return redirect_uri if parts.scheme == "https" and trusted else None
 
 
 @router.get("/link/start/{state}", tags=["account linking"])
@@ -49,7 +34,7 @@ async def link_start(
     customer returns to the conversation there after the bank login.
     """
     container = container_of(request)
-    target = await container.consents.begin(state[:128], _platform_return(redirect_uri))
+    target = await container.consents.begin(state[:128], container.channels.platform_return(redirect_uri))
     if target is None:
         lang = container.default_lang
         c = catalog()
@@ -74,7 +59,8 @@ async def link_callback(
     code: str | None = Query(default=None, max_length=2048),
     error: str | None = Query(default=None, max_length=256),
 ) -> Response:
-    """OAuth2 redirect target: finish the bank login, then resume the conversation where it was."""
+    """OAuth2 redirect target: finish the bank login, tell the conversation, then send the browser wherever the
+    customer's channel wants it (channels/login_return.py), or show our own result page."""
     container = container_of(request)
     try:
         session = await container.consents.complete(state, code, error)
@@ -82,32 +68,33 @@ async def link_callback(
         LINKS.labels("failed").inc()
         lang = container.default_lang
         if failed.session is not None:
-            if failed.session.channel == "alexa" and (
-                onward := await routes_alexa_oauth.continue_after_failure(request, failed.session)
-            ):
-                return onward  # Alexa's account linking: its redirect_uri hears access_denied
-            replies = await container.conversation.link_failed(failed.session, None)
-            lang = replies[0].lang
-            await container.deliver(failed.session.channel, failed.session.sender, replies)
-            if failed.session.return_to:  # no authorization_code: Messenger shows the link as failed
-                return RedirectResponse(failed.session.return_to, status_code=303)
+            hook = container.channels.login_return(failed.session.channel)
+            onward = await hook.after_login_failure(failed.session) if hook is not None else None
+            if onward is None or onward.tell_conversation:
+                replies = await container.conversation.link_failed(failed.session, None)
+                lang = replies[0].lang
+                await container.deliver(failed.session.channel, failed.session.sender, replies)
+            if onward is not None:
+                return _onward(onward)
         return _result_page(request, lang, ok=False, status=400)
     except (BankUnavailable, ConsentUnusable):
         LINKS.labels("bank_error").inc()
         return _result_page(request, container.default_lang, ok=False, status=502)
     LINKS.labels("linked").inc()
-    if session.channel == "alexa" and (onward := await routes_alexa_oauth.continue_after_link(request, session)):
-        return onward  # Alexa's account linking: back to its redirect_uri with our code
-    replies = await container.conversation.resume_after_link(session, None)
-    await container.deliver(session.channel, session.sender, replies)
-    if session.channel == webchat.NAME:
-        return RedirectResponse("/?linked=1", status_code=303)
-    if session.return_to:
-        # Messenger's account linking: success is signalled by an authorization_code on its redirect_uri;
-        # ours is the (now spent) state, which identifies nothing to the platform.
-        joiner = "&" if urlsplit(session.return_to).query else "?"
-        return RedirectResponse(f"{session.return_to}{joiner}{urlencode({'authorization_code': state})}", 303)
-    return _result_page(request, replies[0].lang if replies else container.default_lang, ok=True)
+    hook = container.channels.login_return(session.channel)
+    onward = await hook.after_login(session) if hook is not None else None
+    if onward is not None and not onward.tell_conversation:
+        return _onward(onward)
+    resumed = await container.conversation.resume_after_link(session, None)
+    await container.deliver(session.channel, session.sender, resumed)
+    if onward is not None:
+        return _onward(onward)
+    return _result_page(request, resumed[0].lang if resumed else container.default_lang, ok=True)
+
+
+def _onward(onward: BrowserReturn) -> RedirectResponse:
+    headers = {"Referrer-Policy": "no-referrer"} if onward.no_referrer else None
+    return RedirectResponse(onward.url, status_code=303, headers=headers)
 
 
 def _result_page(request: Request, lang: str, *, ok: bool, status: int = 200) -> HTMLResponse:
