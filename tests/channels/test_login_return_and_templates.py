@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.channels import messenger, whatsapp
@@ -14,6 +16,7 @@ from sarraf.channels.messenger import MessengerAccount, MessengerChannel
 from sarraf.channels.registry import ChannelSet
 from sarraf.channels.telegram import DeepLinks, TelegramAccount, TelegramChannel
 from sarraf.channels.webchat import WebChatChannel
+from sarraf.channels.whatsapp import template_parameter
 from sarraf.channels.window import ServiceWindows
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.messages import Button, Outbound
@@ -79,3 +82,16 @@ def test_out_of_window_templates_carry_every_choice_as_a_button_payload() -> Non
     assert messenger.utility_message(chosen, "plain", "asks")["template"]["name"] == "fraud_check"
     assert messenger.utility_message(Outbound("Hi", "en"), "plain", "asks")["template"]["components"] == [
         {"type": "body", "parameters": [{"type": "text", "text": "Hi"}]}]
+
+
+@given(st.text(alphabet=st.sampled_from("ab ٣\t\n\r  "), max_size=80))
+def test_a_whatsapp_template_parameter_never_holds_new_lines_tabs_or_wide_spaces(text: str) -> None:
+    cleaned = template_parameter(text)
+    assert "\n" not in cleaned and "\r" not in cleaned and "\t" not in cleaned
+    assert "    " not in cleaned and "  " not in cleaned
+    assert [w for w in cleaned.replace("·", " ").split() if w] == [w for w in text.split() if w]
+
+
+def test_a_multi_line_alert_becomes_one_line_in_the_template() -> None:
+    assert template_parameter("Card payment\n  £12.00 at Tesco\n\nReply STOP") == (
+        "Card payment · £12.00 at Tesco · Reply STOP")

@@ -17,6 +17,7 @@ Documentation followed (Meta for Developers, WhatsApp Cloud API):
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,13 +159,23 @@ def choices_of(message: Outbound) -> list[Button]:
     return [b for b in (*message.buttons, *message.quick_replies) if b.payload and not b.url]
 
 
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t\r\n]*")
+_WIDE_SPACE = re.compile(r"[ \t]*\t[ \t]*| {2,}")
+
+
+def template_parameter(text: str) -> str:
+    """WhatsApp refuses template text with new lines, tabs or more than four spaces in a row (its template
+    formatting rules), and our alerts are several lines long: the lines become one, joined by a middle dot."""
+    return _WIDE_SPACE.sub(" ", _LINE_BREAKS.sub(" · ", text.strip()))
+
+
 def template_message(message: Outbound, to: str, template: str,
                      choice_template: str = CHOICE_TEMPLATE) -> dict[str, Any]:
     """Outside the customer-service window WhatsApp takes only approved templates; a message with choices
     uses the template with quick-reply buttons, each carrying the payload an in-window button would."""
     choices = choices_of(message)[:MAX_TEMPLATE_QUICK_REPLIES]
     components: list[dict[str, Any]] = [{"type": "body", "parameters": [
-        {"type": "text", "text": clip(message.text, BODY_LIMIT)}]}]
+        {"type": "text", "text": clip(template_parameter(message.text), BODY_LIMIT)}]}]
     components += [{"type": "button", "sub_type": "quick_reply", "index": str(i),
                     "parameters": [{"type": "payload", "payload": choice.payload}]}
                    for i, choice in enumerate(choices)]
