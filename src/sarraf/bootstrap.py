@@ -19,7 +19,7 @@ from sarraf.conversation.engine import Conversation
 from sarraf.conversation.nlu import load_default as load_nlu
 from sarraf.domain.messages import Outbound
 from sarraf.domain.ports import BankConnector
-from sarraf.policy.audit.log import AuditLog
+from sarraf.policy.audit.log import PSEUDONYM_SECRET, SIGNING_SECRET, AuditLog
 from sarraf.policy.consent_grant import Scope, permissions_for
 from sarraf.policy.consents import ConsentService
 from sarraf.policy.crypto.envelope import EnvelopeCipher
@@ -31,11 +31,14 @@ from sarraf.store.channel_state import SqlWindowStore
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.data_rights import SqlDataRights
 from sarraf.store.database import make_engine, migrate
-from sarraf.store.key_store import SqlDataKeyStore, key_provider
+from sarraf.store.key_store import KEYS_HINT, KeysDoNotMatchDatabase, SqlDataKeyStore, check_keys_match, key_provider
 from sarraf.store.links import SqlLinkRepository, SqlLinkSessions
 from sarraf.store.messages import SqlHandoffs, SqlMessageLog
 
 LINKED_SCOPES = (Scope.BALANCES, Scope.TRANSACTIONS)
+SECURE_LINKS_SECRET = "secure-links"
+# What every process on one database must hold alike, besides the master key (see README, several replicas).
+SHARED_SECRETS = (SECURE_LINKS_SECRET, SIGNING_SECRET, PSEUDONYM_SECRET)
 
 
 class TenantDecider:
@@ -104,7 +107,14 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     await migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     keys = key_provider(settings)
-    cipher = EnvelopeCipher(keys, SqlDataKeyStore(engine))
+    key_store = SqlDataKeyStore(engine)
+    try:
+        # Before anything can create a key: a process with keys of its own would break everyone's data.
+        await check_keys_match(keys, key_store, SHARED_SECRETS)
+    except Exception:
+        await engine.dispose()
+        raise
+    cipher = EnvelopeCipher(keys, key_store)
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
     connectors: dict[str, BankConnector] = {}
     for bank in banks.values():
@@ -119,6 +129,14 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         )
     deciders = {bank.id: CachedDecider.from_path(bank.agreement) for bank in banks.values()}
     audit = await open_audit_log(settings, engine=engine)
+    latest = await audit.store.latest_checkpoint()
+    if latest is not None and latest.key_id != audit.signer.key_id:
+        await http.aclose()
+        await engine.dispose()
+        raise KeysDoNotMatchDatabase(
+            f"the audit log's checkpoints are signed by {latest.key_id}, this process would sign with "
+            f"{audit.signer.key_id}; {KEYS_HINT}"
+        )
     links = SqlLinkRepository(engine, cipher)
     point = BankDataPoint(TenantDecider(deciders), audit, links, connectors)
     link_sessions = SqlLinkSessions(engine, cipher)
@@ -133,7 +151,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     customers = SqlCustomers(engine)
     message_log = SqlMessageLog(engine)
     data_rights = SqlDataRights(engine, cipher)
-    secure_links = SignedLinks(await keys.secret("secure-links"), settings.public_url)
+    secure_links = SignedLinks(await keys.secret(SECURE_LINKS_SECRET), settings.public_url)
     conversation = Conversation(
         nlu=load_nlu(),
         customers=customers,

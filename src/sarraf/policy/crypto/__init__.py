@@ -1,6 +1,6 @@
 """Envelope encryption at rest: KeyProvider (master keys), EnvelopeCipher (per-customer data keys), SecretBox."""
 
-from sarraf.policy.crypto.envelope import DataKeyStore, EnvelopeCipher, rotate_master_key
+from sarraf.policy.crypto.envelope import KEY_CHECK_OWNER, DataKeyStore, EnvelopeCipher, rotate_master_key
 from sarraf.policy.crypto.keys import (
     CryptoError,
     DataKeyShredded,
@@ -13,6 +13,7 @@ from sarraf.policy.crypto.local_keys import LocalFileKeyProvider
 from sarraf.policy.crypto.secretbox import SecretBox
 
 __all__ = [
+    "KEY_CHECK_OWNER",
     "CryptoError",
     "DataKeyShredded",
     "DataKeyStore",

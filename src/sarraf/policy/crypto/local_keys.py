@@ -105,6 +105,10 @@ class LocalFileKeyProvider:
         self._masters[version] = self._create(self.directory / f"master-v{version}.key")
         return f"{PREFIX}{version}"
 
+    def holds_secret(self, name: str) -> bool:
+        """Whether the named secret already exists (without creating it)."""
+        return name in self._secrets or (self.directory / f"secret-{name}.key").exists()
+
     async def secret(self, name: str) -> bytes:
         if not _SECRET_NAME.match(name):
             raise ValueError(f"secret name {name!r} must be lowercase letters, digits and dashes")
