@@ -1,25 +1,34 @@
-"""Alerts at saturation: bank pushes signed SETs over HTTP → intake → outbox → routing (policy decision per
-event) → delivery worker → web chat hand-over. Prints a table and, last, the RESULT line.
+"""Alerts at saturation: bank pushes signed SETs over HTTP → intake → outbox → routing (policy decision and
+Merkle audit entry per event) → delivery worker → web chat hand-over. Prints a table, the CPU each process
+spent per event, and, last, the RESULT line.
 
-    .venv/bin/python bench/alerts.py --events 5000 --backend sqlite
-    .venv/bin/python bench/alerts.py --events 5000 --backend postgresql   # 127.0.0.1:5432, trust auth
+    .venv/bin/python bench/alerts.py --events 20000 --backend sqlite
+    .venv/bin/python bench/alerts.py --events 20000 --backend postgresql   # 127.0.0.1:5432, trust auth
     .venv/bin/python bench/alerts.py --batch 1     # one SET per POST (RFC 8935) instead of JSON batches
-    .venv/bin/python bench/alerts.py --workers 0   # delivery inside the gateway process (the embedded default)
+    .venv/bin/python bench/alerts.py --workers 0   # routing and delivery inside the gateway (the embedded default)
+    .venv/bin/python bench/alerts.py --route-in gateway   # routing in the gateway, delivery in the worker
+    .venv/bin/python bench/alerts.py --audit recorded     # decisions kept in a list instead of the audit log
 
-By default delivery runs in `--workers` separate worker processes (tests/alerts/worker_proc.py, the real
-DeliveryWorker and outbox, as `sarraf alerts worker` runs them), so the gateway process only takes events in
-and routes them. SQLite allows one delivery worker in all (it has no row locks); PostgreSQL several.
+By default routing and delivery run in `--workers` separate worker processes (tests/alerts/worker_proc.py: the
+real router, agreement, Merkle audit log, DeliveryWorker and outbox, as `bootstrap_alerts.run_alert_worker`
+runs them), so the gateway process only verifies and commits events. Routing is single-flight across worker
+processes; SQLite allows one worker process in all (it has no row locks), PostgreSQL several. The audit log is
+the real one (`--audit merkle`, in the same database): "audited" counts its leaves, at least one per event.
 
 The bank (another process, so it does not share the gateway's GIL) pushes `--batch` SETs per POST as
 ``{"sets": {jti: SET}}`` over CONCURRENCY connections; the clock starts when it starts pushing (signing the
-SETs and starting the process are not counted). The same run first pushes the same bodies to an empty FastAPI
-handler on the same server: the HTTP ceiling of this machine for that request shape.
+SETs and starting the processes are not counted). Amounts vary per event, so nothing can be served from a
+cache of formatted amounts. The same run first pushes the same bodies to an empty FastAPI handler on the same
+server: the HTTP ceiling of this machine for that request shape.
 
 Event-to-send latency (p50/p99) is from the intake's commit (received_at) to the hand-over commit (sent_at).
 The gateway pushes back on a bank that sends faster than it can route (alerts.intake.Backlog: the 2xx comes
 later), so "bank p50/p99" is also printed: from the start of the POST carrying the event to its hand-over,
 which counts the waiting at the bank too. At saturation that one is the honest end-to-end figure.
 Lost / duplicated are counted at the receiver: the web chat outbox rows, one per event id expected.
+CPU per event is the user+system time of each process over the run (the gateway's includes its SQLite
+thread); PostgreSQL's own processes are not in it. The load average before the run is printed: this machine is
+shared, and a busy neighbour lowers every figure.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -46,8 +56,15 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 from fastapi import FastAPI, Request, Response  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-from tests.alerts.pipeline import Bank, add_customers, create_schema, delivered_texts, pipeline  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+from tests.alerts.pipeline import (  # noqa: E402
+    Bank,
+    add_customers,
+    create_schema,
+    delivered_texts,
+    open_audit,
+    pipeline,
+)
 from tests.alerts.worker_proc import WebChatOnly  # noqa: E402
 
 from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker  # noqa: E402
@@ -55,6 +72,7 @@ from sarraf.alerts.intake import Backlog  # noqa: E402
 from sarraf.alerts.runtime import AlertRuntime  # noqa: E402
 from sarraf.store.database import make_engine  # noqa: E402
 from sarraf.store.tables.alerts import alert_outbox  # noqa: E402
+from sarraf.store.tables.audit import audit_leaves  # noqa: E402
 from sarraf.web import routes_alerts  # noqa: E402
 from sarraf.web.threaded_server import serve_in_thread  # noqa: E402
 
@@ -69,17 +87,18 @@ class _Services:
         self.intake = intake
 
 
-def gateway_app(url: str, bank: Bank, in_process_worker: bool) -> FastAPI:
+def gateway_app(url: str, bank: Bank, in_process_worker: bool, route_here: bool, audit_home: Path | None
+                ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         engine = make_engine(url)
-        intake, router, outbox = pipeline(engine, bank)
+        audit = await open_audit(engine, audit_home) if audit_home and route_here else None
+        intake, router, outbox = pipeline(engine, bank, audit)
         worker = DeliveryWorker(outbox, WebChatOnly(), DeliveryPolicy(batch=500, idle_poll_s=0.005)) \
             if in_process_worker else None
-        fraud_free = _NoFraud()
         intake.backlog = Backlog()
-        runtime = AlertRuntime(router, worker, fraud_free, None, route_idle_s=0.05,  # type: ignore[arg-type]
-                               backlog=intake.backlog)
+        runtime = AlertRuntime(router if route_here else None, worker, None, None, route_idle_s=0.05,
+                               backlog=intake.backlog, unrouted=outbox.unrouted)
         intake._on_accept = runtime.notify
         app.state.alerts = _Services(intake)
         await runtime.start()
@@ -98,27 +117,30 @@ def gateway_app(url: str, bank: Bank, in_process_worker: bool) -> FastAPI:
     return app
 
 
-class _NoFraud:
-    """Only card payments are benchmarked: nothing to escalate."""
-
-    async def run(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
-        await stop.wait()
-
-
-def push_in_own_process(url: str, bodies: list[tuple[bytes, str]]) -> list[float]:
-    """POST every body from a separate process; returns the wall-clock time each body's first POST started."""
+def push_in_own_process(url: str, bodies: list[tuple[bytes, str]]) -> tuple[list[float], float]:
+    """POST every body from a separate process; returns the wall-clock time each body's first POST started,
+    and the CPU seconds the pushing process used."""
     context = multiprocessing.get_context("spawn")
     started = context.Queue()
     process = context.Process(target=_push_process, args=(url, bodies, started))
     process.start()
+    posted, cpu = started.get()  # before join: a large result would otherwise block the child's exit
     process.join()
     if process.exitcode != 0:
         raise RuntimeError(f"the pushing process failed ({process.exitcode})")
-    return list(started.get())
+    return list(posted), cpu
 
 
 def _push_process(url: str, bodies: list[tuple[bytes, str]], started: Any) -> None:
-    started.put(asyncio.run(push_all(url, bodies)))
+    cpu = time.process_time()
+    posted = asyncio.run(push_all(url, bodies))
+    started.put((posted, time.process_time() - cpu))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live child process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def push_all(url: str, bodies: list[tuple[bytes, str]]) -> list[float]:
@@ -150,14 +172,20 @@ def request_bodies(tokens: list[str], batch: int) -> list[tuple[bytes, str]]:
              "application/json") for i in range(0, len(tokens), batch)]
 
 
-def spawn_workers(url: str, count: int) -> list[subprocess.Popen[bytes]]:
-    return [subprocess.Popen([sys.executable, "-m", "tests.alerts.worker_proc", url, "500", "0.02"], cwd=ROOT,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)}) for _ in range(count)]
+def spawn_workers(url: str, count: int, audit_home: Path | None) -> list[subprocess.Popen[bytes]]:
+    route = ["--route", str(audit_home)] if audit_home else []
+    return [subprocess.Popen([sys.executable, "-m", "tests.alerts.worker_proc", url, "500", "0.02", *route],
+                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}) for _ in range(count)]
 
 
-async def run(events: int, backend: str, batch: int, workers: int) -> None:
+async def run(events: int, backend: str, batch: int, workers: int, route_in: str, audit: str) -> None:
     if backend == "sqlite" and workers > 1:
         raise SystemExit("SQLite has no row locks: at most one delivery worker process")
+    if route_in == "worker" and workers == 0:
+        raise SystemExit("--route-in worker needs --workers 1 or more")
+    load_before = os.getloadavg()[0]
+    audit_dir = tempfile.TemporaryDirectory(prefix="sarraf-bench-audit-")
+    audit_home = Path(audit_dir.name) if audit == "merkle" else None
     name = None
     if backend == "sqlite":
         path = Path("/tmp") / f"sarraf-bench-{uuid.uuid4().hex[:8]}.db"
@@ -174,20 +202,30 @@ async def run(events: int, backend: str, batch: int, workers: int) -> None:
         await add_customers(engine, CUSTOMERS)
         bank = Bank()
         bodies = request_bodies([bank.card_payment(n % CUSTOMERS, n) for n in range(events)], batch)
-        processes = spawn_workers(url, workers)
-        with serve_in_thread(gateway_app(url, bank, in_process_worker=workers == 0)) as base:
-            empty0 = min(await asyncio.to_thread(push_in_own_process, base + EMPTY, bodies))
+        if audit_home:  # open once before the processes start, so they share one set of keys
+            await open_audit(engine, audit_home)
+        processes = spawn_workers(url, workers, audit_home if route_in == "worker" else None)
+        app = gateway_app(url, bank, in_process_worker=workers == 0, route_here=route_in == "gateway",
+                          audit_home=audit_home)
+        with serve_in_thread(app) as base:
+            empty0 = min((await asyncio.to_thread(push_in_own_process, base + EMPTY, bodies))[0])
             empty_s = time.time() - empty0
-            posted = await asyncio.to_thread(push_in_own_process, f"{base}/banks/bank/events", bodies)
+            gateway_cpu = time.process_time()
+            workers_cpu = sum(cpu_seconds(process.pid) for process in processes)
+            posted, pusher_cpu = await asyncio.to_thread(push_in_own_process, f"{base}/banks/bank/events", bodies)
             wall0 = min(posted)
             pushed_s = time.time() - wall0
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
+                # A count, not the rows: this loop shares the gateway's process (its server runs in a thread).
                 async with engine.connect() as conn:
-                    rows = (await conn.execute(select(alert_outbox.c.status))).all()
-                if sum(1 for r in rows if r.status == "sent") >= events:
+                    sent = (await conn.execute(select(func.count()).select_from(alert_outbox)
+                                               .where(alert_outbox.c.status == "sent"))).scalar() or 0
+                if sent >= events:
                     break
                 await asyncio.sleep(0.2)
+            gateway_cpu = time.process_time() - gateway_cpu
+            workers_cpu = sum(cpu_seconds(process.pid) for process in processes) - workers_cpu
         for process in processes:
             process.terminate()
             process.wait()
@@ -196,6 +234,8 @@ async def run(events: int, backend: str, batch: int, workers: int) -> None:
             rows = (await conn.execute(select(t.event_id, t.received_at, t.sent_at)
                                        .where(alert_outbox.c.status == "sent"))).all()
         texts = await delivered_texts(engine)
+        async with engine.connect() as conn:
+            audited = (await conn.execute(select(func.count()).select_from(audit_leaves))).scalar() or 0
         await engine.dispose()
     finally:
         if name:
@@ -203,8 +243,9 @@ async def run(events: int, backend: str, batch: int, workers: int) -> None:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
         elif backend == "sqlite":
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", ".routing.lock"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
+        audit_dir.cleanup()
 
     def ts(value: Any) -> float:
         return value.timestamp() if value.tzinfo else value.replace(tzinfo=__import__("datetime").UTC).timestamp()
@@ -226,10 +267,17 @@ async def run(events: int, backend: str, batch: int, workers: int) -> None:
     bank_p50 = statistics.median(from_bank) if from_bank else 0.0
     bank_p99 = from_bank[min(len(from_bank) - 1, int(len(from_bank) * 0.99))] if from_bank else 0.0
     print(f"{'backend':<12}{'events':>8}{'batch':>6}{'push s':>9}{'end-to-end s':>14}{'events/s':>10}{'p50 ms':>9}"
-          f"{'p99 ms':>9}{'bank p50':>10}{'bank p99':>10}{'lost':>6}{'dup':>5}{'workers':>8}"
-          f"{'empty handler events/s':>24}")
+          f"{'p99 ms':>9}{'bank p50':>10}{'bank p99':>10}{'lost':>6}{'dup':>5}{'workers':>8}{'route in':>9}"
+          f"{'audit':>8}{'audited':>9}{'empty handler events/s':>24}")
     print(f"{backend:<12}{events:>8}{batch:>6}{pushed_s:>9.2f}{elapsed:>14.2f}{rate:>10.0f}{p50:>9.1f}{p99:>9.1f}"
-          f"{bank_p50:>10.1f}{bank_p99:>10.1f}{lost:>6}{dup:>5}{workers:>8}{events / empty_s:>24.0f}")
+          f"{bank_p50:>10.1f}{bank_p99:>10.1f}{lost:>6}{dup:>5}{workers:>8}{route_in:>9}{audit:>8}{audited:>9}"
+          f"{events / empty_s:>24.0f}")
+    here = ", routing" if route_in == "gateway" else ""
+    there = " (routing, audit, delivery)" if route_in == "worker" else " (delivery)"
+    print(f"CPU µs/event: gateway {gateway_cpu / events * 1e6:.0f} (HTTP, verify, outbox{here}"
+          f"{', delivery' if workers == 0 else ''}), worker processes {workers_cpu / events * 1e6:.0f}"
+          f"{there}, bank {pusher_cpu / events * 1e6:.0f}; "
+          f"load average before the run {load_before:.2f}")
     print(f"RESULT events_per_s={rate:.0f} p50_ms={p50:.1f} p99_ms={p99:.1f} lost={lost} dup={dup} "
           f"bank_p50_ms={bank_p50:.1f} bank_p99_ms={bank_p99:.1f}")
 
@@ -241,8 +289,14 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=250, help="SETs per POST (1: one application/secevent+jwt each)")
     parser.add_argument("--workers", type=int, default=1,
                         help="delivery worker processes (0: the gateway's in-process worker)")
+    parser.add_argument("--route-in", choices=("worker", "gateway"), default="worker",
+                        help="which process routes: the worker processes (single-flight) or the gateway")
+    parser.add_argument("--audit", choices=("merkle", "recorded"), default="merkle",
+                        help="merkle: the real audit log in the same database; recorded: a list in memory")
     args = parser.parse_args()
-    asyncio.run(run(args.events, args.backend, args.batch, args.workers))
+    if args.route_in == "worker" and args.workers == 0:
+        args.route_in = "gateway"
+    asyncio.run(run(args.events, args.backend, args.batch, args.workers, args.route_in, args.audit))
 
 
 if __name__ == "__main__":

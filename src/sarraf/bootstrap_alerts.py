@@ -119,8 +119,16 @@ async def _subscribe(container: Container, bank: BankConfig) -> None:
             await asyncio.sleep(min(5.0, 0.2 * (attempt + 1)))
 
 
-async def start_alerts(container: Container, *, in_process_worker: bool = True,
+def _router(container: Container, outbox: SqlAlertOutbox, cases: SqlFraudCases) -> AlertRouter:
+    return AlertRouter(outbox, TenantDecider(container.deciders), container.audit, container.secure_links, cases,
+                       outbox, bank_names=container.bank_names,
+                       default_langs={b.id: b.default_language for b in container.banks.values()})
+
+
+async def start_alerts(container: Container, *, in_process_worker: bool = True, route_in_process: bool = True,
                        policy: DeliveryPolicy | None = None) -> AlertServices:
+    """`route_in_process=False` when `run_alert_worker(route=True)` processes route instead (scale-out): this
+    process then only takes events in, holding the bank back while the store's unrouted count is high."""
     engine = container.engine
     outbox = SqlAlertOutbox(engine)
     prefs = SqlAlertPreferences(engine)
@@ -130,9 +138,7 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True,
     decider = TenantDecider(container.deciders)
     actions = CardActionPoint(decider, container.audit, links, container.connectors)
     fraud = FraudDesk(cases, actions, outbox, SqlHandoffs(engine), bank_names=container.bank_names)
-    routing = AlertRouter(outbox, decider, container.audit, container.secure_links, cases, outbox,
-                          bank_names=container.bank_names,
-                          default_langs={b.id: b.default_language for b in container.banks.values()})
+    routing = _router(container, outbox, cases) if route_in_process else None
     verifiers = {
         b.id: SetVerifier(b.id, b.events_audience or b.client_id,
                           JwksCache(container.http,
@@ -149,9 +155,26 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True,
     poller = EventPoller(ConnectorEvents(container), intake, polled,
                          interval_s=min(b.events_poll_seconds for b in container.banks.values() if b.id in polled)
                          ) if polled else None
-    runtime = AlertRuntime(routing, worker, fraud, poller, backlog=backlog)
+    runtime = AlertRuntime(routing, worker, fraud, poller, backlog=backlog, unrouted=outbox.unrouted)
     runtime_box.append(runtime)
     container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names)
     await runtime.start()
     subscriptions = [asyncio.create_task(_subscribe(container, b)) for b in container.banks.values() if b.events_push]
     return AlertServices(runtime, intake, outbox, prefs, fraud, actions, container, subscriptions)
+
+
+async def run_alert_worker(container: Container, stop: asyncio.Event, *, route: bool = False,
+                           policy: DeliveryPolicy | None = None) -> None:
+    """An alerts worker process (`sarraf alerts worker`): delivers due rows until `stop`; with `route`, it
+    also routes (policy decision, audit entry in the container's log, rendering). Routing is single-flight
+    across processes, so several workers may all be started with `route`; on SQLite run one worker process
+    in all (delivery there has no row locks), routing in it or in the gateway."""
+    outbox = SqlAlertOutbox(container.engine)
+    router = _router(container, outbox, SqlFraudCases(container.engine)) if route else None
+    worker = DeliveryWorker(outbox, ChannelTransport(container), policy)
+    runtime = AlertRuntime(router, worker, None, route_idle_s=worker.policy.idle_poll_s)
+    await runtime.start()
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()

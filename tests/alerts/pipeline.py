@@ -16,12 +16,15 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.alerts.intake import EventIntake
-from sarraf.alerts.router import AlertRouter
+from sarraf.alerts.router import AlertRouter, DecisionLog
 from sarraf.alerts.sets import SetVerifier
+from sarraf.config import load_settings
 from sarraf.domain.disclosure import Decision, DisclosureRequest
+from sarraf.policy.audit.log import AuditLog
 from sarraf.policy.decision_cache import CachedDecider
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.alerts_prefs import SqlFraudCases
+from sarraf.store.audit_store import open_audit_log
 from sarraf.store.metadata import metadata
 from sarraf.store.tables import all as _all  # noqa: F401
 from sarraf.store.tables.alerts import alert_preferences
@@ -56,11 +59,13 @@ class Bank:
         return self._jwks
 
     def card_payment(self, customer: int, n: int) -> str:
+        """Event n for customer: amounts vary (as they do), so no cache of formatted amounts flatters a figure."""
         now = int(time.time())
+        amount = f"{(n * 7919) % 50000 / 100 + 1:.2f}"
         return jwt.encode({"alg": "ES256", "kid": "bench"}, {
             "iss": "bench-bank", "iat": now, "jti": f"evt-{n}", "aud": "sarraf", "sub": f"urn:consent/c{customer}",
             "txn": uuid.uuid4().hex, "toe": now, "events": {"urn:sarraf:alerts:card-payment": {
-                "amount": "12.34", "currency": "GBP", "merchant": f"M{n}#", "card_last4": "4321"}}}, self.key)
+                "amount": amount, "currency": "GBP", "merchant": f"M{n}#", "card_last4": "4321"}}}, self.key)
 
 
 async def create_schema(engine: AsyncEngine) -> None:
@@ -86,17 +91,28 @@ async def add_customers(engine: AsyncEngine, count: int) -> None:
              "large_from": None, "updated_at": now} for i in range(count)])
 
 
-def pipeline(engine: AsyncEngine, bank: Bank) -> tuple[EventIntake, AlertRouter, SqlAlertOutbox]:
+def router_for(engine: AsyncEngine, outbox: SqlAlertOutbox, audit: DecisionLog | None = None) -> AlertRouter:
+    """The real router and agreement; `audit` defaults to a counting stand-in (see RecordedDecisions)."""
+    return AlertRouter(outbox, CachedDecider.from_path(AGREEMENT), audit or RecordedDecisions(), NoLinks(),
+                       SqlFraudCases(engine), outbox, bank_names={"bank": "Bench Bank"},
+                       default_langs={"bank": "en"})
+
+
+def pipeline(engine: AsyncEngine, bank: Bank, audit: DecisionLog | None = None
+             ) -> tuple[EventIntake, AlertRouter, SqlAlertOutbox]:
     outbox = SqlAlertOutbox(engine)
 
     async def jwks(refresh: bool) -> dict[str, Any]:
         return bank.jwks()
 
     intake = EventIntake({"bank": SetVerifier("bank", "sarraf", jwks)}, outbox)
-    router = AlertRouter(outbox, CachedDecider.from_path(AGREEMENT), RecordedDecisions(), NoLinks(),
-                         SqlFraudCases(engine), outbox, bank_names={"bank": "Bench Bank"},
-                         default_langs={"bank": "en"})
-    return intake, router, outbox
+    return intake, router_for(engine, outbox, audit), outbox
+
+
+async def open_audit(engine: AsyncEngine, home: Path) -> AuditLog:
+    """The real Merkle audit log in the pipeline's database; keys and checkpoint mirror under `home` (every
+    process writing the log must share it)."""
+    return await open_audit_log(load_settings(home), engine)
 
 
 async def delivered_texts(engine: AsyncEngine) -> list[str]:

@@ -32,3 +32,19 @@ def test_release_never_goes_below_zero() -> None:
     backlog = Backlog(limit=2)
     backlog.release(7)  # rows accepted before a restart are routed too
     assert backlog.pending == 0
+
+
+async def test_routing_in_another_process_is_followed_through_the_store_count() -> None:
+    backlog = Backlog(limit=10, max_wait_s=5.0)
+    await backlog.admit(6)
+    backlog.settled(6)  # committed: the store's count covers them now
+    await backlog.admit(4)  # still being verified: not in the store yet
+    waiting = asyncio.create_task(backlog.admit(2))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    backlog.observe(6)  # the other process has routed nothing yet
+    await asyncio.sleep(0.05)
+    assert not waiting.done(), "requests in flight count with the stored rows"
+    backlog.observe(1)  # it routed five
+    await asyncio.wait_for(waiting, 1.0)
+    assert backlog.pending == 7

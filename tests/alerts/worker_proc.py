@@ -1,21 +1,26 @@
-"""A delivery-worker process for the crash test and the bench:
-`python -m tests.alerts.worker_proc DATABASE_URL [BATCH] [IDLE_POLL_S]`.
+"""An alerts worker process for the crash test and the bench:
+`python -m tests.alerts.worker_proc DATABASE_URL [BATCH] [IDLE_POLL_S] [--route AUDIT_HOME]`.
 
 It runs the real DeliveryWorker and outbox against the database; web chat is the channel (handed over inside
-the outbox transaction), exactly as in the gateway."""
+the outbox transaction), exactly as in the gateway. With --route it routes too (the real router, agreement
+and Merkle audit log, keys under AUDIT_HOME), as `bootstrap_alerts.run_alert_worker` does for a gateway whose
+routing runs out of process."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import signal
-import sys
+from pathlib import Path
 from typing import Any
 
 from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker
+from sarraf.alerts.runtime import AlertRuntime
 from sarraf.channels import webchat
 from sarraf.domain.messages import Outbound
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.database import make_engine
+from tests.alerts.pipeline import open_audit, router_for
 
 
 class WebChatOnly:
@@ -29,17 +34,27 @@ class WebChatOnly:
         raise AssertionError("every channel here is pulled")
 
 
-async def main(url: str, batch: int, idle_poll_s: float) -> None:
+async def main(url: str, batch: int, idle_poll_s: float, audit_home: Path | None) -> None:
     engine = make_engine(url)
-    worker = DeliveryWorker(SqlAlertOutbox(engine), WebChatOnly(), DeliveryPolicy(batch=batch, idle_poll_s=idle_poll_s))
+    outbox = SqlAlertOutbox(engine)
+    worker = DeliveryWorker(outbox, WebChatOnly(), DeliveryPolicy(batch=batch, idle_poll_s=idle_poll_s))
+    router = router_for(engine, outbox, await open_audit(engine, audit_home)) if audit_home else None
+    runtime = AlertRuntime(router, worker, None, route_idle_s=idle_poll_s)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await runtime.start()
     try:
-        await worker.run(stop)
+        await stop.wait()
     finally:
+        await runtime.stop()
         await engine.dispose()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 50,
-                     float(sys.argv[3]) if len(sys.argv) > 3 else 0.01))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("batch", type=int, nargs="?", default=50)
+    parser.add_argument("idle_poll_s", type=float, nargs="?", default=0.01)
+    parser.add_argument("--route", type=Path, default=None, help="route too, with the audit log's keys here")
+    args = parser.parse_args()
+    asyncio.run(main(args.url, args.batch, args.idle_poll_s, args.route))

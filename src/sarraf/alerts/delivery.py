@@ -77,13 +77,16 @@ class DeliveryWorker:
         self._channel_limits = {name: Gcra(rate, burst=max(1, int(rate // 10))) for name, rate in rates.items()}
         self._customer_limit = Gcra(self.policy.customer_per_second, self.policy.customer_burst)
         self.wake = asyncio.Event()
+        self.woken_locally = False  # routing runs in this process and sets `wake` whenever rows become ready
         self.sent = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         # Another process (the gateway's router) makes rows ready: sleep until it says so rather than poll
         # the table every few milliseconds, which costs a third of a core when idle.
+        # Polling a SQLite outbox every few milliseconds cost the worker process more CPU than delivering.
         async with self._outbox.listen(self.wake) as notified:
-            await self._loop(stop, self.policy.notified_poll_s if notified else self.policy.idle_poll_s)
+            woken = notified or self.woken_locally
+            await self._loop(stop, self.policy.notified_poll_s if woken else self.policy.idle_poll_s)
 
     async def _loop(self, stop: asyncio.Event, idle_s: float) -> None:
         while not stop.is_set():

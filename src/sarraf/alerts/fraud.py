@@ -55,6 +55,10 @@ class FraudDesk:
         self._humans = humans
         self._bank_names = bank_names
         self._clock = clock
+        self.on_ready: Callable[[], None] = lambda: None  # AlertRuntime: wake this process's delivery worker
+        # Freezes an answer is doing right now: the retry loop must not take them for failed ones (a second
+        # freeze, and a second "card frozen" message, while the bank is still answering the first).
+        self._freezing: set[tuple[str, str]] = set()
 
     def _say(self, lang: str, tenant: str, key: str, **values: object) -> Outbound:
         return Outbound(catalog().text(lang, key, bank=self._bank_names.get(tenant, tenant), **values), lang)
@@ -67,8 +71,13 @@ class FraudDesk:
             return [self._say(a.lang, a.tenant, "fraud_already")]
         if a.genuine:
             return [self._say(a.lang, a.tenant, "fraud_genuine")]
-        await self._cases.set_freeze(a.tenant, a.event_id, "pending", None)
-        return [await self._freeze(case, a.channel, a.lang, first=True)]
+        key = (a.tenant, a.event_id)
+        self._freezing.add(key)
+        try:
+            await self._cases.set_freeze(a.tenant, a.event_id, "pending", None)
+            return [await self._freeze(case, a.channel, a.lang, first=True)]
+        finally:
+            self._freezing.discard(key)
 
     async def awaiting(self, tenant: str, customer_id: str) -> str | None:
         """Event id of the fraud question this customer has not answered yet, if any."""
@@ -92,6 +101,8 @@ class FraudDesk:
         """Try again every freeze the bank could not do; tell the customer once it held."""
         done = 0
         for case in await self._cases.pending_freezes(100):
+            if (case.tenant, case.event_id) in self._freezing:
+                continue
             message = await self._freeze(case, case.channel, case.lang, first=False)
             refreshed = await self._cases.get(case.tenant, case.event_id)
             if refreshed is not None and refreshed.freeze == "done":
@@ -121,7 +132,8 @@ class FraudDesk:
 
     async def _notify(self, case: FraudCase, event_id: str, messages: list[Outbound]) -> None:
         routed = Routed(0, "ready", case.customer_id, case.channel, case.sender, to_json(messages), lane="urgent")
-        await self._outbox.enqueue(case.tenant, event_id, AlertKind.SUSPECTED_FRAUD.value, routed, {})
+        if await self._outbox.enqueue(case.tenant, event_id, AlertKind.SUSPECTED_FRAUD.value, routed, {}):
+            self.on_ready()
 
     async def run(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
         while not stop.is_set():

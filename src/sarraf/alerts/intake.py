@@ -55,16 +55,21 @@ class GroupCommit:
 
 
 class Backlog:
-    """Back-pressure between intake and routing in one process: while `limit` accepted events wait to be
-    routed, a new request waits (up to `max_wait_s`) before it is verified and committed. A bank pushing
-    faster than we can route then sees slower 2xx answers (RFC 8935 push is synchronous) instead of our outbox
-    growing a queue that every later event waits behind. Nothing is refused or dropped: after `max_wait_s`
-    the request goes through anyway, so a stalled router never stops intake."""
+    """Back-pressure between intake and routing: while `limit` accepted events wait to be routed, a new
+    request waits (up to `max_wait_s`) before it is verified and committed. A bank pushing faster than we can
+    route then sees slower 2xx answers (RFC 8935 push is synchronous) instead of our outbox growing a queue
+    that every later event waits behind. Nothing is refused or dropped: after `max_wait_s` the request goes
+    through anyway, so a stalled router never stops intake.
+
+    Routing in this process calls `release` as it routes; routing in another process is seen through
+    `observe` (the store's count of unrouted rows, read by AlertRuntime), to which the requests still being
+    verified or committed here are added."""
 
     def __init__(self, limit: int = 500, max_wait_s: float = 2.0) -> None:
         self._limit = limit
         self._max_wait_s = max_wait_s
         self._pending = 0
+        self._in_flight = 0  # admitted, not yet committed: not in the store's count yet
         self._room = asyncio.Event()
         self._room.set()
 
@@ -83,10 +88,22 @@ class Backlog:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._room.wait(), left)
         self._pending += count
+        self._in_flight += count
+
+    def settled(self, count: int) -> None:
+        """`count` admitted places are committed or refused: from now on the store's count covers them."""
+        self._in_flight = max(0, self._in_flight - count)
 
     def release(self, count: int) -> None:
         # Rows accepted before a restart or by the poller are routed too: never below zero.
-        self._pending = max(0, self._pending - count)
+        self._set(self._pending - count)
+
+    def observe(self, unrouted: int) -> None:
+        """The store's count of accepted, unrouted rows (routing runs in another process)."""
+        self._set(self._in_flight + unrouted)
+
+    def _set(self, pending: int) -> None:
+        self._pending = max(0, pending)
         if self._pending < self._limit:
             self._room.set()
 
@@ -112,8 +129,10 @@ class EventIntake:
             event = await verifier.verify(token)
             fresh = await self._group.submit(event)
         finally:
-            if self.backlog is not None and not fresh:  # refused or a re-send: nothing for the router
-                self.backlog.release(1)
+            if self.backlog is not None:
+                self.backlog.settled(1)
+                if not fresh:  # refused or a re-send: nothing for the router
+                    self.backlog.release(1)
         if fresh:
             self._on_accept()
         return Accepted(event.event_id, duplicate=not fresh)
@@ -139,5 +158,6 @@ class EventIntake:
                     self._on_accept()
         finally:
             if self.backlog is not None:
+                self.backlog.settled(len(tokens))
                 self.backlog.release(len(tokens) - kept)
         return [e.event_id for e in events], errors

@@ -85,6 +85,12 @@ class AlertOutbox(Protocol):
 
     async def received(self, limit: int) -> list[Received]: ...
 
+    async def unrouted(self) -> int:
+        """How many accepted events wait for routing."""
+
+    def routing_turn(self) -> AbstractAsyncContextManager[bool]:
+        """While open and True, this process is the only one routing (events become ready in their order)."""
+
     async def recipients(self, tenant: str, consent_ids: Sequence[str]) -> dict[str, Recipient]:
         """Our customer behind each consent id (consents that are not ours are left out)."""
 

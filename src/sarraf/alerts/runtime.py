@@ -1,7 +1,10 @@
-"""AlertRuntime: the alert loops of one gateway process — routing, delivery, fraud escalation, polling.
+"""AlertRuntime: the alert loops of one process — routing, delivery, fraud escalation, polling.
 
-Started and stopped by the web app's lifespan. On PostgreSQL more delivery workers may run as separate
-processes (`sarraf alerts worker`); routing stays here, in the process that writes the audit log.
+The gateway's web app starts one from its lifespan: by default it routes and delivers in-process (the
+embedded default, one process on SQLite). Routing and delivery may instead run in a worker process
+(`bootstrap_alerts.run_alert_worker`, `sarraf alerts worker`): the gateway's runtime then only takes events
+in, and reads the store's count of unrouted rows to hold the bank back (intake.Backlog) as routing falls
+behind. Routing is single-flight across processes (the outbox's routing turn), so running it in both is safe.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from sarraf.alerts.delivery import DeliveryWorker
 from sarraf.alerts.fraud import FraudDesk
@@ -17,13 +21,14 @@ from sarraf.alerts.polling import EventPoller
 from sarraf.alerts.router import AlertRouter
 
 log = logging.getLogger(__name__)
+BACKLOG_POLL_S = 0.02
 
 
 class AlertRuntime:
-    def __init__(self, router: AlertRouter, worker: DeliveryWorker | None, fraud: FraudDesk,
+    def __init__(self, router: AlertRouter | None, worker: DeliveryWorker | None, fraud: FraudDesk | None,
                  poller: EventPoller | None = None, *, route_idle_s: float = 0.02,
                  fraud_interval_s: float = 1.0, batch_window_s: float = 0.002,
-                 backlog: Backlog | None = None) -> None:
+                 backlog: Backlog | None = None, unrouted: Callable[[], Awaitable[int]] | None = None) -> None:
         self.router = router
         self.worker = worker
         self.fraud = fraud
@@ -32,6 +37,7 @@ class AlertRuntime:
         self._fraud_interval_s = fraud_interval_s
         self._batch_window_s = batch_window_s
         self.backlog = backlog
+        self._unrouted = unrouted  # routing elsewhere: the store's count feeds the backlog
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.arrived = asyncio.Event()  # set by intake: routing starts at once instead of at the next poll
@@ -39,10 +45,10 @@ class AlertRuntime:
     def notify(self) -> None:
         self.arrived.set()
 
-    async def _route(self) -> None:
+    async def _route(self, router: AlertRouter) -> None:
         while not self._stop.is_set():
             try:
-                handled = await self.router.route_pending()
+                handled = await router.route_pending()
             except Exception:
                 log.exception("alert routing round failed")
                 handled = 0
@@ -58,11 +64,36 @@ class AlertRuntime:
             # Let the events arriving together gather: one routing transaction for many, not one each.
             await asyncio.sleep(self._batch_window_s)
 
+    async def _watch_backlog(self, backlog: Backlog, unrouted: Callable[[], Awaitable[int]]) -> None:
+        """Routing runs in another process: follow its progress through the store while events wait."""
+        while not self._stop.is_set():
+            if backlog.pending:
+                try:
+                    backlog.observe(await unrouted())
+                except Exception:  # the count only paces intake; a failed read must not stop it
+                    log.exception("reading the routing backlog failed")
+                await asyncio.sleep(BACKLOG_POLL_S)
+                continue
+            self.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), 1.0)
+
     async def start(self) -> None:
         self._stop.clear()
-        self._tasks = [asyncio.create_task(self._route(), name="alerts-route"),
-                       asyncio.create_task(self.fraud.run(self._stop, self._fraud_interval_s), name="alerts-fraud")]
+        self._tasks = []
+        if self.router is not None:
+            self.router.warm()
+            self._tasks.append(asyncio.create_task(self._route(self.router), name="alerts-route"))
+        elif self.backlog is not None and self._unrouted is not None:
+            self._tasks.append(asyncio.create_task(self._watch_backlog(self.backlog, self._unrouted),
+                                                   name="alerts-backlog"))
+        if self.fraud is not None:
+            if self.worker is not None:
+                self.fraud.on_ready = self.worker.wake.set
+            self._tasks.append(asyncio.create_task(self.fraud.run(self._stop, self._fraud_interval_s),
+                                                   name="alerts-fraud"))
         if self.worker is not None:
+            self.worker.woken_locally = self.router is not None
             self._tasks.append(asyncio.create_task(self.worker.run(self._stop), name="alerts-deliver"))
         if self.poller is not None:
             self._tasks.append(asyncio.create_task(self.poller.run(self._stop), name="alerts-poll"))

@@ -17,13 +17,16 @@ retry holds back the ones behind it, and an urgent (fraud) lane never waits behi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import fcntl
+import json
+import os
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, text, update
+from sqlalchemy import ARRAY, String, and_, any_, bindparam, exists, func, insert, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -31,16 +34,35 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sarraf.alerts.ports import ClaimedBatch, Job, Received, Recipient, Routed
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import AlertKind, BankEvent
-from sarraf.store.alerts_prefs import preferences_from_row
+from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS, preferences_from_values
 from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, channel_outbox, customers
 
 READY_CHANNEL = "sarraf_alerts_ready"
+PREFERENCES_AT = 7  # recipients(): the preference columns follow the link's seven
+ROUTING_LOCK = 0x5A77AF_A1E7  # pg_try_advisory_lock key: one routing process at a time
 
 
 def _utc(value: datetime) -> datetime:
     """SQLite gives naive datetimes back; everything we stored was UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@contextmanager
+def _file_lock(path: str) -> Iterator[bool]:
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
 
 
 @dataclass
@@ -104,41 +126,84 @@ class SqlAlertOutbox:
     # routing
 
     async def received(self, limit: int) -> list[Received]:
-        query = (select(alert_outbox).where(alert_outbox.c.status == "received")
-                 .order_by(alert_outbox.c.id).limit(limit))
+        t = alert_outbox.c
+        query = (select(t.id, t.tenant, t.event_id, t.kind, t.consent_id, t.occurred_at, t.received_at, t.data)
+                 .where(t.status == "received").order_by(t.id).limit(limit))
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [Received(r.id, BankEvent(r.tenant, r.event_id, AlertKind(r.kind), r.consent_id,
-                                         _utc(r.occurred_at), dict(r.data)), _utc(r.received_at)) for r in rows]
+        return [Received(row_id, BankEvent(tenant, event_id, AlertKind(kind), consent_id, _utc(occurred_at), data),
+                         _utc(received_at))
+                for row_id, tenant, event_id, kind, consent_id, occurred_at, received_at, data in rows]
+
+    async def unrouted(self) -> int:
+        """How many accepted events wait for routing (intake's back-pressure when routing runs elsewhere)."""
+        query = select(func.count()).select_from(alert_outbox).where(alert_outbox.c.status == "received")
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar() or 0)
+
+    @asynccontextmanager
+    async def routing_turn(self) -> AsyncIterator[bool]:
+        """Routing is single-flight across processes, so events become ready in the order they came (and each
+        decision is audited once): on PostgreSQL a session advisory lock, on SQLite an flock on a file beside
+        the database; both are released if the holder dies. Yields False while another process routes."""
+        if not self._postgres:
+            database = self._engine.url.database
+            if not database or database == ":memory:":  # a private database: no other process can route it
+                yield True
+                return
+            with _file_lock(f"{database}.routing.lock") as got:
+                yield got
+            return
+        async with self._engine.connect() as conn:
+            got = bool((await conn.execute(select(func.pg_try_advisory_lock(ROUTING_LOCK)))).scalar())
+            await conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    await conn.execute(select(func.pg_advisory_unlock(ROUTING_LOCK)))
+                    await conn.commit()
 
     async def recipient(self, tenant: str, consent_id: str) -> Recipient | None:
         return (await self.recipients(tenant, [consent_id])).get(consent_id)
 
+    def _one_of(self, column: Any, values: Sequence[str]) -> Any:
+        """`column IN values` as ONE bound parameter (a PostgreSQL array, a JSON array read by SQLite's json_each):
+        an expanded IN list costs SQLAlchemy several microseconds per value to render, on every batch."""
+        if self._postgres:
+            return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+        members: Any = select(literal_column("value")).select_from(func.json_each(bindparam(None, json.dumps(values))))
+        return column.in_(members)
+
     async def recipients(self, tenant: str, consent_ids: Sequence[str]) -> dict[str, Recipient]:
-        """Every recipient of a routing batch in three queries, however many events it holds."""
+        """Every recipient of a routing batch in two queries, however many events it holds."""
         wanted = list(dict.fromkeys(consent_ids))
         if not wanted:
             return {}
+        links, prefs = bank_links.c, alert_preferences.c
         async with self._engine.connect() as conn:
-            links = (await conn.execute(
-                select(bank_links.c.customer_id, bank_links.c.consent_id, bank_links.c.status,
-                       bank_links.c.permissions, bank_links.c.expires_at,
-                       (bank_links.c.tokens_sealed.is_not(None)).label("has_tokens"), customers.c.lang)
-                .join(customers, customers.c.id == bank_links.c.customer_id, isouter=True)
-                .where(bank_links.c.tenant == tenant, bank_links.c.consent_id.in_(wanted)))).all()
-            ids = [link.customer_id for link in links]
+            found = (await conn.execute(
+                select(links.customer_id, links.consent_id, links.status, links.permissions, links.expires_at,
+                       (links.tokens_sealed.is_not(None)).label("has_tokens"), customers.c.lang,
+                       *(column.label(f"p_{column.name}") for column in PREFERENCE_COLUMNS))  # from PREFERENCES_AT
+                .join(customers, customers.c.id == links.customer_id, isouter=True)
+                .join(alert_preferences, and_(prefs.tenant == links.tenant, prefs.customer_id == links.customer_id),
+                      isouter=True)
+                .where(links.tenant == tenant, self._one_of(links.consent_id, wanted)))).all()
             identities: dict[str, list[tuple[str, str]]] = {}
-            for row in await conn.execute(
-                    select(channel_identities.c.customer_id, channel_identities.c.channel, channel_identities.c.sender)
-                    .where(channel_identities.c.customer_id.in_(ids)).order_by(channel_identities.c.id.desc())):
-                identities.setdefault(row.customer_id, []).append((row.channel, row.sender))
-            prefs = {row.customer_id: row for row in await conn.execute(select(alert_preferences).where(
-                alert_preferences.c.tenant == tenant, alert_preferences.c.customer_id.in_(ids)))}
+            if found:
+                ids = [link.customer_id for link in found]
+                for row in await conn.execute(
+                        select(channel_identities.c.customer_id, channel_identities.c.channel,
+                               channel_identities.c.sender)
+                        .where(self._one_of(channel_identities.c.customer_id, ids))
+                        .order_by(channel_identities.c.id.desc())):
+                    identities.setdefault(row.customer_id, []).append((row.channel, row.sender))
         return {link.consent_id: Recipient(
             customer_id=link.customer_id, lang=link.lang, link_status=ConsentStatus(link.status),
             permissions=tuple(link.permissions), link_expires_at=_utc(link.expires_at) if link.expires_at else None,
             has_tokens=bool(link.has_tokens), identities=tuple(identities.get(link.customer_id, ())),
-            preferences=preferences_from_row(prefs.get(link.customer_id), tenant)) for link in links}
+            preferences=preferences_from_values(tenant, *link[PREFERENCES_AT:])) for link in found}
 
     async def newer_on_stream(self, event: BankEvent, row_id: int) -> bool:
         if event.stream is None:
@@ -218,8 +283,10 @@ class SqlAlertOutbox:
         blocked = exists().where(and_(
             earlier.c.customer_id == alert_outbox.c.customer_id, earlier.c.lane == alert_outbox.c.lane,
             earlier.c.status == "ready", earlier.c.id < alert_outbox.c.id))
-        query = (select(alert_outbox).where(alert_outbox.c.status == "ready", alert_outbox.c.available_at <= now,
-                                            ~blocked)
+        t = alert_outbox.c
+        query = (select(t.id, t.tenant, t.event_id, t.customer_id, t.channel, t.sender, t.messages, t.attempts,
+                        t.received_at)
+                 .where(t.status == "ready", t.available_at <= now, ~blocked)
                  .order_by(alert_outbox.c.id).limit(limit))
         return query.with_for_update(skip_locked=True, of=alert_outbox) if self._postgres else query
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -20,14 +21,36 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+PREFERENCE_COLUMNS = tuple(alert_preferences.c[name] for name in (
+    "opted_in", "disabled", "channel", "sender", "quiet_start", "quiet_end", "timezone", "low_balance_below",
+    "large_from"))
+
+
 def preferences_from_row(row: Any, tenant: str) -> AlertPreferences:
     if row is None:
         return AlertPreferences(timezone=DEFAULT_ZONES.get(tenant, "UTC"))
+    return preferences_from_values(tenant, *(getattr(row, c.name) for c in PREFERENCE_COLUMNS))
+
+
+def preferences_from_values(tenant: str, opted_in: bool | None, disabled: list[str] | None, *rest: Any
+                            ) -> AlertPreferences:
+    """Preferences from a row's values (all None: the customer never set any)."""
+    if opted_in is None:
+        return AlertPreferences(timezone=DEFAULT_ZONES.get(tenant, "UTC"))
+    return _parsed(bool(opted_in), tuple(disabled or ()), *rest)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(opted_in: bool, disabled: tuple[str, ...], channel: str | None, sender: str | None,
+            quiet_start: str | None, quiet_end: str | None, timezone: str, low_balance_below: str | None,
+            large_from: str | None) -> AlertPreferences:
+    # A pure function of the stored values (AlertPreferences is frozen): every routing batch still reads the
+    # row, only the parsing of values seen before is skipped.
     return AlertPreferences(
-        opted_in=bool(row.opted_in), disabled=frozenset(AlertGroup(g) for g in row.disabled),
-        channel=row.channel, sender=row.sender, quiet_start=row.quiet_start, quiet_end=row.quiet_end,
-        timezone=row.timezone, low_balance_below=Decimal(row.low_balance_below) if row.low_balance_below else None,
-        large_from=Decimal(row.large_from) if row.large_from else None,
+        opted_in=opted_in, disabled=frozenset(AlertGroup(g) for g in disabled), channel=channel, sender=sender,
+        quiet_start=quiet_start, quiet_end=quiet_end, timezone=timezone,
+        low_balance_below=Decimal(low_balance_below) if low_balance_below else None,
+        large_from=Decimal(large_from) if large_from else None,
     )
 
 
