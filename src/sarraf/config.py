@@ -48,6 +48,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     operator_token: str | None = None  # bearer token for the operator API; unset means the API refuses all
+    nats_url: str | None = None  # NATS JetStream shared by replicas for platform send quotas; unset: per process
+    # True: alerts are routed and delivered by `sarraf alerts worker` processes; the gateway only takes events in
+    alert_workers: bool = False
 
 
 def load_settings(data_dir: Path | str | None = None) -> Settings:
@@ -62,6 +65,8 @@ def load_settings(data_dir: Path | str | None = None) -> Settings:
         host=host,
         port=port,
         operator_token=os.environ.get("SARRAF_OPERATOR_TOKEN") or None,
+        nats_url=os.environ.get("SARRAF_NATS_URL") or None,
+        alert_workers=os.environ.get("SARRAF_ALERT_WORKERS", "").strip().lower() in {"1", "true", "yes"},
     )
 
 

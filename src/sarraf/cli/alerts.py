@@ -17,12 +17,11 @@ def _group() -> None:
     """Keep `worker` a sub-command."""
 
 
-async def _run_worker(data_dir: Path | None, batch: int) -> None:
-    from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker
+async def _run_worker(data_dir: Path | None, batch: int, route: bool) -> None:
+    from sarraf.alerts.delivery import DeliveryPolicy
     from sarraf.bootstrap import build
-    from sarraf.bootstrap_alerts import ChannelTransport
+    from sarraf.bootstrap_alerts import run_alert_worker
     from sarraf.config import load_settings
-    from sarraf.store.alerts_outbox import SqlAlertOutbox
 
     settings = load_settings(data_dir)
     container = await build(settings)
@@ -30,9 +29,8 @@ async def _run_worker(data_dir: Path | None, batch: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    worker = DeliveryWorker(SqlAlertOutbox(container.engine), ChannelTransport(container), DeliveryPolicy(batch=batch))
     try:
-        await worker.run(stop)
+        await run_alert_worker(container, stop, route=route, policy=DeliveryPolicy(batch=batch))
     finally:
         await container.aclose()
 
@@ -41,10 +39,14 @@ async def _run_worker(data_dir: Path | None, batch: int) -> None:
 def worker(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="SARRAF_HOME")] = None,
     batch: Annotated[int, typer.Option(help="Rows claimed per transaction.")] = 500,
+    route: Annotated[
+        bool, typer.Option("--route/--no-route", help="Also route new events (decision, audit, rendering).")
+    ] = True,
 ) -> None:
-    """Deliver due alerts until SIGTERM. Safe to run several: rows are claimed with FOR UPDATE SKIP LOCKED."""
+    """Route and deliver alerts until SIGTERM (run the gateway with SARRAF_ALERT_WORKERS=1). Safe to run several:
+    delivery claims rows with FOR UPDATE SKIP LOCKED and one process at a time routes (a lock)."""
     from sarraf.config import load_settings
 
     if load_settings(data_dir).database_url.startswith("sqlite"):
-        typer.echo("warning: on SQLite the gateway's in-process worker is the only safe one", err=True)
-    asyncio.run(_run_worker(data_dir, batch))
+        typer.echo("note: on SQLite run one worker in all, and the gateway with SARRAF_ALERT_WORKERS=1", err=True)
+    asyncio.run(_run_worker(data_dir, batch, route))

@@ -47,7 +47,11 @@ def create_app(
             settings, bank_urls={bank: settings.public_url + SANDBOX_MOUNT for bank in embedded}
         )
         upkeep = asyncio.create_task(Housekeeping(app.state.container).run_forever(HOUSEKEEPING_SECONDS))
-        app.state.alerts = await start_alerts(app.state.container)
+        # With separate alert workers this process only verifies and stores bank events (scale-out).
+        external = app.state.container.settings.alert_workers
+        app.state.alerts = await start_alerts(
+            app.state.container, in_process_worker=not external, route_in_process=not external
+        )
         try:
             yield
         finally:
