@@ -1,6 +1,6 @@
 """Customers, their channel identities, bank links, linking sessions and conversation state."""
 
-from sqlalchemy import JSON, Column, DateTime, Integer, LargeBinary, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint
 
 from sarraf.store.metadata import metadata
 
@@ -37,6 +37,8 @@ bank_links = Table(
     Column("tokens_sealed", LargeBinary, nullable=True),
     Column("reminded_at", DateTime(timezone=True), nullable=True),  # last "your consent ends soon" message
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # bank events name a consent, not a customer: routing looks the customer up by it for every alert
+    Index("ix_bank_links_tenant_consent", "tenant", "consent_id"),
 )
 
 link_sessions = Table(
