@@ -13,7 +13,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.banks.openbanking import OpenBankingConnector
-from sarraf.channels.registry import ChannelSet, build_channels
+from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
+from sarraf.channels.registry import ChannelSet, build_channels, open_rate_limits
 from sarraf.config import BankConfig, Settings, load_banks
 from sarraf.conversation.engine import Conversation
 from sarraf.conversation.nlu import load_default as load_nlu
@@ -71,6 +72,7 @@ class Container:
     deciders: dict[str, CachedDecider]
     windows: SqlWindowStore
     channels: ChannelSet = field(default_factory=ChannelSet)
+    rate_limits: RateLimits = field(default_factory=LocalRateLimits)  # platform send quotas (NATS connection)
 
     @property
     def bank_names(self) -> dict[str, str]:
@@ -95,6 +97,7 @@ class Container:
         return self.channels.status()
 
     async def aclose(self) -> None:
+        await self.rate_limits.close()
         await self.audit.close()
         await self.http.aclose()
         await self.engine.dispose()
@@ -164,8 +167,11 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         bank_names={b.id: b.name for b in banks.values()},
         default_langs={b.id: b.default_language for b in banks.values()},
     )
+    # Connected once here, closed by Container.aclose (the app's lifespan); never fails start-up (see open_rate_limits).
+    rate_limits = await open_rate_limits(settings.nats_url)
     channels = build_channels(
-        message_log, settings=settings, banks=banks, http=http, engine=engine, identities=customers
+        message_log, settings=settings, banks=banks, http=http, engine=engine, identities=customers,
+        limits=rate_limits,
     )
     return Container(
         settings=settings,
@@ -186,4 +192,5 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         deciders=deciders,
         windows=SqlWindowStore(engine),
         channels=channels,
+        rate_limits=rate_limits,
     )

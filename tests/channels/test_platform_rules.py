@@ -191,8 +191,8 @@ async def test_telegram_paces_messages_to_one_chat(
     assert fake.calls[3].at - fake.calls[2].at < 0.15  # another chat is not held back
 
 
-def test_rate_limiter_allows_a_burst_then_spaces_calls() -> None:
+async def test_rate_limiter_allows_a_burst_then_spaces_calls() -> None:
     clock = [0.0]
     limiter = RateLimiter(300, burst=300, clock=lambda: clock[0])
-    waits = [limiter.reserve("page") for _ in range(301)]
+    waits = [await limiter.reserve("page") for _ in range(301)]
     assert max(waits[:300]) == 0 and waits[300] == pytest.approx(1 / 300)

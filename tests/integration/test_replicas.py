@@ -133,6 +133,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                 "SARRAF_BANKS_FILE": str(banks_file),
                 "SARRAF_HOME": str(root / "shared-state"),  # keys/ and the audit-checkpoint mirror
                 "SARRAF_PUBLIC_URL": front_door,
+                # platform send quotas shared over JetStream KV (connects at start, closes at shutdown)
+                "SARRAF_NATS_URL": "nats://127.0.0.1:4222",
             }
             _wait_ready(bank, "/sarraf/v1/jwks.json")
             # One after the other: the first creates the schema and the keys, the second joins them.

@@ -27,7 +27,7 @@ import httpx
 from sarraf.channels.address import address, split_address
 from sarraf.channels.login_return import BrowserReturn
 from sarraf.channels.platform_http import PlatformClient, RetryPolicy
-from sarraf.channels.ratelimit import RateLimiter
+from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.signatures import MetaWebhookChecks
 from sarraf.channels.text_limits import card_text, chunks, clip
 from sarraf.channels.window import ServiceWindows
@@ -190,12 +190,14 @@ class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
 
     def __init__(self, accounts: dict[str, MessengerAccount], default_tenant: str, http: httpx.AsyncClient,
                  windows: ServiceWindows, retry: RetryPolicy | None = None,
-                 calls_per_second: float = PAGE_CALLS_PER_SECOND) -> None:
+                 calls_per_second: float = PAGE_CALLS_PER_SECOND, *, limits: RateLimits | None = None) -> None:
         self.accounts = accounts
         self.default_tenant = default_tenant
         self.windows = windows
+        limits = limits or LocalRateLimits()
+        burst = max(1, int(calls_per_second))
         self._clients = {
-            tenant: PlatformClient(NAME, http, RateLimiter(calls_per_second, burst=max(1, int(calls_per_second))),
+            tenant: PlatformClient(NAME, http, limits.limiter(f"{NAME}/{tenant}/page", calls_per_second, burst),
                                    retry, headers={"Authorization": f"Bearer {account.page_token}"})
             for tenant, account in accounts.items()
         }

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from sarraf.channels.ratelimit import RateLimiter
+from sarraf.channels.ratelimit import SendRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class RetryPolicy:
 class PlatformClient:
     """One platform account's sender: shared httpx client, its rate limiter, its retry policy."""
 
-    def __init__(self, platform: str, http: httpx.AsyncClient, limiter: RateLimiter,
+    def __init__(self, platform: str, http: httpx.AsyncClient, limiter: SendRateLimiter,
                  retry: RetryPolicy | None = None, headers: dict[str, str] | None = None) -> None:
         self.platform = platform
         self._http = http

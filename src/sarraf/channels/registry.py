@@ -9,7 +9,9 @@ Alexa account linking through our OAuth server needs SARRAF_ALEXA_CLIENT_ID and 
 (`client_id`, `client_secret` under `channels.alexa` for other banks); without both it is off for that bank.
 
 Platform state that must outlive the process (24-hour windows, deep links, Alexa's waiting messages and
-linking grants) is kept in the gateway's database, so the platforms need its engine.
+linking grants) is kept in the gateway's database, so the platforms need its engine. Their send quotas are
+counted in this process, or, with SARRAF_NATS_URL set, in NATS JetStream shared by every replica
+(`open_rate_limits`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from sarraf.channels.alexa_verify import AlexaRequestVerifier, http_fetcher
 from sarraf.channels.login_return import LoginReturn, ReturnUriPolicy
 from sarraf.channels.messenger import MessengerAccount, MessengerChannel
 from sarraf.channels.port import Channel
+from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
+from sarraf.channels.ratelimit_nats import DEFAULT_BUCKET, NatsRateLimits
 from sarraf.channels.telegram import DeepLinks, TelegramAccount, TelegramChannel
 from sarraf.channels.terminal import TerminalChannel
 from sarraf.channels.webchat import Outbox, WebChatChannel
@@ -99,7 +103,7 @@ def _missing(platform: str, found: dict[str, str]) -> list[str]:
 def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = None,
                    http: httpx.AsyncClient | None = None, env: Mapping[str, str] | None = None,
                    engine: AsyncEngine | None = None, identities: IdentityBinder | None = None,
-                   **_: Any) -> ChannelSet:
+                   limits: RateLimits | None = None, **_: Any) -> ChannelSet:
     result = ChannelSet({"webchat": WebChatChannel(outbox), "terminal": TerminalChannel()})
     if not banks or http is None or engine is None or identities is None:
         for platform in REQUIRED:
@@ -120,13 +124,17 @@ def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = N
             else:
                 accounts[platform][bank.id] = found
     windows = SqlWindowStore(engine)
+    limits = limits or LocalRateLimits()
     builders: dict[str, Callable[[dict[str, Any]], Channel]] = {
         "messenger": lambda a: MessengerChannel({t: MessengerAccount(t, **_pick("messenger", s)) for t, s in a.items()},
-                                                default_tenant, http, ServiceWindows(windows, "messenger")),
+                                                default_tenant, http, ServiceWindows(windows, "messenger"),
+                                                limits=limits),
         "whatsapp": lambda a: WhatsAppChannel({t: WhatsAppAccount(t, **_pick("whatsapp", s)) for t, s in a.items()},
-                                              default_tenant, http, ServiceWindows(windows, "whatsapp")),
+                                              default_tenant, http, ServiceWindows(windows, "whatsapp"),
+                                              limits=limits),
         "telegram": lambda a: TelegramChannel({t: TelegramAccount(t, **_pick("telegram", s)) for t, s in a.items()},
-                                              default_tenant, http, links=DeepLinks(SqlDeepLinkStore(engine))),
+                                              default_tenant, http, links=DeepLinks(SqlDeepLinkStore(engine)),
+                                              limits=limits),
         "alexa": lambda a: _alexa(a, default_tenant, http, engine, identities, result),
     }
     for platform, build in builders.items():
@@ -140,6 +148,16 @@ def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = N
         # INFO, not WARNING: an unconfigured channel is a normal deployment choice (shown by serve and /healthz).
         log.info("channel %s is disabled: %s", name, why)
     return result
+
+
+async def open_rate_limits(nats_url: str | None, *, bucket: str = DEFAULT_BUCKET) -> RateLimits:
+    """Send quotas in this process (no URL: one machine), or shared by every replica through NATS JetStream.
+    The caller closes what it gets."""
+    if not nats_url:
+        return LocalRateLimits()
+    shared = NatsRateLimits(nats_url, bucket=bucket)
+    await shared.start()
+    return shared
 
 
 def _alexa(found: dict[str, dict[str, str]], default_tenant: str, http: httpx.AsyncClient, engine: AsyncEngine,

@@ -22,7 +22,7 @@ import httpx
 
 from sarraf.channels.address import address, split_address
 from sarraf.channels.platform_http import PlatformClient, RetryPolicy
-from sarraf.channels.ratelimit import RateLimiter
+from sarraf.channels.ratelimit import LocalRateLimits, RateLimits, SendRateLimiter
 from sarraf.channels.signatures import same_secret
 from sarraf.channels.text_limits import card_text, chunks
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
@@ -163,12 +163,16 @@ class TelegramChannel:
 
     def __init__(self, accounts: dict[str, TelegramAccount], default_tenant: str, http: httpx.AsyncClient,
                  retry: RetryPolicy | None = None, per_chat_per_second: float = PER_CHAT_PER_SECOND,
-                 per_bot_per_second: float = PER_BOT_PER_SECOND, *, links: DeepLinks) -> None:
+                 per_bot_per_second: float = PER_BOT_PER_SECOND, *, links: DeepLinks,
+                 limits: RateLimits | None = None) -> None:
         self.accounts = accounts
         self.default_tenant = default_tenant
         self.links = links
-        self._per_bot = RateLimiter(per_bot_per_second, burst=max(1, int(per_bot_per_second)))
-        self._clients = {tenant: PlatformClient(NAME, http, RateLimiter(per_chat_per_second), retry)
+        limits = limits or LocalRateLimits()
+        self._per_bot: SendRateLimiter = limits.limiter(f"{NAME}/bot", per_bot_per_second,
+                                                        burst=max(1, int(per_bot_per_second)))
+        self._clients = {tenant: PlatformClient(NAME, http, limits.limiter(f"{NAME}/{tenant}/chat",
+                                                                           per_chat_per_second), retry)
                          for tenant in accounts}
 
     def authentic(self, tenant: str, secret_header: str | None) -> bool:

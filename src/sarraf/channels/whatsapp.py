@@ -25,7 +25,7 @@ import httpx
 
 from sarraf.channels.address import address, split_address
 from sarraf.channels.platform_http import PlatformClient, RetryPolicy
-from sarraf.channels.ratelimit import RateLimiter
+from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.signatures import MetaWebhookChecks
 from sarraf.channels.text_limits import card_text, chunks, clip
 from sarraf.channels.window import ServiceWindows
@@ -193,12 +193,14 @@ class WhatsAppChannel(MetaWebhookChecks[WhatsAppAccount]):
 
     def __init__(self, accounts: dict[str, WhatsAppAccount], default_tenant: str, http: httpx.AsyncClient,
                  windows: ServiceWindows, retry: RetryPolicy | None = None,
-                 messages_per_second: float = MESSAGES_PER_SECOND) -> None:
+                 messages_per_second: float = MESSAGES_PER_SECOND, *, limits: RateLimits | None = None) -> None:
         self.accounts = accounts
         self.default_tenant = default_tenant
         self.windows = windows
+        limits = limits or LocalRateLimits()
+        burst = max(1, int(messages_per_second))
         self._clients = {
-            tenant: PlatformClient(NAME, http, RateLimiter(messages_per_second, burst=max(1, int(messages_per_second))),
+            tenant: PlatformClient(NAME, http, limits.limiter(f"{NAME}/{tenant}/number", messages_per_second, burst),
                                    retry, headers={"Authorization": f"Bearer {account.access_token}"})
             for tenant, account in accounts.items()
         }
