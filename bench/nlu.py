@@ -2,6 +2,7 @@
 side by side with a plain scikit-learn TF-IDF + LogisticRegression baseline trained in the same run.
 
     .venv/bin/python bench/nlu.py            # ~2-3 min on 2 cores (the baseline is trained here)
+    .venv/bin/python bench/nlu.py --model /tmp/model.npz   # an artifact other than the shipped one
 
 Single-threaded on purpose (BLAS threads pinned to 1): the gateway parses one message per request.
 """
@@ -13,9 +14,11 @@ import os
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"
 
+import argparse  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
@@ -42,11 +45,14 @@ def time_each(fn: Callable[[str], object], texts: list[str]) -> list[float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="NLU accuracy, latency, size and load time")
+    parser.add_argument("--model", type=Path, default=ARTIFACT_PATH, help="artifact to measure")
+    model_path: Path = parser.parse_args().model
     console = Console()
     t0 = time.perf_counter()
     from sarraf.conversation.nlu import Nlu
 
-    nlu = Nlu.from_file()
+    nlu = Nlu.from_file(model_path)
     nlu.parse("warm up since March")
     load_s = time.perf_counter() - t0
 
@@ -118,7 +124,7 @@ def main() -> None:
         )
     console.print(perf)
     console.print(
-        f"artifact {ARTIFACT_PATH.name}: {ARTIFACT_PATH.stat().st_size / 1e6:.1f} MB, "
+        f"artifact {model_path}: {model_path.stat().st_size / 1e6:.1f} MB, "
         f"load + first parse {load_s:.2f} s (no scikit-learn import); baseline trained in {baseline_train_s:.0f} s"
     )
     thresholds = ", ".join(f"{lang} {nlu.threshold_for(lang):.2f}" for lang in ("ar", "pl", "en"))

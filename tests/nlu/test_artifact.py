@@ -22,8 +22,12 @@ def test_committed_artifact_matches_its_inputs() -> None:
 def test_artifact_arrays_are_consistent() -> None:
     arrays = artifact.load()
     n_features, n_classes = arrays.weights.shape
+    n_hidden = arrays.hidden_weights.shape[1]
     assert arrays.vocabulary.shape == arrays.idf.shape == (n_features,)
-    assert arrays.bias.shape == arrays.classes.shape == (n_classes,)
+    assert arrays.bias.shape == arrays.classes.shape == arrays.output_bias.shape == (n_classes,)
+    assert arrays.hidden_weights.shape == (n_features, n_hidden)
+    assert arrays.hidden_scale.shape == arrays.hidden_bias.shape == (n_hidden,)
+    assert arrays.output_weights.shape == (n_hidden, n_classes)
     assert set(arrays.lid_classes.tolist()) == {"ar", "en", "pl"}
     assert arrays.lang_thresholds.shape == arrays.lid_classes.shape
     assert arrays.temperature > 0

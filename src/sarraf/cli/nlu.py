@@ -9,9 +9,17 @@ import json
 import sys
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    from sarraf.conversation.nlu.model import Nlu
+
+ModelOption = Annotated[
+    Path | None, typer.Option("--model", help="artifact to use instead of the shipped model.npz", dir_okay=False)
+]
 app = typer.Typer(help="Multilingual banking NLU (ar/pl/en): train, predict, evaluate.", no_args_is_help=True)
 
 
@@ -25,12 +33,16 @@ def _json_value(value: object) -> object:
     return value
 
 
-@app.command()
-def predict() -> None:
-    """Read one utterance per line on stdin; write one JSON object per line."""
-    from sarraf.conversation.nlu import load_default
+def _load(model: Path | None) -> Nlu:
+    from sarraf.conversation.nlu import Nlu, load_default
 
-    nlu = load_default()
+    return load_default() if model is None else Nlu.from_file(model)
+
+
+@app.command()
+def predict(model: ModelOption = None) -> None:
+    """Read one utterance per line on stdin; write one JSON object per line."""
+    nlu = _load(model)
     for line in sys.stdin:
         text = line.rstrip("\n")
         if not text.strip():
@@ -52,7 +64,11 @@ def predict() -> None:
 
 
 @app.command()
-def train() -> None:
+def train(
+    output: Annotated[
+        Path | None, typer.Option("--output", help="write here instead of the shipped model.npz", dir_okay=False)
+    ] = None,
+) -> None:
     """Rebuild the shipped artifact from the repo YAML and the shared datasets (deterministic)."""
     from rich.progress import Progress
 
@@ -67,20 +83,18 @@ def train() -> None:
             progress.update(task, advance=1, description=name)
 
         arrays = train(step)
-        artifact.save(arrays)
+        target = output or ARTIFACT_PATH
+        artifact.save(arrays, target)
         progress.update(task, completed=TRAIN_STEPS, description="saved")
-    size = ARTIFACT_PATH.stat().st_size / 1e6
-    typer.echo(
-        f"wrote {ARTIFACT_PATH} ({size:.1f} MB, {len(arrays.classes)} intents, inputs {arrays.inputs_hash[:12]})"
-    )
+    size = target.stat().st_size / 1e6
+    typer.echo(f"wrote {target} ({size:.1f} MB, {len(arrays.classes)} intents, inputs {arrays.inputs_hash[:12]})")
 
 
 @app.command("eval")
-def evaluate() -> None:
+def evaluate(model: ModelOption = None) -> None:
     """Accuracy and macro-F1 per split and language, and the out-of-scope false-accept rate."""
     from rich.console import Console
 
-    from sarraf.conversation.nlu import load_default
     from sarraf.conversation.nlu.training.evaluate import evaluate_all, render_table
 
-    Console().print(render_table(evaluate_all(load_default())))
+    Console().print(render_table(evaluate_all(_load(model))))

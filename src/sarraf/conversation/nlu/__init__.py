@@ -4,8 +4,9 @@
     p = load_default().parse("ile wydałem na jedzenie w zeszłym miesiącu?")
     p.intent, p.confidence, p.lang, p.entities, p.in_scope
 
-The model is a numpy TF-IDF linear scorer loaded from ``model.npz`` beside this file; rebuild it with
-``sarraf nlu train``. Trained in part on ArBanking77 (CC BY-SA 4.0, SinaLab), so the shipped model is
+The model is TF-IDF features scored by a linear SVM and a one-hidden-layer network whose probabilities are
+averaged, all in numpy, loaded from ``model.npz`` beside this file; rebuild it with ``sarraf nlu train``.
+Trained in part on ArBanking77 (CC BY-SA 4.0, SinaLab), so the shipped model is
 distributed under CC BY-SA 4.0; BANKING77 and NLU++ (PolyAI, CC BY 4.0) are credited likewise.
 """
 

@@ -4,6 +4,16 @@ npz rather than a pickled sklearn estimator: it loads without scikit-learn, cann
 load, and survives library upgrades. The input hash covers the training data (repo YAML + the shared
 public sets) and the code that turns text into features, so a stale artifact is detectable by hashing
 a few MB of files (~10 ms) instead of retraining.
+
+Format 3: two models over one l2-normalised sublinear TF-IDF vector x, averaged (see features.combine):
+    linear  = x @ weights + bias                                          weights (F, C) float16 (a linear SVM)
+    h       = relu(x @ (hidden_weights * hidden_scale) + hidden_bias)     hidden_weights (F, H) int8
+    network = h @ output_weights + output_bias                            output_weights (H, C) float16
+    log p   = log(mean(softmax(linear * linear_temperature), softmax(network)))
+    confidences = softmax(log p * temperature)
+hidden_weights is quantised per hidden unit (column j holds round(w / hidden_scale[j])), which halves its
+size against float16 at no measurable accuracy cost. H = 0 (empty hidden arrays, as in format 2
+artifacts, which still load) means the linear model alone: confidences = softmax(linear * temperature).
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ import numpy as np
 
 from sarraf.conversation.nlu.paths import ARTIFACT_PATH, PACKAGE_DIR
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # code whose behaviour is baked into the artifact: changing any of it must force a retrain
 _FEATURE_CODE = ("normalize.py", "features.py", "langid.py", "training/train.py", "training/datasets.py")
 
@@ -25,8 +35,14 @@ _FEATURE_CODE = ("normalize.py", "features.py", "langid.py", "training/train.py"
 class ModelArrays:
     vocabulary: np.ndarray  # (F,) str
     idf: np.ndarray  # (F,) float32
-    weights: np.ndarray  # (F, C) float16
+    weights: np.ndarray  # (F, C) float16: the linear model
     bias: np.ndarray  # (C,) float32
+    hidden_weights: np.ndarray  # (F, H) int8; (F, 0) when there is no network
+    hidden_scale: np.ndarray  # (H,) float32: real hidden weight = hidden_weights * hidden_scale
+    hidden_bias: np.ndarray  # (H,) float32
+    output_weights: np.ndarray  # (H, C) float16
+    output_bias: np.ndarray  # (C,) float32
+    linear_temperature: float  # turns linear scores into probabilities before averaging with the network
     classes: np.ndarray  # (C,) str
     temperature: float  # softmax(scores * temperature) gives calibrated confidences
     threshold: float  # below it the message is out of scope (languages without their own threshold)
@@ -46,15 +62,27 @@ def inputs_hash(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def quantize_columns(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 codes and per-column scales of a float matrix: w ≈ codes * scale."""
+    scale = np.abs(w).max(axis=0) / 127.0
+    scale[scale == 0] = 1.0
+    return np.round(w / scale).astype(np.int8), scale.astype(np.float32)
+
+
 def save(arrays: ModelArrays, path: Path = ARTIFACT_PATH) -> None:
     np.savez_compressed(
         path,
         vocabulary=arrays.vocabulary,
         idf=arrays.idf,
+        hidden_weights=arrays.hidden_weights,
+        hidden_scale=arrays.hidden_scale,
+        hidden_bias=arrays.hidden_bias,
+        output_weights=arrays.output_weights,
+        output_bias=arrays.output_bias,
         weights=arrays.weights,
         bias=arrays.bias,
         classes=arrays.classes,
-        calibration=np.array([arrays.temperature, arrays.threshold], dtype=np.float64),
+        calibration=np.array([arrays.temperature, arrays.threshold, arrays.linear_temperature], dtype=np.float64),
         lid_vocabulary=arrays.lid_vocabulary,
         lid_log_prob=arrays.lid_log_prob,
         lid_log_prior=arrays.lid_log_prior,
@@ -66,15 +94,25 @@ def save(arrays: ModelArrays, path: Path = ARTIFACT_PATH) -> None:
 
 
 def load(path: Path = ARTIFACT_PATH) -> ModelArrays:
+    """Format 3, or format 2 (the linear model, no hidden arrays) so an older artifact keeps working."""
     with np.load(path, allow_pickle=False) as z:
-        if int(z["format_version"]) != FORMAT_VERSION:
-            raise ValueError(f"{path}: artifact format {int(z['format_version'])}, expected {FORMAT_VERSION}")
-        temperature, threshold = (float(v) for v in z["calibration"])
+        version = int(z["format_version"])
+        if version not in (2, FORMAT_VERSION):
+            raise ValueError(f"{path}: artifact format {version}, expected {FORMAT_VERSION}")
+        temperature, threshold, *rest = (float(v) for v in z["calibration"])
+        n_features, n_classes = z["weights"].shape
+        linear = version == 2
         return ModelArrays(
             vocabulary=z["vocabulary"],
             idf=z["idf"],
             weights=z["weights"],
             bias=z["bias"],
+            hidden_weights=np.zeros((n_features, 0), np.int8) if linear else z["hidden_weights"],
+            hidden_scale=np.zeros(0, np.float32) if linear else z["hidden_scale"],
+            hidden_bias=np.zeros(0, np.float32) if linear else z["hidden_bias"],
+            output_weights=np.zeros((0, n_classes), np.float16) if linear else z["output_weights"],
+            output_bias=np.zeros(n_classes, np.float32) if linear else z["output_bias"],
+            linear_temperature=rest[0] if rest else 1.0,
             classes=z["classes"],
             temperature=temperature,
             threshold=threshold,

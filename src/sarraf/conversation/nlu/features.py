@@ -1,8 +1,8 @@
-"""Char + word n-gram analyzer and a numpy TF-IDF linear scorer.
+"""Char + word n-gram analyzer and the numpy TF-IDF scorer (linear SVM + small ReLU network).
 
 The analyzer is ours (not sklearn's) so that training (which feeds it to sklearn's TfidfVectorizer)
 and inference (pure numpy here) tokenise identically. Inference needs only the vocabulary, the idf
-vector and the weight matrix, stored as plain arrays: no pickled estimator to break on a
+vector and the weight matrices, stored as plain arrays: no pickled estimator to break on a
 scikit-learn upgrade, and no 0.9 s sklearn import on the request path.
 """
 
@@ -35,16 +35,58 @@ def analyze(text: str) -> list[str]:
     return feats
 
 
-class LinearTfidfScorer:
-    """Sublinear TF-IDF (l2-normalised) followed by a linear layer, all in numpy."""
+def combine(linear: np.ndarray, network: np.ndarray, linear_temperature: float) -> np.ndarray:
+    """Log of the mean of the two models' probabilities (last axis = classes): averaging probabilities
+    rather than raw scores keeps either model from dominating through its score scale."""
+    p = _softmax(linear * np.float32(linear_temperature)) + _softmax(network)
+    return np.log(p * np.float32(0.5))
 
-    def __init__(self, vocabulary: list[str], idf: np.ndarray, weights: np.ndarray, bias: np.ndarray):
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class Network:
+    """One ReLU hidden layer over the TF-IDF vector; first-layer weights int8 with per-unit scales."""
+
+    def __init__(
+        self, codes: np.ndarray, scale: np.ndarray, hidden_bias: np.ndarray, out: np.ndarray, bias: np.ndarray
+    ):
+        self.codes = codes
+        self.scale = scale.astype(np.float32)
+        self.hidden_bias = hidden_bias.astype(np.float32)
+        self.out = out.astype(np.float32)  # (H, C): small, keep it ready in float32
+        self.bias = bias.astype(np.float32)
+
+    def logits(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+        h = np.maximum((values @ self.codes[idx].astype(np.float32)) * self.scale + self.hidden_bias, 0.0)
+        return h @ self.out + self.bias
+
+
+class TfidfScorer:
+    """Sublinear TF-IDF (l2-normalised), then a linear layer and optionally a small network, in numpy.
+
+    Only the weight rows of the message's own n-grams (a few hundred) are read, so the network's first
+    layer costs about what the linear layer does; see artifact.py for the array layout.
+    """
+
+    def __init__(
+        self,
+        vocabulary: list[str],
+        idf: np.ndarray,
+        weights: np.ndarray,
+        bias: np.ndarray,
+        network: Network | None = None,
+    ):
         self._index = {term: i for i, term in enumerate(vocabulary)}
         self._idf = idf.astype(np.float32)
         self._weights = weights  # (n_features, n_classes)
         self._bias = bias.astype(np.float32)
+        self._network = network
 
-    def scores(self, text: str) -> np.ndarray:
+    def scores(self, text: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """Linear scores and network logits (None without a network)."""
         counts = Counter(analyze(text))
         index = self._index
         rows: list[int] = []
@@ -54,9 +96,9 @@ class LinearTfidfScorer:
             if i is not None:
                 rows.append(i)
                 tf.append(1.0 + math.log(count))
-        if not rows:
-            return self._bias.copy()
         idx = np.fromiter(rows, dtype=np.int64, count=len(rows))
         values = np.fromiter(tf, dtype=np.float32, count=len(tf)) * self._idf[idx]
-        values /= np.float32(np.linalg.norm(values))
-        return values @ self._weights[idx].astype(np.float32) + self._bias
+        if rows:
+            values /= np.float32(np.linalg.norm(values))
+        linear = values @ self._weights[idx].astype(np.float32) + self._bias
+        return linear, None if self._network is None else self._network.logits(idx, values)

@@ -10,7 +10,7 @@ import numpy as np
 
 from sarraf.conversation.nlu import artifact
 from sarraf.conversation.nlu.entities import extract_entities
-from sarraf.conversation.nlu.features import LinearTfidfScorer
+from sarraf.conversation.nlu.features import Network, TfidfScorer, combine
 from sarraf.conversation.nlu.langid import LanguageIdentifier
 from sarraf.conversation.nlu.paths import ARTIFACT_PATH
 from sarraf.conversation.nlu.types import Parse
@@ -24,7 +24,16 @@ class Nlu:
     def __init__(self, arrays: artifact.ModelArrays, default_currency: str = "PLN"):
         self.arrays = arrays
         self.default_currency = default_currency
-        self._scorer = LinearTfidfScorer(arrays.vocabulary.tolist(), arrays.idf, arrays.weights, arrays.bias)
+        network = None
+        if arrays.hidden_weights.shape[1]:
+            network = Network(
+                arrays.hidden_weights,
+                arrays.hidden_scale,
+                arrays.hidden_bias,
+                arrays.output_weights,
+                arrays.output_bias,
+            )
+        self._scorer = TfidfScorer(arrays.vocabulary.tolist(), arrays.idf, arrays.weights, arrays.bias, network)
         self._classes: list[str] = arrays.classes.tolist()
         self._langid = LanguageIdentifier(
             arrays.lid_vocabulary.tolist(),
@@ -52,7 +61,9 @@ class Nlu:
         return self._lang_threshold.get(lang, self.arrays.threshold)
 
     def probabilities(self, text: str) -> np.ndarray:
-        z = self._scorer.scores(text) * np.float32(self.arrays.temperature)
+        linear, network = self._scorer.scores(text)
+        scores = linear if network is None else combine(linear, network, self.arrays.linear_temperature)
+        z = scores * np.float32(self.arrays.temperature)
         e = np.exp(z - z.max())
         return e / e.sum()
 
