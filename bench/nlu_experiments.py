@@ -51,11 +51,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.svm import LinearSVC
 
+from sarraf.conversation.nlu.features import analyze
 from sarraf.conversation.nlu.normalize import normalize_for_model
 from sarraf.conversation.nlu.training import datasets
-from sarraf.conversation.nlu.training.validation import OUT_OF_SCOPE, build_validation_split
+from sarraf.conversation.nlu.training.train import OUT_OF_SCOPE, softmax
+from sarraf.conversation.nlu.training.validation import build_validation_split
 
 _WORD = re.compile(r"\w+")
+# the production analyzer (features.analyze) is the baseline block: words, bigrams and in-word char 2-5
+joint = analyze
 Analyzer = Callable[[str], list[str]]
 
 
@@ -109,11 +113,6 @@ def word_grams_stemmed(text: str) -> list[str]:
     return feats + ["s " + s for s, w in zip(stems, words, strict=True) if s != w]
 
 
-def joint(text: str) -> list[str]:
-    """The pre-change production analyzer: one TF-IDF block of words, bigrams and in-word char 2-5."""
-    return word_grams(text) + char_within_words(text)
-
-
 def joint_across(text: str) -> list[str]:
     return word_grams(text) + char_across_words(text)
 
@@ -162,9 +161,7 @@ class SvmMlpAverage:
         return self
 
     def predict(self, x: sp.csr_matrix) -> np.ndarray:
-        z = self.svm.decision_function(x) * 5.6
-        p = np.exp(z - z.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
+        p = softmax(self.svm.decision_function(x) * 5.6)
         return self.svm.classes_[np.argmax(p + self.mlp.predict_proba(x), axis=1)]
 
 

@@ -46,7 +46,7 @@ def validation_examples() -> list[Example]:
     paths = sorted(VALIDATION_DIR.glob("*.yml"))
     if not paths:
         raise SystemExit(f"no validation files in {VALIDATION_DIR}")
-    return [e for path in paths for e in datasets.read_yaml(path)]
+    return datasets.repo_examples(paths)
 
 
 def assert_not_training(validation_dir: Path) -> None:

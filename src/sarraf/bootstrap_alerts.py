@@ -1,8 +1,8 @@
 """The alert services' composition: intake, router, fraud desk, delivery worker and poller for one gateway.
 
 `start_alerts(container)` builds them from the container's own links, agreements, audit log and channels and
-starts the AlertRuntime; the web app's lifespan calls it and `AlertServices.stop()`. `sarraf alerts worker`
-runs extra delivery processes on PostgreSQL.
+starts the AlertRuntime; the web app's lifespan calls it and `AlertServices.stop()`. `run_alert_worker` is
+`sarraf alerts worker`: a process that routes and delivers instead of the gateway.
 """
 
 from __future__ import annotations

@@ -7,13 +7,14 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
 
@@ -24,6 +25,7 @@ from sarraf.config import load_settings
 from sarraf.store.tables.channels import service_windows
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
+from tests.alerts.conftest import ADMIN, AlertGateway
 from tests.channels.alexa_ca import AlexaChain, build_chain, envelope
 from tests.channels.fake_platform import Call, FakePlatform, fixture
 
@@ -46,6 +48,14 @@ class ChannelWorld:
     @property
     def bank(self) -> str:
         return f"{self.url}/bank"
+
+    def gateway(self) -> AlertGateway:
+        return AlertGateway(self.url, self.app.state.container.settings, self.app)
+
+    async def card_status(self, card: str) -> str:
+        """The sandbox bank's status of `card` (e.g. "frozen")."""
+        response = await self._http.get(f"{self.bank}/sarraf/v1/admin/cases", headers=ADMIN)
+        return str(response.json()["cards"][card])
 
     # ---- talking on each platform, as the platform would call our webhooks ----
 
@@ -185,3 +195,22 @@ def channel_gateway(home: Any, extra_env: dict[str, str] | None = None) -> Itera
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+def world_fixtures(name: str) -> tuple[Callable[..., Iterator[ChannelWorld]],
+                                       Callable[..., AsyncIterator[httpx.AsyncClient]]]:
+    """A test module's `world` (one gateway for the module, in a temporary folder called `name`) and `http`
+    (a client per test, also used by the world): `world, http = world_fixtures("...")`."""
+
+    @pytest.fixture(scope="module")
+    def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChannelWorld]:
+        with channel_gateway(tmp_path_factory.mktemp(name)) as found:
+            yield found
+
+    @pytest.fixture
+    async def http(world: ChannelWorld) -> AsyncIterator[httpx.AsyncClient]:
+        async with httpx.AsyncClient(timeout=20) as client:
+            world.http = client
+            yield client
+
+    return world, http

@@ -11,20 +11,18 @@ gateway and is spoken, once, at the start of the customer's next request.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import insert, select
 
 from sarraf.conversation.replies import format_money
 from sarraf.domain.money import Money
 from sarraf.policy.minimise import round_amount
 from sarraf.store.tables.core import channel_identities
-from tests.alerts.channel_world import BOT, WA_NUMBER, ChannelWorld, channel_gateway, login_url
-from tests.alerts.conftest import ADMIN, AlertGateway
+from tests.alerts.channel_world import BOT, WA_NUMBER, ChannelWorld, login_url, world_fixtures
+from tests.alerts.conftest import ADMIN
 from tests.alerts.helpers import collect, simulate
 from tests.integration.helpers import ChatClient
 
@@ -40,21 +38,7 @@ EVENTS: list[tuple[str, dict[str, Any], list[str]]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChannelWorld]:
-    with channel_gateway(tmp_path_factory.mktemp("alert-channels")) as found:
-        yield found
-
-
-@pytest.fixture
-async def http(world: ChannelWorld) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=20) as client:
-        world.http = client
-        yield client
-
-
-def _gateway(world: ChannelWorld) -> AlertGateway:
-    return AlertGateway(world.url, world.app.state.container.settings, world.app)
+world, http = world_fixtures("alert-channels")
 
 
 def _never_seen(body: Any, secrets: list[str]) -> None:
@@ -62,11 +46,6 @@ def _never_seen(body: Any, secrets: list[str]) -> None:
     for secret in secrets:
         assert secret not in text, (secret, text)
     assert '"tag"' not in text  # message tags stopped working: never sent
-
-
-async def _card_status(http: httpx.AsyncClient, world: ChannelWorld, card: str) -> str:
-    response = await http.get(f"{world.bank}/sarraf/v1/admin/cases", headers=ADMIN)
-    return str(response.json()["cards"][card])
 
 
 async def _cases_of(http: httpx.AsyncClient, world: ChannelWorld, card: str) -> int:
@@ -81,7 +60,7 @@ async def test_messenger_link_only_in_the_window_and_a_utility_template_outside(
     await world.link(login_url(invite), "sandbox-en-1")
     await world.messenger(PSID, "turn on alerts")
     await world.wait_for(PSID, 0, 3)
-    gw = _gateway(world)
+    gw = world.gateway()
     for event, options, secrets in EVENTS:
         start = len(world.sent_to(PSID))
         await simulate(http, gw, event, "sandbox-en-1", **options)
@@ -114,7 +93,7 @@ async def test_whatsapp_interactive_buttons_in_the_window_and_a_template_outside
     await world.link(login_url(invite), "sandbox-ar-1")
     await world.whatsapp(WA_ID, "فعّل التنبيهات")
     await world.wait_for(WA_ID, 0, 3)
-    gw = _gateway(world)
+    gw = world.gateway()
     for event, options, secrets in EVENTS:
         start = len(world.sent_to(WA_ID))
         await simulate(http, gw, event, "sandbox-ar-1", **options)
@@ -156,7 +135,7 @@ async def test_telegram_masked_with_an_inline_keyboard_and_the_button_freezes_th
     await world.link(login_url(invite), "sandbox-pl-1")
     await world.telegram(TG_CHAT, "włącz powiadomienia", "pl")
     await world.wait_for(chat, 0, 3, settle=1.2)
-    gw = _gateway(world)
+    gw = world.gateway()
     expected = {"card-payment": ["Płatność kartą", _masked("47.85", "PLN", "pl"), "w zakupy"],
                 "receipt": ["Paragon z zakupy", _masked("10.90", "PLN", "pl")],
                 "shipping-update": ["ORD-77", "zakupy", "DPD"],
@@ -180,7 +159,7 @@ async def test_telegram_masked_with_an_inline_keyboard_and_the_button_freezes_th
     answered, reply = world.fake.calls[start:]
     assert answered.path == f"{BOT}/answerCallbackQuery" and answered.body == {"callback_query_id": query_id}
     assert reply.body["text"].startswith("Twoja karta z końcówką") and "jest zablokowana" in reply.body["text"]
-    assert await _card_status(http, world, "sandbox-pl-1-debit") == "frozen"
+    assert await world.card_status("sandbox-pl-1-debit") == "frozen"
 
 
 async def test_fraud_alert_on_the_web_chat_answered_on_telegram(world: ChannelWorld, http: httpx.AsyncClient) -> None:
@@ -196,7 +175,7 @@ async def test_fraud_alert_on_the_web_chat_answered_on_telegram(world: ChannelWo
     assert on["lang"] == "pl"
     telegram_before = len(world.sent_to(str(TG_CHAT)))
     cases_before = await _cases_of(http, world, "sandbox-pl-1-debit")
-    await simulate(http, _gateway(world), "suspected-fraud", "sandbox-pl-1")
+    await simulate(http, world.gateway(), "suspected-fraud", "sandbox-pl-1")
     (alert,) = await collect(web, 1)
     assert alert["text"].startswith("Podejrzana płatność") and len(world.sent_to(str(TG_CHAT))) == telegram_before
     no = next(q["payload"] for q in alert["quick_replies"] if q["payload"].endswith(":no"))
@@ -206,7 +185,7 @@ async def test_fraud_alert_on_the_web_chat_answered_on_telegram(world: ChannelWo
     answered, reply = world.fake.calls[start:]
     assert answered.path == f"{BOT}/answerCallbackQuery"
     assert reply.body["chat_id"] == str(TG_CHAT) and "jest zablokowana" in reply.body["text"], reply.body
-    assert await _card_status(http, world, "sandbox-pl-1-debit") == "frozen"
+    assert await world.card_status("sandbox-pl-1-debit") == "frozen"
     assert await _cases_of(http, world, "sandbox-pl-1-debit") == cases_before + 1  # this payment's dispute
     (again,) = await web.say(payload=no)
     assert again["text"].startswith("Już odpowiedziałeś")
@@ -222,7 +201,7 @@ async def test_alexa_has_no_push_so_the_alert_is_spoken_once_at_the_next_request
                       slots={"query": {"name": "query", "value": "turn on alerts"}})
     await world.alexa(ALEXA_USER, "en-GB")  # anything said while linking has been spoken now
     calls = len(world.fake.calls)
-    gw = _gateway(world)
+    gw = world.gateway()
     await simulate(http, gw, "card-payment", "sandbox-en-2", merchant="Pret A Manger", amount="47.85")
     await simulate(http, gw, "suspected-fraud", "sandbox-en-2", merchant="ELECTRO SAO PAULO", amount="749.99")
     await collect_nothing(world, calls)

@@ -14,39 +14,18 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from sarraf.channels.signatures import hub_signature
-from tests.alerts.channel_world import SECRET, WA_NUMBER, ChannelWorld, channel_gateway, login_url
-from tests.alerts.conftest import ADMIN, AlertGateway
+from tests.alerts.channel_world import SECRET, WA_NUMBER, ChannelWorld, login_url, world_fixtures
 from tests.alerts.helpers import simulate
 
 PSID, WA_ID = "6001", "48600000007"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChannelWorld]:
-    with channel_gateway(tmp_path_factory.mktemp("fraud-buttons")) as found:
-        yield found
-
-
-@pytest.fixture
-async def http(world: ChannelWorld) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=20) as client:
-        world.http = client
-        yield client
-
-
-def _gateway(world: ChannelWorld) -> AlertGateway:
-    return AlertGateway(world.url, world.app.state.container.settings, world.app)
-
-
-async def _card(http: httpx.AsyncClient, world: ChannelWorld, card: str) -> str:
-    return str((await http.get(f"{world.bank}/sarraf/v1/admin/cases", headers=ADMIN)).json()["cards"][card])
+world, http = world_fixtures("fraud-buttons")
 
 
 async def _webhook(http: httpx.AsyncClient, world: ChannelWorld, path: str, body: dict[str, Any]) -> None:
@@ -84,7 +63,7 @@ async def _fraud_outside_the_window(world: ChannelWorld, http: httpx.AsyncClient
     await world.wait_for(sender, 0, 3)
     await world.close_window(channel, sender)
     start = len(world.sent_to(sender))
-    await simulate(http, _gateway(world), "suspected-fraud", customer)
+    await simulate(http, world.gateway(), "suspected-fraud", customer)
     (call,) = await world.wait_for(sender, start, 1)
     return call.body
 
@@ -109,7 +88,7 @@ async def test_messenger_utility_template_keeps_the_buttons_and_a_tap_freezes_th
     (reply,) = calls
     assert reply.body["messaging_type"] == "RESPONSE"  # the tap reopened the window: a plain reply
     assert "is now frozen" in reply.body["message"]["text"], reply.body
-    assert await _card(http, world, "sandbox-en-2-debit") == "frozen"
+    assert await world.card_status("sandbox-en-2-debit") == "frozen"
 
 
 async def test_whatsapp_template_quick_replies_carry_our_payload_and_a_tap_freezes_the_card(
@@ -131,13 +110,13 @@ async def test_whatsapp_template_quick_replies_carry_our_payload_and_a_tap_freez
     await _webhook(http, world, "/channels/whatsapp/webhook", _whatsapp_button(WA_ID, "Pay", "intent:pay_all"))
     (refused,) = await world.wait_for(WA_ID, start, 1)
     assert refused.body["interactive"]["body"]["text"].startswith("Sorry, I'm not sure I understood"), refused.body
-    assert await _card(http, world, "sandbox-en-1-debit") == "active"
+    assert await world.card_status("sandbox-en-1-debit") == "active"
 
     start = len(world.sent_to(WA_ID))
     await _webhook(http, world, "/channels/whatsapp/webhook", _whatsapp_button(WA_ID, "No, it wasn't me", no_payload))
     (reply,) = await world.wait_for(WA_ID, start, 1)
     assert reply.body["type"] == "text" and "is now frozen" in reply.body["text"]["body"], reply.body
-    assert await _card(http, world, "sandbox-en-1-debit") == "frozen"
+    assert await world.card_status("sandbox-en-1-debit") == "frozen"
     start = len(world.sent_to(WA_ID))
     await _webhook(http, world, "/channels/whatsapp/webhook", _whatsapp_button(WA_ID, "No, it wasn't me", no_payload))
     (again,) = await world.wait_for(WA_ID, start, 1)

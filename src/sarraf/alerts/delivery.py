@@ -2,8 +2,7 @@
 
 * retries with exponential back-off and full jitter (AWS architecture blog, "Exponential Backoff And
   Jitter"), up to ``max_attempts``, then the dead-letter table with the last error as the reason;
-* per-channel and per-customer rate limits (GCRA, channels/ratelimit.py's algorithm, kept here so alerts
-  import no channel code);
+* per-channel and per-customer rate limits (GCRA, the same sarraf.gcra arithmetic as the channels' quotas);
 * per-customer ordering and deduplication come from the outbox (only a customer's oldest ready row is
   claimable; an event id is accepted once);
 * pull channels (web chat) are handed over inside the outbox transaction: exactly once, even across a crash.
@@ -23,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from sarraf.alerts.ports import AlertOutbox, ClaimedBatch, Job, Transport
 from sarraf.alerts.render import from_json
+from sarraf.gcra import Quota, next_slot
 
 log = logging.getLogger(__name__)
 
@@ -53,17 +53,14 @@ class Gcra:
     """Generic cell rate algorithm per key: `reserve` says how long to wait for the next slot."""
 
     def __init__(self, per_second: float, burst: int = 1) -> None:
-        self._interval = 1.0 / per_second
-        self._tolerance = self._interval * (burst - 1)
+        self._quota = Quota(per_second, burst)
         self._next: dict[str, float] = {}
 
     def reserve(self, key: str, now: float) -> float:
-        theoretical = max(self._next.get(key, now), now)
-        start = max(now, theoretical - self._tolerance)
-        self._next[key] = theoretical + self._interval
+        wait, self._next[key] = next_slot(self._next.get(key), now, self._quota)
         if len(self._next) > 100_000:
             self._next = {k: v for k, v in self._next.items() if v > now}
-        return start - now
+        return wait
 
 
 class DeliveryWorker:

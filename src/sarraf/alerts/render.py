@@ -11,7 +11,6 @@ Messages are stored in the outbox as plain JSON (``to_json`` / ``from_json``) an
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -146,7 +145,3 @@ def from_json(stored: list[dict[str, Any]]) -> list[Outbound]:
             link_only=bool(m.get("link_only")), extra=dict(m.get("extra") or {}),
         ))
     return found
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

@@ -24,8 +24,10 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from sarraf.channels import meta_templates
 from sarraf.channels.address import address, split_address
 from sarraf.channels.login_return import BrowserReturn
+from sarraf.channels.meta_templates import CHOICE_TEMPLATE
 from sarraf.channels.platform_http import PlatformClient, RetryPolicy
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.signatures import MetaWebhookChecks
@@ -45,7 +47,6 @@ TITLE_LIMIT = 20
 MAX_BUTTONS = 3
 MAX_QUICK_REPLIES = 13
 UNLINK_PAYLOAD = "intent:unlink_account"
-CHOICE_TEMPLATE = "sarraf_account_question"  # an approved template with quick-reply/postback buttons
 TEMPLATE_LANGUAGES = {"en": "en_US", "ar": "ar", "pl": "pl_PL"}
 # The Log In button's redirect_uri: only Messenger's own https hosts may receive the customer back.
 RETURN_HOSTS = ("facebook.com", "messenger.com")
@@ -171,16 +172,9 @@ def utility_message(message: Outbound, template: str,
                     choice_template: str = CHOICE_TEMPLATE) -> dict[str, Any]:
     """Outside the 24-hour window only an approved utility template may be sent; the text fills its body and,
     when the message asks a question, its postback buttons carry the payloads in-window buttons would."""
-    choices = [b for b in (*message.buttons, *message.quick_replies) if b.payload and not b.url][:MAX_BUTTONS]
-    components: list[dict[str, Any]] = [{"type": "body", "parameters": [
-        {"type": "text", "text": clip(message.text, 1024)}]}]
-    components += [{"type": "button", "sub_type": "postback", "index": str(i),
-                    "parameters": [{"type": "payload", "payload": choice.payload}]}
-                   for i, choice in enumerate(choices)]
-    name = message.extra.get("choice_template", choice_template) if choices else message.extra.get("template",
-                                                                                                   template)
-    return {"template": {"name": name, "language": {"code": TEMPLATE_LANGUAGES.get(message.lang, "en_US")},
-                         "components": components}}
+    return {"template": meta_templates.template(
+        message, clip(message.text, 1024), template, choice_template,
+        languages=TEMPLATE_LANGUAGES, button_sub_type="postback", max_buttons=MAX_BUTTONS)}
 
 
 # ---- the channel ---------------------------------------------------------------------------------------

@@ -23,7 +23,9 @@ from typing import Any
 
 import httpx
 
+from sarraf.channels import meta_templates
 from sarraf.channels.address import address, split_address
+from sarraf.channels.meta_templates import CHOICE_TEMPLATE, choices_of
 from sarraf.channels.platform_http import PlatformClient, RetryPolicy
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.signatures import MetaWebhookChecks
@@ -43,7 +45,6 @@ MAX_LIST_ROWS = 10
 BUTTON_TITLE_LIMIT = 20
 ROW_TITLE_LIMIT = 24
 MAX_TEMPLATE_QUICK_REPLIES = 10
-CHOICE_TEMPLATE = "sarraf_account_question"  # an approved template with quick-reply/postback buttons
 TEMPLATE_LANGUAGES = {"en": "en_US", "ar": "ar", "pl": "pl"}
 OPTIONS = {"en": "Options", "ar": "الخيارات", "pl": "Opcje"}  # the list's button and the choice prompt
 
@@ -154,11 +155,6 @@ def _choices(text: str, choices: list[Button], lang: str) -> dict[str, Any]:
     }}
 
 
-def choices_of(message: Outbound) -> list[Button]:
-    """The buttons that answer with a postback (not links): what a template's quick-reply buttons can carry."""
-    return [b for b in (*message.buttons, *message.quick_replies) if b.payload and not b.url]
-
-
 _LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t\r\n]*")
 _WIDE_SPACE = re.compile(r"[ \t]*\t[ \t]*| {2,}")
 
@@ -173,17 +169,11 @@ def template_message(message: Outbound, to: str, template: str,
                      choice_template: str = CHOICE_TEMPLATE) -> dict[str, Any]:
     """Outside the customer-service window WhatsApp takes only approved templates; a message with choices
     uses the template with quick-reply buttons, each carrying the payload an in-window button would."""
-    choices = choices_of(message)[:MAX_TEMPLATE_QUICK_REPLIES]
-    components: list[dict[str, Any]] = [{"type": "body", "parameters": [
-        {"type": "text", "text": clip(template_parameter(message.text), BODY_LIMIT)}]}]
-    components += [{"type": "button", "sub_type": "quick_reply", "index": str(i),
-                    "parameters": [{"type": "payload", "payload": choice.payload}]}
-                   for i, choice in enumerate(choices)]
-    name = message.extra.get("choice_template", choice_template) if choices else message.extra.get("template",
-                                                                                                   template)
     return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template",
-            "template": {"name": name, "language": {"code": TEMPLATE_LANGUAGES.get(message.lang, "en_US")},
-                         "components": components}}
+            "template": meta_templates.template(
+                message, clip(template_parameter(message.text), BODY_LIMIT), template, choice_template,
+                languages=TEMPLATE_LANGUAGES, button_sub_type="quick_reply",
+                max_buttons=MAX_TEMPLATE_QUICK_REPLIES)}
 
 
 # ---- the channel ---------------------------------------------------------------------------------------

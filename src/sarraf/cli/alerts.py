@@ -1,13 +1,16 @@
-"""`sarraf alerts worker`: a separate delivery-worker process (PostgreSQL; SQLite runs one worker in-process)."""
+"""`sarraf alerts worker`: a separate process that routes and delivers alerts (SARRAF_ALERT_WORKERS=1)."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from sarraf.config import Settings
 
 app = typer.Typer(help="Real-time alerts: delivery workers.", no_args_is_help=True)
 
@@ -17,13 +20,11 @@ def _group() -> None:
     """Keep `worker` a sub-command."""
 
 
-async def _run_worker(data_dir: Path | None, batch: int, route: bool) -> None:
+async def _run_worker(settings: Settings, batch: int, route: bool) -> None:
     from sarraf.alerts.delivery import DeliveryPolicy
     from sarraf.bootstrap import build
     from sarraf.bootstrap_alerts import run_alert_worker
-    from sarraf.config import load_settings
 
-    settings = load_settings(data_dir)
     container = await build(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -47,6 +48,7 @@ def worker(
     delivery claims rows with FOR UPDATE SKIP LOCKED and one process at a time routes (a lock)."""
     from sarraf.config import load_settings
 
-    if load_settings(data_dir).database_url.startswith("sqlite"):
+    settings = load_settings(data_dir)
+    if settings.database_url.startswith("sqlite"):
         typer.echo("note: on SQLite run one worker in all, and the gateway with SARRAF_ALERT_WORKERS=1", err=True)
-    asyncio.run(_run_worker(data_dir, batch, route))
+    asyncio.run(_run_worker(settings, batch, route))

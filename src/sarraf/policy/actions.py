@@ -14,10 +14,9 @@ from dataclasses import dataclass, replace
 
 from sarraf.domain.consent import BankLink, Tokens
 from sarraf.domain.disclosure import Decision, DisclosureRequest
-from sarraf.domain.errors import NotLinked
 from sarraf.domain.events import CardAction, PaymentCard
 from sarraf.domain.ports import BankConnector, LinkRepository
-from sarraf.policy.bank_tokens import fresh_tokens
+from sarraf.policy.bank_tokens import fresh_tokens, linked
 from sarraf.policy.consent_grant import ConsentGrant, Scope
 from sarraf.policy.point import AuditTrail, Decider, Subject, grant_from_link
 
@@ -53,9 +52,7 @@ class CardActionPoint:
 
     async def _decide(self, subject: Subject) -> Decision:
         # tokens stay sealed until the decision allows acting (a denied action never decrypts them)
-        link = await self._links.get(subject.tenant, subject.customer_id, unseal=False)
-        if link is None:
-            raise NotLinked(subject.tenant)
+        link = await linked(self._links, subject.tenant, subject.customer_id, unseal=False)
         request = DisclosureRequest(subject.tenant, subject.customer_id, subject.purpose, (CARD_CONTROLS,),
                                     subject.recipient)
         decision = self._decider.decide(request, action_grant(link))
@@ -87,9 +84,8 @@ class CardActionPoint:
         return ActionOutcome(decision, await connector.card_action(tokens, card_id, action))
 
     async def _tokens(self, subject: Subject) -> Tokens:
-        link = await self._links.get(subject.tenant, subject.customer_id)
-        if link is None:  # unlinked between the decision and the action
-            raise NotLinked(subject.tenant)
+        # read again, unsealed: raises NotLinked if the customer unlinked since the decision
+        link = await linked(self._links, subject.tenant, subject.customer_id)
         return await fresh_tokens(self._connectors[subject.tenant], self._links, link)
 
     async def open_case(self, subject: Subject, card_id: str, reason: str, reference: str) -> ActionOutcome:

@@ -1,4 +1,5 @@
-"""Usable bank tokens for a link: refreshed when expired, and a link the bank refuses is marked expired.
+"""A customer's bank link, and usable tokens for it: refreshed when expired, and a link the bank refuses is
+marked expired.
 
 Shared by the two doors to the bank — data reads (policy/point.py) and card actions (policy/actions.py).
 """
@@ -9,8 +10,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from sarraf.domain.consent import BankLink, ConsentStatus, Tokens
-from sarraf.domain.errors import ConsentUnusable
+from sarraf.domain.errors import ConsentUnusable, NotLinked
 from sarraf.domain.ports import BankConnector, LinkRepository
+
+
+async def linked(links: LinkRepository, tenant: str, customer_id: str, *, unseal: bool = True) -> BankLink:
+    """The customer's link (tokens sealed unless ``unseal``); NotLinked when there is none."""
+    link = await links.get(tenant, customer_id, unseal=unseal)
+    if link is None:
+        raise NotLinked(tenant)
+    return link
 
 
 async def fresh_tokens(connector: BankConnector, links: LinkRepository, link: BankLink) -> Tokens:

@@ -17,9 +17,9 @@ from typing import Generic, Protocol, TypeVar
 from sarraf.domain.banking import Account, Balance, Transaction
 from sarraf.domain.consent import BankLink, Tokens
 from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation
-from sarraf.domain.errors import ConsentUnusable, NotLinked
+from sarraf.domain.errors import ConsentUnusable
 from sarraf.domain.ports import BankConnector, LinkRepository
-from sarraf.policy.bank_tokens import fresh_tokens, mark_unusable
+from sarraf.policy.bank_tokens import fresh_tokens, linked, mark_unusable
 from sarraf.policy.consent_grant import SCOPES, ConsentGrant, GrantStatus, Scope
 from sarraf.policy.minimise import minimise
 
@@ -96,13 +96,11 @@ class BankDataPoint:
         self._connectors = connectors
         self._grant_of = grant_of
 
-    async def decide(self, subject: Subject, categories: tuple[str, ...]) -> tuple[Decision, BankLink]:
-        """Decide and audit a disclosure without reading the bank (used before sending a link-only notice).
+    async def decide(self, subject: Subject, categories: tuple[str, ...]) -> Decision:
+        """Decide and audit a disclosure without reading the bank.
 
-        The returned link's tokens stay sealed: only a disclosure that reads the bank unseals them."""
-        link = await self._links.get(subject.tenant, subject.customer_id, unseal=False)
-        if link is None:
-            raise NotLinked(subject.tenant)
+        The link is read with its tokens sealed: only a disclosure that reads the bank unseals them."""
+        link = await linked(self._links, subject.tenant, subject.customer_id, unseal=False)
         request = DisclosureRequest(
             tenant=subject.tenant,
             customer_id=subject.customer_id,
@@ -112,7 +110,7 @@ class BankDataPoint:
         )
         decision = self._decider.decide(request, self._grant_of(link))
         await self._audit.record(request, decision)
-        return decision, link
+        return decision
 
     async def balances(self, subject: Subject) -> Disclosure[list[AccountBalances]]:
         async def read(connector: BankConnector, tokens: Tokens) -> list[AccountBalances]:
@@ -150,12 +148,13 @@ class BankDataPoint:
         categories: tuple[str, ...],
         read: Callable[[BankConnector, Tokens], Awaitable[T]],
     ) -> Disclosure[T]:
-        decision, link = await self.decide(subject, categories)
+        decision = await self.decide(subject, categories)
         # Data minimisation starts here: a denied or link-only disclosure never even reads the bank.
         if not decision.allowed or decision.minimisation is Minimisation.LINK_ONLY:
             return Disclosure(decision, None)
         connector = self._connectors[subject.tenant]
-        link = await self._unsealed(subject)
+        # read again, unsealed: raises NotLinked if the customer unlinked since the decision
+        link = await linked(self._links, subject.tenant, subject.customer_id)
         tokens = await fresh_tokens(connector, self._links, link)
         try:
             data = await read(connector, tokens)
@@ -163,9 +162,3 @@ class BankDataPoint:
             await mark_unusable(self._links, link)
             raise
         return Disclosure(decision, data)
-
-    async def _unsealed(self, subject: Subject) -> BankLink:
-        link = await self._links.get(subject.tenant, subject.customer_id)
-        if link is None:  # unlinked between the decision and the read
-            raise NotLinked(subject.tenant)
-        return link

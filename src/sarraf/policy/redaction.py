@@ -19,7 +19,6 @@ from stdnum import luhn
 from stdnum.pl import pesel
 
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-PHONE_REGIONS = ("PL", "SA", "AE", "GB")
 
 # Order matters: earlier kinds win, and placeholders hold no digits for later kinds to match.
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")

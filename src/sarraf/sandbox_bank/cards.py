@@ -84,7 +84,9 @@ class CardBook:
         return list(self._current().values())
 
     def get(self, card_id: str) -> SandboxCard | None:
-        return self._current().get(card_id)
+        card = self._cards.get(card_id)
+        status = self._store.card_status(card_id) if card is not None else None
+        return replace(card, status=status) if card is not None and status is not None else card
 
     def trip(self) -> None:
         with self._lock:

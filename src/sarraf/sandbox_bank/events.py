@@ -316,8 +316,9 @@ async def simulate(sim: Simulation, request: Request, sb: SB, events: Hub,
         clients.setdefault(consent.client_id, {})[claims["jti"]] = token
     # One push per TPP: a customer with several consents at one TPP gives it one batch, not a POST each.
     pushed: dict[str, int | None] = {}
+    subscriptions = events.subscriptions  # one read of the store, not one per TPP
     for client, sets in clients.items():
-        subscription = events.subscriptions.get(client)
+        subscription = subscriptions.get(client)
         status = await events.push_many(subscription, sets) if sim.push and subscription else None
         pushed.update({jti: status for jti in sets})
     for item in issued:

@@ -256,6 +256,10 @@ class Store:
             rows = self._conn.execute("SELECT card_id, status FROM card_statuses").fetchall()
         return {r["card_id"]: r["status"] for r in rows}
 
+    def card_status(self, card_id: str) -> str | None:
+        row = self._one("SELECT status FROM card_statuses WHERE card_id = ?", card_id)
+        return row["status"] if row is not None else None
+
     def set_card_status(self, card_id: str, status: str) -> None:
         with self._tx() as db:
             db.execute("INSERT INTO card_statuses VALUES (?, ?) ON CONFLICT(card_id) DO UPDATE SET status = ?",

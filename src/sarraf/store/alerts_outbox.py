@@ -35,17 +35,12 @@ from sarraf.alerts.ports import ClaimedBatch, Job, Received, Recipient, Routed
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS, preferences_from_values
+from sarraf.store.channel_state import utc
 from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, channel_outbox, customers
 
 READY_CHANNEL = "sarraf_alerts_ready"
-PREFERENCES_AT = 7  # recipients(): the preference columns follow the link's seven
 ROUTING_LOCK = 0x5A77AF_A1E7  # pg_try_advisory_lock key: one routing process at a time
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite gives naive datetimes back; everything we stored was UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @contextmanager
@@ -131,8 +126,8 @@ class SqlAlertOutbox:
                  .where(t.status == "received").order_by(t.id).limit(limit))
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [Received(row_id, BankEvent(tenant, event_id, AlertKind(kind), consent_id, _utc(occurred_at), data),
-                         _utc(received_at))
+        return [Received(row_id, BankEvent(tenant, event_id, AlertKind(kind), consent_id, utc(occurred_at), data),
+                         utc(received_at))
                 for row_id, tenant, event_id, kind, consent_id, occurred_at, received_at, data in rows]
 
     async def unrouted(self) -> int:
@@ -164,9 +159,6 @@ class SqlAlertOutbox:
                     await conn.execute(select(func.pg_advisory_unlock(ROUTING_LOCK)))
                     await conn.commit()
 
-    async def recipient(self, tenant: str, consent_id: str) -> Recipient | None:
-        return (await self.recipients(tenant, [consent_id])).get(consent_id)
-
     def _one_of(self, column: Any, values: Sequence[str]) -> Any:
         """`column IN values` as ONE bound parameter (a PostgreSQL array, a JSON array read by SQLite's json_each):
         an expanded IN list costs SQLAlchemy several microseconds per value to render, on every batch."""
@@ -181,11 +173,11 @@ class SqlAlertOutbox:
         if not wanted:
             return {}
         links, prefs = bank_links.c, alert_preferences.c
+        link_columns = (links.customer_id, links.consent_id, links.status, links.permissions, links.expires_at,
+                        (links.tokens_sealed.is_not(None)).label("has_tokens"), customers.c.lang)
         async with self._engine.connect() as conn:
             found = (await conn.execute(
-                select(links.customer_id, links.consent_id, links.status, links.permissions, links.expires_at,
-                       (links.tokens_sealed.is_not(None)).label("has_tokens"), customers.c.lang,
-                       *(column.label(f"p_{column.name}") for column in PREFERENCE_COLUMNS))  # from PREFERENCES_AT
+                select(*link_columns, *(column.label(f"p_{column.name}") for column in PREFERENCE_COLUMNS))
                 .join(customers, customers.c.id == links.customer_id, isouter=True)
                 .join(alert_preferences, and_(prefs.tenant == links.tenant, prefs.customer_id == links.customer_id),
                       isouter=True)
@@ -201,9 +193,9 @@ class SqlAlertOutbox:
                     identities.setdefault(row.customer_id, []).append((row.channel, row.sender))
         return {link.consent_id: Recipient(
             customer_id=link.customer_id, lang=link.lang, link_status=ConsentStatus(link.status),
-            permissions=tuple(link.permissions), link_expires_at=_utc(link.expires_at) if link.expires_at else None,
+            permissions=tuple(link.permissions), link_expires_at=utc(link.expires_at) if link.expires_at else None,
             has_tokens=bool(link.has_tokens), identities=tuple(identities.get(link.customer_id, ())),
-            preferences=preferences_from_values(tenant, *link[PREFERENCES_AT:])) for link in found}
+            preferences=preferences_from_values(tenant, *link[len(link_columns):])) for link in found}
 
     async def newer_on_stream(self, event: BankEvent, row_id: int) -> bool:
         if event.stream is None:
@@ -308,7 +300,7 @@ class SqlAlertOutbox:
     @staticmethod
     def _jobs(rows: Sequence[Any]) -> list[Job]:
         return [Job(r.id, r.tenant, r.event_id, r.customer_id, r.channel, r.sender, list(r.messages or []),
-                    r.attempts, _utc(r.received_at)) for r in rows]
+                    r.attempts, utc(r.received_at)) for r in rows]
 
     async def _finish(self, conn: AsyncConnection, batch: _Batch) -> None:
         now = datetime.now(UTC)
@@ -337,8 +329,3 @@ class SqlAlertOutbox:
         async with self._engine.connect() as conn:
             rows = await conn.execute(select(alert_outbox.c.status, func.count()).group_by(alert_outbox.c.status))
             return {r[0]: int(r[1]) for r in rows}
-
-    async def dead_letters(self) -> list[dict[str, Any]]:
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(select(alert_dead_letters).order_by(alert_dead_letters.c.id))
-            return [dict(r._mapping) for r in rows]

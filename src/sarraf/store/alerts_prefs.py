@@ -14,12 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sarraf.alerts.ports import FraudCase
 from sarraf.alerts.preferences import DEFAULT_ZONES, AlertPreferences
 from sarraf.domain.events import AlertGroup
+from sarraf.store.channel_state import utc
 from sarraf.store.tables.alerts import alert_fraud_cases, alert_preferences
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
 
 PREFERENCE_COLUMNS = tuple(alert_preferences.c[name] for name in (
     "opted_in", "disabled", "channel", "sender", "quiet_start", "quiet_end", "timezone", "low_balance_below",
@@ -27,9 +23,7 @@ PREFERENCE_COLUMNS = tuple(alert_preferences.c[name] for name in (
 
 
 def preferences_from_row(row: Any, tenant: str) -> AlertPreferences:
-    if row is None:
-        return AlertPreferences(timezone=DEFAULT_ZONES.get(tenant, "UTC"))
-    return preferences_from_values(tenant, *(getattr(row, c.name) for c in PREFERENCE_COLUMNS))
+    return preferences_from_values(tenant, *(None if row is None else getattr(row, c.name) for c in PREFERENCE_COLUMNS))
 
 
 def preferences_from_values(tenant: str, opted_in: bool | None, disabled: list[str] | None, *rest: Any
@@ -78,7 +72,7 @@ class SqlAlertPreferences:
 
 def _case(r: Any) -> FraudCase:
     return FraudCase(r.tenant, r.event_id, r.customer_id, r.card_id, dict(r.data), r.status, r.freeze,
-                     r.bank_case_id, r.channel, r.sender, r.lang, r.escalations, _utc(r.deadline_at))
+                     r.bank_case_id, r.channel, r.sender, r.lang, r.escalations, utc(r.deadline_at))
 
 
 class SqlFraudCases:

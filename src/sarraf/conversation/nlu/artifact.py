@@ -12,8 +12,7 @@ Format 3: two models over one l2-normalised sublinear TF-IDF vector x, averaged 
     log p   = log(mean(softmax(linear * linear_temperature), softmax(network)))
     confidences = softmax(log p * temperature)
 hidden_weights is quantised per hidden unit (column j holds round(w / hidden_scale[j])), which halves its
-size against float16 at no measurable accuracy cost. H = 0 (empty hidden arrays, as in format 2
-artifacts, which still load) means the linear model alone: confidences = softmax(linear * temperature).
+size against float16 at no measurable accuracy cost.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ class ModelArrays:
     idf: np.ndarray  # (F,) float32
     weights: np.ndarray  # (F, C) float16: the linear model
     bias: np.ndarray  # (C,) float32
-    hidden_weights: np.ndarray  # (F, H) int8; (F, 0) when there is no network
+    hidden_weights: np.ndarray  # (F, H) int8
     hidden_scale: np.ndarray  # (H,) float32: real hidden weight = hidden_weights * hidden_scale
     hidden_bias: np.ndarray  # (H,) float32
     output_weights: np.ndarray  # (H, C) float16
@@ -94,25 +93,21 @@ def save(arrays: ModelArrays, path: Path = ARTIFACT_PATH) -> None:
 
 
 def load(path: Path = ARTIFACT_PATH) -> ModelArrays:
-    """Format 3, or format 2 (the linear model, no hidden arrays) so an older artifact keeps working."""
     with np.load(path, allow_pickle=False) as z:
-        version = int(z["format_version"])
-        if version not in (2, FORMAT_VERSION):
-            raise ValueError(f"{path}: artifact format {version}, expected {FORMAT_VERSION}")
-        temperature, threshold, *rest = (float(v) for v in z["calibration"])
-        n_features, n_classes = z["weights"].shape
-        linear = version == 2
+        if int(z["format_version"]) != FORMAT_VERSION:
+            raise ValueError(f"{path}: artifact format {int(z['format_version'])}, expected {FORMAT_VERSION}")
+        temperature, threshold, linear_temperature = (float(v) for v in z["calibration"])
         return ModelArrays(
             vocabulary=z["vocabulary"],
             idf=z["idf"],
             weights=z["weights"],
             bias=z["bias"],
-            hidden_weights=np.zeros((n_features, 0), np.int8) if linear else z["hidden_weights"],
-            hidden_scale=np.zeros(0, np.float32) if linear else z["hidden_scale"],
-            hidden_bias=np.zeros(0, np.float32) if linear else z["hidden_bias"],
-            output_weights=np.zeros((0, n_classes), np.float16) if linear else z["output_weights"],
-            output_bias=np.zeros(n_classes, np.float32) if linear else z["output_bias"],
-            linear_temperature=rest[0] if rest else 1.0,
+            hidden_weights=z["hidden_weights"],
+            hidden_scale=z["hidden_scale"],
+            hidden_bias=z["hidden_bias"],
+            output_weights=z["output_weights"],
+            output_bias=z["output_bias"],
+            linear_temperature=linear_temperature,
             classes=z["classes"],
             temperature=temperature,
             threshold=threshold,
