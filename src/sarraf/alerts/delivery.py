@@ -6,7 +6,8 @@
 * per-customer ordering and deduplication come from the outbox (only a customer's oldest ready row is
   claimable; an event id is accepted once);
 * pull channels (web chat) are handed over inside the outbox transaction: exactly once, even across a crash.
-  Push platforms are sent before the commit: at least once, the event id going along as idempotency key.
+  Push platforms are sent before the commit: at least once (their send APIs take no idempotency key, so a
+  crash between the send and the commit can repeat that one message).
 """
 
 from __future__ import annotations
