@@ -77,6 +77,10 @@ class Backlog:
     def pending(self) -> int:
         return self._pending
 
+    @property
+    def limit(self) -> int:
+        return self._limit
+
     async def admit(self, count: int) -> None:
         """Wait for room, then reserve `count` places (given back by `release` once routed or not kept)."""
         deadline = asyncio.get_running_loop().time() + self._max_wait_s

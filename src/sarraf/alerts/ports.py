@@ -79,14 +79,18 @@ class ClaimedBatch(Protocol):
     def dead(self, job: Job, reason: str) -> None: ...
 
 
+READY = "ready"  # what `AlertOutbox.listen` can wake on: rows routed and ready to send,
+RECEIVED = "received"  # or events accepted and waiting to be routed
+
+
 class AlertOutbox(Protocol):
     async def accept(self, events: Sequence[BankEvent]) -> list[bool]:
         """Store events; for each, False when its (tenant, event id) was already accepted (a re-send)."""
 
     async def received(self, limit: int) -> list[Received]: ...
 
-    async def unrouted(self) -> int:
-        """How many accepted events wait for routing."""
+    async def unrouted(self, cap: int = 100_000) -> int:
+        """How many accepted events wait for routing (counted up to `cap`)."""
 
     def routing_turn(self) -> AbstractAsyncContextManager[bool]:
         """While open and True, this process is the only one routing (events become ready in their order)."""
@@ -103,9 +107,9 @@ class AlertOutbox(Protocol):
 
     def claim(self, limit: int, now: datetime) -> AbstractAsyncContextManager[ClaimedBatch]: ...
 
-    def listen(self, wake: asyncio.Event) -> AbstractAsyncContextManager[bool]:
-        """While open, set `wake` when rows become ready in another process; yields False when the store
-        cannot notify (the worker then polls at its idle interval)."""
+    def listen(self, wake: asyncio.Event, on: str = READY) -> AbstractAsyncContextManager[bool]:
+        """While open, set `wake` when another process commits rows that are READY to send or newly RECEIVED
+        (to route); yields False when the store cannot notify (the caller then polls)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,15 @@ Routing runs in the process that owns the audit log (the gateway); delivery work
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sarraf.alerts.ports import AlertOutbox, FraudCase, FraudCases, Received, Recipient, Routed
+from sarraf.alerts.ports import RECEIVED, AlertOutbox, FraudCase, FraudCases, Received, Recipient, Routed
 from sarraf.alerts.preferences import effective_kind, quiet_until, wanted
 from sarraf.alerts.render import render, to_json, warm_render
 from sarraf.domain.consent import ConsentStatus
@@ -100,6 +102,10 @@ class AlertRouter:
         """Load the reply catalogue and each bank's CLDR locale data now: otherwise the first routing batch
         pays ~0.5 s for them and every event in it waits."""
         warm_render(self._default_langs.values())
+
+    def arrivals(self, wake: asyncio.Event) -> AbstractAsyncContextManager[bool]:
+        """While open, `wake` is set when another process accepts events (False: the store cannot say)."""
+        return self._outbox.listen(wake, RECEIVED)
 
     async def route_pending(self, limit: int = 500) -> int:
         """Route up to `limit` accepted events; returns how many were handled (0 as well while another process

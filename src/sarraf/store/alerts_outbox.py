@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from sarraf.alerts.ports import ClaimedBatch, Job, Received, Recipient, Routed
+from sarraf.alerts.ports import READY, RECEIVED, ClaimedBatch, Job, Received, Recipient, Routed
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS, preferences_from_values
@@ -40,6 +40,8 @@ from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_p
 from sarraf.store.tables.core import bank_links, channel_identities, channel_outbox, customers
 
 READY_CHANNEL = "sarraf_alerts_ready"
+RECEIVED_CHANNEL = "sarraf_alerts_received"
+NOTIFY_CHANNELS = {READY: READY_CHANNEL, RECEIVED: RECEIVED_CHANNEL}
 ROUTING_LOCK = 0x5A77AF_A1E7  # pg_try_advisory_lock key: one routing process at a time
 
 
@@ -116,6 +118,8 @@ class SqlAlertOutbox:
                      .returning(alert_outbox.c.tenant, alert_outbox.c.event_id))
         async with self._writing() as conn:
             inserted = {(r.tenant, r.event_id) for r in await conn.execute(statement, rows)}
+            if self._postgres and inserted:  # wakes a router in another process (delivered at commit)
+                await conn.execute(text(f"NOTIFY {RECEIVED_CHANNEL}"))
         return [key in inserted and first[key] == i for i, key in enumerate(keys)]
 
     # routing
@@ -130,9 +134,12 @@ class SqlAlertOutbox:
                          utc(received_at))
                 for row_id, tenant, event_id, kind, consent_id, occurred_at, received_at, data in rows]
 
-    async def unrouted(self) -> int:
-        """How many accepted events wait for routing (intake's back-pressure when routing runs elsewhere)."""
-        query = select(func.count()).select_from(alert_outbox).where(alert_outbox.c.status == "received")
+    async def unrouted(self, cap: int = 100_000) -> int:
+        """How many accepted events wait for routing, counted up to `cap` (intake's back-pressure when routing
+        runs elsewhere; read every few milliseconds while the bank waits, so it stops counting at the cap)."""
+        waiting = select(literal_column("1")).select_from(alert_outbox).where(
+            alert_outbox.c.status == "received").limit(cap).subquery()
+        query = select(func.count()).select_from(waiting)
         async with self._engine.connect() as conn:
             return int((await conn.execute(query)).scalar() or 0)
 
@@ -227,9 +234,10 @@ class SqlAlertOutbox:
                 await conn.execute(text(f"NOTIFY {READY_CHANNEL}"))
 
     @asynccontextmanager
-    async def listen(self, wake: asyncio.Event) -> AsyncIterator[bool]:
-        """While open, `wake` is set whenever routing commits ready rows (PostgreSQL LISTEN); yields whether
-        notifications are available at all (SQLite has none: the caller keeps polling)."""
+    async def listen(self, wake: asyncio.Event, on: str = READY) -> AsyncIterator[bool]:
+        """While open, `wake` is set whenever routing commits ready rows (on=READY) or intake commits new events
+        (on=RECEIVED), by PostgreSQL LISTEN; yields whether notifications are available at all (SQLite has
+        none: the caller keeps polling)."""
         if not self._postgres:
             yield False
             return
@@ -240,11 +248,11 @@ class SqlAlertOutbox:
             def notified(*_: object) -> None:
                 wake.set()
 
-            await driver.add_listener(READY_CHANNEL, notified)
+            await driver.add_listener(NOTIFY_CHANNELS[on], notified)
             try:
                 yield True
             finally:
-                await driver.remove_listener(READY_CHANNEL, notified)
+                await driver.remove_listener(NOTIFY_CHANNELS[on], notified)
 
     async def revoke_link(self, tenant: str, consent_id: str) -> None:
         """The bank says the customer revoked the consent: mark the link cancelled and drop its tokens."""
