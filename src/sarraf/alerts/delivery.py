@@ -20,9 +20,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sarraf.alerts.ports import AlertOutbox, ClaimedBatch, Job, Transport
 from sarraf.alerts.render import from_json
+from sarraf.domain.messages import Outbound
 from sarraf.gcra import Quota, next_slot
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,10 @@ class DeliveryWorker:
         self.wake = asyncio.Event()
         self.woken_locally = False  # routing runs in this process and sets `wake` whenever rows become ready
         self.sent = 0
+
+    def pull_payloads(self, channel: str, messages: list[Outbound]) -> list[dict[str, Any]] | None:
+        """What a pull channel's outbox receives for these messages; None for a push channel."""
+        return self._transport.render_pull(channel, messages) if self._transport.pull(channel) else None
 
     async def run(self, stop: asyncio.Event) -> None:
         # Another process (the gateway's router) makes rows ready: sleep until it says so rather than poll

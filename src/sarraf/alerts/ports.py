@@ -52,6 +52,9 @@ class Routed:
     available_at: datetime | None = None
     lane: str = "normal"
     reason: str = ""
+    # A pull channel's payloads when the message can be handed over right away (due now): the outbox then
+    # hands it over in the routing transaction, unless an older message of the customer's lane still waits.
+    handed_over: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,10 @@ class AlertOutbox(Protocol):
 
     async def newer_on_stream(self, event: BankEvent, row_id: int) -> bool: ...
 
-    async def routed(self, results: Sequence[Routed]) -> None: ...
+    async def routed(self, results: Sequence[Routed]) -> None:
+        """Store routing's outcomes in one transaction; a ready result carrying `handed_over` payloads is sent
+        then and there (its payloads into the pull channel's outbox) when nothing older in its customer's lane
+        is still waiting, and otherwise becomes ready like the rest."""
 
     async def enqueue(self, tenant: str, event_id: str, kind: str, routed: Routed, data: dict[str, Any]) -> bool:
         """Add an already-routed message (a fraud reminder, a follow-up); False if that id exists."""

@@ -25,6 +25,7 @@ from sarraf.alerts.render import render, to_json, warm_render
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation
 from sarraf.domain.events import AlertKind, BankEvent
+from sarraf.domain.messages import Outbound
 from sarraf.policy.consent_grant import SCOPES, ConsentGrant, GrantStatus, Scope
 from sarraf.policy.point import Decider
 
@@ -34,6 +35,9 @@ BALANCE = "user.financial.bank_account.balance"
 TRANSACTIONS = "user.financial.bank_account.transactions"
 DEFAULT_ANSWER_WITHIN_S = 600
 NO_DATA = (AlertKind.RESOURCE_UPDATE, AlertKind.CONSENT_REVOKED)
+
+
+HandOver = Callable[[str, list[Outbound]], list[dict[str, Any]] | None]  # (channel, messages) -> payloads
 
 
 class DecisionLog(Protocol):
@@ -97,6 +101,13 @@ class AlertRouter:
         self._bank_names = bank_names
         self._default_langs = default_langs
         self._clock = clock
+        self._hand_over: HandOver | None = None
+
+    def hand_over_with(self, pull_payloads: HandOver) -> None:
+        """Delivery runs in this process too: messages for a pull channel (web chat), due now, are handed over
+        in the routing transaction instead of becoming ready for a second transaction to claim and send. The
+        outbox keeps per-customer order (see AlertOutbox.routed); pull channels have no send quota."""
+        self._hand_over = pull_payloads
 
     def warm(self) -> None:
         """Load the reply catalogue and each bank's CLDR locale data now: otherwise the first routing batch
@@ -177,8 +188,10 @@ class AlertRouter:
         if fraud:
             await self._fraud.open(_case(event, r.customer_id, plan.channel, plan.sender, lang, now, level))
         available = None if fraud else quiet_until(r.preferences, now)
+        payloads = self._hand_over(plan.channel, messages) if self._hand_over and available is None else None
         return Routed(plan.item.row_id, "ready", r.customer_id, plan.channel, plan.sender, to_json(messages),
-                      available.astimezone(UTC) if available else None, "urgent" if fraud else "normal")
+                      available.astimezone(UTC) if available else None, "urgent" if fraud else "normal",
+                      handed_over=payloads)
 
 
 def _destination(r: Recipient) -> tuple[str, str]:

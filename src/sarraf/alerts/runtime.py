@@ -97,6 +97,8 @@ class AlertRuntime:
         self._tasks = []
         if self.router is not None:
             self.router.warm()
+            if self.worker is not None:
+                self.router.hand_over_with(self.worker.pull_payloads)
             self._tasks.append(asyncio.create_task(self._route(self.router), name="alerts-route"))
         elif self.backlog is not None and self._unrouted is not None:
             self._tasks.append(asyncio.create_task(self._watch_backlog(self.backlog, self._unrouted),

@@ -45,6 +45,16 @@ NOTIFY_CHANNELS = {READY: READY_CHANNEL, RECEIVED: RECEIVED_CHANNEL}
 ROUTING_LOCK = 0x5A77AF_A1E7  # pg_try_advisory_lock key: one routing process at a time
 
 
+def _is_ready(table: Any) -> Any:
+    # The status as a literal in the SQL, not a bound parameter: only then can SQLite's and PostgreSQL's
+    # planners pick the partial indexes over ready / received rows (tables/alerts.py).
+    return table.c.status == literal_column("'ready'")
+
+
+def _is_received(table: Any) -> Any:
+    return table.c.status == literal_column("'received'")
+
+
 @contextmanager
 def _file_lock(path: str) -> Iterator[bool]:
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -127,7 +137,7 @@ class SqlAlertOutbox:
     async def received(self, limit: int) -> list[Received]:
         t = alert_outbox.c
         query = (select(t.id, t.tenant, t.event_id, t.kind, t.consent_id, t.occurred_at, t.received_at, t.data)
-                 .where(t.status == "received").order_by(t.id).limit(limit))
+                 .where(_is_received(alert_outbox)).order_by(t.id).limit(limit))
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [Received(row_id, BankEvent(tenant, event_id, AlertKind(kind), consent_id, utc(occurred_at), data),
@@ -138,7 +148,7 @@ class SqlAlertOutbox:
         """How many accepted events wait for routing, counted up to `cap` (intake's back-pressure when routing
         runs elsewhere; read every few milliseconds while the bank waits, so it stops counting at the cap)."""
         waiting = select(literal_column("1")).select_from(alert_outbox).where(
-            alert_outbox.c.status == "received").limit(cap).subquery()
+            _is_received(alert_outbox)).limit(cap).subquery()
         query = select(func.count()).select_from(waiting)
         async with self._engine.connect() as conn:
             return int((await conn.execute(query)).scalar() or 0)
@@ -215,23 +225,62 @@ class SqlAlertOutbox:
             return bool((await conn.execute(query)).scalar())
 
     async def routed(self, results: Sequence[Routed]) -> None:
-        """Every outcome of a routing batch in one executemany UPDATE (one round trip, one commit)."""
+        """Every outcome of a routing batch in one executemany UPDATE (one round trip, one commit); results
+        handed over at routing are marked sent and their payloads written to the channel outbox in the same
+        transaction (exactly once, as in `claim`)."""
         if not results:
             return
         t = alert_outbox
         statement = update(t).where(t.c.id == bindparam("b_id"), t.c.status == "received").values(
             status=bindparam("b_status"), customer_id=bindparam("b_customer"), channel=bindparam("b_channel"),
             sender=bindparam("b_sender"), messages=bindparam("b_messages", type_=t.c.messages.type),
-            lane=bindparam("b_lane"), last_error=bindparam("b_error"),
+            lane=bindparam("b_lane"), last_error=bindparam("b_error"), attempts=bindparam("b_attempts"),
+            sent_at=bindparam("b_sent", type_=t.c.sent_at.type),
             # None keeps the row's own time (due now); quiet hours move it to the morning.
             available_at=func.coalesce(bindparam("b_available", type_=t.c.available_at.type), t.c.available_at))
-        rows = [{"b_id": r.row_id, "b_status": r.status, "b_customer": r.customer_id, "b_channel": r.channel,
-                 "b_sender": r.sender, "b_messages": r.messages or None, "b_lane": r.lane,
-                 "b_error": r.reason or None, "b_available": r.available_at} for r in results]
+        now = datetime.now(UTC)
         async with self._writing() as conn:
+            handed = await self._handed_over(conn, results)
+            rows = [{"b_id": r.row_id, "b_status": "sent" if r.row_id in handed else r.status,
+                     "b_customer": r.customer_id, "b_channel": r.channel, "b_sender": r.sender,
+                     "b_messages": r.messages or None, "b_lane": r.lane, "b_error": r.reason or None,
+                     "b_available": r.available_at, "b_attempts": 1 if r.row_id in handed else 0,
+                     "b_sent": now if r.row_id in handed else None} for r in results]
             await conn.execute(statement, rows)
-            if self._postgres and any(r.status == "ready" for r in results):
+            payloads = [{"channel": r.channel, "sender": r.sender, "payload": payload, "created_at": now}
+                        for r in results if r.row_id in handed for payload in r.handed_over or ()]
+            if payloads:
+                await conn.execute(insert(channel_outbox), payloads)
+            if self._postgres and any(r.status == "ready" and r.row_id not in handed for r in results):
                 await conn.execute(text(f"NOTIFY {READY_CHANNEL}"))
+
+    async def _handed_over(self, conn: AsyncConnection, results: Sequence[Routed]) -> set[int]:
+        """Which results to hand over now: those carrying payloads whose customer's lane has nothing older
+        still waiting (a ready row: a retry, quiet hours, a push message), in the store or earlier in this
+        batch. Runs inside the routing transaction, so no other writer can make a row ready meanwhile."""
+        candidates = [r for r in results if r.status == "ready" and r.handed_over is not None]
+        if not candidates:
+            return set()
+        t = alert_outbox.c
+        # pysqlite opens the transaction (and SQLite takes its write lock) only at the first write: make that
+        # write come first, so the read below sees the state this transaction commits on. A no-op on one of
+        # the batch's own rows; on PostgreSQL it only locks that row early.
+        await conn.execute(update(alert_outbox).where(t.id == candidates[0].row_id, t.status == "received")
+                           .values(status=t.status))
+        customers_in_batch = list({r.customer_id for r in candidates if r.customer_id})
+        waiting = {(row.customer_id, row.lane) for row in await conn.execute(
+            select(t.customer_id, t.lane).distinct()
+            .where(_is_ready(alert_outbox), self._one_of(t.customer_id, customers_in_batch)))}
+        handed: set[int] = set()
+        for r in sorted(results, key=lambda r: r.row_id):
+            if r.status != "ready":
+                continue
+            lane = (r.customer_id, r.lane)
+            if r.handed_over is not None and lane not in waiting:
+                handed.add(r.row_id)
+            else:
+                waiting.add(lane)  # a message left waiting holds back the ones behind it in its lane
+        return handed
 
     @asynccontextmanager
     async def listen(self, wake: asyncio.Event, on: str = READY) -> AsyncIterator[bool]:
@@ -282,11 +331,11 @@ class SqlAlertOutbox:
         earlier = alert_outbox.alias("earlier")
         blocked = exists().where(and_(
             earlier.c.customer_id == alert_outbox.c.customer_id, earlier.c.lane == alert_outbox.c.lane,
-            earlier.c.status == "ready", earlier.c.id < alert_outbox.c.id))
+            _is_ready(earlier), earlier.c.id < alert_outbox.c.id))
         t = alert_outbox.c
         query = (select(t.id, t.tenant, t.event_id, t.customer_id, t.channel, t.sender, t.messages, t.attempts,
                         t.received_at)
-                 .where(t.status == "ready", t.available_at <= now, ~blocked)
+                 .where(_is_ready(alert_outbox), t.available_at <= now, ~blocked)
                  .order_by(alert_outbox.c.id).limit(limit))
         return query.with_for_update(skip_locked=True, of=alert_outbox) if self._postgres else query
 

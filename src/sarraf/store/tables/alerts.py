@@ -1,9 +1,12 @@
 """Alerts: the transactional outbox of bank events, its dead letters, customers' alert preferences and the
 fraud cases waiting for a "was this you?" answer."""
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, String, Table, Text, UniqueConstraint, text
 
 from sarraf.store.metadata import metadata
+
+RECEIVED = "status = 'received'"
+READY = "status = 'ready'"
 
 alert_outbox = Table(
     # One row per accepted bank event, written before the bank gets its 2xx. status moves
@@ -30,9 +33,16 @@ alert_outbox = Table(
     Column("sent_at", DateTime(timezone=True), nullable=True),
     Column("last_error", Text, nullable=True),
     UniqueConstraint("tenant", "event_id", name="uq_alert_outbox_event"),
-    Index("ix_alert_outbox_due", "status", "available_at", "id"),
-    Index("ix_alert_outbox_customer", "customer_id", "lane", "status", "id"),
-    Index("ix_alert_outbox_stream", "tenant", "consent_id", "stream"),
+    # Partial indexes: each covers only the rows still in play (received, or ready to send), so a row that
+    # has been sent, filtered or superseded (nearly all of them, as the table grows) is in none of them and
+    # costs nothing to keep; writes touch two or three indexes instead of five. Queries must name the status
+    # as a literal (see store/alerts_outbox.py): a bound parameter cannot select a partial index.
+    Index("ix_alert_outbox_received", "id", sqlite_where=text(RECEIVED), postgresql_where=text(RECEIVED)),
+    Index("ix_alert_outbox_ready", "id", "available_at", sqlite_where=text(READY), postgresql_where=text(READY)),
+    Index("ix_alert_outbox_lane", "customer_id", "lane", "id", sqlite_where=text(READY),
+          postgresql_where=text(READY)),
+    Index("ix_alert_outbox_on_stream", "tenant", "consent_id", "stream", sqlite_where=text("stream IS NOT NULL"),
+          postgresql_where=text("stream IS NOT NULL")),
 )
 
 alert_dead_letters = Table(
