@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 from fastapi import FastAPI, Request, Response  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from tests.alerts.pipeline import (  # noqa: E402
     Bank,
     add_customers,
@@ -200,6 +200,11 @@ async def run(events: int, backend: str, batch: int, workers: int, route_in: str
         engine = make_engine(url)
         await create_schema(engine)
         await add_customers(engine, CUSTOMERS)
+        # A bank's database has planner statistics (PostgreSQL's autovacuum gathers them within a minute of
+        # a change this size); a freshly seeded one has none, and the recipients' join is then planned for
+        # tables of one row each: 10 ms a batch instead of 0.3 ms.
+        async with engine.begin() as conn:
+            await conn.execute(text("ANALYZE"))
         bank = Bank()
         bodies = request_bodies([bank.card_payment(n % CUSTOMERS, n) for n in range(events)], batch)
         if audit_home:  # open once before the processes start, so they share one set of keys
