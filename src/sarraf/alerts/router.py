@@ -35,6 +35,10 @@ BALANCE = "user.financial.bank_account.balance"
 TRANSACTIONS = "user.financial.bank_account.transactions"
 DEFAULT_ANSWER_WITHIN_S = 600
 NO_DATA = (AlertKind.RESOURCE_UPDATE, AlertKind.CONSENT_REVOKED)
+# Events routed per transaction. Smaller rounds keep intake and routing overlapping (each round's events
+# reach the customer sooner and free room in intake's backlog sooner); larger ones share fixed costs. 250
+# beat 500 in bench/alerts.py on both databases (latency and throughput), 100 lost throughput.
+ROUTING_BATCH = 250
 
 
 HandOver = Callable[[str, list[Outbound]], list[dict[str, Any]] | None]  # (channel, messages) -> payloads
@@ -118,7 +122,7 @@ class AlertRouter:
         """While open, `wake` is set when another process accepts events (False: the store cannot say)."""
         return self._outbox.listen(wake, RECEIVED)
 
-    async def route_pending(self, limit: int = 500) -> int:
+    async def route_pending(self, limit: int = ROUTING_BATCH) -> int:
         """Route up to `limit` accepted events; returns how many were handled (0 as well while another process
         holds the routing turn)."""
         async with self._outbox.routing_turn() as mine:

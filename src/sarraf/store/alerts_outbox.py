@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sarraf.alerts.ports import READY, RECEIVED, ClaimedBatch, Job, Received, Recipient, Routed
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import AlertKind, BankEvent
+from sarraf.store import pg_bulk
 from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS, preferences_from_values
 from sarraf.store.channel_state import utc
 from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_preferences
@@ -246,11 +247,16 @@ class SqlAlertOutbox:
                      "b_messages": r.messages or None, "b_lane": r.lane, "b_error": r.reason or None,
                      "b_available": r.available_at, "b_attempts": 1 if r.row_id in handed else 0,
                      "b_sent": now if r.row_id in handed else None} for r in results]
-            await conn.execute(statement, rows)
             payloads = [{"channel": r.channel, "sender": r.sender, "payload": payload, "created_at": now}
                         for r in results if r.row_id in handed for payload in r.handed_over or ()]
-            if payloads:
-                await conn.execute(insert(channel_outbox), payloads)
+            if self._postgres:
+                await pg_bulk.update_routed(conn, rows)
+                if payloads:
+                    await pg_bulk.insert_handed_over(conn, payloads, now)
+            else:
+                await conn.execute(statement, rows)
+                if payloads:
+                    await conn.execute(insert(channel_outbox), payloads)
             if self._postgres and any(r.status == "ready" and r.row_id not in handed for r in results):
                 await conn.execute(text(f"NOTIFY {READY_CHANNEL}"))
 
