@@ -2,7 +2,8 @@
 ``unnest``.
 
 An executemany of 250 UPDATEs is 250 executions on the server (bind, execute, index upkeep each: ~18 µs
-a row here) and, on our side, SQLAlchemy processing 250 parameter sets. One UPDATE … FROM unnest(…) does the
+a row here) and, on our side, SQLAlchemy processing 250 parameter sets. The same holds for the audit leaves
+a routing batch appends. One UPDATE … FROM unnest(…) does the
 same work in one execution with the rows sent as eleven arrays, which asyncpg encodes in C. SQLite runs
 executemany in-process, where a row costs a few microseconds, so it keeps the portable statements.
 """
@@ -14,8 +15,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, DateTime, Integer, Text, bindparam, text
+from sqlalchemy import ARRAY, BigInteger, DateTime, Integer, LargeBinary, Text, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from sarraf.policy.audit import StoredLeaf
 
 _ROUTED = text("""
     UPDATE alert_outbox AS o SET
@@ -64,3 +67,14 @@ async def insert_handed_over(conn: AsyncConnection, payloads: Sequence[dict[str,
         "channels": [p["channel"] for p in payloads], "senders": [p["sender"] for p in payloads],
         "payloads": [json.dumps(p["payload"]) for p in payloads], "created_at": created_at,
     })
+
+
+_AUDIT_LEAVES = text("INSERT INTO audit_leaves (idx, data, leaf_hash) SELECT * FROM unnest(:idx, :data, :hashes)"
+                     ).bindparams(bindparam("idx", type_=ARRAY(BigInteger)), bindparam("data", type_=ARRAY(Text)),
+                                  bindparam("hashes", type_=ARRAY(LargeBinary)))
+
+
+async def insert_audit_leaves(conn: AsyncConnection, leaves: Sequence[StoredLeaf]) -> None:
+    await conn.execute(_AUDIT_LEAVES, {"idx": [leaf.index for leaf in leaves],
+                                       "data": [leaf.data.decode("utf-8") for leaf in leaves],
+                                       "hashes": [leaf.hash for leaf in leaves]})
