@@ -110,10 +110,9 @@ class SqlAlertOutbox:
     # intake
 
     async def accept(self, events: Sequence[BankEvent]) -> list[bool]:
-        """One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING for the whole batch: the ids that come back
+        """One INSERT … ON CONFLICT DO NOTHING RETURNING for the whole batch: the ids that come back
         are the fresh events, every other one was already held (a re-send, or a repeat inside the batch)."""
         now = datetime.now(UTC)
-        dialect_insert = pg_insert if self._postgres else sqlite_insert
         keys = [(event.tenant, event.event_id) for event in events]
         first = {key: i for i, key in reversed(list(enumerate(keys)))}  # a repeat inside the batch counts once
         rows = [{
@@ -125,10 +124,13 @@ class SqlAlertOutbox:
         } for i, event in enumerate(events) if first[keys[i]] == i]
         if not rows:
             return []
-        statement = (dialect_insert(alert_outbox).on_conflict_do_nothing(index_elements=["tenant", "event_id"])
-                     .returning(alert_outbox.c.tenant, alert_outbox.c.event_id))
         async with self._writing() as conn:
-            inserted = {(r.tenant, r.event_id) for r in await conn.execute(statement, rows)}
+            if self._postgres:
+                inserted = await pg_bulk.insert_received(conn, rows, now)
+            else:
+                statement = (sqlite_insert(alert_outbox).on_conflict_do_nothing(index_elements=["tenant", "event_id"])
+                             .returning(alert_outbox.c.tenant, alert_outbox.c.event_id))
+                inserted = {(r.tenant, r.event_id) for r in await conn.execute(statement, rows)}
             if self._postgres and inserted:  # wakes a router in another process (delivered at commit)
                 await conn.execute(text(f"NOTIFY {RECEIVED_CHANNEL}"))
         return [key in inserted and first[key] == i for i, key in enumerate(keys)]

@@ -78,3 +78,34 @@ async def insert_audit_leaves(conn: AsyncConnection, leaves: Sequence[StoredLeaf
     await conn.execute(_AUDIT_LEAVES, {"idx": [leaf.index for leaf in leaves],
                                        "data": [leaf.data.decode("utf-8") for leaf in leaves],
                                        "hashes": [leaf.hash for leaf in leaves]})
+
+
+_RECEIVED = text("""
+    INSERT INTO alert_outbox (tenant, event_id, kind, consent_id, stream, occurred_at, received_at, data, status,
+                              lane, attempts, available_at)
+    SELECT v.tenant, v.event_id, v.kind, v.consent_id, v.stream, v.occurred_at, :now, v.data::json, 'received',
+           v.lane, 0, :now
+    FROM unnest(:tenants, :event_ids, :kinds, :consents, :streams, :occurred, :data, :lanes) WITH ORDINALITY
+        AS v(tenant, event_id, kind, consent_id, stream, occurred_at, data, lane, n)
+    ORDER BY v.n
+    ON CONFLICT (tenant, event_id) DO NOTHING
+    RETURNING tenant, event_id
+""").bindparams(
+    bindparam("tenants", type_=ARRAY(Text)), bindparam("event_ids", type_=ARRAY(Text)),
+    bindparam("kinds", type_=ARRAY(Text)), bindparam("consents", type_=ARRAY(Text)),
+    bindparam("streams", type_=ARRAY(Text)), bindparam("occurred", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("data", type_=ARRAY(Text)), bindparam("lanes", type_=ARRAY(Text)),
+    bindparam("now", type_=DateTime(timezone=True)),
+)
+
+
+async def insert_received(conn: AsyncConnection, rows: Sequence[dict[str, Any]], now: datetime) -> set[tuple[str, str]]:
+    """Accepted events in their order (ids follow it: routing goes by id); returns the (tenant, event id) pairs
+    inserted, the others being already held."""
+    result = await conn.execute(_RECEIVED, {
+        "tenants": [r["tenant"] for r in rows], "event_ids": [r["event_id"] for r in rows],
+        "kinds": [r["kind"] for r in rows], "consents": [r["consent_id"] for r in rows],
+        "streams": [r["stream"] for r in rows], "occurred": [r["occurred_at"] for r in rows],
+        "data": [json.dumps(r["data"]) for r in rows], "lanes": [r["lane"] for r in rows], "now": now,
+    })
+    return {(tenant, event_id) for tenant, event_id in result}
