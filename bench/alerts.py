@@ -12,8 +12,10 @@ spent per event, and, last, the RESULT line.
 By default routing and delivery run in `--workers` separate worker processes (tests/alerts/worker_proc.py: the
 real router, agreement, Merkle audit log, DeliveryWorker and outbox, as `bootstrap_alerts.run_alert_worker`
 runs them), so the gateway process only verifies and commits events. Routing is single-flight across worker
-processes; SQLite allows one worker process in all (it has no row locks), PostgreSQL several. The audit log is
-the real one (`--audit merkle`, in the same database): "audited" counts its leaves, at least one per event.
+processes; SQLite allows one worker process in all (it has no row locks), PostgreSQL several. A web chat alert
+due now is handed over in the routing transaction (the worker routes and delivers), as in production. The
+audit log is the real one (`--audit merkle`, in the same database): "audited" counts its leaves, at least one
+per event. The database is ANALYZEd after seeding, as a bank's database has planner statistics.
 
 The bank (another process, so it does not share the gateway's GIL) pushes `--batch` SETs per POST as
 ``{"sets": {jti: SET}}`` over CONCURRENCY connections; the clock starts when it starts pushing (signing the
@@ -69,6 +71,7 @@ from tests.alerts.worker_proc import WebChatOnly  # noqa: E402
 
 from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker  # noqa: E402
 from sarraf.alerts.intake import Backlog  # noqa: E402
+from sarraf.alerts.ports import ROUTED  # noqa: E402
 from sarraf.alerts.runtime import AlertRuntime  # noqa: E402
 from sarraf.store.database import make_engine  # noqa: E402
 from sarraf.store.tables.alerts import alert_outbox  # noqa: E402
@@ -98,7 +101,8 @@ def gateway_app(url: str, bank: Bank, in_process_worker: bool, route_here: bool,
             if in_process_worker else None
         intake.backlog = Backlog()
         runtime = AlertRuntime(router if route_here else None, worker, None, None, route_idle_s=0.05,
-                               backlog=intake.backlog, unrouted=outbox.unrouted)
+                               backlog=intake.backlog, unrouted=outbox.unrouted,
+                               routed_signal=lambda wake: outbox.listen(wake, ROUTED))
         intake._on_accept = runtime.notify
         app.state.alerts = _Services(intake)
         await runtime.start()

@@ -19,6 +19,7 @@ from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker
 from sarraf.alerts.fraud import Answer, FraudDesk
 from sarraf.alerts.intake import Backlog, EventIntake
 from sarraf.alerts.polling import EventPoller
+from sarraf.alerts.ports import ROUTED
 from sarraf.alerts.router import AlertRouter
 from sarraf.alerts.runtime import AlertRuntime
 from sarraf.alerts.sets import SetVerifier
@@ -155,7 +156,8 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True, 
     poller = EventPoller(ConnectorEvents(container), intake, polled,
                          interval_s=min(b.events_poll_seconds for b in container.banks.values() if b.id in polled)
                          ) if polled else None
-    runtime = AlertRuntime(routing, worker, fraud, poller, backlog=backlog, unrouted=outbox.unrouted)
+    runtime = AlertRuntime(routing, worker, fraud, poller, backlog=backlog, unrouted=outbox.unrouted,
+                           routed_signal=lambda wake: outbox.listen(wake, ROUTED))
     runtime_box.append(runtime)
     container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names)
     await runtime.start()

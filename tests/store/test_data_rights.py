@@ -49,3 +49,51 @@ async def test_erase_leaves_nothing_keyed_by_the_customer(tmp_path: Path) -> Non
             await cipher.decrypt(me.id, "bank-tokens", sealed)
     finally:
         await engine.dispose()
+
+
+async def test_alerts_are_exported_and_erased_with_the_customer(tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from sarraf.alerts.ports import Routed
+    from sarraf.domain.events import AlertKind, BankEvent
+    from sarraf.store.alerts_outbox import SqlAlertOutbox
+    from sarraf.store.tables.alerts import alert_outbox, alert_preferences
+    from tests.alerts.pipeline import add_customers
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    settings = Settings(data_dir=tmp_path, database_url=url, banks_file=tmp_path / "banks.yaml", public_url="http://x")
+    await migrate(url)
+    engine = make_engine(url)
+    try:
+        cipher = open_envelope_cipher(settings, engine)
+        await add_customers(engine, 2)  # cust0 (consent c0) and cust1 (consent c1), opted in to alerts
+        outbox = SqlAlertOutbox(engine)
+        now = datetime.now(UTC)
+
+        def event(n: int, consent: str) -> BankEvent:
+            return BankEvent("bank", f"evt-{n}", AlertKind.CARD_PAYMENT, consent, now,
+                             {"amount": "9.99", "currency": "GBP", "merchant": "Kiosk"})
+
+        await outbox.accept([event(1, "c0"), event(2, "c1")])
+        first, second = await outbox.received(10)
+        message = [{"text": "You paid £9.99 at Kiosk"}]
+        await outbox.routed([Routed(first.row_id, "ready", "cust0", "webchat", "session-0000-xxxxxxxx", message),
+                             Routed(second.row_id, "ready", "cust1", "webchat", "session-0001-xxxxxxxx", message)])
+        await outbox.accept([event(3, "c0")])  # not routed yet: it names only cust0's consent
+        rights = SqlDataRights(engine, cipher)
+
+        exported = (await rights.export("cust0"))["alerts"]
+        assert exported["preferences"][0]["opted_in"] is True
+        assert [(m["kind"], m["status"], m["content"]) for m in exported["messages"]] == [
+            ("card_payment", "ready", message)]
+
+        await rights.erase("cust0")
+
+        async with engine.connect() as conn:
+            left = (await conn.execute(select(alert_outbox.c.event_id).order_by(alert_outbox.c.id))).scalars().all()
+            prefs = (await conn.execute(select(func.count()).select_from(alert_preferences))).scalar()
+        assert left == ["evt-2"]  # the other customer's alert stays; both of cust0's are gone
+        assert prefs == 1
+        assert (await rights.export("cust0"))["alerts"] == {"preferences": [], "messages": [], "fraud_questions": []}
+    finally:
+        await engine.dispose()

@@ -83,7 +83,8 @@ class ClaimedBatch(Protocol):
 
 
 READY = "ready"  # what `AlertOutbox.listen` can wake on: rows routed and ready to send,
-RECEIVED = "received"  # or events accepted and waiting to be routed
+RECEIVED = "received"  # or events accepted and waiting to be routed,
+ROUTED = "routed"  # or a routing round committed (intake's back-pressure eases)
 
 
 class AlertOutbox(Protocol):
@@ -114,8 +115,8 @@ class AlertOutbox(Protocol):
     def claim(self, limit: int, now: datetime) -> AbstractAsyncContextManager[ClaimedBatch]: ...
 
     def listen(self, wake: asyncio.Event, on: str = READY) -> AbstractAsyncContextManager[bool]:
-        """While open, set `wake` when another process commits rows that are READY to send or newly RECEIVED
-        (to route); yields False when the store cannot notify (the caller then polls)."""
+        """While open, set `wake` when another process commits rows that are READY to send, newly RECEIVED (to
+        route) or ROUTED; yields False when the store cannot notify (the caller then polls)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 
 from sarraf.alerts.delivery import DeliveryWorker
 from sarraf.alerts.fraud import FraudDesk
@@ -22,6 +23,7 @@ from sarraf.alerts.router import AlertRouter
 
 log = logging.getLogger(__name__)
 BACKLOG_POLL_S = 0.005  # only while requests wait for room; a bounded count of the unrouted rows
+BACKLOG_NOTIFIED_POLL_S = 0.05  # the store says when routing commits: polling only covers a lost notice
 FAST_POLL_S = 0.001
 
 
@@ -29,7 +31,8 @@ class AlertRuntime:
     def __init__(self, router: AlertRouter | None, worker: DeliveryWorker | None, fraud: FraudDesk | None,
                  poller: EventPoller | None = None, *, route_idle_s: float = 0.02,
                  fraud_interval_s: float = 1.0, batch_window_s: float = 0.002,
-                 backlog: Backlog | None = None, unrouted: Callable[[int], Awaitable[int]] | None = None) -> None:
+                 backlog: Backlog | None = None, unrouted: Callable[[int], Awaitable[int]] | None = None,
+                 routed_signal: Callable[[asyncio.Event], AbstractAsyncContextManager[bool]] | None = None) -> None:
         self.router = router
         self.worker = worker
         self.fraud = fraud
@@ -39,6 +42,7 @@ class AlertRuntime:
         self._batch_window_s = batch_window_s
         self.backlog = backlog
         self._unrouted = unrouted  # routing elsewhere: the store's count feeds the backlog
+        self._routed_signal = routed_signal  # and its notice that a routing round committed, where it has one
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.arrived = asyncio.Event()  # set by intake: routing starts at once instead of at the next poll
@@ -79,18 +83,25 @@ class AlertRuntime:
         return min(self._route_idle_s, FAST_POLL_S * (2 ** min(empty_rounds, 16)))
 
     async def _watch_backlog(self, backlog: Backlog, unrouted: Callable[[int], Awaitable[int]]) -> None:
-        """Routing runs in another process: follow its progress through the store while events wait."""
-        while not self._stop.is_set():
-            if backlog.pending:
-                try:
-                    backlog.observe(await unrouted(backlog.limit))
-                except Exception:  # the count only paces intake; a failed read must not stop it
-                    log.exception("reading the routing backlog failed")
-                await asyncio.sleep(BACKLOG_POLL_S)
-                continue
-            self.arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.arrived.wait(), 1.0)
+        """Routing runs in another process: follow its progress through the store while events wait, woken by
+        the store when a routing round commits (PostgreSQL), else every BACKLOG_POLL_S."""
+        routed = asyncio.Event()
+        listening = self._routed_signal(routed) if self._routed_signal else contextlib.nullcontext(False)
+        async with listening as notified:
+            interval = BACKLOG_NOTIFIED_POLL_S if notified else BACKLOG_POLL_S
+            while not self._stop.is_set():
+                if backlog.pending:
+                    routed.clear()
+                    try:
+                        backlog.observe(await unrouted(backlog.limit))
+                    except Exception:  # the count only paces intake; a failed read must not stop it
+                        log.exception("reading the routing backlog failed")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(routed.wait(), interval)
+                    continue
+                self.arrived.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.arrived.wait(), 1.0)
 
     async def start(self) -> None:
         self._stop.clear()

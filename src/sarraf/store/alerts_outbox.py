@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from sarraf.alerts.ports import READY, RECEIVED, ClaimedBatch, Job, Received, Recipient, Routed
+from sarraf.alerts.ports import READY, RECEIVED, ROUTED, ClaimedBatch, Job, Received, Recipient, Routed
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store import pg_bulk
@@ -42,7 +42,8 @@ from sarraf.store.tables.core import bank_links, channel_identities, channel_out
 
 READY_CHANNEL = "sarraf_alerts_ready"
 RECEIVED_CHANNEL = "sarraf_alerts_received"
-NOTIFY_CHANNELS = {READY: READY_CHANNEL, RECEIVED: RECEIVED_CHANNEL}
+ROUTED_CHANNEL = "sarraf_alerts_routed"
+NOTIFY_CHANNELS = {READY: READY_CHANNEL, RECEIVED: RECEIVED_CHANNEL, ROUTED: ROUTED_CHANNEL}
 ROUTING_LOCK = 0x5A77AF_A1E7  # pg_try_advisory_lock key: one routing process at a time
 
 
@@ -259,8 +260,10 @@ class SqlAlertOutbox:
                 await conn.execute(statement, rows)
                 if payloads:
                     await conn.execute(insert(channel_outbox), payloads)
-            if self._postgres and any(r.status == "ready" and r.row_id not in handed for r in results):
-                await conn.execute(text(f"NOTIFY {READY_CHANNEL}"))
+            if self._postgres:  # delivered at commit: a gateway holding its bank back looks again at once
+                await conn.execute(text(f"NOTIFY {ROUTED_CHANNEL}"))
+                if any(r.status == "ready" and r.row_id not in handed for r in results):
+                    await conn.execute(text(f"NOTIFY {READY_CHANNEL}"))
 
     async def _handed_over(self, conn: AsyncConnection, results: Sequence[Routed]) -> set[int]:
         """Which results to hand over now: those carrying payloads whose customer's lane has nothing older

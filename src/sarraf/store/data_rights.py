@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from sarraf.store.tables.alerts import alert_dead_letters, alert_fraud_cases, alert_outbox, alert_preferences
 from sarraf.store.tables.channels import (
     alexa_oauth_codes,
     alexa_oauth_requests,
@@ -59,6 +60,7 @@ class SqlDataRights:
                 .mappings()
                 .all()
             )
+            alerts = await _alerts_of(conn, customer_id)
         return {
             "customer": {k: _iso(v) for k, v in (customer or {}).items()},
             "channels": [{"channel": i["channel"], "id": i["sender"]} for i in identities],
@@ -76,6 +78,7 @@ class SqlDataRights:
             "requests_for_a_person": [
                 {"reason": h["reason"], "channel": h["channel"], "at": _iso(h["created_at"])} for h in handoffs
             ],
+            "alerts": alerts,
             "audit_log": "decisions about your data are logged under a pseudonym that does not identify you",
         }
 
@@ -101,9 +104,35 @@ class SqlDataRights:
             for table in (alexa_oauth_tokens, alexa_oauth_codes, alexa_oauth_requests):
                 await conn.execute(delete(table).where(table.c.customer_id == customer_id))
             await conn.execute(delete(link_sessions).where(link_sessions.c.customer_id == customer_id))
+            # Alerts: routed rows name the customer; rows not routed yet only the consent of one of their links.
+            consents = select(bank_links.c.consent_id).where(bank_links.c.customer_id == customer_id)
+            await conn.execute(delete(alert_outbox).where(alert_outbox.c.customer_id == customer_id))
+            await conn.execute(delete(alert_outbox).where(alert_outbox.c.customer_id.is_(None),
+                                                          alert_outbox.c.consent_id.in_(consents)))
+            for table in (alert_dead_letters, alert_fraud_cases, alert_preferences):
+                await conn.execute(delete(table).where(table.c.customer_id == customer_id))
             await conn.execute(delete(bank_links).where(bank_links.c.customer_id == customer_id))
             await conn.execute(delete(handoff_requests).where(handoff_requests.c.customer_id == customer_id))
             await conn.execute(delete(channel_identities).where(channel_identities.c.customer_id == customer_id))
             await conn.execute(delete(customers).where(customers.c.id == customer_id))
         # After the rows: if we crash in between, the key still exists and erasure can simply be repeated.
         await self._shredder.shred(customer_id)
+
+
+async def _alerts_of(conn: AsyncConnection, customer_id: str) -> dict[str, Any]:
+    prefs = (await conn.execute(select(alert_preferences).where(alert_preferences.c.customer_id == customer_id))
+             ).mappings().all()
+    messages = (await conn.execute(
+        select(alert_outbox.c.tenant, alert_outbox.c.kind, alert_outbox.c.status, alert_outbox.c.channel,
+               alert_outbox.c.messages, alert_outbox.c.received_at, alert_outbox.c.sent_at)
+        .where(alert_outbox.c.customer_id == customer_id).order_by(alert_outbox.c.id))).mappings().all()
+    cases = (await conn.execute(select(alert_fraud_cases).where(alert_fraud_cases.c.customer_id == customer_id))
+             ).mappings().all()
+    return {
+        "preferences": [{k: _iso(v) for k, v in p.items() if k != "customer_id"} for p in prefs],
+        "messages": [{"bank": m["tenant"], "kind": m["kind"], "status": m["status"], "channel": m["channel"],
+                      "content": m["messages"], "received_at": _iso(m["received_at"]), "sent_at": _iso(m["sent_at"])}
+                     for m in messages],
+        "fraud_questions": [{"bank": c["tenant"], "answer": c["status"], "card_freeze": c["freeze"],
+                             "bank_case_id": c["bank_case_id"], "channel": c["channel"]} for c in cases],
+    }
