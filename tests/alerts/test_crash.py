@@ -112,5 +112,5 @@ async def test_sigkilled_workers_lose_and_duplicate_nothing(database: tuple[str,
 class _NotHere:
     """Routing runs in the worker processes: the test process only takes events in."""
 
-    async def route_pending(self) -> int:
+    async def route_pending(self, **_: object) -> int:
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import asyncpg
@@ -62,3 +62,50 @@ async def test_one_routing_turn_at_a_time_on_sqlite(tmp_path: Path) -> None:
     finally:
         await first_engine.dispose()
         await second_engine.dispose()
+
+
+async def test_one_turn_routes_round_after_round_while_events_keep_coming(tmp_path: Path) -> None:
+    """Events accepted while a round runs are routed in the same turn; `on_round` hears each round's count and
+    how many messages were left for the delivery worker (none: web chat is handed over at routing)."""
+    from sarraf.alerts.delivery import DeliveryWorker
+    from sarraf.alerts.ports import Routed
+    from sarraf.alerts.sets import SetVerifier
+    from sarraf.domain.events import BankEvent
+    from tests.alerts.pipeline import Bank, add_customers, router_for
+    from tests.alerts.worker_proc import WebChatOnly
+
+    class BankKeepsSending(SqlAlertOutbox):
+        """After the first round's commit, the bank's next events arrive (the turn is still held)."""
+
+        late: tuple[BankEvent, ...] = ()
+
+        async def routed(self, results: Sequence[Routed]) -> int:
+            left = await super().routed(results)
+            if self.late:
+                await self.accept(self.late)
+                self.late = ()
+            return left
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'rounds.db'}"
+    engine = make_engine(url)
+    await create_schema(engine)
+    await add_customers(engine, 5)
+    outbox, bank = BankKeepsSending(engine), Bank()
+    router = router_for(engine, outbox)
+    router.hand_over_with(DeliveryWorker(outbox, WebChatOnly()).pull_payloads)
+
+    async def jwks(refresh: bool) -> dict[str, object]:
+        return bank.jwks()
+
+    verifier = SetVerifier("bank", "sarraf", jwks)
+    events = [await verifier.verify(bank.card_payment(n % 5, n)) for n in range(7)]
+    await outbox.accept(events[:3])
+    outbox.late = tuple(events[3:])
+    rounds: list[tuple[int, int]] = []
+    try:
+        handled = await router.route_pending(limit=3, on_round=lambda n, ready: rounds.append((n, ready)))
+        assert handled == 7
+        assert rounds == [(3, 0), (3, 0), (1, 0)]
+        assert await outbox.counts() == {"sent": 7}
+    finally:
+        await engine.dispose()

@@ -104,10 +104,10 @@ class AlertOutbox(Protocol):
 
     async def newer_on_stream(self, event: BankEvent, row_id: int) -> bool: ...
 
-    async def routed(self, results: Sequence[Routed]) -> None:
+    async def routed(self, results: Sequence[Routed]) -> int:
         """Store routing's outcomes in one transaction; a ready result carrying `handed_over` payloads is sent
         then and there (its payloads into the pull channel's outbox) when nothing older in its customer's lane
-        is still waiting, and otherwise becomes ready like the rest."""
+        is still waiting, and otherwise becomes ready like the rest. Returns how many were left ready."""
 
     async def enqueue(self, tenant: str, event_id: str, kind: str, routed: Routed, data: dict[str, Any]) -> bool:
         """Add an already-routed message (a fraud reminder, a follow-up); False if that id exists."""

@@ -41,6 +41,7 @@ NO_DATA = (AlertKind.RESOURCE_UPDATE, AlertKind.CONSENT_REVOKED)
 ROUTING_BATCH = 250
 
 
+RoundDone = Callable[[int, int], None]  # (events handled, messages left ready) after a routing round's commit
 HandOver = Callable[[str, list[Outbound]], list[dict[str, Any]] | None]  # (channel, messages) -> payloads
 
 
@@ -122,16 +123,27 @@ class AlertRouter:
         """While open, `wake` is set when another process accepts events (False: the store cannot say)."""
         return self._outbox.listen(wake, RECEIVED)
 
-    async def route_pending(self, limit: int = ROUTING_BATCH) -> int:
-        """Route up to `limit` accepted events; returns how many were handled (0 as well while another process
-        holds the routing turn)."""
+    async def route_pending(self, limit: int = ROUTING_BATCH, *, on_round: RoundDone | None = None) -> int:
+        """Route accepted events, round after round of up to `limit`, for as long as rounds find events, all
+        in one routing turn (taking the turn costs round trips on PostgreSQL); returns how many were handled
+        (0 as well while another process holds the turn). `on_round(handled, left_ready)` runs after each
+        round's commit."""
+        total = 0
         async with self._outbox.routing_turn() as mine:
-            return await self._route(limit) if mine else 0
+            while mine:
+                handled, left_ready = await self._route(limit)
+                if not handled:
+                    break
+                total += handled
+                if on_round is not None:
+                    on_round(handled, left_ready)
+        return total
 
-    async def _route(self, limit: int) -> int:
+    async def _route(self, limit: int) -> tuple[int, int]:
+        """(events handled, messages left ready for the delivery worker)."""
         items = await self._outbox.received(limit)
         if not items:
-            return 0
+            return 0, 0
         results: list[Routed] = []
         plans: list[_Plan] = []
         recipients: dict[tuple[str, str], Recipient] = {}
@@ -156,8 +168,7 @@ class AlertRouter:
             await self._audit.record_many(audited)  # before anything is sent: no unrecorded disclosure
         for plan in plans:
             results.append(await self._finish(plan))
-        await self._outbox.routed(results)
-        return len(items)
+        return len(items), await self._outbox.routed(results)
 
     async def _screen(self, item: Received, recipient: Recipient | None) -> Routed | None:
         event = item.event

@@ -57,16 +57,12 @@ class AlertRuntime:
             empty_rounds = 0
             while not self._stop.is_set():
                 try:
-                    handled = await router.route_pending()
+                    handled = await router.route_pending(on_round=self._round_done)
                 except Exception:
                     log.exception("alert routing round failed")
                     handled = 0
                 if handled:
                     empty_rounds = 0
-                    if self.backlog is not None:
-                        self.backlog.release(handled)
-                    if self.worker is not None:
-                        self.worker.wake.set()
                     continue
                 self.arrived.clear()
                 with contextlib.suppress(TimeoutError):
@@ -74,6 +70,12 @@ class AlertRuntime:
                 empty_rounds += 1
                 # Let the events arriving together gather: one routing transaction for many, not one each.
                 await asyncio.sleep(self._batch_window_s)
+
+    def _round_done(self, handled: int, left_ready: int) -> None:
+        if self.backlog is not None:
+            self.backlog.release(handled)
+        if left_ready and self.worker is not None:  # handed over at routing needs no delivery round
+            self.worker.wake.set()
 
     def _idle_wait(self, empty_rounds: int) -> float:
         """Right after a busy round, look again within a millisecond or two and back off to route_idle_s as

@@ -228,12 +228,12 @@ class SqlAlertOutbox:
         async with self._engine.connect() as conn:
             return bool((await conn.execute(query)).scalar())
 
-    async def routed(self, results: Sequence[Routed]) -> None:
-        """Every outcome of a routing batch in one executemany UPDATE (one round trip, one commit); results
-        handed over at routing are marked sent and their payloads written to the channel outbox in the same
-        transaction (exactly once, as in `claim`)."""
+    async def routed(self, results: Sequence[Routed]) -> int:
+        """Every outcome of a routing batch in one statement and one commit; results handed over at routing are
+        marked sent and their payloads written to the channel outbox in the same transaction (exactly once,
+        as in `claim`). Returns how many rows were left ready for delivery."""
         if not results:
-            return
+            return 0
         t = alert_outbox
         statement = update(t).where(t.c.id == bindparam("b_id"), t.c.status == "received").values(
             status=bindparam("b_status"), customer_id=bindparam("b_customer"), channel=bindparam("b_channel"),
@@ -260,10 +260,12 @@ class SqlAlertOutbox:
                 await conn.execute(statement, rows)
                 if payloads:
                     await conn.execute(insert(channel_outbox), payloads)
+            left_ready = sum(1 for r in results if r.status == "ready" and r.row_id not in handed)
             if self._postgres:  # delivered at commit: a gateway holding its bank back looks again at once
                 await conn.execute(text(f"NOTIFY {ROUTED_CHANNEL}"))
-                if any(r.status == "ready" and r.row_id not in handed for r in results):
+                if left_ready:
                     await conn.execute(text(f"NOTIFY {READY_CHANNEL}"))
+        return left_ready
 
     async def _handed_over(self, conn: AsyncConnection, results: Sequence[Routed]) -> set[int]:
         """Which results to hand over now: those carrying payloads whose customer's lane has nothing older
