@@ -84,3 +84,18 @@ def test_formatted_amount_keeps_the_value(amount: Decimal) -> None:
     text = strip_bidi_marks(format_money(Money(amount, "PLN"), "pl")).replace("\xa0", "").replace(" ", "")
     digits = text.replace("zł", "").replace(",", ".").replace("\u2212", "-")
     assert Decimal(digits) == amount
+
+
+@given(
+    lang=st.sampled_from(["en", "pl", "ar", "xx"]),
+    currency=st.sampled_from(["GBP", "PLN", "SAR", "EUR", "USD", "JPY", "KWD", "AED", "CHF", "XXX"]),
+    amount=st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=3, allow_nan=False),
+)
+def test_money_is_formatted_exactly_as_babels_format_currency(lang: str, currency: str, amount: Decimal) -> None:
+    """format_money fills the currency into the CLDR pattern once per language; the text must not change."""
+    from babel.numbers import format_currency
+
+    from sarraf.conversation.replies.formatting import locale_for
+
+    expected = format_currency(amount, currency, locale=locale_for(lang))
+    assert format_money(Money(amount, currency), lang) == expected
