@@ -27,6 +27,9 @@ from sarraf.policy.point import Subject
 
 log = logging.getLogger(__name__)
 REASON = "fraud_not_recognised"
+# How long a freeze attempt holds its case: longer than the bank's two calls can take (the connector's
+# timeouts), so a lease only runs out when the process that held it died mid-attempt.
+FREEZE_LEASE_S = 120
 
 
 class CardActions(Protocol):
@@ -56,9 +59,6 @@ class FraudDesk:
         self._bank_names = bank_names
         self._clock = clock
         self.on_ready: Callable[[], None] = lambda: None  # AlertRuntime: wake this process's delivery worker
-        # Freezes an answer is doing right now: the retry loop must not take them for failed ones (a second
-        # freeze, and a second "card frozen" message, while the bank is still answering the first).
-        self._freezing: set[tuple[str, str]] = set()
 
     def _say(self, lang: str, tenant: str, key: str, **values: object) -> Outbound:
         return Outbound(catalog().text(lang, key, bank=self._bank_names.get(tenant, tenant), **values), lang)
@@ -71,13 +71,10 @@ class FraudDesk:
             return [self._say(a.lang, a.tenant, "fraud_already")]
         if a.genuine:
             return [self._say(a.lang, a.tenant, "fraud_genuine")]
-        key = (a.tenant, a.event_id)
-        self._freezing.add(key)
-        try:
-            await self._cases.set_freeze(a.tenant, a.event_id, "pending", None)
-            return [await self._freeze(case, a.channel, a.lang, first=True)]
-        finally:
-            self._freezing.discard(key)
+        if not await self._cases.begin_freeze(a.tenant, a.event_id, self._clock(), FREEZE_LEASE_S):
+            # Another process is freezing this card right now; it tells the customer once the freeze holds.
+            return [self._say(a.lang, a.tenant, "fraud_freeze_failed", last4=str(case.data.get("card_last4", "")))]
+        return [await self._freeze(case, a.channel, a.lang, first=True)]
 
     async def awaiting(self, tenant: str, customer_id: str) -> str | None:
         """Event id of the fraud question this customer has not answered yet, if any."""
@@ -92,6 +89,7 @@ class FraudDesk:
             opened = await self._actions.open_case(subject, case.card_id, REASON, case.event_id)
         except (BankUnavailable, ConsentUnusable, NotLinked) as exc:
             log.warning("freezing card for fraud case %s failed: %s", case.event_id, exc)
+            await self._cases.set_freeze(case.tenant, case.event_id, "pending", None)  # ends the lease: retry
             return self._say(lang, case.tenant, "fraud_freeze_failed", last4=last4)
         await self._cases.set_freeze(case.tenant, case.event_id, "done", opened.case_id)
         key = "fraud_frozen" if first else "fraud_frozen_later"
@@ -100,8 +98,11 @@ class FraudDesk:
     async def retry_freezes(self) -> int:
         """Try again every freeze the bank could not do; tell the customer once it held."""
         done = 0
-        for case in await self._cases.pending_freezes(100):
-            if (case.tenant, case.event_id) in self._freezing:
+        now = self._clock()
+        for case in await self._cases.pending_freezes(now, 100):
+            # A freeze under way in any process (an answer's, another replica's retry) holds a lease on the
+            # case: it is neither a failed freeze nor ours to repeat (a second freeze, a second message).
+            if not await self._cases.begin_freeze(case.tenant, case.event_id, now, FREEZE_LEASE_S):
                 continue
             message = await self._freeze(case, case.channel, case.lang, first=False)
             refreshed = await self._cases.get(case.tenant, case.event_id)

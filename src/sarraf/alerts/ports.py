@@ -147,11 +147,17 @@ class FraudCases(Protocol):
     async def awaiting(self, tenant: str, customer_id: str) -> FraudCase | None:
         """The customer's latest unanswered fraud question (for a typed or spoken yes/no)."""
 
-    async def set_freeze(self, tenant: str, event_id: str, freeze: str, bank_case_id: str | None) -> None: ...
+    async def begin_freeze(self, tenant: str, event_id: str, now: datetime, lease_s: float) -> bool:
+        """Take the case's freeze attempt for `lease_s` (freeze becomes "pending"); False when it is frozen
+        already or another attempt, in any process, holds an unexpired lease."""
+
+    async def set_freeze(self, tenant: str, event_id: str, freeze: str, bank_case_id: str | None) -> None:
+        """Record an attempt's outcome ("done", or "pending" to be retried); ends its lease."""
 
     async def overdue(self, now: datetime, limit: int) -> list[FraudCase]: ...
 
-    async def pending_freezes(self, limit: int) -> list[FraudCase]: ...
+    async def pending_freezes(self, now: datetime, limit: int) -> list[FraudCase]:
+        """Cases whose freeze failed and that no attempt holds now."""
 
     async def escalated(self, tenant: str, event_id: str, escalations: int, status: str,
                         deadline_at: datetime) -> bool: ...

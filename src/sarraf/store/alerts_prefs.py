@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -112,11 +112,20 @@ class SqlFraudCases:
                 .order_by(alert_fraud_cases.c.created_at.desc()).limit(1))).first()
         return _case(row) if row else None
 
+    async def begin_freeze(self, tenant: str, event_id: str, now: datetime, lease_s: float) -> bool:
+        c = alert_fraud_cases.c
+        async with self._engine.begin() as conn:  # one conditional UPDATE: of two processes, one gets it
+            result = await conn.execute(update(alert_fraud_cases).where(
+                c.tenant == tenant, c.event_id == event_id, c.freeze != "done",
+                or_(c.freeze_lease_until.is_(None), c.freeze_lease_until < now))
+                .values(freeze="pending", freeze_lease_until=now + timedelta(seconds=lease_s)))
+            return bool(result.rowcount == 1)
+
     async def set_freeze(self, tenant: str, event_id: str, freeze: str, bank_case_id: str | None) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(update(alert_fraud_cases).where(
                 alert_fraud_cases.c.tenant == tenant, alert_fraud_cases.c.event_id == event_id)
-                .values(freeze=freeze, bank_case_id=bank_case_id))
+                .values(freeze=freeze, bank_case_id=bank_case_id, freeze_lease_until=None))
 
     async def overdue(self, now: datetime, limit: int) -> list[FraudCase]:
         async with self._engine.connect() as conn:
@@ -124,10 +133,11 @@ class SqlFraudCases:
                 alert_fraud_cases.c.status == "asked", alert_fraud_cases.c.deadline_at <= now).limit(limit))
             return [_case(r) for r in rows]
 
-    async def pending_freezes(self, limit: int) -> list[FraudCase]:
+    async def pending_freezes(self, now: datetime, limit: int) -> list[FraudCase]:
+        c = alert_fraud_cases.c
         async with self._engine.connect() as conn:
             rows = await conn.execute(select(alert_fraud_cases).where(
-                alert_fraud_cases.c.freeze == "pending").limit(limit))
+                c.freeze == "pending", or_(c.freeze_lease_until.is_(None), c.freeze_lease_until < now)).limit(limit))
             return [_case(r) for r in rows]
 
     async def escalated(self, tenant: str, event_id: str, escalations: int, status: str,

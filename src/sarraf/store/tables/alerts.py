@@ -86,6 +86,8 @@ alert_fraud_cases = Table(
     Column("data", JSON, nullable=False),
     Column("status", String(16), nullable=False),  # asked, genuine, fraud, human
     Column("freeze", String(16), nullable=False, server_default="none"),  # none, pending, done
+    # While a freeze attempt is under way (in any process) it holds the case until this time; see FraudDesk.
+    Column("freeze_lease_until", DateTime(timezone=True), nullable=True),
     Column("bank_case_id", String(64), nullable=True),
     Column("channel", String(32), nullable=False),
     Column("sender", String(255), nullable=False),
