@@ -14,7 +14,7 @@ from sarraf.domain.banking import CreditDebit
 from sarraf.domain.consent import ConsentStatus, Tokens
 from sarraf.domain.errors import ConsentUnusable
 from sarraf.sandbox_bank.seed import seed_bank
-from tests.banks.conftest import REDIRECT
+from tests.banks.conftest import REDIRECT, connector_for
 
 READS = ("ReadAccountsDetail", "ReadBalances", "ReadTransactionsDetail", "ReadTransactionsCredits",
          "ReadTransactionsDebits")
@@ -114,3 +114,21 @@ async def test_wrong_client_secret_is_consent_unusable(http: httpx.AsyncClient, 
                                      financial_id="x", tenant="sandbox")
     with pytest.raises(ConsentUnusable):
         await connector.start_linking(READS, REDIRECT)
+
+
+async def test_event_subscription_is_created_once_per_callback(bank_url: str) -> None:
+    """Every replica subscribes on start-up: the bank's existing subscription for our callback is reused."""
+    posts: list[str] = []
+
+    async def record(request: httpx.Request) -> None:
+        if request.method == "POST" and request.url.path.endswith("/event-subscriptions"):
+            posts.append(str(request.url))
+
+    async with httpx.AsyncClient(timeout=5, event_hooks={"request": [record]}) as http:
+        first, second = connector_for(http, bank_url), connector_for(http, bank_url)  # two replicas
+        callback = "http://127.0.0.1:8000/banks/sandbox/events"
+        created = await first.subscribe_events(callback)
+        assert await second.subscribe_events(callback) == created
+        assert len(posts) == 1
+        moved = await second.subscribe_events("http://127.0.0.1:8001/banks/sandbox/events")
+        assert moved != created and len(posts) == 2  # a new callback is a new subscription

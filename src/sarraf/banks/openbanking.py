@@ -255,7 +255,16 @@ class OpenBankingConnector:
     # OB v4.0 events: push subscription and aggregated polling (client-credentials token)
 
     async def subscribe_events(self, callback_url: str) -> str:
-        body = await self._api("POST", self._base + card_controls.SUBSCRIPTIONS_PATH, await self._client_bearer(),
+        """Our event subscription at the bank, created only if the bank does not hold one for `callback_url`
+        already: every replica calls this on start-up, and a bank that keeps several subscriptions would
+        otherwise push each event once per replica (absorbed by the outbox, but the bank's load all the same).
+        Two replicas starting at the same moment may still both create one."""
+        bearer = await self._client_bearer()
+        listed = await self._api("GET", self._base + card_controls.SUBSCRIPTIONS_PATH, bearer)
+        for held in self._mapped(lambda b: list(b["Data"].get("EventSubscription") or []), listed):
+            if isinstance(held, dict) and held.get("CallbackUrl") == callback_url and held.get("EventSubscriptionId"):
+                return str(held["EventSubscriptionId"])
+        body = await self._api("POST", self._base + card_controls.SUBSCRIPTIONS_PATH, bearer,
                                json={"Data": {"CallbackUrl": callback_url, "Version": "4.0"}})
         return str(self._mapped(lambda b: b["Data"]["EventSubscriptionId"], body))
 
