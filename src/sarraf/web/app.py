@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,6 +30,7 @@ from sarraf.web import (
     routes_webchat,
 )
 
+log = logging.getLogger(__name__)
 SANDBOX_MOUNT = "/bank"
 HOUSEKEEPING_SECONDS = 60.0
 
@@ -88,4 +90,14 @@ def create_app(
         from sarraf.sandbox_bank.app import create_app as create_sandbox_bank
 
         app.mount(SANDBOX_MOUNT, create_sandbox_bank(state_path=settings.data_dir / "sandbox-bank.db"))
+        if not settings.database_url.startswith("sqlite"):
+            log.warning(SHARED_DATABASE_WITH_EMBEDDED_BANK)
     return app
+
+
+# A shared database means replicas; each would mount a sandbox bank of its own, with its own logins and tokens.
+SHARED_DATABASE_WITH_EMBEDDED_BANK = (
+    "banks.yaml names the embedded sandbox bank while the database is shared (not SQLite): every replica "
+    "mounts a sandbox bank of its own, so a customer linked through one replica is unknown to the others. "
+    "With several replicas run the sandbox once (`sarraf sandbox serve`) and give its URL as the bank's base_url."
+)
