@@ -147,7 +147,9 @@ class AuditLog:
         if not await self.store.add_checkpoint(checkpoint):
             self._since_checkpoint = 0  # another writer signed this sequence number first; theirs stands
             return None
-        self.mirror.save(checkpoint)  # after the commit: the mirror may lag by one, never lead
+        # After the commit: the mirror may lag by one, never lead. In a thread: it waits for the file lock other
+        # replicas hold and for fsync, and the event loop must not (routing, the web chat) meanwhile.
+        await asyncio.to_thread(self.mirror.save, checkpoint)
         self._since_checkpoint = 0
         return checkpoint
 
