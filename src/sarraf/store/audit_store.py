@@ -34,6 +34,21 @@ def _leaf(row: Any) -> StoredLeaf:
     return StoredLeaf(row.idx, row.data.encode("utf-8"), bytes(row.leaf_hash))
 
 
+def _tree_state(size: int, raw: bytes) -> TreeState:
+    return TreeState(size, tuple(raw[i : i + 32] for i in range(0, len(raw), 32)))
+
+
+# SQLite: a write as the transaction's first statement takes the database write lock, and RETURNING reads the
+# state in the same statement. PostgreSQL: a row lock on the state row.
+_LOCK_AND_READ = {
+    False: update(audit_tree_state).where(audit_tree_state.c.id == 1)
+    .values(tree_size=audit_tree_state.c.tree_size)
+    .returning(audit_tree_state.c.tree_size, audit_tree_state.c.nodes),
+    True: select(audit_tree_state.c.tree_size, audit_tree_state.c.nodes)
+    .where(audit_tree_state.c.id == 1).with_for_update(),
+}
+
+
 class SqlAuditStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -45,15 +60,11 @@ class SqlAuditStore:
     @staticmethod
     async def _read_state(conn: AsyncConnection) -> TreeState:
         row = (await conn.execute(select(audit_tree_state).where(audit_tree_state.c.id == 1))).first()
-        if row is None:
-            return TreeState(0, ())
-        raw = bytes(row.nodes)
-        return TreeState(row.tree_size, tuple(raw[i : i + 32] for i in range(0, len(raw), 32)))
+        return TreeState(0, ()) if row is None else _tree_state(row.tree_size, bytes(row.nodes))
 
     async def extend(self, build: Callable[[TreeState], tuple[Sequence[StoredLeaf], TreeState]]) -> TreeState:
         async with self.engine.begin() as conn:
-            await self._lock_log(conn)
-            leaves, state = build(await self._read_state(conn))
+            leaves, state = build(await self._locked_state(conn))
             if conn.dialect.name == "postgresql":  # one execution, not one per leaf (see store/pg_bulk.py)
                 await pg_bulk.insert_audit_leaves(conn, leaves)
             else:
@@ -64,25 +75,18 @@ class SqlAuditStore:
             await conn.execute(update(audit_tree_state).where(audit_tree_state.c.id == 1).values(**values))
         return state
 
-    @staticmethod
-    async def _lock_log(conn: AsyncConnection) -> None:
-        """Take the log's write lock for this transaction, creating the state row on first use."""
-        if conn.dialect.name == "postgresql":
-            await conn.execute(
-                pg_insert(audit_tree_state).values(id=1, tree_size=0, nodes=b"").on_conflict_do_nothing()
-            )
-            await conn.execute(select(audit_tree_state.c.id).where(audit_tree_state.c.id == 1).with_for_update())
-        else:
-            # SQLite: a write as the transaction's first statement takes the database write lock before we
-            # read the state, so two processes can never both extend from the same size.
-            await conn.execute(
-                sqlite_insert(audit_tree_state).values(id=1, tree_size=0, nodes=b"").on_conflict_do_nothing()
-            )
-            await conn.execute(
-                update(audit_tree_state)
-                .where(audit_tree_state.c.id == 1)
-                .values(tree_size=audit_tree_state.c.tree_size)
-            )
+    async def _locked_state(self, conn: AsyncConnection) -> TreeState:
+        """The log's state, read under its write lock for the rest of this transaction (one statement once
+        the state row exists): no two writers, in any process, can extend from the same size."""
+        for _ in range(2):
+            row = (await conn.execute(_LOCK_AND_READ[conn.dialect.name == "postgresql"])).first()
+            if row is not None:
+                return _tree_state(row.tree_size, bytes(row.nodes))
+            # First use: create the row (a writer that raced us to it wins harmlessly), then lock and read it.
+            dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            await conn.execute(dialect_insert(audit_tree_state).values(id=1, tree_size=0, nodes=b"")
+                               .on_conflict_do_nothing())
+        raise RuntimeError("the audit log's state row could not be created")
 
     async def add_checkpoint(self, checkpoint: Checkpoint) -> bool:
         try:
