@@ -99,8 +99,9 @@ class AlertOutbox(Protocol):
     def routing_turn(self) -> AbstractAsyncContextManager[bool]:
         """While open and True, this process is the only one routing (events become ready in their order)."""
 
-    async def recipients(self, tenant: str, consent_ids: Sequence[str]) -> dict[str, Recipient]:
-        """Our customer behind each consent id (consents that are not ours are left out)."""
+    async def routing_batch(self, limit: int) -> tuple[list[Received], dict[tuple[str, str], Recipient]]:
+        """`received(limit)` and our customer behind each of their consents, by (tenant, consent id), read
+        together (consents that are not ours are left out)."""
 
     async def newer_on_stream(self, event: BankEvent, row_id: int) -> bool: ...
 

@@ -141,16 +141,11 @@ class AlertRouter:
 
     async def _route(self, limit: int) -> tuple[int, int]:
         """(events handled, messages left ready for the delivery worker)."""
-        items = await self._outbox.received(limit)
+        items, recipients = await self._outbox.routing_batch(limit)
         if not items:
             return 0, 0
         results: list[Routed] = []
         plans: list[_Plan] = []
-        recipients: dict[tuple[str, str], Recipient] = {}
-        for tenant in {item.event.tenant for item in items}:
-            consents = [i.event.consent_id for i in items if i.event.tenant == tenant]
-            found = await self._outbox.recipients(tenant, consents)
-            recipients.update({(tenant, consent): r for consent, r in found.items()})
         for item in items:
             event = item.event
             recipient = recipients.get((event.tenant, event.consent_id))

@@ -139,11 +139,27 @@ class SqlAlertOutbox:
     # routing
 
     async def received(self, limit: int) -> list[Received]:
+        async with self._engine.connect() as conn:
+            return await self._received(conn, limit)
+
+    async def routing_batch(self, limit: int) -> tuple[list[Received], dict[tuple[str, str], Recipient]]:
+        """The next events to route and their recipients by (tenant, consent id), on one connection (each
+        checkout costs round trips; on SQLite, thread hops)."""
+        async with self._engine.connect() as conn:
+            items = await self._received(conn, limit)
+            recipients: dict[tuple[str, str], Recipient] = {}
+            for tenant in dict.fromkeys(item.event.tenant for item in items):
+                consents = [item.event.consent_id for item in items if item.event.tenant == tenant]
+                found = await self._recipients(conn, tenant, consents)
+                recipients.update({(tenant, consent): r for consent, r in found.items()})
+        return items, recipients
+
+    @staticmethod
+    async def _received(conn: AsyncConnection, limit: int) -> list[Received]:
         t = alert_outbox.c
         query = (select(t.id, t.tenant, t.event_id, t.kind, t.consent_id, t.occurred_at, t.received_at, t.data)
                  .where(_is_received(alert_outbox)).order_by(t.id).limit(limit))
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = (await conn.execute(query)).all()
         return [Received(row_id, BankEvent(tenant, event_id, AlertKind(kind), consent_id, utc(occurred_at), data),
                          utc(received_at))
                 for row_id, tenant, event_id, kind, consent_id, occurred_at, received_at, data in rows]
@@ -188,7 +204,8 @@ class SqlAlertOutbox:
         members: Any = select(literal_column("value")).select_from(func.json_each(bindparam(None, json.dumps(values))))
         return column.in_(members)
 
-    async def recipients(self, tenant: str, consent_ids: Sequence[str]) -> dict[str, Recipient]:
+    async def _recipients(self, conn: AsyncConnection, tenant: str, consent_ids: Sequence[str]
+                          ) -> dict[str, Recipient]:
         """Every recipient of a routing batch in two queries, however many events it holds."""
         wanted = list(dict.fromkeys(consent_ids))
         if not wanted:
@@ -196,22 +213,21 @@ class SqlAlertOutbox:
         links, prefs = bank_links.c, alert_preferences.c
         link_columns = (links.customer_id, links.consent_id, links.status, links.permissions, links.expires_at,
                         (links.tokens_sealed.is_not(None)).label("has_tokens"), customers.c.lang)
-        async with self._engine.connect() as conn:
-            found = (await conn.execute(
-                select(*link_columns, *(column.label(f"p_{column.name}") for column in PREFERENCE_COLUMNS))
-                .join(customers, customers.c.id == links.customer_id, isouter=True)
-                .join(alert_preferences, and_(prefs.tenant == links.tenant, prefs.customer_id == links.customer_id),
-                      isouter=True)
-                .where(links.tenant == tenant, self._one_of(links.consent_id, wanted)))).all()
-            identities: dict[str, list[tuple[str, str]]] = {}
-            if found:
-                ids = [link.customer_id for link in found]
-                for row in await conn.execute(
-                        select(channel_identities.c.customer_id, channel_identities.c.channel,
-                               channel_identities.c.sender)
-                        .where(self._one_of(channel_identities.c.customer_id, ids))
-                        .order_by(channel_identities.c.id.desc())):
-                    identities.setdefault(row.customer_id, []).append((row.channel, row.sender))
+        found = (await conn.execute(
+            select(*link_columns, *(column.label(f"p_{column.name}") for column in PREFERENCE_COLUMNS))
+            .join(customers, customers.c.id == links.customer_id, isouter=True)
+            .join(alert_preferences, and_(prefs.tenant == links.tenant, prefs.customer_id == links.customer_id),
+                  isouter=True)
+            .where(links.tenant == tenant, self._one_of(links.consent_id, wanted)))).all()
+        identities: dict[str, list[tuple[str, str]]] = {}
+        if found:
+            ids = [link.customer_id for link in found]
+            for row in await conn.execute(
+                    select(channel_identities.c.customer_id, channel_identities.c.channel,
+                           channel_identities.c.sender)
+                    .where(self._one_of(channel_identities.c.customer_id, ids))
+                    .order_by(channel_identities.c.id.desc())):
+                identities.setdefault(row.customer_id, []).append((row.channel, row.sender))
         return {link.consent_id: Recipient(
             customer_id=link.customer_id, lang=link.lang, link_status=ConsentStatus(link.status),
             permissions=tuple(link.permissions), link_expires_at=utc(link.expires_at) if link.expires_at else None,
