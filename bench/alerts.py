@@ -29,14 +29,16 @@ later), so "bank p50/p99" is also printed: from the start of the POST carrying t
 which counts the waiting at the bank too. At saturation that one is the honest end-to-end figure.
 Lost / duplicated are counted at the receiver: the web chat outbox rows, one per event id expected.
 CPU per event is the user+system time of each process over the run (the gateway's includes its SQLite
-thread); PostgreSQL's own processes are not in it. The load average before the run is printed: this machine is
-shared, and a busy neighbour lowers every figure.
+thread); PostgreSQL's own processes are not in it. The load average before the run is printed, and the time of
+one ES256 verification measured just before it: this machine is shared, and a busy neighbour lowers every
+figure (compare runs at a similar verification time).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import collections
 import json
 import multiprocessing
@@ -57,6 +59,8 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
+from cryptography.hazmat.primitives import hashes  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, utils  # noqa: E402
 from fastapi import FastAPI, Request, Response  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from tests.alerts.pipeline import (  # noqa: E402
@@ -141,6 +145,22 @@ def _push_process(url: str, bodies: list[tuple[bytes, str]], started: Any) -> No
     started.put((posted, time.process_time() - cpu))
 
 
+def es256_verify_us(count: int = 2000) -> float:
+    """This machine's speed right now, in the unit intake spends most on: one ES256 signature check (the
+    machine is shared, and the same code gave 4,300 and 5,500 events/s an hour apart as it slowed)."""
+    bank = Bank()
+    token = bank.card_payment(0, 0)
+    header, payload, signature = token.split(".")
+    key = bank.key.get_op_key("verify")
+    raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    der = utils.encode_dss_signature(int.from_bytes(raw[:32]), int.from_bytes(raw[32:]))
+    signed = f"{header}.{payload}".encode()
+    started = time.perf_counter()
+    for _ in range(count):
+        key.verify(der, signed, ec.ECDSA(hashes.SHA256()))
+    return (time.perf_counter() - started) / count * 1e6
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a live child process, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -188,6 +208,7 @@ async def run(events: int, backend: str, batch: int, workers: int, route_in: str
     if route_in == "worker" and workers == 0:
         raise SystemExit("--route-in worker needs --workers 1 or more")
     load_before = os.getloadavg()[0]
+    verify_us = es256_verify_us()
     audit_dir = tempfile.TemporaryDirectory(prefix="sarraf-bench-audit-")
     audit_home = Path(audit_dir.name) if audit == "merkle" else None
     name = None
@@ -286,7 +307,7 @@ async def run(events: int, backend: str, batch: int, workers: int, route_in: str
     print(f"CPU µs/event: gateway {gateway_cpu / events * 1e6:.0f} (HTTP, verify, outbox{here}"
           f"{', delivery' if workers == 0 else ''}), worker processes {workers_cpu / events * 1e6:.0f}"
           f"{there}, bank {pusher_cpu / events * 1e6:.0f}; "
-          f"load average before the run {load_before:.2f}")
+          f"load average before the run {load_before:.2f}; one ES256 verification here now {verify_us:.0f} µs")
     print(f"RESULT events_per_s={rate:.0f} p50_ms={p50:.1f} p99_ms={p99:.1f} lost={lost} dup={dup} "
           f"bank_p50_ms={bank_p50:.1f} bank_p99_ms={bank_p99:.1f}")
 
