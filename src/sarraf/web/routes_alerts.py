@@ -17,6 +17,7 @@ import httpx
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 
 from sarraf.alerts.intake import UnknownBank
 from sarraf.alerts.preferences import AlertPreferences
@@ -64,6 +65,12 @@ async def receive_event(bank: str, request: Request) -> JSONResponse:
     except (httpx.HTTPError, ValueError) as exc:
         return JSONResponse({"err": "invalid_key", "description": f"cannot fetch the bank's keys: {exc}"},
                             status_code=400)
+    except SQLAlchemyError:
+        # Our store is failing: nothing unacknowledged was kept, so the bank should send again. Events of a
+        # batch committed before the failure are absorbed as re-sends then (their jti is held).
+        log.exception("storing bank events failed")
+        return JSONResponse({"err": "temporarily_unavailable", "description": "events could not be stored; "
+                             "send them again shortly"}, status_code=503, headers={"Retry-After": "1"})
     return JSONResponse({"jti": accepted.event_id, "duplicate": accepted.duplicate}, status_code=202)
 
 
