@@ -30,6 +30,7 @@ from sarraf.config import BankConfig
 from sarraf.conversation.flows_alerts import AlertFlows
 from sarraf.domain.messages import Outbound
 from sarraf.policy.actions import CardActionPoint
+from sarraf.store.alert_receipts import SqlAlertReceipts
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.alerts_prefs import SqlAlertPreferences, SqlFraudCases
 from sarraf.store.messages import SqlHandoffs
@@ -51,11 +52,11 @@ class ChannelTransport:
     def render_pull(self, channel: str, messages: list[Outbound]) -> list[dict[str, Any]]:
         return [webchat.render(m) for m in messages]
 
-    async def send(self, channel: str, sender: str, messages: list[Outbound]) -> None:
+    async def send(self, channel: str, sender: str, messages: list[Outbound]) -> list[str]:
         found = self._container.channels.channels.get(channel)
         if found is None:
             raise LookupError(f"channel {channel} is not enabled")
-        await found.deliver(sender, messages)
+        return await found.deliver(sender, messages)
 
 
 class JwksCache:
@@ -159,7 +160,8 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True, 
     runtime = AlertRuntime(routing, worker, fraud, poller, backlog=backlog, unrouted=outbox.unrouted,
                            routed_signal=lambda wake: outbox.listen(wake, ROUTED))
     runtime_box.append(runtime)
-    container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names)
+    container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names,
+                                               receipts=SqlAlertReceipts(engine))
     await runtime.start()
     subscriptions = [asyncio.create_task(_subscribe(container, b)) for b in container.banks.values() if b.events_push]
     return AlertServices(runtime, intake, outbox, prefs, fraud, actions, container, subscriptions)

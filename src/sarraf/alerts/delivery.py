@@ -130,7 +130,7 @@ class DeliveryWorker:
         if wait > 0:
             await asyncio.sleep(wait)
         try:
-            await self._transport.send(job.channel, job.sender, from_json(job.messages))
+            platform_ids = await self._transport.send(job.channel, job.sender, from_json(job.messages))
         except Exception as exc:  # every platform failure is worth a retry until the attempts run out
             reason = f"{type(exc).__name__}: {exc}"
             if job.attempts + 1 >= self.policy.max_attempts:
@@ -139,5 +139,5 @@ class DeliveryWorker:
                 delay = backoff(job.attempts, self.policy)
                 batch.retry(job, self._clock() + timedelta(seconds=delay), reason)
             return
-        batch.sent(job)
+        batch.sent(job, platform_ids=platform_ids or ())
 

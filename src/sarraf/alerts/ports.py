@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from sarraf.alerts.preferences import AlertPreferences
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import BankEvent
-from sarraf.domain.messages import Outbound
+from sarraf.domain.messages import Outbound, Receipt
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +74,9 @@ class ClaimedBatch(Protocol):
     @property
     def jobs(self) -> Sequence[Job]: ...
 
-    def sent(self, job: Job, handed_over: Sequence[dict[str, Any]] = ()) -> None:
-        """Mark sent; `handed_over` payloads go into the pull channel's outbox in the same transaction."""
+    def sent(self, job: Job, handed_over: Sequence[dict[str, Any]] = (), platform_ids: Sequence[str] = ()) -> None:
+        """Mark sent; `handed_over` payloads go into the pull channel's outbox in the same transaction, and the
+        platform's ids of the sent messages are kept for its receipts."""
 
     def retry(self, job: Job, at: datetime, error: str) -> None: ...
 
@@ -164,6 +165,11 @@ class FraudCases(Protocol):
                         deadline_at: datetime) -> bool: ...
 
 
+class AlertReceipts(Protocol):
+    async def record_receipt(self, channel: str, sender: str, receipt: Receipt) -> int:
+        """Mark the alerts a platform receipt covers delivered (or read); returns how many changed."""
+
+
 class HumanQueue(Protocol):
     async def request(self, tenant: str, customer_id: str, channel: str, sender: str, reason: str) -> None: ...
 
@@ -176,7 +182,8 @@ class Transport(Protocol):
 
     def render_pull(self, channel: str, messages: list[Outbound]) -> list[dict[str, Any]]: ...
 
-    async def send(self, channel: str, sender: str, messages: list[Outbound]) -> None: ...
+    async def send(self, channel: str, sender: str, messages: list[Outbound]) -> list[str]:
+        """Push; returns the platform's ids of the messages sent (empty when it gives none)."""
 
 
 class EventSource(Protocol):

@@ -249,8 +249,9 @@ class AlexaChannel:
         unlinked = await self._identities.identify(tenant, NAME, f"{sender}#unlinked-{secrets.token_hex(8)}")
         await self._identities.bind(tenant, NAME, sender, unlinked.id)
 
-    async def deliver(self, sender: str, messages: list[Outbound]) -> None:
+    async def deliver(self, sender: str, messages: list[Outbound]) -> list[str]:
         await self._pending.add(sender, messages, PENDING_LIMIT, self._clock())
+        return []  # read out at the customer's next session: Alexa sends no receipts
 
     async def take_pending(self, sender: str) -> list[Outbound]:
         return await self._pending.take(sender, self._clock() - PENDING_MAX_AGE)

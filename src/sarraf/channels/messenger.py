@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -34,7 +35,7 @@ from sarraf.channels.signatures import MetaWebhookChecks
 from sarraf.channels.text_limits import card_text, chunks, clip
 from sarraf.channels.window import ServiceWindows
 from sarraf.domain.consent import LinkSession
-from sarraf.domain.messages import Button, Card, Inbound, InboundKind, Outbound
+from sarraf.domain.messages import Button, Card, Inbound, InboundKind, Outbound, Receipt
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +109,21 @@ def _event(event: dict[str, Any], tenant: str, default_tenant: str) -> Inbound |
             # The customer unlinked from Messenger's side: stop sharing, as if they had asked us to.
             return Inbound(NAME, sender, InboundKind.POSTBACK, "", UNLINK_PAYLOAD, key)
         return Inbound(NAME, sender, InboundKind.LINKED, "", str(linking.get("status") or ""), key)
-    if "delivery" in event or "read" in event:
-        return Inbound(NAME, sender, InboundKind.RECEIPT)
+    if isinstance(event.get("delivery"), dict) or isinstance(event.get("read"), dict):
+        return Inbound(NAME, sender, InboundKind.RECEIPT, receipt=_receipt(event))
     return None
+
+
+def _receipt(event: dict[str, Any]) -> Receipt:
+    """message_deliveries name the delivered messages (`mids`); message_reads give a watermark: everything
+    sent to the customer up to that time was read. Both watermarks are milliseconds since the epoch."""
+    delivery, read = event.get("delivery"), event.get("read")
+    body = read if isinstance(read, dict) else delivery
+    assert isinstance(body, dict)
+    watermark = body.get("watermark")
+    at = datetime.fromtimestamp(watermark / 1000, UTC) if isinstance(watermark, int | float) else None
+    mids = tuple(str(m) for m in (body.get("mids") or []) if m) if isinstance(body.get("mids"), list) else ()
+    return Receipt("read" if isinstance(read, dict) else "delivered", mids, at)
 
 
 # ---- outbound ------------------------------------------------------------------------------------------
@@ -224,15 +237,16 @@ class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
     async def reply(self, sender: str, messages: list[Outbound]) -> None:
         await self._send(sender, messages, "RESPONSE")
 
-    async def deliver(self, sender: str, messages: list[Outbound]) -> None:
-        await self._send(sender, messages, "UPDATE")
+    async def deliver(self, sender: str, messages: list[Outbound]) -> list[str]:
+        return await self._send(sender, messages, "UPDATE")
 
-    async def _send(self, sender: str, messages: list[Outbound], messaging_type: str) -> None:
+    async def _send(self, sender: str, messages: list[Outbound], messaging_type: str) -> list[str]:
         tenant, psid = split_address(sender, self.default_tenant)
         account = self.accounts[tenant]
         client = self._clients[tenant]
         url = f"{account.api_url}/{account.page_id}/messages"
         window_open = await self.windows.is_open(tenant, sender)
+        sent: list[str] = []
         for message in messages:
             if window_open:
                 bodies = [{"recipient": {"id": psid}, "messaging_type": messaging_type, "message": part}
@@ -242,5 +256,8 @@ class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
                            "message": utility_message(message, account.utility_template,
                                                       account.choice_template)}]
             for body in bodies:
-                await client.post(url, body, limit_key=account.page_id + tenant)
+                answer = await client.post(url, body, limit_key=account.page_id + tenant)
+                if answer.get("message_id"):
+                    sent.append(str(answer["message_id"]))  # the mid message_deliveries name
         log.debug("messenger: sent %d message(s) (%s)", len(messages), "window" if window_open else "utility")
+        return sent

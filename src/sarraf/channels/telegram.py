@@ -201,11 +201,12 @@ class TelegramChannel:
     async def reply(self, sender: str, messages: list[Outbound]) -> None:
         await self.deliver(sender, messages)
 
-    async def deliver(self, sender: str, messages: list[Outbound]) -> None:
+    async def deliver(self, sender: str, messages: list[Outbound]) -> list[str]:
         tenant, chat_id = split_address(sender, self.default_tenant)
         for message in messages:
             for body in render(message, chat_id):
                 await self._call(tenant, "sendMessage", body, chat_id)
+        return []  # the Bot API reports neither delivery nor reading
 
     async def _call(self, tenant: str, method: str, body: dict[str, Any], limit_key: str) -> None:
         account = self.accounts[tenant]

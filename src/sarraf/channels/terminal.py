@@ -27,5 +27,6 @@ class TerminalChannel:
     def __init__(self) -> None:
         self.pending: list[Outbound] = []
 
-    async def deliver(self, sender: str, messages: list[Outbound]) -> None:
+    async def deliver(self, sender: str, messages: list[Outbound]) -> list[str]:
         self.pending.extend(messages)
+        return []

@@ -49,9 +49,10 @@ class WebChatChannel:
     def __init__(self, outbox: Outbox) -> None:
         self._outbox = outbox
 
-    async def deliver(self, sender: str, messages: list[Outbound]) -> None:
+    async def deliver(self, sender: str, messages: list[Outbound]) -> list[str]:
         for message in messages:
             await self._outbox.push(NAME, sender, render(message))
+        return []
 
     async def after_login(self, session: LinkSession) -> BrowserReturn | None:
         """Back to the chat page, which shows the "linked" message it has just been sent."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -31,7 +32,7 @@ from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.signatures import MetaWebhookChecks
 from sarraf.channels.text_limits import card_text, chunks, clip
 from sarraf.channels.window import ServiceWindows
-from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
+from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound, Receipt
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,20 @@ def parse(body: dict[str, Any], account: WhatsAppAccount, default_tenant: str) -
             for status in value.get("statuses") or []:
                 if isinstance(status, dict) and status.get("recipient_id"):
                     sender = address(account.tenant, default_tenant, str(status["recipient_id"]))
-                    found.append(Inbound(NAME, sender, InboundKind.RECEIPT, payload=str(status.get("status"))))
+                    found.append(Inbound(NAME, sender, InboundKind.RECEIPT, payload=str(status.get("status")),
+                                         receipt=_receipt(status)))
     return found
+
+
+def _receipt(status: dict[str, Any]) -> Receipt | None:
+    """A status of a message we sent (its wamid in `id`): delivered and read count; sent and failed do not
+    (a failed send already failed at our send call, which retries)."""
+    state, wamid = status.get("status"), status.get("id")
+    if state not in ("delivered", "read") or not wamid:
+        return None
+    stamp = str(status.get("timestamp") or "")
+    at = datetime.fromtimestamp(int(stamp), UTC) if stamp.isdigit() else None
+    return Receipt(str(state), (str(wamid),), at)
 
 
 def _message(message: dict[str, Any], tenant: str, default_tenant: str) -> Inbound | None:
@@ -205,14 +218,17 @@ class WhatsAppChannel(MetaWebhookChecks[WhatsAppAccount]):
     async def reply(self, sender: str, messages: list[Outbound]) -> None:
         await self.deliver(sender, messages)
 
-    async def deliver(self, sender: str, messages: list[Outbound]) -> None:
+    async def deliver(self, sender: str, messages: list[Outbound]) -> list[str]:
         tenant, wa_id = split_address(sender, self.default_tenant)
         account = self.accounts[tenant]
         url = f"{account.api_url}/{account.phone_number_id}/messages"
         window_open = await self.windows.is_open(tenant, sender)
+        sent: list[str] = []  # wamids: the statuses webhook names them
         for message in messages:
             bodies = (render(message, wa_id) if window_open
                       else [template_message(message, wa_id, account.template, account.choice_template)])
             for body in bodies:
-                await self._clients[tenant].post(url, body, limit_key=account.phone_number_id)
+                answer = await self._clients[tenant].post(url, body, limit_key=account.phone_number_id)
+                sent.extend(str(m["id"]) for m in answer.get("messages") or [] if isinstance(m, dict) and m.get("id"))
         log.debug("whatsapp: sent %d message(s) (%s)", len(messages), "window" if window_open else "template")
+        return sent

@@ -90,8 +90,12 @@ class Conversation:
     async def handle(self, tenant: str, inbound: Inbound) -> list[Outbound]:
         if inbound.message_id and not await self._messages.first_time(inbound.channel, inbound.message_id):
             return []  # a platform retry or replay: already answered
-        if inbound.kind in (InboundKind.LINKED, InboundKind.RECEIPT):
-            return []  # platform bookkeeping: linking finishes at our own callback, receipts need no answer
+        if inbound.kind is InboundKind.RECEIPT:
+            if inbound.receipt is not None and self.alerts is not None:
+                await self.alerts.receipt(inbound.channel, inbound.sender, inbound.receipt)
+            return []  # receipts are noted on the alerts they cover, never answered
+        if inbound.kind is InboundKind.LINKED:
+            return []  # platform bookkeeping: linking finishes at our own callback
         customer = await self._customers.identify(tenant, inbound.channel, inbound.sender)
         text = clean(inbound.text)
         known_lang = customer.lang or _lang_of_locale(inbound.locale) or self._default_langs.get(tenant, "en")

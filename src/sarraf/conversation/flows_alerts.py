@@ -17,7 +17,7 @@ from typing import Protocol
 from sarraf.conversation.replies import catalog
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.events import AlertGroup, CardAction
-from sarraf.domain.messages import Outbound
+from sarraf.domain.messages import Outbound, Receipt
 from sarraf.policy.actions import ActionOutcome, subject_for
 
 FRAUD_PREFIX = "alert:fraud:"
@@ -93,9 +93,14 @@ class Who:
         return cls(t.tenant, t.customer_id, t.channel, t.sender, lang or t.lang, t.bank)  # type: ignore[attr-defined]
 
 
+class ReceiptsPort(Protocol):
+    async def record_receipt(self, channel: str, sender: str, receipt: Receipt) -> int: ...
+
+
 class AlertFlows:
     def __init__(self, preferences: PreferencesPort, fraud: FraudAnswers, actions: CardActions,
-                 answer_type: type, bank_names: Mapping[str, str]) -> None:
+                 answer_type: type, bank_names: Mapping[str, str], receipts: ReceiptsPort | None = None) -> None:
+        self._receipts = receipts
         self._prefs = preferences
         self._fraud = fraud
         self._actions = actions
@@ -104,6 +109,11 @@ class AlertFlows:
 
     def _say(self, who: Who, key: str, **values: object) -> Outbound:
         return Outbound(catalog().text(who.lang, key, bank=who.bank, **values), who.lang)
+
+    async def receipt(self, channel: str, sender: str, receipt: Receipt) -> None:
+        """A platform says alerts we sent reached the customer or were read: noted on them, never answered."""
+        if self._receipts is not None:
+            await self._receipts.record_receipt(channel, sender, receipt)
 
     async def postback(self, who: Who, payload: str) -> list[Outbound]:
         if not payload.startswith(FRAUD_PREFIX):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -14,6 +15,16 @@ class InboundKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Receipt:
+    """A platform's word that messages we sent reached the customer ("delivered") or were seen ("read"):
+    by the platform's message ids, or, for Messenger's read receipts, everything sent up to `watermark`."""
+
+    status: str  # "delivered" or "read"
+    message_ids: tuple[str, ...] = ()
+    watermark: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Inbound:
     channel: str
     sender: str  # the channel's own id of the customer (PSID, chat id, web session, terminal user)
@@ -22,6 +33,7 @@ class Inbound:
     payload: str | None = None
     message_id: str | None = None  # used as an idempotency key when the platform gives one
     locale: str | None = None  # a hint from the platform or browser, e.g. "ar-SA"
+    receipt: Receipt | None = None  # with kind RECEIPT
 
 
 @dataclass(frozen=True, slots=True)

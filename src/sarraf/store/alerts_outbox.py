@@ -37,7 +37,7 @@ from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store import pg_bulk
 from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS, preferences_from_values
 from sarraf.store.channel_state import utc
-from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_preferences
+from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_platform_messages, alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, channel_outbox, customers
 
 READY_CHANNEL = "sarraf_alerts_ready"
@@ -78,11 +78,13 @@ def _file_lock(path: str) -> Iterator[bool]:
 class _Batch:
     jobs: list[Job]
     _sent: list[tuple[Job, list[dict[str, Any]]]] = field(default_factory=list)
+    _platform_ids: list[tuple[Job, str]] = field(default_factory=list)
     _retries: list[tuple[Job, datetime, str]] = field(default_factory=list)
     _dead: list[tuple[Job, str]] = field(default_factory=list)
 
-    def sent(self, job: Job, handed_over: Sequence[dict[str, Any]] = ()) -> None:
+    def sent(self, job: Job, handed_over: Sequence[dict[str, Any]] = (), platform_ids: Sequence[str] = ()) -> None:
         self._sent.append((job, list(handed_over)))
+        self._platform_ids.extend((job, message_id) for message_id in platform_ids)
 
     def retry(self, job: Job, at: datetime, error: str) -> None:
         self._retries.append((job, at, error))
@@ -394,6 +396,11 @@ class SqlAlertOutbox:
                   for job, payloads in batch._sent for payload in payloads]
         if handed:
             await conn.execute(insert(channel_outbox), handed)
+        if batch._platform_ids:
+            dialect_insert = pg_insert if self._postgres else sqlite_insert
+            await conn.execute(dialect_insert(alert_platform_messages).on_conflict_do_nothing(), [
+                {"channel": job.channel, "message_id": message_id, "outbox_id": job.row_id}
+                for job, message_id in batch._platform_ids])
         sent_ids = [job.row_id for job, _ in batch._sent]
         if sent_ids:
             await conn.execute(update(alert_outbox).where(alert_outbox.c.id.in_(sent_ids),

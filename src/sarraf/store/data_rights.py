@@ -12,7 +12,13 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from sarraf.store.tables.alerts import alert_dead_letters, alert_fraud_cases, alert_outbox, alert_preferences
+from sarraf.store.tables.alerts import (
+    alert_dead_letters,
+    alert_fraud_cases,
+    alert_outbox,
+    alert_platform_messages,
+    alert_preferences,
+)
 from sarraf.store.tables.channels import (
     alexa_oauth_codes,
     alexa_oauth_requests,
@@ -106,6 +112,8 @@ class SqlDataRights:
             await conn.execute(delete(link_sessions).where(link_sessions.c.customer_id == customer_id))
             # Alerts: routed rows name the customer; rows not routed yet only the consent of one of their links.
             consents = select(bank_links.c.consent_id).where(bank_links.c.customer_id == customer_id)
+            theirs = select(alert_outbox.c.id).where(alert_outbox.c.customer_id == customer_id)
+            await conn.execute(delete(alert_platform_messages).where(alert_platform_messages.c.outbox_id.in_(theirs)))
             await conn.execute(delete(alert_outbox).where(alert_outbox.c.customer_id == customer_id))
             await conn.execute(delete(alert_outbox).where(alert_outbox.c.customer_id.is_(None),
                                                           alert_outbox.c.consent_id.in_(consents)))
@@ -124,14 +132,16 @@ async def _alerts_of(conn: AsyncConnection, customer_id: str) -> dict[str, Any]:
              ).mappings().all()
     messages = (await conn.execute(
         select(alert_outbox.c.tenant, alert_outbox.c.kind, alert_outbox.c.status, alert_outbox.c.channel,
-               alert_outbox.c.messages, alert_outbox.c.received_at, alert_outbox.c.sent_at)
+               alert_outbox.c.messages, alert_outbox.c.received_at, alert_outbox.c.sent_at,
+               alert_outbox.c.delivered_at, alert_outbox.c.read_at)
         .where(alert_outbox.c.customer_id == customer_id).order_by(alert_outbox.c.id))).mappings().all()
     cases = (await conn.execute(select(alert_fraud_cases).where(alert_fraud_cases.c.customer_id == customer_id))
              ).mappings().all()
     return {
         "preferences": [{k: _iso(v) for k, v in p.items() if k != "customer_id"} for p in prefs],
         "messages": [{"bank": m["tenant"], "kind": m["kind"], "status": m["status"], "channel": m["channel"],
-                      "content": m["messages"], "received_at": _iso(m["received_at"]), "sent_at": _iso(m["sent_at"])}
+                      "content": m["messages"], "received_at": _iso(m["received_at"]), "sent_at": _iso(m["sent_at"]),
+                      "delivered_at": _iso(m["delivered_at"]), "read_at": _iso(m["read_at"])}
                      for m in messages],
         "fraud_questions": [{"bank": c["tenant"], "answer": c["status"], "card_freeze": c["freeze"],
                              "bank_case_id": c["bank_case_id"], "channel": c["channel"]} for c in cases],

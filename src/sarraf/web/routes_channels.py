@@ -134,7 +134,17 @@ async def _meta_events(request: Request, name: str, kind: type[Any], bank: str |
     for inbound in events:
         if inbound.kind in ANSWERED:
             await _answer(request, tenant, inbound, channel)
+        elif inbound.kind is InboundKind.RECEIPT and inbound.receipt is not None:
+            await _note_receipt(request, tenant, inbound)
     return JSONResponse({"status": "ok"})
+
+
+async def _note_receipt(request: Request, tenant: str, inbound: Inbound) -> None:
+    """Delivery and read receipts mark the alerts they cover; nothing is answered."""
+    try:
+        await container_of(request).conversation.handle(tenant, inbound)
+    except Exception as exc:  # a receipt lost is a timestamp missing, never a reason to refuse the batch
+        log.error("%s: noting a receipt failed: %s", inbound.channel, type(exc).__name__)
 
 
 @router.get("/channels/messenger/webhook")

@@ -31,6 +31,8 @@ alert_outbox = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("available_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),  # from the platform's receipts, where it
+    Column("read_at", DateTime(timezone=True), nullable=True),  # gives them (Messenger, WhatsApp)
     Column("last_error", Text, nullable=True),
     UniqueConstraint("tenant", "event_id", name="uq_alert_outbox_event"),
     # Partial indexes: each covers only the rows still in play (received, or ready to send), so a row that
@@ -43,6 +45,15 @@ alert_outbox = Table(
           postgresql_where=text(READY)),
     Index("ix_alert_outbox_on_stream", "tenant", "consent_id", "stream", sqlite_where=text("stream IS NOT NULL"),
           postgresql_where=text("stream IS NOT NULL")),
+)
+
+alert_platform_messages = Table(
+    # The platform's ids of what an alert was sent as: its delivery and read receipts name these.
+    "alert_platform_messages",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("message_id", String(255), primary_key=True),
+    Column("outbox_id", Integer, nullable=False, index=True),
 )
 
 alert_dead_letters = Table(

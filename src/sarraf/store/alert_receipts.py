@@ -1,0 +1,38 @@
+"""Platform receipts for alerts: delivered and read times on the outbox rows they cover."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sarraf.domain.messages import Receipt
+from sarraf.store.tables.alerts import alert_outbox, alert_platform_messages
+
+
+class SqlAlertReceipts:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def record_receipt(self, channel: str, sender: str, receipt: Receipt) -> int:
+        """Delivered or read, by the platform's message ids (kept when the alert was sent), or, for Messenger's
+        read receipts, every alert sent to this customer up to the watermark. The first receipt's time
+        stands; read implies delivered. Returns how many alerts changed."""
+        t = alert_outbox.c
+        at = receipt.watermark or datetime.now(UTC)
+        values: dict[str, Any] = {"delivered_at": func.coalesce(t.delivered_at, at)}
+        if receipt.status == "read":
+            values["read_at"] = func.coalesce(t.read_at, at)
+        which: Any
+        if receipt.message_ids:
+            p = alert_platform_messages.c
+            which = t.id.in_(select(p.outbox_id).where(p.channel == channel, p.message_id.in_(receipt.message_ids)))
+        elif receipt.watermark is not None:
+            which = and_(t.channel == channel, t.sender == sender, t.status == "sent", t.sent_at <= receipt.watermark)
+        else:
+            return 0
+        async with self._engine.begin() as conn:
+            result = await conn.execute(update(alert_outbox).where(which).values(**values))
+        return int(result.rowcount or 0)
