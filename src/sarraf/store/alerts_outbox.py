@@ -57,6 +57,19 @@ def _is_received(table: Any) -> Any:
     return table.c.status == literal_column("'received'")
 
 
+_T = alert_outbox.c
+_RECEIVED = (select(_T.id, _T.tenant, _T.event_id, _T.kind, _T.consent_id, _T.occurred_at, _T.received_at, _T.data)
+             .where(_is_received(alert_outbox)).order_by(_T.id).limit(bindparam("limit")))
+_ROUTED = update(alert_outbox).where(_T.id == bindparam("b_id"), _T.status == "received").values(
+    status=bindparam("b_status"), customer_id=bindparam("b_customer"), channel=bindparam("b_channel"),
+    sender=bindparam("b_sender"), messages=bindparam("b_messages", type_=_T.messages.type),
+    lane=bindparam("b_lane"), last_error=bindparam("b_error"), attempts=bindparam("b_attempts"),
+    sent_at=bindparam("b_sent", type_=_T.sent_at.type),
+    # None keeps the row's own time (due now); quiet hours move it to the morning.
+    available_at=func.coalesce(bindparam("b_available", type_=_T.available_at.type), _T.available_at))
+_TOUCH = update(alert_outbox).where(_T.id == bindparam("row"), _T.status == "received").values(status=_T.status)
+
+
 @contextmanager
 def _file_lock(path: str) -> Iterator[bool]:
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -100,6 +113,7 @@ class SqlAlertOutbox:
         # SQLite has one writer at a time and its busy handler sleeps up to 100 ms per retry: queueing our
         # writers on a lock instead keeps intake, routing and delivery from stalling one another.
         self._write_lock = asyncio.Lock()
+        self._build_queries()
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncConnection]:
@@ -158,10 +172,7 @@ class SqlAlertOutbox:
 
     @staticmethod
     async def _received(conn: AsyncConnection, limit: int) -> list[Received]:
-        t = alert_outbox.c
-        query = (select(t.id, t.tenant, t.event_id, t.kind, t.consent_id, t.occurred_at, t.received_at, t.data)
-                 .where(_is_received(alert_outbox)).order_by(t.id).limit(limit))
-        rows = (await conn.execute(query)).all()
+        rows = (await conn.execute(_RECEIVED, {"limit": limit})).all()
         return [Received(row_id, BankEvent(tenant, event_id, AlertKind(kind), consent_id, utc(occurred_at), data),
                          utc(received_at))
                 for row_id, tenant, event_id, kind, consent_id, occurred_at, received_at, data in rows]
@@ -198,13 +209,37 @@ class SqlAlertOutbox:
                     await conn.execute(select(func.pg_advisory_unlock(ROUTING_LOCK)))
                     await conn.commit()
 
-    def _one_of(self, column: Any, values: Sequence[str]) -> Any:
-        """`column IN values` as ONE bound parameter (a PostgreSQL array, a JSON array read by SQLite's json_each):
-        an expanded IN list costs SQLAlchemy several microseconds per value to render, on every batch."""
+    def _one_of(self, column: Any, name: str) -> Any:
+        """`column IN :name` as ONE bound parameter (a PostgreSQL array, a JSON array read by SQLite's json_each):
+        an expanded IN list costs SQLAlchemy several microseconds per value to render, on every batch. Pass
+        the values through `_values`."""
         if self._postgres:
-            return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
-        members: Any = select(literal_column("value")).select_from(func.json_each(bindparam(None, json.dumps(values))))
+            return column == any_(bindparam(name, type_=ARRAY(String)))
+        members: Any = select(literal_column("value")).select_from(func.json_each(bindparam(name, type_=String)))
         return column.in_(members)
+
+    def _values(self, values: Sequence[str]) -> Any:
+        return list(values) if self._postgres else json.dumps(list(values))
+
+    def _build_queries(self) -> None:
+        """The routing round's queries, built once: building a statement and its cache key on every call was
+        ~5 % of a routing worker's CPU."""
+        links, prefs, t = bank_links.c, alert_preferences.c, alert_outbox.c
+        self._link_columns = (links.customer_id, links.consent_id, links.status, links.permissions,
+                              links.expires_at, (links.tokens_sealed.is_not(None)).label("has_tokens"),
+                              customers.c.lang)
+        self._recipients_query = (
+            select(*self._link_columns, *(column.label(f"p_{column.name}") for column in PREFERENCE_COLUMNS))
+            .join(customers, customers.c.id == links.customer_id, isouter=True)
+            .join(alert_preferences, and_(prefs.tenant == links.tenant, prefs.customer_id == links.customer_id),
+                  isouter=True)
+            .where(links.tenant == bindparam("tenant"), self._one_of(links.consent_id, "consents")))
+        self._identities_query = (
+            select(channel_identities.c.customer_id, channel_identities.c.channel, channel_identities.c.sender)
+            .where(self._one_of(channel_identities.c.customer_id, "customers"))
+            .order_by(channel_identities.c.id.desc()))
+        self._waiting_query = (select(t.customer_id, t.lane).distinct()
+                               .where(_is_ready(alert_outbox), self._one_of(t.customer_id, "customers")))
 
     async def _recipients(self, conn: AsyncConnection, tenant: str, consent_ids: Sequence[str]
                           ) -> dict[str, Recipient]:
@@ -212,23 +247,13 @@ class SqlAlertOutbox:
         wanted = list(dict.fromkeys(consent_ids))
         if not wanted:
             return {}
-        links, prefs = bank_links.c, alert_preferences.c
-        link_columns = (links.customer_id, links.consent_id, links.status, links.permissions, links.expires_at,
-                        (links.tokens_sealed.is_not(None)).label("has_tokens"), customers.c.lang)
-        found = (await conn.execute(
-            select(*link_columns, *(column.label(f"p_{column.name}") for column in PREFERENCE_COLUMNS))
-            .join(customers, customers.c.id == links.customer_id, isouter=True)
-            .join(alert_preferences, and_(prefs.tenant == links.tenant, prefs.customer_id == links.customer_id),
-                  isouter=True)
-            .where(links.tenant == tenant, self._one_of(links.consent_id, wanted)))).all()
+        link_columns = self._link_columns
+        found = (await conn.execute(self._recipients_query, {"tenant": tenant, "consents": self._values(wanted)})
+                 ).all()
         identities: dict[str, list[tuple[str, str]]] = {}
         if found:
             ids = [link.customer_id for link in found]
-            for row in await conn.execute(
-                    select(channel_identities.c.customer_id, channel_identities.c.channel,
-                           channel_identities.c.sender)
-                    .where(self._one_of(channel_identities.c.customer_id, ids))
-                    .order_by(channel_identities.c.id.desc())):
+            for row in await conn.execute(self._identities_query, {"customers": self._values(ids)}):
                 identities.setdefault(row.customer_id, []).append((row.channel, row.sender))
         return {link.consent_id: Recipient(
             customer_id=link.customer_id, lang=link.lang, link_status=ConsentStatus(link.status),
@@ -252,14 +277,7 @@ class SqlAlertOutbox:
         as in `claim`). Returns how many rows were left ready for delivery."""
         if not results:
             return 0
-        t = alert_outbox
-        statement = update(t).where(t.c.id == bindparam("b_id"), t.c.status == "received").values(
-            status=bindparam("b_status"), customer_id=bindparam("b_customer"), channel=bindparam("b_channel"),
-            sender=bindparam("b_sender"), messages=bindparam("b_messages", type_=t.c.messages.type),
-            lane=bindparam("b_lane"), last_error=bindparam("b_error"), attempts=bindparam("b_attempts"),
-            sent_at=bindparam("b_sent", type_=t.c.sent_at.type),
-            # None keeps the row's own time (due now); quiet hours move it to the morning.
-            available_at=func.coalesce(bindparam("b_available", type_=t.c.available_at.type), t.c.available_at))
+        statement = _ROUTED
         now = datetime.now(UTC)
         async with self._writing() as conn:
             handed = await self._handed_over(conn, results)
@@ -292,16 +310,13 @@ class SqlAlertOutbox:
         candidates = [r for r in results if r.status == "ready" and r.handed_over is not None]
         if not candidates:
             return set()
-        t = alert_outbox.c
         # pysqlite opens the transaction (and SQLite takes its write lock) only at the first write: make that
         # write come first, so the read below sees the state this transaction commits on. A no-op on one of
         # the batch's own rows; on PostgreSQL it only locks that row early.
-        await conn.execute(update(alert_outbox).where(t.id == candidates[0].row_id, t.status == "received")
-                           .values(status=t.status))
+        await conn.execute(_TOUCH, {"row": candidates[0].row_id})
         customers_in_batch = list({r.customer_id for r in candidates if r.customer_id})
         waiting = {(row.customer_id, row.lane) for row in await conn.execute(
-            select(t.customer_id, t.lane).distinct()
-            .where(_is_ready(alert_outbox), self._one_of(t.customer_id, customers_in_batch)))}
+            self._waiting_query, {"customers": self._values(customers_in_batch)})}
         handed: set[int] = set()
         for r in sorted(results, key=lambda r: r.row_id):
             if r.status != "ready":
