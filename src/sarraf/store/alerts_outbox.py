@@ -67,6 +67,10 @@ _ROUTED = update(alert_outbox).where(_T.id == bindparam("b_id"), _T.status == "r
     sent_at=bindparam("b_sent", type_=_T.sent_at.type),
     # None keeps the row's own time (due now); quiet hours move it to the morning.
     available_at=func.coalesce(bindparam("b_available", type_=_T.available_at.type), _T.available_at))
+_UNROUTED = select(func.count()).select_from(select(literal_column("1")).select_from(alert_outbox)
+                                              .where(_is_received(alert_outbox)).limit(bindparam("cap")).subquery())
+_ACCEPT_SQLITE = (sqlite_insert(alert_outbox).on_conflict_do_nothing(index_elements=["tenant", "event_id"])
+                  .returning(_T.tenant, _T.event_id))
 _TOUCH = update(alert_outbox).where(_T.id == bindparam("row"), _T.status == "received").values(status=_T.status)
 
 
@@ -145,9 +149,7 @@ class SqlAlertOutbox:
             if self._postgres:
                 inserted = await pg_bulk.insert_received(conn, rows, now)
             else:
-                statement = (sqlite_insert(alert_outbox).on_conflict_do_nothing(index_elements=["tenant", "event_id"])
-                             .returning(alert_outbox.c.tenant, alert_outbox.c.event_id))
-                inserted = {(r.tenant, r.event_id) for r in await conn.execute(statement, rows)}
+                inserted = {(r.tenant, r.event_id) for r in await conn.execute(_ACCEPT_SQLITE, rows)}
             if self._postgres and inserted:  # wakes a router in another process (delivered at commit)
                 await conn.execute(text(f"NOTIFY {RECEIVED_CHANNEL}"))
         return [key in inserted and first[key] == i for i, key in enumerate(keys)]
@@ -180,11 +182,8 @@ class SqlAlertOutbox:
     async def unrouted(self, cap: int = 100_000) -> int:
         """How many accepted events wait for routing, counted up to `cap` (intake's back-pressure when routing
         runs elsewhere; read every few milliseconds while the bank waits, so it stops counting at the cap)."""
-        waiting = select(literal_column("1")).select_from(alert_outbox).where(
-            _is_received(alert_outbox)).limit(cap).subquery()
-        query = select(func.count()).select_from(waiting)
         async with self._engine.connect() as conn:
-            return int((await conn.execute(query)).scalar() or 0)
+            return int((await conn.execute(_UNROUTED, {"cap": cap})).scalar() or 0)
 
     @asynccontextmanager
     async def routing_turn(self) -> AsyncIterator[bool]:
