@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sarraf.alerts.ports import READY, RECEIVED, ROUTED, ClaimedBatch, Job, Received, Recipient, Routed
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import AlertKind, BankEvent
-from sarraf.store import pg_bulk
+from sarraf.store import pg_bulk, sqlite_bulk
 from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS, preferences_from_values
 from sarraf.store.channel_state import utc
 from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_platform_messages, alert_preferences
@@ -60,13 +60,6 @@ def _is_received(table: Any) -> Any:
 _T = alert_outbox.c
 _RECEIVED = (select(_T.id, _T.tenant, _T.event_id, _T.kind, _T.consent_id, _T.occurred_at, _T.received_at, _T.data)
              .where(_is_received(alert_outbox)).order_by(_T.id).limit(bindparam("limit")))
-_ROUTED = update(alert_outbox).where(_T.id == bindparam("b_id"), _T.status == "received").values(
-    status=bindparam("b_status"), customer_id=bindparam("b_customer"), channel=bindparam("b_channel"),
-    sender=bindparam("b_sender"), messages=bindparam("b_messages", type_=_T.messages.type),
-    lane=bindparam("b_lane"), last_error=bindparam("b_error"), attempts=bindparam("b_attempts"),
-    sent_at=bindparam("b_sent", type_=_T.sent_at.type),
-    # None keeps the row's own time (due now); quiet hours move it to the morning.
-    available_at=func.coalesce(bindparam("b_available", type_=_T.available_at.type), _T.available_at))
 _UNROUTED = select(func.count()).select_from(select(literal_column("1")).select_from(alert_outbox)
                                               .where(_is_received(alert_outbox)).limit(bindparam("cap")).subquery())
 _ACCEPT_SQLITE = (sqlite_insert(alert_outbox).on_conflict_do_nothing(index_elements=["tenant", "event_id"])
@@ -276,7 +269,6 @@ class SqlAlertOutbox:
         as in `claim`). Returns how many rows were left ready for delivery."""
         if not results:
             return 0
-        statement = _ROUTED
         now = datetime.now(UTC)
         async with self._writing() as conn:
             handed = await self._handed_over(conn, results)
@@ -292,9 +284,9 @@ class SqlAlertOutbox:
                 if payloads:
                     await pg_bulk.insert_handed_over(conn, payloads, now)
             else:
-                await conn.execute(statement, rows)
+                await sqlite_bulk.update_routed(conn, rows)
                 if payloads:
-                    await conn.execute(insert(channel_outbox), payloads)
+                    await sqlite_bulk.insert_handed_over(conn, payloads, now)
             left_ready = sum(1 for r in results if r.status == "ready" and r.row_id not in handed)
             if self._postgres:  # delivered at commit: a gateway holding its bank back looks again at once
                 await conn.execute(text(f"NOTIFY {ROUTED_CHANNEL}"))

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sarraf.config import Settings
 from sarraf.policy.audit import AuditLog, Checkpoint, FileCheckpointMirror, StoredLeaf, TreeState
-from sarraf.store import pg_bulk
+from sarraf.store import pg_bulk, sqlite_bulk
 from sarraf.store.database import make_engine
 from sarraf.store.key_store import key_provider
 from sarraf.store.metadata import metadata
@@ -68,9 +68,7 @@ class SqlAuditStore:
             if conn.dialect.name == "postgresql":  # one execution, not one per leaf (see store/pg_bulk.py)
                 await pg_bulk.insert_audit_leaves(conn, leaves)
             else:
-                rows = [{"idx": leaf.index, "data": leaf.data.decode("utf-8"), "leaf_hash": leaf.hash}
-                        for leaf in leaves]
-                await conn.execute(insert(audit_leaves), rows)
+                await sqlite_bulk.insert_audit_leaves(conn, leaves)
             values = {"tree_size": state.size, "nodes": b"".join(state.nodes)}
             await conn.execute(update(audit_tree_state).where(audit_tree_state.c.id == 1).values(**values))
         return state
