@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from sarraf.bootstrap_alerts import AlertServices
 from sarraf.config import Settings, load_settings
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
+from tests.support.postgres import temporary_database
 
 ADMIN = {"x-sandbox-admin-secret": "sandbox-admin"}
 
@@ -58,3 +60,13 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlertGateway]:
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=20) as client:
         yield client
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database, once on SQLite and once on PostgreSQL (127.0.0.1:5432, dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'alerts.db'}"
+        return
+    with temporary_database("sarraf_alerts") as url:
+        yield url

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,23 +24,13 @@ from sarraf.store.tables.alerts import alert_outbox, alert_preferences
 from sarraf.store.tables.core import channel_outbox
 from tests.alerts.pipeline import Bank, add_customers, create_schema, pipeline
 from tests.alerts.worker_proc import WebChatOnly
-from tests.support.postgres import temporary_database
 
 LATER = timedelta(days=2)  # past any quiet hours set below
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'hand_over.db'}"
-        return
-    with temporary_database("sarraf_hand_over") as pg_url:
-        yield pg_url
-
-
 @pytest.fixture
-async def engine(url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(url)
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(db_url)
     await create_schema(engine)
     try:
         yield engine

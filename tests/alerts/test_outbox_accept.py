@@ -3,26 +3,12 @@ repeats inside a batch are absorbed, fresh events keep the order they came in (r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
 
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.database import make_engine
 from tests.alerts.pipeline import create_schema
-from tests.support.postgres import temporary_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'accept.db'}"
-        return
-    with temporary_database("sarraf_accept") as pg_url:
-        yield pg_url
 
 
 def _event(event_id: str, kind: AlertKind = AlertKind.CARD_PAYMENT) -> BankEvent:
@@ -30,8 +16,8 @@ def _event(event_id: str, kind: AlertKind = AlertKind.CARD_PAYMENT) -> BankEvent
                      {"amount": "1.00", "currency": "GBP", "merchant": "Kiosk", "note": "zażółć ✓ مرحبا"})
 
 
-async def test_accept_absorbs_resends_and_repeats_and_keeps_order(url: str) -> None:
-    engine = make_engine(url)
+async def test_accept_absorbs_resends_and_repeats_and_keeps_order(db_url: str) -> None:
+    engine = make_engine(db_url)
     await create_schema(engine)
     outbox = SqlAlertOutbox(engine)
     try:

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import insert, select
 
 from sarraf.channels import messenger, whatsapp
@@ -23,7 +20,6 @@ from sarraf.store.tables.alerts import alert_outbox, alert_platform_messages
 from tests.alerts.channel_world import WA_NUMBER, ChannelWorld, login_url, world_fixtures
 from tests.alerts.helpers import simulate
 from tests.alerts.pipeline import create_schema
-from tests.support.postgres import temporary_database
 
 PSID, WA_ID = "5011", "966500000019"
 world, http = world_fixtures("alert-receipts")
@@ -122,15 +118,6 @@ def test_whatsapp_statuses_other_than_delivered_and_read_carry_no_receipt() -> N
     assert whatsapp._receipt({"status": "read"}) is None  # no id: nothing to mark
     assert whatsapp._receipt({"id": "wamid.1", "status": "read", "timestamp": "1764072000"}) == Receipt(
         "read", ("wamid.1",), datetime.fromtimestamp(1764072000, UTC))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'receipts.db'}"
-        return
-    with temporary_database("sarraf_receipts") as url:
-        yield url
 
 
 async def test_receipts_by_id_and_by_watermark_in_the_store(db_url: str) -> None:
