@@ -92,8 +92,6 @@ class AlertOutbox(Protocol):
     async def accept(self, events: Sequence[BankEvent]) -> list[bool]:
         """Store events; for each, False when its (tenant, event id) was already accepted (a re-send)."""
 
-    async def received(self, limit: int) -> list[Received]: ...
-
     async def unrouted(self, cap: int = 100_000) -> int:
         """How many accepted events wait for routing (counted up to `cap`)."""
 
@@ -101,8 +99,8 @@ class AlertOutbox(Protocol):
         """While open and True, this process is the only one routing (events become ready in their order)."""
 
     async def routing_batch(self, limit: int) -> tuple[list[Received], dict[tuple[str, str], Recipient]]:
-        """`received(limit)` and our customer behind each of their consents, by (tenant, consent id), read
-        together (consents that are not ours are left out)."""
+        """The next `limit` accepted events, oldest first, and our customer behind each of their consents by
+        (tenant, consent id), read together (consents that are not ours are left out)."""
 
     async def newer_on_stream(self, event: BankEvent, row_id: int) -> bool: ...
 

@@ -38,7 +38,7 @@ from sarraf.store import pg_bulk, sqlite_bulk
 from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS, preferences_from_values
 from sarraf.store.channel_state import utc
 from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_platform_messages, alert_preferences
-from sarraf.store.tables.core import bank_links, channel_identities, channel_outbox, customers
+from sarraf.store.tables.core import bank_links, channel_identities, customers
 
 READY_CHANNEL = "sarraf_alerts_ready"
 RECEIVED_CHANNEL = "sarraf_alerts_received"
@@ -277,22 +277,22 @@ class SqlAlertOutbox:
                      "b_messages": r.messages or None, "b_lane": r.lane, "b_error": r.reason or None,
                      "b_available": r.available_at, "b_attempts": 1 if r.row_id in handed else 0,
                      "b_sent": now if r.row_id in handed else None} for r in results]
-            payloads = [{"channel": r.channel, "sender": r.sender, "payload": payload, "created_at": now}
-                        for r in results if r.row_id in handed for payload in r.handed_over or ()]
-            if self._postgres:
-                await pg_bulk.update_routed(conn, rows)
-                if payloads:
-                    await pg_bulk.insert_handed_over(conn, payloads, now)
-            else:
-                await sqlite_bulk.update_routed(conn, rows)
-                if payloads:
-                    await sqlite_bulk.insert_handed_over(conn, payloads, now)
+            await (pg_bulk if self._postgres else sqlite_bulk).update_routed(conn, rows)
+            await self._hand_over(conn, [{"channel": r.channel, "sender": r.sender, "payload": payload}
+                                         for r in results if r.row_id in handed for payload in r.handed_over or ()],
+                                  now)
             left_ready = sum(1 for r in results if r.status == "ready" and r.row_id not in handed)
             if self._postgres:  # delivered at commit: a gateway holding its bank back looks again at once
                 await conn.execute(text(f"NOTIFY {ROUTED_CHANNEL}"))
                 if left_ready:
                     await conn.execute(text(f"NOTIFY {READY_CHANNEL}"))
         return left_ready
+
+    async def _hand_over(self, conn: AsyncConnection, payloads: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Pull-channel payloads into the channel outbox, in order, in the caller's transaction (routing's
+        hand-over and delivery's alike)."""
+        if payloads:
+            await (pg_bulk if self._postgres else sqlite_bulk).insert_handed_over(conn, payloads, now)
 
     async def _handed_over(self, conn: AsyncConnection, results: Sequence[Routed]) -> set[int]:
         """Which results to hand over now: those carrying payloads whose customer's lane has nothing older
@@ -398,10 +398,8 @@ class SqlAlertOutbox:
 
     async def _finish(self, conn: AsyncConnection, batch: _Batch) -> None:
         now = datetime.now(UTC)
-        handed = [{"channel": job.channel, "sender": job.sender, "payload": payload, "created_at": now}
-                  for job, payloads in batch._sent for payload in payloads]
-        if handed:
-            await conn.execute(insert(channel_outbox), handed)
+        await self._hand_over(conn, [{"channel": job.channel, "sender": job.sender, "payload": payload}
+                                     for job, payloads in batch._sent for payload in payloads], now)
         if batch._platform_ids:
             dialect_insert = pg_insert if self._postgres else sqlite_insert
             await conn.execute(dialect_insert(alert_platform_messages).on_conflict_do_nothing(), [

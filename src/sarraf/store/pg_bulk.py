@@ -49,7 +49,7 @@ _HANDED_OVER = text("""
 
 
 async def update_routed(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """`rows` as for the portable executemany in SqlAlertOutbox.routed (keys b_id, b_status, …)."""
+    """`rows` as SqlAlertOutbox.routed builds them (keys b_id, b_status, …), one per routed event."""
     await conn.execute(_ROUTED, {
         "ids": [r["b_id"] for r in rows], "statuses": [r["b_status"] for r in rows],
         "customers": [r["b_customer"] for r in rows], "channels": [r["b_channel"] for r in rows],

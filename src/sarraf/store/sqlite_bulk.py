@@ -40,7 +40,7 @@ def _json(value: Any) -> str | None:
 
 
 async def update_routed(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """`rows` as for the portable executemany in SqlAlertOutbox.routed (keys b_id, b_status, …)."""
+    """`rows` as SqlAlertOutbox.routed builds them (keys b_id, b_status, …), one per routed event."""
     await conn.exec_driver_sql(_ROUTED, [(
         r["b_status"], r["b_customer"], r["b_channel"], r["b_sender"], _json(r["b_messages"]), r["b_lane"],
         r["b_error"], r["b_attempts"], stored_datetime(r["b_sent"]), stored_datetime(r["b_available"]), r["b_id"],
