@@ -63,7 +63,7 @@ class ChannelWorld:
         body = {"object": "page", "entry": [{"id": "PAGE", "time": 1, "messaging": [{
             "sender": {"id": psid}, "recipient": {"id": "PAGE"}, "timestamp": int(time.time() * 1000),
             "message": {"mid": f"m_{self.next_id()}", "text": text}}]}]}
-        await self._meta("/channels/messenger/webhook", body)
+        await self.meta("/channels/messenger/webhook", body)
 
     async def whatsapp(self, wa_id: str, text: str) -> None:
         body = {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{
@@ -72,7 +72,7 @@ class ChannelWorld:
                                                               "phone_number_id": WA_NUMBER},
                 "messages": [{"from": wa_id, "id": f"wamid.{self.next_id()}", "timestamp": "1", "type": "text",
                               "text": {"body": text}}]}}]}]}
-        await self._meta("/channels/whatsapp/webhook", body)
+        await self.meta("/channels/whatsapp/webhook", body)
 
     async def telegram(self, chat: int, text: str, lang: str) -> None:
         n = self.next_id()
@@ -100,7 +100,8 @@ class ChannelWorld:
         assert response.status_code == 200, response.text
         return dict(response.json()["response"])
 
-    async def _meta(self, path: str, body: dict[str, Any]) -> None:
+    async def meta(self, path: str, body: dict[str, Any]) -> None:
+        """POST a signed Meta webhook (Messenger or WhatsApp), as the platform would."""
         raw = json.dumps(body).encode()
         headers = {"X-Hub-Signature-256": hub_signature(SECRET, raw), "Content-Type": "application/json"}
         assert (await self._http.post(self.url + path, content=raw, headers=headers)).status_code == 200

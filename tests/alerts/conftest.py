@@ -16,7 +16,7 @@ from sarraf.bootstrap_alerts import AlertServices
 from sarraf.config import Settings, load_settings
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
-from tests.support.postgres import temporary_database
+from tests.support.postgres import empty_database
 
 ADMIN = {"x-sandbox-admin-secret": "sandbox-admin"}
 
@@ -65,8 +65,5 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database, once on SQLite and once on PostgreSQL (127.0.0.1:5432, dropped afterwards)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'alerts.db'}"
-        return
-    with temporary_database("sarraf_alerts") as url:
+    with empty_database(request.param, tmp_path / "alerts.db", "sarraf_alerts") as url:
         yield url

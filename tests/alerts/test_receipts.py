@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from sarraf.store.tables.alerts import alert_outbox, alert_platform_messages
 from tests.alerts.channel_world import WA_NUMBER, ChannelWorld, login_url, world_fixtures
 from tests.alerts.helpers import simulate
 from tests.alerts.pipeline import create_schema
+from tests.channels.fake_platform import Call
 
 PSID, WA_ID = "5011", "966500000019"
 world, http = world_fixtures("alert-receipts")
@@ -42,20 +44,28 @@ def _mid_of(world: ChannelWorld, call: Any) -> int:
     return world.fake.calls.index(call) + 1  # the fake platform numbers its answers by call
 
 
+async def _one_alert_sent(world: ChannelWorld, http: httpx.AsyncClient, say: Callable[[str, str], Awaitable[None]],
+                          sender: str, customer: str) -> tuple[Call, int]:
+    """Link `customer` by chatting as `sender`, opt in, make the bank push one card payment; returns the
+    platform call that carried the alert and how many calls the sender had before it."""
+    await say(sender, "link my account")
+    (invite,) = await world.wait_for(sender, 0, 1)
+    await world.link(login_url(invite), customer)
+    await say(sender, "turn on alerts")
+    await world.wait_for(sender, 0, 3)
+    start = len(world.sent_to(sender))
+    await simulate(http, world.gateway(), "card-payment", customer, merchant="Kiosk", amount="3.20")
+    (call,) = await world.wait_for(sender, start, 1)
+    return call, start
+
+
 async def test_messenger_alert_is_marked_delivered_then_read(world: ChannelWorld, http: httpx.AsyncClient) -> None:
-    await world.messenger(PSID, "link my account")
-    (invite,) = await world.wait_for(PSID, 0, 1)
-    await world.link(login_url(invite), "sandbox-en-1")
-    await world.messenger(PSID, "turn on alerts")
-    await world.wait_for(PSID, 0, 3)
-    start = len(world.sent_to(PSID))
-    await simulate(http, world.gateway(), "card-payment", "sandbox-en-1", merchant="Kiosk", amount="3.20")
-    (call,) = await world.wait_for(PSID, start, 1)
+    call, start = await _one_alert_sent(world, http, world.messenger, PSID, "sandbox-en-1")
     (row,) = await _alert_rows(world, PSID)
     assert row.status == "sent" and row.delivered_at is None and row.read_at is None
 
     delivered_ms = int(time.time() * 1000)
-    await world._meta("/channels/messenger/webhook", {"object": "page", "entry": [{"id": "PAGE", "time": 1,
+    await world.meta("/channels/messenger/webhook", {"object": "page", "entry": [{"id": "PAGE", "time": 1,
         "messaging": [{"sender": {"id": PSID}, "recipient": {"id": "PAGE"}, "timestamp": delivered_ms,
                        "delivery": {"mids": [f"m_{_mid_of(world, call)}"], "watermark": delivered_ms}}]}]})
     await _until(lambda: _delivered(world, PSID))
@@ -63,7 +73,7 @@ async def test_messenger_alert_is_marked_delivered_then_read(world: ChannelWorld
     assert row.delivered_at is not None and row.read_at is None
 
     read_ms = delivered_ms + 5000
-    await world._meta("/channels/messenger/webhook", {"object": "page", "entry": [{"id": "PAGE", "time": 1,
+    await world.meta("/channels/messenger/webhook", {"object": "page", "entry": [{"id": "PAGE", "time": 1,
         "messaging": [{"sender": {"id": PSID}, "recipient": {"id": "PAGE"}, "timestamp": read_ms,
                        "read": {"watermark": read_ms}}]}]})
     await _until(lambda: _read(world, PSID))
@@ -73,17 +83,10 @@ async def test_messenger_alert_is_marked_delivered_then_read(world: ChannelWorld
 
 
 async def test_whatsapp_alert_is_marked_delivered_then_read(world: ChannelWorld, http: httpx.AsyncClient) -> None:
-    await world.whatsapp(WA_ID, "link my account")
-    (invite,) = await world.wait_for(WA_ID, 0, 1)
-    await world.link(login_url(invite), "sandbox-en-2")
-    await world.whatsapp(WA_ID, "turn on alerts")
-    await world.wait_for(WA_ID, 0, 3)
-    start = len(world.sent_to(WA_ID))
-    await simulate(http, world.gateway(), "card-payment", "sandbox-en-2", merchant="Kiosk", amount="3.20")
-    (call,) = await world.wait_for(WA_ID, start, 1)
+    call, _ = await _one_alert_sent(world, http, world.whatsapp, WA_ID, "sandbox-en-2")
     wamid = f"wamid.{_mid_of(world, call)}"
     for state in ("sent", "delivered", "read"):
-        await world._meta("/channels/whatsapp/webhook", {"object": "whatsapp_business_account", "entry": [{
+        await world.meta("/channels/whatsapp/webhook", {"object": "whatsapp_business_account", "entry": [{
             "id": "WABA", "changes": [{"field": "messages", "value": {
                 "messaging_product": "whatsapp", "metadata": {"display_phone_number": "1555",
                                                               "phone_number_id": WA_NUMBER},

@@ -20,7 +20,7 @@ from sarraf.config import Settings, load_settings
 from sarraf.domain.messages import Button, Card, CardLine, Outbound
 from sarraf.store.channel_state import SqlAlexaPending
 from tests.channels.fake_platform import fixture
-from tests.support.postgres import temporary_database
+from tests.support.postgres import empty_database
 
 CHANNEL_ENV = {
     "SARRAF_MESSENGER_APP_SECRET": "s", "SARRAF_MESSENGER_VERIFY_TOKEN": "v", "SARRAF_MESSENGER_PAGE_TOKEN": "p",
@@ -35,10 +35,7 @@ UNREACHABLE_BANK = {"sandbox": "http://127.0.0.1:9/bank"}  # nothing here talks 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'sarraf.db'}"
-        return
-    with temporary_database("sarraf_restart") as url:
+    with empty_database(request.param, tmp_path / "sarraf.db", "sarraf_restart") as url:
         yield url
 
 

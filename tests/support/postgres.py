@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import asyncpg
 
@@ -19,6 +20,17 @@ async def _admin(sql: str) -> None:
         await conn.execute(sql)
     finally:
         await conn.close()
+
+
+@contextmanager
+def empty_database(backend: str, sqlite_path: Path, prefix: str = "sarraf_test") -> Iterator[str]:
+    """A SQLAlchemy URL of an empty database: a SQLite file at `sqlite_path`, or a temporary PostgreSQL one
+    (for fixtures parametrised over both backends)."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{sqlite_path}"
+        return
+    with temporary_database(prefix) as url:
+        yield url
 
 
 @contextmanager
