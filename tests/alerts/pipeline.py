@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from joserfc import jwt
-from joserfc.jwk import ECKey
+from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -51,8 +51,13 @@ class NoLinks:
 
 
 class Bank:
-    def __init__(self) -> None:
-        self.key = ECKey.generate_key("P-256", parameters={"kid": "bench"}, private=True)
+    """Signs as OB UK banks must (PS256, RSA 2048), or with ES256 for banks under OB's PS256 waiver (W003)."""
+
+    def __init__(self, alg: str = "PS256") -> None:
+        self.alg = alg
+        self.key: ECKey | RSAKey = (RSAKey.generate_key(2048, parameters={"kid": "bench"}, private=True)
+                                    if alg == "PS256" else ECKey.generate_key("P-256", parameters={"kid": "bench"},
+                                                                              private=True))
         self._jwks = {"keys": [self.key.as_dict(private=False)]}
 
     def jwks(self) -> dict[str, Any]:
@@ -62,10 +67,11 @@ class Bank:
         """Event n for customer: amounts vary (as they do), so no cache of formatted amounts flatters a figure."""
         now = int(time.time())
         amount = f"{(n * 7919) % 50000 / 100 + 1:.2f}"
-        return jwt.encode({"alg": "ES256", "kid": "bench"}, {
+        return jwt.encode({"alg": self.alg, "kid": "bench"}, {
             "iss": "bench-bank", "iat": now, "jti": f"evt-{n}", "aud": "sarraf", "sub": f"urn:consent/c{customer}",
             "txn": uuid.uuid4().hex, "toe": now, "events": {"urn:sarraf:alerts:card-payment": {
-                "amount": amount, "currency": "GBP", "merchant": f"M{n}#", "card_last4": "4321"}}}, self.key)
+                "amount": amount, "currency": "GBP", "merchant": f"M{n}#", "card_last4": "4321"}}}, self.key,
+            algorithms=[self.alg])
 
 
 async def create_schema(engine: AsyncEngine) -> None:

@@ -6,7 +6,7 @@ import time
 
 import httpx
 from joserfc import jwt
-from joserfc.jwk import ECKey, OctKey
+from joserfc.jwk import ECKey, OctKey, RSAKey
 
 from tests.alerts.conftest import AlertGateway
 from tests.alerts.helpers import collect, linked_chat, simulate
@@ -41,6 +41,9 @@ async def test_forged_and_malformed_sets_are_refused_with_a_reason(gateway: Aler
                      400, "invalid_request"),
         "wrong key": (await post(jwt.encode({"alg": "ES256", "kid": signer.kid}, good,
                                             ECKey.generate_key("P-256", private=True))), 401, "invalid_key"),
+        "another bank's RSA key": (await post(jwt.encode({"alg": "PS256", "kid": signer.kid}, good,
+                                                         RSAKey.generate_key(2048, private=True),
+                                                         algorithms=["PS256"])), 401, "invalid_key"),
         "hmac with a guessable key": (await post(jwt.encode({"alg": "HS256"}, good, OctKey.import_key(b"k" * 32))),
                                       401, "invalid_key"),
         "wrong audience": (await post(signer.sign({**good, "aud": "someone-else"})), 400, "invalid_audience"),

@@ -1,6 +1,6 @@
 """The sandbox bank's events: signed Security Event Tokens (RFC 8417), pushed and polled.
 
-* ``GET /sarraf/v1/jwks.json``: the public key (ES256) a TPP verifies our SETs with.
+* ``GET /sarraf/v1/jwks.json``: the public key (PS256) a TPP verifies our SETs with.
 * ``POST|GET /open-banking/v4.0/event-subscriptions`` (client-credentials token): OB v4.0 subscription,
   ``{"Data": {"CallbackUrl": ..., "Version": "4.0"}}``; with one, every event is pushed to CallbackUrl as
   ``application/secevent+jwt`` (RFC 8935), a few quick retries, and stays queued until a 2xx.
@@ -32,7 +32,7 @@ import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from joserfc import jwt
-from joserfc.jwk import ECKey
+from joserfc.jwk import RSAKey
 from pydantic import BaseModel, Field
 
 from sarraf.sandbox_bank.aisp import _client
@@ -54,12 +54,15 @@ PUSH_ATTEMPTS = 3
 
 
 class EventSigner:
-    """Signs SETs with the bank's EC P-256 key (ES256); `jwks` is what the bank publishes."""
+    """Signs SETs with the bank's RSA 2048 key as PS256, the algorithm OB UK's event notification signing
+    requires ("this value must be PS256"); `jwks` is what the bank publishes."""
 
-    def __init__(self, issuer: str, key: ECKey | None = None) -> None:
+    ALG = "PS256"
+
+    def __init__(self, issuer: str, key: RSAKey | None = None) -> None:
         self.issuer = issuer
-        self.key = key or ECKey.generate_key("P-256", parameters={"kid": f"sandbox-events-{uuid.uuid4().hex[:8]}"},
-                                             private=True)
+        self.key = key or RSAKey.generate_key(2048, parameters={"kid": f"sandbox-events-{uuid.uuid4().hex[:8]}"},
+                                              private=True)
 
     @property
     def kid(self) -> str:
@@ -68,10 +71,11 @@ class EventSigner:
     @property
     def jwks(self) -> dict[str, Any]:
         public = self.key.as_dict(private=False)
-        return {"keys": [{**public, "use": "sig", "alg": "ES256"}]}
+        return {"keys": [{**public, "use": "sig", "alg": self.ALG}]}
 
     def sign(self, claims: dict[str, Any]) -> str:
-        return jwt.encode({"alg": "ES256", "kid": self.kid, "typ": "secevent+jwt"}, claims, self.key)
+        return jwt.encode({"alg": self.ALG, "kid": self.kid, "typ": "secevent+jwt"}, claims, self.key,
+                          algorithms=[self.ALG])  # joserfc signs PS256 only when asked by name
 
     def claims(self, audience: str, consent_url: str, uri: str, body: dict[str, Any], *,
                toe: int | None = None, jti: str | None = None) -> dict[str, Any]:
