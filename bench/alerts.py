@@ -29,8 +29,8 @@ later), so "bank p50/p99" is also printed: from the start of the POST carrying t
 which counts the waiting at the bank too. At saturation that one is the honest end-to-end figure.
 Lost / duplicated are counted at the receiver: the web chat outbox rows, one per event id expected.
 CPU per event is the user+system time of each process over the run (the gateway's includes its SQLite
-thread); PostgreSQL's own processes are not in it. The load average before the run is printed, and the time of
-one SET verification measured just before it: this machine is shared, and a busy neighbour lowers every
+thread), and of PostgreSQL's server processes on that backend. The load average before the run is printed,
+and the time of one SET verification measured just before it: this machine is shared, and a busy neighbour lowers every
 figure (compare runs at a similar verification time). The bank signs with PS256 (RSA 2048), the algorithm OB
 UK's event notification signing requires; `--alg ES256` shows a bank under OB's waiver W003 (an ES256
 verification costs about 3.5 times a PS256 one: the gateway's largest single cost per event).
@@ -164,6 +164,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU of every live PostgreSQL server process (backends, WAL writer, checkpointer): the
+    database's share of this 2-core machine, which the processes above compete with."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (proc / "comm").read_text().strip() == "postgres":
+                total += cpu_seconds(int(proc.name))
+        except (OSError, IndexError, ValueError):  # exited meanwhile
+            continue
+    return total
+
+
 async def push_all(url: str, bodies: list[tuple[bytes, str]]) -> list[float]:
     queue: asyncio.Queue[tuple[int, bytes, str]] = asyncio.Queue()
     for i, (content, content_type) in enumerate(bodies):
@@ -239,6 +254,7 @@ async def run(events: int, backend: str, batch: int, workers: int, route_in: str
             empty_s = time.time() - empty0
             gateway_cpu = time.process_time()
             workers_cpu = sum(cpu_seconds(process.pid) for process in processes)
+            database_cpu = postgres_cpu_seconds()
             posted, pusher_cpu = await asyncio.to_thread(push_in_own_process, f"{base}/banks/bank/events", bodies)
             wall0 = min(posted)
             pushed_s = time.time() - wall0
@@ -253,6 +269,7 @@ async def run(events: int, backend: str, batch: int, workers: int, route_in: str
                 await asyncio.sleep(0.2)
             gateway_cpu = time.process_time() - gateway_cpu
             workers_cpu = sum(cpu_seconds(process.pid) for process in processes) - workers_cpu
+            database_cpu = postgres_cpu_seconds() - database_cpu
         for process in processes:
             process.terminate()
             process.wait()
@@ -303,7 +320,8 @@ async def run(events: int, backend: str, batch: int, workers: int, route_in: str
     there = " (routing, audit, delivery)" if route_in == "worker" else " (delivery)"
     print(f"CPU µs/event: gateway {gateway_cpu / events * 1e6:.0f} (HTTP, verify, outbox{here}"
           f"{', delivery' if workers == 0 else ''}), worker processes {workers_cpu / events * 1e6:.0f}"
-          f"{there}, bank {pusher_cpu / events * 1e6:.0f}; "
+          f"{there}, bank {pusher_cpu / events * 1e6:.0f}"
+          f"{f', PostgreSQL {database_cpu / events * 1e6:.0f}' if backend == 'postgresql' else ''}; "
           f"load average before the run {load_before:.2f}; one {alg} SET verification here now {verify_us:.0f} µs")
     print(f"RESULT events_per_s={rate:.0f} p50_ms={p50:.1f} p99_ms={p99:.1f} lost={lost} dup={dup} "
           f"bank_p50_ms={bank_p50:.1f} bank_p99_ms={bank_p99:.1f}")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, String, and_, any_, bindparam, exists, func, insert, literal_column, select, text, update
+from sqlalchemy import ARRAY, String, and_, bindparam, exists, func, insert, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -204,10 +204,16 @@ class SqlAlertOutbox:
     def _one_of(self, column: Any, name: str) -> Any:
         """`column IN :name` as ONE bound parameter (a PostgreSQL array, a JSON array read by SQLite's json_each):
         an expanded IN list costs SQLAlchemy several microseconds per value to render, on every batch. Pass
-        the values through `_values`."""
+        the values through `_values`.
+
+        On PostgreSQL `IN (SELECT unnest(:array))`, not `= ANY(:array)`: after five executions a prepared
+        statement may switch to a generic plan, in which `= ANY` of a parameter compares every row with every
+        element in turn (no hashing, no index): 3-4 ms for 250 recipients among 1,000 customers, against
+        0.4 ms for the semi-join, whose plan does not depend on the array being known."""
         if self._postgres:
-            return column == any_(bindparam(name, type_=ARRAY(String)))
-        members: Any = select(literal_column("value")).select_from(func.json_each(bindparam(name, type_=String)))
+            members: Any = select(func.unnest(bindparam(name, type_=ARRAY(String))))
+        else:
+            members = select(literal_column("value")).select_from(func.json_each(bindparam(name, type_=String)))
         return column.in_(members)
 
     def _values(self, values: Sequence[str]) -> Any:

@@ -11,13 +11,38 @@ from __future__ import annotations
 import json
 from typing import Any
 
+_MAX_EXACT = 2**53 - 1  # I-JSON's exact integer range
+# The encoder built once: json.dumps with non-default options builds a new one per call.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
 
 def _fits(value: Any) -> bool:
-    """Whether `value` can go into a leaf, without building a path per node (every decision passes here)."""
-    if value is None or isinstance(value, str | bool):
+    """Whether `value` can go into a leaf, without building a path per node (every decision passes here).
+    Exact types first, loops rather than generators: this runs for every audited decision."""
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is int:
+        return -_MAX_EXACT <= value <= _MAX_EXACT
+    if kind is dict:
+        for key, item in value.items():  # noqa: SIM110 - a loop: all() over a generator costs twice as much here
+            if type(key) is not str or not key.isascii() or not _fits(item):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for item in value:  # noqa: SIM110 - as above
+            if not _fits(item):
+                return False
+        return True
+    return _fits_subclass(value)
+
+
+def _fits_subclass(value: Any) -> bool:
+    """Subclasses of the JSON types (a str enum, an int enum) encode as their base type."""
+    if isinstance(value, str | bool):
         return True
     if isinstance(value, int):
-        return abs(value) <= 2**53 - 1
+        return abs(value) <= _MAX_EXACT
     if isinstance(value, list | tuple):
         return all(_fits(item) for item in value)
     if isinstance(value, dict):
@@ -30,7 +55,7 @@ def _check(value: Any, path: str) -> None:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return
     if isinstance(value, int):
-        if abs(value) > 2**53 - 1:  # beyond I-JSON's exact integer range
+        if abs(value) > _MAX_EXACT:
             raise ValueError(f"{path}: integer {value} is outside the exact JSON range")
         return
     if isinstance(value, list | tuple):
@@ -49,4 +74,4 @@ def _check(value: Any, path: str) -> None:
 def canonical_json(value: dict[str, Any]) -> bytes:
     if not _fits(value):
         _check(value, "$")
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")

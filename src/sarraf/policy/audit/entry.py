@@ -52,7 +52,7 @@ def leaf_fields(
 
 
 def encode_leaf(fields: Mapping[str, Any]) -> bytes:
-    return canonical_json(dict(fields))
+    return canonical_json(fields if type(fields) is dict else dict(fields))
 
 
 def decode_leaf(data: bytes) -> dict[str, Any]:
