@@ -78,6 +78,7 @@ from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker  # noqa: E402
 from sarraf.alerts.intake import Backlog  # noqa: E402
 from sarraf.alerts.ports import ROUTED  # noqa: E402
 from sarraf.alerts.runtime import AlertRuntime  # noqa: E402
+from sarraf.heap import settle_after_start_up  # noqa: E402
 from sarraf.store.database import make_engine  # noqa: E402
 from sarraf.store.tables.alerts import alert_outbox  # noqa: E402
 from sarraf.store.tables.audit import audit_leaves  # noqa: E402
@@ -111,6 +112,7 @@ def gateway_app(url: str, bank: Bank, in_process_worker: bool, route_here: bool,
         intake._on_accept = runtime.notify
         app.state.alerts = _Services(intake)
         await runtime.start()
+        settle_after_start_up()  # as `sarraf serve` does
         yield
         await runtime.stop()
         await engine.dispose()

@@ -29,6 +29,7 @@ from sarraf.channels import webchat
 from sarraf.config import BankConfig
 from sarraf.conversation.flows_alerts import AlertFlows
 from sarraf.domain.messages import Outbound
+from sarraf.heap import settle_after_start_up
 from sarraf.policy.actions import CardActionPoint
 from sarraf.store.alert_receipts import SqlAlertReceipts
 from sarraf.store.alerts_outbox import SqlAlertOutbox
@@ -168,7 +169,7 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True, 
 
 
 async def run_alert_worker(container: Container, stop: asyncio.Event, *, route: bool = False,
-                           policy: DeliveryPolicy | None = None) -> None:
+                           policy: DeliveryPolicy | None = None, settle_heap: bool = False) -> None:
     """An alerts worker process (`sarraf alerts worker`): delivers due rows until `stop`; with `route`, it
     also routes (policy decision, audit entry in the container's log, rendering). Routing is single-flight
     across processes, so several workers may all be started with `route`; on SQLite run one worker process
@@ -178,6 +179,8 @@ async def run_alert_worker(container: Container, stop: asyncio.Event, *, route: 
     worker = DeliveryWorker(outbox, ChannelTransport(container), policy)
     runtime = AlertRuntime(router, worker, None, route_idle_s=worker.policy.idle_poll_s)
     await runtime.start()
+    if settle_heap:  # the process runs only this worker (`sarraf alerts worker`): see sarraf.heap
+        settle_after_start_up()
     try:
         await stop.wait()
     finally:

@@ -18,6 +18,7 @@ from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker
 from sarraf.alerts.runtime import AlertRuntime
 from sarraf.channels import webchat
 from sarraf.domain.messages import Outbound
+from sarraf.heap import settle_after_start_up
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.database import make_engine
 from tests.alerts.pipeline import open_audit, router_for
@@ -43,6 +44,7 @@ async def main(url: str, batch: int, idle_poll_s: float, audit_home: Path | None
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await runtime.start()
+    settle_after_start_up()  # as `sarraf alerts worker` does
     try:
         await stop.wait()
     finally:

@@ -31,7 +31,7 @@ async def _run_worker(settings: Settings, batch: int, route: bool) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await run_alert_worker(container, stop, route=route, policy=DeliveryPolicy(batch=batch))
+        await run_alert_worker(container, stop, route=route, policy=DeliveryPolicy(batch=batch), settle_heap=True)
     finally:
         await container.aclose()
 

@@ -46,7 +46,8 @@ def serve(
     os.environ["SARRAF_HOST"], os.environ["SARRAF_PORT"] = host, str(port)
     settings = load_settings(data_dir)
     typer.echo(f"Sarraf on {settings.public_url}  (data in {settings.data_dir})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=redacted_log_config(), proxy_headers=False)
+    uvicorn.run(create_app(settings, settle_heap=True), host=host, port=port, log_config=redacted_log_config(),
+                proxy_headers=False)
 
 
 def redacted_log_config() -> dict[str, object]:

@@ -19,6 +19,7 @@ import sarraf
 from sarraf.bootstrap import Container, build
 from sarraf.bootstrap_alerts import start_alerts
 from sarraf.config import Settings, load_banks, load_settings
+from sarraf.heap import settle_after_start_up
 from sarraf.housekeeping import Housekeeping
 from sarraf.web import (
     routes_alerts,
@@ -36,8 +37,11 @@ HOUSEKEEPING_SECONDS = 60.0
 
 
 def create_app(
-    settings: Settings | None = None, *, container: Container | None = None, mount_sandbox: bool = True
+    settings: Settings | None = None, *, container: Container | None = None, mount_sandbox: bool = True,
+    settle_heap: bool = False,
 ) -> FastAPI:
+    """`settle_heap`: the process serves only this app (`sarraf serve`), so what start-up built is frozen out of
+    the garbage collector's reach once it is up (see sarraf.heap)."""
     settings = settings or load_settings()
     banks = load_banks(settings.banks_file)
     embedded = [b.id for b in banks.values() if b.embedded]
@@ -54,6 +58,8 @@ def create_app(
         app.state.alerts = await start_alerts(
             app.state.container, in_process_worker=not external, route_in_process=not external
         )
+        if settle_heap:
+            settle_after_start_up()
         try:
             yield
         finally:
