@@ -12,8 +12,9 @@ import json
 from typing import Any
 
 _MAX_EXACT = 2**53 - 1  # I-JSON's exact integer range
-# The encoder built once: json.dumps with non-default options builds a new one per call.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# The encoder built once: json.dumps with non-default options builds a new one per call. No circular check:
+# _fits has walked the whole value first (a cycle would have stopped it with RecursionError).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 
 def _fits(value: Any) -> bool:
