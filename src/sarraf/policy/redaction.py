@@ -21,7 +21,7 @@ from stdnum.pl import pesel
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 # Order matters: earlier kinds win, and placeholders hold no digits for later kinds to match.
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+([A-Za-z0-9\-._~+/]+=*)")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _KEY_VALUE = re.compile(
     r"(?i)\b(password|passwd|pwd|secret|client_secret|api[_-]?key|access_token|refresh_token|token)"
@@ -145,6 +145,14 @@ def _apply(original: str, work: str, find: Callable[[str], list[tuple[int, int, 
     return _replace(original, spans), _replace(work, spans)
 
 
+def _credential(value: str, before: str) -> bool:
+    """What follows "Bearer"/"Basic" is a credential, not prose ("the bearer paid", "basic account"): always
+    after an Authorization header's name, else when long, holding a digit or base64 padding (a random token
+    of 8+ characters nearly always holds a digit)."""
+    return ("authorization" in before.lower() or len(value) >= 16 or value.endswith("=")
+            or any(c.isdigit() for c in value))
+
+
 def redact(text: str) -> str:
     """`text` with personal data and secrets replaced by [IBAN], [CARD], [PESEL], [PHONE], [EMAIL],
     [TOKEN] and [SECRET]."""
@@ -153,7 +161,8 @@ def redact(text: str) -> str:
     original = text
     if "earer" in work or "asic" in work or "EARER" in work or "ASIC" in work:
         original, work = _apply(original, work, lambda t: [
-            (m.start(), m.end(), f"{m.group(1)} [TOKEN]") for m in _BEARER.finditer(t)])
+            (m.start(), m.end(), f"{m.group(1)} [TOKEN]") for m in _BEARER.finditer(t)
+            if _credential(m.group(2), t[max(0, m.start() - 24):m.start()])])
     if "eyJ" in work:
         original, work = _apply(original, work, lambda t: [(m.start(), m.end(), "[TOKEN]") for m in _JWT.finditer(t)])
     if "=" in work or ":" in work:
