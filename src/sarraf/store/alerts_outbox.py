@@ -309,8 +309,10 @@ class SqlAlertOutbox:
             return set()
         # pysqlite opens the transaction (and SQLite takes its write lock) only at the first write: make that
         # write come first, so the read below sees the state this transaction commits on. A no-op on one of
-        # the batch's own rows; on PostgreSQL it only locks that row early.
-        await conn.execute(_TOUCH, {"row": candidates[0].row_id})
+        # the batch's own rows. PostgreSQL needs none: routing is single-flight (the advisory lock), and a
+        # delivery retry only moves a row that is already waiting to a later time.
+        if not self._postgres:
+            await conn.execute(_TOUCH, {"row": candidates[0].row_id})
         customers_in_batch = list({r.customer_id for r in candidates if r.customer_id})
         waiting = {(row.customer_id, row.lane) for row in await conn.execute(
             self._waiting_query, {"customers": self._values(customers_in_batch)})}
