@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -132,3 +134,58 @@ async def test_event_subscription_is_created_once_per_callback(bank_url: str) ->
         assert len(posts) == 1
         moved = await second.subscribe_events("http://127.0.0.1:8001/banks/sandbox/events")
         assert moved != created and len(posts) == 2  # a new callback is a new subscription
+
+
+class BankKeepingEverySubscription(httpx.AsyncBaseTransport):
+    """The sandbox for everything but event subscriptions, which this bank keeps all of (as a real bank may):
+    the replicas' first listings both come before either creates one, as when they start together."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.held: dict[str, str] = {}  # id -> callback
+        self.listings = 0
+        self.both_listed = asyncio.Event()
+        self.deleted: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if "/event-subscriptions" not in path:
+            return await self.inner.handle_async_request(request)
+        if request.method == "GET":
+            self.listings += 1
+            if self.listings >= 2:
+                self.both_listed.set()
+            held = [{"EventSubscriptionId": i, "CallbackUrl": url, "Version": "4.0"} for i, url in self.held.items()]
+            return httpx.Response(200, json={"Data": {"EventSubscription": held}})
+        if request.method == "POST":
+            await asyncio.wait_for(self.both_listed.wait(), 5)
+            created = f"sub-{len(self.held) + len(self.deleted) + 1}"
+            self.held[created] = json.loads(request.content)["Data"]["CallbackUrl"]
+            await asyncio.sleep(0.05)  # the other replica creates its own meanwhile
+            return httpx.Response(201, json={"Data": {"EventSubscriptionId": created}})
+        gone = path.rsplit("/", 1)[-1]
+        if self.held.pop(gone, None) is None:
+            return httpx.Response(404, json={"Code": "404", "Errors": []})
+        self.deleted.append(gone)
+        return httpx.Response(204)
+
+
+async def test_replicas_starting_together_converge_on_one_subscription(bank_url: str) -> None:
+    bank = BankKeepingEverySubscription()
+    async with httpx.AsyncClient(timeout=5, transport=bank) as http:
+        first, second = connector_for(http, bank_url), connector_for(http, bank_url)
+        callback = "http://127.0.0.1:8000/banks/sandbox/events"
+        kept = await asyncio.gather(first.subscribe_events(callback), second.subscribe_events(callback))
+    assert kept[0] == kept[1] == "sub-1", "both replicas keep the same one"
+    assert list(bank.held) == ["sub-1"] and bank.deleted == ["sub-2"]
+
+
+async def test_sandbox_deletes_a_subscription(bank_url: str) -> None:
+    async with httpx.AsyncClient(timeout=5) as http:
+        connector = connector_for(http, bank_url)
+        created = await connector.subscribe_events("http://127.0.0.1:8000/banks/sandbox/events")
+        bearer = await connector._client_bearer()
+        url = f"{bank_url}/open-banking/v4.0/event-subscriptions/{created}"
+        assert (await http.delete(url, headers={"Authorization": f"Bearer {bearer}"})).status_code == 204
+        again = await http.delete(url, headers={"Authorization": f"Bearer {bearer}"})
+        assert again.status_code == 404 and "no event subscription" in again.text

@@ -258,15 +258,30 @@ class OpenBankingConnector:
         """Our event subscription at the bank, created only if the bank does not hold one for `callback_url`
         already: every replica calls this on start-up, and a bank that keeps several subscriptions would
         otherwise push each event once per replica (absorbed by the outbox, but the bank's load all the same).
-        Two replicas starting at the same moment may still both create one."""
+        Replicas starting at the same moment may each create one: after creating, every replica keeps the
+        same one (the lowest id for our callback) and deletes the rest, so they converge on one."""
         bearer = await self._client_bearer()
-        listed = await self._api("GET", self._base + card_controls.SUBSCRIPTIONS_PATH, bearer)
-        for held in self._mapped(lambda b: list(b["Data"].get("EventSubscription") or []), listed):
-            if isinstance(held, dict) and held.get("CallbackUrl") == callback_url and held.get("EventSubscriptionId"):
-                return str(held["EventSubscriptionId"])
+        held = await self._subscriptions_for(bearer, callback_url)
+        if held:
+            return held[0]
         body = await self._api("POST", self._base + card_controls.SUBSCRIPTIONS_PATH, bearer,
                                json={"Data": {"CallbackUrl": callback_url, "Version": "4.0"}})
-        return str(self._mapped(lambda b: b["Data"]["EventSubscriptionId"], body))
+        created = str(self._mapped(lambda b: b["Data"]["EventSubscriptionId"], body))
+        held = await self._subscriptions_for(bearer, callback_url)
+        for extra in held[1:]:
+            try:
+                await self._api("DELETE", f"{self._base}{card_controls.SUBSCRIPTIONS_PATH}/{extra}", bearer)
+            except ConsentUnusable:  # 404: the other replica deleted it first
+                continue
+        return held[0] if held else created
+
+    async def _subscriptions_for(self, bearer: str, callback_url: str) -> list[str]:
+        """Ids of the bank's subscriptions pushing to `callback_url`, lowest first."""
+        listed = await self._api("GET", self._base + card_controls.SUBSCRIPTIONS_PATH, bearer)
+        return sorted(str(held["EventSubscriptionId"])
+                      for held in self._mapped(lambda b: list(b["Data"].get("EventSubscription") or []), listed)
+                      if isinstance(held, dict) and held.get("CallbackUrl") == callback_url
+                      and held.get("EventSubscriptionId"))
 
     async def poll_events(self, ack: Sequence[str], errors: dict[str, dict[str, str]],
                           max_events: int) -> tuple[dict[str, str], bool]:

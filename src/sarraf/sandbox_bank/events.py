@@ -1,7 +1,8 @@
 """The sandbox bank's events: signed Security Event Tokens (RFC 8417), pushed and polled.
 
 * ``GET /sarraf/v1/jwks.json``: the public key (PS256) a TPP verifies our SETs with.
-* ``POST|GET /open-banking/v4.0/event-subscriptions`` (client-credentials token): OB v4.0 subscription,
+* ``POST|GET /open-banking/v4.0/event-subscriptions``, ``DELETE …/{EventSubscriptionId}`` (client-credentials
+  token): OB v4.0 subscription,
   ``{"Data": {"CallbackUrl": ..., "Version": "4.0"}}``; with one, every event is pushed to CallbackUrl as
   ``application/secevent+jwt`` (RFC 8935), a few quick retries, and stays queued until a 2xx.
 * ``POST /open-banking/v4.0/events`` (client-credentials token): OB aggregated polling —
@@ -30,7 +31,7 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from pydantic import BaseModel, Field
@@ -123,6 +124,9 @@ class EventHub:
     def subscribe(self, subscription: Subscription) -> None:
         """One subscription per TPP: a new one replaces the old."""
         self._store.subscribe(subscription.client_id, subscription.subscription_id, subscription.callback_url)
+
+    def unsubscribe(self, client_id: str, subscription_id: str) -> bool:
+        return self._store.unsubscribe(client_id, subscription_id)
 
     def queue(self, client_id: str, jti: str, token: str) -> None:
         with self._lock:
@@ -221,6 +225,14 @@ async def subscriptions(request: Request, sb: SB, events: Hub) -> dict[str, Any]
     listed = [{"EventSubscriptionId": found.subscription_id, "CallbackUrl": found.callback_url,
                "Version": "4.0"}] if found else []
     return {"Data": {"EventSubscription": listed}, "Links": {"Self": str(request.url)}, "Meta": {}}
+
+
+@router.delete("/open-banking/v4.0/event-subscriptions/{subscription_id}", status_code=204)
+async def unsubscribe(subscription_id: str, request: Request, sb: SB, events: Hub) -> Response:
+    client = _client(request, sb)
+    if not events.unsubscribe(client.client_id, subscription_id):
+        raise OBError(404, "U005", f"no event subscription {subscription_id}")
+    return Response(status_code=204)
 
 
 class PollRequest(BaseModel):

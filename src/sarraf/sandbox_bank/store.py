@@ -286,6 +286,11 @@ class Store:
             db.execute("INSERT OR REPLACE INTO event_subscriptions VALUES (?,?,?)",
                        (client_id, subscription_id, callback_url))
 
+    def unsubscribe(self, client_id: str, subscription_id: str) -> bool:
+        with self._tx() as db:
+            return db.execute("DELETE FROM event_subscriptions WHERE client_id = ? AND subscription_id = ?",
+                              (client_id, subscription_id)).rowcount > 0
+
     def subscriptions(self) -> dict[str, tuple[str, str]]:
         """client_id → (subscription_id, callback_url)."""
         with self._lock:
