@@ -1,4 +1,5 @@
-"""The web chat in Debian's Chromium: link sandbox-ar-1, ask the balance in Arabic, read it right-to-left."""
+"""The web chat in Debian's Chromium: link sandbox-ar-1, ask the balance in Arabic, read it right-to-left (and the
+page says so: a read receipt)."""
 
 from __future__ import annotations
 
@@ -80,10 +81,15 @@ def test_arabic_balance_after_linking_renders_right_to_left(gateway: str, browse
     login.click()
     page.fill("#username", "sandbox-ar-1")
     page.fill("#password", "sandbox")
-    page.click("button[value=approve]")
-    page.wait_for_url(f"{gateway}/?linked=1")
-    answer = page.locator(".bubble.bot").filter(has_text="أرصدتك")
-    expect(answer).to_be_visible(timeout=10_000)
+    # The answer waited for the login: the page collects it, and, being on screen, says it was read.
+    with page.expect_request(lambda r: r.url.endswith("/webchat/api/receipts") and r.method == "POST",
+                             timeout=15_000) as receipt:
+        page.click("button[value=approve]")
+        page.wait_for_url(f"{gateway}/?linked=1")
+        answer = page.locator(".bubble.bot").filter(has_text="أرصدتك")
+        expect(answer).to_be_visible(timeout=10_000)
+    sent = receipt.value.post_data_json
+    assert sent["status"] == "read" and sent["session"] == page.evaluate("localStorage.getItem('sarraf.session')")
     assert answer.get_attribute("dir") == "rtl"
     assert answer.evaluate("el => getComputedStyle(el).direction") == "rtl"
     text = strip_bidi_marks(answer.inner_text())

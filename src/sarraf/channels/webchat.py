@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from sarraf.channels.login_return import BrowserReturn
 from sarraf.domain.consent import LinkSession
-from sarraf.domain.messages import Inbound, InboundKind, Outbound
+from sarraf.domain.messages import Inbound, InboundKind, Outbound, Receipt
 
 NAME = "webchat"
 SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -41,6 +41,11 @@ def inbound(session: str, text: str | None, payload: str | None, locale: str | N
             message_id: str | None) -> Inbound:
     kind = InboundKind.POSTBACK if payload else InboundKind.TEXT
     return Inbound(NAME, session, kind, text or "", payload, message_id, locale)
+
+
+def receipt(session: str, seen: Receipt) -> Inbound:
+    """The page's word that it fetched (delivered) or showed (read) what we sent this session."""
+    return Inbound(NAME, session, InboundKind.RECEIPT, receipt=seen)
 
 
 class WebChatChannel:

@@ -17,11 +17,15 @@ class InboundKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Receipt:
     """A platform's word that messages we sent reached the customer ("delivered") or were seen ("read"):
-    by the platform's message ids, or, for Messenger's read receipts, everything sent up to `watermark`."""
+    by the platform's message ids; or everything sent up to `watermark` (Messenger's read receipts, web chat's
+    fetch); or, with `covers_delivered`, everything already delivered to that sender (web chat's page shown).
+    `at` is when it happened, where that is not the watermark itself."""
 
     status: str  # "delivered" or "read"
     message_ids: tuple[str, ...] = ()
     watermark: datetime | None = None
+    at: datetime | None = None
+    covers_delivered: bool = False
 
 
 @dataclass(frozen=True, slots=True)

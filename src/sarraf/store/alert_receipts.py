@@ -17,11 +17,12 @@ class SqlAlertReceipts:
         self._engine = engine
 
     async def record_receipt(self, channel: str, sender: str, receipt: Receipt) -> int:
-        """Delivered or read, by the platform's message ids (kept when the alert was sent), or, for Messenger's
-        read receipts, every alert sent to this customer up to the watermark. The first receipt's time
-        stands; read implies delivered. Returns how many alerts changed."""
+        """Delivered or read, by the platform's message ids (kept when the alert was sent); or every alert sent
+        to this customer up to the watermark (Messenger's read receipts, web chat's fetch); or every alert
+        already delivered to them (web chat's page shown). The first receipt's time stands; read implies
+        delivered. Returns how many alerts changed."""
         t = alert_outbox.c
-        at = receipt.watermark or datetime.now(UTC)
+        at = receipt.at or receipt.watermark or datetime.now(UTC)
         values: dict[str, Any] = {"delivered_at": func.coalesce(t.delivered_at, at)}
         if receipt.status == "read":
             values["read_at"] = func.coalesce(t.read_at, at)
@@ -31,6 +32,8 @@ class SqlAlertReceipts:
             which = t.id.in_(select(p.outbox_id).where(p.channel == channel, p.message_id.in_(receipt.message_ids)))
         elif receipt.watermark is not None:
             which = and_(t.channel == channel, t.sender == sender, t.status == "sent", t.sent_at <= receipt.watermark)
+        elif receipt.covers_delivered:
+            which = and_(t.channel == channel, t.sender == sender, t.status == "sent", t.delivered_at.is_not(None))
         else:
             return 0
         async with self._engine.begin() as conn:

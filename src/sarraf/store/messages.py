@@ -41,7 +41,12 @@ class SqlMessageLog:
             return int(key[0])
 
     async def pending(self, channel: str, sender: str, after: int = 0) -> list[tuple[int, dict[str, Any]]]:
-        """Messages after the cursor; those up to it were received, so they are deleted (data minimisation).
+        return (await self.collect(channel, sender, after))[0]
+
+    async def collect(self, channel: str, sender: str, after: int = 0
+                      ) -> tuple[list[tuple[int, dict[str, Any]]], datetime | None]:
+        """Messages after the cursor, and when the newest of them was written (None when there are none);
+        those up to the cursor were received, so they are deleted (data minimisation).
 
         The page polls every second or two: the read needs no write lock, and the delete runs only when
         there is something acknowledged to delete.
@@ -50,7 +55,7 @@ class SqlMessageLog:
         async with self._engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    select(channel_outbox.c.id, channel_outbox.c.payload)
+                    select(channel_outbox.c.id, channel_outbox.c.payload, channel_outbox.c.created_at)
                     .where(mine, channel_outbox.c.id > after)
                     .order_by(channel_outbox.c.id)
                     .limit(200)
@@ -62,7 +67,10 @@ class SqlMessageLog:
         if acknowledged:
             async with self._engine.begin() as conn:
                 await conn.execute(delete(channel_outbox).where(mine, channel_outbox.c.id <= after))
-        return [(r.id, r.payload) for r in rows]
+        newest = rows[-1].created_at if rows else None
+        if newest is not None and newest.tzinfo is None:  # SQLite gives naive UTC back
+            newest = newest.replace(tzinfo=UTC)
+        return [(r.id, r.payload) for r in rows], newest
 
 
 class SqlHandoffs:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from sarraf.channels import webchat
 from sarraf.conversation.replies import catalog
+from sarraf.domain.messages import Receipt
 from sarraf.observability import MESSAGES, REPLIES, TURN_SECONDS
 from sarraf.web.deps import container_of
 from sarraf.web.pages import templates
@@ -78,6 +80,26 @@ async def updates(
     session: str = Query(pattern=webchat.SESSION_PATTERN.pattern),
     after: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
-    """Messages pushed to this chat since `after` (e.g. the answer that waited for the bank login)."""
-    pending = await container_of(request).message_log.pending(webchat.NAME, session, after)
+    """Messages pushed to this chat since `after` (e.g. the answer that waited for the bank login). Handing
+    them to the page is their delivery: alerts among them are marked delivered (their receipt)."""
+    container = container_of(request)
+    pending, newest = await container.message_log.collect(webchat.NAME, session, after)
+    if newest is not None:
+        await container.conversation.handle(
+            container.default_tenant,
+            webchat.receipt(session, Receipt("delivered", watermark=newest, at=datetime.now(UTC))))
     return {"replies": [dict(payload, id=i) for i, payload in pending]}
+
+
+class WebChatReceipt(BaseModel):
+    session: str = Field(pattern=webchat.SESSION_PATTERN.pattern)
+    status: Literal["read"] = Field(description="the page showed what it was given (its tab was visible)")
+
+
+@router.post("/webchat/api/receipts", status_code=204, tags=["web chat"])
+async def post_receipt(seen: WebChatReceipt, request: Request) -> Response:
+    """The page was looked at: the alerts it had been given are read."""
+    container = container_of(request)
+    await container.conversation.handle(
+        container.default_tenant, webchat.receipt(seen.session, Receipt("read", covers_delivered=True)))
+    return Response(status_code=204)

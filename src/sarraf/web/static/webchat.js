@@ -64,6 +64,17 @@
     data.replies.forEach(r => draw(r));
   }
 
+  // Read receipts: what the server handed this page counts as read once the page is on screen.
+  let unseen = false;
+  async function seen() {
+    if (!unseen || document.visibilityState !== "visible") return;
+    unseen = false;
+    try {
+      await fetch("/webchat/api/receipts", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ session, status: "read" }) });
+    } catch (e) { unseen = true; /* offline for a moment: said again at the next chance */ }
+  }
+  document.addEventListener("visibilitychange", seen);
+
   async function poll() {
     try {
       const res = await fetch(`/webchat/api/updates?session=${session}&after=${cursor}`);
@@ -71,6 +82,7 @@
         const data = await res.json();
         for (const r of data.replies) { draw(r); cursor = Math.max(cursor, r.id); }
         localStorage.setItem("sarraf.cursor", String(cursor));
+        if (data.replies.length) { unseen = true; seen(); }
       }
     } catch (e) { /* offline for a moment: the next poll catches up */ }
   }
