@@ -149,7 +149,8 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True, 
                           issuer=b.events_issuer)
         for b in container.banks.values()
     }
-    worker = DeliveryWorker(outbox, ChannelTransport(container), policy) if in_process_worker else None
+    worker = (DeliveryWorker(outbox, ChannelTransport(container), policy, pace=container.rate_limits)
+              if in_process_worker else None)
     runtime_box: list[AlertRuntime] = []
     backlog = Backlog()
     intake = EventIntake(verifiers, outbox, on_accept=lambda: runtime_box[0].notify() if runtime_box else None,
@@ -176,7 +177,7 @@ async def run_alert_worker(container: Container, stop: asyncio.Event, *, route: 
     in all (delivery there has no row locks), routing in it or in the gateway."""
     outbox = SqlAlertOutbox(container.engine)
     router = _router(container, outbox, SqlFraudCases(container.engine)) if route else None
-    worker = DeliveryWorker(outbox, ChannelTransport(container), policy)
+    worker = DeliveryWorker(outbox, ChannelTransport(container), policy, pace=container.rate_limits)
     runtime = AlertRuntime(router, worker, None, route_idle_s=worker.policy.idle_poll_s)
     await runtime.start()
     if settle_heap:  # the process runs only this worker (`sarraf alerts worker`): see sarraf.heap

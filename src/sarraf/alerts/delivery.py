@@ -2,7 +2,9 @@
 
 * retries with exponential back-off and full jitter (AWS architecture blog, "Exponential Backoff And
   Jitter"), up to ``max_attempts``, then the dead-letter table with the last error as the reason;
-* per-channel and per-customer rate limits (GCRA, the same sarraf.gcra arithmetic as the channels' quotas);
+* per-channel and per-customer rate limits (GCRA, the same sarraf.gcra arithmetic as the channels' quotas),
+  kept in process or, given shared `PaceLimits` (the container's RateLimits), shared by every delivery worker:
+  a customer's limit then holds however many workers send to them;
 * per-customer ordering and deduplication come from the outbox (only a customer's oldest ready row is
   claimable; an event id is accepted once);
 * pull channels (web chat) are handed over inside the outbox transaction: exactly once, even across a crash.
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sarraf.alerts.ports import AlertOutbox, ClaimedBatch, Job, Transport
+from sarraf.alerts.ports import AlertOutbox, ClaimedBatch, Job, PaceLimiter, PaceLimits, Transport
 from sarraf.alerts.render import from_json
 from sarraf.domain.messages import Outbound
 from sarraf.gcra import Quota, next_slot
@@ -55,27 +57,40 @@ def backoff(attempt: int, policy: DeliveryPolicy, rng: Callable[[], float] = ran
 class Gcra:
     """Generic cell rate algorithm per key: `reserve` says how long to wait for the next slot."""
 
-    def __init__(self, per_second: float, burst: int = 1) -> None:
+    def __init__(self, per_second: float, burst: int = 1, clock: Callable[[], float] = time.monotonic) -> None:
         self._quota = Quota(per_second, burst)
         self._next: dict[str, float] = {}
+        self._clock = clock
 
-    def reserve(self, key: str, now: float) -> float:
+    async def reserve(self, key: str) -> float:
+        now = self._clock()
         wait, self._next[key] = next_slot(self._next.get(key), now, self._quota)
         if len(self._next) > 100_000:
             self._next = {k: v for k, v in self._next.items() if v > now}
         return wait
 
 
+class LocalPaceLimits:
+    """Rate limits in this process's memory (one delivery worker, or limits each worker keeps alone)."""
+
+    def limiter(self, scope: str, per_second: float, burst: int = 1) -> PaceLimiter:
+        return Gcra(per_second, burst)
+
+
 class DeliveryWorker:
     def __init__(self, outbox: AlertOutbox, transport: Transport, policy: DeliveryPolicy | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *, pace: PaceLimits | None = None
+                 ) -> None:
         self._outbox = outbox
         self._transport = transport
         self.policy = policy or DeliveryPolicy()
         self._clock = clock
         rates = self.policy.channel_per_second or DEFAULT_CHANNEL_RATES
-        self._channel_limits = {name: Gcra(rate, burst=max(1, int(rate // 10))) for name, rate in rates.items()}
-        self._customer_limit = Gcra(self.policy.customer_per_second, self.policy.customer_burst)
+        limits = pace or LocalPaceLimits()
+        self._channel_limits = {name: limits.limiter(f"alerts-channel-{name}", rate, max(1, int(rate // 10)))
+                                for name, rate in rates.items()}
+        self._customer_limit = limits.limiter("alerts-customer", self.policy.customer_per_second,
+                                              self.policy.customer_burst)
         self.wake = asyncio.Event()
         self.woken_locally = False  # routing runs in this process and sets `wake` whenever rows become ready
         self.sent = 0
@@ -123,10 +138,9 @@ class DeliveryWorker:
         self.sent += len(batch.jobs)
 
     async def _push(self, batch: ClaimedBatch, job: Job) -> None:
-        now = time.monotonic()
         limit = self._channel_limits.get(job.channel)
-        wait = max(limit.reserve(job.channel, now) if limit else 0.0,
-                   self._customer_limit.reserve(job.customer_id, now))
+        wait = max(await limit.reserve(job.channel) if limit else 0.0,
+                   await self._customer_limit.reserve(job.customer_id))
         if wait > 0:
             await asyncio.sleep(wait)
         try:

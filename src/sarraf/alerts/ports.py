@@ -119,6 +119,21 @@ class AlertOutbox(Protocol):
         route) or ROUTED; yields False when the store cannot notify (the caller then polls)."""
 
 
+class PaceLimiter(Protocol):
+    """One send rate, keyed (by channel or by customer)."""
+
+    async def reserve(self, key: str) -> float:
+        """Book `key`'s next slot; returns how many seconds to wait before using it."""
+        ...
+
+
+class PaceLimits(Protocol):
+    """Where delivery's rate limits keep their state: this process, or a store every worker shares (the
+    channels' RateLimits fits: sarraf.channels.ratelimit, NATS-backed across replicas)."""
+
+    def limiter(self, scope: str, per_second: float, burst: int = 1) -> PaceLimiter: ...
+
+
 @dataclass(frozen=True, slots=True)
 class FraudCase:
     tenant: str
