@@ -36,6 +36,9 @@ class SqlAlertReceipts:
             which = and_(t.channel == channel, t.sender == sender, t.status == "sent", t.delivered_at.is_not(None))
         else:
             return 0
+        # Only rows the receipt changes: a watermark covers every earlier alert, already marked or not, and a
+        # web chat polling every second or two must not rewrite its whole history each time.
+        unmarked = t.read_at.is_(None) if receipt.status == "read" else t.delivered_at.is_(None)
         async with self._engine.begin() as conn:
-            result = await conn.execute(update(alert_outbox).where(which).values(**values))
+            result = await conn.execute(update(alert_outbox).where(which, unmarked).values(**values))
         return int(result.rowcount or 0)
