@@ -50,7 +50,7 @@ async def test_customer_is_reminded_once_before_the_consent_ends(tmp_path: Path)
         )
         first = await Housekeeping(container).run_once()
         second = await Housekeeping(container).run_once()
-        pushed = await container.message_log.pending("webchat", "session-reminder-0001")
+        pushed, _ = await container.message_log.collect("webchat", "session-reminder-0001")
     finally:
         await container.aclose()
     assert first.reminders_sent == 1 and second.reminders_sent == 0

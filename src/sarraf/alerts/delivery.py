@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,7 +26,7 @@ from typing import Any
 from sarraf.alerts.ports import AlertOutbox, ClaimedBatch, Job, PaceLimiter, PaceLimits, Transport
 from sarraf.alerts.render import from_json
 from sarraf.domain.messages import Outbound
-from sarraf.gcra import Quota, next_slot
+from sarraf.gcra import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -54,27 +53,11 @@ def backoff(attempt: int, policy: DeliveryPolicy, rng: Callable[[], float] = ran
     return rng() * min(policy.max_delay_s, policy.base_delay_s * (2 ** attempt))
 
 
-class Gcra:
-    """Generic cell rate algorithm per key: `reserve` says how long to wait for the next slot."""
-
-    def __init__(self, per_second: float, burst: int = 1, clock: Callable[[], float] = time.monotonic) -> None:
-        self._quota = Quota(per_second, burst)
-        self._next: dict[str, float] = {}
-        self._clock = clock
-
-    async def reserve(self, key: str) -> float:
-        now = self._clock()
-        wait, self._next[key] = next_slot(self._next.get(key), now, self._quota)
-        if len(self._next) > 100_000:
-            self._next = {k: v for k, v in self._next.items() if v > now}
-        return wait
-
-
 class LocalPaceLimits:
     """Rate limits in this process's memory (one delivery worker, or limits each worker keeps alone)."""
 
     def limiter(self, scope: str, per_second: float, burst: int = 1) -> PaceLimiter:
-        return Gcra(per_second, burst)
+        return RateLimiter(per_second, burst)
 
 
 class DeliveryWorker:

@@ -11,12 +11,14 @@ through `sarraf.channels.ratelimit_nats` (chosen by SARRAF_NATS_URL); both run t
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import Protocol
 
-from sarraf.gcra import Quota, next_slot
+from sarraf.gcra import Quota, RateLimiter, next_slot, wait_for_slot
+
+__all__ = ["LocalRateLimits", "Quota", "RateLimiter", "RateLimits", "SendRateLimiter", "next_slot",
+           "wait_for_slot"]
 
 
 class SendRateLimiter(Protocol):
@@ -40,43 +42,6 @@ class RateLimits(Protocol):
         ...
 
     async def close(self) -> None: ...
-
-
-async def wait_for_slot(limiter: SendRateLimiter, key: str) -> None:
-    wait = await limiter.reserve(key)
-    if wait > 0:
-        await asyncio.sleep(wait)
-
-
-class RateLimiter:
-    """The embedded limiter: GCRA state in this process's memory. Keys that fell idle are forgotten, so memory
-    follows the number of busy chats, not all chats ever seen."""
-
-    def __init__(self, per_second: float, burst: int = 1, clock: Callable[[], float] = time.monotonic) -> None:
-        self.quota = Quota(per_second, burst)
-        self._clock = clock
-        self._next: dict[str, float] = {}  # key → theoretical arrival time of its next call
-        self._calls = 0
-
-    def book(self, key: str) -> float:
-        """`reserve` without awaiting: also the shared limiter's fallback, which must never block."""
-        now = self._clock()
-        wait, self._next[key] = next_slot(self._next.get(key), now, self.quota)
-        self._calls += 1
-        if self._calls % 1024 == 0:
-            self._forget_idle(now)
-        return wait
-
-    async def reserve(self, key: str) -> float:
-        return self.book(key)
-
-    async def acquire(self, key: str) -> None:
-        await wait_for_slot(self, key)
-
-    def _forget_idle(self, now: float) -> None:
-        # A theoretical arrival time in the past books exactly like no state at all (see next_slot).
-        for key in [k for k, at in self._next.items() if at < now]:
-            del self._next[key]
 
 
 class LocalRateLimits:

@@ -9,6 +9,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sarraf.store.channel_state import utc
 from sarraf.store.tables.core import channel_outbox, handoff_requests, processed_messages
 
 
@@ -40,9 +41,6 @@ class SqlMessageLog:
             assert key is not None
             return int(key[0])
 
-    async def pending(self, channel: str, sender: str, after: int = 0) -> list[tuple[int, dict[str, Any]]]:
-        return (await self.collect(channel, sender, after))[0]
-
     async def collect(self, channel: str, sender: str, after: int = 0
                       ) -> tuple[list[tuple[int, dict[str, Any]]], datetime | None]:
         """Messages after the cursor, and when the newest of them was written (None when there are none);
@@ -67,10 +65,7 @@ class SqlMessageLog:
         if acknowledged:
             async with self._engine.begin() as conn:
                 await conn.execute(delete(channel_outbox).where(mine, channel_outbox.c.id <= after))
-        newest = rows[-1].created_at if rows else None
-        if newest is not None and newest.tzinfo is None:  # SQLite gives naive UTC back
-            newest = newest.replace(tzinfo=UTC)
-        return [(r.id, r.payload) for r in rows], newest
+        return [(r.id, r.payload) for r in rows], utc(rows[-1].created_at) if rows else None
 
 
 class SqlHandoffs:
