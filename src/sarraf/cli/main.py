@@ -15,6 +15,7 @@ from sarraf.cli import keys as keys_cli
 from sarraf.cli import nlu as nlu_cli
 from sarraf.cli import policy as policy_cli
 from sarraf.cli import sandbox as sandbox_cli
+from sarraf.cli import stories as stories_cli
 
 app = typer.Typer(help="Sarraf: privacy-first conversational banking gateway.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -24,6 +25,7 @@ app.add_typer(nlu_cli.app, name="nlu")
 app.add_typer(sandbox_cli.app, name="sandbox")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(alerts_cli.app, name="alerts")
+app.add_typer(stories_cli.app, name="test")
 
 DataDir = Annotated[
     Path | None,
