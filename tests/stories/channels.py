@@ -11,10 +11,10 @@ one shape whatever the platform.
 from __future__ import annotations
 
 import itertools
-from abc import ABC, abstractmethod
 import time
-from dataclasses import dataclass, field
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx

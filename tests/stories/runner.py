@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import httpx
@@ -125,7 +125,7 @@ async def run(sw: StoryWorld, story: Story, channel: str, http: httpx.AsyncClien
             if url is None:
                 failures.append(f"{where}: the previous reply offered no login button")
                 break
-            seen = await driver.after_login(session.sender, lambda: sw.world.link(url, story.customer))
+            seen = await driver.after_login(session.sender, partial(sw.world.link, url, story.customer))
         elif step.press:
             if not any(b.payload == step.press for m in seen for b in m.buttons):
                 failures.append(f"{where}: the previous reply offered no button {step.press!r}")
@@ -172,6 +172,9 @@ async def _check(sw: StoryWorld, driver: Driver, story: Story, step: Step, seen:
             key = "link_only_notice"
         if not any(_template(lang, key).search(t) for t in texts):
             failures.append(f"no reply reads as {key!r}; got {texts}")
+    for key in step.not_reply:
+        if any(_template(lang, key).search(t) for t in texts):
+            failures.append(f"a reply reads as {key!r}, which it must not; got {texts}")
     facts = {"last4": ledger.cards.get(ledger.debit_card(), "????")}
     if not (driver.kind == "link_only" and data_step):  # there the words are on the secure page
         failures += [f"{w!r} not in {texts}" for w in step.says if w.format(**facts).casefold() not in everything]
@@ -253,9 +256,8 @@ async def _effects(sw: StoryWorld, effect: dict[str, Any], ledger: Ledger, sessi
 
 def _held(effect: dict[str, Any], held: dict[str, Any]) -> list[str]:
     failures = []
-    if effect.get("erased"):
-        if held["channels"] or held["bank_links"] or held["customer"]:
-            failures.append(f"not erased: {held['channels']}, {held['bank_links']}")
+    if effect.get("erased") and (held["channels"] or held["bank_links"] or held["customer"]):
+        failures.append(f"not erased: {held['channels']}, {held['bank_links']}")
     if "handoff" in effect:
         reasons = [h["reason"] for h in held["requests_for_a_person"]]
         if effect["handoff"] not in reasons:

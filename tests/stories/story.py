@@ -18,7 +18,8 @@ HERE = Path(__file__).parent
 LANGS = ("en", "pl", "ar")
 CUSTOMERS = {"en": "sandbox-en-1", "pl": "sandbox-pl-1", "ar": "sandbox-ar-1"}
 SESSIONS = ("shared", "fresh", "unlinked")
-STEP_KEYS = {"user", "press", "login", "intent", "reply", "says", "not_says", "buttons", "login_button", "figures", "effect"}
+STEP_KEYS = {"user", "press", "login", "intent", "reply", "not_reply", "says", "not_says", "buttons", "login_button",
+             "figures", "effect"}
 STORY_KEYS = {"story", "steps", "session", "given", "customer"}
 FILE_KEYS = {"flow", "customer", "stories"}
 
@@ -30,6 +31,7 @@ class Step:
     login: bool = False  # or: follow the login button of the previous reply and sign in at the bank
     intent: str | None = None
     reply: tuple[str, ...] = ()  # reply keys of the catalogue, each matched by one message
+    not_reply: tuple[str, ...] = ()  # reply keys no message may read as
     says: tuple[str, ...] = ()  # words every bit of which must appear (case-insensitive)
     not_says: tuple[str, ...] = ()
     buttons: tuple[str, ...] = ()  # payloads the reply must offer
@@ -99,9 +101,9 @@ def _step(raw: dict[str, Any], path: Path, story: str) -> Step:
         value = raw.get(key) or ()
         return (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
 
-    return Step(raw.get("user"), raw.get("press"), bool(raw.get("login")), raw.get("intent"), many("reply"), many("says"),
-                many("not_says"), many("buttons"), bool(raw.get("login_button")), raw.get("figures") or {},
-                raw.get("effect") or {})
+    return Step(raw.get("user"), raw.get("press"), bool(raw.get("login")), raw.get("intent"), many("reply"),
+                many("not_reply"), many("says"), many("not_says"), many("buttons"), bool(raw.get("login_button")),
+                raw.get("figures") or {}, raw.get("effect") or {})
 
 
 def _only(raw: Any, allowed: set[str], path: Path) -> None:

@@ -111,7 +111,7 @@ def _print(outcomes: Outcomes) -> None:
                   *(f"{sum(k.get(kind, False) for k in outcomes.runs.values())}/"
                     f"{sum(kind in k for k in outcomes.runs.values())}" for kind in KINDS))
     Console(width=max(Console().width, 110)).print(table)
-    for (code, story), kinds in sorted(outcomes.runs.items()):
+    for (_, story), kinds in sorted(outcomes.runs.items()):
         bad = [kind for kind, ok in kinds.items() if not ok]
         if bad:
             typer.echo(f"FAILED {story} on {', '.join(bad)}")

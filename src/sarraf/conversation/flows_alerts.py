@@ -34,7 +34,7 @@ _NIGHT = re.compile(r"\bnight\b|at night|w nocy|nocą|noca|ليلا|ليلًا|�
 _GROUPS = {
     AlertGroup.SHOPPING: re.compile(r"shopping|purchase|payment|zakup|płatno|platno|التسوق|المشتريات|الشراء",
                                     re.IGNORECASE),
-    AlertGroup.BALANCE: re.compile(r"balance|saldo|الرصيد", re.IGNORECASE),
+    AlertGroup.BALANCE: re.compile(r"balance|\bsald(?:o|a|u|em|zie)\b|الرصيد", re.IGNORECASE),  # Polish cases
     AlertGroup.ACCOUNT: re.compile(r"account update|konto|الحساب", re.IGNORECASE),
 }
 _LANG = (("ar", re.compile(r"[\u0600-\u06FF]")), ("pl", re.compile(r"[ąćęłńóśźż]|powiadom|wyłącz|włącz|zakup",
