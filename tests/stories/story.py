@@ -54,7 +54,7 @@ class Story:
 
     @property
     def id(self) -> str:
-        slug = re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+        slug = re.sub(r"[\W_]+", "-", self.name.lower()).strip("-")
         return f"{self.lang}/{self.flow}/{slug}"
 
 
