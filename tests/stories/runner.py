@@ -41,6 +41,10 @@ DATA_REPLIES = frozenset({"balance_header", "balance_line", "transactions_header
                           "transaction_line", "spending_category", "spending_total", "spending_none",
                           "spending_top"})
 
+# Telegram paces replies to one chat at one a second, as the platform requires: stories take turns on a few
+# linked chats of the same customer there, so one story's reply does not wait for the previous story's.
+SHARED_CHATS = {"telegram": 4}
+
 
 @dataclass
 class Session:
@@ -54,7 +58,8 @@ class StoryWorld:
     """One gateway for every story: linked chats per (channel, customer), ledgers per customer."""
 
     world: ChannelWorld
-    sessions: dict[tuple[str, str], Session] = field(default_factory=dict)
+    sessions: dict[tuple[str, str], list[Session]] = field(default_factory=dict)
+    rounds: dict[tuple[str, str], int] = field(default_factory=dict)
     ledgers: dict[str, Ledger] = field(default_factory=dict)
     links: SignedLinks | None = None
 
@@ -143,8 +148,12 @@ async def run(sw: StoryWorld, story: Story, channel: str, http: httpx.AsyncClien
 async def _session(sw: StoryWorld, driver: Driver, story: Story) -> Session:
     if story.session == "unlinked":
         return Session(driver.new_sender())
-    if story.session == "shared" and (driver.name, story.customer) in sw.sessions:
-        return sw.sessions[(driver.name, story.customer)]
+    key = (driver.name, story.customer)
+    pool = sw.sessions.setdefault(key, [])
+    if story.session == "shared":
+        sw.rounds[key] = turn = sw.rounds.get(key, -1) + 1
+        if len(pool) >= SHARED_CHATS.get(driver.name, 1):
+            return pool[turn % len(pool)]
     session = Session(driver.new_sender())
     invite = await driver.say(session.sender, story.lang, LINK_PHRASES[story.lang])
     url = next((b.url for m in invite for b in m.buttons if b.url and "/link/start/" in b.url), None)
@@ -157,7 +166,7 @@ async def _session(sw: StoryWorld, driver: Driver, story: Story) -> Session:
     session.customer_id = held["customer"]["id"]
     session.consent_id = next(link["consent_id"] for link in held["bank_links"] if link["status"] == "AUTH")
     if story.session == "shared":
-        sw.sessions[(driver.name, story.customer)] = session
+        pool.append(session)
     return session
 
 
