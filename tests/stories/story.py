@@ -88,7 +88,7 @@ def read(path: Path) -> list[Story]:
         steps = tuple(_step(s, path, raw["story"]) for s in raw["steps"])
         customer = raw.get("customer") or doc.get("customer") or CUSTOMERS[lang]
         out.append(Story(raw["story"], lang, flow, customer, steps, session, raw.get("given") or {}, awaiting,
-                         str(path.relative_to(HERE))))
+                         str(path.relative_to(HERE)) if path.is_relative_to(HERE) else str(path)))
     return out
 
 
