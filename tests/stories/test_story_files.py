@@ -49,7 +49,8 @@ def test_unknown_keys_and_steps_without_a_message_are_refused(tmp_path: Path) ->
     folder = tmp_path / "en"
     folder.mkdir()
     bad = folder / "bad.yaml"
-    bad.write_text("stories:\n  - story: x\n    steps:\n      - user: hi\n        replies: greeting\n", encoding="utf-8")
+    bad.write_text("stories:\n  - story: x\n    steps:\n      - user: hi\n        replies: greeting\n",
+                   encoding="utf-8")
     with pytest.raises(ValueError, match="unknown keys"):
         read(bad)
     bad.write_text("stories:\n  - story: x\n    steps:\n      - intent: greeting\n", encoding="utf-8")
