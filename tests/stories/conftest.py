@@ -16,10 +16,10 @@ import pytest
 from tests.alerts.channel_world import channel_gateway
 from tests.stories.channels import KINDS
 from tests.stories.runner import StoryWorld
-from tests.stories.story import load
+from tests.stories.story import Story, load
 
 
-def selected_stories():  # type: ignore[no-untyped-def]
+def selected_stories() -> list[Story]:
     awaiting = os.environ.get("SARRAF_STORIES_AWAITING", "")
     return load(include_awaiting=awaiting in ("1", "only"), awaiting_only=awaiting == "only",
                 lang=os.environ.get("SARRAF_STORIES_LANG") or None)
