@@ -222,8 +222,10 @@ async def _figures(driver: Driver, lang: str, figures: dict[str, Any], seen: lis
     if driver.kind == "full":
         return [f"expected {money(v, cur, lang)} in {text!r}" for v in exact if money(v, cur, lang) not in text]
     if driver.kind == "masked":
-        return [f"expected {money(v, cur, lang)} (masked) in {text!r}" for v in rounded
-                if money(v, cur, lang) not in text]
+        leaked = [f"the exact {money(v, cur, lang)} reached a masked channel"
+                  for v, r in zip(exact, rounded, strict=True) if v != r and money(v, cur, lang) in text]
+        return leaked + [f"expected {money(v, cur, lang)} (masked) in {text!r}" for v in rounded
+                         if money(v, cur, lang) not in text]
     failures = [f"the platform message carries {money(v, cur, lang)}" for v in [*exact, *rounded]
                 if v and money(v, cur, lang) in text]
     if re.search(r"\d[\d,.\s]*\d\s?(zł|£|ر\.س)|(£|ر\.س)\s?\d", text):
