@@ -41,12 +41,17 @@ REDIRECT = "http://127.0.0.1:9/stories-ledger"
 @dataclass(frozen=True)
 class Entry:
     booked: date
+    at: datetime
     amount: Decimal  # positive
     currency: str
     debit: bool
     mcc: int | None
     code: str
     merchant: str
+
+    @property
+    def signed_amount(self) -> Decimal:
+        return -self.amount if self.debit else self.amount
 
     @property
     def spending(self) -> bool:
@@ -73,6 +78,15 @@ class Ledger:
         if merchant is not None:
             found = [e for e in found if e.merchant.casefold() == merchant.casefold()]
         return found
+
+    def latest(self, since: date, count: int) -> list[Entry]:
+        """The newest `count` entries booked since `since`, over every account — without any whose place in
+        that order a tie in booking time leaves open."""
+        found = sorted((e for e in self.entries if e.booked >= since), key=lambda e: e.at, reverse=True)
+        shown = found[:count]
+        if len(found) > count:
+            shown = [e for e in shown if e.at > found[count].at]
+        return shown
 
     def debit_card(self) -> str:
         return f"{self.customer}-debit"
@@ -135,7 +149,7 @@ def _entry(t: dict[str, Any]) -> Entry:
     merchant = t.get("MerchantDetails") or {}
     mcc = merchant.get("MerchantCategoryCode")
     code = (t.get("ProprietaryBankTransactionCode") or {}).get("Code", "")
-    booked = datetime.fromisoformat(t["BookingDateTime"].replace("Z", "+00:00")).astimezone(UTC).date()
-    return Entry(booked, Decimal(t["Amount"]["Amount"]), t["Amount"]["Currency"],
+    booked = datetime.fromisoformat(t["BookingDateTime"].replace("Z", "+00:00")).astimezone(UTC)
+    return Entry(booked.date(), booked, Decimal(t["Amount"]["Amount"]), t["Amount"]["Currency"],
                  t["CreditDebitIndicator"] == "Debit", int(mcc) if mcc and str(mcc).isdigit() else None,
                  str(code).replace(" ", "").lower(), str(merchant.get("MerchantName") or ""))

@@ -12,7 +12,7 @@ import html
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache, partial
 from typing import Any
@@ -37,6 +37,7 @@ LINK_PHRASES = {"en": "link my account", "pl": "połącz moje konto", "ar": "ا�
 MY_DATA_PHRASES = {"en": "what data do you hold about me?", "pl": "jakie dane o mnie przechowujesz?",
                    "ar": "ما البيانات التي تحتفظ بها عني؟"}
 # Replies that carry bank data: on a link_only channel the platform gets the secure-page notice instead.
+TRANSACTIONS_SHOWN = 5  # the replies list five; the ledger says which five
 DATA_REPLIES = frozenset({"balance_header", "balance_line", "transactions_header", "transactions_none",
                           "transaction_line", "spending_category", "spending_total", "spending_none",
                           "spending_top"})
@@ -205,6 +206,9 @@ def _expected(figures: dict[str, Any], ledger: Ledger) -> tuple[list[Decimal], l
     if figures.get("balance"):
         values = list(ledger.balances.values())
         return values, [masked(v) for v in values], None
+    if figures.get("transactions") == "latest":  # what "recent transactions" lists: the last 30 days, newest first
+        values = [e.signed_amount for e in ledger.latest(today - timedelta(days=30), TRANSACTIONS_SHOWN)]
+        return values, [masked(v) for v in values], None
     spec = figures["spending"]
     start, end = period(spec["period"], today)
     found = ledger.spent(start, end, spec.get("category"), spec.get("merchant"))
@@ -217,6 +221,8 @@ def _expected(figures: dict[str, Any], ledger: Ledger) -> tuple[list[Decimal], l
 async def _figures(driver: Driver, lang: str, figures: dict[str, Any], seen: list[Seen], ledger: Ledger,
                    http: httpx.AsyncClient) -> list[str]:
     exact, rounded, total = _expected(figures, ledger)
+    if not exact:
+        return [f"the sandbox ledger holds no figure for {figures}: the story checks nothing"]
     cur = ledger.currency
     text = "\n".join(normalise(m.text) for m in seen)
     if driver.kind == "full":
@@ -225,7 +231,7 @@ async def _figures(driver: Driver, lang: str, figures: dict[str, Any], seen: lis
         leaked = [f"the exact {money(v, cur, lang)} reached a masked channel"
                   for v, r in zip(exact, rounded, strict=True) if v != r and money(v, cur, lang) in text]
         return leaked + [f"expected {money(v, cur, lang)} (masked) in {text!r}" for v in rounded
-                         if money(v, cur, lang) not in text]
+                         if v and money(v, cur, lang) not in text]
     failures = [f"the platform message carries {money(v, cur, lang)}" for v in [*exact, *rounded]
                 if v and money(v, cur, lang) in text]
     if re.search(r"\d[\d,.\s]*\d\s?(zł|£|ر\.س)|(£|ر\.س)\s?\d", text):
