@@ -29,6 +29,7 @@ from sarraf.policy.point import BankDataPoint
 from sarraf.policy.secure_links import SignedLinks
 from sarraf.store.audit_store import open_audit_log
 from sarraf.store.channel_state import SqlWindowStore
+from sarraf.store.conversation_context import SqlConversationContext
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.data_rights import SqlDataRights
 from sarraf.store.database import make_engine, migrate
@@ -164,6 +165,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         secure_links=secure_links,
         handoffs=SqlHandoffs(engine),
         data_rights=data_rights,
+        context=SqlConversationContext(engine),
         bank_names={b.id: b.name for b in banks.values()},
         default_langs={b.id: b.default_language for b in banks.values()},
     )

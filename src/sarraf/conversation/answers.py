@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from sarraf.conversation.nlu.entities.merchants import merchant_matches
 from sarraf.conversation.replies import catalog, format_date, format_money
 from sarraf.domain.banking import CreditDebit, Transaction
 from sarraf.domain.messages import Button, Outbound
@@ -69,23 +71,35 @@ def transactions(lang: str, start: date, end: date, items: list[Transaction]) ->
                 lang,
                 "transaction_line",
                 date=format_date(t.booked_at, lang),
-                description=t.merchant_name or t.description,
+                description=payee_of(t),
                 amount=format_money(t.signed_amount, lang),
             )
         )
     return Outbound("\n".join(lines), lang)
 
 
-def spending(lang: str, start: date, end: date, category: str | None, items: list[Transaction]) -> Outbound:
+def spending(
+    lang: str, start: date, end: date, category: str | None, items: list[Transaction], merchant: str | None = None
+) -> Outbound:
+    """What was spent in the period: in total with the biggest categories, on one category, or at one merchant
+    (`merchant` as the customer wrote it, matched against the names the bank gave their payments)."""
     c = catalog()
     period = {"start": format_date(start, lang), "end": format_date(end, lang)}
     spent = [t for t in items if t.credit_debit is CreditDebit.DEBIT and t.category not in NOT_SPENDING]
     if category:
         spent = [t for t in spent if t.category == category]
+    if merchant:
+        spent = [t for t in spent if merchant_matches(merchant, payee_of(t))]
+        if not spent:
+            return Outbound(c.text(lang, "spending_merchant_none", merchant=merchant, **period), lang)
     if not spent:
         return Outbound(c.text(lang, "spending_none", category=category_name(lang, category), **period), lang)
     totals = _by_currency(spent)
     amount = " + ".join(format_money(m, lang) for m in totals)
+    if merchant:
+        named = _most_common(payee_of(t) for t in spent)
+        text = c.text(lang, "spending_merchant", amount=amount, merchant=named, count=len(spent), **period)
+        return Outbound(text, lang)
     if category:
         text = c.text(
             lang, "spending_category", amount=amount, category=category_name(lang, category), count=len(spent), **period
@@ -94,6 +108,15 @@ def spending(lang: str, start: date, end: date, category: str | None, items: lis
     text = c.text(lang, "spending_total", amount=amount, count=len(spent), **period)
     top = _top_categories(spent, lang)
     return Outbound(f"{text}\n{c.text(lang, 'spending_top', top=top)}", lang)
+
+
+def payee_of(t: Transaction) -> str:
+    """Who was paid, as the bank names them: the merchant, else the statement line."""
+    return t.merchant_name or t.description or ""
+
+
+def _most_common(names: Iterable[str]) -> str:
+    return Counter(names).most_common(1)[0][0]
 
 
 def _by_currency(items: list[Transaction]) -> list[Money]:

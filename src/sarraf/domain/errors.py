@@ -16,3 +16,13 @@ class ConsentUnusable(SarrafError):
 class NotLinked(SarrafError):
     """The customer has not linked an account at this bank yet."""
 
+
+
+class BankRefused(SarrafError):
+    """The bank answered and declined an action (a 4xx that is not about our token): nothing was changed,
+    and trying again will not change that. `reason` is what we could learn of why ("card_blocked", or
+    "refused" when the bank did not say)."""
+
+    def __init__(self, message: str, reason: str = "refused") -> None:
+        super().__init__(message)
+        self.reason = reason

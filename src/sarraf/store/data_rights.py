@@ -26,6 +26,7 @@ from sarraf.store.tables.channels import (
     alexa_pending,
     service_windows,
 )
+from sarraf.store.tables.conversation import conversation_context
 from sarraf.store.tables.core import (
     bank_links,
     channel_identities,
@@ -110,6 +111,7 @@ class SqlDataRights:
             for table in (alexa_oauth_tokens, alexa_oauth_codes, alexa_oauth_requests):
                 await conn.execute(delete(table).where(table.c.customer_id == customer_id))
             await conn.execute(delete(link_sessions).where(link_sessions.c.customer_id == customer_id))
+            await conn.execute(delete(conversation_context).where(conversation_context.c.customer_id == customer_id))
             # Alerts: routed rows name the customer; rows not routed yet only the consent of one of their links.
             consents = select(bank_links.c.consent_id).where(bank_links.c.customer_id == customer_id)
             theirs = select(alert_outbox.c.id).where(alert_outbox.c.customer_id == customer_id)
