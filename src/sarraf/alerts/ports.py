@@ -142,7 +142,7 @@ class FraudCase:
     card_id: str
     data: dict[str, Any]
     status: str  # asked, genuine, fraud, human
-    freeze: str  # none, pending, done
+    freeze: str  # none, pending, done, refused (the bank declined: final)
     bank_case_id: str | None
     channel: str
     sender: str

@@ -22,7 +22,7 @@ import httpx
 from sarraf.banks import card_controls, ob_json
 from sarraf.domain.banking import Account, Balance, Transaction
 from sarraf.domain.consent import Tokens
-from sarraf.domain.errors import BankUnavailable, ConsentUnusable
+from sarraf.domain.errors import BankRefused, BankUnavailable, ConsentUnusable
 from sarraf.domain.events import CardAction, PaymentCard
 from sarraf.domain.ports import AuthorisationStart, ConsentHandle
 
@@ -242,8 +242,17 @@ class OpenBankingConnector:
 
     async def card_action(self, tokens: Tokens, card_id: str, action: CardAction) -> PaymentCard:
         path = f"{card_controls.EXTENSION_PATH}/cards/{card_id}/{card_controls.ACTION_PATHS[action]}"
-        card: PaymentCard = self._mapped(card_controls.card, await self._api("POST", self._base + path,
-                                                                             tokens.access_token))
+        response = await self._send("POST", self._base + path, headers=self._headers(tokens.access_token))
+        if response.status_code in card_controls.DECLINED:
+            try:
+                now = await self.cards(tokens)
+            except (BankUnavailable, ConsentUnusable):
+                now = None
+            raise BankRefused(f"{self.tenant}: the bank declined to {action.value} card {card_id} "
+                              f"({response.status_code}): {response.text[:300]}",
+                              card_controls.refusal_reason(card_id, now))
+        self._refused(response)
+        card: PaymentCard = self._mapped(card_controls.card, self._json(response))
         return card
 
     async def open_case(self, tokens: Tokens, card_id: str, reason: str, reference: str) -> str:

@@ -23,6 +23,9 @@ class BankRefused(SarrafError):
     and trying again will not change that. `reason` is what we could learn of why ("card_blocked", or
     "refused" when the bank did not say)."""
 
-    def __init__(self, message: str, reason: str = "refused") -> None:
+    CARD_BLOCKED = "card_blocked"  # the card is blocked (lost or stolen) and can change no more
+    REFUSED = "refused"
+
+    def __init__(self, message: str, reason: str = REFUSED) -> None:
         super().__init__(message)
         self.reason = reason
