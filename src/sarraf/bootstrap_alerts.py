@@ -163,7 +163,8 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True, 
                            routed_signal=lambda wake: outbox.listen(wake, ROUTED))
     runtime_box.append(runtime)
     container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names,
-                                               receipts=SqlAlertReceipts(engine))
+                                               receipts=SqlAlertReceipts(engine),
+                                               zones={b.id: b.time_zones for b in container.banks.values()})
     await runtime.start()
     subscriptions = [asyncio.create_task(_subscribe(container, b)) for b in container.banks.values() if b.events_push]
     return AlertServices(runtime, intake, outbox, prefs, fraud, actions, container, subscriptions)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -25,6 +26,7 @@ class BankConfig:
     agreement: Path  # Cedar policy set: the bank's data-use agreement
     financial_id: str = "0015800001041RHAAY"
     default_language: str = "en"
+    time_zones: dict[str, str] = field(default_factory=dict)  # reply language → IANA zone, for quiet hours
     channels: dict[str, dict[str, str]] = field(default_factory=dict)
     # Bank events (alerts): where the bank publishes the key it signs SETs with, the `aud` it puts in them
     # (default: our client_id), the `iss` to insist on (None: any), and how we receive them.
@@ -95,6 +97,7 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
                 agreement=agreement,
                 financial_id=str(entry.get("financial_id", "0015800001041RHAAY")),
                 default_language=str(entry.get("default_language", "en")),
+                time_zones={str(k): str(v) for k, v in (entry.get("time_zones") or {}).items()},
                 channels={k: {kk: str(vv) for kk, vv in (v or {}).items()}
                           for k, v in (entry.get("channels") or {}).items()},
                 events_jwks_url=entry.get("events_jwks_url"),
@@ -105,6 +108,11 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
             )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: bank #{i + 1} is missing {exc}") from exc
+        for lang, zone in bank.time_zones.items():
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ConfigError(f"{path}: bank {bank.id!r}: time_zones.{lang} {zone!r} is not a time zone") from exc
         if bank.id in banks:
             raise ConfigError(f"{path}: bank id {bank.id!r} appears twice")
         banks[bank.id] = bank

@@ -9,6 +9,7 @@ from functools import cache
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
+from babel.dates import get_timezone, get_timezone_location, get_timezone_name
 from babel.numbers import NumberPattern, format_currency, get_currency_precision, get_currency_symbol
 
 from sarraf.domain.money import Money
@@ -67,6 +68,19 @@ def format_date(value: date | datetime, lang: str, style: str = "medium") -> str
     if isinstance(value, datetime):
         value = value.date()
     return babel_format_date(value, format=style, locale=locale_for(lang))
+
+
+def format_zone(zone: str, lang: str) -> str:
+    """A time zone as customers name it, never its IANA id: "czas: Polska", «توقيت المملكة العربية السعودية»,
+    "United Kingdom Time"; UTC (which has no country) by its name, "Coordinated Universal Time"."""
+    try:
+        tz = get_timezone(zone)
+    except LookupError:
+        tz = get_timezone("UTC")
+    locale = locale_for(lang)
+    if str(tz) in ("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Etc/Zulu"):
+        return get_timezone_name(tz, "long", locale=locale, zone_variant="standard")
+    return get_timezone_location(tz, locale=locale)
 
 
 def format_period(start: date, end: date, lang: str) -> str:
