@@ -109,10 +109,12 @@ class AlertServices:
 
 
 async def _subscribe(container: Container, bank: BankConfig) -> None:
-    """Register our intake URL at the bank; retried because an embedded bank starts with us."""
+    """Register our intake URL at the bank, retrying while the bank does not answer."""
     connector = container.connectors[bank.id]
     if not isinstance(connector, OpenBankingConnector):
         return
+    if bank.embedded:
+        await _until_serving(container.http, bank_base(container, bank))
     for attempt in range(30):
         try:
             await connector.subscribe_events(f"{container.settings.public_url}/banks/{bank.id}/events")
@@ -120,6 +122,20 @@ async def _subscribe(container: Container, bank: BankConfig) -> None:
         except Exception as exc:  # the bank may still be starting: try again a little later
             log.info("event subscription at %s failed (%s); retrying", bank.id, exc)
             await asyncio.sleep(min(5.0, 0.2 * (attempt + 1)))
+
+
+async def _until_serving(http: httpx.AsyncClient, base: str) -> None:
+    """The embedded bank is this very server, which listens only once the lifespan start-up that runs us is
+    over: wait, quietly, until it answers at all — a refused connection until then is the normal start, not a
+    failure worth a log line."""
+    pause = 0.02
+    while True:
+        try:
+            await http.get(base + "/.well-known/openid-configuration")
+            return
+        except httpx.TransportError:
+            await asyncio.sleep(pause)
+            pause = min(1.0, pause * 2)
 
 
 def _router(container: Container, outbox: SqlAlertOutbox, cases: SqlFraudCases) -> AlertRouter:
