@@ -328,7 +328,7 @@ class Conversation:
             "my_data",
             channels=c.text(turn.lang, "my_data_channels", count=len(held["channels"])),
             link=linked,
-            minutes=c.text(turn.lang, "minutes_count", count=self._links.ttl_minutes),
+            validity=c.text(turn.lang, "minutes_count", count=self._links.ttl_minutes),
         )
         return Outbound(text, turn.lang, buttons=(Button(c.text(turn.lang, "download_my_data"), url=url),))
 
