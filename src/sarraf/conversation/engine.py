@@ -211,7 +211,10 @@ class Conversation:
         self, turn: Turn, intent: str, parse: Parse | None, question: Question | None = None
     ) -> list[Outbound]:
         if turn.asked is not None and intent in ("affirm", "deny"):
-            # A typed or spoken yes / no answers our question exactly as its button would.
+            # A typed or spoken yes / no answers our question exactly as its button would — unless a fraud
+            # alert's "Was this you?" is open too: a "yes" meant for one must never erase data or clear a payment.
+            if self.alerts is not None and await self.alerts.fraud_question_open(Who.of(turn)):
+                return [self._say(turn, "which_question")]
             if intent == "deny":
                 return [self._say(turn, "deny")]
             intent = "confirm_erase" if turn.asked == CONFIRM_ERASE else "human_agent"

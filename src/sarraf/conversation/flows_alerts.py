@@ -127,6 +127,10 @@ class AlertFlows:
         return list(await self._fraud.answer(self._answer_type(
             who.tenant, who.customer_id, who.channel, who.sender, who.lang, event_id, answer == "yes")))
 
+    async def fraud_question_open(self, who: Who) -> bool:
+        """Whether a "Was this you?" waits for this customer's answer."""
+        return await self._fraud.awaiting(who.tenant, who.customer_id) is not None
+
     async def yes_or_no(self, who: Who, genuine: bool) -> list[Outbound] | None:
         """A typed or spoken "yes"/"no" (Alexa has no buttons) answers a pending "Was this you?"; None if none."""
         event_id = await self._fraud.awaiting(who.tenant, who.customer_id)
