@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sarraf.alerts.poison import POISON, poison_reason
 from sarraf.alerts.ports import AlertOutbox, ClaimedBatch, Job, PaceLimiter, PaceLimits, Transport
 from sarraf.alerts.render import from_json
 from sarraf.domain.messages import Outbound
@@ -112,22 +113,31 @@ class DeliveryWorker:
     async def _deliver(self, batch: ClaimedBatch) -> None:
         pushes = []
         for job in batch.jobs:
-            if self._transport.pull(job.channel):
-                batch.sent(job, self._transport.render_pull(job.channel, from_json(job.messages)))
+            try:
+                messages = from_json(job.messages)
+                handed_over = self._transport.render_pull(job.channel, messages) if self._transport.pull(job.channel) \
+                    else None
+            except POISON as exc:  # its own data is bad: no retry can help, and the batch goes on without it
+                reason = f"unreadable message: {poison_reason(exc)}"
+                log.warning("alert %s/%s dead-lettered at delivery: %s", job.tenant, job.event_id, reason)
+                batch.dead(job, reason)
+                continue
+            if handed_over is not None:
+                batch.sent(job, handed_over)
             else:
-                pushes.append(self._push(batch, job))
+                pushes.append(self._push(batch, job, messages))
         if pushes:
             await asyncio.gather(*pushes)
         self.sent += len(batch.jobs)
 
-    async def _push(self, batch: ClaimedBatch, job: Job) -> None:
+    async def _push(self, batch: ClaimedBatch, job: Job, messages: list[Outbound]) -> None:
         limit = self._channel_limits.get(job.channel)
         wait = max(await limit.reserve(job.channel) if limit else 0.0,
                    await self._customer_limit.reserve(job.customer_id))
         if wait > 0:
             await asyncio.sleep(wait)
         try:
-            platform_ids = await self._transport.send(job.channel, job.sender, from_json(job.messages))
+            platform_ids = await self._transport.send(job.channel, job.sender, messages)
         except Exception as exc:  # every platform failure is worth a retry until the attempts run out
             reason = f"{type(exc).__name__}: {exc}"
             if job.attempts + 1 >= self.policy.max_attempts:
@@ -137,4 +147,3 @@ class DeliveryWorker:
                 batch.retry(job, self._clock() + timedelta(seconds=delay), reason)
             return
         batch.sent(job, platform_ids=platform_ids or ())
-

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +32,7 @@ def preferences_from_values(tenant: str, opted_in: bool | None, disabled: list[s
     """Preferences from a row's values (all None: the customer never set any)."""
     if opted_in is None:
         return AlertPreferences(timezone=DEFAULT_ZONES.get(tenant, "UTC"))
-    return _parsed(bool(opted_in), tuple(disabled or ()), *rest)
+    return _parsed(bool(opted_in), tuple(disabled) if isinstance(disabled, list) else disabled, *rest)
 
 
 @lru_cache(maxsize=4096)
@@ -40,12 +41,32 @@ def _parsed(opted_in: bool, disabled: tuple[str, ...], channel: str | None, send
             large_from: str | None) -> AlertPreferences:
     # A pure function of the stored values (AlertPreferences is frozen): every routing batch still reads the
     # row, only the parsing of values seen before is skipped.
+    # Every value is checked as the API checks it, so a row written past the API (or by an older version)
+    # fails here, naming the field, and routing dead-letters that one customer's events (alerts/poison.py).
+    if not isinstance(disabled, tuple) or not all(isinstance(g, str) for g in disabled):
+        raise ValueError(f"disabled {disabled!r} is not a list of alert groups")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValueError(f"timezone {timezone!r} is not an IANA time zone") from exc
     return AlertPreferences(
         opted_in=opted_in, disabled=frozenset(AlertGroup(g) for g in disabled), channel=channel, sender=sender,
         quiet_start=quiet_start, quiet_end=quiet_end, timezone=timezone,
-        low_balance_below=Decimal(low_balance_below) if low_balance_below else None,
-        large_from=Decimal(large_from) if large_from else None,
+        low_balance_below=_threshold("low_balance_below", low_balance_below),
+        large_from=_threshold("large_from", large_from),
     )
+
+
+def _threshold(name: str, stored: str | None) -> Decimal | None:
+    if not stored:
+        return None
+    try:
+        value = Decimal(stored)
+    except InvalidOperation as exc:
+        raise ValueError(f"{name} {stored!r} is not a number") from exc
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"{name} {stored!r} is not a finite amount of money")
+    return value
 
 
 class SqlAlertPreferences:
