@@ -30,6 +30,7 @@ from sarraf.web import (
     routes_ops,
     routes_webchat,
 )
+from sarraf.web.body_limit import BodyLimit
 
 log = logging.getLogger(__name__)
 SANDBOX_MOUNT = "/bank"
@@ -83,6 +84,7 @@ def create_app(
         reasons = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         return JSONResponse({"error": "invalid request", "reasons": reasons}, status_code=422)
 
+    app.add_middleware(BodyLimit)  # every body bounded while it streams, before anything parses it
     app.include_router(routes_webchat.router)
     app.include_router(routes_linking.router)
     app.include_router(routes_ops.router)
