@@ -95,9 +95,16 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     if mount_sandbox and embedded:
         # Only the web layer may know the sandbox exists; the gateway reaches it over HTTP like any bank.
+        from sarraf.sandbox_bank import admin
         from sarraf.sandbox_bank.app import create_app as create_sandbox_bank
 
-        app.mount(SANDBOX_MOUNT, create_sandbox_bank(state_path=settings.data_dir / "sandbox-bank.db"))
+        sandbox = create_sandbox_bank(state_path=settings.data_dir / "sandbox-bank.db",
+                                      admin_secret=admin.installation_secret(settings.data_dir))
+        app.mount(SANDBOX_MOUNT, sandbox)
+        log.log(logging.WARNING if sandbox.state.admin_remote else logging.INFO,
+                "sandbox bank at %s: its admin API (events for sandbox customers) answers %s, with the "
+                    "secret in %s (or %s)", SANDBOX_MOUNT, "any machine" if sandbox.state.admin_remote
+                    else "only on the loopback interface", admin.secret_path(settings.data_dir), admin.SECRET_ENV)
         if not settings.database_url.startswith("sqlite"):
             log.warning(SHARED_DATABASE_WITH_EMBEDDED_BANK)
     return app
