@@ -22,6 +22,7 @@ from sarraf.config import Settings, load_banks, load_settings
 from sarraf.heap import settle_after_start_up
 from sarraf.housekeeping import Housekeeping
 from sarraf.web import (
+    outage,
     routes_alerts,
     routes_alexa_oauth,
     routes_channels,
@@ -84,6 +85,7 @@ def create_app(
         reasons = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         return JSONResponse({"error": "invalid request", "reasons": reasons}, status_code=422)
 
+    outage.install(app)  # our store failing: a clear answer saying nothing was changed, never a bare 500
     app.add_middleware(BodyLimit)  # every body bounded while it streams, before anything parses it
     app.include_router(routes_webchat.router)
     app.include_router(routes_linking.router)
