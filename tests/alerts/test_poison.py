@@ -8,18 +8,32 @@ router and agreement, real delivery worker, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import decimal
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker
+from sarraf.alerts.router import AlertRouter
+from sarraf.policy.decision_cache import CachedDecider
 from sarraf.store import alert_dead_letters
+from sarraf.store.alerts_prefs import SqlFraudCases
 from sarraf.store.database import make_engine
 from sarraf.store.tables.alerts import alert_outbox, alert_preferences
-from tests.alerts.pipeline import Bank, add_customers, create_schema, delivered_texts, pipeline
+from tests.alerts.pipeline import (
+    AGREEMENT,
+    Bank,
+    NoLinks,
+    RecordedDecisions,
+    add_customers,
+    create_schema,
+    delivered_texts,
+    pipeline,
+)
 from tests.alerts.worker_proc import WebChatOnly
 
 CUSTOMERS = 1000
@@ -102,5 +116,41 @@ async def test_a_poisoned_message_is_dead_lettered_at_delivery_and_the_batch_goe
         dead = await alert_dead_letters.listed(engine)
         assert [(d.event_id, d.customer_id) for d in dead] == [("e1", "cust1")]
         assert "unreadable message" in dead[0].reason and "KeyError" in dead[0].reason
+    finally:
+        await engine.dispose()
+
+
+class FailsForOneCustomer:
+    """The real agreement's decider, except that one customer's request raises as a poisoned value would."""
+
+    def __init__(self, decider: Any, customer: str) -> None:
+        self._decider, self._customer = decider, customer
+
+    def decide(self, request: Any, grant: Any) -> Any:
+        if request.customer_id == self._customer:
+            raise decimal.InvalidOperation([decimal.InvalidOperation])
+        return self._decider.decide(request, grant)
+
+
+async def test_an_error_inside_routing_dead_letters_that_event_only(db_url: str) -> None:
+    """The routing round's own safety net: whatever raises from one event's data (here inside the decision)
+    dead-letters that event, and the round's other events are routed and delivered."""
+    engine = make_engine(db_url)
+    try:
+        await create_schema(engine)
+        await add_customers(engine, 50)
+        bank = Bank()
+        intake, _, outbox = pipeline(engine, bank)
+        router = AlertRouter(outbox, FailsForOneCustomer(CachedDecider.from_path(AGREEMENT), "cust7"),
+                             RecordedDecisions(), NoLinks(), SqlFraudCases(engine), outbox,
+                             bank_names={"bank": "Bench Bank"}, default_langs={"bank": "en"})
+        await intake.accept_many("bank", {f"evt-{i}": bank.card_payment(i, i) for i in range(50)})
+        assert await router.route_pending() == 50
+        worker = DeliveryWorker(outbox, WebChatOnly())
+        while await worker.run_once():
+            pass
+        assert len(await delivered_texts(engine)) == 49
+        (dead,) = await alert_dead_letters.listed(engine)
+        assert (dead.customer_id, dead.event_id) == ("cust7", "evt-7") and "InvalidOperation" in dead.reason
     finally:
         await engine.dispose()
