@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, update
 
+from sarraf.store.tables.alerts import alert_preferences
 from tests.alerts.conftest import AlertGateway
 
 TOKEN = "alerts-api-test-token"
@@ -62,3 +64,18 @@ async def test_good_values_are_kept(api: str, http: httpx.AsyncClient) -> None:
     assert response.status_code == 200, response.text
     kept = (await http.get(api, headers=AUTH)).json()
     assert (kept["large_from"], kept["low_balance_below"], kept["timezone"]) == ("250.5", "100", "Asia/Riyadh")
+
+
+async def test_a_record_poisoned_past_the_api_is_reported_and_repaired(gateway: AlertGateway, api: str,
+                                                                       http: httpx.AsyncClient) -> None:
+    assert (await http.put(api, headers=AUTH, json={"opted_in": True})).status_code == 200
+    engine = create_engine(f"sqlite:///{gateway.settings.data_dir / 'sarraf.db'}")
+    with engine.begin() as conn:
+        conn.execute(update(alert_preferences).where(alert_preferences.c.customer_id == CUSTOMER)
+                     .values(large_from="NaN"))
+    engine.dispose()
+    reported = await http.get(api, headers=AUTH)
+    assert reported.status_code == 409 and "large_from 'NaN'" in reported.json()["detail"]
+    repaired = await http.put(api, headers=AUTH, json={"opted_in": True, "large_from": "500"})
+    assert repaired.status_code == 200
+    assert (await http.get(api, headers=AUTH)).json()["large_from"] == "500"

@@ -27,7 +27,6 @@ BACKLOG_NOTIFIED_POLL_S = 0.05  # the store says when routing commits: polling o
 FAST_POLL_S = 0.001
 
 
-
 class AlertRuntime:
     def __init__(self, router: AlertRouter | None, worker: DeliveryWorker | None, fraud: FraudDesk | None,
                  poller: EventPoller | None = None, *, route_idle_s: float = 0.02,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -18,6 +19,7 @@ from sarraf.domain.events import AlertGroup
 from sarraf.store.channel_state import utc
 from sarraf.store.tables.alerts import alert_fraud_cases, alert_preferences
 
+log = logging.getLogger(__name__)
 PREFERENCE_COLUMNS = tuple(alert_preferences.c[name] for name in (
     "opted_in", "disabled", "channel", "sender", "quiet_start", "quiet_end", "timezone", "low_balance_below",
     "large_from"))
@@ -32,7 +34,8 @@ def preferences_from_values(tenant: str, opted_in: bool | None, disabled: list[s
     """Preferences from a row's values (all None: the customer never set any)."""
     if opted_in is None:
         return AlertPreferences(timezone=DEFAULT_ZONES.get(tenant, "UTC"))
-    return _parsed(bool(opted_in), tuple(disabled) if isinstance(disabled, list) else disabled, *rest)
+    groups = () if disabled is None else tuple(disabled) if isinstance(disabled, list) else disabled
+    return _parsed(bool(opted_in), groups, *rest)  # a stored non-list is refused by _parsed, naming the field
 
 
 @lru_cache(maxsize=4096)
@@ -73,11 +76,20 @@ class SqlAlertPreferences:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def get(self, tenant: str, customer_id: str) -> AlertPreferences:
+    async def get(self, tenant: str, customer_id: str, *, strict: bool = False) -> AlertPreferences:
+        """The customer's preferences. A stored row that cannot be read raises ValueError when `strict` (the
+        operator API says so); otherwise it reads as the defaults, so the customer's next change, by chat or
+        API, replaces it (routing meanwhile dead-letters their alerts, see alerts/poison.py)."""
         async with self._engine.connect() as conn:
             row = (await conn.execute(select(alert_preferences).where(
                 alert_preferences.c.tenant == tenant, alert_preferences.c.customer_id == customer_id))).first()
-        return preferences_from_row(row, tenant)
+        try:
+            return preferences_from_row(row, tenant)
+        except ValueError as exc:
+            if strict:
+                raise
+            log.warning("alert preferences of %s/%s unreadable, read as defaults: %s", tenant, customer_id, exc)
+            return preferences_from_row(None, tenant)
 
     async def save(self, tenant: str, customer_id: str, p: AlertPreferences) -> None:
         values = {"opted_in": p.opted_in, "disabled": sorted(g.value for g in p.disabled), "channel": p.channel,

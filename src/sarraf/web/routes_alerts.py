@@ -155,7 +155,11 @@ def _check_channel(services: AlertServices, bank: str, channel: str | None) -> N
 
 @router.get("/alerts/api/preferences/{bank}/{customer_id}")
 async def read_preferences(bank: str, customer_id: str, request: Request) -> dict[str, Any]:
-    return _prefs_json(await _operator(request, bank).preferences.get(bank, customer_id))
+    try:
+        return _prefs_json(await _operator(request, bank).preferences.get(bank, customer_id, strict=True))
+    except ValueError as exc:  # written past this API; a PUT of valid values repairs it
+        raise HTTPException(409, f"the stored preferences cannot be read ({exc}); PUT valid values to replace "
+                                 "them") from exc
 
 
 @router.put("/alerts/api/preferences/{bank}/{customer_id}")
