@@ -35,6 +35,10 @@ class BankConfig:
     events_issuer: str | None = None
     events_push: bool = True  # subscribe our intake URL at the bank
     events_poll_seconds: float = 0.0  # > 0: also poll the bank's aggregated /events this often
+    # Bearer tokens of this bank's back office, good for this bank only (web/tenant_tokens.py); also
+    # SARRAF_OPERATOR_TOKEN_<BANK> / SARRAF_ALERTS_API_TOKEN_<BANK>.
+    operator_token: str | None = None
+    alerts_api_token: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -49,7 +53,9 @@ class Settings:
     public_url: str  # how customers' browsers reach this gateway
     host: str = "127.0.0.1"
     port: int = 8000
-    operator_token: str | None = None  # bearer token for the operator API; unset means the API refuses all
+    # The ALL-BANKS operator token (an administrator of every bank served here); each bank's own back office
+    # gets a token scoped to that bank instead (BankConfig.operator_token). Unset: only bank tokens work.
+    operator_token: str | None = None
     nats_url: str | None = None  # NATS JetStream shared by replicas for platform send quotas; unset: per process
     # True: alerts are routed and delivered by `sarraf alerts worker` processes; the gateway only takes events in
     alert_workers: bool = False
@@ -70,6 +76,12 @@ def load_settings(data_dir: Path | str | None = None) -> Settings:
         nats_url=os.environ.get("SARRAF_NATS_URL") or None,
         alert_workers=os.environ.get("SARRAF_ALERT_WORKERS", "").strip().lower() in {"1", "true", "yes"},
     )
+
+
+def _secret(value: object) -> str | None:
+    """A token from the banks file, ${VAR} expanded; unset, empty or unresolved counts as none."""
+    found = os.path.expandvars(str(value)).strip() if value else ""
+    return found if found and "$" not in found else None
 
 
 class ConfigError(ValueError):
@@ -105,6 +117,8 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
                 events_issuer=entry.get("events_issuer"),
                 events_push=bool(entry.get("events_push", True)),
                 events_poll_seconds=float(entry.get("events_poll_seconds", 0.0)),
+                operator_token=_secret(entry.get("operator_token")),
+                alerts_api_token=_secret(entry.get("alerts_api_token")),
             )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: bank #{i + 1} is missing {exc}") from exc

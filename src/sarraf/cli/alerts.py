@@ -47,7 +47,9 @@ def worker(
     """Route and deliver alerts until SIGTERM (run the gateway with SARRAF_ALERT_WORKERS=1). Safe to run several:
     delivery claims rows with FOR UPDATE SKIP LOCKED and one process at a time routes (a lock)."""
     from sarraf.config import load_settings
+    from sarraf.log_repeats import worker_logging
 
+    worker_logging()
     settings = load_settings(data_dir)
     if settings.database_url.startswith("sqlite"):
         typer.echo("note: on SQLite run one worker in all, and the gateway with SARRAF_ALERT_WORKERS=1", err=True)

@@ -55,9 +55,10 @@ def redacted_log_config() -> dict[str, object]:
     from uvicorn.config import LOGGING_CONFIG
 
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
-    config["filters"] = {"redact": {"()": "sarraf.policy.redaction.RedactingFilter"}}
+    config["filters"] = {"redact": {"()": "sarraf.policy.redaction.RedactingFilter"},
+                         "repeats": {"()": "sarraf.log_repeats.RepeatedErrors"}}  # same error: once, then counted
     for handler in config["handlers"].values():
-        handler["filters"] = ["redact"]
+        handler["filters"] = ["repeats", "redact"]  # counted first: a held-back line costs no redaction
     config["loggers"]["sarraf"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return config
 

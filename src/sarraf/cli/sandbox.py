@@ -25,10 +25,15 @@ def serve(
     """Serve the sandbox bank: OAuth at /oauth, OB v4.0 AIS at /open-banking/v4.0/aisp."""
     import uvicorn
 
+    from sarraf.config import load_settings
     from sarraf.sandbox_bank import create_app
+    from sarraf.sandbox_bank.admin import installation_secret, secret_path
 
-    typer.echo(f"Sandbox bank on http://{host}:{port}{root_path} (every customer's password is 'sandbox')")
-    uvicorn.run(create_app(state), host=host, port=port, root_path=root_path, log_level="warning")
+    home = load_settings().data_dir
+    typer.echo(f"Sandbox bank on http://{host}:{port}{root_path} (every customer's password is 'sandbox'); "
+               f"admin API on loopback only, secret in {secret_path(home)}")
+    bank = create_app(state, admin_secret=installation_secret(home))
+    uvicorn.run(bank, host=host, port=port, root_path=root_path, log_level="warning")
 
 
 @app.command()
@@ -39,7 +44,8 @@ def simulate(
     customer: Annotated[str, typer.Option(help="Sandbox customer id, e.g. sandbox-en-1.")],
     bank_url: Annotated[str, typer.Option(envvar="SARRAF_SANDBOX_URL",
                                           help="Where the running sandbox is.")] = "http://127.0.0.1:8000/bank",
-    admin_secret: Annotated[str, typer.Option(envvar="SARRAF_SANDBOX_ADMIN_SECRET")] = "sandbox-admin",
+    admin_secret: Annotated[str | None, typer.Option(envvar="SARRAF_SANDBOX_ADMIN_SECRET", help="Default: the "
+                                                     "installation's, from SARRAF_HOME/keys.")] = None,
     amount: Annotated[str | None, typer.Option(help="Amount (payments, receipt) or balance (low-balance).")] = None,
     merchant: Annotated[str | None, typer.Option()] = None,
     country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-2, e.g. BR for a payment abroad.")] = None,
@@ -56,6 +62,15 @@ def simulate(
 
     import httpx
 
+    from sarraf.config import load_settings
+    from sarraf.sandbox_bank.admin import secret_path, stored_secret
+
+    home = load_settings().data_dir
+    admin_secret = admin_secret or stored_secret(home)
+    if not admin_secret:
+        typer.echo(f"no sandbox admin secret in {secret_path(home)}: start the gateway (or `sarraf sandbox serve`) "
+                   "with this SARRAF_HOME first, or set SARRAF_SANDBOX_ADMIN_SECRET", err=True)
+        raise typer.Exit(1)
     items = None
     if item:
         items = []

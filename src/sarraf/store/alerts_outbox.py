@@ -34,8 +34,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sarraf.alerts.ports import READY, RECEIVED, ROUTED, ClaimedBatch, Job, Received, Recipient, Routed
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import AlertKind, BankEvent
+from sarraf.store import alert_dead_letters as dead_letters
 from sarraf.store import pg_bulk, sqlite_bulk
-from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS, preferences_from_values
+from sarraf.store.alert_recipients import recipient_from_row
+from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS
 from sarraf.store.channel_state import utc
 from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_platform_messages, alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, customers
@@ -253,11 +255,7 @@ class SqlAlertOutbox:
             ids = [link.customer_id for link in found]
             for row in await conn.execute(self._identities_query, {"customers": self._values(ids)}):
                 identities.setdefault(row.customer_id, []).append((row.channel, row.sender))
-        return {link.consent_id: Recipient(
-            customer_id=link.customer_id, lang=link.lang, link_status=ConsentStatus(link.status),
-            permissions=tuple(link.permissions), link_expires_at=utc(link.expires_at) if link.expires_at else None,
-            has_tokens=bool(link.has_tokens), identities=tuple(identities.get(link.customer_id, ())),
-            preferences=preferences_from_values(tenant, *link[len(link_columns):])) for link in found}
+        return {link.consent_id: recipient_from_row(tenant, link, len(link_columns), identities) for link in found}
 
     async def newer_on_stream(self, event: BankEvent, row_id: int) -> bool:
         if event.stream is None:
@@ -287,6 +285,7 @@ class SqlAlertOutbox:
             await self._hand_over(conn, [{"channel": r.channel, "sender": r.sender, "payload": payload}
                                          for r in results if r.row_id in handed for payload in r.handed_over or ()],
                                   now)
+            await dead_letters.at_routing(conn, [r for r in results if r.status == "dead"], now)
             left_ready = sum(1 for r in results if r.status == "ready" and r.row_id not in handed)
             if self._postgres:  # delivered at commit: a gateway holding its bank back looks again at once
                 await conn.execute(text(f"NOTIFY {ROUTED_CHANNEL}"))

@@ -59,8 +59,9 @@
     remember({ who: "me", text: said });
     const body = { session, text: text || null, payload: payload || null, locale: navigator.language || lang, message_id: randomId() };
     const res = await fetch("/webchat/api/messages", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    if (!res.ok) { bubble("bot", `⚠ ${res.status}`, "auto"); return; }
-    const data = await res.json();
+    // A 503 carries a reply saying what went wrong (and that nothing was changed): show it like any other.
+    const data = await res.json().catch(() => null);
+    if (!res.ok && !(data && data.replies)) { bubble("bot", `⚠ ${res.status}`, "auto"); return; }
     data.replies.forEach(r => draw(r));
   }
 
