@@ -27,7 +27,7 @@ from sarraf.conversation.ports import (
 from sarraf.conversation.replies import catalog, format_date
 from sarraf.conversation.sanitize import MAX_MESSAGE_CHARS, clean
 from sarraf.domain.consent import LinkSession
-from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
+from sarraf.domain.errors import BankAnswerRefused, BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
 from sarraf.policy.consents import ConsentService
 from sarraf.policy.point import BankDataPoint, Subject
@@ -158,6 +158,9 @@ class Conversation:
     async def _act(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
         try:
             return await self._dispatch(turn, intent, parse)
+        except BankAnswerRefused:
+            # The bank answered, but with something we will not follow: not "can't reach", which misleads.
+            return [self._say(turn, "bank_answer_refused")]
         except BankUnavailable:
             # Nothing was changed and nothing half-done is kept; the customer hears it plainly.
             return [self._say(turn, "bank_down")]
