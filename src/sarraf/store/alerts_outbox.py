@@ -37,6 +37,7 @@ from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store import pg_bulk, sqlite_bulk
 from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS, preferences_from_values
 from sarraf.store.channel_state import utc
+from sarraf.store.sealing import DataKeys, JsonSealer
 from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_platform_messages, alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, customers
 
@@ -45,6 +46,9 @@ RECEIVED_CHANNEL = "sarraf_alerts_received"
 ROUTED_CHANNEL = "sarraf_alerts_routed"
 NOTIFY_CHANNELS = {READY: READY_CHANNEL, RECEIVED: RECEIVED_CHANNEL, ROUTED: ROUTED_CHANNEL}
 ROUTING_LOCK = 0x5A77AF_A1E7  # pg_try_advisory_lock key: one routing process at a time
+# What the bank's event says (merchant, amount, card's last 4, transaction id), the messages rendered from it
+# and what is handed to the web chat: personal data, sealed with the customer's data key (store/sealing.py).
+EVENT_DATA, RENDERED, CHAT_MESSAGE = "alert-data", "alert-messages", "chat-message"
 
 
 def _is_ready(table: Any) -> Any:
@@ -104,8 +108,9 @@ class _Batch:
 
 
 class SqlAlertOutbox:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, sealer: JsonSealer) -> None:
         self._engine = engine
+        self._sealer = sealer
         self._postgres = engine.dialect.name == "postgresql"
         # SQLite has one writer at a time and its busy handler sleeps up to 100 ms per retry: queueing our
         # writers on a lock instead keeps intake, routing and delivery from stalling one another.
@@ -129,16 +134,18 @@ class SqlAlertOutbox:
         now = datetime.now(UTC)
         keys = [(event.tenant, event.event_id) for event in events]
         first = {key: i for i, key in reversed(list(enumerate(keys)))}  # a repeat inside the batch counts once
-        rows = [{
-            "tenant": event.tenant, "event_id": event.event_id, "kind": event.kind.value,
-            "consent_id": event.consent_id, "stream": event.stream, "occurred_at": event.occurred_at,
-            "received_at": now, "data": event.data, "status": "received",
-            "lane": "urgent" if event.kind is AlertKind.SUSPECTED_FRAUD else "normal", "attempts": 0,
-            "available_at": now,
-        } for i, event in enumerate(events) if first[keys[i]] == i]
-        if not rows:
+        fresh = [event for i, event in enumerate(events) if first[keys[i]] == i]
+        if not fresh:
             return []
         async with self._writing() as conn:
+            sealed = await self._sealed_data(conn, fresh)
+            rows = [{
+                "tenant": event.tenant, "event_id": event.event_id, "kind": event.kind.value,
+                "consent_id": event.consent_id, "stream": event.stream, "occurred_at": event.occurred_at,
+                "received_at": now, "data": data, "status": "received",
+                "lane": "urgent" if event.kind is AlertKind.SUSPECTED_FRAUD else "normal", "attempts": 0,
+                "available_at": now,
+            } for event, data in zip(fresh, sealed, strict=True)]
             if self._postgres:
                 inserted = await pg_bulk.insert_received(conn, rows, now)
             else:
@@ -146,6 +153,21 @@ class SqlAlertOutbox:
             if self._postgres and inserted:  # wakes a router in another process (delivered at commit)
                 await conn.execute(text(f"NOTIFY {RECEIVED_CHANNEL}"))
         return [key in inserted and first[key] == i for i, key in enumerate(keys)]
+
+    async def _sealed_data(self, conn: AsyncConnection, events: Sequence[BankEvent]) -> list[Any]:
+        """Each event's data sealed with the key of the customer holding its consent: one query for the owners,
+        one for their keys, per batch. An event for a consent nobody holds here keeps nothing: routing will
+        filter it, and its data is not ours to keep."""
+        owners: dict[tuple[str, str], str] = {}
+        for tenant in dict.fromkeys(event.tenant for event in events):
+            consents = list(dict.fromkeys(e.consent_id for e in events if e.tenant == tenant))
+            found = await conn.execute(select(bank_links.c.consent_id, bank_links.c.customer_id).where(
+                bank_links.c.tenant == tenant, self._one_of(bank_links.c.consent_id, "consents")),
+                {"consents": self._values(consents)})
+            owners.update({(tenant, row.consent_id): row.customer_id for row in found})
+        keys = await self._sealer.keys(conn, owners.values(), create=True)
+        return [keys.seal(owner, EVENT_DATA, event.data) if (owner := owners.get((event.tenant, event.consent_id)))
+                else {} for event in events]
 
     # routing
 
@@ -165,12 +187,16 @@ class SqlAlertOutbox:
                 recipients.update({(tenant, consent): r for consent, r in found.items()})
         return items, recipients
 
-    @staticmethod
-    async def _received(conn: AsyncConnection, limit: int) -> list[Received]:
+    async def _received(self, conn: AsyncConnection, limit: int) -> list[Received]:
         rows = (await conn.execute(_RECEIVED, {"limit": limit})).all()
-        return [Received(row_id, BankEvent(tenant, event_id, AlertKind(kind), consent_id, utc(occurred_at), data),
-                         utc(received_at))
+        keys = await self._keys_of(conn, (row.data for row in rows))  # one query, then one unseal per row
+        return [Received(row_id, BankEvent(tenant, event_id, AlertKind(kind), consent_id, utc(occurred_at),
+                                           keys.open(EVENT_DATA, data)), utc(received_at))
                 for row_id, tenant, event_id, kind, consent_id, occurred_at, received_at, data in rows]
+
+    async def _keys_of(self, conn: AsyncConnection, stored: Iterator[Any] | Sequence[Any]) -> DataKeys:
+        """The data keys that open these stored values (their owners are named beside the ciphertext)."""
+        return await self._sealer.keys(conn, {v["owner"] for v in stored if isinstance(v, dict) and "owner" in v})
 
     async def unrouted(self, cap: int = 100_000) -> int:
         """How many accepted events wait for routing, counted up to `cap` (intake's back-pressure when routing
@@ -278,13 +304,17 @@ class SqlAlertOutbox:
         now = datetime.now(UTC)
         async with self._writing() as conn:
             handed = await self._handed_over(conn, results)
+            keys = await self._sealer.keys(conn, {r.customer_id for r in results if r.messages and r.customer_id},
+                                           create=True)
             rows = [{"b_id": r.row_id, "b_status": "sent" if r.row_id in handed else r.status,
                      "b_customer": r.customer_id, "b_channel": r.channel, "b_sender": r.sender,
-                     "b_messages": r.messages or None, "b_lane": r.lane, "b_error": r.reason or None,
+                     "b_messages": _sealed_messages(keys, r.customer_id, r.messages),
+                     "b_lane": r.lane, "b_error": r.reason or None,
                      "b_available": r.available_at, "b_attempts": 1 if r.row_id in handed else 0,
                      "b_sent": now if r.row_id in handed else None} for r in results]
             await (pg_bulk if self._postgres else sqlite_bulk).update_routed(conn, rows)
-            await self._hand_over(conn, [{"channel": r.channel, "sender": r.sender, "payload": payload}
+            await self._hand_over(conn, [{"channel": r.channel, "sender": r.sender, "payload": payload,
+                                          "owner": r.customer_id}
                                          for r in results if r.row_id in handed for payload in r.handed_over or ()],
                                   now)
             left_ready = sum(1 for r in results if r.status == "ready" and r.row_id not in handed)
@@ -298,7 +328,10 @@ class SqlAlertOutbox:
         """Pull-channel payloads into the channel outbox, in order, in the caller's transaction (routing's
         hand-over and delivery's alike)."""
         if payloads:
-            await (pg_bulk if self._postgres else sqlite_bulk).insert_handed_over(conn, payloads, now)
+            keys = await self._sealer.keys(conn, {_owner(p) for p in payloads}, create=True)
+            sealed = [{"channel": p["channel"], "sender": p["sender"],
+                       "payload": keys.seal(_owner(p), CHAT_MESSAGE, p["payload"])} for p in payloads]
+            await (pg_bulk if self._postgres else sqlite_bulk).insert_handed_over(conn, sealed, now)
 
     async def _handed_over(self, conn: AsyncConnection, results: Sequence[Routed]) -> set[int]:
         """Which results to hand over now: those carrying payloads whose customer's lane has nothing older
@@ -360,10 +393,13 @@ class SqlAlertOutbox:
         now = datetime.now(UTC)
         dialect_insert = pg_insert if self._postgres else sqlite_insert
         async with self._writing() as conn:
+            owner = routed.customer_id
+            keys = await self._sealer.keys(conn, [owner] if owner else [], create=True)
             result = await conn.execute(dialect_insert(alert_outbox).values(
                 tenant=tenant, event_id=event_id, kind=kind, consent_id="", stream=None, occurred_at=now,
-                received_at=now, data=data, status="ready", lane=routed.lane, customer_id=routed.customer_id,
-                channel=routed.channel, sender=routed.sender, messages=routed.messages, attempts=0,
+                received_at=now, data=keys.seal(owner, EVENT_DATA, data) if owner else {}, status="ready",
+                lane=routed.lane, customer_id=owner, channel=routed.channel, sender=routed.sender,
+                messages=_sealed_messages(keys, owner, routed.messages), attempts=0,
                 available_at=routed.available_at or now,
             ).on_conflict_do_nothing(index_elements=["tenant", "event_id"]))
             if self._postgres and result.rowcount == 1:
@@ -388,25 +424,26 @@ class SqlAlertOutbox:
     async def claim(self, limit: int, now: datetime) -> AsyncIterator[ClaimedBatch]:
         if self._postgres:
             async with self._engine.begin() as conn:
-                batch = _Batch(self._jobs((await conn.execute(self._due(limit, now))).all()))
+                batch = _Batch(await self._jobs(conn, (await conn.execute(self._due(limit, now))).all()))
                 yield batch
                 await self._finish(conn, batch)
             return
         async with self._engine.connect() as conn:
-            batch = _Batch(self._jobs((await conn.execute(self._due(limit, now))).all()))
+            batch = _Batch(await self._jobs(conn, (await conn.execute(self._due(limit, now))).all()))
         yield batch
         if batch._sent or batch._retries or batch._dead:
             async with self._writing() as conn:
                 await self._finish(conn, batch)
 
-    @staticmethod
-    def _jobs(rows: Sequence[Any]) -> list[Job]:
-        return [Job(r.id, r.tenant, r.event_id, r.customer_id, r.channel, r.sender, list(r.messages or []),
-                    r.attempts, utc(r.received_at)) for r in rows]
+    async def _jobs(self, conn: AsyncConnection, rows: Sequence[Any]) -> list[Job]:
+        keys = await self._keys_of(conn, [r.messages for r in rows])
+        return [Job(r.id, r.tenant, r.event_id, r.customer_id, r.channel, r.sender,
+                    list(keys.open(RENDERED, r.messages) or []), r.attempts, utc(r.received_at)) for r in rows]
 
     async def _finish(self, conn: AsyncConnection, batch: _Batch) -> None:
         now = datetime.now(UTC)
-        await self._hand_over(conn, [{"channel": job.channel, "sender": job.sender, "payload": payload}
+        await self._hand_over(conn, [{"channel": job.channel, "sender": job.sender, "payload": payload,
+                                      "owner": job.customer_id}
                                      for job, payloads in batch._sent for payload in payloads], now)
         if batch._platform_ids:
             dialect_insert = pg_insert if self._postgres else sqlite_insert
@@ -434,3 +471,16 @@ class SqlAlertOutbox:
         async with self._engine.connect() as conn:
             rows = await conn.execute(select(alert_outbox.c.status, func.count()).group_by(alert_outbox.c.status))
             return {r[0]: int(r[1]) for r in rows}
+
+
+def _sealed_messages(keys: DataKeys, owner: str | None, messages: Sequence[dict[str, Any]] | None) -> Any:
+    if not messages:
+        return None
+    if owner is None:  # routing renders messages only for a customer; anything else is a bug, not data to keep
+        raise ValueError("rendered messages without a customer to seal them for")
+    return keys.seal(owner, RENDERED, list(messages))
+
+
+def _owner(payload: dict[str, Any]) -> str:
+    # Alerts are handed over only to a routed customer; the chat address is the fallback owner of last resort.
+    return str(payload.get("owner") or f"chat:{payload['channel']}:{payload['sender']}")
