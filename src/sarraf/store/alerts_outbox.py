@@ -34,10 +34,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sarraf.alerts.ports import READY, RECEIVED, ROUTED, ClaimedBatch, Job, Received, Recipient, Routed
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import AlertKind, BankEvent
+from sarraf.store import outbox_sealing as sealing
 from sarraf.store import pg_bulk, sqlite_bulk
 from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS, preferences_from_values
 from sarraf.store.channel_state import utc
-from sarraf.store.sealing import DataKeys, JsonSealer
+from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_platform_messages, alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, customers
 
@@ -46,9 +47,6 @@ RECEIVED_CHANNEL = "sarraf_alerts_received"
 ROUTED_CHANNEL = "sarraf_alerts_routed"
 NOTIFY_CHANNELS = {READY: READY_CHANNEL, RECEIVED: RECEIVED_CHANNEL, ROUTED: ROUTED_CHANNEL}
 ROUTING_LOCK = 0x5A77AF_A1E7  # pg_try_advisory_lock key: one routing process at a time
-# What the bank's event says (merchant, amount, card's last 4, transaction id), the messages rendered from it
-# and what is handed to the web chat: personal data, sealed with the customer's data key (store/sealing.py).
-EVENT_DATA, RENDERED, CHAT_MESSAGE = "alert-data", "alert-messages", "chat-message"
 
 
 def _is_ready(table: Any) -> Any:
@@ -138,7 +136,7 @@ class SqlAlertOutbox:
         if not fresh:
             return []
         async with self._writing() as conn:
-            sealed = await self._sealed_data(conn, fresh)
+            sealed = await sealing.sealed_event_data(self._sealer, conn, fresh)
             rows = [{
                 "tenant": event.tenant, "event_id": event.event_id, "kind": event.kind.value,
                 "consent_id": event.consent_id, "stream": event.stream, "occurred_at": event.occurred_at,
@@ -153,21 +151,6 @@ class SqlAlertOutbox:
             if self._postgres and inserted:  # wakes a router in another process (delivered at commit)
                 await conn.execute(text(f"NOTIFY {RECEIVED_CHANNEL}"))
         return [key in inserted and first[key] == i for i, key in enumerate(keys)]
-
-    async def _sealed_data(self, conn: AsyncConnection, events: Sequence[BankEvent]) -> list[Any]:
-        """Each event's data sealed with the key of the customer holding its consent: one query for the owners,
-        one for their keys, per batch. An event for a consent nobody holds here keeps nothing: routing will
-        filter it, and its data is not ours to keep."""
-        owners: dict[tuple[str, str], str] = {}
-        for tenant in dict.fromkeys(event.tenant for event in events):
-            consents = list(dict.fromkeys(e.consent_id for e in events if e.tenant == tenant))
-            found = await conn.execute(select(bank_links.c.consent_id, bank_links.c.customer_id).where(
-                bank_links.c.tenant == tenant, self._one_of(bank_links.c.consent_id, "consents")),
-                {"consents": self._values(consents)})
-            owners.update({(tenant, row.consent_id): row.customer_id for row in found})
-        keys = await self._sealer.keys(conn, owners.values(), create=True)
-        return [keys.seal(owner, EVENT_DATA, event.data) if (owner := owners.get((event.tenant, event.consent_id)))
-                else {} for event in events]
 
     # routing
 
@@ -189,14 +172,10 @@ class SqlAlertOutbox:
 
     async def _received(self, conn: AsyncConnection, limit: int) -> list[Received]:
         rows = (await conn.execute(_RECEIVED, {"limit": limit})).all()
-        keys = await self._keys_of(conn, (row.data for row in rows))  # one query, then one unseal per row
+        keys = await sealing.keys_for(self._sealer, conn, [row.data for row in rows])  # 1 query, 1 unseal a row
         return [Received(row_id, BankEvent(tenant, event_id, AlertKind(kind), consent_id, utc(occurred_at),
-                                           keys.open(EVENT_DATA, data)), utc(received_at))
+                                           keys.open(sealing.EVENT_DATA, data)), utc(received_at))
                 for row_id, tenant, event_id, kind, consent_id, occurred_at, received_at, data in rows]
-
-    async def _keys_of(self, conn: AsyncConnection, stored: Iterator[Any] | Sequence[Any]) -> DataKeys:
-        """The data keys that open these stored values (their owners are named beside the ciphertext)."""
-        return await self._sealer.keys(conn, {v["owner"] for v in stored if isinstance(v, dict) and "owner" in v})
 
     async def unrouted(self, cap: int = 100_000) -> int:
         """How many accepted events wait for routing, counted up to `cap` (intake's back-pressure when routing
@@ -308,7 +287,7 @@ class SqlAlertOutbox:
                                            create=True)
             rows = [{"b_id": r.row_id, "b_status": "sent" if r.row_id in handed else r.status,
                      "b_customer": r.customer_id, "b_channel": r.channel, "b_sender": r.sender,
-                     "b_messages": _sealed_messages(keys, r.customer_id, r.messages),
+                     "b_messages": sealing.sealed_messages(keys, r.customer_id, r.messages),
                      "b_lane": r.lane, "b_error": r.reason or None,
                      "b_available": r.available_at, "b_attempts": 1 if r.row_id in handed else 0,
                      "b_sent": now if r.row_id in handed else None} for r in results]
@@ -328,9 +307,7 @@ class SqlAlertOutbox:
         """Pull-channel payloads into the channel outbox, in order, in the caller's transaction (routing's
         hand-over and delivery's alike)."""
         if payloads:
-            keys = await self._sealer.keys(conn, {_owner(p) for p in payloads}, create=True)
-            sealed = [{"channel": p["channel"], "sender": p["sender"],
-                       "payload": keys.seal(_owner(p), CHAT_MESSAGE, p["payload"])} for p in payloads]
+            sealed = await sealing.sealed_payloads(self._sealer, conn, payloads)
             await (pg_bulk if self._postgres else sqlite_bulk).insert_handed_over(conn, sealed, now)
 
     async def _handed_over(self, conn: AsyncConnection, results: Sequence[Routed]) -> set[int]:
@@ -397,9 +374,9 @@ class SqlAlertOutbox:
             keys = await self._sealer.keys(conn, [owner] if owner else [], create=True)
             result = await conn.execute(dialect_insert(alert_outbox).values(
                 tenant=tenant, event_id=event_id, kind=kind, consent_id="", stream=None, occurred_at=now,
-                received_at=now, data=keys.seal(owner, EVENT_DATA, data) if owner else {}, status="ready",
+                received_at=now, data=keys.seal(owner, sealing.EVENT_DATA, data) if owner else {}, status="ready",
                 lane=routed.lane, customer_id=owner, channel=routed.channel, sender=routed.sender,
-                messages=_sealed_messages(keys, owner, routed.messages), attempts=0,
+                messages=sealing.sealed_messages(keys, owner, routed.messages), attempts=0,
                 available_at=routed.available_at or now,
             ).on_conflict_do_nothing(index_elements=["tenant", "event_id"]))
             if self._postgres and result.rowcount == 1:
@@ -436,9 +413,9 @@ class SqlAlertOutbox:
                 await self._finish(conn, batch)
 
     async def _jobs(self, conn: AsyncConnection, rows: Sequence[Any]) -> list[Job]:
-        keys = await self._keys_of(conn, [r.messages for r in rows])
+        keys = await sealing.keys_for(self._sealer, conn, [r.messages for r in rows])
         return [Job(r.id, r.tenant, r.event_id, r.customer_id, r.channel, r.sender,
-                    list(keys.open(RENDERED, r.messages) or []), r.attempts, utc(r.received_at)) for r in rows]
+                    list(keys.open(sealing.RENDERED, r.messages) or []), r.attempts, utc(r.received_at)) for r in rows]
 
     async def _finish(self, conn: AsyncConnection, batch: _Batch) -> None:
         now = datetime.now(UTC)
@@ -471,16 +448,3 @@ class SqlAlertOutbox:
         async with self._engine.connect() as conn:
             rows = await conn.execute(select(alert_outbox.c.status, func.count()).group_by(alert_outbox.c.status))
             return {r[0]: int(r[1]) for r in rows}
-
-
-def _sealed_messages(keys: DataKeys, owner: str | None, messages: Sequence[dict[str, Any]] | None) -> Any:
-    if not messages:
-        return None
-    if owner is None:  # routing renders messages only for a customer; anything else is a bug, not data to keep
-        raise ValueError("rendered messages without a customer to seal them for")
-    return keys.seal(owner, RENDERED, list(messages))
-
-
-def _owner(payload: dict[str, Any]) -> str:
-    # Alerts are handed over only to a routed customer; the chat address is the fallback owner of last resort.
-    return str(payload.get("owner") or f"chat:{payload['channel']}:{payload['sender']}")

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from sarraf.store.alerts_outbox import RENDERED
+from sarraf.store.outbox_sealing import RENDERED
 from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import (
     alert_dead_letters,

@@ -13,10 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.store.channel_state import utc
+from sarraf.store.outbox_sealing import CHAT_MESSAGE  # alerts handed over land here too
 from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.core import channel_identities, channel_outbox, handoff_requests, processed_messages
-
-CHAT_MESSAGE = "chat-message"  # the same field the alert outbox hands messages over under
 
 
 class SqlMessageLog:
