@@ -217,3 +217,15 @@ async def test_confirmation_page_speaks_the_chats_language(
         page = (await a.get(button["url"])).text
         assert f'lang="{lang}"' in page and f'dir="{"rtl" if lang == "ar" else "ltr"}"' in page
         assert "Telegram" in page and f"…{str(880_000_000 + n)[-4:]}" in page
+
+
+def test_binding_cookies_are_secure_behind_https() -> None:
+    from starlette.responses import Response
+
+    from sarraf.web.browser_binding import BROWSER_COOKIE, secure_cookies, set_cookie
+
+    for public_url, secure in (("https://bank.example", True), ("http://127.0.0.1:8000", False)):
+        response = Response()
+        set_cookie(response, BROWSER_COOKIE, "t" * 43, secure=secure_cookies(public_url))
+        cookie = response.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie and ("secure" in cookie) is secure
