@@ -102,6 +102,9 @@ async def test_balances_without_transactions_links_and_says_what_is_missing(chat
     assert page.status_code == 303  # back to the web chat page
     assert any("granted only balances" in text and "transactions are not available" in text for text in said)
     assert said[0].startswith("Your accounts at Foreign Bank are now linked") and "321.09" in said[-1]
+    # Transactions: the bank did not grant them, which is not the agreement forbidding them.
+    refused = (await chat.say("show my recent transactions"))[0]["text"]
+    assert "did not grant" in refused and "agreement" not in refused
 
 
 async def test_a_next_link_to_another_host_is_not_called_unreachable(chat: ChatClient, world: World) -> None:

@@ -27,8 +27,10 @@ from sarraf.conversation.ports import (
 from sarraf.conversation.replies import catalog, format_date
 from sarraf.conversation.sanitize import MAX_MESSAGE_CHARS, clean
 from sarraf.domain.consent import LinkSession
+from sarraf.domain.disclosure import Decision
 from sarraf.domain.errors import BankAnswerRefused, BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
+from sarraf.policy.consent_grant import CONSENT_POLICY_ID
 from sarraf.policy.consents import ConsentService
 from sarraf.policy.point import BankDataPoint, Subject
 
@@ -216,10 +218,14 @@ class Conversation:
         except ConsentUnusable:
             return [self._say(turn, "consent_unusable", link=True)]
 
+    def _refused(self, turn: Turn, decision: Decision) -> Outbound:
+        # The customer's consent (what the bank granted) and the bank's agreement are different reasons.
+        return self._say(turn, "not_granted" if decision.policy_id == CONSENT_POLICY_ID else "denied")
+
     async def _balance(self, turn: Turn) -> list[Outbound]:
         disclosed = await self._point.balances(turn.subject)
         if not disclosed.decision.allowed:
-            return [self._say(turn, "denied")]
+            return [self._refused(turn, disclosed.decision)]
         if disclosed.link_only or disclosed.data is None:
             url = self._links.issue(turn.tenant, turn.customer_id, "balance", None, None)
             return [answers.link_only(turn.lang, turn.bank, "balance", url, self._links.ttl_minutes)]
@@ -231,7 +237,7 @@ class Conversation:
         until = datetime.combine(end, time.max, UTC)
         disclosed = await self._point.transactions(turn.subject, since, until)
         if not disclosed.decision.allowed:
-            return [self._say(turn, "denied")]
+            return [self._refused(turn, disclosed.decision)]
         category = _entity_value(parse, "category")
         view = "spending" if intent == "spending_summary" else "transactions"
         if disclosed.link_only or disclosed.data is None:
