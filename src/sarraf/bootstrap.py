@@ -36,6 +36,7 @@ from sarraf.store.database import make_engine, migrate
 from sarraf.store.key_store import KEYS_HINT, KeysDoNotMatchDatabase, SqlDataKeyStore, check_keys_match, key_provider
 from sarraf.store.links import SqlLinkRepository, SqlLinkSessions
 from sarraf.store.messages import SqlHandoffs, SqlMessageLog
+from sarraf.store.sealing import JsonSealer
 
 LINKED_SCOPES = (Scope.BALANCES, Scope.TRANSACTIONS)
 SECURE_LINKS_SECRET = "secure-links"
@@ -72,6 +73,7 @@ class Container:
     link_sessions: SqlLinkSessions
     deciders: dict[str, CachedDecider]
     windows: SqlWindowStore
+    row_sealer: JsonSealer
     channels: ChannelSet = field(default_factory=ChannelSet)
     rate_limits: RateLimits = field(default_factory=LocalRateLimits)  # platform send quotas (NATS connection)
 
@@ -153,8 +155,9 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         permissions=permissions_for(LINKED_SCOPES),
     )
     customers = SqlCustomers(engine)
-    message_log = SqlMessageLog(engine)
-    data_rights = SqlDataRights(engine, cipher)
+    row_sealer = JsonSealer(keys)  # the bulk paths' sealing (alerts, the web chat's outbox)
+    message_log = SqlMessageLog(engine, row_sealer)
+    data_rights = SqlDataRights(engine, cipher, row_sealer)
     secure_links = SignedLinks(await keys.secret(SECURE_LINKS_SECRET), settings.public_url)
     conversation = Conversation(
         nlu=load_nlu(),
@@ -193,6 +196,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         link_sessions=link_sessions,
         deciders=deciders,
         windows=SqlWindowStore(engine),
+        row_sealer=row_sealer,
         channels=channels,
         rate_limits=rate_limits,
     )

@@ -149,7 +149,7 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True, 
     """`route_in_process=False` when `run_alert_worker(route=True)` processes route instead (scale-out): this
     process then only takes events in, holding the bank back while the store's unrouted count is high."""
     engine = container.engine
-    outbox = SqlAlertOutbox(engine)
+    outbox = SqlAlertOutbox(engine, container.row_sealer)
     prefs = SqlAlertPreferences(engine)
     cases = SqlFraudCases(engine)
     # The same links and agreements the conversation uses: one reload (housekeeping) updates both.
@@ -192,7 +192,7 @@ async def run_alert_worker(container: Container, stop: asyncio.Event, *, route: 
     also routes (policy decision, audit entry in the container's log, rendering). Routing is single-flight
     across processes, so several workers may all be started with `route`; on SQLite run one worker process
     in all (delivery there has no row locks), routing in it or in the gateway."""
-    outbox = SqlAlertOutbox(container.engine)
+    outbox = SqlAlertOutbox(container.engine, container.row_sealer)
     router = _router(container, outbox, SqlFraudCases(container.engine)) if route else None
     worker = DeliveryWorker(outbox, ChannelTransport(container), policy, pace=container.rate_limits)
     runtime = AlertRuntime(router, worker, None, route_idle_s=worker.policy.idle_poll_s)

@@ -28,8 +28,8 @@ class _HasTenant(Protocol):
     tenant: str
 
 
-def unavailable(reason: str, message: str) -> BankUnavailable:
-    error = BankUnavailable(message)
+def unavailable(reason: str, message: str, kind: type[BankUnavailable] = BankUnavailable) -> BankUnavailable:
+    error = kind(message)
     error.reason = reason  # type: ignore[attr-defined]
     return error
 

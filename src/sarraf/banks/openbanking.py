@@ -2,7 +2,8 @@
 
 Linking is OAuth 2.0 authorization code with PKCE (S256) on top of an account-access-consent
 created with a client-credentials token. Failures become the domain's errors: the bank being down
-or talking nonsense is BankUnavailable; the bank refusing our token or consent is ConsentUnusable.
+or talking nonsense is BankUnavailable; an answer we refuse to follow (a `Next` link to another host) is
+BankAnswerRefused; the bank refusing our token or consent is ConsentUnusable.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sarraf.banks import card_controls, ob_json
 from sarraf.banks.failures import observed, unavailable, unusable
 from sarraf.domain.banking import Account, Balance, Transaction
 from sarraf.domain.consent import Tokens
-from sarraf.domain.errors import BankRefused, BankUnavailable, ConsentUnusable
+from sarraf.domain.errors import BankAnswerRefused, BankRefused, BankUnavailable, ConsentUnusable
 from sarraf.domain.events import CardAction, PaymentCard
 from sarraf.domain.ports import AuthorisationStart, ConsentHandle
 
@@ -239,10 +240,16 @@ class OpenBankingConnector:
             body = await self._api("GET", url, tokens.access_token, **({"params": params} if params else {}))
             found.extend(self._mapped(ob_json.transactions, body))
             url, params = self._mapped(ob_json.next_link, body), {}
-            if url is not None and urlsplit(url).netloc != urlsplit(self._aisp).netloc:
-                # Never send the customer's token to another host, whatever the bank's links say.
-                raise unavailable("foreign_link", f"{self.tenant}: the bank's Next link points elsewhere: {url}")
+            if url is not None and not self._same_origin(url):
+                # Never send the customer's token to another host (or over plain http), whatever the bank's
+                # links say. The bank did answer: this is its answer refused, not an outage.
+                raise unavailable("foreign_link", f"{self.tenant}: the bank's Next link points elsewhere: {url}",
+                                  kind=BankAnswerRefused)
         return found
+
+    def _same_origin(self, url: str) -> bool:
+        theirs, ours = urlsplit(url), urlsplit(self._aisp)
+        return (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc)
 
     # card controls (the bank's extension API next to OB v4.0)
 

@@ -73,12 +73,13 @@ async def _link_sandbox_customer(container: Container, invite: Outbound, custome
         redirect = f"?state={state}&error=access_denied"
     query = parse_qs(urlsplit(redirect).query)
     try:
-        session = await container.consents.complete(state, query.get("code", [None])[0], query.get("error", [None])[0])
+        linked = await container.consents.complete(state, query.get("code", [None])[0], query.get("error", [None])[0],
+                                                   browser=None)  # no browser: the terminal is the customer
     except LinkFailed as failed:
         if failed.session is None:
             raise
         return await container.conversation.link_failed(failed.session, invite.lang)
-    return await container.conversation.resume_after_link(session, invite.lang)
+    return await container.conversation.resume_after_link(linked.session, invite.lang)
 
 
 def _print(message: Outbound, prompt: str) -> None:

@@ -39,8 +39,10 @@ from sarraf.conversation.ports import (
 from sarraf.conversation.replies import catalog, format_date
 from sarraf.conversation.sanitize import MAX_MESSAGE_CHARS, clean
 from sarraf.domain.consent import LinkSession
-from sarraf.domain.errors import BankRefused, BankUnavailable, ConsentUnusable, NotLinked
+from sarraf.domain.disclosure import Decision
+from sarraf.domain.errors import BankAnswerRefused, BankRefused, BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
+from sarraf.policy.consent_grant import CONSENT_POLICY_ID
 from sarraf.policy.consents import ConsentService
 from sarraf.policy.point import BankDataPoint, Subject
 
@@ -201,6 +203,9 @@ class Conversation:
     ) -> list[Outbound]:
         try:
             return await self._dispatch(turn, intent, parse, question)
+        except BankAnswerRefused:
+            # The bank answered, but with something we will not follow: not "can't reach", which misleads.
+            return [self._say(turn, "bank_answer_refused")]
         except BankUnavailable:
             # Nothing was changed and nothing half-done is kept; the customer hears it plainly.
             return [self._say(turn, "bank_down")]
@@ -277,10 +282,14 @@ class Conversation:
         except ConsentUnusable:
             return [self._say(turn, "consent_unusable", link=True)]
 
+    def _refused(self, turn: Turn, decision: Decision) -> Outbound:
+        # The customer's consent (what the bank granted) and the bank's agreement are different reasons.
+        return self._say(turn, "not_granted" if decision.policy_id == CONSENT_POLICY_ID else "denied")
+
     async def _balance(self, turn: Turn) -> list[Outbound]:
         disclosed = await self._point.balances(turn.subject)
         if not disclosed.decision.allowed:
-            return [self._say(turn, "denied")]
+            return [self._refused(turn, disclosed.decision)]
         if disclosed.link_only or disclosed.data is None:
             url = self._links.issue(turn.tenant, turn.customer_id, "balance", None, None)
             return [answers.link_only(turn.lang, turn.bank, "balance", url, self._links.ttl_minutes)]
@@ -298,7 +307,7 @@ class Conversation:
         until = datetime.combine(q.end, time.max, UTC)
         disclosed = await self._point.transactions(turn.subject, since, until)
         if not disclosed.decision.allowed:
-            return [self._say(turn, "denied")]
+            return [self._refused(turn, disclosed.decision)]
         view = "spending" if q.intent == "spending_summary" else "transactions"
         if disclosed.link_only or disclosed.data is None:
             url = self._links.issue(turn.tenant, turn.customer_id, view, q.start.isoformat(), q.end.isoformat())

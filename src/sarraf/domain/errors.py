@@ -9,6 +9,11 @@ class BankUnavailable(SarrafError):
     """The bank did not answer, or answered 5xx: try later, nothing was changed."""
 
 
+class BankAnswerRefused(BankUnavailable):
+    """The bank answered, but with something we refuse to follow (a `Next` link to another host, a redirect
+    elsewhere): not an outage, so the customer is told the bank's answer was refused, not that it is down."""
+
+
 class ConsentUnusable(SarrafError):
     """The bank refused our token or consent (401/403, revoked, expired): the customer must re-link."""
 

@@ -13,6 +13,7 @@ from sarraf.channels import webchat
 from sarraf.conversation.replies import catalog
 from sarraf.domain.messages import Receipt
 from sarraf.observability import MESSAGES, REPLIES, TURN_SECONDS
+from sarraf.web import browser_binding
 from sarraf.web.deps import container_of
 from sarraf.web.pages import templates
 
@@ -58,8 +59,11 @@ async def page(request: Request, lang: str = Query(default="", max_length=5)) ->
 
 
 @router.post("/webchat/api/messages", response_model=WebChatReplies, tags=["web chat"])
-async def post_message(message: WebChatMessage, request: Request) -> WebChatReplies:
+async def post_message(message: WebChatMessage, request: Request, response: Response) -> WebChatReplies:
     container = container_of(request)
+    # This browser holds the chat: only it may follow the chat's bank-login links (web/browser_binding.py).
+    browser_binding.set_cookie(response, browser_binding.CHAT_COOKIE, browser_binding.chat_proof(message.session),
+                               secure=browser_binding.secure_cookies(container.settings.public_url))
     tenant = message.bank or container.default_tenant
     if tenant not in container.bank_names:
         raise HTTPException(404, f"unknown bank {tenant!r}")
