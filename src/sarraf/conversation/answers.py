@@ -79,6 +79,20 @@ def transactions(lang: str, start: date, end: date, items: list[Transaction]) ->
     return Outbound("\n".join(lines), lang, table=Table(header, ("date", "description", "amount"), tuple(rows)))
 
 
+def transaction_list(lang: str, start: date, end: date, items: list[Transaction]) -> Outbound:
+    """Every transaction given, one line each (the secure page's full list); as rows for pages that draw tables."""
+    c = catalog()
+    if not items:
+        return Outbound(c.text(lang, "transactions_none", start=format_date(start, lang), end=format_date(end, lang)),
+                        lang)
+    rows = tuple(
+        (format_date(t.booked_at, lang), t.merchant_name or t.description, format_money(t.signed_amount, lang))
+        for t in items
+    )
+    text = "\n".join(c.text(lang, "transaction_line", date=d, description=w, amount=a) for d, w, a in rows)
+    return Outbound(text, lang, table=Table("", ("date", "description", "amount"), rows))
+
+
 def spending(lang: str, start: date, end: date, category: str | None, items: list[Transaction]) -> Outbound:
     c = catalog()
     period = {"start": format_date(start, lang), "end": format_date(end, lang)}
