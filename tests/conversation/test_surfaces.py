@@ -111,3 +111,27 @@ def test_web_chat_json_carries_the_rows_and_marks_the_login_button() -> None:
                               "rows": [list(r) for r in reply.table.rows]}
     login = webchat.render(Outbound("x", "en", buttons=(Button("Log in", url="https://b/x", login=True),)))
     assert login["buttons"][0]["login"] is True and login["table"] is None
+
+
+CHIP_INTENTS = {
+    "chip_balance": "check_balance",
+    "chip_transactions": "recent_transactions",
+    "chip_spending": "spending_summary",
+    "chip_freeze": "freeze_card",
+    "chip_alerts": "manage_alerts",
+    "chip_help": "help",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_each_suggestion_chip_means_what_it_says(lang: str) -> None:
+    """The empty web chat's chips send their text as the customer's message: each must be read as its intent,
+    in its own language."""
+    from sarraf.conversation.nlu import load_default
+    from sarraf.web.routes_webchat import CHIPS
+
+    nlu = load_default()
+    assert set(CHIPS) == set(CHIP_INTENTS)
+    for key in CHIPS:
+        parsed = nlu.parse(catalog().text(lang, key))
+        assert (parsed.intent, parsed.lang) == (CHIP_INTENTS[key], lang), key

@@ -107,7 +107,6 @@ def _result_page(request: Request, lang: str, *, ok: bool, status: int = 200) ->
             "dir": "rtl" if lang == "ar" else "ltr",
             "title": c.text(lang, "link_done_title" if ok else "link_failed_title"),
             "body": c.text(lang, "link_done_body"),
-            "back": c.text(lang, "webchat_back"),
         },
         status_code=status,
     )
