@@ -63,3 +63,6 @@ def test_the_page_lists_each_kind_once(bank: SandboxClient, lang: str) -> None:
     assert re.search(rf'<html lang="{lang}" dir="{"rtl" if lang == "ar" else "ltr"}">', page.text)
     items = re.findall(r"<li>(.*?)</li>", page.text)
     assert items == plain_permissions(GATEWAY_ASKS, lang)
+    # Latin names stay whole and in order inside the sentence and the list, in Arabic too.
+    assert re.search("\u2068[^\u2069]+\u2069", page.text)
+    assert "<bdi>sandbox-ar-1</bdi>" in page.text
