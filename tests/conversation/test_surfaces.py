@@ -135,3 +135,11 @@ def test_each_suggestion_chip_means_what_it_says(lang: str) -> None:
     for key in CHIPS:
         parsed = nlu.parse(catalog().text(lang, key))
         assert (parsed.intent, parsed.lang) == (CHIP_INTENTS[key], lang), key
+
+
+def test_latin_names_inside_arabic_sentences_are_isolated() -> None:
+    """«دفعة بالبطاقة: … لدى 7-Eleven، …»: a Latin merchant (digits first, then letters) keeps its order."""
+    text = catalog().text("ar", "alert_card_payment", amount="", merchant="7-Eleven", last4="1290")
+    assert f"{FSI}7-Eleven{PDI}" in text
+    line = catalog().text("ar", "transaction_line", date="٤ ديسمبر", description="Tamimi Markets", amount="")
+    assert f"{FSI}Tamimi Markets{PDI}" in line

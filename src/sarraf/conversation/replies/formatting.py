@@ -21,7 +21,8 @@ RTL_LANGUAGES = frozenset({"ar"})
 LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
 # Reply values that are figures or identifiers: isolated inside right-to-left replies.
 ISOLATED_LTR = frozenset({"last4", "account_number", "iban", "case", "order"})
-ISOLATED_AUTO = frozenset({"amount", "total", "balance"})
+# Amounts, and names that may be Latin ("Pret A Manger", "7-Eleven", "BR") or Arabic: FSI gives each its own.
+ISOLATED_AUTO = frozenset({"amount", "total", "balance", "merchant", "description", "country", "carrier"})
 _BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u061c\u2066\u2067\u2068\u2069"), None)
 
 
