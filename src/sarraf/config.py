@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from sarraf.domain.names import LocalizedName
+
 EMBEDDED = "embedded"  # base_url of a bank served by the built-in sandbox bank, mounted at /bank
 DEFAULT_BANKS_FILE = Path(__file__).with_name("banks.yaml")
 
@@ -19,7 +21,7 @@ DEFAULT_BANKS_FILE = Path(__file__).with_name("banks.yaml")
 @dataclass(frozen=True, slots=True)
 class BankConfig:
     id: str
-    name: str
+    name: LocalizedName  # reads as the default-language form; `.in_lang(lang)` for a customer's language
     base_url: str  # root of the bank's OAuth server and OB API, or "embedded"
     client_id: str
     client_secret: str
@@ -88,6 +90,30 @@ class ConfigError(ValueError):
     """The banks file is unusable; the message says where and why."""
 
 
+NAME_LANGUAGES = ("en", "pl", "ar")  # the languages the gateway speaks
+
+
+def bank_name(raw: object, default_language: str) -> LocalizedName:
+    """`name:` is one string (the same in every language) or a mapping `{en: …, pl: …, ar: …}`. A mapping may leave
+    languages out (they read the default language's name, else English's, else the first given) but may not
+    name a language the gateway does not speak, nor give an empty name."""
+    if isinstance(raw, str | int):
+        if not str(raw).strip():
+            raise ConfigError("name is empty")
+        return LocalizedName(str(raw).strip())
+    if not isinstance(raw, dict) or not raw:
+        raise ConfigError("name must be a string or a mapping of language to name, e.g. {en: ACME Bank, ar: بنك أكمي}")
+    unknown = sorted(str(k) for k in raw if k not in NAME_LANGUAGES)
+    if unknown:
+        raise ConfigError(f"name has unknown languages {unknown}; use {', '.join(NAME_LANGUAGES)}")
+    forms = {str(k): str(v).strip() for k, v in raw.items() if v is not None}
+    empty = sorted(k for k in raw if not forms.get(str(k)))
+    if empty:
+        raise ConfigError(f"name is empty for {', '.join(map(str, empty))}")
+    default = forms.get(default_language) or forms.get("en") or next(iter(forms.values()))
+    return LocalizedName(default, forms)
+
+
 def load_banks(path: Path) -> dict[str, BankConfig]:
     """Read the banks file; relative agreement paths resolve against the file's folder."""
     try:
@@ -97,18 +123,19 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
     banks: dict[str, BankConfig] = {}
     for i, entry in enumerate(raw.get("banks") or []):
         try:
+            default_language = str(entry.get("default_language", "en"))
             agreement = Path(os.path.expandvars(entry.get("agreement", "agreements/default.cedar")))
             if not agreement.is_absolute():
                 agreement = path.parent / agreement
             bank = BankConfig(
                 id=str(entry["id"]),
-                name=str(entry.get("name", entry["id"])),
+                name=bank_name(entry.get("name", entry["id"]), default_language),
                 base_url=str(entry.get("base_url", EMBEDDED)).rstrip("/"),
                 client_id=str(entry["client_id"]),
                 client_secret=os.path.expandvars(str(entry["client_secret"])),
                 agreement=agreement,
                 financial_id=str(entry.get("financial_id", "0015800001041RHAAY")),
-                default_language=str(entry.get("default_language", "en")),
+                default_language=default_language,
                 time_zones={str(k): str(v) for k, v in (entry.get("time_zones") or {}).items()},
                 channels={k: {kk: str(vv) for kk, vv in (v or {}).items()}
                           for k, v in (entry.get("channels") or {}).items()},
@@ -122,6 +149,8 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
             )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: bank #{i + 1} is missing {exc}") from exc
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: bank #{i + 1}: {exc}") from exc
         for lang, zone in bank.time_zones.items():
             try:
                 ZoneInfo(zone)

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from sarraf.conversation.nlu.entities.merchants import merchant_matches
 from sarraf.conversation.replies import catalog, format_date, format_money
+from sarraf.conversation.replies.formatting import isolate_ltr
 from sarraf.domain.banking import CreditDebit, Transaction
-from sarraf.domain.messages import Button, Outbound
+from sarraf.domain.messages import Button, Outbound, Table
 from sarraf.domain.money import Money
 from sarraf.policy.point import AccountBalances
 
@@ -40,15 +41,21 @@ def category_name(lang: str, category: str | None) -> str:
 
 def balances(lang: str, bank: str, items: list[AccountBalances]) -> Outbound:
     c = catalog()
-    lines = [c.text(lang, "balance_header", bank=bank)]
+    header = c.text(lang, "balance_header", bank=bank)
+    lines = [header]
+    rows: list[tuple[str, str]] = []
     for item in items:
         shown = _preferred_balance(item)
         if shown is None:
             continue
-        # Even when the agreement allows full data, a chat bubble only needs the last digits to tell accounts apart.
-        name = f"{item.account.nickname} (••{item.account.identification[-4:]})"
-        lines.append(c.text(lang, "balance_line", account=name, amount=format_money(shown.amount, lang)))
-    return Outbound("\n".join(lines), lang)
+        # Even when the agreement allows full data, a chat bubble only needs the last digits to tell accounts apart;
+        # isolated, so Arabic text shows "(••7519)", not "(7519••)".
+        name = f"{item.account.nickname} ({isolate_ltr('••' + item.account.identification[-4:], lang)})"
+        amount = format_money(shown.amount, lang)
+        lines.append(c.text(lang, "balance_line", account=name, amount=amount))
+        rows.append((name, amount))
+    table = Table(header, ("account", "amount"), tuple(rows)) if rows else None
+    return Outbound("\n".join(lines), lang, table=table)
 
 
 def _preferred_balance(item: AccountBalances):  # type: ignore[no-untyped-def]
@@ -64,18 +71,28 @@ def transactions(lang: str, start: date, end: date, items: list[Transaction]) ->
         period = {"start": format_date(start, lang), "end": format_date(end, lang)}
         return Outbound(c.text(lang, "transactions_none", **period), lang)
     shown = items[:TRANSACTIONS_SHOWN]
-    lines = [c.text(lang, "transactions_header", count=len(shown))]
+    header = c.text(lang, "transactions_header", count=len(shown))
+    lines = [header]
+    rows: list[tuple[str, str, str]] = []
     for t in shown:
-        lines.append(
-            c.text(
-                lang,
-                "transaction_line",
-                date=format_date(t.booked_at, lang),
-                description=payee_of(t),
-                amount=format_money(t.signed_amount, lang),
-            )
-        )
-    return Outbound("\n".join(lines), lang)
+        row = (format_date(t.booked_at, lang), payee_of(t), format_money(t.signed_amount, lang))
+        lines.append(c.text(lang, "transaction_line", date=row[0], description=row[1], amount=row[2]))
+        rows.append(row)
+    return Outbound("\n".join(lines), lang, table=Table(header, ("date", "description", "amount"), tuple(rows)))
+
+
+def transaction_list(lang: str, start: date, end: date, items: list[Transaction]) -> Outbound:
+    """Every transaction given, one line each (the secure page's full list); as rows for pages that draw tables."""
+    c = catalog()
+    if not items:
+        return Outbound(c.text(lang, "transactions_none", start=format_date(start, lang), end=format_date(end, lang)),
+                        lang)
+    rows = tuple(
+        (format_date(t.booked_at, lang), payee_of(t), format_money(t.signed_amount, lang))
+        for t in items
+    )
+    text = "\n".join(c.text(lang, "transaction_line", date=d, description=w, amount=a) for d, w, a in rows)
+    return Outbound(text, lang, table=Table("", ("date", "description", "amount"), rows))
 
 
 def spending(

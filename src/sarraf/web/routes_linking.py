@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sarraf.channels import webchat
 from sarraf.channels.login_return import BrowserReturn
 from sarraf.conversation import answers
-from sarraf.conversation.replies import catalog, format_date, format_money
+from sarraf.conversation.replies import catalog
 from sarraf.domain.errors import BankAnswerRefused, BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Outbound
 from sarraf.observability import LINKS
@@ -259,23 +259,26 @@ async def secure_page(request: Request, token: str) -> Response:
     lang = await container.lang_of(view.customer_id) or container.default_lang
     bank = container.bank_names[view.tenant]
     subject = Subject(view.tenant, view.customer_id, recipient="bank_page")
+    table = None  # a list shown as rows (drawn as a table, not as lines that wrap on a phone)
     try:
         if view.view == "balance":
             disclosed = await container.point.balances(subject)
-            body = answers.balances(lang, bank, disclosed.data).text if disclosed.data is not None else None
+            shown = answers.balances(lang, bank, disclosed.data) if disclosed.data is not None else None
+            body, table = (shown.text, shown.table) if shown is not None else (None, None)
         else:
             start = date.fromisoformat(view.start or date.today().isoformat())
             end = date.fromisoformat(view.end or date.today().isoformat())
             found = await container.point.transactions(
                 subject, datetime.combine(start, time.min, UTC), datetime.combine(end, time.max, UTC)
             )
-            body = None
+            body, table = None, None
             if found.data is not None:
-                body = (
-                    answers.spending(lang, start, end, None, found.data).text
+                shown = (
+                    answers.spending(lang, start, end, None, found.data)
                     if view.view == "spending"
-                    else _all_transactions(lang, found.data)
+                    else answers.transaction_list(lang, start, end, found.data)
                 )
+                body, table = shown.text, shown.table
     except (NotLinked, ConsentUnusable):
         body = c.text(lang, "consent_unusable", bank=bank)
     except BankUnavailable:
@@ -292,20 +295,8 @@ async def secure_page(request: Request, token: str) -> Response:
             "title": c.text(lang, "secure_page_title", bank=bank),
             "body": text,
             "preformatted": True,
+            "table": table,
         },
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
 
-
-def _all_transactions(lang: str, items: list) -> str:  # type: ignore[type-arg]
-    c = catalog()
-    return "\n".join(
-        c.text(
-            lang,
-            "transaction_line",
-            date=format_date(t.booked_at, lang),
-            description=t.merchant_name or t.description,
-            amount=format_money(t.signed_amount, lang),
-        )
-        for t in items
-    )
