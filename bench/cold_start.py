@@ -28,7 +28,6 @@ import httpx
 
 from sarraf.web.threaded_server import free_port
 
-
 FASTAPI = "reference: python -c 'import fastapi'"
 
 
