@@ -84,9 +84,9 @@ def redacted_log_config() -> dict[str, object]:
 
 @app.command()
 def say(
-    texts: Annotated[list[str], typer.Argument(
+    messages: Annotated[list[str], typer.Argument(
         help="What the customer writes; several messages are turns of one conversation, in order.",
-        metavar="MESSAGE...",
+        metavar="MESSAGE",
     )],
     customer: Customer = "sandbox-en-1",
     bank: Bank = None,
@@ -95,7 +95,7 @@ def say(
     """Turns through the terminal channel: prints the bot's replies as plain text."""
     from sarraf.cli.terminal import run_turns
 
-    run_turns(customer, texts, bank=bank, data_dir=data_dir)
+    run_turns(customer, messages, bank=bank, data_dir=data_dir)
 
 
 @app.command()
