@@ -47,18 +47,31 @@ def run_turns(
     tenant = bank or next(iter(banks))
     if tenant not in banks:
         raise typer.BadParameter(f"unknown bank {tenant!r}; configured: {', '.join(banks)}", param_hint="--bank")
-    with TerminalGateway(settings, _sandbox_bank) as gateway:
-        assert gateway.container is not None
-        container = gateway.container
-        if greet:
-            show(greeting(banks[tenant], customer, settings, gateway.url))
-        auto_link = banks[tenant].embedded and customer.startswith(SANDBOX_PREFIX)
-        for text in texts:
-            for reply in gateway.run(_turn(container, tenant, customer, text, auto_link)):
-                show(prompt + render(reply, hide_login=auto_link))
-            pending = _pending(container)
-            for message in pending:
-                show(prompt + render(message))
+    from sarraf.policy.crypto.keys import CryptoError
+
+    try:
+        gateway = TerminalGateway(settings, _sandbox_bank).start()
+    except (CryptoError, OSError) as exc:  # keys of another data folder, a database that does not answer...
+        typer.echo(f"cannot start the terminal's gateway: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    try:
+        _converse(gateway, banks[tenant], customer, texts, prompt, greet, show)
+    finally:
+        gateway.close()
+
+
+def _converse(gateway: TerminalGateway, bank: BankConfig, customer: str, texts: Iterable[str], prompt: str,
+              greet: bool, show: Printer) -> None:
+    assert gateway.container is not None
+    container, tenant = gateway.container, bank.id
+    if greet:
+        show(greeting(bank, customer, gateway.settings, gateway.url))
+    auto_link = bank.embedded and customer.startswith(SANDBOX_PREFIX)
+    for text in texts:
+        for reply in gateway.run(_turn(container, tenant, customer, text, auto_link)):
+            show(prompt + render(reply, hide_login=auto_link))
+        for message in _pending(container):
+            show(prompt + render(message))
 
 
 def greeting(bank: BankConfig, customer: str, settings: Settings, pages_url: str) -> str:

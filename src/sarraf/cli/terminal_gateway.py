@@ -55,7 +55,8 @@ def pages_app(container: Container, mounts: Mapping[str, Any]) -> FastAPI:
 
 
 class TerminalGateway:
-    """Start with `with TerminalGateway(settings) as gateway:`; run coroutines on it with `gateway.run(...)`."""
+    """`with TerminalGateway(settings, sandbox_bank) as gateway:` (or start() and close()); `gateway.run(coro)`
+    runs a coroutine on the gateway's loop and returns its result."""
 
     def __init__(self, settings: Settings, sandbox_bank: Callable[[Settings], Any]) -> None:
         """`sandbox_bank(settings)` makes the ASGI app served at /bank for the banks configured as embedded."""
@@ -72,15 +73,21 @@ class TerminalGateway:
         self._sandbox_bank = sandbox_bank
 
     def __enter__(self) -> TerminalGateway:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> TerminalGateway:
         self._thread.start()
         try:
             self.run(self._start(), timeout=START_TIMEOUT_S)
         except BaseException:
-            self.__exit__(None, None, None)
+            self.close()
             raise
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
         if self._thread.is_alive():
             self.run(self._stop(), timeout=START_TIMEOUT_S)
             self._loop.call_soon_threadsafe(self._loop.stop)
