@@ -37,12 +37,20 @@ def _sqlite_file(url: str) -> Path | None:
 
 async def _exists(settings: Settings) -> bool:
     """Whether there is an audit log to read, found without creating anything (a folder, a file, keys)."""
-    from sarraf.store.database import stored_revision
+    from sqlalchemy import inspect
+
+    from sarraf.store.database import make_engine
+    from sarraf.store.tables.audit import audit_leaves
 
     file = _sqlite_file(settings.database_url)
     if file is not None and not file.exists():
         return False
-    return await stored_revision(settings.database_url) is not None
+    engine = make_engine(settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            return bool(await conn.run_sync(lambda sync: inspect(sync).has_table(audit_leaves.name)))
+    finally:
+        await engine.dispose()
 
 
 def _run(data_dir: Path | None, action: Callable[[AuditLog], Awaitable[T]]) -> T:
