@@ -96,3 +96,21 @@ def test_the_shell_says_what_it_is_connected_to_before_the_first_prompt(tmp_path
     assert "sandbox-pl-1" in greeting and "Sarraf Sandbox Bank" in greeting
     assert f"sqlite+aiosqlite:///{tmp_path / 'sarraf.db'}" in greeting
     assert "Dzień dobry" in result.stdout[len(greeting):]
+
+
+def test_the_agreement_gives_the_terminal_full_disclosure() -> None:
+    """Why the terminal shows balances and transactions inline instead of linking to a secure page."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from sarraf.cli import app
+
+    for category in ("user.financial.bank_account.balance", "user.financial.bank_account.transactions"):
+        result = CliRunner().invoke(app, [
+            "policy", "check", "--bank", "sandbox", "--purpose", "essential.service.operations.support",
+            "--category", category, "--category", "user.financial.bank_account.identifiers",
+            "--recipient", "terminal"])
+        assert result.exit_code == 0, result.output
+        decision = json.loads(result.output)
+        assert (decision["decision"], decision["minimisation"]) == ("allow", "full")
