@@ -144,19 +144,41 @@ def _router(container: Container, outbox: SqlAlertOutbox, cases: SqlFraudCases) 
                        default_langs={b.id: b.default_language for b in container.banks.values()})
 
 
-async def start_alerts(container: Container, *, in_process_worker: bool = True, route_in_process: bool = True,
-                       policy: DeliveryPolicy | None = None) -> AlertServices:
-    """`route_in_process=False` when `run_alert_worker(route=True)` processes route instead (scale-out): this
-    process then only takes events in, holding the bank back while the store's unrouted count is high."""
+@dataclass
+class ConversationAlerts:
+    """What the conversation's card and alert flows stand on; start_alerts adds intake and delivery to it."""
+
+    outbox: SqlAlertOutbox
+    preferences: SqlAlertPreferences
+    cases: SqlFraudCases
+    actions: CardActionPoint
+    fraud: FraudDesk
+
+
+def wire_conversation_alerts(container: Container) -> ConversationAlerts:
+    """Give the container's conversation its card actions, alert preferences and fraud answers. Every channel's
+    conversation is composed by this one function: the web app's (through start_alerts) and the terminal's,
+    which runs no intake, delivery or bank subscription of its own."""
     engine = container.engine
     outbox = SqlAlertOutbox(engine, container.row_sealer)
     prefs = SqlAlertPreferences(engine)
     cases = SqlFraudCases(engine)
     # The same links and agreements the conversation uses: one reload (housekeeping) updates both.
-    links = container.links
-    decider = TenantDecider(container.deciders)
-    actions = CardActionPoint(decider, container.audit, links, container.connectors)
+    actions = CardActionPoint(TenantDecider(container.deciders), container.audit, container.links,
+                              container.connectors)
     fraud = FraudDesk(cases, actions, outbox, SqlHandoffs(engine), bank_names=container.bank_names)
+    container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names,
+                                               receipts=SqlAlertReceipts(engine),
+                                               zones={b.id: b.time_zones for b in container.banks.values()})
+    return ConversationAlerts(outbox, prefs, cases, actions, fraud)
+
+
+async def start_alerts(container: Container, *, in_process_worker: bool = True, route_in_process: bool = True,
+                       policy: DeliveryPolicy | None = None) -> AlertServices:
+    """`route_in_process=False` when `run_alert_worker(route=True)` processes route instead (scale-out): this
+    process then only takes events in, holding the bank back while the store's unrouted count is high."""
+    flows = wire_conversation_alerts(container)
+    outbox, prefs, cases, actions, fraud = flows.outbox, flows.preferences, flows.cases, flows.actions, flows.fraud
     routing = _router(container, outbox, cases) if route_in_process else None
     verifiers = {
         b.id: SetVerifier(b.id, b.events_audience or b.client_id,
@@ -178,9 +200,6 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True, 
     runtime = AlertRuntime(routing, worker, fraud, poller, backlog=backlog, unrouted=outbox.unrouted,
                            routed_signal=lambda wake: outbox.listen(wake, ROUTED))
     runtime_box.append(runtime)
-    container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names,
-                                               receipts=SqlAlertReceipts(engine),
-                                               zones={b.id: b.time_zones for b in container.banks.values()})
     await runtime.start()
     subscriptions = [asyncio.create_task(_subscribe(container, b)) for b in container.banks.values() if b.events_push]
     return AlertServices(runtime, intake, outbox, prefs, fraud, actions, container, subscriptions)

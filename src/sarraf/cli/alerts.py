@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from sarraf.cli.options import DataDir
 
 if TYPE_CHECKING:
     from sarraf.config import Settings
@@ -38,7 +39,7 @@ async def _run_worker(settings: Settings, batch: int, route: bool) -> None:
 
 @app.command()
 def worker(
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="SARRAF_HOME")] = None,
+    data_dir: DataDir = None,
     batch: Annotated[int, typer.Option(help="Rows claimed per transaction.")] = 500,
     route: Annotated[
         bool, typer.Option("--route/--no-route", help="Also route new events (decision, audit, rendering).")
