@@ -89,11 +89,21 @@ def test_policy_check_rejects_words_the_vocabulary_does_not_know_and_lists_the_v
 
 def test_sandbox_simulate_with_nothing_listening_says_so_in_one_line(tmp_path: Path) -> None:
     result = sarraf(tmp_path, "sandbox", "simulate", "card-payment", "--customer", "sandbox-en-1",
-                    "--merchant", "Pret A Manger", "--amount", "7.85", SARRAF_PORT=str(free_port()))
+                    "--merchant", "Pret A Manger", "--amount", "7.85", SARRAF_PORT=str(free_port()),
+                    SARRAF_SANDBOX_ADMIN_SECRET="an-installation-secret")
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "no sandbox bank answers at http://127.0.0.1:" in result.stderr
     assert "sarraf serve" in result.stderr
+
+
+def test_sandbox_simulate_in_a_folder_no_gateway_ever_ran_in_says_so_in_one_line(tmp_path: Path) -> None:
+    """No admin secret yet: the gateway (which creates it) never started with this SARRAF_HOME."""
+    result = sarraf(tmp_path, "sandbox", "simulate", "card-payment", "--customer", "sandbox-en-1",
+                    "--amount", "7.85", SARRAF_PORT=str(free_port()))
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "no sandbox admin secret" in result.stderr and "sarraf sandbox serve" in result.stderr
 
 
 def test_sandbox_simulate_as_the_readme_writes_it_reaches_the_running_gateway(tmp_path: Path) -> None:
