@@ -31,7 +31,7 @@ CUSTOMERS = 40
 KILLS = 4
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[str, int]]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}", 1
