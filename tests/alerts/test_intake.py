@@ -61,7 +61,7 @@ async def test_forged_and_malformed_sets_are_refused_with_a_reason(gateway: Aler
 async def test_replayed_event_is_absorbed_and_delivered_once(gateway: AlertGateway, http: httpx.AsyncClient) -> None:
     chat = await linked_chat(http, gateway, "sandbox-en-2")
     _, sub = await _consent_of(http, gateway, "sandbox-en-2")
-    await collect(chat, 1)  # the resource-update notice
+    await collect(chat, 1, timeout=2)  # the resource-update notice
     signer = gateway.sandbox.state.events.signer
     now = int(time.time())
     token = signer.sign({"iss": "sarraf-sandbox-bank", "iat": now, "jti": "replayed-once", "aud": "sarraf",
