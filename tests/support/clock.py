@@ -2,7 +2,9 @@
 code under test sleeps on it (its `sleep` advances it instead of waiting).
 
 Give the code under test both the clock and its sleep (e.g. `LocalRateLimits(clock=c, sleep=c.sleep)`): every
-wait then happens in virtual time, so a paced send lands exactly on its booked slot however busy the CPU is."""
+wait then happens in virtual time, so a paced send lands exactly on its booked slot however busy the CPU is.
+That holds for one sequence of sends; where several tasks wait at once, one task's wake-up moves the time the
+others read, so such tests keep the clock still and record the waits instead."""
 
 from __future__ import annotations
 
