@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from sarraf.conversation.replies import catalog
+from sarraf.conversation.replies import catalog, format_zone
+from sarraf.conversation.zones import customer_zone
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.events import AlertGroup, CardAction
 from sarraf.domain.messages import Outbound, Receipt
@@ -99,7 +100,9 @@ class ReceiptsPort(Protocol):
 
 class AlertFlows:
     def __init__(self, preferences: PreferencesPort, fraud: FraudAnswers, actions: CardActions,
-                 answer_type: type, bank_names: Mapping[str, str], receipts: ReceiptsPort | None = None) -> None:
+                 answer_type: type, bank_names: Mapping[str, str], receipts: ReceiptsPort | None = None,
+                 zones: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        self._zones = zones or {}  # per bank: reply language → IANA zone (banks file `time_zones`)
         self._receipts = receipts
         self._prefs = preferences
         self._fraud = fraud
@@ -123,6 +126,10 @@ class AlertFlows:
             return [self._say(who, "fraud_unknown")]
         return list(await self._fraud.answer(self._answer_type(
             who.tenant, who.customer_id, who.channel, who.sender, who.lang, event_id, answer == "yes")))
+
+    async def fraud_question_open(self, who: Who) -> bool:
+        """Whether a "Was this you?" waits for this customer's answer."""
+        return await self._fraud.awaiting(who.tenant, who.customer_id) is not None
 
     async def yes_or_no(self, who: Who, genuine: bool) -> list[Outbound] | None:
         """A typed or spoken "yes"/"no" (Alexa has no buttons) answers a pending "Was this you?"; None if none."""
@@ -158,12 +165,13 @@ class AlertFlows:
         prefs = await self._prefs.get(who.tenant, who.customer_id)
         if change.night:
             start, end = ("22:00", "07:00")
+            zone = customer_zone(prefs.timezone, who.lang, self._zones.get(who.tenant, {}))
             prefs = prefs.with_changes(quiet_start=start if not change.on else None,
-                                       quiet_end=end if not change.on else None)
+                                       quiet_end=end if not change.on else None, timezone=zone)
             await self._prefs.save(who.tenant, who.customer_id, prefs)
             if change.on:
                 return [self._say(who, "alerts_quiet_off")]
-            return [self._say(who, "alerts_quiet_on", start=start, end=end, zone=prefs.timezone)]
+            return [self._say(who, "alerts_quiet_on", start=start, end=end, zone=format_zone(prefs.timezone, who.lang))]
         if change.group is not None:
             disabled = set(prefs.disabled)
             (disabled.discard if change.on else disabled.add)(change.group)
