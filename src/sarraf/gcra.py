@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -45,19 +45,24 @@ class _Reserving(Protocol):
     async def reserve(self, key: str) -> float: ...
 
 
-async def wait_for_slot(limiter: _Reserving, key: str) -> None:
+Sleep = Callable[[float], Awaitable[None]]
+
+
+async def wait_for_slot(limiter: _Reserving, key: str, sleep: Sleep = asyncio.sleep) -> None:
     wait = await limiter.reserve(key)
     if wait > 0:
-        await asyncio.sleep(wait)
+        await sleep(wait)
 
 
 class RateLimiter:
     """The embedded limiter: GCRA state in this process's memory. Keys that fell idle are forgotten, so memory
     follows the number of busy chats, not all chats ever seen."""
 
-    def __init__(self, per_second: float, burst: int = 1, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_second: float, burst: int = 1, clock: Callable[[], float] = time.monotonic,
+                 sleep: Sleep = asyncio.sleep) -> None:
         self.quota = Quota(per_second, burst)
         self._clock = clock
+        self._sleep = sleep  # waits in `clock`'s time: tests give a virtual clock and its sleep together
         self._next: dict[str, float] = {}  # key → theoretical arrival time of its next call
         self._calls = 0
 
@@ -74,7 +79,7 @@ class RateLimiter:
         return self.book(key)
 
     async def acquire(self, key: str) -> None:
-        await wait_for_slot(self, key)
+        await wait_for_slot(self, key, self._sleep)
 
     def _forget_idle(self, now: float) -> None:
         # A theoretical arrival time in the past books exactly like no state at all (see next_slot).

@@ -125,7 +125,7 @@ class ChannelWorld:
     def sent_to(self, recipient: str) -> list[Call]:
         return [c for c in self.fake.calls if _recipient(c) == recipient]
 
-    async def wait_for(self, recipient: str, start: int, want: int, timeout: float = 8.0,
+    async def wait_for(self, recipient: str, start: int, want: int, timeout: float = 30.0,
                        settle: float = 0.4) -> list[Call]:
         """Calls to `recipient` after the first `start` of them, once `want` arrived (then a wait for extras)."""
         deadline = time.monotonic() + timeout

@@ -64,7 +64,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database, once on SQLite and once on PostgreSQL (127.0.0.1:5432, dropped afterwards)."""
     with empty_database(request.param, tmp_path / "alerts.db", "sarraf_alerts") as url:

@@ -17,7 +17,7 @@ async def simulate(http: httpx.AsyncClient, gw: AlertGateway, event: str, custom
     """Ask the sandbox for an event; waits until the gateway's subscription exists so the push lands (not when
     the event is only queued for polling: `push=False`, or a bank the gateway does not subscribe at)."""
     wait_for_push = options.pop("wait_for_push", options.get("push", True))
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a guard: returns as soon as the push is set up
     while True:
         response = await http.post(f"{gw.bank}/sarraf/v1/admin/simulate", headers=ADMIN,
                                    json={"event": event, "customer": customer, **options})

@@ -14,7 +14,7 @@ async def test_admission_waits_for_room_and_resumes_on_release() -> None:
     await asyncio.sleep(0.05)
     assert not waiting.done(), "a full backlog holds the next request back"
     backlog.release(3)
-    await asyncio.wait_for(waiting, 1.0)
+    await asyncio.wait_for(waiting, 30)  # a guard against hanging, not a measurement
     assert backlog.pending == 11
 
 
@@ -23,8 +23,9 @@ async def test_a_stalled_router_delays_but_never_blocks_intake() -> None:
     await backlog.admit(1)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    await backlog.admit(5)
-    assert 0.09 <= loop.time() - started < 1.0
+    async with asyncio.timeout(30):  # never blocks: a guard, not a measurement (a busy machine is slow)
+        await backlog.admit(5)
+    assert loop.time() - started >= 0.09  # it did wait for the router, up to max_wait_s
     assert backlog.pending == 6
 
 
@@ -46,5 +47,5 @@ async def test_routing_in_another_process_is_followed_through_the_store_count() 
     await asyncio.sleep(0.05)
     assert not waiting.done(), "requests in flight count with the stored rows"
     backlog.observe(1)  # it routed five
-    await asyncio.wait_for(waiting, 1.0)
+    await asyncio.wait_for(waiting, 30)  # a guard against hanging, not a measurement
     assert backlog.pending == 7

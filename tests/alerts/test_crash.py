@@ -31,7 +31,7 @@ CUSTOMERS = 40
 KILLS = 4
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[str, int]]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}", 1
@@ -48,10 +48,13 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 def _spawn(url: str, audit_home: Path | None) -> subprocess.Popen[bytes]:
     route = ["--route", str(audit_home)] if audit_home else []
+    # PYTHONPATH: the tests, and the sarraf this test imports (a checkout's clone sets it to its own src)
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     return subprocess.Popen([sys.executable, "-m", "tests.alerts.worker_proc", url, "50", "0.01", *route],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": path})
 
 
+@pytest.mark.slow  # worker processes killed and restarted until a batch of events is through
 @pytest.mark.parametrize("route_in", ["test", "workers"])
 async def test_sigkilled_workers_lose_and_duplicate_nothing(database: tuple[str, int], route_in: str,
                                                             tmp_path: Path) -> None:

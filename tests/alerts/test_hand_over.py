@@ -194,7 +194,7 @@ async def test_runtime_hands_web_chat_alerts_over_at_routing_except_in_quiet_hou
         await intake.accept("bank", bank.card_payment(0, 1))
         await intake.accept("bank", bank.card_payment(1, 2))
         runtime.notify()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a guard: the loop ends as soon as both rows moved on
         while time.monotonic() < deadline:
             rows = await outbox_rows(engine)
             if len(rows) == 2 and all(r.status != "received" for r in rows.values()):

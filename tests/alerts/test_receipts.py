@@ -34,7 +34,7 @@ async def _alert_rows(world: ChannelWorld, sender: str) -> list[Any]:
                                          .where(t.sender.like(f"%{sender}")).order_by(t.id))).all())
 
 
-async def _until(check: Any, timeout: float = 5.0) -> None:
+async def _until(check: Any, timeout: float = 30.0) -> None:  # a guard: returns as soon as check() holds
     deadline = time.monotonic() + timeout
     while not await check() and time.monotonic() < deadline:
         await asyncio.sleep(0.05)

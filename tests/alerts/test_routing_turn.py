@@ -31,6 +31,7 @@ async def pg_url() -> AsyncIterator[str]:
         await admin.close()
 
 
+@pytest.mark.postgres
 async def test_one_routing_turn_at_a_time_across_engines(pg_url: str) -> None:
     first_engine, second_engine = make_engine(pg_url), make_engine(pg_url)  # as two processes would
     await create_schema(first_engine)

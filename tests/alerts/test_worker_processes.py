@@ -84,6 +84,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest.mark.slow  # a gateway and worker processes of its own
 async def test_events_wait_in_the_outbox_until_a_worker_process_routes_and_delivers_them(
     gateway: GatewayProcess, http: httpx.AsyncClient
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -28,6 +29,7 @@ def platform(platform_server: tuple[FakePlatform, str]) -> tuple[FakePlatform, s
     fake, url = platform_server
     fake.calls.clear()
     fake.script.clear()
+    fake.clock = time.monotonic
     return fake, url
 
 

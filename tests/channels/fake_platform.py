@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ class Call:
 class FakePlatform:
     calls: list[Call] = field(default_factory=list)
     script: deque[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=deque)
+    # what `Call.at` reads: a test whose senders wait on a virtual clock sets the same clock here
+    clock: Callable[[], float] = time.monotonic
 
     def fail_next(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         self.script.append((status, body, headers or {}))
@@ -43,7 +46,7 @@ class FakePlatform:
 
         @app.post("/{path:path}")
         async def record(path: str, request: Request) -> JSONResponse:
-            self.calls.append(Call("/" + path, await request.json(), dict(request.headers), time.monotonic()))
+            self.calls.append(Call("/" + path, await request.json(), dict(request.headers), self.clock()))
             if self.script:
                 status, body, headers = self.script.popleft()
                 return JSONResponse(body, status_code=status, headers=headers)

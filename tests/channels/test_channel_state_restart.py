@@ -33,7 +33,7 @@ CHANNEL_ENV = {
 UNREACHABLE_BANK = {"sandbox": "http://127.0.0.1:9/bank"}  # nothing here talks to the bank
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with empty_database(request.param, tmp_path / "sarraf.db", "sarraf_restart") as url:
         yield url

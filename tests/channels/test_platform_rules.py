@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sarraf.channels import messenger, telegram, whatsapp
 from sarraf.channels.messenger import MessengerAccount, MessengerChannel
 from sarraf.channels.platform_http import PlatformError, RetryPolicy
-from sarraf.channels.ratelimit import RateLimiter
+from sarraf.channels.ratelimit import LocalRateLimits, RateLimiter
 from sarraf.channels.telegram import DeepLinks, TelegramAccount, TelegramChannel
 from sarraf.channels.whatsapp import WhatsAppAccount, WhatsAppChannel
 from sarraf.channels.window import ServiceWindows
 from sarraf.domain.messages import Button, Card, CardLine, InboundKind, Outbound
 from sarraf.store.channel_state import SqlDeepLinkStore, SqlWindowStore
 from tests.channels.fake_platform import FakePlatform, fixture
+from tests.support.clock import VirtualClock
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.3)
 QUICK = tuple(Button(t, payload=f"intent:{i}") for t, i in
@@ -182,13 +183,16 @@ async def test_telegram_paces_messages_to_one_chat(
     platform: tuple[FakePlatform, str], http: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
     fake, url = platform
+    clock = VirtualClock()  # the channel waits in virtual time and the platform reads the same clock
+    fake.clock = clock
     channel = TelegramChannel({"sandbox": TelegramAccount("sandbox", "1:T", "s", api_url=url)}, "sandbox", http,
-                              FAST, per_chat_per_second=5, links=DeepLinks(SqlDeepLinkStore(engine)))
+                              FAST, per_chat_per_second=5, links=DeepLinks(SqlDeepLinkStore(engine)),
+                              limits=LocalRateLimits(clock=clock, sleep=clock.sleep))
     await channel.deliver("9", [Outbound("one", "en"), Outbound("two", "en"), Outbound("three", "en")])
     await channel.deliver("10", [Outbound("other chat", "en")])
-    gaps = [b.at - a.at for a, b in zip(fake.calls[:3], fake.calls[1:3], strict=False)]
-    assert all(gap >= 0.18 for gap in gaps)  # 5 a second → 0.2 s apart (scheduler slack allowed)
-    assert fake.calls[3].at - fake.calls[2].at < 0.15  # another chat is not held back
+    start = fake.calls[0].at
+    # 5 a second → 0.2 s apart; the other chat goes at once, not after another 0.2 s
+    assert [call.at - start for call in fake.calls] == pytest.approx([0.0, 0.2, 0.4, 0.4])
 
 
 async def test_rate_limiter_allows_a_burst_then_spaces_calls() -> None:

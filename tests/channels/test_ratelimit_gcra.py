@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from sarraf.channels.ratelimit import Quota, RateLimiter, SendRateLimiter, next_slot
 from sarraf.channels.ratelimit_nats import NatsRateLimiter, kv_key
-from tests.channels.nats_support import FrozenClock, delete_bucket, replica, run_bucket
+from tests.channels.nats_support import delete_bucket, replica, run_bucket
+from tests.support.clock import VirtualClock
 
 # (seconds the clock moves before the call, key): a burst of 3 at 2 a second, then an idle spell.
 SCRIPT = [(0.0, "a"), (0.0, "a"), (0.0, "a"), (0.0, "a"), (0.0, "a"), (0.0, "b"), (0.25, "a"), (10.0, "a")]
@@ -26,7 +27,7 @@ def bucket() -> Iterator[str]:
     delete_bucket(name)
 
 
-async def play(limiter: SendRateLimiter, clock: FrozenClock, script: list[tuple[float, str]]) -> list[float]:
+async def play(limiter: SendRateLimiter, clock: VirtualClock, script: list[tuple[float, str]]) -> list[float]:
     waits = []
     for advance, key in script:
         clock.advance(advance)
@@ -52,12 +53,12 @@ def test_a_quota_needs_a_positive_rate_and_a_burst() -> None:
 
 
 async def test_in_process_limiter_follows_the_script() -> None:
-    clock = FrozenClock()
+    clock = VirtualClock()
     assert await play(RateLimiter(2, burst=3, clock=clock), clock, SCRIPT) == pytest.approx(EXPECTED)
 
 
 async def test_shared_limiter_follows_the_script(bucket: str) -> None:
-    clock = FrozenClock()
+    clock = VirtualClock()
     limits = await replica(bucket, clock)
     try:
         limiter = limits.limiter(f"script-{uuid.uuid4().hex}", 2, burst=3)
@@ -78,7 +79,7 @@ def test_both_limiters_give_the_same_answers(bucket: str, per_second: float, bur
     """Differential: the same calls at the same times get the same waits, to the last bit."""
 
     async def compare() -> tuple[list[float], list[float], NatsRateLimiter]:
-        local_clock, shared_clock = FrozenClock(), FrozenClock()
+        local_clock, shared_clock = VirtualClock(), VirtualClock()
         limits = await replica(bucket, shared_clock)
         try:
             shared = limits.limiter(f"differential-{uuid.uuid4().hex}", per_second, burst)

@@ -31,6 +31,7 @@ def say(home: Path, customer: str, text: str) -> subprocess.CompletedProcess[str
         ("sandbox-ar-1", "كم رصيدي؟", "تم ربط حساباتك", "ر.س."),
     ],
 )
+@pytest.mark.slow  # each run a `sarraf say` process that starts the gateway and links at the sandbox
 def test_say_links_a_sandbox_customer_and_answers(
     tmp_path: Path, customer: str, text: str, linked: str, currency: str
 ) -> None:
@@ -71,6 +72,7 @@ def test_unknown_sandbox_customer_is_told_linking_failed_in_their_language(tmp_p
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # three `sarraf` processes: link, rotate the keys, answer again
 def test_key_rotation_keeps_linked_customers_working(tmp_path: Path) -> None:
     assert say(tmp_path, "sandbox-en-1", "what's my balance?").returncode == 0
     env = {**os.environ, "SARRAF_HOME": str(tmp_path)}

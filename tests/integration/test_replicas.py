@@ -31,6 +31,8 @@ from sarraf.store.database import make_engine
 from sarraf.web.threaded_server import free_port
 from tests.support.postgres import temporary_database
 
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # real gateway processes on one PostgreSQL
+
 AGREEMENT = Path(sarraf.__file__).parent / "policy" / "agreements" / "default.cedar"
 STARTUP_SECONDS = 30.0
 

@@ -10,7 +10,11 @@ from sarraf.domain.consent import BankLink, ConsentStatus, Tokens
 from sarraf.domain.errors import ConsentUnusable
 from sarraf.policy.bank_tokens import fresh_tokens
 
-NOW = datetime.now(UTC)
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # the tests' clock: token expiry never depends on the real time
+
+
+def clock() -> datetime:
+    return NOW
 
 
 class Links:
@@ -40,13 +44,13 @@ def _link(expires_in: timedelta, status: ConsentStatus = ConsentStatus.AUTHORISE
 
 async def test_valid_tokens_are_used_as_they_are() -> None:
     bank, links = Bank(), Links()
-    assert (await fresh_tokens(bank, links, _link(timedelta(minutes=3)))).access_token == "access"  # type: ignore[arg-type]
+    assert (await fresh_tokens(bank, links, _link(timedelta(minutes=3)), clock)).access_token == "access"  # type: ignore[arg-type]
     assert bank.refreshed == 0 and links.saved == []
 
 
 async def test_expired_tokens_are_refreshed_and_stored() -> None:
     bank, links = Bank(), Links()
-    tokens = await fresh_tokens(bank, links, _link(-timedelta(seconds=1)))  # type: ignore[arg-type]
+    tokens = await fresh_tokens(bank, links, _link(-timedelta(seconds=1)), clock)  # type: ignore[arg-type]
     assert tokens.access_token == "new-access"
     assert links.saved[-1].tokens == tokens
 
@@ -54,12 +58,12 @@ async def test_expired_tokens_are_refreshed_and_stored() -> None:
 async def test_a_refused_refresh_forgets_the_tokens() -> None:
     bank, links = Bank(refuse=True), Links()
     with pytest.raises(ConsentUnusable):
-        await fresh_tokens(bank, links, _link(-timedelta(seconds=1)))  # type: ignore[arg-type]
+        await fresh_tokens(bank, links, _link(-timedelta(seconds=1)), clock)  # type: ignore[arg-type]
     assert links.saved[-1].status is ConsentStatus.EXPIRED and links.saved[-1].tokens is None
 
 
 async def test_an_unusable_link_never_reaches_the_bank() -> None:
     bank, links = Bank(), Links()
     with pytest.raises(ConsentUnusable):
-        await fresh_tokens(bank, links, _link(timedelta(minutes=3), ConsentStatus.CANCELLED))  # type: ignore[arg-type]
+        await fresh_tokens(bank, links, _link(timedelta(minutes=3), ConsentStatus.CANCELLED), clock)  # type: ignore[arg-type]
     assert bank.refreshed == 0

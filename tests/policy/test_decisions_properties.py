@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,6 +55,7 @@ requests = st.builds(
 )
 
 
+@pytest.mark.slow  # hundreds of generated cases through cedarpy: 8-16 s measured
 @deterministic(600)
 @given(requests, grants)
 def test_the_cache_and_cedarpy_always_agree(request: DisclosureRequest, grant: ConsentGrant) -> None:
@@ -77,6 +79,7 @@ every_grant = st.sampled_from([
 ])
 
 
+@pytest.mark.slow  # hundreds of generated cases through cedarpy: 8-16 s measured
 @deterministic(100)
 @given(st.lists(st.tuples(forbidden_requests, every_grant), min_size=BATCH, max_size=BATCH))
 def test_no_forbidden_purpose_is_ever_allowed_on_the_hot_path(

@@ -1,10 +1,9 @@
-"""RFC 9162 Merkle hashing: every transparency-dev vector in shared/testdata/merkle, plus properties."""
+"""RFC 9162 Merkle hashing: every transparency-dev vector in tests/testdata/merkle, plus properties."""
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -23,9 +22,7 @@ from sarraf.policy.audit.merkle import (
     verify_inclusion,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("SARRAF_SHARED_DIR") or REPO.parent / "shared")
-VECTORS = SHARED / "testdata" / "merkle"
+VECTORS = Path(__file__).resolve().parents[1] / "testdata" / "merkle"
 
 
 def _b64(value: str) -> bytes:
@@ -41,7 +38,7 @@ def _vectors(kind: str) -> list[Path]:
 
 
 def test_vectors_are_present() -> None:
-    # The parametrised tests below would silently run zero cases without the shared folder.
+    # The parametrised tests below would silently run zero cases without the vectors.
     assert len(_vectors("inclusion")) >= 90
     assert len(_vectors("consistency")) >= 95
 

@@ -7,7 +7,6 @@ references (resolved by keeping `components` at the root of every schema we vali
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -21,8 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def spec_path() -> Path:
-    shared = Path(os.environ.get("SARRAF_SHARED_DIR") or REPO.parent / "shared")
-    return shared / "specs" / "open-banking-uk-v4.0" / "account-info-openapi.yaml"
+    return REPO / "specs" / "open-banking-uk-v4.0" / "account-info-openapi.yaml"
 
 
 def _nullable_to_type(node: Any) -> Any:

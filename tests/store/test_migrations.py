@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 
@@ -25,6 +26,7 @@ def test_migrations_match_the_tables_on_sqlite(tmp_path: Path) -> None:
     _upgrade_then_check(f"sqlite+aiosqlite:///{tmp_path / 'schema.db'}")
 
 
+@pytest.mark.postgres
 def test_migrations_match_the_tables_on_postgresql() -> None:
     with temporary_database("sarraf_migrations") as url:
         _upgrade_then_check(url)

@@ -12,6 +12,8 @@ from sarraf.store import database
 from sarraf.store.database import make_engine
 from tests.support.postgres import temporary_database
 
+pytestmark = pytest.mark.postgres
+
 
 async def _backend_pid(engine) -> int:  # type: ignore[no-untyped-def]
     async with engine.connect() as conn:

@@ -11,13 +11,14 @@ through `sarraf.channels.ratelimit_nats` (chosen by SARRAF_NATS_URL); both run t
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Protocol
 
-from sarraf.gcra import Quota, RateLimiter, next_slot, wait_for_slot
+from sarraf.gcra import Quota, RateLimiter, Sleep, next_slot, wait_for_slot
 
-__all__ = ["LocalRateLimits", "Quota", "RateLimiter", "RateLimits", "SendRateLimiter", "next_slot",
+__all__ = ["LocalRateLimits", "Quota", "RateLimiter", "RateLimits", "SendRateLimiter", "Sleep", "next_slot",
            "wait_for_slot"]
 
 
@@ -47,11 +48,12 @@ class RateLimits(Protocol):
 class LocalRateLimits:
     """One machine: every quota counted in this process."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         self._clock = clock
+        self._sleep = sleep
 
     def limiter(self, scope: str, per_second: float, burst: int = 1) -> RateLimiter:
-        return RateLimiter(per_second, burst, clock=self._clock)
+        return RateLimiter(per_second, burst, clock=self._clock, sleep=self._sleep)
 
     async def close(self) -> None:
         return None

@@ -34,7 +34,7 @@ import nats.js.errors
 from nats.aio.client import Client
 from nats.js.kv import KeyValue
 
-from sarraf.channels.ratelimit import Quota, RateLimiter, next_slot, wait_for_slot
+from sarraf.channels.ratelimit import Quota, RateLimiter, Sleep, next_slot, wait_for_slot
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class NatsRateLimits:
 
     def __init__(self, url: str, *, bucket: str = DEFAULT_BUCKET, max_age: float = DEFAULT_MAX_AGE,
                  request_timeout: float = 0.5, call_budget: float = 1.0, connect_wait: float = 2.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, sleep: Sleep = asyncio.sleep) -> None:
         self.url = url
         self.bucket = bucket
         self._max_age = max_age
@@ -72,6 +72,7 @@ class NatsRateLimits:
         self.call_budget = call_budget  # seconds one booking may spend on NATS before falling back
         self._connect_wait = connect_wait
         self.clock = clock
+        self.sleep = sleep  # waits for booked slots, in `clock`'s time
         self._nc: Client | None = None
         self.kv: KeyValue | None = None
         self._connecting: asyncio.Task[None] | None = None
@@ -155,7 +156,7 @@ class NatsRateLimiter:
         self._limits = limits
         self.scope = scope
         self.quota = quota
-        self._fallback = RateLimiter(quota.per_second, quota.burst, clock=limits.clock)
+        self._fallback = RateLimiter(quota.per_second, quota.burst, clock=limits.clock, sleep=limits.sleep)
         self.conflicts = 0  # races lost to another booking of the same key (and retried)
         self.fallbacks = 0  # calls served by the in-process limiter
         # Bookings of one key from this process go one at a time: callers in one replica queue here instead of
@@ -177,7 +178,7 @@ class NatsRateLimiter:
         return wait
 
     async def acquire(self, key: str) -> None:
-        await wait_for_slot(self, key)
+        await wait_for_slot(self, key, self._limits.sleep)
 
     @contextlib.asynccontextmanager
     async def _turn(self, key: str) -> AsyncIterator[None]:

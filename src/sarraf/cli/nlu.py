@@ -69,7 +69,7 @@ def train(
         Path | None, typer.Option("--output", help="write here instead of the shipped model.npz", dir_okay=False)
     ] = None,
 ) -> None:
-    """Rebuild the shipped artifact from the repo YAML and the shared datasets (deterministic)."""
+    """Rebuild the shipped artifact from the repo YAML and the public datasets in data/ (deterministic)."""
     from rich.progress import Progress
 
     from sarraf.conversation.nlu import artifact

@@ -6,6 +6,7 @@ Shared by the two doors to the bank — data reads (policy/point.py) and card ac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -22,10 +23,17 @@ async def linked(links: LinkRepository, tenant: str, customer_id: str, *, unseal
     return link
 
 
-async def fresh_tokens(connector: BankConnector, links: LinkRepository, link: BankLink) -> Tokens:
-    if not link.usable() or link.tokens is None:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def fresh_tokens(connector: BankConnector, links: LinkRepository, link: BankLink,
+                       clock: Callable[[], datetime] = _utc_now) -> Tokens:
+    """The link's tokens, refreshed first if they have expired by `clock` (the real time unless a test sets it)."""
+    now = clock()
+    if not link.usable(now) or link.tokens is None:
         raise ConsentUnusable(link.consent_id)
-    if not link.tokens.expired(datetime.now(UTC)):
+    if not link.tokens.expired(now):
         return link.tokens
     try:
         tokens = await connector.refresh(link.tokens)

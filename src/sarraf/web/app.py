@@ -31,6 +31,7 @@ from sarraf.web import (
     routes_ops,
     routes_webchat,
 )
+from sarraf.web.api_docs import mount_api_docs
 from sarraf.web.body_limit import BodyLimit
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,10 @@ def create_app(
         version=sarraf.__version__,
         description="Privacy-first conversational banking gateway.",
         lifespan=lifespan,
+        docs_url=None,  # served by mount_api_docs without a CDN
+        redoc_url=None,
     )
+    mount_api_docs(app)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

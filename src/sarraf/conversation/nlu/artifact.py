@@ -1,8 +1,8 @@
 """The shipped model as one compressed npz of plain arrays, plus the hash of the inputs it was built from.
 
 npz rather than a pickled sklearn estimator: it loads without scikit-learn, cannot execute code on
-load, and survives library upgrades. The input hash covers the training data (repo YAML + the shared
-public sets) and the code that turns text into features, so a stale artifact is detectable by hashing
+load, and survives library upgrades. The input hash covers the training data (repo YAML + the public
+sets in data/) and the code that turns text into features, so a stale artifact is detectable by hashing
 a few MB of files (~10 ms) instead of retraining.
 
 Format 3: two models over one l2-normalised sublinear TF-IDF vector x, averaged (see features.combine):

@@ -3,7 +3,7 @@
 Leaves are hashed as SHA-256(0x00 || data) and interior nodes as SHA-256(0x01 || left || right), so a
 leaf can never be passed off as a node. Proof generation follows the recursive definitions of RFC 9162
 §2.1.3.1 / §2.1.4.1 and verification the iterative algorithms of §2.1.3.2 / §2.1.4.2, checked against
-the transparency-dev test vectors in shared/testdata/merkle.
+the transparency-dev test vectors in tests/testdata/merkle.
 """
 
 from __future__ import annotations

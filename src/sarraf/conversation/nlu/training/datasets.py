@@ -1,7 +1,7 @@
-"""Labelled utterances: the repo's YAML files and the public sets read from the shared folder.
+"""Labelled utterances: the repo's YAML files and the public sets in the repository's data/ folder.
 
 The YAML is Rasa-like: one file per language with ``language:`` and an ``nlu:`` list of
-``{intent, examples: "- line"...}`` blocks. Public sets are never copied into the repo.
+``{intent, examples: "- line"...}`` blocks. The public sets are read as published (CSV, JSON).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from sarraf.conversation.nlu.paths import DATA_DIR, TEST_DATA_DIR, shared_data_dir
+from sarraf.conversation.nlu.paths import DATA_DIR, TEST_DATA_DIR, public_data_dir
 
 # NLU++ is multi-label; only its single-label general-dialogue turns map cleanly onto bot intents.
 NLUPP_TO_BOT = {
@@ -58,8 +58,8 @@ def repo_test_files() -> list[Path]:
     return sorted(TEST_DATA_DIR.glob("*.yml"))
 
 
-def shared_training_files() -> list[Path]:
-    data = shared_data_dir()
+def public_training_files() -> list[Path]:
+    data = public_data_dir()
     return [
         data / "banking77" / "train.csv",
         data / "arbanking77" / "Banking77_Arabized_MSA_PAL_train.csv",
@@ -71,17 +71,17 @@ def shared_training_files() -> list[Path]:
 
 def training_files() -> list[Path]:
     """Every file whose content shapes the model (hashed into the artifact to detect staleness)."""
-    return [*repo_training_files(), *shared_training_files()]
+    return [*repo_training_files(), *public_training_files()]
 
 
 def banking77(split: str) -> list[Example]:
-    path = shared_data_dir() / "banking77" / f"{split}.csv"
+    path = public_data_dir() / "banking77" / f"{split}.csv"
     with path.open(encoding="utf-8") as fh:
         return [Example(r["text"], r["category"], "en", f"banking77_{split}") for r in csv.DictReader(fh)]
 
 
 def _arabic_label_map() -> dict[str, str]:
-    data = shared_data_dir()
+    data = public_data_dir()
     categories = json.loads((data / "banking77" / "categories.json").read_text(encoding="utf-8"))
     by_words = {c.lower().replace("_", " "): c for c in categories}
     with (data / "arbanking77" / "Banking77_intents.csv").open(encoding="utf-8") as fh:
@@ -92,7 +92,7 @@ def arbanking77(split: str) -> list[Example]:
     """split: "train" | "val" | "MSA_test" | "PAL_test"."""
     name = {"train": "MSA_PAL_train", "val": "MSA_PAL_val"}.get(split, split)
     labels = _arabic_label_map()
-    path = shared_data_dir() / "arbanking77" / f"Banking77_Arabized_{name}.csv"
+    path = public_data_dir() / "arbanking77" / f"Banking77_Arabized_{name}.csv"
     with path.open(encoding="utf-8") as fh:
         return [
             Example(r["text"], labels[r["label"].strip()], "ar", f"arbanking77_{split}")
@@ -103,7 +103,7 @@ def arbanking77(split: str) -> list[Example]:
 
 def nlupp_bot_turns() -> list[Example]:
     out: list[Example] = []
-    for path in sorted((shared_data_dir() / "nlupp_banking").glob("fold*.json")):
+    for path in sorted((public_data_dir() / "nlupp_banking").glob("fold*.json")):
         for turn in json.loads(path.read_text(encoding="utf-8")):
             intents = turn.get("intents", [])
             if len(intents) == 1 and intents[0] in NLUPP_TO_BOT:

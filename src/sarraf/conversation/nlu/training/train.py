@@ -1,4 +1,4 @@
-"""Build the NLU artifact deterministically from the repo YAML and the shared public datasets.
+"""Build the NLU artifact deterministically from the repo YAML and the public datasets in data/.
 
 Model: sublinear char(2-5, within words) + word(1-2) TF-IDF feeding two models whose probabilities are
 averaged: a linear SVM (one-vs-rest, liblinear) and a one-hidden-layer ReLU network (scikit-learn
