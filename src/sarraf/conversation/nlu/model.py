@@ -13,6 +13,7 @@ from sarraf.conversation.nlu.entities import extract_entities
 from sarraf.conversation.nlu.features import Network, TfidfScorer, combine
 from sarraf.conversation.nlu.langid import LanguageIdentifier
 from sarraf.conversation.nlu.paths import ARTIFACT_PATH
+from sarraf.conversation.nlu.scope import scope_confidence, service_mask
 from sarraf.conversation.nlu.types import Parse
 
 OUT_OF_SCOPE = "out_of_scope"
@@ -35,6 +36,7 @@ class Nlu:
             )
         self._scorer = TfidfScorer(arrays.vocabulary.tolist(), arrays.idf, arrays.weights, arrays.bias, network)
         self._classes: list[str] = arrays.classes.tolist()
+        self._service = service_mask(self._classes)
         self._langid = LanguageIdentifier(
             arrays.lid_vocabulary.tolist(),
             arrays.lid_log_prob,
@@ -68,10 +70,12 @@ class Nlu:
         return e / e.sum()
 
     def classify(self, text: str) -> tuple[str, float, tuple[tuple[str, float], ...]]:
-        probs = self.probabilities(text)
-        order = np.argsort(probs)[::-1][:RANKING_SIZE]
-        ranking = tuple((self._classes[i], float(probs[i])) for i in order)
+        ranking = self._ranking(self.probabilities(text))
         return ranking[0][0], ranking[0][1], ranking
+
+    def _ranking(self, probs: np.ndarray) -> tuple[tuple[str, float], ...]:
+        order = np.argsort(probs)[::-1][:RANKING_SIZE]
+        return tuple((self._classes[i], float(probs[i])) for i in order)
 
     def language(self, text: str) -> str:
         return self._langid.identify(text)
@@ -81,9 +85,13 @@ class Nlu:
         lang = self.language(text)
         if not _HAS_WORD.search(text):  # empty, emoji-only or punctuation: nothing to classify
             return Parse(text, OUT_OF_SCOPE, 1.0, lang, [], False, ((OUT_OF_SCOPE, 1.0),))
-        intent, confidence, ranking = self.classify(text)
+        probs = self.probabilities(text)
+        ranking = self._ranking(probs)
+        intent, confidence = ranking[0]
         entities = extract_entities(
             text, lang, now or datetime.now(UTC), intent=intent, default_currency=self.default_currency
         )
-        in_scope = intent != OUT_OF_SCOPE and confidence >= self.threshold_for(lang)
+        # the threshold applies to what the bot will do with the message (scope.py), not the finest label
+        sure = float(scope_confidence(probs, self._service))
+        in_scope = intent != OUT_OF_SCOPE and sure >= self.threshold_for(lang)
         return Parse(text, intent, confidence, lang, entities, in_scope, ranking)

@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from sarraf.conversation.nlu import artifact
 from sarraf.conversation.nlu.features import analyze, combine
 from sarraf.conversation.nlu.langid import lid_features
+from sarraf.conversation.nlu.scope import scope_confidence, service_mask
 from sarraf.conversation.nlu.training import datasets
 from sarraf.conversation.nlu.training.datasets import Example
 
@@ -145,11 +146,12 @@ def calibrate(
     scores: np.ndarray, labels: np.ndarray, classes: np.ndarray, langs: np.ndarray, lid_classes: np.ndarray
 ) -> tuple[float, float, np.ndarray]:
     """Temperature minimising out-of-fold log loss, then out-of-scope thresholds (one overall, one per
-    language in ``lid_classes`` order) minimising rejections + weighted false accepts."""
+    language in ``lid_classes`` order) minimising rejections + weighted false accepts, on the same
+    confidence the runtime compares with them (scope.scope_confidence)."""
     target = np.searchsorted(classes, labels)
     best_t = fit_temperature(scores, target)
     probs = softmax(scores * best_t)
-    top, conf = probs.argmax(axis=1), probs.max(axis=1)
+    top, conf = probs.argmax(axis=1), scope_confidence(probs, service_mask(classes))
     oos = classes == OUT_OF_SCOPE
     is_oos = oos[target]
     overall = best_threshold(oos[top], conf, is_oos)
