@@ -34,6 +34,7 @@ from sarraf.policy.actions import CardActionPoint
 from sarraf.store.alert_receipts import SqlAlertReceipts
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.alerts_prefs import SqlAlertPreferences, SqlFraudCases
+from sarraf.store.card_confirmations import SqlCardConfirmations
 from sarraf.store.messages import SqlHandoffs
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,8 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True, 
                            routed_signal=lambda wake: outbox.listen(wake, ROUTED))
     runtime_box.append(runtime)
     container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names,
-                                               receipts=SqlAlertReceipts(engine))
+                                               receipts=SqlAlertReceipts(engine),
+                                               confirmations=SqlCardConfirmations(engine))
     await runtime.start()
     subscriptions = [asyncio.create_task(_subscribe(container, b)) for b in container.banks.values() if b.events_push]
     return AlertServices(runtime, intake, outbox, prefs, fraud, actions, container, subscriptions)

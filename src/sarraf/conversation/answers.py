@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+from sarraf.conversation.nlu.entities.categories import members
 from sarraf.conversation.replies import catalog, format_date, format_money
 from sarraf.domain.banking import CreditDebit, Transaction
 from sarraf.domain.messages import Button, Outbound
@@ -16,6 +17,8 @@ TRANSACTIONS_SHOWN = 5
 NOT_SPENDING = ("transfers", "income", "salary")  # moving money between own accounts or receiving it
 CATEGORIES = (
     "food",
+    "groceries",
+    "eating_out",
     "transport",
     "shopping",
     "utilities",
@@ -81,7 +84,7 @@ def spending(lang: str, start: date, end: date, category: str | None, items: lis
     period = {"start": format_date(start, lang), "end": format_date(end, lang)}
     spent = [t for t in items if t.credit_debit is CreditDebit.DEBIT and t.category not in NOT_SPENDING]
     if category:
-        spent = [t for t in spent if t.category == category]
+        spent = [t for t in spent if t.category in members(category)]  # "food": groceries and eating out
     if not spent:
         return Outbound(c.text(lang, "spending_none", category=category_name(lang, category), **period), lang)
     totals = _by_currency(spent)
@@ -110,6 +113,13 @@ def _top_categories(items: list[Transaction], lang: str, limit: int = 3) -> str:
     ranked = sorted(sums.items(), key=lambda kv: kv[1], reverse=True)[:limit]
     sep = "، " if lang == "ar" else ", "
     return sep.join(f"{category_name(lang, cat)} {format_money(Money(v, cur), lang)}" for (cat, cur), v in ranked)
+
+
+def which_category(lang: str, name: str) -> Outbound:
+    """Asked when the customer named something no category covers ("spent on gardening")."""
+    sep = "، " if lang == "ar" else ", "
+    named = sep.join(category_name(lang, c) for c in CATEGORIES if c not in ("food", "income", "other"))
+    return Outbound(catalog().text(lang, "spending_which_category", name=name, categories=named), lang)
 
 
 def link_only(lang: str, bank: str, what: str, url: str, minutes: int) -> Outbound:

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = '94f6c24c438e'
 down_revision: str | None = '38cf73982ee7'
 branch_labels: str | Sequence[str] | None = None
