@@ -72,7 +72,9 @@ def transactions(lang: str, start: date, end: date, items: list[Transaction]) ->
                 lang,
                 "transaction_line",
                 date=format_date(t.booked_at, lang),
-                description=t.merchant_name or t.description,
+                # masked, the description became our category key ("eating_out"): said in the language
+                description=t.merchant_name
+                or (category_name(lang, t.category) if t.category and t.description == t.category else t.description),
                 amount=format_money(t.signed_amount, lang),
             )
         )
