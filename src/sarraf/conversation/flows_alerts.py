@@ -30,9 +30,11 @@ INTENTS = frozenset({*CARD_INTENTS, "manage_alerts"})
 
 _OFF = re.compile(r"\b(turn off|switch off|stop|disable|mute|no)\b|wyłącz|wylacz|zatrzymaj|bez |أوقف|اوقف|إيقاف|ايقاف|"
                   r"أطفئ|الغ|ألغ", re.IGNORECASE)
-_ON = re.compile(r"\b(turn on|switch on|enable|start|send me|alert me|notify me|tell me)\b|włącz|wlacz|powiadom mnie|"
+_ON = re.compile(r"\b(turn on|switch on|enable|start|send me|alert me|notify me|tell me|let me know)\b|włącz|wlacz|"
+                 r"powiadom mnie|powiadamiaj|informuj|daj znać|"
                  r"فعّل|فعل|شغّل|شغل|نبهني|نبّهني", re.IGNORECASE)
-_ALERTS = re.compile(r"alert|notification|notify|powiadom|تنبيه|التنبيهات|نبهني|نبّهني|إشعار|اشعار", re.IGNORECASE)
+_ALERTS = re.compile(r"alert|notification|notify|powiadom|powiadam|تنبيه|التنبيهات|نبهني|نبّهني|إشعار|اشعار",
+                     re.IGNORECASE)
 _NIGHT = re.compile(r"\bnight\b|at night|w nocy|nocą|noca|ليلا|ليلًا|الليل|بالليل", re.IGNORECASE)
 _GROUPS = {
     AlertGroup.SHOPPING: re.compile(r"shopping|purchase|payment|spend|zakup|płatno|platno|wydat|التسوق|المشتريات|"
