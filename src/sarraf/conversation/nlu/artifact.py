@@ -11,6 +11,8 @@ Format 3: two models over one l2-normalised sublinear TF-IDF vector x, averaged 
     network = h @ output_weights + output_bias                            output_weights (H, C) float16
     log p   = log(mean(softmax(linear * linear_temperature), softmax(network)))
     confidences = softmax(log p * temperature)
+The out-of-scope thresholds are compared with scope.scope_confidence (all BANKING77 labels' confidence
+together when one of them is on top), the number training calibrates them on.
 hidden_weights is quantised per hidden unit (column j holds round(w / hidden_scale[j])), which halves its
 size against float16 at no measurable accuracy cost.
 """
@@ -27,7 +29,8 @@ from sarraf.conversation.nlu.paths import ARTIFACT_PATH, PACKAGE_DIR
 
 FORMAT_VERSION = 3
 # code whose behaviour is baked into the artifact: changing any of it must force a retrain
-_FEATURE_CODE = ("normalize.py", "features.py", "langid.py", "training/train.py", "training/datasets.py")
+_FEATURE_CODE = ("normalize.py", "features.py", "langid.py", "scope.py", "training/train.py",
+                 "training/datasets.py")
 
 
 @dataclass(frozen=True, slots=True)
