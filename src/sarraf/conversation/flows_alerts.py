@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from sarraf.conversation.flows_cards import CARD_INTENTS, CARD_PREFIX, CardActions, CardFlows, Confirmations
 from sarraf.conversation.nlu.entities.fold import fold
@@ -73,11 +73,11 @@ def preference_change(text: str) -> PreferenceChange | None:
     lang = next((code for code, pattern in _LANG if pattern.search(text)), "en")
     group = next((g for g, pattern in _GROUPS.items() if pattern.search(text)), None)
     money = find_money(text, fold(text), bare_numbers=True, default_currency="")
-    amount = money[0].value if money else None  # {"amount": Decimal, "currency": "" when none was said}
+    # {"amount": Decimal, "currency": str}, the currency "" when none was said
+    amount: dict[str, Any] = cast("dict[str, Any]", money[0].value) if money else {"amount": None, "currency": ""}
     over = True if _OVER.search(text) else False if _UNDER.search(text) else None
     return PreferenceChange(on=on, group=group, night=bool(_NIGHT.search(text)), lang=lang,
-                            amount=amount["amount"] if amount else None,
-                            currency=(amount["currency"] or None) if amount else None, over=over)
+                            amount=amount["amount"], currency=amount["currency"] or None, over=over)
 
 
 class PreferencesPort(Protocol):

@@ -47,11 +47,20 @@ class Confirmations(Protocol):
 class Asker(Protocol):
     """Who is asking, where, in which language (flows_alerts.Who)."""
 
-    tenant: str
-    customer_id: str
-    channel: str
-    lang: str
-    bank: str
+    @property
+    def tenant(self) -> str: ...
+
+    @property
+    def customer_id(self) -> str: ...
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def lang(self) -> str: ...
+
+    @property
+    def bank(self) -> str: ...
 
 
 class CardFlows:
