@@ -44,6 +44,8 @@ class Nlu:
             arrays.lid_classes.tolist(),
         )
         self._lang_threshold = dict(zip(arrays.lid_classes.tolist(), arrays.lang_thresholds.tolist(), strict=True))
+        self._service_threshold = dict(zip(arrays.lid_classes.tolist(), arrays.service_thresholds.tolist(),
+                                           strict=True))
 
     @classmethod
     def from_file(cls, path: Path = ARTIFACT_PATH, default_currency: str = "PLN") -> Nlu:
@@ -61,6 +63,10 @@ class Nlu:
         """Out-of-scope threshold for one language: Arabic banking text dominates the training data, so
         Arabic chit-chat scores differently from Polish chit-chat and gets its own calibrated cut."""
         return self._lang_threshold.get(lang, self.arrays.threshold)
+
+    def service_threshold_for(self, lang: str) -> float:
+        """The threshold when a BANKING77 label is on top, compared with the group's confidence (scope.py)."""
+        return self._service_threshold.get(lang, self.arrays.service_threshold)
 
     def probabilities(self, text: str) -> np.ndarray:
         linear, network = self._scorer.scores(text)
@@ -93,5 +99,7 @@ class Nlu:
         )
         # the threshold applies to what the bot will do with the message (scope.py), not the finest label
         sure = float(scope_confidence(probs, self._service))
-        in_scope = intent != OUT_OF_SCOPE and sure >= self.threshold_for(lang)
+        service = bool(self._service[int(probs.argmax())])
+        in_scope = intent != OUT_OF_SCOPE and sure >= (
+            self.service_threshold_for(lang) if service else self.threshold_for(lang))
         return Parse(text, intent, confidence, lang, entities, in_scope, ranking)
