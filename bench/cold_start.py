@@ -1,7 +1,14 @@
-"""How long a fresh `sarraf serve` takes to answer its first web chat message (cold start), and `sarraf say`.
+"""Cold start of the `sarraf` command: --help, --version, one `say` turn, and `serve` to its first answer.
 
 Usage: python bench/cold_start.py [--runs 3]
-Each run uses a new data directory, so migrations, key creation and model loading are all included.
+
+Each measure starts a new Python process, as a person typing the command does. References in the same run:
+`python -c pass` (the interpreter alone) and `python -c "import fastapi"` (one web framework imported).
+- `say: first turn` uses a new data folder: migrations, key creation and the sandbox login are included.
+- `say: next turn` runs again on that folder: the schema is current and the customer already linked, which
+  is what every turn after the first costs.
+- `serve`: a new data folder, time until /healthz answers and until the first web chat reply.
+The RESULT line gives medians in seconds and the ratio of a `say` turn to `import fastapi`.
 """
 
 from __future__ import annotations
@@ -14,22 +21,38 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
 from sarraf.web.threaded_server import free_port
 
+FASTAPI = "reference: python -c 'import fastapi'"
+
+
+def _env(home: str) -> dict[str, str]:
+    env = {**os.environ, "SARRAF_HOME": home}
+    env.pop("SARRAF_DATABASE_URL", None)
+    return env
+
+
+def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, capture_output=True, timeout=300)
+    return time.perf_counter() - started
+
+
+def sarraf(*args: str) -> list[str]:
+    return [sys.executable, "-m", "sarraf", *args]
+
 
 def serve_first_reply() -> tuple[float, float]:
     port = free_port()
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "SARRAF_HOME": home}
-        env.pop("SARRAF_DATABASE_URL", None)
         started = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sarraf", "serve", "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        proc = subprocess.Popen(sarraf("serve", "--port", str(port)), env=_env(home),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             url = f"http://127.0.0.1:{port}"
             while True:
@@ -38,42 +61,80 @@ def serve_first_reply() -> tuple[float, float]:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.02)
-                if time.perf_counter() - started > 60:
+                if time.perf_counter() - started > 300:
                     raise RuntimeError("server did not start")
             ready = time.perf_counter() - started
             body = {"session": secrets.token_urlsafe(18), "text": "what's my balance?"}
-            reply = httpx.post(f"{url}/webchat/api/messages", json=body, timeout=30)
+            reply = httpx.post(f"{url}/webchat/api/messages", json=body, timeout=60)
             reply.raise_for_status()
             return ready, time.perf_counter() - started
         finally:
             proc.terminate()
-            proc.wait(timeout=10)
+            proc.wait(timeout=30)
 
 
-def say_once() -> float:
+def say_turns() -> tuple[float, float]:
+    """(first turn on a new folder, the next turn on the same folder)."""
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "SARRAF_HOME": home}
-        env.pop("SARRAF_DATABASE_URL", None)
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "sarraf", "say", "--as", "sandbox-pl-1", "ile mam na koncie?"],
-                       env=env, check=True, capture_output=True, timeout=120)
-        return time.perf_counter() - started
+        argv = sarraf("say", "--as", "sandbox-pl-1", "ile mam na koncie?")
+        first = timed(argv, _env(home))
+        return first, timed(argv, _env(home))
+
+
+def version_or_none() -> float | None:
+    """None when this checkout has no `--version` (kept so older revisions can be measured alike)."""
+    try:
+        return timed(sarraf("--version"))
+    except subprocess.CalledProcessError:
+        return None
+
+
+def median(samples: list[float | None]) -> float | None:
+    found = [s for s in samples if s is not None]
+    return statistics.median(found) if found else None
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    ready, first = zip(*(serve_first_reply() for _ in range(args.runs)), strict=True)
-    says = [say_once() for _ in range(args.runs)]
-    rows = [
-        ("serve: healthz answers", statistics.median(ready)),
-        ("serve: first web chat reply", statistics.median(first)),
-        ("say: link + answer (new data dir)", statistics.median(says)),
-    ]
-    print(f"{'measure (median of ' + str(args.runs) + ' runs)':<42} {'seconds':>8}")
-    for name, seconds in rows:
-        print(f"{name:<42} {seconds:>8.2f}")
+
+    def repeat(measure: Callable[[], float | None]) -> list[float | None]:
+        return [measure() for _ in range(args.runs)]
+
+    rows: dict[str, float | None] = {}
+    rows["reference: python -c pass"] = median(repeat(lambda: timed([sys.executable, "-c", "pass"])))
+    rows[FASTAPI] = median(
+        repeat(lambda: timed([sys.executable, "-c", "import fastapi"])))
+    rows["sarraf --help"] = median(repeat(lambda: timed(sarraf("--help"))))
+    rows["sarraf --version"] = median(repeat(version_or_none))
+    first, following = zip(*(say_turns() for _ in range(args.runs)), strict=True)
+    rows["say: first turn (new folder, links customer)"] = median(list(first))
+    rows["say: next turn (same folder)"] = median(list(following))
+    ready, reply = zip(*(serve_first_reply() for _ in range(args.runs)), strict=True)
+    rows["serve: /healthz answers"] = median(list(ready))
+    rows["serve: first web chat reply"] = median(list(reply))
+
+    fastapi = rows[FASTAPI] or 1.0
+    print(f"{'measure (median of ' + str(args.runs) + ' runs, ' + Path(sys.executable).name + ')':<50}"
+          f" {'seconds':>8} {'x import fastapi':>17}")
+    for name, seconds in rows.items():
+        shown = "n/a" if seconds is None else f"{seconds:.2f}"
+        ratio = "" if seconds is None else f"{seconds / fastapi:.1f}"
+        print(f"{name:<50} {shown:>8} {ratio:>17}")
+
+    def fmt(key: str) -> str:
+        value = rows[key]
+        return "na" if value is None else f"{value:.2f}"
+
+    say_ratio = (rows["say: next turn (same folder)"] or 0.0) / fastapi
+    print(f"RESULT python_pass_s={fmt('reference: python -c pass')} "
+          f"import_fastapi_s={fmt(FASTAPI)} "
+          f"help_s={fmt('sarraf --help')} version_s={fmt('sarraf --version')} "
+          f"say_first_s={fmt('say: first turn (new folder, links customer)')} "
+          f"say_next_s={fmt('say: next turn (same folder)')} "
+          f"serve_ready_s={fmt('serve: /healthz answers')} serve_first_reply_s={fmt('serve: first web chat reply')} "
+          f"say_next_vs_fastapi={say_ratio:.1f}")
 
 
 if __name__ == "__main__":

@@ -29,12 +29,14 @@ from sarraf.policy.point import BankDataPoint
 from sarraf.policy.secure_links import SignedLinks
 from sarraf.store.audit_store import open_audit_log
 from sarraf.store.channel_state import SqlWindowStore
+from sarraf.store.conversation_context import SqlConversationContext
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.data_rights import SqlDataRights
 from sarraf.store.database import make_engine, migrate
 from sarraf.store.key_store import KEYS_HINT, KeysDoNotMatchDatabase, SqlDataKeyStore, check_keys_match, key_provider
 from sarraf.store.links import SqlLinkRepository, SqlLinkSessions
 from sarraf.store.messages import SqlHandoffs, SqlMessageLog
+from sarraf.store.sealing import JsonSealer
 
 LINKED_SCOPES = (Scope.BALANCES, Scope.TRANSACTIONS)
 SECURE_LINKS_SECRET = "secure-links"
@@ -71,6 +73,7 @@ class Container:
     link_sessions: SqlLinkSessions
     deciders: dict[str, CachedDecider]
     windows: SqlWindowStore
+    row_sealer: JsonSealer
     channels: ChannelSet = field(default_factory=ChannelSet)
     rate_limits: RateLimits = field(default_factory=LocalRateLimits)  # platform send quotas (NATS connection)
 
@@ -152,8 +155,9 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         permissions=permissions_for(LINKED_SCOPES),
     )
     customers = SqlCustomers(engine)
-    message_log = SqlMessageLog(engine)
-    data_rights = SqlDataRights(engine, cipher)
+    row_sealer = JsonSealer(keys)  # the bulk paths' sealing (alerts, the web chat's outbox)
+    message_log = SqlMessageLog(engine, row_sealer)
+    data_rights = SqlDataRights(engine, cipher, row_sealer)
     secure_links = SignedLinks(await keys.secret(SECURE_LINKS_SECRET), settings.public_url)
     conversation = Conversation(
         nlu=load_nlu(),
@@ -164,6 +168,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         secure_links=secure_links,
         handoffs=SqlHandoffs(engine),
         data_rights=data_rights,
+        context=SqlConversationContext(engine),
         bank_names={b.id: b.name for b in banks.values()},
         default_langs={b.id: b.default_language for b in banks.values()},
     )
@@ -191,6 +196,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         link_sessions=link_sessions,
         deciders=deciders,
         windows=SqlWindowStore(engine),
+        row_sealer=row_sealer,
         channels=channels,
         rate_limits=rate_limits,
     )

@@ -110,10 +110,12 @@ class AlertServices:
 
 
 async def _subscribe(container: Container, bank: BankConfig) -> None:
-    """Register our intake URL at the bank; retried because an embedded bank starts with us."""
+    """Register our intake URL at the bank, retrying while the bank does not answer."""
     connector = container.connectors[bank.id]
     if not isinstance(connector, OpenBankingConnector):
         return
+    if bank.embedded:
+        await _until_serving(container.http, bank_base(container, bank))
     for attempt in range(30):
         try:
             await connector.subscribe_events(f"{container.settings.public_url}/banks/{bank.id}/events")
@@ -123,25 +125,62 @@ async def _subscribe(container: Container, bank: BankConfig) -> None:
             await asyncio.sleep(min(5.0, 0.2 * (attempt + 1)))
 
 
+async def _until_serving(http: httpx.AsyncClient, base: str) -> None:
+    """The embedded bank is this very server, which listens only once the lifespan start-up that runs us is
+    over: wait, quietly, until it answers at all — a refused connection until then is the normal start, not a
+    failure worth a log line."""
+    pause = 0.02
+    while True:
+        try:
+            await http.get(base + "/.well-known/openid-configuration")
+            return
+        except httpx.TransportError:
+            await asyncio.sleep(pause)
+            pause = min(1.0, pause * 2)
+
+
 def _router(container: Container, outbox: SqlAlertOutbox, cases: SqlFraudCases) -> AlertRouter:
     return AlertRouter(outbox, TenantDecider(container.deciders), container.audit, container.secure_links, cases,
                        outbox, bank_names=container.bank_names,
                        default_langs={b.id: b.default_language for b in container.banks.values()})
 
 
+@dataclass
+class ConversationAlerts:
+    """What the conversation's card and alert flows stand on; start_alerts adds intake and delivery to it."""
+
+    outbox: SqlAlertOutbox
+    preferences: SqlAlertPreferences
+    cases: SqlFraudCases
+    actions: CardActionPoint
+    fraud: FraudDesk
+
+
+def wire_conversation_alerts(container: Container) -> ConversationAlerts:
+    """Give the container's conversation its card actions, alert preferences and fraud answers. Every channel's
+    conversation is composed by this one function: the web app's (through start_alerts) and the terminal's,
+    which runs no intake, delivery or bank subscription of its own."""
+    engine = container.engine
+    outbox = SqlAlertOutbox(engine, container.row_sealer)
+    prefs = SqlAlertPreferences(engine)
+    cases = SqlFraudCases(engine)
+    # The same links and agreements the conversation uses: one reload (housekeeping) updates both.
+    actions = CardActionPoint(TenantDecider(container.deciders), container.audit, container.links,
+                              container.connectors)
+    fraud = FraudDesk(cases, actions, outbox, SqlHandoffs(engine), bank_names=container.bank_names)
+    container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names,
+                                               receipts=SqlAlertReceipts(engine),
+                                               zones={b.id: b.time_zones for b in container.banks.values()},
+                                               confirmations=SqlCardConfirmations(engine))
+    return ConversationAlerts(outbox, prefs, cases, actions, fraud)
+
+
 async def start_alerts(container: Container, *, in_process_worker: bool = True, route_in_process: bool = True,
                        policy: DeliveryPolicy | None = None) -> AlertServices:
     """`route_in_process=False` when `run_alert_worker(route=True)` processes route instead (scale-out): this
     process then only takes events in, holding the bank back while the store's unrouted count is high."""
-    engine = container.engine
-    outbox = SqlAlertOutbox(engine)
-    prefs = SqlAlertPreferences(engine)
-    cases = SqlFraudCases(engine)
-    # The same links and agreements the conversation uses: one reload (housekeeping) updates both.
-    links = container.links
-    decider = TenantDecider(container.deciders)
-    actions = CardActionPoint(decider, container.audit, links, container.connectors)
-    fraud = FraudDesk(cases, actions, outbox, SqlHandoffs(engine), bank_names=container.bank_names)
+    flows = wire_conversation_alerts(container)
+    outbox, prefs, cases, actions, fraud = flows.outbox, flows.preferences, flows.cases, flows.actions, flows.fraud
     routing = _router(container, outbox, cases) if route_in_process else None
     verifiers = {
         b.id: SetVerifier(b.id, b.events_audience or b.client_id,
@@ -163,9 +202,6 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True, 
     runtime = AlertRuntime(routing, worker, fraud, poller, backlog=backlog, unrouted=outbox.unrouted,
                            routed_signal=lambda wake: outbox.listen(wake, ROUTED))
     runtime_box.append(runtime)
-    container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names,
-                                               receipts=SqlAlertReceipts(engine),
-                                               confirmations=SqlCardConfirmations(engine))
     await runtime.start()
     subscriptions = [asyncio.create_task(_subscribe(container, b)) for b in container.banks.values() if b.events_push]
     return AlertServices(runtime, intake, outbox, prefs, fraud, actions, container, subscriptions)
@@ -177,7 +213,7 @@ async def run_alert_worker(container: Container, stop: asyncio.Event, *, route: 
     also routes (policy decision, audit entry in the container's log, rendering). Routing is single-flight
     across processes, so several workers may all be started with `route`; on SQLite run one worker process
     in all (delivery there has no row locks), routing in it or in the gateway."""
-    outbox = SqlAlertOutbox(container.engine)
+    outbox = SqlAlertOutbox(container.engine, container.row_sealer)
     router = _router(container, outbox, SqlFraudCases(container.engine)) if route else None
     worker = DeliveryWorker(outbox, ChannelTransport(container), policy, pace=container.rate_limits)
     runtime = AlertRuntime(router, worker, None, route_idle_s=worker.policy.idle_poll_s)

@@ -8,8 +8,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+
+from sarraf.domain.names import LocalizedName
 
 EMBEDDED = "embedded"  # base_url of a bank served by the built-in sandbox bank, mounted at /bank
 DEFAULT_BANKS_FILE = Path(__file__).with_name("banks.yaml")
@@ -18,13 +21,14 @@ DEFAULT_BANKS_FILE = Path(__file__).with_name("banks.yaml")
 @dataclass(frozen=True, slots=True)
 class BankConfig:
     id: str
-    name: str
+    name: LocalizedName  # reads as the default-language form; `.in_lang(lang)` for a customer's language
     base_url: str  # root of the bank's OAuth server and OB API, or "embedded"
     client_id: str
     client_secret: str
     agreement: Path  # Cedar policy set: the bank's data-use agreement
     financial_id: str = "0015800001041RHAAY"
     default_language: str = "en"
+    time_zones: dict[str, str] = field(default_factory=dict)  # reply language → IANA zone, for quiet hours
     channels: dict[str, dict[str, str]] = field(default_factory=dict)
     # Bank events (alerts): where the bank publishes the key it signs SETs with, the `aud` it puts in them
     # (default: our client_id), the `iss` to insist on (None: any), and how we receive them.
@@ -33,6 +37,10 @@ class BankConfig:
     events_issuer: str | None = None
     events_push: bool = True  # subscribe our intake URL at the bank
     events_poll_seconds: float = 0.0  # > 0: also poll the bank's aggregated /events this often
+    # Bearer tokens of this bank's back office, good for this bank only (web/tenant_tokens.py); also
+    # SARRAF_OPERATOR_TOKEN_<BANK> / SARRAF_ALERTS_API_TOKEN_<BANK>.
+    operator_token: str | None = None
+    alerts_api_token: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -47,7 +55,9 @@ class Settings:
     public_url: str  # how customers' browsers reach this gateway
     host: str = "127.0.0.1"
     port: int = 8000
-    operator_token: str | None = None  # bearer token for the operator API; unset means the API refuses all
+    # The ALL-BANKS operator token (an administrator of every bank served here); each bank's own back office
+    # gets a token scoped to that bank instead (BankConfig.operator_token). Unset: only bank tokens work.
+    operator_token: str | None = None
     nats_url: str | None = None  # NATS JetStream shared by replicas for platform send quotas; unset: per process
     # True: alerts are routed and delivered by `sarraf alerts worker` processes; the gateway only takes events in
     alert_workers: bool = False
@@ -70,8 +80,38 @@ def load_settings(data_dir: Path | str | None = None) -> Settings:
     )
 
 
+def _secret(value: object) -> str | None:
+    """A token from the banks file, ${VAR} expanded; unset, empty or unresolved counts as none."""
+    found = os.path.expandvars(str(value)).strip() if value else ""
+    return found if found and "$" not in found else None
+
+
 class ConfigError(ValueError):
     """The banks file is unusable; the message says where and why."""
+
+
+NAME_LANGUAGES = ("en", "pl", "ar")  # the languages the gateway speaks
+
+
+def bank_name(raw: object, default_language: str) -> LocalizedName:
+    """`name:` is one string (the same in every language) or a mapping `{en: …, pl: …, ar: …}`. A mapping may leave
+    languages out (they read the default language's name, else English's, else the first given) but may not
+    name a language the gateway does not speak, nor give an empty name."""
+    if isinstance(raw, str | int):
+        if not str(raw).strip():
+            raise ConfigError("name is empty")
+        return LocalizedName(str(raw).strip())
+    if not isinstance(raw, dict) or not raw:
+        raise ConfigError("name must be a string or a mapping of language to name, e.g. {en: ACME Bank, ar: بنك أكمي}")
+    unknown = sorted(str(k) for k in raw if k not in NAME_LANGUAGES)
+    if unknown:
+        raise ConfigError(f"name has unknown languages {unknown}; use {', '.join(NAME_LANGUAGES)}")
+    forms = {str(k): str(v).strip() for k, v in raw.items() if v is not None}
+    empty = sorted(k for k in raw if not forms.get(str(k)))
+    if empty:
+        raise ConfigError(f"name is empty for {', '.join(map(str, empty))}")
+    default = forms.get(default_language) or forms.get("en") or next(iter(forms.values()))
+    return LocalizedName(default, forms)
 
 
 def load_banks(path: Path) -> dict[str, BankConfig]:
@@ -83,18 +123,20 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
     banks: dict[str, BankConfig] = {}
     for i, entry in enumerate(raw.get("banks") or []):
         try:
+            default_language = str(entry.get("default_language", "en"))
             agreement = Path(os.path.expandvars(entry.get("agreement", "agreements/default.cedar")))
             if not agreement.is_absolute():
                 agreement = path.parent / agreement
             bank = BankConfig(
                 id=str(entry["id"]),
-                name=str(entry.get("name", entry["id"])),
+                name=bank_name(entry.get("name", entry["id"]), default_language),
                 base_url=str(entry.get("base_url", EMBEDDED)).rstrip("/"),
                 client_id=str(entry["client_id"]),
                 client_secret=os.path.expandvars(str(entry["client_secret"])),
                 agreement=agreement,
                 financial_id=str(entry.get("financial_id", "0015800001041RHAAY")),
-                default_language=str(entry.get("default_language", "en")),
+                default_language=default_language,
+                time_zones={str(k): str(v) for k, v in (entry.get("time_zones") or {}).items()},
                 channels={k: {kk: str(vv) for kk, vv in (v or {}).items()}
                           for k, v in (entry.get("channels") or {}).items()},
                 events_jwks_url=entry.get("events_jwks_url"),
@@ -102,9 +144,18 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
                 events_issuer=entry.get("events_issuer"),
                 events_push=bool(entry.get("events_push", True)),
                 events_poll_seconds=float(entry.get("events_poll_seconds", 0.0)),
+                operator_token=_secret(entry.get("operator_token")),
+                alerts_api_token=_secret(entry.get("alerts_api_token")),
             )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: bank #{i + 1} is missing {exc}") from exc
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: bank #{i + 1}: {exc}") from exc
+        for lang, zone in bank.time_zones.items():
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ConfigError(f"{path}: bank {bank.id!r}: time_zones.{lang} {zone!r} is not a time zone") from exc
         if bank.id in banks:
             raise ConfigError(f"{path}: bank id {bank.id!r} appears twice")
         banks[bank.id] = bank

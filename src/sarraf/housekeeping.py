@@ -1,4 +1,4 @@
-"""Periodic upkeep of the gateway: agreement reloads, consent-expiry reminders, stale logins.
+"""Periodic upkeep of the gateway: agreement reloads, consent-expiry reminders, stale logins and contexts.
 
 Runs in-process next to the web server (one loop per process; every step is idempotent, so several
 replicas doing it concurrently only repeat harmless work).
@@ -18,6 +18,7 @@ from sarraf.conversation.replies import catalog
 from sarraf.domain.consent import LINK_SESSION_TTL
 from sarraf.domain.messages import Button, Outbound
 from sarraf.policy.agreement import AgreementError
+from sarraf.store.conversation_context import SqlConversationContext
 
 if TYPE_CHECKING:
     from sarraf.bootstrap import Container
@@ -34,6 +35,7 @@ class Report:
     reminders_sent: int = 0
     logins_forgotten: int = 0
     windows_forgotten: int = 0
+    contexts_forgotten: int = 0
 
 
 class Housekeeping:
@@ -56,6 +58,8 @@ class Housekeeping:
         report.logins_forgotten = await self._c.link_sessions.prune(now - LINK_SESSION_TTL)
         # A window closed for a day is as good as never opened; keep the table small.
         report.windows_forgotten = await self._c.windows.prune(now - WINDOW_RETENTION)
+        # Expired conversation contexts already read as none; this only keeps the table small.
+        report.contexts_forgotten = await SqlConversationContext(self._c.engine).prune(now)
         return report
 
     async def _remind(self, tenant: str, customer_id: str, now: datetime) -> bool:

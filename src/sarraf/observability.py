@@ -7,3 +7,6 @@ REPLIES = Counter("sarraf_replies_total", "Outbound replies", ["channel"])
 REJECTED = Counter("sarraf_rejected_requests_total", "Inbound requests refused", ["channel", "reason"])
 TURN_SECONDS = Histogram("sarraf_turn_seconds", "Time to answer one inbound message", ["channel"])
 LINKS = Counter("sarraf_account_links_total", "Account-linking outcomes", ["outcome"])
+# Labels: the bank id, the bank endpoint (a fixed name per connector call) and a fixed reason word
+# (banks/failures.py REASONS): a few dozen series per bank at most.
+BANK_FAILURES = Counter("sarraf_bank_failures_total", "Calls to a bank that failed", ["bank", "endpoint", "reason"])

@@ -25,7 +25,7 @@ from sarraf.config import load_settings
 from sarraf.store.tables.channels import service_windows
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
-from tests.alerts.conftest import ADMIN, AlertGateway
+from tests.alerts.conftest import ADMIN, ADMIN_SECRET, AlertGateway
 from tests.channels.alexa_ca import AlexaChain, build_chain, envelope
 from tests.channels.fake_platform import Call, FakePlatform, fixture
 
@@ -179,7 +179,7 @@ def channel_gateway(home: Any, extra_env: dict[str, str] | None = None) -> Itera
             "SARRAF_WHATSAPP_API_URL": platform_url,
             "SARRAF_TELEGRAM_BOT_TOKEN": "123:BOT", "SARRAF_TELEGRAM_SECRET_TOKEN": TG_SECRET,
             "SARRAF_TELEGRAM_API_URL": platform_url, "SARRAF_ALEXA_SKILL_ID": SKILL,
-            **(extra_env or {}),
+            "SARRAF_SANDBOX_ADMIN_SECRET": ADMIN_SECRET, **(extra_env or {}),
         }
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)

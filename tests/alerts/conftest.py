@@ -18,7 +18,8 @@ from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
 from tests.support.postgres import empty_database
 
-ADMIN = {"x-sandbox-admin-secret": "sandbox-admin"}
+ADMIN_SECRET = "sandbox-admin-for-tests"  # the embedded sandbox's admin secret, given by the environment
+ADMIN = {"x-sandbox-admin-secret": ADMIN_SECRET}
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,13 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlertGateway]:
     home = tmp_path_factory.mktemp("home")
     port = free_port()
     env = {"SARRAF_HOME": str(home), "SARRAF_DATABASE_URL": f"sqlite+aiosqlite:///{home / 'sarraf.db'}",
-           "SARRAF_PORT": str(port), "SARRAF_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+           "SARRAF_PORT": str(port), "SARRAF_PUBLIC_URL": f"http://127.0.0.1:{port}",
+           "SARRAF_SANDBOX_ADMIN_SECRET": ADMIN_SECRET}
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
         settings = load_settings()
-    app = create_app(settings)
+        app = create_app(settings)
     with serve_in_thread(app, port=port) as url:
         yield AlertGateway(url, settings, app)
 

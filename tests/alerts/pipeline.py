@@ -25,10 +25,12 @@ from sarraf.policy.decision_cache import CachedDecider
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.alerts_prefs import SqlFraudCases
 from sarraf.store.audit_store import open_audit_log
+from sarraf.store.messages import CHAT_MESSAGE
 from sarraf.store.metadata import metadata
 from sarraf.store.tables import all as _all  # noqa: F401
 from sarraf.store.tables.alerts import alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, channel_outbox, customers
+from tests.support.sealing import opened, sealer_for_tests
 
 AGREEMENT = Path(__file__).resolve().parents[2] / "src" / "sarraf" / "policy" / "agreements" / "default.cedar"
 PERMISSIONS = ["ReadAccountsBasic", "ReadAccountsDetail", "ReadBalances", "ReadTransactionsBasic",
@@ -106,7 +108,7 @@ def router_for(engine: AsyncEngine, outbox: SqlAlertOutbox, audit: DecisionLog |
 
 def pipeline(engine: AsyncEngine, bank: Bank, audit: DecisionLog | None = None
              ) -> tuple[EventIntake, AlertRouter, SqlAlertOutbox]:
-    outbox = SqlAlertOutbox(engine)
+    outbox = SqlAlertOutbox(engine, sealer_for_tests())
 
     async def jwks(refresh: bool) -> dict[str, Any]:
         return bank.jwks()
@@ -123,4 +125,5 @@ async def open_audit(engine: AsyncEngine, home: Path) -> AuditLog:
 
 async def delivered_texts(engine: AsyncEngine) -> list[str]:
     async with engine.connect() as conn:
-        return [r.payload["text"] for r in await conn.execute(select(channel_outbox.c.payload))]
+        stored = [r.payload for r in await conn.execute(select(channel_outbox.c.payload).order_by(channel_outbox.c.id))]
+    return [payload["text"] for payload in await opened(engine, CHAT_MESSAGE, stored)]

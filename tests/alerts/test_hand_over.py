@@ -20,10 +20,12 @@ from sarraf.alerts.runtime import AlertRuntime
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.database import make_engine
+from sarraf.store.messages import CHAT_MESSAGE
 from sarraf.store.tables.alerts import alert_outbox, alert_preferences
 from sarraf.store.tables.core import channel_outbox
 from tests.alerts.pipeline import Bank, add_customers, create_schema, pipeline
 from tests.alerts.worker_proc import WebChatOnly
+from tests.support.sealing import opened, sealer_for_tests
 
 LATER = timedelta(days=2)  # past any quiet hours set below
 
@@ -40,7 +42,7 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def outbox(engine: AsyncEngine) -> SqlAlertOutbox:
-    return SqlAlertOutbox(engine)
+    return SqlAlertOutbox(engine, sealer_for_tests())
 
 
 async def received(outbox: SqlAlertOutbox, *names: str, kind: AlertKind = AlertKind.CARD_PAYMENT) -> list[int]:
@@ -71,8 +73,9 @@ async def row(engine: AsyncEngine, row_id: int) -> Any:
 async def handed(engine: AsyncEngine) -> list[tuple[str, str, dict[str, Any]]]:
     c = channel_outbox.c
     async with engine.connect() as conn:
-        return [(r.channel, r.sender, r.payload)
-                for r in await conn.execute(select(c.channel, c.sender, c.payload).order_by(c.id))]
+        rows = (await conn.execute(select(c.channel, c.sender, c.payload).order_by(c.id))).all()
+    payloads = await opened(engine, CHAT_MESSAGE, [r.payload for r in rows])
+    return [(r.channel, r.sender, payload) for r, payload in zip(rows, payloads, strict=True)]
 
 
 async def deliver_one(outbox: SqlAlertOutbox, at: datetime) -> list[int]:

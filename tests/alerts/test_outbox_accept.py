@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.database import make_engine
-from tests.alerts.pipeline import create_schema
+from tests.alerts.pipeline import add_customers, create_schema
+from tests.support.sealing import sealer_for_tests
 
 
 def _event(event_id: str, kind: AlertKind = AlertKind.CARD_PAYMENT) -> BankEvent:
@@ -19,7 +20,8 @@ def _event(event_id: str, kind: AlertKind = AlertKind.CARD_PAYMENT) -> BankEvent
 async def test_accept_absorbs_resends_and_repeats_and_keeps_order(db_url: str) -> None:
     engine = make_engine(db_url)
     await create_schema(engine)
-    outbox = SqlAlertOutbox(engine)
+    await add_customers(engine, 1)  # cust0 holds consent c0: the event's data is sealed with cust0's key
+    outbox = SqlAlertOutbox(engine, sealer_for_tests())
     try:
         assert await outbox.accept([_event("e1"), _event("e2")]) == [True, True]
         fresh = await outbox.accept([_event("e3"), _event("e1"), _event("e4", AlertKind.SUSPECTED_FRAUD),

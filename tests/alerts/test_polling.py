@@ -14,7 +14,7 @@ import pytest
 from sarraf.config import load_settings
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
-from tests.alerts.conftest import AlertGateway
+from tests.alerts.conftest import ADMIN_SECRET, AlertGateway
 from tests.alerts.helpers import collect, linked_chat, simulate
 
 AGREEMENT = Path(__file__).resolve().parents[2] / "src" / "sarraf" / "policy" / "agreements" / "default.cedar"
@@ -38,12 +38,12 @@ def polling_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlertG
     port = free_port()
     env = {"SARRAF_HOME": str(home), "SARRAF_DATABASE_URL": f"sqlite+aiosqlite:///{home / 'sarraf.db'}",
            "SARRAF_PORT": str(port), "SARRAF_PUBLIC_URL": f"http://127.0.0.1:{port}",
-           "SARRAF_BANKS_FILE": str(home / "banks.yaml")}
+           "SARRAF_BANKS_FILE": str(home / "banks.yaml"), "SARRAF_SANDBOX_ADMIN_SECRET": ADMIN_SECRET}
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
         settings = load_settings()
-    app = create_app(settings)
+        app = create_app(settings)
     with serve_in_thread(app, port=port) as url:
         yield AlertGateway(url, settings, app)
 

@@ -14,6 +14,7 @@ import pytest
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.database import make_engine
 from tests.alerts.pipeline import create_schema
+from tests.support.sealing import sealer_for_tests
 
 PG_ADMIN = os.environ.get("SARRAF_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -33,7 +34,7 @@ async def pg_url() -> AsyncIterator[str]:
 async def test_one_routing_turn_at_a_time_across_engines(pg_url: str) -> None:
     first_engine, second_engine = make_engine(pg_url), make_engine(pg_url)  # as two processes would
     await create_schema(first_engine)
-    first, second = SqlAlertOutbox(first_engine), SqlAlertOutbox(second_engine)
+    first, second = SqlAlertOutbox(first_engine, sealer_for_tests()), SqlAlertOutbox(second_engine, sealer_for_tests())
     try:
         async with first.routing_turn() as mine:
             assert mine
@@ -51,7 +52,7 @@ async def test_one_routing_turn_at_a_time_on_sqlite(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'turn.db'}"
     first_engine, second_engine = make_engine(url), make_engine(url)
     await create_schema(first_engine)
-    first, second = SqlAlertOutbox(first_engine), SqlAlertOutbox(second_engine)
+    first, second = SqlAlertOutbox(first_engine, sealer_for_tests()), SqlAlertOutbox(second_engine, sealer_for_tests())
     try:
         async with first.routing_turn() as mine:
             assert mine
@@ -90,7 +91,7 @@ async def test_one_turn_routes_round_after_round_while_events_keep_coming(tmp_pa
     engine = make_engine(url)
     await create_schema(engine)
     await add_customers(engine, 5)
-    outbox, bank = BankKeepsSending(engine), Bank()
+    outbox, bank = BankKeepsSending(engine, sealer_for_tests()), Bank()
     router = router_for(engine, outbox)
     router.hand_over_with(DeliveryWorker(outbox, WebChatOnly()).pull_payloads)
 

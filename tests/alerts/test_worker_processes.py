@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from sarraf.web.threaded_server import free_port
+from tests.alerts.conftest import ADMIN_SECRET
 from tests.alerts.helpers import collect, linked_chat, simulate
 
 STARTUP_SECONDS = 30.0
@@ -58,7 +59,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SARRAF_")}
     env |= {"SARRAF_HOME": str(root / "home"), "SARRAF_HOST": "127.0.0.1", "SARRAF_PORT": str(port),
-            "SARRAF_ALERT_WORKERS": "1"}
+            "SARRAF_ALERT_WORKERS": "1", "SARRAF_SANDBOX_ADMIN_SECRET": ADMIN_SECRET}
     popen = _spawn(["serve"], env, root / "gateway.log")
     url = f"http://127.0.0.1:{port}"
     try:

@@ -22,6 +22,7 @@ from sarraf.heap import settle_after_start_up
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.database import make_engine
 from tests.alerts.pipeline import open_audit, router_for
+from tests.support.sealing import sealer_for_tests
 
 
 class WebChatOnly:
@@ -37,7 +38,7 @@ class WebChatOnly:
 
 async def main(url: str, batch: int, idle_poll_s: float, audit_home: Path | None) -> None:
     engine = make_engine(url)
-    outbox = SqlAlertOutbox(engine)
+    outbox = SqlAlertOutbox(engine, sealer_for_tests())
     worker = DeliveryWorker(outbox, WebChatOnly(), DeliveryPolicy(batch=batch, idle_poll_s=idle_poll_s))
     router = router_for(engine, outbox, await open_audit(engine, audit_home)) if audit_home else None
     runtime = AlertRuntime(router, worker, None, route_idle_s=idle_poll_s)

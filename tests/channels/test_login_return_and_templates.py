@@ -44,7 +44,7 @@ async def test_each_channel_decides_where_the_browser_goes(engine: AsyncEngine, 
     assert channels.login_return("telegram") is None and channels.login_return("whatsapp") is None
     web = channels.login_return("webchat")
     assert web is not None and await web.after_login(_session("webchat")) == BrowserReturn("/?linked=1")
-    assert await web.after_login_failure(_session("webchat")) is None
+    assert await web.after_login_failure(_session("webchat")) == BrowserReturn("/?linked=0")  # back to the chat
     fb = channels.login_return("messenger")
     assert fb is not None
     assert await fb.after_login(_session("messenger", FACEBOOK)) == BrowserReturn(

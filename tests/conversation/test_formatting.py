@@ -76,7 +76,8 @@ def test_every_count_has_a_form_in_every_language(count: int, lang: str) -> None
     for key, entry in catalog().messages[lang].items():
         if isinstance(entry, dict):
             assert plural_category(lang, count) in entry or "other" in entry, key
-            assert catalog().text(lang, key, count=count, start="a", end="b", amount="x", category="c", bank="B")
+            assert catalog().text(lang, key, count=count, start="a", end="b", amount="x", category="c", bank="B",
+                                  merchant="M")
 
 
 @given(st.decimals(min_value=Decimal("-1e9"), max_value=Decimal("1e9"), places=2))

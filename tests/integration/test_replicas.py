@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,7 @@ import pytest
 import sarraf
 from sarraf.banks.sandbox_login import complete_sandbox_login
 from sarraf.config import load_settings
+from sarraf.conversation.replies import format_date
 from sarraf.store.audit_store import open_audit_log
 from sarraf.store.database import make_engine
 from sarraf.web.threaded_server import free_port
@@ -230,6 +232,17 @@ async def test_one_conversation_alternating_between_two_replicas(
     after_b, _, pseudonyms = await audit_view(deployment)
     assert entries < after_a < after_b  # both replicas wrote into the one log...
     assert len(set(pseudonyms)) == 1  # ...and name the customer alike (one pseudonymisation secret)
+
+    # The conversation's context is in the database too: a follow-up asked on B continues A's question, and a
+    # typed answer on A answers the question B asked.
+    await say(http, a, session, "how much did I spend last month?")
+    (earlier,) = await say(http, b, session, "the month before?")
+    first = datetime.now(UTC).date().replace(day=1)
+    month_before = (first - timedelta(days=1)).replace(day=1) - timedelta(days=1)
+    assert format_date(month_before.replace(day=1), "en") in str(earlier["text"]), earlier
+    await say(http, b, session, "delete my data")
+    (kept,) = await say(http, a, session, "no")
+    assert kept["text"] == "All right, I won't do anything."
 
     # A secure link issued by A opens on B.
     (summary,) = await say(http, a, session, "show me my data")

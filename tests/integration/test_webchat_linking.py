@@ -91,9 +91,11 @@ async def test_a_replayed_callback_links_nothing(gateway: Gateway, http: httpx.A
 async def test_denied_login_is_reported_in_the_chat(gateway: Gateway, http: httpx.AsyncClient) -> None:
     chat = ChatClient(http, gateway.url)
     replies = await chat.say("what's my balance?")
+    assert (await http.get(replies[0]["buttons"][0]["url"])).status_code == 303  # the chat's browser opens it
     state = replies[0]["buttons"][0]["url"].rsplit("/", 1)[1]
     callback = await http.get(f"{gateway.url}/link/callback", params={"state": state, "error": "access_denied"})
-    assert callback.status_code == 400
+    # The bank's login replaced the chat in its tab: the customer goes back to the chat, not to "close this page".
+    assert callback.status_code == 303 and callback.headers["location"] == "/?linked=0"
     pushed = await chat.updates()
     assert "did not complete" in pushed[0]["text"]
 

@@ -1,4 +1,4 @@
-"""Money, period, category and payee extraction in English, Polish and Arabic."""
+"""Money, period, category, merchant and payee extraction in English, Polish and Arabic."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sarraf.conversation.nlu import Nlu
 from sarraf.conversation.nlu.entities import extract_entities
 from sarraf.conversation.nlu.entities.categories import CATEGORIES
 from sarraf.conversation.nlu.entities.fold import fold
+from sarraf.conversation.nlu.entities.merchants import merchant_matches
 from sarraf.conversation.nlu.entities.numbers import find_number_words
 
 from .conftest import NOW
@@ -155,3 +156,76 @@ def test_digit_amounts_roundtrip(n: int, cents: int) -> None:
 def test_arabic_indic_digits_roundtrip(n: int) -> None:
     arabic = str(n).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     assert money(f"حول {arabic} ريال") == [{"amount": Decimal(n), "currency": "SAR"}]
+
+
+# ---- merchants (issue 21): "at Tesco", "w Biedronce", «في بنده» ----
+
+
+def merchant(text: str, lang: str, intent: str = "spending_summary") -> object:
+    found = [e.value for e in extract_entities(text, lang, NOW, intent=intent) if e.kind == "merchant"]
+    assert len(found) <= 1, found
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "said"),
+    [
+        ("how much did I spend at Tesco this year?", "en", "Tesco"),
+        ("how much have I spent at pret a manger last week", "en", "pret"),
+        ("what did I spend in Camden Market?", "en", "Camden Market"),
+        ("ile wydałem w Biedronce w tym roku?", "pl", "Biedronce"),
+        ("ile wydałem na jedzenie w Żabce w marcu?", "pl", "Żabce"),
+        ("ile wydałam u Rossmanna", "pl", "Rossmanna"),
+        ("كم صرفت في بنده هذه السنة؟", "ar", "بنده"),
+        ("كم صرفت عند الدانوب الشهر الماضي", "ar", "الدانوب"),
+    ],
+)
+def test_the_merchant_phrase_is_found(text: str, lang: str, said: str) -> None:
+    assert merchant(text, lang) == said
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("how much did I spend this year?", "en"),
+        ("how much did I spend in total this year?", "en"),
+        ("how much did I spend in March?", "en"),
+        ("ile wydałem w tym roku?", "pl"),
+        ("ile wydałem w marcu?", "pl"),
+        ("ile wydałem na jedzenie?", "pl"),
+        ("ile wydałem w zeszłym miesiącu", "pl"),
+        ("كم صرفت في الشهر الماضي", "ar"),
+        ("كم صرفت على الطعام هذا الشهر", "ar"),
+    ],
+)
+def test_periods_categories_and_totals_are_not_merchants(text: str, lang: str) -> None:
+    assert merchant(text, lang) is None
+
+
+def test_merchants_are_looked_for_only_in_spending_and_transaction_questions() -> None:
+    assert merchant("pay 20 at Tesco", "en", intent="transfer_money") is None
+    assert merchant("show my transactions at Tesco", "en", intent="recent_transactions") == "Tesco"
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("Tesco", "Tesco"), ("tesco", "TESCO LONDON"), ("Sainsburys", "Sainsbury's"), ("pret", "Pret A Manger"),
+        ("Biedronce", "Biedronka"), ("biedronki", "Biedronka"), ("Żabce", "Żabka"), ("zabce", "Żabka"),
+        ("Lidlu", "Lidl Polska"), ("Orlenie", "Orlen"),
+        ("بنده", "Panda"), ("بندة", "Panda"), ("الدانوب", "Danube"), ("التميمي", "Tamimi Markets"),
+        ("البيك", "AlBaik"), ("كودو", "Kudu"), ("كريم", "Careem"), ("أوبر", "Uber"), ("جرير", "Jarir Bookstore"),
+        ("نون", "noon"), ("اكسترا", "eXtra"), ("النهدي", "Nahdi Pharmacy"),
+    ],
+)
+def test_a_merchant_matches_its_latin_and_arabic_forms(said: str, name: str) -> None:
+    assert merchant_matches(said, name)
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [("Tesco", "Sainsbury's"), ("Biedronce", "Lidl Polska"), ("بنده", "Danube"), ("الدانوب", "Panda"),
+     ("كريم", "Kudu"), ("Żabce", "Carrefour Express")],
+)
+def test_other_merchants_do_not_match(said: str, name: str) -> None:
+    assert not merchant_matches(said, name)

@@ -163,8 +163,17 @@ def test_show_lists_recent_decisions(home: Path, monkeypatch: pytest.MonkeyPatch
     assert "customer-" not in result.output
 
 
-def test_missing_database_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_folder_without_a_database_has_nothing_to_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SARRAF_DATABASE_URL", raising=False)
+    result = runner.invoke(app, ["verify", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "nothing to verify" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unreadable_database_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SARRAF_DATABASE_URL", raising=False)
+    (tmp_path / "sarraf.db").write_bytes(b"this is not a database file, but it is where one should be" * 100)
     result = runner.invoke(app, ["verify", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "cannot read the audit log" in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import string
 
 import pytest
@@ -12,7 +13,7 @@ from schwifty import IBAN
 from stdnum import luhn
 from stdnum.pl import pesel
 
-from sarraf.policy.redaction import RedactingFilter, redact
+from sarraf.policy.redaction import SECRET_PARAMETERS, SECRET_ROUTES, RedactingFilter, redact
 
 TO_ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 TO_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
@@ -144,3 +145,62 @@ def test_filter_keeps_arguments_for_formatters_that_unpack_them() -> None:
     assert RedactingFilter().filter(record)
     line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(record)
     assert "GB82WEST12345698765432" not in line and "[IBAN]" in line and "200" in line
+
+
+# ---- by field and route (finding 8 of #22): a value is secret because of where it stands ----------------
+
+URLSAFE = string.ascii_letters + string.digits + "-_"
+secret_values = st.text(alphabet=URLSAFE, min_size=4, max_size=64)
+ACCESS_LINE = '%s - "%s %s HTTP/%s" %d'
+
+
+def _access_line(target: str) -> str:
+    from uvicorn.logging import AccessFormatter
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, ACCESS_LINE,
+                               ("203.0.113.9:51234", "GET", target, "1.1", 303), None)
+    assert RedactingFilter().filter(record)
+    return AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(record)
+
+
+@given(st.sampled_from(sorted(SECRET_PARAMETERS)), secret_values, secret_values)
+@settings(max_examples=200, deadline=None)
+def test_named_parameters_never_survive_an_access_log(name: str, value: str, other: str) -> None:
+    line = _access_line(f"/link/callback?{name}={value}&after=3&x={other}")
+    # The parameter's value is replaced, whatever it is (by field, or by an earlier, more specific kind).
+    assert re.search(rf"\?{re.escape(name)}=\[(REDACTED|SECRET|TOKEN)\]&after=3&x=", line), line
+
+
+@given(st.sampled_from(SECRET_ROUTES), secret_values)
+@settings(max_examples=100, deadline=None)
+def test_secret_route_segments_never_survive(route: str, value: str) -> None:
+    line = _access_line(f"{route}{value}?lang=pl")
+    assert f"{route}[REDACTED]?lang=pl" in line
+
+
+@given(st.uuids(), filler)
+@settings(max_examples=100, deadline=None)
+def test_uuids_never_survive(uuid: object, around: str) -> None:
+    for form in (str(uuid), str(uuid).upper()):
+        assert form not in redact(f"{around} consent {form} {around}")
+
+
+def test_access_log_hides_the_client_address_short_codes_and_session_ids() -> None:
+    line = _access_line("/link/callback?code=Ab3&state=s")
+    assert line == '[CLIENT] - "GET /link/callback?code=[REDACTED]&state=[REDACTED] HTTP/1.1" 303 See Other'
+    assert "abcDEF123456ghiJKLmn" not in _access_line("/webchat/api/updates?session=abcDEF123456ghiJKLmn&after=0")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("GET /link/start/4a6B_x9Q2mN0pLrT7vWzY1sD?redirect_uri=https://m.me/x",
+         "GET /link/start/[REDACTED]?redirect_uri=[REDACTED]"),
+        ("consent 3f2b8c1e-9a7d-4c2b-8e1f-0a9b8c7d6e5f revoked", "consent [ID] revoked"),
+        ("link session kV3mQ9zT1xWpL0aB7cYd2E taken", "link session [SECRET] taken"),
+        ("ReadTransactionsDetail granted for 90 days", "ReadTransactionsDetail granted for 90 days"),
+        ("code=Ab3 token=[REDACTED]", "code=[REDACTED] token=[REDACTED]"),
+    ],
+)
+def test_field_and_route_examples(line: str, expected: str) -> None:
+    assert redact(line) == expected

@@ -19,12 +19,13 @@ from tests.sandbox_bank.flow import SandboxClient
 from tests.support.live_server import serve
 
 CARDS = "/sarraf/v1/cards"
-ADMIN = {"x-sandbox-admin-secret": "sandbox-admin"}
+ADMIN_SECRET = "sandbox-admin-for-tests"
+ADMIN = {"x-sandbox-admin-secret": ADMIN_SECRET}
 
 
 @contextmanager
 def sandbox(state: Path) -> Iterator[SandboxClient]:
-    with serve(Starlette(routes=[Mount("/bank", app=create_app(state))])) as url, \
+    with serve(Starlette(routes=[Mount("/bank", app=create_app(state, admin_secret=ADMIN_SECRET))])) as url, \
             httpx.Client(base_url=url + "/bank", timeout=10) as http:
         yield SandboxClient(http, url + "/bank")
 
@@ -105,7 +106,7 @@ def test_frozen_cards_cases_and_subscriptions_survive_a_restart(tmp_path: Path) 
 
 def test_without_a_state_file_each_sandbox_starts_afresh() -> None:
     for _ in range(2):
-        with serve(Starlette(routes=[Mount("/bank", app=create_app(None))])) as url, \
+        with serve(Starlette(routes=[Mount("/bank", app=create_app(None, admin_secret=ADMIN_SECRET))])) as url, \
                 httpx.Client(base_url=url + "/bank", timeout=10) as http:
             bank = SandboxClient(http, url + "/bank")
             token = bank.link(username="sandbox-en-2").access_token

@@ -23,6 +23,7 @@ from sarraf.store.customers import SqlCustomers
 from sarraf.store.data_rights import SqlDataRights
 from sarraf.store.database import make_engine, migrate
 from sarraf.store.key_store import open_envelope_cipher
+from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import alert_outbox, alert_preferences
 from tests.alerts.pipeline import add_customers
 
@@ -55,13 +56,13 @@ async def test_erase_leaves_nothing_keyed_by_the_customer(store: tuple[AsyncEngi
     await customers.bind("sandbox", "messenger", f"psid-{me.id}", me.id)
     sealed = await cipher.encrypt(me.id, "bank-tokens", b"secret")
 
-    await SqlDataRights(engine, cipher).erase(me.id)
+    await SqlDataRights(engine, cipher, JsonSealer(cipher.keys)).erase(me.id)
 
     assert await grants.owner_of_access(f"access-{me.id}", now) is None
     assert await grants.owner_of_access(f"access-{other.id}", now) is not None
     assert await windows.last_inbound("messenger", "sandbox", f"psid-{me.id}") is None
     assert await windows.last_inbound("messenger", "sandbox", f"psid-{other.id}") is not None
-    assert (await SqlDataRights(engine, cipher).export(me.id))["channels"] == []
+    assert (await SqlDataRights(engine, cipher, JsonSealer(cipher.keys)).export(me.id))["channels"] == []
     with pytest.raises(KeyUnavailable):  # crypto-shredded: the data key is gone
         await cipher.decrypt(me.id, "bank-tokens", sealed)
 
@@ -69,7 +70,7 @@ async def test_erase_leaves_nothing_keyed_by_the_customer(store: tuple[AsyncEngi
 async def test_alerts_are_exported_and_erased_with_the_customer(store: tuple[AsyncEngine, Any]) -> None:
     engine, cipher = store
     await add_customers(engine, 2)  # cust0 (consent c0) and cust1 (consent c1), opted in to alerts
-    outbox = SqlAlertOutbox(engine)
+    outbox = SqlAlertOutbox(engine, JsonSealer(cipher.keys))
     now = datetime.now(UTC)
 
     def event(n: int, consent: str) -> BankEvent:
@@ -82,7 +83,7 @@ async def test_alerts_are_exported_and_erased_with_the_customer(store: tuple[Asy
     await outbox.routed([Routed(first.row_id, "ready", "cust0", "webchat", "session-0000-xxxxxxxx", message),
                          Routed(second.row_id, "ready", "cust1", "webchat", "session-0001-xxxxxxxx", message)])
     await outbox.accept([event(3, "c0")])  # not routed yet: it names only cust0's consent
-    rights = SqlDataRights(engine, cipher)
+    rights = SqlDataRights(engine, cipher, JsonSealer(cipher.keys))
 
     exported = (await rights.export("cust0"))["alerts"]
     assert exported["preferences"][0]["opted_in"] is True

@@ -51,3 +51,34 @@ async def test_migrate_upgrades_a_database_left_at_an_older_revision(tmp_path: P
     assert await stored_revision(url) is None
     await migrate(url)
     assert await stored_revision(url) == HEAD_REVISION
+
+
+async def test_a_second_start_against_a_current_database_runs_no_migration(tmp_path: Path) -> None:
+    """The whole start-up (bootstrap.build), twice on one data folder: Alembic runs for the first only."""
+    from sarraf.bootstrap import build
+    from sarraf.config import load_settings
+    from sarraf.store import database
+
+    settings = load_settings(tmp_path)
+    before = database.upgrades_run
+    first = await build(settings)
+    await first.aclose()
+    assert database.upgrades_run == before + 1
+    assert await stored_revision(settings.database_url) == HEAD_REVISION
+    second = await build(settings)
+    await second.aclose()
+    assert database.upgrades_run == before + 1
+
+
+def test_a_start_against_a_current_postgresql_database_runs_no_migration() -> None:
+    with temporary_database("sarraf_current_schema") as url:
+        before = database_upgrades()
+        asyncio.run(migrate(url))
+        asyncio.run(migrate(url))
+        assert database_upgrades() == before + 1
+
+
+def database_upgrades() -> int:
+    from sarraf.store import database
+
+    return database.upgrades_run

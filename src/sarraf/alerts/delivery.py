@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sarraf.alerts.poison import POISON, poison_reason
 from sarraf.alerts.ports import AlertOutbox, ClaimedBatch, Job, PaceLimiter, PaceLimits, Transport
 from sarraf.alerts.render import from_json
 from sarraf.domain.messages import Outbound
@@ -53,6 +54,12 @@ def backoff(attempt: int, policy: DeliveryPolicy, rng: Callable[[], float] = ran
     return rng() * min(policy.max_delay_s, policy.base_delay_s * (2 ** attempt))
 
 
+def failure_backoff(failures: int) -> float:
+    """Seconds to wait after the `failures`-th failed round in a row: 0.1 s doubling to 5 s. Retrying every
+    few milliseconds while the database is down logged sixty thousand lines in twenty seconds."""
+    return min(5.0, 0.1 * 2 ** min(failures - 1, 6))
+
+
 class LocalPaceLimits:
     """Rate limits in this process's memory (one delivery worker, or limits each worker keeps alone)."""
 
@@ -77,6 +84,7 @@ class DeliveryWorker:
         self.wake = asyncio.Event()
         self.woken_locally = False  # routing runs in this process and sets `wake` whenever rows become ready
         self.sent = 0
+        self.failing = ""  # the last error while delivery rounds keep failing (for /readyz)
 
     def pull_payloads(self, channel: str, messages: list[Outbound]) -> list[dict[str, Any]] | None:
         """What a pull channel's outbox receives for these messages; None for a push channel."""
@@ -91,13 +99,17 @@ class DeliveryWorker:
             await self._loop(stop, self.policy.notified_poll_s if woken else self.policy.idle_poll_s)
 
     async def _loop(self, stop: asyncio.Event, idle_s: float) -> None:
+        failures = 0
         while not stop.is_set():
             self.wake.clear()  # before claiming: a wake-up arriving during the claim is kept, not lost
             try:
                 handled = await self.run_once()
-            except Exception:  # a database hiccup must not end the worker; the rows stay due
+                failures, self.failing = 0, ""
+            except Exception as exc:  # a database hiccup must not end the worker; the rows stay due
                 log.exception("alert delivery batch failed")
-                handled = 0
+                failures, self.failing = failures + 1, type(exc).__name__
+                await asyncio.sleep(failure_backoff(failures))  # not every few ms while the store is away
+                continue
             if handled == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), idle_s)
@@ -112,22 +124,31 @@ class DeliveryWorker:
     async def _deliver(self, batch: ClaimedBatch) -> None:
         pushes = []
         for job in batch.jobs:
-            if self._transport.pull(job.channel):
-                batch.sent(job, self._transport.render_pull(job.channel, from_json(job.messages)))
+            try:
+                messages = from_json(job.messages)
+                handed_over = self._transport.render_pull(job.channel, messages) if self._transport.pull(job.channel) \
+                    else None
+            except POISON as exc:  # its own data is bad: no retry can help, and the batch goes on without it
+                reason = f"unreadable message: {poison_reason(exc)}"
+                log.warning("alert %s/%s dead-lettered at delivery: %s", job.tenant, job.event_id, reason)
+                batch.dead(job, reason)
+                continue
+            if handed_over is not None:
+                batch.sent(job, handed_over)
             else:
-                pushes.append(self._push(batch, job))
+                pushes.append(self._push(batch, job, messages))
         if pushes:
             await asyncio.gather(*pushes)
         self.sent += len(batch.jobs)
 
-    async def _push(self, batch: ClaimedBatch, job: Job) -> None:
+    async def _push(self, batch: ClaimedBatch, job: Job, messages: list[Outbound]) -> None:
         limit = self._channel_limits.get(job.channel)
         wait = max(await limit.reserve(job.channel) if limit else 0.0,
                    await self._customer_limit.reserve(job.customer_id))
         if wait > 0:
             await asyncio.sleep(wait)
         try:
-            platform_ids = await self._transport.send(job.channel, job.sender, from_json(job.messages))
+            platform_ids = await self._transport.send(job.channel, job.sender, messages)
         except Exception as exc:  # every platform failure is worth a retry until the attempts run out
             reason = f"{type(exc).__name__}: {exc}"
             if job.attempts + 1 >= self.policy.max_attempts:
@@ -137,4 +158,3 @@ class DeliveryWorker:
                 batch.retry(job, self._clock() + timedelta(seconds=delay), reason)
             return
         batch.sent(job, platform_ids=platform_ids or ())
-

@@ -3,6 +3,9 @@
 "No" freezes the card at the bank and opens a dispute case there, both through the card-action policy point
 (purpose essential.fraud_detection). A bank that is down is told to the customer plainly — the card is NOT
 frozen yet — and the freeze is retried in the background until it holds, then the customer is told again.
+A bank that answers and declines is not "down": a card already blocked as lost or stolen cannot be used, so
+the case is opened all the same and the customer hears that; any other refusal is final (no retry) and the
+customer is told the card is NOT frozen and to call the bank.
 No answer by the bank-set deadline sends a reminder; no answer to that puts the case in the human queue.
 """
 
@@ -19,7 +22,7 @@ from sarraf.alerts.ports import AlertOutbox, FraudCase, FraudCases, HumanQueue, 
 from sarraf.alerts.render import render, to_json
 from sarraf.conversation.replies import catalog
 from sarraf.domain.disclosure import Minimisation
-from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
+from sarraf.domain.errors import BankRefused, BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.events import AlertKind, BankEvent, CardAction
 from sarraf.domain.messages import Outbound
 from sarraf.policy.actions import ActionOutcome
@@ -84,15 +87,24 @@ class FraudDesk:
     async def _freeze(self, case: FraudCase, channel: str, lang: str, *, first: bool) -> Outbound:
         subject = Subject(case.tenant, case.customer_id, recipient=channel, purpose="essential.fraud_detection")
         last4 = str(case.data.get("card_last4", ""))
+        key = "fraud_frozen" if first else "fraud_frozen_later"
         try:
-            await self._actions.act(subject, CardAction.FREEZE, case.card_id or None)
+            try:
+                await self._actions.act(subject, CardAction.FREEZE, case.card_id or None)
+            except BankRefused as refusal:
+                if refusal.reason != BankRefused.CARD_BLOCKED:
+                    raise
+                key = "fraud_card_blocked"  # blocked as lost or stolen: nobody can use it, the case still opens
             opened = await self._actions.open_case(subject, case.card_id, REASON, case.event_id)
+        except BankRefused as refusal:
+            log.warning("the bank declined to freeze the card of fraud case %s: %s", case.event_id, refusal)
+            await self._cases.set_freeze(case.tenant, case.event_id, "refused", None)  # final: not retried
+            return self._say(lang, case.tenant, "fraud_freeze_refused", last4=last4)
         except (BankUnavailable, ConsentUnusable, NotLinked) as exc:
             log.warning("freezing card for fraud case %s failed: %s", case.event_id, exc)
             await self._cases.set_freeze(case.tenant, case.event_id, "pending", None)  # ends the lease: retry
             return self._say(lang, case.tenant, "fraud_freeze_failed", last4=last4)
         await self._cases.set_freeze(case.tenant, case.event_id, "done", opened.case_id)
-        key = "fraud_frozen" if first else "fraud_frozen_later"
         return self._say(lang, case.tenant, key, last4=last4, case=opened.case_id or "")
 
     async def retry_freezes(self) -> int:

@@ -37,6 +37,9 @@ class Recipient:
     has_tokens: bool
     identities: tuple[tuple[str, str], ...]  # (channel, sender), most recent first
     preferences: AlertPreferences
+    # Why the stored record could not be read (a poisoned row): routing dead-letters this customer's events
+    # and goes on with everyone else's. Empty when the record is sound.
+    unreadable: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +47,7 @@ class Routed:
     """What routing decided for one event."""
 
     row_id: int
-    status: str  # "ready", "filtered", "superseded"
+    status: str  # "ready", "filtered", "superseded", "dead" (poisoned: into the dead letters with `reason`)
     customer_id: str | None = None
     channel: str | None = None
     sender: str | None = None
@@ -142,7 +145,7 @@ class FraudCase:
     card_id: str
     data: dict[str, Any]
     status: str  # asked, genuine, fraud, human
-    freeze: str  # none, pending, done
+    freeze: str  # none, pending, done, refused (the bank declined: final)
     bank_case_id: str | None
     channel: str
     sender: str

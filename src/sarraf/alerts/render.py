@@ -18,7 +18,7 @@ from sarraf.conversation.replies import LANGUAGES, catalog, format_money
 from sarraf.domain.banking import CreditDebit, Transaction
 from sarraf.domain.disclosure import Minimisation
 from sarraf.domain.events import AlertKind, BankEvent
-from sarraf.domain.messages import Button, Card, CardLine, Outbound
+from sarraf.domain.messages import Button, Card, CardLine, Outbound, Table
 from sarraf.domain.money import Money
 from sarraf.policy.minimise import minimise
 
@@ -130,6 +130,8 @@ def to_json(messages: list[Outbound]) -> list[dict[str, Any]]:
         "cards": [{"title": c.title, "lines": [{"label": ln.label, "value": ln.value} for ln in c.lines],
                    "subtitle": c.subtitle} for c in m.cards],
         "link_only": m.link_only, "extra": dict(m.extra),
+        "table": None if m.table is None else {"caption": m.table.caption, "columns": list(m.table.columns),
+                                               "rows": [list(row) for row in m.table.rows]},
     } for m in messages]
 
 
@@ -143,5 +145,7 @@ def from_json(stored: list[dict[str, Any]]) -> list[Outbound]:
             cards=tuple(Card(title=c["title"], subtitle=c.get("subtitle"),
                              lines=tuple(CardLine(**ln) for ln in c.get("lines", ()))) for c in m.get("cards", ())),
             link_only=bool(m.get("link_only")), extra=dict(m.get("extra") or {}),
+            table=None if not m.get("table") else Table(m["table"]["caption"], tuple(m["table"]["columns"]),
+                                                        tuple(tuple(row) for row in m["table"]["rows"])),
         ))
     return found

@@ -12,6 +12,7 @@ Routing runs in the process that owns the audit log (the gateway); delivery work
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
+from sarraf.alerts.poison import POISON, poison_reason
 from sarraf.alerts.ports import RECEIVED, AlertOutbox, FraudCase, FraudCases, Received, Recipient, Routed
 from sarraf.alerts.preferences import effective_kind, quiet_until, wanted
 from sarraf.alerts.render import render, to_json, warm_render
@@ -29,6 +31,7 @@ from sarraf.domain.messages import Outbound
 from sarraf.policy.consent_grant import SCOPES, ConsentGrant, GrantStatus, Scope
 from sarraf.policy.point import Decider
 
+log = logging.getLogger(__name__)
 NOTIFICATIONS = "essential.service.notifications"
 FRAUD_DETECTION = "essential.fraud_detection"
 BALANCE = "user.financial.bank_account.balance"
@@ -147,23 +150,38 @@ class AlertRouter:
         results: list[Routed] = []
         plans: list[_Plan] = []
         for item in items:
-            event = item.event
-            recipient = recipients.get((event.tenant, event.consent_id))
-            outcome = await self._screen(item, recipient)
-            if outcome is not None:
-                results.append(outcome)
-                continue
-            assert recipient is not None
-            channel, sender = _destination(recipient)
-            request = None if event.kind in NO_DATA else request_for(event, recipient.customer_id, channel)
-            decision = None if request is None else self._decider.decide(request, alert_grant(event.tenant, recipient))
-            plans.append(_Plan(item, recipient, channel, sender, request, decision))
+            recipient = recipients.get((item.event.tenant, item.event.consent_id))
+            try:
+                planned = await self._plan(item, recipient)
+            except POISON as exc:  # this record alone: the round goes on for everyone else
+                planned = _dead(item, recipient, poison_reason(exc))
+            if isinstance(planned, Routed):
+                results.append(planned)
+            else:
+                plans.append(planned)
         audited = [(p.request, p.decision) for p in plans if p.request is not None and p.decision is not None]
         if audited:
             await self._audit.record_many(audited)  # before anything is sent: no unrecorded disclosure
         for plan in plans:
-            results.append(await self._finish(plan))
+            try:
+                results.append(await self._finish(plan))
+            except POISON as exc:
+                results.append(_dead(plan.item, plan.recipient, poison_reason(exc)))
         return len(items), await self._outbox.routed(results)
+
+    async def _plan(self, item: Received, recipient: Recipient | None) -> Routed | _Plan:
+        """The event's outcome when screening settles it, else what to decide and render."""
+        event = item.event
+        if recipient is not None and recipient.unreadable:
+            return _dead(item, recipient, recipient.unreadable)
+        outcome = await self._screen(item, recipient)
+        if outcome is not None:
+            return outcome
+        assert recipient is not None
+        channel, sender = _destination(recipient)
+        request = None if event.kind in NO_DATA else request_for(event, recipient.customer_id, channel)
+        decision = None if request is None else self._decider.decide(request, alert_grant(event.tenant, recipient))
+        return _Plan(item, recipient, channel, sender, request, decision)
 
     async def _screen(self, item: Received, recipient: Recipient | None) -> Routed | None:
         event = item.event
@@ -202,6 +220,13 @@ class AlertRouter:
         return Routed(plan.item.row_id, "ready", r.customer_id, plan.channel, plan.sender, to_json(messages),
                       available.astimezone(UTC) if available else None, "urgent" if fraud else "normal",
                       handed_over=payloads)
+
+
+def _dead(item: Received, recipient: Recipient | None, reason: str) -> Routed:
+    # One line, no traceback: the reason is in the dead-letter table, and a poisoned customer's every event
+    # would otherwise repeat the same trace.
+    log.warning("alert %s/%s dead-lettered at routing: %s", item.event.tenant, item.event.event_id, reason)
+    return Routed(item.row_id, "dead", recipient.customer_id if recipient else None, reason=reason)
 
 
 def _destination(r: Recipient) -> tuple[str, str]:

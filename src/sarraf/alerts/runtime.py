@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 
-from sarraf.alerts.delivery import DeliveryWorker
+from sarraf.alerts.delivery import DeliveryWorker, failure_backoff
 from sarraf.alerts.fraud import FraudDesk
 from sarraf.alerts.intake import Backlog
 from sarraf.alerts.polling import EventPoller
@@ -46,6 +46,20 @@ class AlertRuntime:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.arrived = asyncio.Event()  # set by intake: routing starts at once instead of at the next poll
+        self.failing: dict[str, str] = {}  # component → its last error, while its rounds keep failing
+
+    def health(self) -> dict[str, str]:
+        """Each alert task: "running", "failing: <error>" or "stopped" (for /readyz)."""
+        failing = dict(self.failing)
+        if self.worker is not None and self.worker.failing:
+            failing["delivery"] = self.worker.failing
+        found: dict[str, str] = {}
+        for task in self._tasks:
+            name = task.get_name().removeprefix("alerts-")
+            component = {"route": "routing", "deliver": "delivery"}.get(name, name)
+            found[component] = "stopped" if task.done() else (
+                f"failing: {failing[component]}" if component in failing else "running")
+        return found
 
     def notify(self) -> None:
         self.arrived.set()
@@ -54,13 +68,18 @@ class AlertRuntime:
         async with router.arrivals(self.arrived) as notified:
             if notified:
                 log.debug("routing wakes on the store's notifications")
-            empty_rounds = 0
+            empty_rounds = failures = 0
             while not self._stop.is_set():
                 try:
                     handled = await router.route_pending(on_round=self._round_done)
-                except Exception:
+                    failures = 0
+                    self.failing.pop("routing", None)
+                except Exception as exc:  # the store is away: nothing was routed; back off, then try again
                     log.exception("alert routing round failed")
-                    handled = 0
+                    self.failing["routing"] = f"{type(exc).__name__}"
+                    failures += 1
+                    await asyncio.sleep(failure_backoff(failures))
+                    continue
                 if handled:
                     empty_rounds = 0
                     continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sarraf.banks.ob_json import MalformedResponse
+from sarraf.domain.errors import BankRefused
 from sarraf.domain.events import CardAction, PaymentCard
 
 EXTENSION_PATH = "/sarraf/v1"
@@ -13,6 +14,19 @@ EVENTS_PATH = "/open-banking/v4.0/events"
 SUBSCRIPTIONS_PATH = "/open-banking/v4.0/event-subscriptions"
 ACTION_PATHS = {CardAction.FREEZE: "freeze", CardAction.UNFREEZE: "unfreeze",
                 CardAction.REPORT_LOST: "report-lost", CardAction.REPORT_STOLEN: "report-stolen"}
+
+
+# A card-control call the bank answers 400/409/422 was understood and declined (the card cannot change so),
+# which is not the bank being unavailable: 401/403/404 are our consent's problem, 5xx the bank's.
+DECLINED = frozenset({400, 409, 422})
+
+
+def refusal_reason(card_id: str, cards_now: list[PaymentCard] | None) -> str:
+    """Why the bank declined an action on `card_id`, from the customer's cards as the bank lists them after
+    the refusal (None when they could not be read): the extension API names no reasons of its own."""
+    if cards_now is not None and any(c.card_id == card_id and c.status == "blocked" for c in cards_now):
+        return BankRefused.CARD_BLOCKED
+    return BankRefused.REFUSED
 
 
 def _card(raw: Any) -> PaymentCard:

@@ -2,7 +2,8 @@
 
 Linking is OAuth 2.0 authorization code with PKCE (S256) on top of an account-access-consent
 created with a client-credentials token. Failures become the domain's errors: the bank being down
-or talking nonsense is BankUnavailable; the bank refusing our token or consent is ConsentUnusable.
+or talking nonsense is BankUnavailable; an answer we refuse to follow (a `Next` link to another host) is
+BankAnswerRefused; the bank refusing our token or consent is ConsentUnusable.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from sarraf.banks import card_controls, ob_json
+from sarraf.banks.failures import observed, unavailable, unusable
 from sarraf.domain.banking import Account, Balance, Transaction
 from sarraf.domain.consent import Tokens
-from sarraf.domain.errors import BankUnavailable, ConsentUnusable
+from sarraf.domain.errors import BankAnswerRefused, BankRefused, BankUnavailable, ConsentUnusable
 from sarraf.domain.events import CardAction, PaymentCard
 from sarraf.domain.ports import AuthorisationStart, ConsentHandle
 
@@ -79,20 +81,21 @@ class OpenBankingConnector:
         try:
             response = await self._http.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
-            raise BankUnavailable(f"{self.tenant}: the bank timed out ({method} {url})") from exc
+            raise unavailable("timeout", f"{self.tenant}: the bank timed out ({method} {url})") from exc
         except httpx.HTTPError as exc:
-            raise BankUnavailable(f"{self.tenant}: cannot reach the bank ({type(exc).__name__}: {exc})") from exc
+            raise unavailable("unreachable", f"{self.tenant}: cannot reach the bank ({type(exc).__name__}: {exc})"
+                              ) from exc
         if response.status_code >= 500:
-            raise BankUnavailable(f"{self.tenant}: the bank answered {response.status_code} to {method} {url}")
+            raise unavailable("server_error",
+                              f"{self.tenant}: the bank answered {response.status_code} to {method} {url}")
         return response
 
     def _json(self, response: httpx.Response) -> Any:
         try:
             return response.json()
         except ValueError as exc:
-            raise BankUnavailable(
-                f"{self.tenant}: malformed JSON from the bank ({response.request.method} {response.request.url})"
-            ) from exc
+            raise unavailable("malformed", f"{self.tenant}: malformed JSON from the bank "
+                                           f"({response.request.method} {response.request.url})") from exc
 
     def _refused(self, response: httpx.Response) -> None:
         """Raise the domain error for a non-2xx API answer (5xx was handled by _send)."""
@@ -100,17 +103,18 @@ class OpenBankingConnector:
             return
         detail = response.text[:300]
         if response.status_code in (401, 403, 404):
-            raise ConsentUnusable(f"{self.tenant}: the bank refused access ({response.status_code}): {detail}")
-        raise BankUnavailable(f"{self.tenant}: the bank rejected the request ({response.status_code}): {detail}")
+            raise unusable("refused", f"{self.tenant}: the bank refused access ({response.status_code}): {detail}")
+        raise unavailable("rejected",
+                          f"{self.tenant}: the bank rejected the request ({response.status_code}): {detail}")
 
     async def _endpoint(self, name: str) -> str:
         if self._endpoints is None:
             response = await self._send("GET", self._base + "/.well-known/openid-configuration")
             if not response.is_success:
-                raise BankUnavailable(f"{self.tenant}: no OpenID configuration ({response.status_code})")
+                raise unavailable("malformed", f"{self.tenant}: no OpenID configuration ({response.status_code})")
             found = self._json(response)
             if not isinstance(found, dict) or not {"authorization_endpoint", "token_endpoint"} <= found.keys():
-                raise BankUnavailable(f"{self.tenant}: the OpenID configuration lacks the OAuth endpoints")
+                raise unavailable("malformed", f"{self.tenant}: the OpenID configuration lacks the OAuth endpoints")
             self._endpoints = {k: str(found[k]) for k in ("authorization_endpoint", "token_endpoint")}
         return self._endpoints[name]
 
@@ -120,17 +124,17 @@ class OpenBankingConnector:
         body = self._json(response)
         if response.status_code in (400, 401):
             error = body.get("error") if isinstance(body, dict) else None
-            raise ConsentUnusable(f"{self.tenant}: token request refused: {error or response.status_code}")
+            raise unusable("refused", f"{self.tenant}: token request refused: {error or response.status_code}")
         self._refused(response)
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
-            raise BankUnavailable(f"{self.tenant}: the token response has no access_token")
+            raise unavailable("malformed", f"{self.tenant}: the token response has no access_token")
         return body
 
     def _tokens(self, body: dict[str, Any]) -> Tokens:
         try:
             lifetime = int(body.get("expires_in", 300))
         except (TypeError, ValueError) as exc:
-            raise BankUnavailable(f"{self.tenant}: expires_in is not a number") from exc
+            raise unavailable("malformed", f"{self.tenant}: expires_in is not a number") from exc
         refresh = body.get("refresh_token")
         return Tokens(access_token=body["access_token"], refresh_token=str(refresh) if refresh else None,
                       expires_at=self._now() + timedelta(seconds=lifetime))
@@ -154,10 +158,11 @@ class OpenBankingConnector:
         try:
             return parse(body)
         except (ob_json.MalformedResponse, KeyError, TypeError, AttributeError, InvalidOperation) as exc:
-            raise BankUnavailable(f"{self.tenant}: unexpected response from the bank: {exc}") from exc
+            raise unavailable("malformed", f"{self.tenant}: unexpected response from the bank: {exc}") from exc
 
     # linking
 
+    @observed("account-access-consents")
     async def start_linking(self, permissions: Sequence[str], redirect_uri: str) -> AuthorisationStart:
         expires = (self._now() + timedelta(days=self._consent_days)).astimezone(UTC)
         request = {"Data": {"Permissions": list(permissions),
@@ -175,39 +180,46 @@ class OpenBankingConnector:
         url = f"{await self._endpoint('authorization_endpoint')}?{query}"
         return AuthorisationStart(url=url, state=state, code_verifier=verifier, consent_id=consent.consent_id)
 
+    @observed("token/authorization_code")
     async def finish_linking(self, code: str, code_verifier: str, redirect_uri: str) -> Tokens:
         return self._tokens(await self._token_request({
             "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
             "code_verifier": code_verifier,
         }))
 
+    @observed("token/refresh_token")
     async def refresh(self, tokens: Tokens) -> Tokens:
         if not tokens.refresh_token:
-            raise ConsentUnusable(f"{self.tenant}: no refresh token; the customer must link again")
+            raise unusable("no_refresh_token", f"{self.tenant}: no refresh token; the customer must link again")
         return self._tokens(await self._token_request({"grant_type": "refresh_token",
                                                        "refresh_token": tokens.refresh_token}))
 
+    @observed("account-access-consents")
     async def get_consent(self, consent_id: str) -> ConsentHandle:
         body = await self._api("GET", f"{self._aisp}/account-access-consents/{consent_id}",
                                await self._client_bearer())
         handle: ConsentHandle = self._mapped(ob_json.consent_handle, body)
         return handle
 
+    @observed("account-access-consents")
     async def revoke_consent(self, consent_id: str) -> None:
         await self._api("DELETE", f"{self._aisp}/account-access-consents/{consent_id}", await self._client_bearer())
 
     # account information
 
+    @observed("accounts")
     async def accounts(self, tokens: Tokens) -> list[Account]:
         found: list[Account] = self._mapped(ob_json.accounts, await self._api("GET", self._aisp + "/accounts",
                                                                               tokens.access_token))
         return found
 
+    @observed("balances")
     async def balances(self, tokens: Tokens, account_id: str) -> list[Balance]:
         body = await self._api("GET", f"{self._aisp}/accounts/{account_id}/balances", tokens.access_token)
         found: list[Balance] = self._mapped(ob_json.balances, body)
         return found
 
+    @observed("transactions")
     async def transactions(
         self, tokens: Tokens, account_id: str, since: datetime | None, until: datetime | None
     ) -> list[Transaction]:
@@ -222,30 +234,48 @@ class OpenBankingConnector:
         while url is not None:
             pages += 1
             if pages > MAX_PAGES:
-                raise BankUnavailable(f"{self.tenant}: more than {MAX_PAGES} pages of transactions")
+                raise unavailable("too_many_pages", f"{self.tenant}: more than {MAX_PAGES} pages of transactions")
             # httpx replaces a URL's query with `params`, so pass them only on the first request:
             # the bank's Next link already carries the window.
             body = await self._api("GET", url, tokens.access_token, **({"params": params} if params else {}))
             found.extend(self._mapped(ob_json.transactions, body))
             url, params = self._mapped(ob_json.next_link, body), {}
-            if url is not None and urlsplit(url).netloc != urlsplit(self._aisp).netloc:
-                # Never send the customer's token to another host, whatever the bank's links say.
-                raise BankUnavailable(f"{self.tenant}: the bank's Next link points elsewhere: {url}")
+            if url is not None and not self._same_origin(url):
+                # Never send the customer's token to another host (or over plain http), whatever the bank's
+                # links say. The bank did answer: this is its answer refused, not an outage.
+                raise unavailable("foreign_link", f"{self.tenant}: the bank's Next link points elsewhere: {url}",
+                                  kind=BankAnswerRefused)
         return found
+
+    def _same_origin(self, url: str) -> bool:
+        theirs, ours = urlsplit(url), urlsplit(self._aisp)
+        return (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc)
 
     # card controls (the bank's extension API next to OB v4.0)
 
+    @observed("cards")
     async def cards(self, tokens: Tokens) -> list[PaymentCard]:
         body = await self._api("GET", f"{self._base}{card_controls.EXTENSION_PATH}/cards", tokens.access_token)
         found: list[PaymentCard] = self._mapped(card_controls.cards, body)
         return found
 
+    @observed("cards")
     async def card_action(self, tokens: Tokens, card_id: str, action: CardAction) -> PaymentCard:
         path = f"{card_controls.EXTENSION_PATH}/cards/{card_id}/{card_controls.ACTION_PATHS[action]}"
-        card: PaymentCard = self._mapped(card_controls.card, await self._api("POST", self._base + path,
-                                                                             tokens.access_token))
+        response = await self._send("POST", self._base + path, headers=self._headers(tokens.access_token))
+        if response.status_code in card_controls.DECLINED:
+            try:
+                now = await self.cards(tokens)
+            except (BankUnavailable, ConsentUnusable):
+                now = None
+            raise BankRefused(f"{self.tenant}: the bank declined to {action.value} card {card_id} "
+                              f"({response.status_code}): {response.text[:300]}",
+                              card_controls.refusal_reason(card_id, now))
+        self._refused(response)
+        card: PaymentCard = self._mapped(card_controls.card, self._json(response))
         return card
 
+    @observed("cases")
     async def open_case(self, tokens: Tokens, card_id: str, reason: str, reference: str) -> str:
         body = await self._api("POST", f"{self._base}{card_controls.EXTENSION_PATH}/cases", tokens.access_token,
                                json={"Data": {"CardId": card_id, "Reason": reason, "Reference": reference}})
@@ -254,6 +284,7 @@ class OpenBankingConnector:
 
     # OB v4.0 events: push subscription and aggregated polling (client-credentials token)
 
+    @observed("event-subscriptions")
     async def subscribe_events(self, callback_url: str) -> str:
         """Our event subscription at the bank, created only if the bank does not hold one for `callback_url`
         already: every replica calls this on start-up, and a bank that keeps several subscriptions would
@@ -283,6 +314,7 @@ class OpenBankingConnector:
                       if isinstance(held, dict) and held.get("CallbackUrl") == callback_url
                       and held.get("EventSubscriptionId"))
 
+    @observed("events")
     async def poll_events(self, ack: Sequence[str], errors: dict[str, dict[str, str]],
                           max_events: int) -> tuple[dict[str, str], bool]:
         request = {"maxEvents": max_events, "returnImmediately": True, "ack": list(ack), "setErrs": errors}

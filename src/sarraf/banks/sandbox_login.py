@@ -39,6 +39,7 @@ async def complete_sandbox_login(
     """Approve the pending consent at the sandbox as `username`; returns the redirect URL with code and state."""
     try:
         page = await http.get(authorize_url, follow_redirects=False)
+        page = await _confirm_chat(http, page)
         hops = 0
         # A gateway's /link/start hop leads to the login page; any other redirect is the sandbox refusing the
         # request outright and sending us back (with an error) to the client.
@@ -63,3 +64,16 @@ async def complete_sandbox_login(
     if not answer.is_redirect:
         raise SandboxLoginFailed(f"the sandbox refused the login for {username!r} ({answer.status_code})")
     return str(answer.headers["location"])
+
+
+async def _confirm_chat(http: httpx.AsyncClient, page: httpx.Response) -> httpx.Response:
+    """A gateway's /link/start on a platform first asks whether the chat it names is ours: say yes (the
+    caller is driving its own login). Any other page is returned as it is."""
+    if page.status_code != 200:
+        return page
+    form = _LoginForm()
+    form.feed(page.text)
+    if "link_confirm" not in form.fields:
+        return page
+    action = urljoin(str(page.url), form.action or str(page.url))
+    return await http.post(action, data=form.fields, follow_redirects=False)

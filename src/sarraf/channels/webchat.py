@@ -22,18 +22,25 @@ class Outbox(Protocol):
 
 
 def render(message: Outbound) -> dict[str, Any]:
-    """The JSON the page draws: text with its direction, buttons (links), quick replies (postbacks)."""
+    """The JSON the page draws: text with its direction, buttons (links; the bank login marked so the page can
+    retire it once used), quick replies (postbacks), cards, and a reply's list as a table (`table`: the page
+    shows its caption and rows instead of the text's "date · description · amount" lines)."""
     return {
         "text": message.text,
         "lang": message.lang,
         "dir": message.direction,
-        "buttons": [{"title": b.title, "url": b.url, "payload": b.payload} for b in message.buttons],
+        "buttons": [{"title": b.title, "url": b.url, "payload": b.payload, "login": b.login} for b in message.buttons],
         "quick_replies": [{"title": q.title, "payload": q.payload} for q in message.quick_replies],
         "cards": [
             {"title": c.title, "subtitle": c.subtitle, "lines": [[ln.label, ln.value] for ln in c.lines]}
             for c in message.cards
         ],
         "link_only": message.link_only,
+        "table": None if message.table is None else {
+            "caption": message.table.caption,
+            "columns": list(message.table.columns),
+            "rows": [list(row) for row in message.table.rows],
+        },
     }
 
 
@@ -64,4 +71,6 @@ class WebChatChannel:
         return BrowserReturn("/?linked=1")
 
     async def after_login_failure(self, session: LinkSession) -> BrowserReturn | None:
-        return None  # our "did not complete" page; the chat page has been told as well
+        """The login button opens the bank in the chat's own tab, so a denied or broken login comes back to the
+        chat page as well (not to a "close this page" notice): the chat shows the outcome it was just sent."""
+        return BrowserReturn("/?linked=0")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from sarraf.cli.options import DataDir
 
 if TYPE_CHECKING:
     from sarraf.config import Settings
@@ -38,7 +39,7 @@ async def _run_worker(settings: Settings, batch: int, route: bool) -> None:
 
 @app.command()
 def worker(
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="SARRAF_HOME")] = None,
+    data_dir: DataDir = None,
     batch: Annotated[int, typer.Option(help="Rows claimed per transaction.")] = 500,
     route: Annotated[
         bool, typer.Option("--route/--no-route", help="Also route new events (decision, audit, rendering).")
@@ -47,7 +48,9 @@ def worker(
     """Route and deliver alerts until SIGTERM (run the gateway with SARRAF_ALERT_WORKERS=1). Safe to run several:
     delivery claims rows with FOR UPDATE SKIP LOCKED and one process at a time routes (a lock)."""
     from sarraf.config import load_settings
+    from sarraf.log_repeats import worker_logging
 
+    worker_logging()
     settings = load_settings(data_dir)
     if settings.database_url.startswith("sqlite"):
         typer.echo("note: on SQLite run one worker in all, and the gateway with SARRAF_ALERT_WORKERS=1", err=True)

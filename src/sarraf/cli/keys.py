@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-from typing import Annotated
 
 import typer
+
+from sarraf.cli.options import DataDir
 
 app = typer.Typer(help="Encryption keys at rest (envelope encryption).", no_args_is_help=True)
 
 
 @app.command()
 def rotate(
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="SARRAF_HOME")] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Create a new master key version and re-wrap all data keys; ciphertexts stay as they are."""
     from sarraf.config import load_settings

@@ -1,23 +1,30 @@
-"""`sarraf serve`, `sarraf say`, `sarraf shell` and the sub-commands of each area."""
+"""`sarraf serve`, `sarraf say`, `sarraf shell` and the sub-commands of each area.
+
+Every command imports what it needs inside its own function, so `sarraf --help` and `sarraf --version` load
+no web framework, database driver or model, and a `say` turn loads only what a turn uses. Help is Click's
+plain formatter: Typer's Rich panels print a `<bool>` type next to every flag.
+"""
 
 from __future__ import annotations
 
 import copy
 import os
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
 
+import sarraf
 from sarraf.cli import alerts as alerts_cli
 from sarraf.cli import audit as audit_cli
 from sarraf.cli import keys as keys_cli
 from sarraf.cli import nlu as nlu_cli
 from sarraf.cli import policy as policy_cli
 from sarraf.cli import sandbox as sandbox_cli
+from sarraf.cli.options import DataDir
 
 app = typer.Typer(help="Sarraf: privacy-first conversational banking gateway.", no_args_is_help=True,
-                  pretty_exceptions_show_locals=False)
+                  pretty_exceptions_show_locals=False, rich_markup_mode=None)
 app.add_typer(policy_cli.app, name="policy")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(nlu_cli.app, name="nlu")
@@ -25,16 +32,29 @@ app.add_typer(sandbox_cli.app, name="sandbox")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(alerts_cli.app, name="alerts")
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", envvar="SARRAF_HOME", help="Where state lives (default ~/.sarraf)."),
-]
+Customer = Annotated[str, typer.Option("--as", help="Customer name, e.g. sandbox-pl-1.")]
+Bank = Annotated[str | None, typer.Option(help="Bank id from the banks file (default: the first).")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"sarraf {sarraf.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the version and exit.", callback=_print_version, is_eager=True,
+    )] = False,
+) -> None:
+    """Sarraf: privacy-first conversational banking gateway."""
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(envvar="SARRAF_HOST")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(envvar="SARRAF_PORT")] = 8000,
+    host: Annotated[str, typer.Option(envvar="SARRAF_HOST", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="SARRAF_PORT", help="TCP port.")] = 8000,
     data_dir: DataDir = None,
 ) -> None:
     """Run the gateway (web chat at /, sandbox bank at /bank, API docs at /docs)."""
@@ -55,43 +75,49 @@ def redacted_log_config() -> dict[str, object]:
     from uvicorn.config import LOGGING_CONFIG
 
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
-    config["filters"] = {"redact": {"()": "sarraf.policy.redaction.RedactingFilter"}}
+    config["filters"] = {"redact": {"()": "sarraf.policy.redaction.RedactingFilter"},
+                         "repeats": {"()": "sarraf.log_repeats.RepeatedErrors"}}  # same error: once, then counted
     for handler in config["handlers"].values():
-        handler["filters"] = ["redact"]
+        handler["filters"] = ["repeats", "redact"]  # counted first: a held-back line costs no redaction
     config["loggers"]["sarraf"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return config
 
 
 @app.command()
 def say(
-    text: Annotated[str, typer.Argument(help="What the customer writes.")],
-    customer: Annotated[str, typer.Option("--as", help="Customer name, e.g. sandbox-pl-1.")] = "sandbox-en-1",
-    bank: Annotated[str | None, typer.Option(help="Bank id from the banks file (default: the first).")] = None,
+    messages: Annotated[list[str], typer.Argument(
+        help="What the customer writes; several messages are turns of one conversation, in order.",
+        metavar="MESSAGE",
+    )],
+    customer: Customer = "sandbox-en-1",
+    bank: Bank = None,
     data_dir: DataDir = None,
 ) -> None:
-    """One turn through the terminal channel: prints the bot's reply as plain text."""
+    """Turns through the terminal channel: prints the bot's replies as plain text."""
     from sarraf.cli.terminal import run_turns
 
-    run_turns(customer, [text], bank=bank, data_dir=data_dir)
+    run_turns(customer, messages, bank=bank, data_dir=data_dir)
 
 
 @app.command()
 def shell(
-    customer: Annotated[str, typer.Option("--as", help="Customer name, e.g. sandbox-ar-1.")] = "sandbox-en-1",
-    bank: Annotated[str | None, typer.Option(help="Bank id from the banks file (default: the first).")] = None,
+    customer: Customer = "sandbox-en-1",
+    bank: Bank = None,
     data_dir: DataDir = None,
 ) -> None:
     """Chat interactively in the terminal (Ctrl-D or /quit to leave)."""
     from sarraf.cli.terminal import run_turns
 
-    def lines():  # type: ignore[no-untyped-def]
-        while True:
-            try:
-                line = input("you> ")
-            except EOFError:
-                return
-            if line.strip() in ("/quit", "/exit"):
-                return
-            yield line
+    run_turns(customer, _keyboard_lines(), bank=bank, data_dir=data_dir, prompt="bot> ", greet=True)
 
-    run_turns(customer, lines(), bank=bank, data_dir=data_dir, prompt="bot> ")
+
+def _keyboard_lines() -> Iterator[str]:
+    while True:
+        try:
+            line = input("you> ")
+        except EOFError:
+            return
+        if line.strip() in ("/quit", "/exit"):
+            return
+        if line.strip():
+            yield line

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from sarraf.config import ConfigError, load_banks, load_settings
-from sarraf.domain.disclosure import DisclosureRequest
-from sarraf.policy.agreement import AgreementError, load_agreement
-from sarraf.policy.consent_grant import ALL_SCOPES, ConsentGrant, parse_scopes
-from sarraf.policy.decisions import CedarDecider
 
 app = typer.Typer(help="Data-use agreements: check a disclosure against a bank's agreement, lint a file.",
                   no_args_is_help=True)
@@ -30,7 +25,18 @@ def check(
         help="Customer's consent scopes, comma-separated (balances,transactions,alerts,offers). Default: all.",
     )] = None,
 ) -> None:
-    """Print one JSON object: decision, minimisation, policy_id and reason."""
+    """Print one JSON object: decision, minimisation, policy_id and reason. Exit 2 when a purpose, category or
+    recipient is not in the vocabulary (the message lists the valid ones)."""
+    from sarraf.config import ConfigError, load_banks, load_settings
+    from sarraf.domain.disclosure import DisclosureRequest
+    from sarraf.policy import vocabulary
+    from sarraf.policy.agreement import AgreementError, load_agreement
+    from sarraf.policy.consent_grant import ALL_SCOPES, ConsentGrant, parse_scopes
+    from sarraf.policy.decisions import CedarDecider
+
+    _known("--purpose", [purpose], vocabulary.PURPOSES)
+    _known("--category", category, vocabulary.CATEGORIES)
+    _known("--recipient", [recipient], vocabulary.RECIPIENTS)
     try:
         granted = ALL_SCOPES if scopes is None else parse_scopes(scopes)
     except ValueError as exc:
@@ -58,9 +64,20 @@ def check(
     }, ensure_ascii=False))
 
 
+def _known(option: str, given: Iterable[str], vocabulary: Mapping[str, str]) -> None:
+    """An unknown word would only ever be denied: say so, and what the vocabulary knows, instead."""
+    unknown = [word for word in given if word not in vocabulary]
+    if unknown:
+        valid = "\n".join(f"  {key}" for key in sorted(vocabulary))
+        raise typer.BadParameter(f"{', '.join(map(repr, unknown))} is not in the vocabulary; valid:\n{valid}",
+                                 param_hint=option)
+
+
 @app.command()
 def lint(file: Annotated[Path, typer.Argument(help="A Cedar agreement file.")]) -> None:
     """Print OK, or each problem as FILE:LINE: reason and exit 1."""
+    from sarraf.policy.agreement import AgreementError, load_agreement
+
     try:
         load_agreement(file)
     except AgreementError as exc:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+SANDBOX_MOUNT = "/bank"  # where `sarraf serve` mounts the embedded sandbox bank (web/app.py)
 app = typer.Typer(help="The built-in Open Banking v4.0 sandbox bank.", no_args_is_help=True)
 
 
@@ -25,10 +26,15 @@ def serve(
     """Serve the sandbox bank: OAuth at /oauth, OB v4.0 AIS at /open-banking/v4.0/aisp."""
     import uvicorn
 
+    from sarraf.config import load_settings
     from sarraf.sandbox_bank import create_app
+    from sarraf.sandbox_bank.admin import installation_secret, secret_path
 
-    typer.echo(f"Sandbox bank on http://{host}:{port}{root_path} (every customer's password is 'sandbox')")
-    uvicorn.run(create_app(state), host=host, port=port, root_path=root_path, log_level="warning")
+    home = load_settings().data_dir
+    typer.echo(f"Sandbox bank on http://{host}:{port}{root_path} (every customer's password is 'sandbox'); "
+               f"admin API on loopback only, secret in {secret_path(home)}")
+    bank = create_app(state, admin_secret=installation_secret(home))
+    uvicorn.run(bank, host=host, port=port, root_path=root_path, log_level="warning")
 
 
 @app.command()
@@ -37,18 +43,21 @@ def simulate(
                                               "suspected-fraud, receipt, shipping-update, resource-update, "
                                               "consent-revoked")],
     customer: Annotated[str, typer.Option(help="Sandbox customer id, e.g. sandbox-en-1.")],
-    bank_url: Annotated[str, typer.Option(envvar="SARRAF_SANDBOX_URL",
-                                          help="Where the running sandbox is.")] = "http://127.0.0.1:8000/bank",
-    admin_secret: Annotated[str, typer.Option(envvar="SARRAF_SANDBOX_ADMIN_SECRET")] = "sandbox-admin",
+    bank_url: Annotated[str | None, typer.Option(
+        envvar="SARRAF_SANDBOX_URL",
+        help="Where the running sandbox is (default: the gateway's /bank, at SARRAF_PUBLIC_URL or "
+             "SARRAF_HOST:SARRAF_PORT, as `sarraf serve` uses them).")] = None,
+    admin_secret: Annotated[str | None, typer.Option(envvar="SARRAF_SANDBOX_ADMIN_SECRET", help="Default: the "
+                                                     "installation's, from SARRAF_HOME/keys.")] = None,
     amount: Annotated[str | None, typer.Option(help="Amount (payments, receipt) or balance (low-balance).")] = None,
-    merchant: Annotated[str | None, typer.Option()] = None,
+    merchant: Annotated[str | None, typer.Option(help="Merchant name, e.g. 'Pret A Manger'.")] = None,
     country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-2, e.g. BR for a payment abroad.")] = None,
-    currency: Annotated[str | None, typer.Option()] = None,
+    currency: Annotated[str | None, typer.Option(help="ISO 4217 code (default: the account's).")] = None,
     card: Annotated[str | None, typer.Option(help="CardId (default: the customer's debit card).")] = None,
     item: Annotated[list[str] | None, typer.Option(help="Receipt line 'name:quantity:amount' (repeatable).")] = None,
     order: Annotated[str | None, typer.Option(help="Order id (shipping-update).")] = None,
     status: Annotated[str | None, typer.Option(help="ordered, shipped, out_for_delivery, delivered.")] = None,
-    carrier: Annotated[str | None, typer.Option()] = None,
+    carrier: Annotated[str | None, typer.Option(help="Carrier name (shipping-update).")] = None,
     answer_within: Annotated[int, typer.Option(help="Fraud: seconds before the gateway escalates.")] = 600,
 ) -> None:
     """Make a RUNNING sandbox bank produce an event now (pushed to subscribers, kept for /events polling)."""
@@ -56,6 +65,16 @@ def simulate(
 
     import httpx
 
+    from sarraf.config import load_settings
+    from sarraf.sandbox_bank.admin import secret_path, stored_secret
+
+    settings = load_settings()
+    admin_secret = admin_secret or stored_secret(settings.data_dir)
+    if not admin_secret:
+        typer.echo(f"no sandbox admin secret in {secret_path(settings.data_dir)}: start the gateway (or `sarraf "
+                   "sandbox serve`) with this SARRAF_HOME first, or set SARRAF_SANDBOX_ADMIN_SECRET", err=True)
+        raise typer.Exit(2)
+    url = (bank_url or settings.public_url + SANDBOX_MOUNT).rstrip("/")
     items = None
     if item:
         items = []
@@ -65,11 +84,16 @@ def simulate(
     body = {"event": event, "customer": customer, "amount": amount, "merchant": merchant, "country": country,
             "currency": currency, "card": card, "items": items, "order_id": order, "status": status,
             "carrier": carrier, "answer_within_s": answer_within}
-    response = httpx.post(f"{bank_url.rstrip('/')}/sarraf/v1/admin/simulate",
-                          json={k: v for k, v in body.items() if v is not None},
-                          headers={"x-sandbox-admin-secret": admin_secret}, timeout=30)
+    try:
+        response = httpx.post(f"{url}/sarraf/v1/admin/simulate",
+                              json={k: v for k, v in body.items() if v is not None},
+                              headers={"x-sandbox-admin-secret": admin_secret}, timeout=30)
+    except httpx.TransportError as exc:
+        typer.echo(f"no sandbox bank answers at {url} ({type(exc).__name__}): start the gateway with `sarraf serve` "
+                   "(or `sarraf sandbox serve`), or say where it runs with --bank-url / SARRAF_SANDBOX_URL", err=True)
+        raise typer.Exit(2) from exc
     if response.status_code != 200:
-        typer.echo(f"the sandbox refused ({response.status_code}): {response.text}", err=True)
+        typer.echo(f"the sandbox at {url} refused ({response.status_code}): {response.text[:300]}", err=True)
         raise typer.Exit(1)
     issued = response.json()["events"]
     if not issued:

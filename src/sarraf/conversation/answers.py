@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
 from sarraf.conversation.nlu.entities.categories import members
+from sarraf.conversation.nlu.entities.merchants import merchant_matches
 from sarraf.conversation.replies import catalog, format_date, format_money
+from sarraf.conversation.replies.formatting import isolate_ltr
 from sarraf.domain.banking import CreditDebit, Transaction
-from sarraf.domain.messages import Button, Outbound
+from sarraf.domain.messages import Button, Outbound, Table
 from sarraf.domain.money import Money
 from sarraf.policy.point import AccountBalances
 
@@ -41,15 +44,21 @@ def category_name(lang: str, category: str | None) -> str:
 
 def balances(lang: str, bank: str, items: list[AccountBalances]) -> Outbound:
     c = catalog()
-    lines = [c.text(lang, "balance_header", bank=bank)]
+    header = c.text(lang, "balance_header", bank=bank)
+    lines = [header]
+    rows: list[tuple[str, str]] = []
     for item in items:
         shown = _preferred_balance(item)
         if shown is None:
             continue
-        # Even when the agreement allows full data, a chat bubble only needs the last digits to tell accounts apart.
-        name = f"{item.account.nickname} (••{item.account.identification[-4:]})"
-        lines.append(c.text(lang, "balance_line", account=name, amount=format_money(shown.amount, lang)))
-    return Outbound("\n".join(lines), lang)
+        # Even when the agreement allows full data, a chat bubble only needs the last digits to tell accounts apart;
+        # isolated, so Arabic text shows "(••7519)", not "(7519••)".
+        name = f"{item.account.nickname} ({isolate_ltr('••' + item.account.identification[-4:], lang)})"
+        amount = format_money(shown.amount, lang)
+        lines.append(c.text(lang, "balance_line", account=name, amount=amount))
+        rows.append((name, amount))
+    table = Table(header, ("account", "amount"), tuple(rows)) if rows else None
+    return Outbound("\n".join(lines), lang, table=table)
 
 
 def _preferred_balance(item: AccountBalances):  # type: ignore[no-untyped-def]
@@ -65,32 +74,52 @@ def transactions(lang: str, start: date, end: date, items: list[Transaction]) ->
         period = {"start": format_date(start, lang), "end": format_date(end, lang)}
         return Outbound(c.text(lang, "transactions_none", **period), lang)
     shown = items[:TRANSACTIONS_SHOWN]
-    lines = [c.text(lang, "transactions_header", count=len(shown))]
+    header = c.text(lang, "transactions_header", count=len(shown))
+    lines = [header]
+    rows: list[tuple[str, str, str]] = []
     for t in shown:
-        lines.append(
-            c.text(
-                lang,
-                "transaction_line",
-                date=format_date(t.booked_at, lang),
-                # masked, the description became our category key ("eating_out"): said in the language
-                description=t.merchant_name
-                or (category_name(lang, t.category) if t.category and t.description == t.category else t.description),
-                amount=format_money(t.signed_amount, lang),
-            )
-        )
-    return Outbound("\n".join(lines), lang)
+        row = (format_date(t.booked_at, lang), payee_of(t, lang), format_money(t.signed_amount, lang))
+        lines.append(c.text(lang, "transaction_line", date=row[0], description=row[1], amount=row[2]))
+        rows.append(row)
+    return Outbound("\n".join(lines), lang, table=Table(header, ("date", "description", "amount"), tuple(rows)))
 
 
-def spending(lang: str, start: date, end: date, category: str | None, items: list[Transaction]) -> Outbound:
+def transaction_list(lang: str, start: date, end: date, items: list[Transaction]) -> Outbound:
+    """Every transaction given, one line each (the secure page's full list); as rows for pages that draw tables."""
+    c = catalog()
+    if not items:
+        return Outbound(c.text(lang, "transactions_none", start=format_date(start, lang), end=format_date(end, lang)),
+                        lang)
+    rows = tuple(
+        (format_date(t.booked_at, lang), payee_of(t), format_money(t.signed_amount, lang))
+        for t in items
+    )
+    text = "\n".join(c.text(lang, "transaction_line", date=d, description=w, amount=a) for d, w, a in rows)
+    return Outbound(text, lang, table=Table("", ("date", "description", "amount"), rows))
+
+
+def spending(
+    lang: str, start: date, end: date, category: str | None, items: list[Transaction], merchant: str | None = None
+) -> Outbound:
+    """What was spent in the period: in total with the biggest categories, on one category, or at one merchant
+    (`merchant` as the customer wrote it, matched against the names the bank gave their payments)."""
     c = catalog()
     period = {"start": format_date(start, lang), "end": format_date(end, lang)}
     spent = [t for t in items if t.credit_debit is CreditDebit.DEBIT and t.category not in NOT_SPENDING]
     if category:
         spent = [t for t in spent if t.category in members(category)]  # "food": groceries and eating out
+    if merchant:
+        spent = [t for t in spent if merchant_matches(merchant, payee_of(t))]
+        if not spent:
+            return Outbound(c.text(lang, "spending_merchant_none", merchant=merchant, **period), lang)
     if not spent:
         return Outbound(c.text(lang, "spending_none", category=category_name(lang, category), **period), lang)
     totals = _by_currency(spent)
     amount = " + ".join(format_money(m, lang) for m in totals)
+    if merchant:
+        named = _most_common(payee_of(t) for t in spent)
+        text = c.text(lang, "spending_merchant", amount=amount, merchant=named, count=len(spent), **period)
+        return Outbound(text, lang)
     if category:
         text = c.text(
             lang, "spending_category", amount=amount, category=category_name(lang, category), count=len(spent), **period
@@ -99,6 +128,18 @@ def spending(lang: str, start: date, end: date, category: str | None, items: lis
     text = c.text(lang, "spending_total", amount=amount, count=len(spent), **period)
     top = _top_categories(spent, lang)
     return Outbound(f"{text}\n{c.text(lang, 'spending_top', top=top)}", lang)
+
+
+def payee_of(t: Transaction, lang: str | None = None) -> str:
+    """Who was paid, as the bank names them: the merchant, else the statement line (masked, the statement
+    line became our category key, "eating_out": said in `lang` when given)."""
+    if not t.merchant_name and lang and t.category and t.description == t.category:
+        return category_name(lang, t.category)
+    return t.merchant_name or t.description or ""
+
+
+def _most_common(names: Iterable[str]) -> str:
+    return Counter(names).most_common(1)[0][0]
 
 
 def _by_currency(items: list[Transaction]) -> list[Money]:

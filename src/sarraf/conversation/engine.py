@@ -8,15 +8,27 @@ channel renders. The engine keeps no state of its own beyond what the stores hol
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sarraf.conversation import answers
+from sarraf.conversation.context import (
+    CONFIRM_ERASE,
+    CONTEXT_TTL,
+    OFFER_HANDOFF,
+    Memory,
+    Question,
+    follow_up_shift,
+    shifted,
+)
 from sarraf.conversation.flows_alerts import INTENTS as ALERT_INTENTS
 from sarraf.conversation.flows_alerts import AlertFlows, PreferenceChange, Who, preference_change
+from sarraf.conversation.greetings import greeting_in_kind
 from sarraf.conversation.nlu.taxonomy import BOT_INTENTS
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.ports import (
+    ConversationContext,
+    Customer,
     CustomerDirectory,
     DataRights,
     Handoffs,
@@ -27,8 +39,10 @@ from sarraf.conversation.ports import (
 from sarraf.conversation.replies import catalog, format_date
 from sarraf.conversation.sanitize import MAX_MESSAGE_CHARS, clean
 from sarraf.domain.consent import LinkSession
-from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
+from sarraf.domain.disclosure import Decision
+from sarraf.domain.errors import BankAnswerRefused, BankRefused, BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
+from sarraf.policy.consent_grant import CONSENT_POLICY_ID
 from sarraf.policy.consents import ConsentService
 from sarraf.policy.point import BankDataPoint, Subject
 
@@ -53,6 +67,9 @@ class Turn:
     lang: str
     bank: str
     text: str
+    # the conversation's short memory, read when the turn starts and written back when it ends (context.py)
+    memory: Memory = field(default_factory=Memory)
+    asked: str | None = None  # the question our last reply asked (context.PENDING); this message may answer it
 
     @property
     def subject(self) -> Subject:
@@ -71,6 +88,7 @@ class Conversation:
         secure_links: SecureLinks,
         handoffs: Handoffs,
         data_rights: DataRights,
+        context: ConversationContext,
         bank_names: Mapping[str, str],
         default_langs: Mapping[str, str],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -83,6 +101,7 @@ class Conversation:
         self._links = secure_links
         self._handoffs = handoffs
         self._data_rights = data_rights
+        self._context = context
         self._bank_names = bank_names
         self._default_langs = default_langs
         self._clock = clock
@@ -100,7 +119,23 @@ class Conversation:
         customer = await self._customers.identify(tenant, inbound.channel, inbound.sender)
         text = clean(inbound.text)
         known_lang = customer.lang or _lang_of_locale(inbound.locale) or self._default_langs.get(tenant, "en")
-        turn = Turn(tenant, customer.id, inbound.channel, inbound.sender, known_lang, self._bank_names[tenant], text)
+        remembered = await self._context.recall(tenant, customer.id, inbound.channel, self._clock())
+        memory = Memory.from_json(remembered)
+        # Whatever this message is, our last question is now answered or passed over: it is asked once.
+        asked, memory.pending = memory.pending, None
+        turn = Turn(tenant, customer.id, inbound.channel, inbound.sender, known_lang, self._bank_names[tenant], text,
+                    memory, asked)
+        replies = await self._respond(turn, inbound, customer)
+        if memory.to_json() != remembered:
+            await self._remember(turn)
+        return replies
+
+    async def _remember(self, turn: Turn) -> None:
+        await self._context.remember(turn.tenant, turn.customer_id, turn.channel, turn.memory.to_json(),
+                                     self._clock() + CONTEXT_TTL)
+
+    async def _respond(self, turn: Turn, inbound: Inbound, customer: Customer) -> list[Outbound]:
+        text, known_lang = turn.text, turn.lang
 
         if inbound.kind is InboundKind.POSTBACK and (inbound.payload or "").startswith(POSTBACK_PREFIX):
             intent = (inbound.payload or "")[len(POSTBACK_PREFIX) :]
@@ -125,7 +160,14 @@ class Conversation:
         lang = parse.lang if _trust_language(parse) else known_lang
         if lang != customer.lang:
             await self._customers.set_lang(customer.id, lang)
-        turn = Turn(tenant, customer.id, inbound.channel, inbound.sender, lang, turn.bank, text)
+        turn = replace(turn, lang=lang)
+        last = turn.memory.question
+        shift = follow_up_shift(text) if last is not None else None
+        if last is not None and shift is not None and (not parse.in_scope or parse.intent in (*DATA_INTENTS,
+                                                                                               "out_of_scope")):
+            # "the month before?": the last data question again, for the period next to the one last asked
+            start, end = shifted(last.start, last.end, *shift)
+            return await self._act(turn, last.intent, None, replace(last, start=start, end=end))
         if not parse.in_scope:
             return [self._say(turn, "rephrase", quick=True)]
         return await self._act(turn, parse.intent, parse)
@@ -138,6 +180,7 @@ class Conversation:
             parse = self._nlu.parse(session.resume_text, now=self._clock())
             if parse.in_scope and parse.intent in DATA_INTENTS:
                 replies += await self._act(turn, parse.intent, parse)
+                await self._remember(turn)  # so "the month before?" follows the question just answered
         return replies
 
     async def link_failed(self, session: LinkSession, lang: str | None) -> list[Outbound]:
@@ -157,21 +200,38 @@ class Conversation:
             session.resume_text or "",
         )
 
-    async def _act(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
-        return await self._act_on(turn, self._dispatch(turn, intent, parse))
+    async def _act(
+        self, turn: Turn, intent: str, parse: Parse | None, question: Question | None = None
+    ) -> list[Outbound]:
+        return await self._act_on(turn, self._dispatch(turn, intent, parse, question))
 
     async def _act_on(self, turn: Turn, answer: Awaitable[list[Outbound]]) -> list[Outbound]:
         try:
             return await answer
+        except BankAnswerRefused:
+            # The bank answered, but with something we will not follow: not "can't reach", which misleads.
+            return [self._say(turn, "bank_answer_refused")]
         except BankUnavailable:
             # Nothing was changed and nothing half-done is kept; the customer hears it plainly.
             return [self._say(turn, "bank_down")]
+        except BankRefused:
+            return [self._say(turn, "bank_refused", human=True)]
         except NotLinked:  # never linked (or unlinked): the same invitation, Log in button and all
             return [await self._invite(turn, resume_text=turn.text or None)]
         except ConsentUnusable:  # linked once, but the permission expired or was withdrawn: link again
             return [self._say(turn, "consent_unusable", link=True)]
 
-    async def _dispatch(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
+    async def _dispatch(
+        self, turn: Turn, intent: str, parse: Parse | None, question: Question | None = None
+    ) -> list[Outbound]:
+        if turn.asked is not None and intent in ("affirm", "deny"):
+            # A typed or spoken yes / no answers our question exactly as its button would — unless a fraud
+            # alert's "Was this you?" is open too: a "yes" meant for one must never erase data or clear a payment.
+            if self.alerts is not None and await self.alerts.fraud_question_open(Who.of(turn)):
+                return [self._say(turn, "which_question")]
+            if intent == "deny":
+                return [self._say(turn, "deny")]
+            intent = "confirm_erase" if turn.asked == CONFIRM_ERASE else "human_agent"
         if self.alerts is not None and intent in ("affirm", "deny"):
             answered = await self.alerts.yes_or_no(Who.of(turn), genuine=intent == "affirm")
             if answered is not None:
@@ -183,7 +243,7 @@ class Conversation:
                 return [problem]
             return await self.alerts.intent(Who.of(turn), intent, turn.text)
         if intent in DATA_INTENTS:
-            return await self._with_bank_data(turn, intent, parse)
+            return await self._with_bank_data(turn, intent, parse, question)
         if intent == "link_account":
             if await self._linked(turn):
                 return [self._say(turn, "already_linked", quick=True)]
@@ -192,7 +252,11 @@ class Conversation:
             revoked = await self._consents.revoke(turn.tenant, turn.customer_id)
             return [self._say(turn, "unlinked" if revoked else "nothing_to_unlink")]
         if intent == "greeting":
-            return [self._say(turn, "greeting", quick=True)]
+            hello = greeting_in_kind(turn.text)
+            if hello is None:
+                return [self._say(turn, "greeting", quick=True)]
+            intro = self._say(turn, "greeting_intro", quick=True)  # «السلام عليكم» → «وعليكم السلام! …»
+            return [replace(intro, text=f"{catalog().text(turn.lang, hello)} {intro.text}")]
         if intent == "help":  # promise the card and alert flows only where they run
             return [self._say(turn, "help" if self.alerts is not None else "help_basic", quick=True)]
         if intent in SMALL_TALK:
@@ -203,12 +267,15 @@ class Conversation:
         if intent == "my_data":
             return [await self._my_data(turn)]
         if intent == "delete_my_data":
+            turn.memory.pending = CONFIRM_ERASE
             return [self._say(turn, "erase_confirm", confirm_erase=True)]
-        if intent == "confirm_erase":  # only ever a button press on the confirmation above
+        if intent == "confirm_erase":  # the button on the confirmation above, or a yes typed to it
             await self._consents.revoke(turn.tenant, turn.customer_id)
             await self._data_rights.erase(turn.customer_id)
+            turn.memory.question = None  # nothing of the conversation outlives the erasure
             return [self._say(turn, "erased")]
         if intent in NOT_IN_CHAT_YET:
+            turn.memory.pending = OFFER_HANDOFF  # "… shall I connect you?"
             return [self._say(turn, "not_available", human=True)]
         if intent == "out_of_scope":
             return [self._say(turn, "rephrase", quick=True)]
@@ -216,10 +283,17 @@ class Conversation:
         await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender, intent)
         return [self._say(turn, "service_question")]
 
-    async def _with_bank_data(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
+    async def _with_bank_data(
+        self, turn: Turn, intent: str, parse: Parse | None, question: Question | None
+    ) -> list[Outbound]:
         if intent == "check_balance":
             return await self._balance(turn)
-        return await self._transactions(turn, intent, parse)
+        q = question or self._question(intent, parse)
+        unplaced = _entity_value(parse, "unplaced") if question is None else None
+        if q.intent == "spending_summary" and q.category is None and q.merchant is None and unplaced:
+            # a category we cannot place is asked about, never widened to the total of everything
+            return [answers.which_category(turn.lang, str(unplaced))]
+        return await self._transactions(turn, q)
 
     async def _alert_preferences(self, turn: Turn, change: PreferenceChange) -> list[Outbound]:
         """Alerts are about the customer's bank accounts: switching them on needs a usable link (switching
@@ -246,35 +320,39 @@ class Conversation:
             return None  # denied, or this channel may only receive a link: the threshold is not set
         return disclosed.data[0].account.currency
 
+    def _refused(self, turn: Turn, decision: Decision) -> Outbound:
+        # The customer's consent (what the bank granted) and the bank's agreement are different reasons.
+        return self._say(turn, "not_granted" if decision.policy_id == CONSENT_POLICY_ID else "denied")
+
     async def _balance(self, turn: Turn) -> list[Outbound]:
         disclosed = await self._point.balances(turn.subject)
         if not disclosed.decision.allowed:
-            return [self._say(turn, "denied")]
+            return [self._refused(turn, disclosed.decision)]
         if disclosed.link_only or disclosed.data is None:
             url = self._links.issue(turn.tenant, turn.customer_id, "balance", None, None)
             return [answers.link_only(turn.lang, turn.bank, "balance", url, self._links.ttl_minutes)]
         return [answers.balances(turn.lang, turn.bank, disclosed.data)]
 
-    async def _transactions(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
+    def _question(self, intent: str, parse: Parse | None) -> Question:
         start, end = self._period(intent, parse)
-        since = datetime.combine(start, time.min, UTC)
-        until = datetime.combine(end, time.max, UTC)
+        category, merchant = _entity_value(parse, "category"), _entity_value(parse, "merchant")
+        return Question(intent, start, end, category if isinstance(category, str) else None,
+                        merchant if isinstance(merchant, str) else None)
+
+    async def _transactions(self, turn: Turn, q: Question) -> list[Outbound]:
+        turn.memory.question = q  # what a follow-up ("the month before?") continues
+        since = datetime.combine(q.start, time.min, UTC)
+        until = datetime.combine(q.end, time.max, UTC)
         disclosed = await self._point.transactions(turn.subject, since, until)
         if not disclosed.decision.allowed:
-            return [self._say(turn, "denied")]
-        category = _entity_value(parse, "category")
-        view = "spending" if intent == "spending_summary" else "transactions"
-        if view == "spending" and category is None and (unplaced := _entity_value(parse, "unplaced")):
-            # a category we cannot place is asked about, never widened to the total of everything
-            return [answers.which_category(turn.lang, str(unplaced))]
+            return [self._refused(turn, disclosed.decision)]
+        view = "spending" if q.intent == "spending_summary" else "transactions"
         if disclosed.link_only or disclosed.data is None:
-            url = self._links.issue(turn.tenant, turn.customer_id, view, start.isoformat(), end.isoformat())
+            url = self._links.issue(turn.tenant, turn.customer_id, view, q.start.isoformat(), q.end.isoformat())
             return [answers.link_only(turn.lang, turn.bank, view, url, self._links.ttl_minutes)]
         if view == "spending":
-            return [
-                answers.spending(turn.lang, start, end, category if isinstance(category, str) else None, disclosed.data)
-            ]
-        return [answers.transactions(turn.lang, start, end, disclosed.data)]
+            return [answers.spending(turn.lang, q.start, q.end, q.category, disclosed.data, q.merchant)]
+        return [answers.transactions(turn.lang, q.start, q.end, disclosed.data)]
 
     def _period(self, intent: str, parse: Parse | None) -> tuple[date, date]:
         found = _entity_value(parse, "period")
@@ -300,7 +378,7 @@ class Conversation:
             "my_data",
             channels=c.text(turn.lang, "my_data_channels", count=len(held["channels"])),
             link=linked,
-            minutes=self._links.ttl_minutes,
+            validity=c.text(turn.lang, "minutes_count", count=self._links.ttl_minutes),
         )
         return Outbound(text, turn.lang, buttons=(Button(c.text(turn.lang, "download_my_data"), url=url),))
 

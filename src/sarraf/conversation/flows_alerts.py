@@ -20,7 +20,8 @@ from typing import Any, Protocol, cast
 from sarraf.conversation.flows_cards import CARD_INTENTS, CARD_PREFIX, CardActions, CardFlows, Confirmations
 from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.entities.money import find_money
-from sarraf.conversation.replies import catalog, format_money
+from sarraf.conversation.replies import catalog, format_money, format_zone
+from sarraf.conversation.zones import customer_zone
 from sarraf.domain.events import AlertGroup
 from sarraf.domain.messages import Outbound, Receipt
 from sarraf.domain.money import Money
@@ -114,8 +115,10 @@ class ReceiptsPort(Protocol):
 
 class AlertFlows:
     def __init__(self, preferences: PreferencesPort, fraud: FraudAnswers, actions: CardActions,
-                 answer_type: type, bank_names: Mapping[str, str], receipts: ReceiptsPort | None = None, *,
-                 confirmations: Confirmations, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 answer_type: type, bank_names: Mapping[str, str], receipts: ReceiptsPort | None = None,
+                 zones: Mapping[str, Mapping[str, str]] | None = None, *, confirmations: Confirmations,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._zones = zones or {}  # per bank: reply language → IANA zone (banks file `time_zones`)
         self._receipts = receipts
         self._prefs = preferences
         self._fraud = fraud
@@ -142,6 +145,10 @@ class AlertFlows:
         return list(await self._fraud.answer(self._answer_type(
             who.tenant, who.customer_id, who.channel, who.sender, who.lang, event_id, answer == "yes")))
 
+    async def fraud_question_open(self, who: Who) -> bool:
+        """Whether a "Was this you?" waits for this customer's answer."""
+        return await self._fraud.awaiting(who.tenant, who.customer_id) is not None
+
     async def yes_or_no(self, who: Who, genuine: bool) -> list[Outbound] | None:
         """A typed or spoken "yes"/"no" (Alexa has no buttons) answers a pending "Was this you?", else a card
         block waiting for confirmation; None if neither is waiting."""
@@ -161,12 +168,13 @@ class AlertFlows:
         prefs = await self._prefs.get(who.tenant, who.customer_id)
         if change.night:
             start, end = ("22:00", "07:00")
+            zone = customer_zone(prefs.timezone, who.lang, self._zones.get(who.tenant, {}))
             prefs = prefs.with_changes(quiet_start=start if not change.on else None,
-                                       quiet_end=end if not change.on else None)
+                                       quiet_end=end if not change.on else None, timezone=zone)
             await self._prefs.save(who.tenant, who.customer_id, prefs)
             if change.on:
                 return [self._say(who, "alerts_quiet_off")]
-            return [self._say(who, "alerts_quiet_on", start=start, end=end, zone=prefs.timezone)]
+            return [self._say(who, "alerts_quiet_on", start=start, end=end, zone=format_zone(prefs.timezone, who.lang))]
         if change.on and prefs.channel is None:
             # Opting in also tells us where the customer wants to hear: here.
             prefs = prefs.with_changes(channel=who.channel, sender=who.sender)

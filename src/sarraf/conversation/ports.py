@@ -49,3 +49,13 @@ class DataRights(Protocol):
     async def export(self, customer_id: str) -> dict[str, Any]: ...
 
     async def erase(self, customer_id: str) -> None: ...
+
+
+class ConversationContext(Protocol):
+    """A conversation's short, expiring memory (context.py), shared by every replica."""
+
+    async def recall(self, tenant: str, customer_id: str, channel: str, now: datetime) -> dict[str, Any]: ...
+
+    async def remember(
+        self, tenant: str, customer_id: str, channel: str, state: dict[str, Any], expires_at: datetime
+    ) -> None: ...

@@ -70,6 +70,25 @@ class LinkSession:
     created_at: datetime
     authorize_url: str = ""  # the bank's login page for this attempt
     return_to: str | None = None  # where a platform with native account linking wants the customer back
+    # SHA-256 of the cookie of the one browser allowed to finish this login (web/browser_binding.py); None
+    # until a browser has proved it belongs to the chat that asked, or its person confirmed the chat.
+    browser: str | None = None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return (now or datetime.now(UTC)) - self.created_at > LINK_SESSION_TTL
+
+
+@dataclass(frozen=True, slots=True)
+class PendingLogin:
+    """A login waiting for its browser, as /link/start sees it: whose chat asked, and which browser holds it."""
+
+    state: str
+    tenant: str
+    customer_id: str
+    channel: str
+    sender: str
+    browser: str | None
+    created_at: datetime
 
     def expired(self, now: datetime | None = None) -> bool:
         return (now or datetime.now(UTC)) - self.created_at > LINK_SESSION_TTL

@@ -62,6 +62,18 @@ class Card:
 
 
 @dataclass(frozen=True, slots=True)
+class Table:
+    """A list the reply's text also spells out line by line ("date · description · amount"), given as rows so a
+    channel that can draw a table or a card (the web chat) shows one instead of lines that wrap badly on a phone.
+    `caption` is what such a channel says above the rows; `columns` name each cell's role ("date",
+    "description", "account", "amount"), so a channel can align figures and isolate them in RTL text."""
+
+    caption: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Outbound:
     text: str
     lang: str  # "ar", "pl", "en"
@@ -70,6 +82,7 @@ class Outbound:
     cards: tuple[Card, ...] = ()
     link_only: bool = False  # text carries no bank data, only a link to a gateway-hosted page
     extra: dict[str, str] = field(default_factory=dict)
+    table: Table | None = None  # the text's list as rows, for channels that draw tables; others show the text
 
     @property
     def direction(self) -> str:

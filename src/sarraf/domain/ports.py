@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from sarraf.domain.banking import Account, Balance, Transaction
-from sarraf.domain.consent import BankLink, ConsentStatus, LinkSession, Tokens
+from sarraf.domain.consent import BankLink, ConsentStatus, LinkSession, PendingLogin, Tokens
 from sarraf.domain.events import CardAction, PaymentCard
 
 
@@ -82,5 +82,11 @@ class LinkSessionStore(Protocol):
     async def put(self, session: LinkSession) -> None: ...
 
     async def begin(self, state: str, return_to: str | None) -> str | None: ...
+
+    async def pending(self, state: str) -> PendingLogin | None: ...
+
+    async def bind(self, state: str, browser: str, return_to: str | None) -> str | None:
+        """Give the login to this browser (once; the same browser again is fine): the bank's login URL, or
+        None when the state is unknown or another browser holds it."""
 
     async def take(self, state: str) -> LinkSession | None: ...

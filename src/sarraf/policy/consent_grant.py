@@ -181,3 +181,30 @@ class ConsentGrant:
 
     def with_scopes(self, scopes: Iterable[Scope | str]) -> ConsentGrant:
         return replace(self, scopes=frozenset(Scope(s) for s in scopes), version=self.version + 1)
+
+
+# What linking reads (policy/point.py's LINKABLE_SCOPES): alerts and offers are separate opt-ins.
+ACCOUNT_READING: tuple[Scope, ...] = (Scope.BALANCES, Scope.TRANSACTIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What a bank's consent lets us read, against what we asked for: banks may grant less."""
+
+    scopes: frozenset[Scope]  # usable: every permission the scope needs was granted
+    missing: frozenset[Scope]  # asked for, not usable
+    permissions: tuple[str, ...]  # what the bank granted, in OB order
+
+    @property
+    def account_names_only(self) -> bool:
+        """Accounts can be listed (ReadAccountsBasic) but nothing else was granted."""
+        return not self.scopes and "ReadAccountsBasic" in self.permissions
+
+
+def granted(permissions: Iterable[str], requested: Iterable[str]) -> Grant:
+    """Compare the permissions a bank granted with the ones we requested, scope by scope."""
+    have, asked = set(permissions), set(requested)
+    usable = frozenset(s for s in ACCOUNT_READING if set(SCOPES[s].permissions) <= have)
+    wanted = frozenset(s for s in ACCOUNT_READING if set(SCOPES[s].permissions) <= asked)
+    known = tuple(p for p in _PERMISSION_ORDER if p in have)
+    return Grant(usable, wanted - usable, known + tuple(sorted(have - set(known))))

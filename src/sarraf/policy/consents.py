@@ -6,22 +6,49 @@ customer data: it creates, authorises and revokes Open Banking consents.
 
 from __future__ import annotations
 
+import contextlib
+import hmac
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sarraf.domain.consent import BankLink, LinkSession
+from sarraf.domain.consent import BankLink, ConsentStatus, LinkSession, PendingLogin
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable, SarrafError
-from sarraf.domain.ports import BankConnector, LinkRepository, LinkSessionStore
+from sarraf.domain.ports import BankConnector, ConsentHandle, LinkRepository, LinkSessionStore
+from sarraf.policy.consent_grant import Grant, granted
+
+
+class LinkFailure(StrEnum):
+    """Why a login linked nothing; each has its own explanation for the customer."""
+
+    UNKNOWN = "unknown"  # unknown or already used state (a replayed callback)
+    TIMED_OUT = "timed_out"  # the login took longer than the session lives
+    DENIED = "denied"  # the customer (or the bank) said no at the bank, or no code came back
+    OTHER_BROWSER = "other_browser"  # finished in a browser that is not the one the chat's login was given to
+    CONSENT_EXPIRED = "consent_expired"  # the bank's consent had already ended when the login came back
+    CONSENT_REFUSED = "consent_refused"  # the bank reports the consent rejected, cancelled or never authorised
+    NOTHING_GRANTED = "nothing_granted"  # authorised, but with no permission we can use
+    BANK_REFUSED = "bank_refused"  # the bank refused our code or token exchange
 
 
 class LinkFailed(SarrafError):
     """The bank login did not produce a usable consent (denied, expired session, replayed callback)."""
 
-    def __init__(self, reason: str, session: LinkSession | None = None) -> None:
+    def __init__(self, reason: str, session: LinkSession | None = None,
+                 kind: LinkFailure = LinkFailure.DENIED) -> None:
         super().__init__(reason)
         self.reason = reason
         self.session = session
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """A completed login and what the bank actually granted (it may be less than we asked for)."""
+
+    session: LinkSession
+    grant: Grant
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +67,7 @@ class ConsentService:
         start_url: str,
         permissions: Sequence[str],
         on_change: Callable[[str, str], None] = lambda tenant, customer: None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._connectors = connectors
         self._links = links
@@ -48,6 +76,7 @@ class ConsentService:
         self._start_url = start_url.rstrip("/")  # our own /link/start: one short URL for every channel
         self._permissions = tuple(permissions)
         self._on_change = on_change  # e.g. invalidate cached decisions for this customer
+        self._now = now
 
     async def invite(
         self, tenant: str, customer_id: str, channel: str, sender: str, resume_text: str | None
@@ -71,26 +100,45 @@ class ConsentService:
         return LinkInvitation(f"{self._start_url}/{start.state}", start.state)
 
     async def begin(self, state: str, return_to: str | None = None) -> str | None:
-        """Where /link/start/{state} sends the customer: the bank's login page (None when unknown)."""
+        """The bank's login page for an in-process caller that has no browser (the terminal); None when
+        unknown. Browsers go through `bind`, so that only they can finish the login."""
         return await self._sessions.begin(state, return_to)
 
-    async def complete(self, state: str, code: str | None, error: str | None = None) -> LinkSession:
-        """Finish the login the bank redirected back from; each state works once, within its lifetime."""
+    async def pending(self, state: str) -> PendingLogin | None:
+        """Whose chat asked for this login and which browser (if any) holds it: what /link/start checks."""
+        return await self._sessions.pending(state)
+
+    async def bind(self, state: str, browser: str, return_to: str | None = None) -> str | None:
+        """Give the login to one browser (`browser`: a digest of its cookie); the bank's login page, or None
+        when the state is unknown or another browser holds it already."""
+        return await self._sessions.bind(state, browser, return_to)
+
+    async def complete(self, state: str, code: str | None, error: str | None = None, *,
+                       browser: str | None) -> Linked:
+        """Finish the login the bank redirected back from; each state works once, within its lifetime.
+
+        `browser`: the digest of the returning browser's cookie ("" when it has none); it must be the one the
+        login was bound to. None only for in-process callers with no browser at all (the terminal).
+        """
         session = await self._sessions.take(state)
         if session is None:
-            raise LinkFailed("unknown or already used state")
+            raise LinkFailed("unknown or already used state", kind=LinkFailure.UNKNOWN)
+        if browser is not None and not (session.browser and hmac.compare_digest(session.browser, browser)):
+            # Someone else's browser came back with this chat's state: link nothing, and withdraw whatever
+            # that person authorised at their bank, so the consent cannot be used by anyone.
+            await self._withdraw(session)
+            raise LinkFailed("login finished in another browser", session, LinkFailure.OTHER_BROWSER)
         if session.expired():
-            raise LinkFailed("login took too long", session)
+            raise LinkFailed("login took too long", session, LinkFailure.TIMED_OUT)
         if error or not code:
-            raise LinkFailed(error or "no authorisation code", session)
+            raise LinkFailed(error or "no authorisation code", session, LinkFailure.DENIED)
         connector = self._connectors[session.tenant]
         try:
             tokens = await connector.finish_linking(code, session.code_verifier, self._redirect_uri)
             consent = await connector.get_consent(session.consent_id)
         except ConsentUnusable as exc:
-            raise LinkFailed(f"bank refused: {exc}", session) from exc
-        if not consent.status.usable:
-            raise LinkFailed(f"consent is {consent.status.value}", session)
+            raise LinkFailed(f"bank refused: {exc}", session, LinkFailure.BANK_REFUSED) from exc
+        grant = self._checked(consent, session)
         await self._links.save(
             BankLink(
                 tenant=session.tenant,
@@ -103,7 +151,27 @@ class ConsentService:
             )
         )
         self._on_change(session.tenant, session.customer_id)
-        return session
+        return Linked(session, grant)
+
+    def _checked(self, consent: ConsentHandle, session: LinkSession) -> Grant:
+        """What the bank's consent is worth, read from the bank's own answer: its status, expiry and the
+        permissions it granted. A consent that cannot serve anything is refused here, before it is saved,
+        so the chat never says "linked" and then refuses every question."""
+        if consent.consent_id != session.consent_id:
+            raise LinkFailed("the bank answered about another consent", session, LinkFailure.CONSENT_REFUSED)
+        if consent.status is ConsentStatus.EXPIRED or (
+                consent.expires_at is not None and consent.expires_at <= self._now()):
+            raise LinkFailed("the consent had already expired", session, LinkFailure.CONSENT_EXPIRED)
+        if not consent.status.usable:
+            raise LinkFailed(f"consent is {consent.status.value}", session, LinkFailure.CONSENT_REFUSED)
+        grant = granted(consent.permissions, self._permissions)
+        if not grant.scopes:
+            raise LinkFailed("the bank granted no permission we can use", session, LinkFailure.NOTHING_GRANTED)
+        return grant
+
+    async def _withdraw(self, session: LinkSession) -> None:
+        with contextlib.suppress(BankUnavailable, ConsentUnusable):
+            await self._connectors[session.tenant].revoke_consent(session.consent_id)
 
     async def link_of(self, tenant: str, customer_id: str) -> BankLink | None:
         return await self._links.get(tenant, customer_id)

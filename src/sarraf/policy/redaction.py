@@ -1,5 +1,10 @@
 """Remove personal data and secrets from log text: IBANs, card numbers, PESEL, phone numbers, e-mails, tokens.
 
+By field and route first: a value is secret because of where it stands, whatever it looks like. Query (and
+form) parameters named in SECRET_PARAMETERS (an OAuth `code` of six characters, a `state`, a chat `session`)
+and the path segment after a route in SECRET_ROUTES (/link/start/<state>, /secure/<token>) become
+[REDACTED]; then UUIDs become [ID]. Patterns catch the rest, wherever it appears:
+
 Candidates are found with cheap regular expressions and kept only if a validator made for the job agrees
 (schwifty's mod-97 for IBANs, Luhn for cards, python-stdnum for PESEL, phonenumbers for phones), so
 amounts, dates and short numbers survive. Arabic-Indic (٠-٩) and Eastern Arabic-Indic (۰-۹) digits are
@@ -30,8 +35,23 @@ _KEY_VALUE = re.compile(
 _EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _IBAN = re.compile(r"(?i)\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,32}\b")
 _NUMBER_RUN = re.compile(r"(?<![\w+])\+?\d[\d \-().]*\d(?!\w)")  # digits joined by spaces/dashes/dots
-_SECRET = re.compile(r"(?<![\w-])[A-Za-z0-9_-]{32,}={0,2}(?![\w-])")
+_SECRET = re.compile(r"(?<![\w-])[A-Za-z0-9_-]{20,}={0,2}(?![\w-])")  # base64url ids: token_urlsafe(16) up
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+# Parameters whose value is a credential, a one-time code or an identifier of a person's session, whatever
+# its length or alphabet (uvicorn's access log prints the whole request target).
+SECRET_PARAMETERS = frozenset({
+    "code", "state", "session", "token", "access_token", "refresh_token", "id_token", "authorization_code",
+    "account_linking_token", "code_verifier", "code_challenge", "client_secret", "link_confirm", "auth_request",
+    "consent_id", "nonce", "password", "hub.verify_token", "redirect_uri",
+})
+# Routes whose next path segment is a bearer secret.
+SECRET_ROUTES = ("/link/start/", "/secure/")
+_PARAMETER = re.compile(
+    r"(?i)(?<![\w.-])(" + "|".join(re.escape(name) for name in sorted(SECRET_PARAMETERS, key=len, reverse=True))
+    + r")=([^&#\s\"'<>]+)")
+_ROUTE = re.compile("(" + "|".join(re.escape(route) for route in SECRET_ROUTES) + r")([^/?#\s\"'<>]+)")
+_UUID = re.compile(r"(?i)(?<![0-9a-z])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-z])")
 _GROUP = re.compile(r"\+?\d+")
 
 
@@ -154,8 +174,8 @@ def _credential(value: str, before: str) -> bool:
 
 
 def redact(text: str) -> str:
-    """`text` with personal data and secrets replaced by [IBAN], [CARD], [PESEL], [PHONE], [EMAIL],
-    [TOKEN] and [SECRET]."""
+    """`text` with personal data and secrets replaced by [REDACTED] (by field and route), [ID], [IBAN],
+    [CARD], [PESEL], [PHONE], [EMAIL], [TOKEN] and [SECRET]."""
     work = text.translate(_DIGITS)
     has_digit = any(ch.isdigit() for ch in work)
     original = text
@@ -167,7 +187,17 @@ def redact(text: str) -> str:
         original, work = _apply(original, work, lambda t: [(m.start(), m.end(), "[TOKEN]") for m in _JWT.finditer(t)])
     if "=" in work or ":" in work:
         original, work = _apply(original, work, lambda t: [
-            (m.start(3), m.end(3), "[SECRET]") for m in _KEY_VALUE.finditer(t) if m.group(3) != "[TOKEN]"])
+            (m.start(3), m.end(3), "[SECRET]") for m in _KEY_VALUE.finditer(t)
+            if m.group(3) not in ("[TOKEN]", "[REDACTED]")])
+    if "=" in work:
+        original, work = _apply(original, work, lambda t: [
+            (m.start(2), m.end(2), "[REDACTED]") for m in _PARAMETER.finditer(t)
+            if not m.group(2).startswith("[")])
+    if "/" in work:
+        original, work = _apply(original, work, lambda t: [
+            (m.start(2), m.end(2), "[REDACTED]") for m in _ROUTE.finditer(t)])
+    if "-" in work:
+        original, work = _apply(original, work, lambda t: [(m.start(), m.end(), "[ID]") for m in _UUID.finditer(t)])
     if "@" in work:
         original, work = _apply(original, work, lambda t: [(m.start(), m.end(), "[EMAIL]") for m in _EMAIL.finditer(t)])
     if has_digit:
@@ -178,10 +208,17 @@ def redact(text: str) -> str:
     return original
 
 
+ACCESS_LOGGER = "uvicorn.access"
+
+
 class RedactingFilter(logging.Filter):
     """Attach to a handler (or logger) so every record is redacted before any formatter sees it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == ACCESS_LOGGER and isinstance(record.args, tuple) and len(record.args) == 5:
+            # By field: uvicorn's access record is (client address, method, target, HTTP version, status);
+            # the client's IP address is personal data, the target is redacted by parameter and route below.
+            record.args = ("[CLIENT]", *record.args[1:])
         if isinstance(record.args, tuple) and record.args:
             # Keep the arguments: some formatters (uvicorn's access log) read them one by one.
             record.msg = redact(str(record.msg))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from sarraf.sandbox_bank import aisp, authorize, cards, errors, events, oauth
+from sarraf.sandbox_bank import admin, aisp, authorize, cards, errors, events, oauth
 from sarraf.sandbox_bank.context import Client, Sandbox, utc_now
 from sarraf.sandbox_bank.seed import seed_bank
 from sarraf.sandbox_bank.store import Store
@@ -26,11 +27,14 @@ def create_app(
     client_secret: str | None = None,
     code_ttl: int = 60,
     page_size: int = 100,
+    admin_secret: str | None = None,
 ) -> FastAPI:
     """The sandbox bank as an ASGI app; state in SQLite at `state_path` (in memory when None).
 
     `now` is the bank's clock (tests move it to expire codes and consents). The registered client is
     `sarraf`, its secret `client_secret` or env SARRAF_SANDBOX_CLIENT_SECRET (default "sandbox-secret").
+    The admin API takes `admin_secret` (see sandbox_bank/admin.py: the installation's, from its data folder),
+    else SARRAF_SANDBOX_ADMIN_SECRET, else a random one nobody knows (the admin API is then closed).
     """
     secret = client_secret or os.environ.get("SARRAF_SANDBOX_CLIENT_SECRET") or DEFAULT_CLIENT_SECRET
     app = FastAPI(title="Sarraf Sandbox Bank", version="4.0", docs_url=None, redoc_url=None, openapi_url=None)
@@ -39,6 +43,8 @@ def create_app(
         now=now, access_token_ttl=access_token_ttl, code_ttl=code_ttl,
     )
     app.state.page_size = page_size
+    app.state.admin_secret = admin_secret or os.environ.get(admin.SECRET_ENV) or secrets.token_urlsafe(32)
+    app.state.admin_remote = admin.remote_allowed()
     app.state.cards = cards.CardBook(app.state.sandbox)
     issuer = os.environ.get("SARRAF_SANDBOX_ISSUER", "sarraf-sandbox-bank")
     app.state.events = events.EventHub(events.EventSigner(issuer), app.state.sandbox.store)

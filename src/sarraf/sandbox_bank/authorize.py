@@ -19,7 +19,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from sarraf.sandbox_bank.context import Sandbox, sandbox
-from sarraf.sandbox_bank.pages.i18n import TEXT, describe, pick_language
+from sarraf.sandbox_bank.pages.consent_text import plain_permissions
+from sarraf.sandbox_bank.pages.i18n import TEXT, pick_language
 from sarraf.sandbox_bank.profiles import SANDBOX_PASSWORD
 from sarraf.sandbox_bank.store import AuthRequest, Code
 
@@ -50,7 +51,7 @@ def _page(request: Request, sb: Sandbox, lang: str, status: int = 200, *, fatal:
     if pending is not None:
         consent = sb.store.consent(pending.consent_id)
         if consent is not None:
-            permissions = [describe(p, lang) for p in consent.permissions]
+            permissions = plain_permissions(consent.permissions, lang)  # each kind of data once
             expiry = (t["until"].format(date=consent.expires_at.date().isoformat())
                       if consent.expires_at else t["open_ended"])
     html = PAGES.get_template("login.html").render(

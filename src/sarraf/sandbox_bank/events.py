@@ -18,9 +18,7 @@ unacknowledged SETs live in memory, as does the signing key that signed them.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
-import os
 import threading
 import time
 import uuid
@@ -36,6 +34,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from pydantic import BaseModel, Field
 
+from sarraf.sandbox_bank.admin import check_admin
 from sarraf.sandbox_bank.aisp import _client
 from sarraf.sandbox_bank.cards import CardBook, book
 from sarraf.sandbox_bank.context import Sandbox, sandbox
@@ -44,8 +43,6 @@ from sarraf.sandbox_bank.store import Store
 
 router = APIRouter()
 SB = Annotated[Sandbox, Depends(sandbox)]
-ADMIN_HEADER = "x-sandbox-admin-secret"
-DEFAULT_ADMIN_SECRET = "sandbox-admin"
 SARRAF = "urn:sarraf:alerts:"
 OB_RESOURCE_UPDATE = "urn:uk:org:openbanking:events:resource-update"
 OB_CONSENT_REVOKED = "urn:uk:org:openbanking:events:consent-authorization-revoked"
@@ -270,13 +267,6 @@ class Simulation(BaseModel):
     push: bool = True
 
 
-def _admin(request: Request) -> None:
-    expected = os.environ.get("SARRAF_SANDBOX_ADMIN_SECRET") or DEFAULT_ADMIN_SECRET
-    given = request.headers.get(ADMIN_HEADER, "")
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise OBError(401, "U006", f"the {ADMIN_HEADER} header is missing or wrong")
-
-
 def event_body(sim: Simulation, sb: Sandbox, cards: CardBook, base: str, consent_id: str) -> tuple[str, dict[str, Any]]:
     """The event URI and its payload, with sensible sandbox defaults for what the caller left out."""
     if sim.event == "resource-update":
@@ -314,7 +304,7 @@ def event_body(sim: Simulation, sb: Sandbox, cards: CardBook, base: str, consent
 @router.post("/sarraf/v1/admin/simulate")
 async def simulate(sim: Simulation, request: Request, sb: SB, events: Hub,
                    cards: Annotated[CardBook, Depends(book)]) -> dict[str, Any]:
-    _admin(request)
+    check_admin(request)
     if sim.event not in EVENTS:
         raise OBError(400, "U001", f"unknown event {sim.event!r}; known: {', '.join(EVENTS)}", "event")
     if sim.customer not in sb.bank.profiles:
@@ -348,12 +338,12 @@ class Faults(BaseModel):
 
 @router.post("/sarraf/v1/admin/faults")
 async def faults(body: Faults, request: Request, cards: Annotated[CardBook, Depends(book)]) -> dict[str, int]:
-    _admin(request)
+    check_admin(request)
     cards.fail_next = body.card_controls_fail
     return {"card_controls_fail": cards.fail_next}
 
 
 @router.get("/sarraf/v1/admin/cases")
 async def cases(request: Request, cards: Annotated[CardBook, Depends(book)]) -> dict[str, Any]:
-    _admin(request)
+    check_admin(request)
     return {"cases": cards.cases(), "cards": {c.card_id: c.status for c in cards.all()}}

@@ -34,9 +34,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sarraf.alerts.ports import READY, RECEIVED, ROUTED, ClaimedBatch, Job, Received, Recipient, Routed
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import AlertKind, BankEvent
+from sarraf.store import alert_dead_letters as dead_letters
+from sarraf.store import outbox_sealing as sealing
 from sarraf.store import pg_bulk, sqlite_bulk
-from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS, preferences_from_values
+from sarraf.store.alert_recipients import recipient_from_row
+from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS
 from sarraf.store.channel_state import utc
+from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_platform_messages, alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, customers
 
@@ -104,8 +108,9 @@ class _Batch:
 
 
 class SqlAlertOutbox:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, sealer: JsonSealer) -> None:
         self._engine = engine
+        self._sealer = sealer
         self._postgres = engine.dialect.name == "postgresql"
         # SQLite has one writer at a time and its busy handler sleeps up to 100 ms per retry: queueing our
         # writers on a lock instead keeps intake, routing and delivery from stalling one another.
@@ -129,16 +134,18 @@ class SqlAlertOutbox:
         now = datetime.now(UTC)
         keys = [(event.tenant, event.event_id) for event in events]
         first = {key: i for i, key in reversed(list(enumerate(keys)))}  # a repeat inside the batch counts once
-        rows = [{
-            "tenant": event.tenant, "event_id": event.event_id, "kind": event.kind.value,
-            "consent_id": event.consent_id, "stream": event.stream, "occurred_at": event.occurred_at,
-            "received_at": now, "data": event.data, "status": "received",
-            "lane": "urgent" if event.kind is AlertKind.SUSPECTED_FRAUD else "normal", "attempts": 0,
-            "available_at": now,
-        } for i, event in enumerate(events) if first[keys[i]] == i]
-        if not rows:
+        fresh = [event for i, event in enumerate(events) if first[keys[i]] == i]
+        if not fresh:
             return []
         async with self._writing() as conn:
+            sealed = await sealing.sealed_event_data(self._sealer, conn, fresh)
+            rows = [{
+                "tenant": event.tenant, "event_id": event.event_id, "kind": event.kind.value,
+                "consent_id": event.consent_id, "stream": event.stream, "occurred_at": event.occurred_at,
+                "received_at": now, "data": data, "status": "received",
+                "lane": "urgent" if event.kind is AlertKind.SUSPECTED_FRAUD else "normal", "attempts": 0,
+                "available_at": now,
+            } for event, data in zip(fresh, sealed, strict=True)]
             if self._postgres:
                 inserted = await pg_bulk.insert_received(conn, rows, now)
             else:
@@ -165,11 +172,11 @@ class SqlAlertOutbox:
                 recipients.update({(tenant, consent): r for consent, r in found.items()})
         return items, recipients
 
-    @staticmethod
-    async def _received(conn: AsyncConnection, limit: int) -> list[Received]:
+    async def _received(self, conn: AsyncConnection, limit: int) -> list[Received]:
         rows = (await conn.execute(_RECEIVED, {"limit": limit})).all()
-        return [Received(row_id, BankEvent(tenant, event_id, AlertKind(kind), consent_id, utc(occurred_at), data),
-                         utc(received_at))
+        keys = await sealing.keys_for(self._sealer, conn, [row.data for row in rows])  # 1 query, 1 unseal a row
+        return [Received(row_id, BankEvent(tenant, event_id, AlertKind(kind), consent_id, utc(occurred_at),
+                                           keys.open(sealing.EVENT_DATA, data)), utc(received_at))
                 for row_id, tenant, event_id, kind, consent_id, occurred_at, received_at, data in rows]
 
     async def unrouted(self, cap: int = 100_000) -> int:
@@ -253,11 +260,7 @@ class SqlAlertOutbox:
             ids = [link.customer_id for link in found]
             for row in await conn.execute(self._identities_query, {"customers": self._values(ids)}):
                 identities.setdefault(row.customer_id, []).append((row.channel, row.sender))
-        return {link.consent_id: Recipient(
-            customer_id=link.customer_id, lang=link.lang, link_status=ConsentStatus(link.status),
-            permissions=tuple(link.permissions), link_expires_at=utc(link.expires_at) if link.expires_at else None,
-            has_tokens=bool(link.has_tokens), identities=tuple(identities.get(link.customer_id, ())),
-            preferences=preferences_from_values(tenant, *link[len(link_columns):])) for link in found}
+        return {link.consent_id: recipient_from_row(tenant, link, len(link_columns), identities) for link in found}
 
     async def newer_on_stream(self, event: BankEvent, row_id: int) -> bool:
         if event.stream is None:
@@ -278,15 +281,20 @@ class SqlAlertOutbox:
         now = datetime.now(UTC)
         async with self._writing() as conn:
             handed = await self._handed_over(conn, results)
+            keys = await self._sealer.keys(conn, {r.customer_id for r in results if r.messages and r.customer_id},
+                                           create=True)
             rows = [{"b_id": r.row_id, "b_status": "sent" if r.row_id in handed else r.status,
                      "b_customer": r.customer_id, "b_channel": r.channel, "b_sender": r.sender,
-                     "b_messages": r.messages or None, "b_lane": r.lane, "b_error": r.reason or None,
+                     "b_messages": sealing.sealed_messages(keys, r.customer_id, r.messages),
+                     "b_lane": r.lane, "b_error": r.reason or None,
                      "b_available": r.available_at, "b_attempts": 1 if r.row_id in handed else 0,
                      "b_sent": now if r.row_id in handed else None} for r in results]
             await (pg_bulk if self._postgres else sqlite_bulk).update_routed(conn, rows)
-            await self._hand_over(conn, [{"channel": r.channel, "sender": r.sender, "payload": payload}
+            await self._hand_over(conn, [{"channel": r.channel, "sender": r.sender, "payload": payload,
+                                          "owner": r.customer_id}
                                          for r in results if r.row_id in handed for payload in r.handed_over or ()],
                                   now)
+            await dead_letters.at_routing(conn, [r for r in results if r.status == "dead"], now)
             left_ready = sum(1 for r in results if r.status == "ready" and r.row_id not in handed)
             if self._postgres:  # delivered at commit: a gateway holding its bank back looks again at once
                 await conn.execute(text(f"NOTIFY {ROUTED_CHANNEL}"))
@@ -298,7 +306,8 @@ class SqlAlertOutbox:
         """Pull-channel payloads into the channel outbox, in order, in the caller's transaction (routing's
         hand-over and delivery's alike)."""
         if payloads:
-            await (pg_bulk if self._postgres else sqlite_bulk).insert_handed_over(conn, payloads, now)
+            sealed = await sealing.sealed_payloads(self._sealer, conn, payloads)
+            await (pg_bulk if self._postgres else sqlite_bulk).insert_handed_over(conn, sealed, now)
 
     async def _handed_over(self, conn: AsyncConnection, results: Sequence[Routed]) -> set[int]:
         """Which results to hand over now: those carrying payloads whose customer's lane has nothing older
@@ -360,10 +369,13 @@ class SqlAlertOutbox:
         now = datetime.now(UTC)
         dialect_insert = pg_insert if self._postgres else sqlite_insert
         async with self._writing() as conn:
+            owner = routed.customer_id
+            keys = await self._sealer.keys(conn, [owner] if owner else [], create=True)
             result = await conn.execute(dialect_insert(alert_outbox).values(
                 tenant=tenant, event_id=event_id, kind=kind, consent_id="", stream=None, occurred_at=now,
-                received_at=now, data=data, status="ready", lane=routed.lane, customer_id=routed.customer_id,
-                channel=routed.channel, sender=routed.sender, messages=routed.messages, attempts=0,
+                received_at=now, data=keys.seal(owner, sealing.EVENT_DATA, data) if owner else {}, status="ready",
+                lane=routed.lane, customer_id=owner, channel=routed.channel, sender=routed.sender,
+                messages=sealing.sealed_messages(keys, owner, routed.messages), attempts=0,
                 available_at=routed.available_at or now,
             ).on_conflict_do_nothing(index_elements=["tenant", "event_id"]))
             if self._postgres and result.rowcount == 1:
@@ -388,25 +400,26 @@ class SqlAlertOutbox:
     async def claim(self, limit: int, now: datetime) -> AsyncIterator[ClaimedBatch]:
         if self._postgres:
             async with self._engine.begin() as conn:
-                batch = _Batch(self._jobs((await conn.execute(self._due(limit, now))).all()))
+                batch = _Batch(await self._jobs(conn, (await conn.execute(self._due(limit, now))).all()))
                 yield batch
                 await self._finish(conn, batch)
             return
         async with self._engine.connect() as conn:
-            batch = _Batch(self._jobs((await conn.execute(self._due(limit, now))).all()))
+            batch = _Batch(await self._jobs(conn, (await conn.execute(self._due(limit, now))).all()))
         yield batch
         if batch._sent or batch._retries or batch._dead:
             async with self._writing() as conn:
                 await self._finish(conn, batch)
 
-    @staticmethod
-    def _jobs(rows: Sequence[Any]) -> list[Job]:
-        return [Job(r.id, r.tenant, r.event_id, r.customer_id, r.channel, r.sender, list(r.messages or []),
-                    r.attempts, utc(r.received_at)) for r in rows]
+    async def _jobs(self, conn: AsyncConnection, rows: Sequence[Any]) -> list[Job]:
+        keys = await sealing.keys_for(self._sealer, conn, [r.messages for r in rows])
+        return [Job(r.id, r.tenant, r.event_id, r.customer_id, r.channel, r.sender,
+                    list(keys.open(sealing.RENDERED, r.messages) or []), r.attempts, utc(r.received_at)) for r in rows]
 
     async def _finish(self, conn: AsyncConnection, batch: _Batch) -> None:
         now = datetime.now(UTC)
-        await self._hand_over(conn, [{"channel": job.channel, "sender": job.sender, "payload": payload}
+        await self._hand_over(conn, [{"channel": job.channel, "sender": job.sender, "payload": payload,
+                                      "owner": job.customer_id}
                                      for job, payloads in batch._sent for payload in payloads], now)
         if batch._platform_ids:
             dialect_insert = pg_insert if self._postgres else sqlite_insert

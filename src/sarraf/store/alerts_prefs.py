@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +19,7 @@ from sarraf.domain.events import AlertGroup
 from sarraf.store.channel_state import utc
 from sarraf.store.tables.alerts import alert_fraud_cases, alert_preferences
 
+log = logging.getLogger(__name__)
 PREFERENCE_COLUMNS = tuple(alert_preferences.c[name] for name in (
     "opted_in", "disabled", "channel", "sender", "quiet_start", "quiet_end", "timezone", "low_balance_below",
     "large_from"))
@@ -31,7 +34,8 @@ def preferences_from_values(tenant: str, opted_in: bool | None, disabled: list[s
     """Preferences from a row's values (all None: the customer never set any)."""
     if opted_in is None:
         return AlertPreferences(timezone=DEFAULT_ZONES.get(tenant, "UTC"))
-    return _parsed(bool(opted_in), tuple(disabled or ()), *rest)
+    groups = () if disabled is None else tuple(disabled) if isinstance(disabled, list) else disabled
+    return _parsed(bool(opted_in), groups, *rest)  # a stored non-list is refused by _parsed, naming the field
 
 
 @lru_cache(maxsize=4096)
@@ -40,23 +44,52 @@ def _parsed(opted_in: bool, disabled: tuple[str, ...], channel: str | None, send
             large_from: str | None) -> AlertPreferences:
     # A pure function of the stored values (AlertPreferences is frozen): every routing batch still reads the
     # row, only the parsing of values seen before is skipped.
+    # Every value is checked as the API checks it, so a row written past the API (or by an older version)
+    # fails here, naming the field, and routing dead-letters that one customer's events (alerts/poison.py).
+    if not isinstance(disabled, tuple) or not all(isinstance(g, str) for g in disabled):
+        raise ValueError(f"disabled {disabled!r} is not a list of alert groups")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValueError(f"timezone {timezone!r} is not an IANA time zone") from exc
     return AlertPreferences(
         opted_in=opted_in, disabled=frozenset(AlertGroup(g) for g in disabled), channel=channel, sender=sender,
         quiet_start=quiet_start, quiet_end=quiet_end, timezone=timezone,
-        low_balance_below=Decimal(low_balance_below) if low_balance_below else None,
-        large_from=Decimal(large_from) if large_from else None,
+        low_balance_below=_threshold("low_balance_below", low_balance_below),
+        large_from=_threshold("large_from", large_from),
     )
+
+
+def _threshold(name: str, stored: str | None) -> Decimal | None:
+    if not stored:
+        return None
+    try:
+        value = Decimal(stored)
+    except InvalidOperation as exc:
+        raise ValueError(f"{name} {stored!r} is not a number") from exc
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"{name} {stored!r} is not a finite amount of money")
+    return value
 
 
 class SqlAlertPreferences:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def get(self, tenant: str, customer_id: str) -> AlertPreferences:
+    async def get(self, tenant: str, customer_id: str, *, strict: bool = False) -> AlertPreferences:
+        """The customer's preferences. A stored row that cannot be read raises ValueError when `strict` (the
+        operator API says so); otherwise it reads as the defaults, so the customer's next change, by chat or
+        API, replaces it (routing meanwhile dead-letters their alerts, see alerts/poison.py)."""
         async with self._engine.connect() as conn:
             row = (await conn.execute(select(alert_preferences).where(
                 alert_preferences.c.tenant == tenant, alert_preferences.c.customer_id == customer_id))).first()
-        return preferences_from_row(row, tenant)
+        try:
+            return preferences_from_row(row, tenant)
+        except ValueError as exc:
+            if strict:
+                raise
+            log.warning("alert preferences of %s/%s unreadable, read as defaults: %s", tenant, customer_id, exc)
+            return preferences_from_row(None, tenant)
 
     async def save(self, tenant: str, customer_id: str, p: AlertPreferences) -> None:
         values = {"opted_in": p.opted_in, "disabled": sorted(g.value for g in p.disabled), "channel": p.channel,

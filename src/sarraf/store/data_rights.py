@@ -1,7 +1,8 @@
 """What we hold about a customer, as they are entitled to see and export it, and its erasure.
 
 Erasure deletes every row keyed by the customer and crypto-shreds their data key, so anything sealed with
-it (bank tokens, PKCE verifiers, copies we missed) becomes unreadable. The audit log keeps its leaves: they
+it (bank tokens, PKCE verifiers, their pending question, alert data and messages, replies waiting for their
+chat, copies we missed) becomes unreadable. The audit log keeps its leaves: they
 name the customer only by an HMAC pseudonym, so the log stays verifiable and holds no personal data.
 """
 
@@ -12,6 +13,8 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from sarraf.store.outbox_sealing import RENDERED
+from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import (
     alert_dead_letters,
     alert_fraud_cases,
@@ -27,6 +30,7 @@ from sarraf.store.tables.channels import (
     alexa_pending,
     service_windows,
 )
+from sarraf.store.tables.conversation import conversation_context
 from sarraf.store.tables.core import (
     bank_links,
     channel_identities,
@@ -46,9 +50,10 @@ def _iso(value: Any) -> Any:
 
 
 class SqlDataRights:
-    def __init__(self, engine: AsyncEngine, shredder: Shredder) -> None:
+    def __init__(self, engine: AsyncEngine, shredder: Shredder, sealer: JsonSealer) -> None:
         self._engine = engine
         self._shredder = shredder
+        self._sealer = sealer
 
     async def export(self, customer_id: str) -> dict[str, Any]:
         """Everything stored about the customer, in readable form (secrets are described, never shown)."""
@@ -67,7 +72,7 @@ class SqlDataRights:
                 .mappings()
                 .all()
             )
-            alerts = await _alerts_of(conn, customer_id)
+            alerts = await _alerts_of(conn, customer_id, self._sealer)
         return {
             "customer": {k: _iso(v) for k, v in (customer or {}).items()},
             "channels": [{"channel": i["channel"], "id": i["sender"]} for i in identities],
@@ -111,6 +116,7 @@ class SqlDataRights:
             for table in (alexa_oauth_tokens, alexa_oauth_codes, alexa_oauth_requests):
                 await conn.execute(delete(table).where(table.c.customer_id == customer_id))
             await conn.execute(delete(link_sessions).where(link_sessions.c.customer_id == customer_id))
+            await conn.execute(delete(conversation_context).where(conversation_context.c.customer_id == customer_id))
             # Alerts: routed rows name the customer; rows not routed yet only the consent of one of their links.
             consents = select(bank_links.c.consent_id).where(bank_links.c.customer_id == customer_id)
             theirs = select(alert_outbox.c.id).where(alert_outbox.c.customer_id == customer_id)
@@ -128,7 +134,7 @@ class SqlDataRights:
         await self._shredder.shred(customer_id)
 
 
-async def _alerts_of(conn: AsyncConnection, customer_id: str) -> dict[str, Any]:
+async def _alerts_of(conn: AsyncConnection, customer_id: str, sealer: JsonSealer) -> dict[str, Any]:
     prefs = (await conn.execute(select(alert_preferences).where(alert_preferences.c.customer_id == customer_id))
              ).mappings().all()
     messages = (await conn.execute(
@@ -136,12 +142,14 @@ async def _alerts_of(conn: AsyncConnection, customer_id: str) -> dict[str, Any]:
                alert_outbox.c.messages, alert_outbox.c.received_at, alert_outbox.c.sent_at,
                alert_outbox.c.delivered_at, alert_outbox.c.read_at)
         .where(alert_outbox.c.customer_id == customer_id).order_by(alert_outbox.c.id))).mappings().all()
+    keys = await sealer.keys(conn, [customer_id])  # the customer's own copy: their messages, opened
     cases = (await conn.execute(select(alert_fraud_cases).where(alert_fraud_cases.c.customer_id == customer_id))
              ).mappings().all()
     return {
         "preferences": [{k: _iso(v) for k, v in p.items() if k != "customer_id"} for p in prefs],
         "messages": [{"bank": m["tenant"], "kind": m["kind"], "status": m["status"], "channel": m["channel"],
-                      "content": m["messages"], "received_at": _iso(m["received_at"]), "sent_at": _iso(m["sent_at"]),
+                      "content": keys.open(RENDERED, m["messages"]),
+                      "received_at": _iso(m["received_at"]), "sent_at": _iso(m["sent_at"]),
                       "delivered_at": _iso(m["delivered_at"]), "read_at": _iso(m["read_at"])}
                      for m in messages],
         "fraud_questions": [{"bank": c["tenant"], "answer": c["status"], "card_freeze": c["freeze"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+log = logging.getLogger(__name__)
+# How many times this process ran Alembic's upgrade: a start against a current database adds nothing.
+upgrades_run = 0
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -98,8 +102,13 @@ async def stored_revision(url: str) -> str | None:
 
 
 async def migrate(url: str) -> None:
-    """Bring the schema to the newest revision; safe (and cheap) to call on every start."""
-    if await stored_revision(url) == HEAD_REVISION:
+    """Bring the schema to the newest revision; safe (and cheap) to call on every start: one SELECT when the
+    database is current, and Alembic is neither imported nor run."""
+    global upgrades_run
+    found = await stored_revision(url)
+    if found == HEAD_REVISION:
         return
+    upgrades_run += 1
+    log.info("database schema at %s; upgrading to %s", found or "nothing", HEAD_REVISION)
     # Alembic's async env runs its own event loop, so it gets a thread of its own.
     await asyncio.to_thread(_upgrade, url)

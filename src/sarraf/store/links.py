@@ -1,4 +1,5 @@
-"""Bank links and linking sessions; tokens and PKCE verifiers are sealed with the customer's data key."""
+"""Bank links and linking sessions; tokens, PKCE verifiers and the customer's pending question are sealed with
+the customer's data key (so erasing the key erases them)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sarraf.domain.consent import BankLink, ConsentStatus, LinkSession, Tokens
+from sarraf.domain.consent import BankLink, ConsentStatus, LinkSession, PendingLogin, Tokens
 from sarraf.store.sealing import Sealer
 from sarraf.store.tables.core import bank_links, link_sessions
 
@@ -127,6 +128,8 @@ class SqlLinkSessions:
 
     async def put(self, session: LinkSession) -> None:
         sealed = await self._sealer.encrypt(session.customer_id, "pkce-verifier", session.code_verifier.encode())
+        resume = (await self._sealer.encrypt(session.customer_id, "resume-text", session.resume_text)
+                  if session.resume_text is not None else None)
         async with self._engine.begin() as conn:
             await conn.execute(
                 insert(link_sessions).values(
@@ -137,15 +140,17 @@ class SqlLinkSessions:
                     sender=session.sender,
                     consent_id=session.consent_id,
                     verifier_sealed=sealed,
-                    resume_text=session.resume_text,
+                    resume_sealed=resume,
                     authorize_url=session.authorize_url,
                     return_to=session.return_to,
+                    browser=session.browser,
                     created_at=session.created_at,
                 )
             )
 
     async def begin(self, state: str, return_to: str | None) -> str | None:
-        """The bank login URL for a pending session (None if unknown), remembering the platform's return URL."""
+        """The bank login URL for a pending session (None if unknown), remembering the platform's return URL.
+        For in-process callers with no browser (the terminal); browsers go through `bind`."""
         async with self._engine.begin() as conn:
             row = (
                 await conn.execute(
@@ -162,6 +167,33 @@ class SqlLinkSessions:
                 )
         return str(row.authorize_url)
 
+    async def pending(self, state: str) -> PendingLogin | None:
+        t = link_sessions.c
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(t.state, t.tenant, t.customer_id, t.channel, t.sender, t.browser,
+                                             t.created_at).where(t.state == state))).first()
+        if row is None:
+            return None
+        return PendingLogin(row.state, row.tenant, row.customer_id, row.channel, row.sender, row.browser,
+                            _utc(row.created_at) or datetime.now(UTC))
+
+    async def bind(self, state: str, browser: str, return_to: str | None) -> str | None:
+        """One conditional UPDATE: of two browsers racing for an unbound login exactly one wins."""
+        t = link_sessions.c
+        values: dict[str, str] = {"browser": browser}
+        if return_to:
+            values["return_to"] = return_to
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(link_sessions)
+                .where(t.state == state, (t.browser.is_(None)) | (t.browser == browser))
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                return None
+            url = (await conn.execute(select(t.authorize_url).where(t.state == state))).scalar_one()
+        return str(url)
+
     async def take(self, state: str) -> LinkSession | None:
         """Return and delete the session in one transaction, so a replayed callback finds nothing."""
         async with self._engine.begin() as conn:
@@ -172,6 +204,8 @@ class SqlLinkSessions:
             if result.rowcount != 1:  # a concurrent callback took it first
                 return None
         verifier = await self._sealer.decrypt(row["customer_id"], "pkce-verifier", row["verifier_sealed"])
+        resume = (None if row["resume_sealed"] is None
+                  else (await self._sealer.decrypt(row["customer_id"], "resume-text", row["resume_sealed"])).decode())
         return LinkSession(
             state=row["state"],
             tenant=row["tenant"],
@@ -180,10 +214,11 @@ class SqlLinkSessions:
             sender=row["sender"],
             consent_id=row["consent_id"],
             code_verifier=verifier.decode(),
-            resume_text=row["resume_text"],
+            resume_text=resume,
             created_at=_utc(row["created_at"]) or datetime.now(UTC),
             authorize_url=row["authorize_url"],
             return_to=row["return_to"],
+            browser=row["browser"],
         )
 
     async def prune(self, created_before: datetime) -> int:

@@ -1,4 +1,7 @@
-"""Idempotency keys for inbound messages and the outbox of replies that pull-based channels collect."""
+"""Idempotency keys for inbound messages and the outbox of replies that pull-based channels collect.
+
+A reply waiting for its chat can hold bank data (a balance, an alert's merchant and amount): it is sealed with
+the customer's data key (store/sealing.py), so it is unreadable at rest and erased with the key."""
 
 from __future__ import annotations
 
@@ -10,12 +13,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.store.channel_state import utc
-from sarraf.store.tables.core import channel_outbox, handoff_requests, processed_messages
+from sarraf.store.outbox_sealing import CHAT_MESSAGE  # alerts handed over land here too
+from sarraf.store.sealing import JsonSealer
+from sarraf.store.tables.core import channel_identities, channel_outbox, handoff_requests, processed_messages
 
 
 class SqlMessageLog:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, sealer: JsonSealer) -> None:
         self._engine = engine
+        self._sealer = sealer
 
     async def first_time(self, channel: str, message_id: str) -> bool:
         """Record the message id; False when it was already seen (a platform retry or a replay)."""
@@ -32,9 +38,15 @@ class SqlMessageLog:
 
     async def push(self, channel: str, sender: str, payload: dict[str, Any]) -> int:
         async with self._engine.begin() as conn:
+            owner = (await conn.execute(select(channel_identities.c.customer_id).where(
+                channel_identities.c.channel == channel, channel_identities.c.sender == sender).limit(1))).scalar()
+            # Every chat that is pushed to has written first, so it has a customer; the address is a last resort.
+            owner = owner or f"chat:{channel}:{sender}"
+            keys = await self._sealer.keys(conn, [owner], create=True)
             result = await conn.execute(
                 insert(channel_outbox).values(
-                    channel=channel, sender=sender, payload=payload, created_at=datetime.now(UTC)
+                    channel=channel, sender=sender, payload=keys.seal(owner, CHAT_MESSAGE, payload),
+                    created_at=datetime.now(UTC),
                 )
             )
             key = result.inserted_primary_key
@@ -62,10 +74,12 @@ class SqlMessageLog:
             acknowledged = after and (
                 await conn.execute(select(channel_outbox.c.id).where(mine, channel_outbox.c.id <= after).limit(1))
             ).first()
+            keys = await self._sealer.keys(conn, {r.payload["owner"] for r in rows
+                                                  if isinstance(r.payload, dict) and "owner" in r.payload})
         if acknowledged:
             async with self._engine.begin() as conn:
                 await conn.execute(delete(channel_outbox).where(mine, channel_outbox.c.id <= after))
-        return [(r.id, r.payload) for r in rows], utc(rows[-1].created_at) if rows else None
+        return [(r.id, keys.open(CHAT_MESSAGE, r.payload)) for r in rows], utc(rows[-1].created_at) if rows else None
 
 
 class SqlHandoffs:

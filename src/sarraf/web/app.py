@@ -22,6 +22,7 @@ from sarraf.config import Settings, load_banks, load_settings
 from sarraf.heap import settle_after_start_up
 from sarraf.housekeeping import Housekeeping
 from sarraf.web import (
+    outage,
     routes_alerts,
     routes_alexa_oauth,
     routes_channels,
@@ -30,6 +31,7 @@ from sarraf.web import (
     routes_ops,
     routes_webchat,
 )
+from sarraf.web.body_limit import BodyLimit
 
 log = logging.getLogger(__name__)
 SANDBOX_MOUNT = "/bank"
@@ -83,6 +85,8 @@ def create_app(
         reasons = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         return JSONResponse({"error": "invalid request", "reasons": reasons}, status_code=422)
 
+    outage.install(app)  # our store failing: a clear answer saying nothing was changed, never a bare 500
+    app.add_middleware(BodyLimit)  # every body bounded while it streams, before anything parses it
     app.include_router(routes_webchat.router)
     app.include_router(routes_linking.router)
     app.include_router(routes_ops.router)
@@ -93,9 +97,16 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     if mount_sandbox and embedded:
         # Only the web layer may know the sandbox exists; the gateway reaches it over HTTP like any bank.
+        from sarraf.sandbox_bank import admin
         from sarraf.sandbox_bank.app import create_app as create_sandbox_bank
 
-        app.mount(SANDBOX_MOUNT, create_sandbox_bank(state_path=settings.data_dir / "sandbox-bank.db"))
+        sandbox = create_sandbox_bank(state_path=settings.data_dir / "sandbox-bank.db",
+                                      admin_secret=admin.installation_secret(settings.data_dir))
+        app.mount(SANDBOX_MOUNT, sandbox)
+        log.log(logging.WARNING if sandbox.state.admin_remote else logging.INFO,
+                "sandbox bank at %s: its admin API (events for sandbox customers) answers %s, with the "
+                    "secret in %s (or %s)", SANDBOX_MOUNT, "any machine" if sandbox.state.admin_remote
+                    else "only on the loopback interface", admin.secret_path(settings.data_dir), admin.SECRET_ENV)
         if not settings.database_url.startswith("sqlite"):
             log.warning(SHARED_DATABASE_WITH_EMBEDDED_BANK)
     return app

@@ -6,4 +6,14 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from sarraf.conversation.replies import catalog
+
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+
+def _back_to_chat(lang: str) -> str:
+    return catalog().text(lang, "webchat_back")
+
+
+# Every notice page (link result, secure page, expired link) offers the way back to the chat, in its language.
+templates.env.globals["back_to_chat"] = _back_to_chat

@@ -6,17 +6,18 @@ code and a description, never a 500. The services themselves are composed in boo
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import os
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated, Any
+from zoneinfo import available_timezones
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.exc import SQLAlchemyError
 
 from sarraf.alerts.intake import UnknownBank
@@ -24,6 +25,7 @@ from sarraf.alerts.preferences import AlertPreferences
 from sarraf.alerts.sets import SetRejected
 from sarraf.bootstrap_alerts import AlertServices
 from sarraf.domain.events import AlertGroup
+from sarraf.web.tenant_tokens import Api, authorise
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["alerts"])
@@ -89,16 +91,39 @@ async def _receive_batch(services: AlertServices, bank: str, body: bytes) -> JSO
     return JSONResponse({"ack": acked, "setErrs": errors}, status_code=200)
 
 
+# A threshold is an amount of money: finite, not negative, at most a billion, at most 3 decimal places (the
+# dinar's fils). "NaN", "Infinity" and "1E+999999" are refused here, so routing never meets them.
+Threshold = Annotated[Decimal, Field(ge=0, le=Decimal("1000000000"), decimal_places=3, allow_inf_nan=False)]
+ZONE_HINT = "an IANA time zone such as Europe/Warsaw"
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 class PreferencesBody(BaseModel):
-    opted_in: bool | None = None
+    """What the bank's systems may change; a field left out is kept. `opted_in` and `timezone` are never null
+    (their defaults here are never applied: only the fields given are used)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    opted_in: bool = False
     disabled: list[AlertGroup] | None = None
     channel: str | None = Field(default=None, max_length=32)
-    sender: str | None = Field(default=None, max_length=255)
+    sender: str | None = Field(default=None, min_length=1, max_length=255)
     quiet_start: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     quiet_end: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    timezone: str | None = Field(default=None, max_length=64)
-    low_balance_below: str | None = Field(default=None, max_length=32)
-    large_from: str | None = Field(default=None, max_length=32)
+    timezone: str = Field(default="UTC", max_length=64, description=ZONE_HINT)
+    low_balance_below: Threshold | None = None
+    large_from: Threshold | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _real_zone(cls, value: str) -> str:
+        if value not in _zones():
+            raise ValueError(f"unknown time zone {value!r}: expected {ZONE_HINT}")
+        return value
 
 
 def _prefs_json(p: AlertPreferences) -> dict[str, Any]:
@@ -108,37 +133,43 @@ def _prefs_json(p: AlertPreferences) -> dict[str, Any]:
             "large_from": str(p.large_from) if p.large_from is not None else None}
 
 
-def _operator(request: Request) -> None:
-    """The preferences API is for the bank's own systems: a bearer token from SARRAF_ALERTS_API_TOKEN.
-    Customers change their preferences by chatting."""
-    expected = os.environ.get("SARRAF_ALERTS_API_TOKEN", "")
-    if not expected:
-        raise HTTPException(503, "the alert preferences API is off (set SARRAF_ALERTS_API_TOKEN)")
-    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(401, "a valid bearer token is required")
+def _operator(request: Request, bank: str) -> AlertServices:
+    """The preferences API is for the bank's own systems: a bearer token scoped to the bank
+    (SARRAF_ALERTS_API_TOKEN_<BANK> or `alerts_api_token` in the banks file), or SARRAF_ALERTS_API_TOKEN for
+    every bank. Customers change their preferences by chatting. An unknown bank is a 404 once authorised."""
+    services = _services(request)
+    banks = services.container.banks
+    authorise(request, Api.ALERTS, bank, banks, os.environ.get(Api.ALERTS.value) or None, off_status=503)
+    if bank not in banks:
+        raise HTTPException(404, f"unknown bank {bank!r}")
+    return services
+
+
+def _check_channel(services: AlertServices, bank: str, channel: str | None) -> None:
+    channels = services.container.channels
+    if channel is not None and (channel not in channels.channels or f"{channel}/{bank}" in channels.disabled):
+        running = sorted(name for name in channels.channels if f"{name}/{bank}" not in channels.disabled)
+        raise HTTPException(422, f"channel {channel!r} is not configured for bank {bank!r}; "
+                                 f"configured: {', '.join(running)}")
 
 
 @router.get("/alerts/api/preferences/{bank}/{customer_id}")
 async def read_preferences(bank: str, customer_id: str, request: Request) -> dict[str, Any]:
-    _operator(request)
-    return _prefs_json(await _services(request).preferences.get(bank, customer_id))
+    try:
+        return _prefs_json(await _operator(request, bank).preferences.get(bank, customer_id, strict=True))
+    except ValueError as exc:  # written past this API; a PUT of valid values repairs it
+        raise HTTPException(409, f"the stored preferences cannot be read ({exc}); PUT valid values to replace "
+                                 "them") from exc
 
 
 @router.put("/alerts/api/preferences/{bank}/{customer_id}")
 async def change_preferences(bank: str, customer_id: str, body: PreferencesBody, request: Request) -> dict[str, Any]:
-    _operator(request)
-    services = _services(request)
-    current = await services.preferences.get(bank, customer_id)
+    services = _operator(request, bank)
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    _check_channel(services, bank, changes.get("channel"))
     if "disabled" in changes:
         changes["disabled"] = frozenset(AlertGroup(g) for g in changes["disabled"] or ()) - {AlertGroup.FRAUD}
-    for key in ("low_balance_below", "large_from"):
-        if changes.get(key) is not None:
-            try:
-                changes[key] = Decimal(changes[key])
-            except InvalidOperation as exc:
-                raise HTTPException(422, f"{key} is not a number") from exc
+    current = await services.preferences.get(bank, customer_id)
     updated = current.with_changes(**changes)
     await services.preferences.save(bank, customer_id, updated)
     return _prefs_json(updated)

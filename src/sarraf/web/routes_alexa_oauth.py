@@ -25,6 +25,7 @@ from sarraf.channels.alexa import AlexaChannel
 from sarraf.channels.alexa_linking import AlexaAccountLinking, OAuthError, redirect_allowed, with_query
 from sarraf.channels.alexa_phrases import phrase
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable
+from sarraf.web import browser_binding
 from sarraf.web.deps import container_of
 from sarraf.web.pages import templates
 
@@ -87,7 +88,14 @@ async def alexa_oauth_authorize(
     except (BankUnavailable, ConsentUnusable):
         return RedirectResponse(with_query(redirect_uri, error="temporarily_unavailable", state=state), 303)
     await linking.remember(client, invitation.state, customer.id, redirect_uri, state, code_challenge)
-    return RedirectResponse(invitation.url, status_code=303, headers={"Referrer-Policy": "no-referrer"})
+    # The browser Alexa sent here is the one that must come back from the bank (web/browser_binding.py).
+    token, fresh = browser_binding.browser_token(request)
+    await container.consents.bind(invitation.state, browser_binding.browser_digest(token))
+    response = RedirectResponse(invitation.url, status_code=303, headers={"Referrer-Policy": "no-referrer"})
+    if fresh:
+        browser_binding.set_cookie(response, browser_binding.BROWSER_COOKIE, token,
+                                   secure=browser_binding.secure_cookies(container.settings.public_url))
+    return response
 
 
 def _basic_credentials(header: str | None) -> tuple[str, str] | None:

@@ -30,6 +30,7 @@ from sarraf.channels.whatsapp import WhatsAppChannel
 from sarraf.domain.messages import Inbound, InboundKind
 from sarraf.observability import MESSAGES, REJECTED, REPLIES, TURN_SECONDS
 from sarraf.web.deps import container_of
+from sarraf.web.outage import STORE_FAILURES
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat platforms"])
@@ -97,6 +98,8 @@ async def _answer(request: Request, tenant: str, inbound: Inbound, channel: Any)
         REPLIES.labels(inbound.channel).inc(len(replies))
     except PlatformError as exc:
         log.warning("%s: the platform refused a reply (HTTP %s, code %s)", inbound.channel, exc.status, exc.code)
+    except STORE_FAILURES:
+        raise  # our store is down: answered 503 (web/outage.py), so the platform delivers the event again later
     except Exception as exc:  # one bad event must not lose the rest of the batch
         log.error("%s: answering an event failed: %s", inbound.channel, type(exc).__name__)
 

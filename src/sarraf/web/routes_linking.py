@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, date, datetime, time
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from sarraf.channels import webchat
 from sarraf.channels.login_return import BrowserReturn
 from sarraf.conversation import answers
-from sarraf.conversation.replies import catalog, format_date, format_money
-from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
+from sarraf.conversation.replies import catalog
+from sarraf.domain.errors import BankAnswerRefused, BankUnavailable, ConsentUnusable, NotLinked
+from sarraf.domain.messages import Outbound
 from sarraf.observability import LINKS
-from sarraf.policy.consents import LinkFailed
+from sarraf.policy.consent_grant import Grant
+from sarraf.policy.consents import LinkFailed, LinkFailure
 from sarraf.policy.point import Subject
 from sarraf.policy.secure_links import InvalidLink
+from sarraf.web import browser_binding
+from sarraf.web import linking_texts as texts
 from sarraf.web.deps import container_of
 from sarraf.web.pages import templates
 
@@ -27,29 +33,74 @@ async def link_start(
     state: str,
     redirect_uri: str | None = Query(default=None, max_length=2048),
 ) -> Response:
-    """The login button's target on every channel: on to the bank's login page for this attempt.
+    """The login button's target on every channel: on to the bank's login page, for the browser of the chat
+    that asked (see web/browser_binding.py).
 
-    Messenger's Log In button adds its own `redirect_uri` (and an `account_linking_token` we have no use
-    for: the bank login is what links); we remember the redirect_uri (if it is Messenger's) so the
-    customer returns to the conversation there after the bank login.
+    The web chat's own browser goes straight on. On a platform, the person first confirms on our page whose
+    chat they are linking. Messenger's Log In button adds its own `redirect_uri` (and an
+    `account_linking_token` we have no use for: the bank login is what links); we remember the redirect_uri
+    (if it is Messenger's) so the customer returns to the conversation there after the bank login.
     """
     container = container_of(request)
-    target = await container.consents.begin(state[:128], container.channels.platform_return(redirect_uri))
+    pending = await container.consents.pending(state[:128])
+    if pending is None or pending.expired():
+        return await _expired_page(request)
+    lang = await container.lang_of(pending.customer_id) or container.default_lang
+    token, fresh = browser_binding.browser_token(request)
+    browser = browser_binding.browser_digest(token)
+    if pending.browser is not None or pending.channel == webchat.NAME:
+        owns = (hmac.compare_digest(pending.browser, browser) if pending.browser is not None
+                else browser_binding.holds_chat(request, pending.sender))
+        target = await container.consents.bind(pending.state, browser, _platform_return(request, redirect_uri)) \
+            if owns else None
+        if target is None:
+            return _page(request, _visitor_lang(request, lang), texts.text(lang, "not_your_chat_title"),
+                         texts.text(lang, "not_your_chat_body"), 403)
+        return _to_bank(request, target, token if fresh else None)
+    bank = container.bank_names[pending.tenant]
+    context = {
+        "lang": lang,
+        "dir": texts.direction(lang),
+        "title": texts.text(lang, "confirm_title", bank=bank),
+        "body": texts.text(lang, "confirm_body", bank=bank,
+                           channel=texts.CHANNEL_NAMES.get(pending.channel, pending.channel),
+                           who=texts.text(lang, "confirm_who", tail=texts.masked_identity(pending.sender))),
+        "button": texts.text(lang, "confirm_button", bank=bank),
+        "action": f"/link/start/{pending.state}",
+        "token": browser_binding.confirm_token(pending.state, browser),
+        "redirect_uri": redirect_uri or "",
+    }
+    page = templates.TemplateResponse(request, "link_confirm.html", context, headers=NO_STORE)
+    if fresh:
+        browser_binding.set_cookie(page, browser_binding.BROWSER_COOKIE, token, secure=_secure(request))
+    return page
+
+
+@router.post("/link/start/{state}", tags=["account linking"])
+async def link_confirm(
+    request: Request,
+    state: str,
+    link_confirm: str = Form(default="", max_length=128),
+    redirect_uri: str | None = Form(default=None, max_length=2048),
+) -> Response:
+    """The person confirmed, on the page above, that the chat named there is theirs: this browser gets the
+    login, and only it can finish it."""
+    container = container_of(request)
+    pending = await container.consents.pending(state[:128])
+    if pending is None or pending.expired():
+        return await _expired_page(request)
+    lang = await container.lang_of(pending.customer_id) or container.default_lang
+    token = request.cookies.get(browser_binding.BROWSER_COOKIE, "")
+    browser = browser_binding.browser_digest(token) if token else ""
+    expected = browser_binding.confirm_token(pending.state, browser)
+    confirmed = bool(token) and hmac.compare_digest(link_confirm.encode(), expected.encode())
+    # The web chat proves its browser with its own cookie; a confirmation form cannot stand in for that.
+    target = (await container.consents.bind(pending.state, browser, _platform_return(request, redirect_uri))
+              if confirmed and pending.channel != webchat.NAME else None)
     if target is None:
-        lang = container.default_lang
-        c = catalog()
-        return templates.TemplateResponse(
-            request,
-            "notice.html",
-            {
-                "lang": lang,
-                "dir": "ltr",
-                "title": c.text(lang, "link_failed_title"),
-                "body": c.text(lang, "link_expired"),
-            },
-            status_code=404,
-        )
-    return RedirectResponse(target, status_code=303, headers={"Referrer-Policy": "no-referrer"})
+        return _page(request, _visitor_lang(request, lang), texts.text(lang, "not_your_chat_title"),
+                     texts.text(lang, "not_your_chat_body"), 403)
+    return _to_bank(request, target, None)
 
 
 @router.get("/link/callback", include_in_schema=True, tags=["account linking"])
@@ -63,33 +114,103 @@ async def link_callback(
     customer's channel wants it (channels/login_return.py), or show our own result page."""
     container = container_of(request)
     try:
-        session = await container.consents.complete(state, code, error)
+        linked = await container.consents.complete(
+            state, code, error, browser=browser_binding.returning_browser(request))
     except LinkFailed as failed:
         LINKS.labels("failed").inc()
         lang = container.default_lang
+        if failed.kind is LinkFailure.OTHER_BROWSER:
+            # A stranger's browser: it hears nothing about the chat, and the chat's platform is not involved.
+            lang = _visitor_lang(request, lang)
+            return _page(request, lang, texts.text(lang, "other_browser_title"),
+                         texts.text(lang, "other_browser_body"), 403)
+        reason = _FAILURE_TEXTS.get(failed.kind)
         if failed.session is not None:
             hook = container.channels.login_return(failed.session.channel)
             onward = await hook.after_login_failure(failed.session) if hook is not None else None
             if onward is None or onward.tell_conversation:
                 replies = await container.conversation.link_failed(failed.session, None)
                 lang = replies[0].lang
+                if reason is not None:
+                    replies.append(Outbound(texts.text(lang, reason), lang))
                 await container.deliver(failed.session.channel, failed.session.sender, replies)
             if onward is not None:
                 return _onward(onward)
-        return _result_page(request, lang, ok=False, status=400)
+        body = texts.text(lang, reason) if reason is not None else catalog().text(lang, "link_done_body")
+        return _page(request, lang, catalog().text(lang, "link_failed_title"), body, 400)
+    except BankAnswerRefused:
+        LINKS.labels("bank_error").inc()
+        lang = _visitor_lang(request, container.default_lang)
+        return _page(request, lang, catalog().text(lang, "link_failed_title"),
+                     texts.text(lang, "bank_answer_refused"), 502)
     except (BankUnavailable, ConsentUnusable):
         LINKS.labels("bank_error").inc()
-        return _result_page(request, container.default_lang, ok=False, status=502)
+        lang = _visitor_lang(request, container.default_lang)
+        return _page(request, lang, catalog().text(lang, "link_failed_title"),
+                     texts.text(lang, "bank_unreachable"), 502)
     LINKS.labels("linked").inc()
+    session = linked.session
     hook = container.channels.login_return(session.channel)
     onward = await hook.after_login(session) if hook is not None else None
     if onward is not None and not onward.tell_conversation:
         return _onward(onward)
     resumed = await container.conversation.resume_after_link(session, None)
+    lang = resumed[0].lang if resumed else container.default_lang
+    partly = _partly_granted(lang, linked.grant)
+    if partly is not None and resumed:
+        resumed.insert(1, Outbound(partly, lang))
     await container.deliver(session.channel, session.sender, resumed)
     if onward is not None:
         return _onward(onward)
-    return _result_page(request, resumed[0].lang if resumed else container.default_lang, ok=True)
+    c = catalog()
+    body = c.text(lang, "link_done_body") if partly is None else f"{partly} {c.text(lang, 'link_done_body')}"
+    return _page(request, lang, c.text(lang, "link_done_title"), body, 200)
+
+
+_FAILURE_TEXTS = {
+    LinkFailure.CONSENT_EXPIRED: "consent_expired",
+    LinkFailure.CONSENT_REFUSED: "consent_refused",
+    LinkFailure.NOTHING_GRANTED: "nothing_granted",
+    LinkFailure.BANK_REFUSED: "bank_refused",
+}
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _partly_granted(lang: str, grant: Grant) -> str | None:
+    if not grant.missing:
+        return None
+    return texts.text(lang, "partly_granted", granted=texts.listed(lang, grant.scopes),
+                      missing=texts.listed(lang, grant.missing))
+
+
+def _secure(request: Request) -> bool:
+    return browser_binding.secure_cookies(container_of(request).settings.public_url)
+
+
+def _platform_return(request: Request, redirect_uri: str | None) -> str | None:
+    return container_of(request).channels.platform_return(redirect_uri)
+
+
+def _to_bank(request: Request, target: str, new_token: str | None) -> Response:
+    response = RedirectResponse(target, status_code=303, headers=NO_STORE)
+    if new_token is not None:
+        browser_binding.set_cookie(response, browser_binding.BROWSER_COOKIE, new_token, secure=_secure(request))
+    return response
+
+
+def _visitor_lang(request: Request, fallback: str) -> str:
+    """The language of a browser we know nothing about (it may not be the chat's owner): its own preference."""
+    for part in request.headers.get("accept-language", "").split(","):
+        prefix = part.strip()[:2].lower()
+        if prefix in ("ar", "pl", "en"):
+            return prefix
+    return fallback
+
+
+async def _expired_page(request: Request) -> Response:
+    lang = _visitor_lang(request, container_of(request).default_lang)
+    c = catalog()
+    return _page(request, lang, c.text(lang, "link_failed_title"), c.text(lang, "link_expired"), 404)
 
 
 def _onward(onward: BrowserReturn) -> RedirectResponse:
@@ -97,18 +218,10 @@ def _onward(onward: BrowserReturn) -> RedirectResponse:
     return RedirectResponse(onward.url, status_code=303, headers=headers)
 
 
-def _result_page(request: Request, lang: str, *, ok: bool, status: int = 200) -> HTMLResponse:
-    c = catalog()
+def _page(request: Request, lang: str, title: str, body: str, status: int) -> HTMLResponse:
     return templates.TemplateResponse(
-        request,
-        "notice.html",
-        {
-            "lang": lang,
-            "dir": "rtl" if lang == "ar" else "ltr",
-            "title": c.text(lang, "link_done_title" if ok else "link_failed_title"),
-            "body": c.text(lang, "link_done_body"),
-        },
-        status_code=status,
+        request, "notice.html", {"lang": lang, "dir": texts.direction(lang), "title": title, "body": body},
+        status_code=status, headers=NO_STORE,
     )
 
 
@@ -146,23 +259,26 @@ async def secure_page(request: Request, token: str) -> Response:
     lang = await container.lang_of(view.customer_id) or container.default_lang
     bank = container.bank_names[view.tenant]
     subject = Subject(view.tenant, view.customer_id, recipient="bank_page")
+    table = None  # a list shown as rows (drawn as a table, not as lines that wrap on a phone)
     try:
         if view.view == "balance":
             disclosed = await container.point.balances(subject)
-            body = answers.balances(lang, bank, disclosed.data).text if disclosed.data is not None else None
+            shown = answers.balances(lang, bank, disclosed.data) if disclosed.data is not None else None
+            body, table = (shown.text, shown.table) if shown is not None else (None, None)
         else:
             start = date.fromisoformat(view.start or date.today().isoformat())
             end = date.fromisoformat(view.end or date.today().isoformat())
             found = await container.point.transactions(
                 subject, datetime.combine(start, time.min, UTC), datetime.combine(end, time.max, UTC)
             )
-            body = None
+            body, table = None, None
             if found.data is not None:
-                body = (
-                    answers.spending(lang, start, end, None, found.data).text
+                shown = (
+                    answers.spending(lang, start, end, None, found.data)
                     if view.view == "spending"
-                    else _all_transactions(lang, found.data)
+                    else answers.transaction_list(lang, start, end, found.data)
                 )
+                body, table = shown.text, shown.table
     except (NotLinked, ConsentUnusable):
         body = c.text(lang, "consent_unusable", bank=bank)
     except BankUnavailable:
@@ -179,20 +295,8 @@ async def secure_page(request: Request, token: str) -> Response:
             "title": c.text(lang, "secure_page_title", bank=bank),
             "body": text,
             "preformatted": True,
+            "table": table,
         },
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
 
-
-def _all_transactions(lang: str, items: list) -> str:  # type: ignore[type-arg]
-    c = catalog()
-    return "\n".join(
-        c.text(
-            lang,
-            "transaction_line",
-            date=format_date(t.booked_at, lang),
-            description=t.merchant_name or t.description,
-            amount=format_money(t.signed_amount, lang),
-        )
-        for t in items
-    )

@@ -1,25 +1,23 @@
-"""The operator API: what a bank's back office may do to a customer's consent here (bearer token)."""
+"""The operator API: what a bank's back office may do to a customer's consent here (bearer token scoped to
+the bank, see web/tenant_tokens.py)."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from sarraf.web.deps import container_of
+from sarraf.web.tenant_tokens import Api, authorise
 
 router = APIRouter(prefix="/api/banks/{bank}", tags=["operator"])
 
 
-def operator(request: Request) -> None:
-    """Fail closed: no configured token, a missing token or a wrong one are all refused."""
-    expected = container_of(request).settings.operator_token
-    if not expected:
-        raise HTTPException(403, "operator API disabled: set SARRAF_OPERATOR_TOKEN")
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+def operator(request: Request, bank: str) -> None:
+    """Fail closed: no token for this bank, a missing token, a wrong one or another bank's are all refused.
+    A bank's own token reaches that bank only; SARRAF_OPERATOR_TOKEN is the all-banks administrator's."""
+    container = container_of(request)
+    authorise(request, Api.OPERATOR, bank, container.banks, container.settings.operator_token, off_status=403)
 
 
 @router.get("/consents/{consent_id}", dependencies=[Depends(operator)])

@@ -1,15 +1,31 @@
-"""Health and metrics for operators."""
+"""Health and metrics for operators.
+
+* `/healthz` is liveness: the process answers. Cheap, touches nothing (a load balancer may call it often).
+* `/readyz` is readiness: the database answers, the alert tasks run, and each bank's reachability. 503 when
+  the database or an alert task is down (this replica cannot do its work; send traffic elsewhere). A bank
+  that cannot be reached is reported but does not make the replica unready: every replica reaches the same
+  bank, and customers are still answered ("I can't reach the bank, nothing was changed").
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
 
+from sarraf.bootstrap import Container
 from sarraf.web.deps import container_of
 
 router = APIRouter(tags=["operations"])
+CHECK_TIMEOUT_S = 2.0
+BANK_CHECK_TTL_S = 10.0  # readiness probes come every few seconds; a bank is asked at most this often
+SANDBOX_MOUNT = "/bank"  # where web/app.py mounts the embedded sandbox bank
 
 
 @router.get("/healthz")
@@ -20,7 +36,57 @@ async def healthz(request: Request) -> dict[str, Any]:
         "banks": sorted(container.bank_names),
         "database": container.settings.database_url.split(":", 1)[0],
         "channels": container.channel_status(),
+        "readiness": "/readyz",
     }
+
+
+async def _database(container: Container) -> str:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_S), container.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means the same: this replica cannot serve
+        return f"down: {type(exc).__name__}"
+    return "ok"
+
+
+async def _bank(container: Container, bank: str, checks: dict[str, tuple[float, str]]) -> str:
+    config = container.banks[bank]
+    base = container.settings.public_url + SANDBOX_MOUNT if config.embedded else config.base_url
+    held = checks.get(bank)
+    if held is not None and time.monotonic() - held[0] < BANK_CHECK_TTL_S:
+        return held[1]
+    try:
+        response = await container.http.get(base + "/.well-known/openid-configuration", timeout=CHECK_TIMEOUT_S)
+        found = "reachable" if response.is_success else f"unreachable: answered {response.status_code}"
+    except httpx.HTTPError as exc:
+        found = f"unreachable: {type(exc).__name__}"
+    checks[bank] = (time.monotonic(), found)
+    return found
+
+
+def _alerts(request: Request, container: Container) -> dict[str, str]:
+    services = getattr(request.app.state, "alerts", None)
+    if services is None:
+        return {"alerts": "not started"}
+    found: dict[str, str] = services.runtime.health()
+    if container.settings.alert_workers:
+        found["routing and delivery"] = "external: sarraf alerts worker"
+    return found
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    container = container_of(request)
+    if not hasattr(request.app.state, "bank_checks"):
+        request.app.state.bank_checks = {}  # this app's recent bank checks: bank → (when, outcome)
+    checks = request.app.state.bank_checks
+    database, *banks = await asyncio.gather(_database(container),
+                                            *(_bank(container, b, checks) for b in container.banks))
+    alerts = _alerts(request, container)
+    ready = database == "ok" and all(v == "running" or v.startswith("external") for v in alerts.values())
+    body = {"status": "ready" if ready else "not ready", "database": database,
+            "banks": dict(zip(container.banks, banks, strict=True)), "alerts": alerts}
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from sarraf.channels import webchat
 from sarraf.conversation.replies import catalog
 from sarraf.domain.messages import Receipt
 from sarraf.observability import MESSAGES, REPLIES, TURN_SECONDS
+from sarraf.web import browser_binding
 from sarraf.web.deps import container_of
 from sarraf.web.pages import templates
 
@@ -36,15 +37,40 @@ class WebChatReplies(BaseModel):
     replies: list[dict[str, Any]]
 
 
+LANGUAGES = ("ar", "pl", "en")
+LANG_COOKIE = "sarraf_lang"  # the language the customer picked on the page; outlives the trip to the bank's login
+# What the empty chat offers; each chip sends its text as the customer's message.
+CHIPS = ("chip_balance", "chip_transactions", "chip_spending", "chip_freeze", "chip_alerts", "chip_help")
+
+
+def page_language(request: Request, asked: str, default: str) -> str:
+    """?lang= first (the page's language switch), then the customer's earlier pick, then the browser's, else the
+    bank's default."""
+    if asked in LANGUAGES:
+        return asked
+    if (picked := request.cookies.get(LANG_COOKIE, "")) in LANGUAGES:
+        return picked
+    for candidate in request.headers.get("accept-language", "").split(","):
+        browser = candidate.split(";")[0].strip()[:2].lower()
+        if browser in LANGUAGES:
+            return browser
+    return default
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def page(request: Request, lang: str = Query(default="", max_length=5)) -> HTMLResponse:
     container = container_of(request)
-    if lang not in ("ar", "pl", "en"):
-        accept = request.headers.get("accept-language", "")[:2].lower()
-        lang = accept if accept in ("ar", "pl", "en") else container.default_lang
+    lang = page_language(request, lang, container.default_lang)
     bank = container.bank_names[container.default_tenant]
     c = catalog()
-    return templates.TemplateResponse(
+    boot = {
+        "greeting": c.text(lang, "greeting", bank=bank),
+        "suggestions": c.text(lang, "webchat_suggestions"),
+        "chips": [c.text(lang, key) for key in CHIPS],
+        "linked": c.text(lang, "webchat_linked"),
+        "login_used": c.text(lang, "webchat_login_used"),
+    }
+    response = templates.TemplateResponse(
         request,
         "webchat.html",
         {
@@ -53,13 +79,26 @@ async def page(request: Request, lang: str = Query(default="", max_length=5)) ->
             "title": c.text(lang, "webchat_title", bank=bank),
             "placeholder": c.text(lang, "webchat_placeholder"),
             "send": c.text(lang, "webchat_send"),
+            "boot": boot,
         },
     )
+    if request.query_params.get("lang") == lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> RedirectResponse:
+    """Browsers ask for /favicon.ico whatever the page says; the icon is an SVG among the static files."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.post("/webchat/api/messages", response_model=WebChatReplies, tags=["web chat"])
-async def post_message(message: WebChatMessage, request: Request) -> WebChatReplies:
+async def post_message(message: WebChatMessage, request: Request, response: Response) -> WebChatReplies:
     container = container_of(request)
+    # This browser holds the chat: only it may follow the chat's bank-login links (web/browser_binding.py).
+    browser_binding.set_cookie(response, browser_binding.CHAT_COOKIE, browser_binding.chat_proof(message.session),
+                               secure=browser_binding.secure_cookies(container.settings.public_url))
     tenant = message.bank or container.default_tenant
     if tenant not in container.bank_names:
         raise HTTPException(404, f"unknown bank {tenant!r}")

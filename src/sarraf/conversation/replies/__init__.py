@@ -1,6 +1,6 @@
 """Everything the bot says, in Arabic, Polish and English, formatted with CLDR rules (Babel)."""
 
 from sarraf.conversation.replies.catalog import LANGUAGES, Catalog, catalog
-from sarraf.conversation.replies.formatting import format_date, format_money, format_period
+from sarraf.conversation.replies.formatting import format_date, format_money, format_period, format_zone
 
-__all__ = ["LANGUAGES", "Catalog", "catalog", "format_date", "format_money", "format_period"]
+__all__ = ["LANGUAGES", "Catalog", "catalog", "format_date", "format_money", "format_period", "format_zone"]

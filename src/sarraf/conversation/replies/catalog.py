@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from sarraf.conversation.replies.formatting import plural_category
+from sarraf.conversation.replies.formatting import isolate_values, plural_category
+from sarraf.domain.names import in_lang
 
 LANGUAGES = ("ar", "pl", "en")
 _HERE = Path(__file__).parent
@@ -32,7 +33,10 @@ class Catalog:
                 raise TypeError(f"{key}: count must be a number, not {type(count).__name__}")
             form = plural_category(lang, count)
             entry = entry.get(form, entry["other"])
-        return str(entry).format(**values)
+        # Names that differ per language (a bank's) are read in the reply's language; figures are isolated
+        # so an RTL sentence cannot reorder them (formatting.isolate_values).
+        shown = isolate_values(lang, {k: in_lang(v, lang) if isinstance(v, str) else v for k, v in values.items()})
+        return str(entry).format(**shown)
 
 
 @cache

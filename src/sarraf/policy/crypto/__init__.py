@@ -1,6 +1,13 @@
 """Envelope encryption at rest: KeyProvider (master keys), EnvelopeCipher (per-customer data keys), SecretBox."""
 
-from sarraf.policy.crypto.envelope import KEY_CHECK_OWNER, DataKeyStore, EnvelopeCipher, rotate_master_key
+from sarraf.policy.crypto.envelope import (
+    KEY_CHECK_OWNER,
+    DataKeyStore,
+    EnvelopeCipher,
+    open_with,
+    rotate_master_key,
+    seal_with,
+)
 from sarraf.policy.crypto.keys import (
     CryptoError,
     DataKeyShredded,
@@ -24,5 +31,7 @@ __all__ = [
     "LocalFileKeyProvider",
     "SecretBox",
     "WrappedKey",
+    "open_with",
     "rotate_master_key",
+    "seal_with",
 ]

@@ -52,6 +52,24 @@ def _aad(owner: str, field: str) -> bytes:
     return FORMAT_V1 + len(o).to_bytes(4, "big") + o + len(f).to_bytes(4, "big") + f
 
 
+def seal_with(key: bytes, owner: str, field: str, data: bytes) -> bytes:
+    """One ciphertext under an (unwrapped) data key: for stores that fetch many owners' keys at once."""
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, data, _aad(owner, field))
+
+
+def open_with(key: bytes, owner: str, field: str, token: bytes) -> bytes:
+    if token[:1] != FORMAT_V1 or len(token) < 1 + NONCE_BYTES + 16:
+        raise DecryptionFailed(f"{field} of {owner!r}: not a Sarraf v1 ciphertext")
+    nonce, body = token[1 : 1 + NONCE_BYTES], token[1 + NONCE_BYTES :]
+    try:
+        return AESGCM(key).decrypt(nonce, body, _aad(owner, field))
+    except InvalidTag as exc:
+        raise DecryptionFailed(
+            f"{field} of {owner!r} failed authentication: altered, or copied from another owner/field"
+        ) from exc
+
+
 class EnvelopeCipher:
     def __init__(self, keys: KeyProvider, store: DataKeyStore) -> None:
         self.keys = keys
@@ -70,21 +88,12 @@ class EnvelopeCipher:
 
     async def encrypt(self, owner: str, field: str, plaintext: bytes | str) -> bytes:
         data = plaintext.encode() if isinstance(plaintext, str) else plaintext
-        key = await self._data_key(owner, create=True)
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, data, _aad(owner, field))
+        return seal_with(await self._data_key(owner, create=True), owner, field, data)
 
     async def decrypt(self, owner: str, field: str, token: bytes) -> bytes:
         if token[:1] != FORMAT_V1 or len(token) < 1 + NONCE_BYTES + 16:
             raise DecryptionFailed(f"{field} of {owner!r}: not a Sarraf v1 ciphertext")
-        key = await self._data_key(owner, create=False)
-        nonce, body = token[1 : 1 + NONCE_BYTES], token[1 + NONCE_BYTES :]
-        try:
-            return AESGCM(key).decrypt(nonce, body, _aad(owner, field))
-        except InvalidTag as exc:
-            raise DecryptionFailed(
-                f"{field} of {owner!r} failed authentication: altered, or copied from another owner/field"
-            ) from exc
+        return open_with(await self._data_key(owner, create=False), owner, field, token)
 
     async def decrypt_str(self, owner: str, field: str, token: bytes) -> str:
         return (await self.decrypt(owner, field, token)).decode()

@@ -57,36 +57,6 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-PERMISSIONS: dict[str, dict[str, str]] = {
-    "en": {
-        "ReadAccountsBasic": "Your account names and types",
-        "ReadAccountsDetail": "Your account names, types and numbers",
-        "ReadBalances": "Your balances",
-        "ReadTransactionsBasic": "Your transactions (amounts and dates)",
-        "ReadTransactionsDetail": "Your transactions, with descriptions and merchants",
-        "ReadTransactionsCredits": "Money coming in",
-        "ReadTransactionsDebits": "Money going out",
-    },
-    "pl": {
-        "ReadAccountsBasic": "Nazwy i rodzaje Twoich rachunków",
-        "ReadAccountsDetail": "Nazwy, rodzaje i numery Twoich rachunków",
-        "ReadBalances": "Salda Twoich rachunków",
-        "ReadTransactionsBasic": "Twoje transakcje (kwoty i daty)",
-        "ReadTransactionsDetail": "Twoje transakcje z opisami i nazwami sprzedawców",
-        "ReadTransactionsCredits": "Wpływy",
-        "ReadTransactionsDebits": "Wydatki",
-    },
-    "ar": {
-        "ReadAccountsBasic": "أسماء حساباتك وأنواعها",
-        "ReadAccountsDetail": "أسماء حساباتك وأنواعها وأرقامها",
-        "ReadBalances": "أرصدة حساباتك",
-        "ReadTransactionsBasic": "معاملاتك (المبالغ والتواريخ)",
-        "ReadTransactionsDetail": "معاملاتك مع أوصافها وأسماء التجار",
-        "ReadTransactionsCredits": "الأموال الواردة",
-        "ReadTransactionsDebits": "الأموال الصادرة",
-    },
-}
-
 
 def pick_language(ui_locales: str | None, accept_language: str | None) -> str:
     """OIDC ui_locales first, then the browser's Accept-Language, else English."""
@@ -96,6 +66,3 @@ def pick_language(ui_locales: str | None, accept_language: str | None) -> str:
             return lang
     return "en"
 
-
-def describe(permission: str, lang: str) -> str:
-    return PERMISSIONS[lang].get(permission, permission)

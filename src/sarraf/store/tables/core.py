@@ -51,9 +51,11 @@ link_sessions = Table(
     Column("sender", String(255), nullable=False),
     Column("consent_id", String(128), nullable=False),
     Column("verifier_sealed", LargeBinary, nullable=False),
-    Column("resume_text", Text, nullable=True),  # what the customer asked before we sent them to the bank
+    # what the customer asked before we sent them to the bank: their own words, sealed with their data key
+    Column("resume_sealed", LargeBinary, nullable=True),
     Column("authorize_url", Text, nullable=False, server_default=""),
     Column("return_to", Text, nullable=True),
+    Column("browser", String(64), nullable=True),  # SHA-256 of the cookie of the browser allowed to finish
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

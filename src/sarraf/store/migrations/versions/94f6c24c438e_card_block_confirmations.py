@@ -1,7 +1,7 @@
 """card block confirmations
 
 Revision ID: 94f6c24c438e
-Revises: 38cf73982ee7
+Revises: 5e1f0c2a9d47
 Create Date: 2026-12-05 08:09:07.565045
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '94f6c24c438e'
-down_revision: str | None = '38cf73982ee7'
+down_revision: str | None = '5e1f0c2a9d47'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
