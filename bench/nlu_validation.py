@@ -72,20 +72,15 @@ def fast_model(console: Console) -> Nlu:
     lid_vocab, lid_log_prob, lid_prior, lid_classes = train.fit_langid(data.examples)
     lid_classes = lid_classes.astype(str)
     # a language id class set that differs from the shipped one cannot reuse its per-language thresholds
-    same_langs = list(lid_classes) == shipped.lid_classes.tolist()
     lang_thresholds = (
-        shipped.lang_thresholds if same_langs else np.full(len(lid_classes), shipped.threshold, dtype=np.float32)
-    )
-    service_thresholds = (
-        shipped.service_thresholds
-        if same_langs
-        else np.full(len(lid_classes), shipped.service_threshold, dtype=np.float32)
+        shipped.lang_thresholds
+        if list(lid_classes) == shipped.lid_classes.tolist()
+        else np.full(len(lid_classes), shipped.threshold, dtype=np.float32)
     )
     arrays = dataclasses.replace(
         shipped,
         **train.model_arrays(fitted),
         lang_thresholds=lang_thresholds,
-        service_thresholds=service_thresholds,
         lid_vocabulary=lid_vocab,
         lid_log_prob=lid_log_prob,
         lid_log_prior=lid_prior,

@@ -5,15 +5,12 @@ load, and survives library upgrades. The input hash covers the training data (re
 public sets) and the code that turns text into features, so a stale artifact is detectable by hashing
 a few MB of files (~10 ms) instead of retraining.
 
-Format 4: two models over one l2-normalised sublinear TF-IDF vector x, averaged (see features.combine):
+Format 3: two models over one l2-normalised sublinear TF-IDF vector x, averaged (see features.combine):
     linear  = x @ weights + bias                                          weights (F, C) float16 (a linear SVM)
     h       = relu(x @ (hidden_weights * hidden_scale) + hidden_bias)     hidden_weights (F, H) int8
     network = h @ output_weights + output_bias                            output_weights (H, C) float16
     log p   = log(mean(softmax(linear * linear_temperature), softmax(network)))
     confidences = softmax(log p * temperature)
-Out-of-scope thresholds come in two sets, each calibrated on its own population: lang_thresholds for a
-bot intent on top (compared with its confidence), service_thresholds for a BANKING77 label on top (compared
-with all BANKING77 labels' confidence together, scope.scope_confidence). Format 4 added the second set.
 hidden_weights is quantised per hidden unit (column j holds round(w / hidden_scale[j])), which halves its
 size against float16 at no measurable accuracy cost.
 """
@@ -28,10 +25,9 @@ import numpy as np
 
 from sarraf.conversation.nlu.paths import ARTIFACT_PATH, PACKAGE_DIR
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 3
 # code whose behaviour is baked into the artifact: changing any of it must force a retrain
-_FEATURE_CODE = ("normalize.py", "features.py", "langid.py", "scope.py", "training/train.py",
-                 "training/datasets.py")
+_FEATURE_CODE = ("normalize.py", "features.py", "langid.py", "training/train.py", "training/datasets.py")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +46,6 @@ class ModelArrays:
     temperature: float  # softmax(scores * temperature) gives calibrated confidences
     threshold: float  # below it the message is out of scope (languages without their own threshold)
     lang_thresholds: np.ndarray  # (L,) float32, aligned with lid_classes: per-language out-of-scope threshold
-    service_threshold: float  # the same for a BANKING77 label on top, on the group's confidence
-    service_thresholds: np.ndarray  # (L,) float32, aligned with lid_classes
     lid_vocabulary: np.ndarray  # (G,) str
     lid_log_prob: np.ndarray  # (G, L) float32
     lid_log_prior: np.ndarray  # (L,) float32
@@ -87,14 +81,12 @@ def save(arrays: ModelArrays, path: Path = ARTIFACT_PATH) -> None:
         weights=arrays.weights,
         bias=arrays.bias,
         classes=arrays.classes,
-        calibration=np.array([arrays.temperature, arrays.threshold, arrays.linear_temperature,
-                              arrays.service_threshold], dtype=np.float64),
+        calibration=np.array([arrays.temperature, arrays.threshold, arrays.linear_temperature], dtype=np.float64),
         lid_vocabulary=arrays.lid_vocabulary,
         lid_log_prob=arrays.lid_log_prob,
         lid_log_prior=arrays.lid_log_prior,
         lid_classes=arrays.lid_classes,
         lang_thresholds=arrays.lang_thresholds,
-        service_thresholds=arrays.service_thresholds,
         inputs_hash=np.array(arrays.inputs_hash),
         format_version=np.array(FORMAT_VERSION),
     )
@@ -104,7 +96,7 @@ def load(path: Path = ARTIFACT_PATH) -> ModelArrays:
     with np.load(path, allow_pickle=False) as z:
         if int(z["format_version"]) != FORMAT_VERSION:
             raise ValueError(f"{path}: artifact format {int(z['format_version'])}, expected {FORMAT_VERSION}")
-        temperature, threshold, linear_temperature, service_threshold = (float(v) for v in z["calibration"])
+        temperature, threshold, linear_temperature = (float(v) for v in z["calibration"])
         return ModelArrays(
             vocabulary=z["vocabulary"],
             idf=z["idf"],
@@ -124,7 +116,5 @@ def load(path: Path = ARTIFACT_PATH) -> ModelArrays:
             lid_log_prior=z["lid_log_prior"],
             lid_classes=z["lid_classes"],
             lang_thresholds=z["lang_thresholds"],
-            service_threshold=service_threshold,
-            service_thresholds=z["service_thresholds"],
             inputs_hash=str(z["inputs_hash"]),
         )

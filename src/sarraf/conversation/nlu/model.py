@@ -13,7 +13,6 @@ from sarraf.conversation.nlu.entities import extract_entities
 from sarraf.conversation.nlu.features import Network, TfidfScorer, combine
 from sarraf.conversation.nlu.langid import LanguageIdentifier
 from sarraf.conversation.nlu.paths import ARTIFACT_PATH
-from sarraf.conversation.nlu.scope import scope_confidence, service_mask
 from sarraf.conversation.nlu.types import Parse
 
 OUT_OF_SCOPE = "out_of_scope"
@@ -36,7 +35,6 @@ class Nlu:
             )
         self._scorer = TfidfScorer(arrays.vocabulary.tolist(), arrays.idf, arrays.weights, arrays.bias, network)
         self._classes: list[str] = arrays.classes.tolist()
-        self._service = service_mask(self._classes)
         self._langid = LanguageIdentifier(
             arrays.lid_vocabulary.tolist(),
             arrays.lid_log_prob,
@@ -44,8 +42,6 @@ class Nlu:
             arrays.lid_classes.tolist(),
         )
         self._lang_threshold = dict(zip(arrays.lid_classes.tolist(), arrays.lang_thresholds.tolist(), strict=True))
-        self._service_threshold = dict(zip(arrays.lid_classes.tolist(), arrays.service_thresholds.tolist(),
-                                           strict=True))
 
     @classmethod
     def from_file(cls, path: Path = ARTIFACT_PATH, default_currency: str = "PLN") -> Nlu:
@@ -64,10 +60,6 @@ class Nlu:
         Arabic chit-chat scores differently from Polish chit-chat and gets its own calibrated cut."""
         return self._lang_threshold.get(lang, self.arrays.threshold)
 
-    def service_threshold_for(self, lang: str) -> float:
-        """The threshold when a BANKING77 label is on top, compared with the group's confidence (scope.py)."""
-        return self._service_threshold.get(lang, self.arrays.service_threshold)
-
     def probabilities(self, text: str) -> np.ndarray:
         linear, network = self._scorer.scores(text)
         scores = linear if network is None else combine(linear, network, self.arrays.linear_temperature)
@@ -76,12 +68,10 @@ class Nlu:
         return e / e.sum()
 
     def classify(self, text: str) -> tuple[str, float, tuple[tuple[str, float], ...]]:
-        ranking = self._ranking(self.probabilities(text))
-        return ranking[0][0], ranking[0][1], ranking
-
-    def _ranking(self, probs: np.ndarray) -> tuple[tuple[str, float], ...]:
+        probs = self.probabilities(text)
         order = np.argsort(probs)[::-1][:RANKING_SIZE]
-        return tuple((self._classes[i], float(probs[i])) for i in order)
+        ranking = tuple((self._classes[i], float(probs[i])) for i in order)
+        return ranking[0][0], ranking[0][1], ranking
 
     def language(self, text: str) -> str:
         return self._langid.identify(text)
@@ -91,15 +81,9 @@ class Nlu:
         lang = self.language(text)
         if not _HAS_WORD.search(text):  # empty, emoji-only or punctuation: nothing to classify
             return Parse(text, OUT_OF_SCOPE, 1.0, lang, [], False, ((OUT_OF_SCOPE, 1.0),))
-        probs = self.probabilities(text)
-        ranking = self._ranking(probs)
-        intent, confidence = ranking[0]
+        intent, confidence, ranking = self.classify(text)
         entities = extract_entities(
             text, lang, now or datetime.now(UTC), intent=intent, default_currency=self.default_currency
         )
-        # the threshold applies to what the bot will do with the message (scope.py), not the finest label
-        sure = float(scope_confidence(probs, self._service))
-        service = bool(self._service[int(probs.argmax())])
-        in_scope = intent != OUT_OF_SCOPE and sure >= (
-            self.service_threshold_for(lang) if service else self.threshold_for(lang))
+        in_scope = intent != OUT_OF_SCOPE and confidence >= self.threshold_for(lang)
         return Parse(text, intent, confidence, lang, entities, in_scope, ranking)

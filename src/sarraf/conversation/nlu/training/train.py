@@ -30,7 +30,6 @@ from threadpoolctl import threadpool_limits
 from sarraf.conversation.nlu import artifact
 from sarraf.conversation.nlu.features import analyze, combine
 from sarraf.conversation.nlu.langid import lid_features
-from sarraf.conversation.nlu.scope import scope_confidence, service_mask
 from sarraf.conversation.nlu.training import datasets
 from sarraf.conversation.nlu.training.datasets import Example
 
@@ -142,42 +141,23 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Calibration:
-    temperature: float
-    threshold: float  # a bot intent on top: its own confidence
-    lang_thresholds: np.ndarray
-    service_threshold: float  # a BANKING77 label on top: the group's confidence (scope.py)
-    service_thresholds: np.ndarray
-
-
 def calibrate(
     scores: np.ndarray, labels: np.ndarray, classes: np.ndarray, langs: np.ndarray, lid_classes: np.ndarray
-) -> Calibration:
+) -> tuple[float, float, np.ndarray]:
     """Temperature minimising out-of-fold log loss, then out-of-scope thresholds (one overall, one per
-    language in ``lid_classes`` order) minimising rejections + weighted false accepts — separately for
-    messages with a bot intent on top and with a BANKING77 label on top, each on the confidence the runtime
-    compares with its threshold (scope.scope_confidence). One set for both let the 30k public service
-    lines, whose grouped confidence runs high, push the bot intents' threshold up."""
+    language in ``lid_classes`` order) minimising rejections + weighted false accepts."""
     target = np.searchsorted(classes, labels)
     best_t = fit_temperature(scores, target)
     probs = softmax(scores * best_t)
-    top, conf = probs.argmax(axis=1), scope_confidence(probs, service_mask(classes))
+    top, conf = probs.argmax(axis=1), probs.max(axis=1)
     oos = classes == OUT_OF_SCOPE
     is_oos = oos[target]
-    on_service = service_mask(classes)[top]
-
-    def thresholds(kind: np.ndarray) -> tuple[float, np.ndarray]:
-        overall = best_threshold(oos[top][kind], conf[kind], is_oos[kind])
-        per_lang = [
-            best_threshold(oos[top][m], conf[m], is_oos[m]) if is_oos[m].any() else overall
-            for m in (kind & (langs == lang) for lang in lid_classes)
-        ]
-        return overall, np.array(per_lang, dtype=np.float32)
-
-    bot, bot_langs = thresholds(~on_service)
-    service, service_langs = thresholds(on_service)
-    return Calibration(best_t, bot, bot_langs, service, service_langs)
+    overall = best_threshold(oos[top], conf, is_oos)
+    per_lang = [
+        best_threshold(oos[top][m], conf[m], is_oos[m]) if is_oos[m].any() else overall
+        for m in (langs == lang for lang in lid_classes)
+    ]
+    return best_t, overall, np.array(per_lang, dtype=np.float32)
 
 
 def fit_temperature(scores: np.ndarray, target: np.ndarray) -> float:
@@ -250,18 +230,16 @@ def train(step: Step) -> artifact.ModelArrays:
     linear, network = out_of_fold_scores(data, step)
     linear_temperature = fit_temperature(linear, np.searchsorted(classes, data.labels))
     combined = combine(linear, network, linear_temperature)
-    calibration = calibrate(combined, data.labels, classes, langs, lid_classes)
+    temperature, threshold, lang_thresholds = calibrate(combined, data.labels, classes, langs, lid_classes)
     step("calibrated")
     fitted = fit_model(data.texts, data.labels, data.weights)
     step("final model")
     return artifact.ModelArrays(
         **model_arrays(fitted),
         linear_temperature=linear_temperature,
-        temperature=calibration.temperature,
-        threshold=calibration.threshold,
-        lang_thresholds=calibration.lang_thresholds,
-        service_threshold=calibration.service_threshold,
-        service_thresholds=calibration.service_thresholds,
+        temperature=temperature,
+        threshold=threshold,
+        lang_thresholds=lang_thresholds,
         lid_vocabulary=lid_vocab,
         lid_log_prob=lid_log_prob,
         lid_log_prior=lid_prior,
