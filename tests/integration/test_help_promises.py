@@ -21,7 +21,7 @@ from sarraf.web.threaded_server import serve_in_thread
 from tests.integration.conftest import Gateway
 from tests.integration.helpers import ChatClient
 
-BANK = "Sarraf Sandbox Bank"
+BANK = {"en": "Sarraf Sandbox Bank", "pl": "Sarraf Sandbox Bank", "ar": "بنك صرّاف التجريبي"}  # banks.yaml
 LANGS = ("en", "pl", "ar")
 HELP = {"en": "what can you do?", "pl": "co potrafisz?", "ar": "ماذا تستطيع أن تفعل؟"}
 # capability: (words by which a help text names it, an example request), per language
@@ -49,7 +49,7 @@ Say = Callable[[str], Awaitable[str]]
 
 
 def broken(lang: str) -> set[str]:
-    return {catalog().text(lang, key, bank=BANK) for key in BROKEN_PROMISES}
+    return {catalog().text(lang, key, bank=BANK[lang]) for key in BROKEN_PROMISES}
 
 
 async def check_promises(say: Say, lang: str) -> set[str]:

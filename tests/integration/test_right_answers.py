@@ -27,7 +27,7 @@ from sarraf.store.tables.core import bank_links
 from tests.integration.conftest import Gateway
 from tests.integration.helpers import PERMISSIONS, ChatClient
 
-BANK = "Sarraf Sandbox Bank"
+BANK = {"en": "Sarraf Sandbox Bank", "pl": "Sarraf Sandbox Bank", "ar": "بنك صرّاف التجريبي"}  # banks.yaml
 CUSTOMER = {"en": "sandbox-en-2", "pl": "sandbox-pl-1", "ar": "sandbox-ar-1"}
 CURRENCY = {"en": "GBP", "pl": "PLN", "ar": "SAR"}
 LOST = {"en": "I lost my card", "pl": "zgubiłem kartę", "ar": "فقدت بطاقتي"}
@@ -49,7 +49,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def text(lang: str, key: str, **values: object) -> str:
-    return catalog().text(lang, key, bank=BANK, **values)
+    return catalog().text(lang, key, bank=BANK[lang], **values)
 
 
 async def linked_chat(gateway: Gateway, http: httpx.AsyncClient, customer: str) -> ChatClient:
