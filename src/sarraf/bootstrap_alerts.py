@@ -34,6 +34,7 @@ from sarraf.policy.actions import CardActionPoint
 from sarraf.store.alert_receipts import SqlAlertReceipts
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.alerts_prefs import SqlAlertPreferences, SqlFraudCases
+from sarraf.store.card_confirmations import SqlCardConfirmations
 from sarraf.store.messages import SqlHandoffs
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,8 @@ def wire_conversation_alerts(container: Container) -> ConversationAlerts:
     fraud = FraudDesk(cases, actions, outbox, SqlHandoffs(engine), bank_names=container.bank_names)
     container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names,
                                                receipts=SqlAlertReceipts(engine),
-                                               zones={b.id: b.time_zones for b in container.banks.values()})
+                                               zones={b.id: b.time_zones for b in container.banks.values()},
+                                               confirmations=SqlCardConfirmations(engine))
     return ConversationAlerts(outbox, prefs, cases, actions, fraud)
 
 

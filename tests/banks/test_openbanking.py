@@ -63,7 +63,7 @@ async def test_link_then_read_accounts_balances_transactions(connector: OpenBank
     assert [r.transaction_id for r in rows] == [e.transaction_id for e in expected]
     cards = [r for r in rows if r.merchant_category_code]
     assert cards and all(r.category not in (None, "other") for r in cards)
-    assert {r.category for r in rows} >= {"food", "transport"}
+    assert {r.category for r in rows} >= {"groceries", "eating_out", "transport"}
     salary = [r for r in rows if r.category == "salary"]
     assert all(r.credit_debit is CreditDebit.CREDIT for r in salary)
     assert any(r.card_last4 == "4821" for r in rows)

@@ -7,7 +7,8 @@ proprietary transaction code, then to the direction of the money.
 
 | category      | MCCs |
 |---------------|------|
-| food          | 5411 supermarkets, 5422 5441 5451 5462 5499 food stores, 5811-5814 restaurants, bars, fast food |
+| groceries     | 5411 supermarkets, 5422 5441 5451 5462 5499 food stores (butchers, bakeries, convenience) |
+| eating_out    | 5811 caterers, 5812 restaurants, 5813 bars and pubs, 5814 fast food and coffee shops |
 | transport     | 4111 4112 4121 4131 4784 4789 7523 transit, rail, taxis, tolls, parking; 5541 5542 5983 fuel |
 | shopping      | 5200 5300-5399 5611-5699 5712-5735 5941-5949 5977 general and specialist retail |
 | utilities     | 4900 electricity, gas, water; 4814 4816 telecoms and internet |
@@ -17,11 +18,15 @@ proprietary transaction code, then to the direction of the money.
 | travel        | 3000-3999 airlines, car rental, hotels; 4411 4511 4722 7011 7512 |
 | cash          | 6010 6011 cash disbursements and ATMs |
 | transfers     | 4829 money transfers, 6540 stored-value loads |
+
+Groceries and eating out are separate categories (a customer asking about one never wants the other's
+total); the conversation treats "food" as the two together (nlu.entities.categories.GROUPS).
 """
 
 from __future__ import annotations
 
-FOOD = "food"
+GROCERIES = "groceries"
+EATING_OUT = "eating_out"
 TRANSPORT = "transport"
 SHOPPING = "shopping"
 UTILITIES = "utilities"
@@ -35,12 +40,13 @@ SALARY = "salary"
 INCOME = "income"
 OTHER = "other"
 
-CATEGORIES = (FOOD, TRANSPORT, SHOPPING, UTILITIES, SUBSCRIPTIONS, ENTERTAINMENT, HEALTH, TRAVEL, CASH,
-              TRANSFERS, SALARY, INCOME, OTHER)
+CATEGORIES = (GROCERIES, EATING_OUT, TRANSPORT, SHOPPING, UTILITIES, SUBSCRIPTIONS, ENTERTAINMENT, HEALTH, TRAVEL,
+              CASH, TRANSFERS, SALARY, INCOME, OTHER)
 
 _MCC: dict[int, str] = {}
 for _category, _codes in (
-    (FOOD, (5411, 5422, 5441, 5451, 5462, 5499, 5811, 5812, 5813, 5814)),
+    (GROCERIES, (5411, 5422, 5441, 5451, 5462, 5499)),
+    (EATING_OUT, (5811, 5812, 5813, 5814)),
     (TRANSPORT, (4111, 4112, 4121, 4131, 4784, 4789, 7523, 5541, 5542, 5983)),
     (SHOPPING, (5200, *range(5300, 5400), *range(5611, 5700), *range(5712, 5736), *range(5941, 5950), 5977)),
     (UTILITIES, (4900, 4814, 4816)),
@@ -77,3 +83,4 @@ def categorise(mcc: str | None, bank_code: str | None, credit: bool) -> str:
     if by_code is not None:
         return by_code
     return INCOME if credit else OTHER
+

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from sarraf.conversation.nlu.entities.categories import members
 from sarraf.conversation.nlu.entities.merchants import merchant_matches
 from sarraf.conversation.replies import catalog, format_date, format_money
 from sarraf.conversation.replies.formatting import isolate_ltr
@@ -19,6 +20,8 @@ TRANSACTIONS_SHOWN = 5
 NOT_SPENDING = ("transfers", "income", "salary")  # moving money between own accounts or receiving it
 CATEGORIES = (
     "food",
+    "groceries",
+    "eating_out",
     "transport",
     "shopping",
     "utilities",
@@ -75,7 +78,7 @@ def transactions(lang: str, start: date, end: date, items: list[Transaction]) ->
     lines = [header]
     rows: list[tuple[str, str, str]] = []
     for t in shown:
-        row = (format_date(t.booked_at, lang), payee_of(t), format_money(t.signed_amount, lang))
+        row = (format_date(t.booked_at, lang), payee_of(t, lang), format_money(t.signed_amount, lang))
         lines.append(c.text(lang, "transaction_line", date=row[0], description=row[1], amount=row[2]))
         rows.append(row)
     return Outbound("\n".join(lines), lang, table=Table(header, ("date", "description", "amount"), tuple(rows)))
@@ -104,7 +107,7 @@ def spending(
     period = {"start": format_date(start, lang), "end": format_date(end, lang)}
     spent = [t for t in items if t.credit_debit is CreditDebit.DEBIT and t.category not in NOT_SPENDING]
     if category:
-        spent = [t for t in spent if t.category == category]
+        spent = [t for t in spent if t.category in members(category)]  # "food": groceries and eating out
     if merchant:
         spent = [t for t in spent if merchant_matches(merchant, payee_of(t))]
         if not spent:
@@ -127,8 +130,11 @@ def spending(
     return Outbound(f"{text}\n{c.text(lang, 'spending_top', top=top)}", lang)
 
 
-def payee_of(t: Transaction) -> str:
-    """Who was paid, as the bank names them: the merchant, else the statement line."""
+def payee_of(t: Transaction, lang: str | None = None) -> str:
+    """Who was paid, as the bank names them: the merchant, else the statement line (masked, the statement
+    line became our category key, "eating_out": said in `lang` when given)."""
+    if not t.merchant_name and lang and t.category and t.description == t.category:
+        return category_name(lang, t.category)
     return t.merchant_name or t.description or ""
 
 
@@ -150,6 +156,13 @@ def _top_categories(items: list[Transaction], lang: str, limit: int = 3) -> str:
     ranked = sorted(sums.items(), key=lambda kv: kv[1], reverse=True)[:limit]
     sep = "، " if lang == "ar" else ", "
     return sep.join(f"{category_name(lang, cat)} {format_money(Money(v, cur), lang)}" for (cat, cur), v in ranked)
+
+
+def which_category(lang: str, name: str) -> Outbound:
+    """Asked when the customer named something no category covers ("spent on gardening")."""
+    sep = "، " if lang == "ar" else ", "
+    named = sep.join(category_name(lang, c) for c in CATEGORIES if c not in ("food", "income", "other"))
+    return Outbound(catalog().text(lang, "spending_which_category", name=name, categories=named), lang)
 
 
 def link_only(lang: str, bank: str, what: str, url: str, minutes: int) -> Outbound:

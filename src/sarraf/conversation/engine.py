@@ -7,7 +7,7 @@ channel renders. The engine keeps no state of its own beyond what the stores hol
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -22,7 +22,7 @@ from sarraf.conversation.context import (
     shifted,
 )
 from sarraf.conversation.flows_alerts import INTENTS as ALERT_INTENTS
-from sarraf.conversation.flows_alerts import AlertFlows, Who, preference_change
+from sarraf.conversation.flows_alerts import AlertFlows, PreferenceChange, Who, preference_change
 from sarraf.conversation.greetings import greeting_in_kind
 from sarraf.conversation.nlu.taxonomy import BOT_INTENTS
 from sarraf.conversation.nlu.types import Parse
@@ -51,7 +51,8 @@ RELINK_WINDOW = timedelta(days=7)  # matches the expiry reminder: from then on, 
 DATA_INTENTS = ("check_balance", "recent_transactions", "spending_summary")
 # Answered by the alert and card flows when alerts run (bootstrap_alerts.py wires them); otherwise honestly
 # "not in chat yet" with a hand-off. Transfers come with their own issue.
-NOT_IN_CHAT_YET = ("transfer_money", "freeze_card", "unfreeze_card", "manage_alerts")
+NOT_IN_CHAT_YET = ("transfer_money", "freeze_card", "unfreeze_card", "manage_alerts", "lost_or_stolen_card")
+FLOW_POSTBACKS = ("alert:", "card:")  # answers to the alert and card flows' own buttons
 SMALL_TALK = {"thanks": "thanks", "goodbye": "goodbye", "affirm": "affirm", "deny": "deny"}
 
 
@@ -143,8 +144,8 @@ class Conversation:
                 return [self._say(turn, "rephrase", quick=True)]
             return await self._act(turn, intent, None)
         if self.alerts is not None and inbound.kind is InboundKind.POSTBACK and (inbound.payload or "").startswith(
-                "alert:"):
-            return await self.alerts.postback(Who.of(turn), inbound.payload or "")
+                FLOW_POSTBACKS):
+            return await self._act_on(turn, self.alerts.postback(Who.of(turn), inbound.payload or ""))
         if len(text) > MAX_MESSAGE_CHARS:
             return [self._say(turn, "too_long", count=MAX_MESSAGE_CHARS)]
         if not text:
@@ -152,7 +153,8 @@ class Conversation:
         if self.alerts is not None and (change := preference_change(text)) is not None:
             if change.lang and change.lang != customer.lang:
                 await self._customers.set_lang(customer.id, change.lang)
-            return await self.alerts.change_preferences(Who.of(turn, change.lang), change)
+            turn = replace(turn, lang=change.lang or turn.lang)
+            return await self._act_on(turn, self._alert_preferences(turn, change))
 
         parse = self._nlu.parse(text, now=self._clock())
         lang = parse.lang if _trust_language(parse) else known_lang
@@ -201,8 +203,11 @@ class Conversation:
     async def _act(
         self, turn: Turn, intent: str, parse: Parse | None, question: Question | None = None
     ) -> list[Outbound]:
+        return await self._act_on(turn, self._dispatch(turn, intent, parse, question))
+
+    async def _act_on(self, turn: Turn, answer: Awaitable[list[Outbound]]) -> list[Outbound]:
         try:
-            return await self._dispatch(turn, intent, parse, question)
+            return await answer
         except BankAnswerRefused:
             # The bank answered, but with something we will not follow: not "can't reach", which misleads.
             return [self._say(turn, "bank_answer_refused")]
@@ -211,6 +216,10 @@ class Conversation:
             return [self._say(turn, "bank_down")]
         except BankRefused:
             return [self._say(turn, "bank_refused", human=True)]
+        except NotLinked:  # never linked (or unlinked): the same invitation, Log in button and all
+            return [await self._invite(turn, resume_text=turn.text or None)]
+        except ConsentUnusable:  # linked once, but the permission expired or was withdrawn: link again
+            return [self._say(turn, "consent_unusable", link=True)]
 
     async def _dispatch(
         self, turn: Turn, intent: str, parse: Parse | None, question: Question | None = None
@@ -227,7 +236,11 @@ class Conversation:
             answered = await self.alerts.yes_or_no(Who.of(turn), genuine=intent == "affirm")
             if answered is not None:
                 return answered
+        if self.alerts is not None and intent == "manage_alerts":
+            return await self._alert_preferences(turn, preference_change(turn.text) or PreferenceChange(on=True))
         if self.alerts is not None and intent in ALERT_INTENTS:
+            if (problem := await self._link_problem(turn)) is not None:
+                return [problem]
             return await self.alerts.intent(Who.of(turn), intent, turn.text)
         if intent in DATA_INTENTS:
             return await self._with_bank_data(turn, intent, parse, question)
@@ -244,8 +257,8 @@ class Conversation:
                 return [self._say(turn, "greeting", quick=True)]
             intro = self._say(turn, "greeting_intro", quick=True)  # «السلام عليكم» → «وعليكم السلام! …»
             return [replace(intro, text=f"{catalog().text(turn.lang, hello)} {intro.text}")]
-        if intent == "help":
-            return [self._say(turn, "help", quick=True)]
+        if intent == "help":  # promise the card and alert flows only where they run
+            return [self._say(turn, "help" if self.alerts is not None else "help_basic", quick=True)]
         if intent in SMALL_TALK:
             return [self._say(turn, SMALL_TALK[intent])]
         if intent == "human_agent":
@@ -273,14 +286,39 @@ class Conversation:
     async def _with_bank_data(
         self, turn: Turn, intent: str, parse: Parse | None, question: Question | None
     ) -> list[Outbound]:
-        try:
-            if intent == "check_balance":
-                return await self._balance(turn)
-            return await self._transactions(turn, question or self._question(intent, parse))
-        except NotLinked:
-            return [await self._invite(turn, resume_text=turn.text or None)]
-        except ConsentUnusable:
-            return [self._say(turn, "consent_unusable", link=True)]
+        if intent == "check_balance":
+            return await self._balance(turn)
+        q = question or self._question(intent, parse)
+        unplaced = _entity_value(parse, "unplaced") if question is None else None
+        if q.intent == "spending_summary" and q.category is None and q.merchant is None and unplaced:
+            # a category we cannot place is asked about, never widened to the total of everything
+            return [answers.which_category(turn.lang, str(unplaced))]
+        return await self._transactions(turn, q)
+
+    async def _alert_preferences(self, turn: Turn, change: PreferenceChange) -> list[Outbound]:
+        """Alerts are about the customer's bank accounts: switching them on needs a usable link (switching
+        off never does). A named threshold is taken in the account's currency, read through the policy point."""
+        assert self.alerts is not None
+        if change.on and (problem := await self._link_problem(turn)) is not None:
+            return [problem]
+        currency = await self._account_currency(turn) if change.amount is not None and change.on else None
+        return await self.alerts.change_preferences(Who.of(turn), change, currency)
+
+    async def _link_problem(self, turn: Turn) -> Outbound | None:
+        """None when the customer's bank link is usable; else the invitation (never linked) or the
+        offer to link again (expired or withdrawn)."""
+        link = await self._consents.link_of(turn.tenant, turn.customer_id)
+        if link is None:  # nothing to resume after the login: card and alert changes are asked for again
+            return await self._invite(turn, resume_text=None, key="link_needed_first")
+        if not link.usable():
+            return self._say(turn, "consent_unusable", link=True)
+        return None
+
+    async def _account_currency(self, turn: Turn) -> str | None:
+        disclosed = await self._point.balances(turn.subject)
+        if not disclosed.decision.allowed or not disclosed.data:
+            return None  # denied, or this channel may only receive a link: the threshold is not set
+        return disclosed.data[0].account.currency
 
     def _refused(self, turn: Turn, decision: Decision) -> Outbound:
         # The customer's consent (what the bank granted) and the bank's agreement are different reasons.
@@ -351,11 +389,11 @@ class Conversation:
             return False
         return link.expires_at is None or link.expires_at - self._clock() > RELINK_WINDOW
 
-    async def _invite(self, turn: Turn, resume_text: str | None) -> Outbound:
+    async def _invite(self, turn: Turn, resume_text: str | None, key: str = "link_needed") -> Outbound:
         invitation = await self._consents.invite(turn.tenant, turn.customer_id, turn.channel, turn.sender, resume_text)
         c = catalog()
         return Outbound(
-            c.text(turn.lang, "link_needed", bank=turn.bank),
+            c.text(turn.lang, key, bank=turn.bank),
             turn.lang,
             buttons=(Button(c.text(turn.lang, "link_button", bank=turn.bank), url=invitation.url, login=True),),
             extra={"link_state": invitation.state},

@@ -1,43 +1,54 @@
-"""Conversation flows for alerts and cards: "Was this you?" answers, freeze / unfreeze / lost or stolen,
-and alert preferences changed by chatting ("turn off shopping alerts", "wyłącz powiadomienia w nocy",
-"أوقف التنبيهات").
+"""Conversation flows for alerts: "Was this you?" answers and alert preferences changed by chatting ("turn
+off shopping alerts", "wyłącz powiadomienia w nocy", "أوقف التنبيهات", "alert me about payments over 100"),
+with the card flows (flows_cards.py) they share their wiring with.
 
-The engine hands over postbacks starting with ``alert:`` and the card / alert intents; preference changes
-are recognised by keywords before the intent classifier, because the customer's words name exactly what to
-change. Card actions go through the card-action policy point, never the bank connector.
+The engine hands over postbacks starting with ``alert:`` or ``card:`` and the card / alert intents;
+preference changes are recognised by keywords before the intent classifier, because the customer's words
+name exactly what to change. A threshold the customer names is stored in the account's currency, or the
+reply says plainly that it was not set and why — never silently dropped.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol, cast
 
-from sarraf.conversation.replies import catalog, format_zone
+from sarraf.conversation.flows_cards import CARD_INTENTS, CARD_PREFIX, CardActions, CardFlows, Confirmations
+from sarraf.conversation.nlu.entities.fold import fold
+from sarraf.conversation.nlu.entities.money import find_money
+from sarraf.conversation.replies import catalog, format_money, format_zone
 from sarraf.conversation.zones import customer_zone
-from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
-from sarraf.domain.events import AlertGroup, CardAction
+from sarraf.domain.events import AlertGroup
 from sarraf.domain.messages import Outbound, Receipt
-from sarraf.policy.actions import ActionOutcome, subject_for
+from sarraf.domain.money import Money
 
 FRAUD_PREFIX = "alert:fraud:"
-CARD_INTENTS = {"freeze_card": CardAction.FREEZE, "unfreeze_card": CardAction.UNFREEZE,
-                "lost_or_stolen_card": CardAction.REPORT_LOST, "card_lost": CardAction.REPORT_LOST,
-                "card_stolen": CardAction.REPORT_STOLEN}
 INTENTS = frozenset({*CARD_INTENTS, "manage_alerts"})
 
 _OFF = re.compile(r"\b(turn off|switch off|stop|disable|mute|no)\b|wyłącz|wylacz|zatrzymaj|bez |أوقف|اوقف|إيقاف|ايقاف|"
                   r"أطفئ|الغ|ألغ", re.IGNORECASE)
-_ON = re.compile(r"\b(turn on|switch on|enable|start|send me)\b|włącz|wlacz|فعّل|فعل|شغّل|شغل", re.IGNORECASE)
-_ALERTS = re.compile(r"alert|notification|powiadomie|تنبيه|التنبيهات|إشعار|اشعار", re.IGNORECASE)
+_ON = re.compile(r"\b(turn on|switch on|enable|start|send me|alert me|notify me|tell me|let me know)\b|włącz|wlacz|"
+                 r"powiadom mnie|powiadamiaj|informuj|daj znać|"
+                 r"فعّل|فعل|شغّل|شغل|نبهني|نبّهني", re.IGNORECASE)
+_ALERTS = re.compile(r"alert|notification|notify|powiadom|powiadam|تنبيه|التنبيهات|نبهني|نبّهني|إشعار|اشعار",
+                     re.IGNORECASE)
 _NIGHT = re.compile(r"\bnight\b|at night|w nocy|nocą|noca|ليلا|ليلًا|الليل|بالليل", re.IGNORECASE)
 _GROUPS = {
-    AlertGroup.SHOPPING: re.compile(r"shopping|purchase|payment|zakup|płatno|platno|التسوق|المشتريات|الشراء",
-                                    re.IGNORECASE),
-    AlertGroup.BALANCE: re.compile(r"balance|\bsald(?:o|a|u|em|zie)\b|الرصيد", re.IGNORECASE),  # Polish cases
+    AlertGroup.SHOPPING: re.compile(r"shopping|purchase|payment|spend|zakup|płatno|platno|wydat|التسوق|المشتريات|"
+                                    r"الشراء|المدفوعات|مدفوعات|الدفعات|دفعات|الدفع", re.IGNORECASE),
+    AlertGroup.BALANCE: re.compile(r"balance|\bsald(?:o|a|u|em|zie)\b|الرصيد|رصيد", re.IGNORECASE),  # Polish cases
     AlertGroup.ACCOUNT: re.compile(r"account update|konto|الحساب", re.IGNORECASE),
 }
+# "over 100" is a large-purchase threshold, "below 50" a low-balance one
+_OVER = re.compile(r"\b(over|above|more than|greater than|bigger than|at least|exceeding|from)\b|>|powyżej|powyzej|"
+                   r"ponad|więcej niż|wiecej niz|przekracza|\bod\b|فوق|أكثر من|اكثر من|أعلى من|اعلى من|تزيد عن|"
+                   r"يزيد عن|تتجاوز|يتجاوز", re.IGNORECASE)
+_UNDER = re.compile(r"\b(under|below|less than|lower than|drops? below|falls? below)\b|<|poniżej|ponizej|mniej niż|"
+                    r"mniej niz|spadnie|أقل من|اقل من|تحت|دون|ينزل|تنزل", re.IGNORECASE)
 _LANG = (("ar", re.compile(r"[\u0600-\u06FF]")), ("pl", re.compile(r"[ąćęłńóśźż]|powiadom|wyłącz|włącz|zakup",
                                                                       re.IGNORECASE)))
 
@@ -48,6 +59,9 @@ class PreferenceChange:
     group: AlertGroup | None = None  # None: every alert
     night: bool = False
     lang: str | None = None
+    amount: Decimal | None = None  # a threshold the customer named ("over 100")
+    currency: str | None = None  # its currency when they said one ("100 zł"); else the account's
+    over: bool | None = None  # True: "over/above", False: "under/below", None: neither said
 
 
 def preference_change(text: str) -> PreferenceChange | None:
@@ -59,7 +73,12 @@ def preference_change(text: str) -> PreferenceChange | None:
         return None
     lang = next((code for code, pattern in _LANG if pattern.search(text)), "en")
     group = next((g for g, pattern in _GROUPS.items() if pattern.search(text)), None)
-    return PreferenceChange(on=on, group=group, night=bool(_NIGHT.search(text)), lang=lang)
+    money = find_money(text, fold(text), bare_numbers=True, default_currency="")
+    # {"amount": Decimal, "currency": str}, the currency "" when none was said
+    amount: dict[str, Any] = cast("dict[str, Any]", money[0].value) if money else {"amount": None, "currency": ""}
+    over = True if _OVER.search(text) else False if _UNDER.search(text) else None
+    return PreferenceChange(on=on, group=group, night=bool(_NIGHT.search(text)), lang=lang,
+                            amount=amount["amount"], currency=amount["currency"] or None, over=over)
 
 
 class PreferencesPort(Protocol):
@@ -72,10 +91,6 @@ class FraudAnswers(Protocol):
     async def answer(self, a): ...  # type: ignore[no-untyped-def]
 
     async def awaiting(self, tenant: str, customer_id: str) -> str | None: ...
-
-
-class CardActions(Protocol):
-    async def act(self, subject, action: CardAction, card_id: str | None = None) -> ActionOutcome: ...  # type: ignore[no-untyped-def]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +116,13 @@ class ReceiptsPort(Protocol):
 class AlertFlows:
     def __init__(self, preferences: PreferencesPort, fraud: FraudAnswers, actions: CardActions,
                  answer_type: type, bank_names: Mapping[str, str], receipts: ReceiptsPort | None = None,
-                 zones: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                 zones: Mapping[str, Mapping[str, str]] | None = None, *, confirmations: Confirmations,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._zones = zones or {}  # per bank: reply language → IANA zone (banks file `time_zones`)
         self._receipts = receipts
         self._prefs = preferences
         self._fraud = fraud
-        self._actions = actions
+        self.cards = CardFlows(actions, confirmations, clock)
         self._answer_type = answer_type  # alerts.fraud.Answer, passed in so conversation imports no alerts code
         self._bank_names = bank_names
 
@@ -119,6 +135,8 @@ class AlertFlows:
             await self._receipts.record_receipt(channel, sender, receipt)
 
     async def postback(self, who: Who, payload: str) -> list[Outbound]:
+        if payload.startswith(CARD_PREFIX):
+            return await self.cards.answer(who, payload)
         if not payload.startswith(FRAUD_PREFIX):
             return [self._say(who, "fraud_unknown")]
         event_id, _, answer = payload[len(FRAUD_PREFIX):].rpartition(":")
@@ -132,36 +150,21 @@ class AlertFlows:
         return await self._fraud.awaiting(who.tenant, who.customer_id) is not None
 
     async def yes_or_no(self, who: Who, genuine: bool) -> list[Outbound] | None:
-        """A typed or spoken "yes"/"no" (Alexa has no buttons) answers a pending "Was this you?"; None if none."""
+        """A typed or spoken "yes"/"no" (Alexa has no buttons) answers a pending "Was this you?", else a card
+        block waiting for confirmation; None if neither is waiting."""
         event_id = await self._fraud.awaiting(who.tenant, who.customer_id)
         if event_id is None:
-            return None
+            return await self.cards.yes_or_no(who, genuine)
         return list(await self._fraud.answer(self._answer_type(
             who.tenant, who.customer_id, who.channel, who.sender, who.lang, event_id, genuine)))
 
     async def intent(self, who: Who, intent: str, text: str) -> list[Outbound]:
-        if intent == "manage_alerts":
-            change = preference_change(text) or PreferenceChange(on=True)
-            return await self.change_preferences(who, change)
-        action = CARD_INTENTS[intent]
-        if action is CardAction.REPORT_LOST and re.search(r"stolen|skradzion|ukradzion|سرق|مسروق", text, re.I):
-            action = CardAction.REPORT_STOLEN
-        try:
-            outcome = await self._actions.act(subject_for(who.tenant, who.customer_id, who.channel, fraud=False),
-                                              action)
-        except BankUnavailable:
-            return [self._say(who, "card_bank_down")]
-        except (NotLinked, ConsentUnusable):
-            return [self._say(who, "consent_unusable")]
-        if not outcome.decision.allowed:
-            return [self._say(who, "denied")]
-        if outcome.card is None:
-            return [self._say(who, "card_none")]
-        key = {CardAction.FREEZE: "card_frozen", CardAction.UNFREEZE: "card_unfrozen",
-               CardAction.REPORT_LOST: "card_blocked_lost", CardAction.REPORT_STOLEN: "card_blocked_stolen"}[action]
-        return [self._say(who, key, last4=outcome.card.last4)]
+        """A card intent; alert intents come through change_preferences (the engine checks the link first)."""
+        return await self.cards.intent(who, intent, text)
 
-    async def change_preferences(self, who: Who, change: PreferenceChange) -> list[Outbound]:
+    async def change_preferences(self, who: Who, change: PreferenceChange,
+                                 currency: str | None = None) -> list[Outbound]:
+        """Apply `change`; `currency` is the account's (None when it could not be read), for thresholds."""
         prefs = await self._prefs.get(who.tenant, who.customer_id)
         if change.night:
             start, end = ("22:00", "07:00")
@@ -172,17 +175,59 @@ class AlertFlows:
             if change.on:
                 return [self._say(who, "alerts_quiet_off")]
             return [self._say(who, "alerts_quiet_on", start=start, end=end, zone=format_zone(prefs.timezone, who.lang))]
-        if change.group is not None:
-            disabled = set(prefs.disabled)
-            (disabled.discard if change.on else disabled.add)(change.group)
-            prefs = prefs.with_changes(disabled=frozenset(disabled), opted_in=prefs.opted_in or change.on)
-            await self._prefs.save(who.tenant, who.customer_id, prefs)
-            name = catalog().text(who.lang, f"alerts_group_{change.group.value}")
-            return [self._say(who, "alerts_group_on" if change.on else "alerts_group_off", group=name)]
-        if change.on:
+        if change.on and prefs.channel is None:
             # Opting in also tells us where the customer wants to hear: here.
+            prefs = prefs.with_changes(channel=who.channel, sender=who.sender)
+        threshold, problem = _threshold(change, currency)
+        group = change.group or (threshold[0] if threshold else None)
+        if threshold is not None:
+            field = "large_from" if threshold[0] is AlertGroup.SHOPPING else "low_balance_below"
+            prefs = prefs.with_changes(**{field: threshold[1].amount})
+        if group is not None:
+            disabled = set(prefs.disabled)
+            (disabled.discard if change.on else disabled.add)(group)
+            prefs = prefs.with_changes(disabled=frozenset(disabled), opted_in=prefs.opted_in or change.on)
+        elif change.on:
             prefs = prefs.with_changes(opted_in=True, disabled=frozenset(), channel=who.channel, sender=who.sender)
         else:
             prefs = prefs.with_changes(opted_in=False)
         await self._prefs.save(who.tenant, who.customer_id, prefs)
-        return [self._say(who, "alerts_on" if change.on else "alerts_off")]
+        replies = [self._confirm(who, change.on, group, threshold)]
+        if problem is not None:
+            replies.append(self._say(who, problem, currency=currency or "", amount=_plain(change.amount)))
+        return replies
+
+    def _confirm(self, who: Who, on: bool, group: AlertGroup | None,
+                 threshold: tuple[AlertGroup, Money] | None) -> Outbound:
+        if threshold is not None:
+            key = "alerts_large_from" if threshold[0] is AlertGroup.SHOPPING else "alerts_low_balance_below"
+            return self._say(who, key, amount=format_money(threshold[1], who.lang))
+        if group is not None:
+            name = catalog().text(who.lang, f"alerts_group_{group.value}")
+            return self._say(who, "alerts_group_on" if on else "alerts_group_off", group=name)
+        return self._say(who, "alerts_on" if on else "alerts_off")
+
+
+def _threshold(change: PreferenceChange, currency: str | None) -> tuple[tuple[AlertGroup, Money] | None, str | None]:
+    """The (group, amount) threshold to store, or the catalogue key saying why the named amount was not."""
+    if change.amount is None:
+        return None, None
+    if not change.on:
+        return None, "alerts_threshold_when_on"
+    over = change.over
+    if over is None:  # "low balance alerts at 50" / "payment alerts 100": the group says which way
+        over = {AlertGroup.SHOPPING: True, AlertGroup.BALANCE: False}.get(change.group)  # type: ignore[arg-type]
+    group = AlertGroup.SHOPPING if over else AlertGroup.BALANCE
+    if over is None or (change.group is not None and change.group is not group):
+        return None, "alerts_threshold_unclear"
+    if currency is None:
+        return None, "alerts_threshold_no_currency"
+    if change.currency is not None and change.currency != currency:
+        return None, "alerts_threshold_currency"
+    if change.amount <= 0:
+        return None, "alerts_threshold_unclear"
+    return (group, Money(change.amount, currency)), None
+
+
+def _plain(amount: Decimal | None) -> str:
+    return "" if amount is None else format(amount.normalize(), "f")

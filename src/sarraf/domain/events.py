@@ -87,6 +87,16 @@ class CardAction(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class PendingBlock:
+    """A permanent block (lost or stolen) offered to the customer and not yet confirmed."""
+
+    action: CardAction
+    card_id: str
+    last4: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentCard:
     card_id: str
     last4: str

@@ -21,6 +21,7 @@ from sarraf.store.tables.alerts import (
     alert_outbox,
     alert_platform_messages,
     alert_preferences,
+    card_confirmations,
 )
 from sarraf.store.tables.channels import (
     alexa_oauth_codes,
@@ -123,7 +124,7 @@ class SqlDataRights:
             await conn.execute(delete(alert_outbox).where(alert_outbox.c.customer_id == customer_id))
             await conn.execute(delete(alert_outbox).where(alert_outbox.c.customer_id.is_(None),
                                                           alert_outbox.c.consent_id.in_(consents)))
-            for table in (alert_dead_letters, alert_fraud_cases, alert_preferences):
+            for table in (alert_dead_letters, alert_fraud_cases, alert_preferences, card_confirmations):
                 await conn.execute(delete(table).where(table.c.customer_id == customer_id))
             await conn.execute(delete(bank_links).where(bank_links.c.customer_id == customer_id))
             await conn.execute(delete(handoff_requests).where(handoff_requests.c.customer_id == customer_id))

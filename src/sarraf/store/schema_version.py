@@ -3,4 +3,4 @@
 `scripts/make-migration` rewrites it; tests/store/test_migrations.py fails if it is not Alembic's head.
 """
 
-HEAD_REVISION = "5e1f0c2a9d47"
+HEAD_REVISION = "94f6c24c438e"

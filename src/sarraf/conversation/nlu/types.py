@@ -10,7 +10,8 @@ class Entity:
     """A span of the message and its normalised value.
 
     kinds and values: ``money`` → {"amount": Decimal, "currency": str}; ``period`` → {"start": date,
-    "end": date} (end inclusive); ``category`` → a spending category name; ``payee`` → str.
+    "end": date} (end inclusive); ``category`` → a spending category name; ``unplaced`` → the words naming
+    what the customer spent on when no category covers them ("gardening"); ``payee`` → str.
     """
 
     kind: str

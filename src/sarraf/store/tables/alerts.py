@@ -108,3 +108,16 @@ alert_fraud_cases = Table(
     Column("answered_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+card_confirmations = Table(
+    # A permanent card block (lost or stolen) offered in chat and waiting for the customer's explicit yes;
+    # one per customer (a newer offer replaces it), gone once answered or expired.
+    "card_confirmations",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("customer_id", String(64), primary_key=True),
+    Column("action", String(16), nullable=False),  # report_lost or report_stolen (CardAction values)
+    Column("card_id", String(64), nullable=False),
+    Column("last4", String(4), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)

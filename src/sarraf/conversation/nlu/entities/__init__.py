@@ -1,4 +1,4 @@
-"""Entity extraction: money, period, category, merchant and payee spans with normalised values."""
+"""Entity extraction: money, period, category (or an unplaced category name), merchant and payee spans."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def extract_entities(
         for m in find_money(text, folded, bare_numbers=intent in MONEY_INTENTS, default_currency=default_currency)
         if not any(p.start < m.end and m.start < p.end for p in periods)
     ]
-    entities = [*money, *periods, *find_categories(text, folded)]
+    entities = [*money, *periods, *find_categories(text, folded, lang, taken=[*money, *periods])]
     if intent in MERCHANT_INTENTS:
         entities += find_merchant(text, folded, taken=entities)
     if intent in PAYEE_INTENTS:
