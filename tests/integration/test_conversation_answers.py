@@ -18,12 +18,14 @@ from sarraf.banks.sandbox_login import complete_sandbox_login
 from sarraf.conversation.replies import catalog, format_date, format_money
 from sarraf.domain.banking import CreditDebit
 from sarraf.domain.money import Money
+from sarraf.domain.names import LocalizedName
 from sarraf.store.database import make_engine
 from sarraf.store.tables.core import channel_identities, handoff_requests
 from tests.integration.conftest import Gateway
 from tests.integration.helpers import PERMISSIONS, ChatClient
 
-BANK = "Sarraf Sandbox Bank"
+# The sandbox bank as its banks file names it, in every language (the catalogue picks the reply's form).
+BANK = LocalizedName("Sarraf Sandbox Bank", {"en": "Sarraf Sandbox Bank", "ar": "بنك صرّاف التجريبي"})
 
 
 @pytest.fixture

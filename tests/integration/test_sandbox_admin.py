@@ -97,4 +97,4 @@ def test_the_cli_reads_the_secret_from_the_same_data_folder(installed: tuple[str
                                 "--customer", "sandbox-en-1", "--bank-url", url + "/bank"],
                                env=env | {"SARRAF_HOME": str(home / "nowhere")}, capture_output=True, text=True,
                                timeout=120)
-    assert elsewhere.returncode == 1 and "no sandbox admin secret" in elsewhere.stderr
+    assert elsewhere.returncode == 2 and "no sandbox admin secret" in elsewhere.stderr

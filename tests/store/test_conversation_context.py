@@ -17,6 +17,7 @@ from sarraf.store.customers import SqlCustomers
 from sarraf.store.data_rights import SqlDataRights
 from sarraf.store.database import make_engine, migrate
 from sarraf.store.key_store import open_envelope_cipher
+from sarraf.store.sealing import JsonSealer
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 STATE = {"pending": "confirm_erase", "question": None}
@@ -64,5 +65,6 @@ async def test_erasure_forgets_the_conversation(engines: Any) -> None:
     customer = await SqlCustomers(one).identify("sandbox", "webchat", "session-1")
     store = SqlConversationContext(one)
     await store.remember("sandbox", customer.id, "webchat", STATE, NOW + timedelta(minutes=15))
-    await SqlDataRights(one, open_envelope_cipher(settings, one)).erase(customer.id)
+    cipher = open_envelope_cipher(settings, one)
+    await SqlDataRights(one, cipher, JsonSealer(cipher.keys)).erase(customer.id)
     assert await store.recall("sandbox", customer.id, "webchat", NOW) == {}
