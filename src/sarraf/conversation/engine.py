@@ -217,7 +217,8 @@ class Conversation:
         except BankRefused:
             return [self._say(turn, "bank_refused", human=True)]
         except NotLinked:  # never linked (or unlinked): the same invitation, Log in button and all
-            return [await self._invite(turn, resume_text=turn.text or None)]
+            # Inviting asks the bank for a consent, so a bank that is down is told as plainly here too.
+            return await self._act_on(turn, self._invitation(turn))
         except ConsentUnusable:  # linked once, but the permission expired or was withdrawn: link again
             return [self._say(turn, "consent_unusable", link=True)]
 
@@ -388,6 +389,9 @@ class Conversation:
         if link is None or not link.usable():
             return False
         return link.expires_at is None or link.expires_at - self._clock() > RELINK_WINDOW
+
+    async def _invitation(self, turn: Turn) -> list[Outbound]:
+        return [await self._invite(turn, resume_text=turn.text or None)]
 
     async def _invite(self, turn: Turn, resume_text: str | None, key: str = "link_needed") -> Outbound:
         invitation = await self._consents.invite(turn.tenant, turn.customer_id, turn.channel, turn.sender, resume_text)
