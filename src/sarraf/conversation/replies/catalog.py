@@ -1,4 +1,7 @@
-"""Reply catalogues: one YAML file per language, plural forms keyed by CLDR category.
+"""Reply catalogues: YAML per language, plural forms keyed by CLDR category.
+
+`en.yaml` holds the core replies; each feature may keep its own in `<feature>.<lang>.yaml` beside it
+(`payments.pl.yaml`), so features grow without editing one shared file. A key defined twice is an error.
 
 A message is either a string or a mapping of plural categories to strings; the `count` argument selects
 the form. Every key must exist in every language (a test enforces it), so no customer ever sees a key.
@@ -39,6 +42,16 @@ class Catalog:
         return str(entry).format(**shown)
 
 
+def _load(lang: str) -> dict[str, Any]:
+    table: dict[str, Any] = dict(yaml.safe_load((_HERE / f"{lang}.yaml").read_text(encoding="utf-8")))
+    for part in sorted(_HERE.glob(f"*.{lang}.yaml")):
+        extra = yaml.safe_load(part.read_text(encoding="utf-8")) or {}
+        if clash := sorted(set(extra) & set(table)):
+            raise ValueError(f"{part.name}: keys already defined elsewhere: {', '.join(clash)}")
+        table.update(extra)
+    return table
+
+
 @cache
 def catalog() -> Catalog:
-    return Catalog({lang: yaml.safe_load((_HERE / f"{lang}.yaml").read_text(encoding="utf-8")) for lang in LANGUAGES})
+    return Catalog({lang: _load(lang) for lang in LANGUAGES})
