@@ -76,6 +76,7 @@ def main() -> None:
     def baseline_predict(text: str) -> str:
         return str(baseline.predict(vectorizer.transform([text]))[0])
 
+    result: dict[str, str] = {}
     table = Table(title="Shipped model vs plain sklearn TF-IDF(word 1-2) + LogisticRegression")
     for col in ("split", "lang", "n", "sarraf acc", "sarraf F1", "baseline acc", "baseline F1"):
         table.add_column(col, justify="left" if col == "split" else "right")
@@ -89,16 +90,21 @@ def main() -> None:
                 fa_ours = sum(p.in_scope for p in ours) / len(part)
                 fa_base = sum(b != OUT_OF_SCOPE for b in base) / len(part)
                 table.add_row(name, lang, str(len(part)), f"FA {fa_ours:.1%}", "", f"FA {fa_base:.1%}", "")
+                result[f"{_key(name)}_{lang}_fa"] = f"{fa_ours * 100:.1f}"
                 continue
             labels = sorted(set(gold))
             pred = [p.intent for p in ours]
+            acc_ours = np.mean([g == p for g, p in zip(gold, pred, strict=True)])
+            acc_base = np.mean([g == b for g, b in zip(gold, base, strict=True)])
+            result[f"{_key(name)}_{lang}"] = f"{acc_ours * 100:.1f}"
+            result[f"{_key(name)}_{lang}_base"] = f"{acc_base * 100:.1f}"
             table.add_row(
                 name,
                 lang,
                 str(len(part)),
-                f"{np.mean([g == p for g, p in zip(gold, pred, strict=True)]):.1%}",
+                f"{acc_ours:.1%}",
                 f"{f1_score(gold, pred, average='macro', labels=labels, zero_division=0):.1%}",
-                f"{np.mean([g == b for g, b in zip(gold, base, strict=True)]):.1%}",
+                f"{acc_base:.1%}",
                 f"{f1_score(gold, base, average='macro', labels=labels, zero_division=0):.1%}",
             )
     console.print(table)
@@ -116,6 +122,11 @@ def main() -> None:
         ("baseline sklearn predict", baseline_predict),
     ):
         samples = time_each(fn, sample)
+        if fn is nlu.parse:
+            result["parse_p50_ms"] = f"{percentile_ms(samples, 50):.3f}"
+            result["parse_p99_ms"] = f"{percentile_ms(samples, 99):.3f}"
+        if fn is baseline_predict:
+            result["baseline_p99_ms"] = f"{percentile_ms(samples, 99):.3f}"
         perf.add_row(
             label,
             f"{percentile_ms(samples, 50):.3f}",
@@ -129,6 +140,13 @@ def main() -> None:
     )
     thresholds = ", ".join(f"{lang} {nlu.threshold_for(lang):.2f}" for lang in ("ar", "pl", "en"))
     console.print(f"out-of-scope thresholds (calibrated out-of-fold): overall {nlu.threshold:.2f}; {thresholds}")
+    result["load_s"] = f"{load_s:.2f}"
+    result["size_mb"] = f"{model_path.stat().st_size / 1e6:.1f}"
+    console.print("RESULT " + " ".join(f"{k}={v}" for k, v in result.items()), soft_wrap=True)
+
+
+def _key(split: str) -> str:
+    return "_".join(split.replace("arbanking77 ", "").replace(" test", "").split())
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from sarraf.conversation.nlu.normalize import normalize_for_model
-from sarraf.conversation.nlu.training import datasets
+from sarraf.conversation.nlu.training import datasets, independent
+from sarraf.conversation.nlu.training.evaluate import test_splits
 
 # one- and two-word replies ("yes", "نعم", "dzięki!") are the core vocabulary of affirm/thanks/greeting:
 # they must be trained on, and a test split of chat replies cannot avoid them either
@@ -31,3 +32,13 @@ def test_test_splits_are_not_thin() -> None:
     sizes = {path.stem: len(datasets.read_yaml(path)) for path in datasets.repo_test_files()}
     assert all(n >= 80 for name, n in sizes.items() if name.startswith("oos_")), sizes
     assert all(n >= 150 for name, n in sizes.items() if name.startswith("bot_")), sizes
+
+
+def test_independent_splits_are_scored_without_lines_that_are_also_training_lines() -> None:
+    """The second author's lines (data/independent/) may coincide with training lines (short natural requests
+    do); evaluation drops those, so no figure on an independent split rewards memory."""
+    trained = independent.training_keys()
+    splits = test_splits()
+    scored = [e.text for name, examples in splits.items() if name.startswith("indep ") for e in examples]
+    assert scored, "no independent split"
+    assert [t for t in scored if independent.is_training_line(t, trained)] == []

@@ -8,6 +8,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 ARTIFACT_PATH = PACKAGE_DIR / "model.npz"
 DATA_DIR = PACKAGE_DIR / "data"
 TEST_DATA_DIR = DATA_DIR / "test"
+# test lines written by a second author who saw only the intent descriptions, never the training lines
+INDEPENDENT_DATA_DIR = DATA_DIR / "independent"
 REPO_ROOT = PACKAGE_DIR.parents[3]
 # BANKING77, ArBanking77 and NLU++, each with its licence: in the repository (not the wheel), since only
 # training and evaluation read them and they would triple the package's size.

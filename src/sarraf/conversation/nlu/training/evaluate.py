@@ -12,7 +12,7 @@ from rich.table import Table
 from sklearn.metrics import f1_score
 
 from sarraf.conversation.nlu.model import OUT_OF_SCOPE, Nlu
-from sarraf.conversation.nlu.training import datasets
+from sarraf.conversation.nlu.training import datasets, independent
 from sarraf.conversation.nlu.training.datasets import Example
 
 Classifier = Callable[[str], tuple[str, float]]
@@ -38,6 +38,18 @@ def test_splits() -> dict[str, list[Example]]:
     }
     for path in datasets.repo_test_files():
         splits[path.stem] = datasets.read_yaml(path)
+    trained = independent.training_keys()
+    for path in independent.independent_test_files():
+        # a line the second author happened to write word for word like a training line measures memory,
+        # not generalisation: scored without it (the overlap is reported by bench/nlu.py)
+        examples = [e for e in independent.read_independent(path) if not independent.is_training_line(e.text, trained)]
+        in_scope = [e for e in examples if e.intent != OUT_OF_SCOPE]
+        out_of_scope = [e for e in examples if e.intent == OUT_OF_SCOPE]
+        # out-of-scope lines get their own split: their figure is the false-accept rate, not accuracy
+        if in_scope:
+            splits[f"indep {path.stem}"] = in_scope
+        if out_of_scope:
+            splits[f"indep {path.stem} oos"] = out_of_scope
     return splits
 
 
