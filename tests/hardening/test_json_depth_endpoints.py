@@ -50,3 +50,17 @@ async def test_events_for_an_unknown_bank_are_a_404_before_the_body_is_read(worl
     response = await http.post(f"{world.url}/banks/nobank/events", content=b"{not json",
                                headers={"content-type": "application/json"})
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("after", ["9223372036854775808", "99999999999999999999999", "-1", "1e3", "x"])
+async def test_updates_after_out_of_range_is_a_422(world: World, http: httpx.AsyncClient, after: str) -> None:
+    """Finding 3 of #17: `after` past a signed 64-bit integer overflowed in SQLite (a 500)."""
+    response = await http.get(f"{world.url}/webchat/api/updates",
+                              params={"session": "abcdefghijklmnopqrstuvwx", "after": after})
+    assert response.status_code == 422, response.text
+
+
+async def test_updates_after_at_the_top_of_the_range_is_answered(world: World, http: httpx.AsyncClient) -> None:
+    response = await http.get(f"{world.url}/webchat/api/updates",
+                              params={"session": "abcdefghijklmnopqrstuvwx", "after": str(2**63 - 1)})
+    assert response.status_code == 200, response.text
