@@ -23,6 +23,7 @@ from sarraf.conversation.context import (
 )
 from sarraf.conversation.flows_alerts import INTENTS as ALERT_INTENTS
 from sarraf.conversation.flows_alerts import AlertFlows, PreferenceChange, Who, preference_change
+from sarraf.conversation.flows_privacy import AgentHooks, asks_who_saw_my_data, privacy_link
 from sarraf.conversation.greetings import greeting_in_kind
 from sarraf.conversation.nlu.taxonomy import BOT_INTENTS
 from sarraf.conversation.nlu.types import Parse
@@ -108,6 +109,7 @@ class Conversation:
         self._clock = clock
         self._reading = BankReading(point, secure_links, clock, self._refused)
         self.alerts: AlertFlows | None = None  # set by the alerts wiring (bootstrap_alerts.py)
+        self.console: AgentHooks | None = None  # set by the console wiring (web/console): agents' conversations
 
     async def handle(self, tenant: str, inbound: Inbound) -> list[Outbound]:
         if inbound.message_id and not await self._messages.first_time(inbound.channel, inbound.message_id):
@@ -120,6 +122,9 @@ class Conversation:
             return []  # platform bookkeeping: linking finishes at our own callback
         customer = await self._customers.identify(tenant, inbound.channel, inbound.sender)
         text = clean(inbound.text)
+        if self.console is not None and await self.console.agent_owns(tenant, customer.id, inbound.channel,
+                                                                      inbound.sender, text):
+            return []  # a person owns this conversation: the bot stays silent until it is handed back
         known_lang = customer.lang or _lang_of_locale(inbound.locale) or self._default_langs.get(tenant, "en")
         remembered = await self._context.recall(tenant, customer.id, inbound.channel, self._clock())
         memory = Memory.from_json(remembered)
@@ -128,6 +133,8 @@ class Conversation:
         turn = Turn(tenant, customer.id, inbound.channel, inbound.sender, known_lang, self._bank_names[tenant], text,
                     memory, asked)
         replies = await self._respond(turn, inbound, customer)
+        if self.console is not None:  # a conversation waiting for a person keeps its transcript
+            await self.console.after_turn(tenant, customer.id, inbound.channel, inbound.sender, text, replies)
         if memory.to_json() != remembered:
             await self._remember(turn)
         return replies
@@ -163,6 +170,8 @@ class Conversation:
         if lang != customer.lang:
             await self._customers.set_lang(customer.id, lang)
         turn = replace(turn, lang=lang)
+        if asks_who_saw_my_data(text):  # "who has seen my data?": their own decisions page (flows_privacy.py)
+            return [privacy_link(turn.lang, turn.bank, self._links, turn.tenant, turn.customer_id)]
         last = turn.memory.question
         shift = follow_up_shift(text) if last is not None else None
         if last is not None and shift is not None and (not parse.in_scope or parse.intent in (*DATA_INTENTS,
