@@ -16,6 +16,18 @@ from sarraf.domain.names import LocalizedName
 
 EMBEDDED = "embedded"  # base_url of a bank served by the built-in sandbox bank, mounted at /bank
 DEFAULT_BANKS_FILE = Path(__file__).with_name("banks.yaml")
+DEFAULT_KNOWLEDGE_BASE = Path(__file__).with_name("kb") / "sandbox"  # the sandbox bank's complete answer set
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    """A bank's customer-service knowledge base (sarraf.kb): the complete answer set, an optional folder of the
+    bank's own answers replacing single files, and the figures ({card_delivery_days}, {support_phone}, …) the
+    answers quote — a value is one string/number or a mapping of language to text."""
+
+    answers: Path = DEFAULT_KNOWLEDGE_BASE
+    overrides: Path | None = None
+    values: dict[str, str | dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +53,7 @@ class BankConfig:
     # SARRAF_OPERATOR_TOKEN_<BANK> / SARRAF_ALERTS_API_TOKEN_<BANK>.
     operator_token: str | None = None
     alerts_api_token: str | None = None
+    service: ServiceSettings = field(default_factory=ServiceSettings)
 
     @property
     def embedded(self) -> bool:
@@ -114,6 +127,30 @@ def bank_name(raw: object, default_language: str) -> LocalizedName:
     return LocalizedName(default, forms)
 
 
+def service_settings(raw: object, folder: Path) -> ServiceSettings:
+    """The `service:` block; relative folders resolve against the banks file's folder."""
+    if raw is None:
+        return ServiceSettings()
+    if not isinstance(raw, dict):
+        raise ConfigError("service must be a mapping with answers, overrides and values")
+
+    def folder_of(value: object) -> Path:
+        found = Path(os.path.expandvars(str(value)))
+        return found if found.is_absolute() else folder / found
+
+    values: dict[str, str | dict[str, str]] = {}
+    for name, value in (raw.get("values") or {}).items():
+        if isinstance(value, dict):
+            values[str(name)] = {str(k): str(v) for k, v in value.items()}
+        elif isinstance(value, str | int | float):
+            values[str(name)] = str(value)
+        else:
+            raise ConfigError(f"service.values.{name} must be text, a number or a mapping of language to text")
+    answers = folder_of(raw["answers"]) if raw.get("answers") else DEFAULT_KNOWLEDGE_BASE
+    overrides = folder_of(raw["overrides"]) if raw.get("overrides") else None
+    return ServiceSettings(answers, overrides, values)
+
+
 def load_banks(path: Path) -> dict[str, BankConfig]:
     """Read the banks file; relative agreement paths resolve against the file's folder."""
     try:
@@ -146,6 +183,7 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
                 events_poll_seconds=float(entry.get("events_poll_seconds", 0.0)),
                 operator_token=_secret(entry.get("operator_token")),
                 alerts_api_token=_secret(entry.get("alerts_api_token")),
+                service=service_settings(entry.get("service"), path.parent),
             )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: bank #{i + 1} is missing {exc}") from exc

@@ -124,6 +124,10 @@ class EventIntake:
         self._group = GroupCommit(outbox)
         self.backlog = backlog
 
+    def serves(self, tenant: str) -> bool:
+        """Whether events of this bank are taken at all (checked before a batch body is parsed)."""
+        return tenant in self._verifiers
+
     async def accept(self, tenant: str, token: str) -> Accepted:
         """Raises UnknownBank or SetRejected; returns once the event is durably in the outbox."""
         verifier = self._verifiers.get(tenant)

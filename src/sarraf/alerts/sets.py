@@ -74,13 +74,13 @@ class SetVerifier:
                 # The JWS layer, not joserfc.jwt: jwt.decode only adds a JSON parse of the payload, at ~5 µs
                 # a SET of wrapping (intake verifies thousands a second).
                 payload = jws.deserialize_compact(token, keys, algorithms=ALGORITHMS).payload
-            except (JoseError, ValueError) as exc:
+            except (JoseError, ValueError, RecursionError) as exc:  # RecursionError: a header nested thousands deep
                 if refresh:
                     raise SetRejected("invalid_key", f"signature not verified with the bank's keys: {exc}") from exc
                 continue
             try:
                 claims = json.loads(payload)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise SetRejected("invalid_request", "the SET's payload is not JSON") from exc
             if not isinstance(claims, dict):
                 raise SetRejected("invalid_request", "the SET's claims are not a JSON object")

@@ -90,6 +90,11 @@ class AlexaRequestVerifier:
         self._chains: dict[str, list[x509.Certificate]] = {}
 
     async def verify(self, headers: Mapping[str, str], raw_body: bytes, envelope: Mapping[str, Any]) -> None:
+        await self.verify_signature(headers, raw_body)
+        self.check_timestamp(envelope)
+
+    async def verify_signature(self, headers: Mapping[str, str], raw_body: bytes) -> None:
+        """The body's signature alone: checked before the body is parsed, so unsigned JSON is never read."""
         url = headers.get(CERT_URL_HEADER)
         signature = headers.get(SIGNATURE_HEADER)
         if not url or not signature:
@@ -107,7 +112,6 @@ class AlexaRequestVerifier:
             key.verify(decoded, raw_body, padding.PKCS1v15(), SHA256())
         except InvalidSignature as exc:
             raise AlexaVerificationError("signature does not match the body") from exc
-        self._check_timestamp(envelope)
 
     async def _trusted_leaf(self, url: str) -> x509.Certificate:
         chain = self._chains.get(url)
@@ -130,7 +134,7 @@ class AlexaRequestVerifier:
         self._chains[url] = chain
         return chain[0]
 
-    def _check_timestamp(self, envelope: Mapping[str, Any]) -> None:
+    def check_timestamp(self, envelope: Mapping[str, Any]) -> None:
         request = envelope.get("request") if isinstance(envelope, Mapping) else None
         stamp = request.get("timestamp") if isinstance(request, Mapping) else None
         try:

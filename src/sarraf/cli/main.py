@@ -17,10 +17,12 @@ import typer
 import sarraf
 from sarraf.cli import alerts as alerts_cli
 from sarraf.cli import audit as audit_cli
+from sarraf.cli import kb as kb_cli
 from sarraf.cli import keys as keys_cli
 from sarraf.cli import nlu as nlu_cli
 from sarraf.cli import policy as policy_cli
 from sarraf.cli import sandbox as sandbox_cli
+from sarraf.cli import staff as staff_cli
 from sarraf.cli import stories as stories_cli
 from sarraf.cli.options import DataDir
 
@@ -33,6 +35,8 @@ app.add_typer(sandbox_cli.app, name="sandbox")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(alerts_cli.app, name="alerts")
 app.add_typer(stories_cli.app, name="test")
+app.add_typer(kb_cli.app, name="kb")
+app.add_typer(staff_cli.app, name="staff")
 
 Customer = Annotated[str, typer.Option("--as", help="Customer name, e.g. sandbox-pl-1.")]
 Bank = Annotated[str | None, typer.Option(help="Bank id from the banks file (default: the first).")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sarraf.conversation import answers
 from sarraf.conversation.context import (
@@ -23,6 +23,7 @@ from sarraf.conversation.context import (
 )
 from sarraf.conversation.flows_alerts import INTENTS as ALERT_INTENTS
 from sarraf.conversation.flows_alerts import AlertFlows, PreferenceChange, Who, preference_change
+from sarraf.conversation.flows_privacy import AgentHooks, asks_who_saw_my_data, privacy_link
 from sarraf.conversation.greetings import greeting_in_kind
 from sarraf.conversation.nlu.taxonomy import BOT_INTENTS
 from sarraf.conversation.nlu.types import Parse
@@ -36,6 +37,7 @@ from sarraf.conversation.ports import (
     SecureLinks,
     Understanding,
 )
+from sarraf.conversation.reading import BankReading, entity_value
 from sarraf.conversation.replies import catalog, format_date
 from sarraf.conversation.sanitize import MAX_MESSAGE_CHARS, clean
 from sarraf.domain.consent import LinkSession
@@ -105,7 +107,9 @@ class Conversation:
         self._bank_names = bank_names
         self._default_langs = default_langs
         self._clock = clock
+        self._reading = BankReading(point, secure_links, clock, self._refused)
         self.alerts: AlertFlows | None = None  # set by the alerts wiring (bootstrap_alerts.py)
+        self.console: AgentHooks | None = None  # set by the console wiring (web/console): agents' conversations
 
     async def handle(self, tenant: str, inbound: Inbound) -> list[Outbound]:
         if inbound.message_id and not await self._messages.first_time(inbound.channel, inbound.message_id):
@@ -118,6 +122,9 @@ class Conversation:
             return []  # platform bookkeeping: linking finishes at our own callback
         customer = await self._customers.identify(tenant, inbound.channel, inbound.sender)
         text = clean(inbound.text)
+        if self.console is not None and await self.console.agent_owns(tenant, customer.id, inbound.channel,
+                                                                      inbound.sender, text):
+            return []  # a person owns this conversation: the bot stays silent until it is handed back
         known_lang = customer.lang or _lang_of_locale(inbound.locale) or self._default_langs.get(tenant, "en")
         remembered = await self._context.recall(tenant, customer.id, inbound.channel, self._clock())
         memory = Memory.from_json(remembered)
@@ -126,6 +133,8 @@ class Conversation:
         turn = Turn(tenant, customer.id, inbound.channel, inbound.sender, known_lang, self._bank_names[tenant], text,
                     memory, asked)
         replies = await self._respond(turn, inbound, customer)
+        if self.console is not None:  # a conversation waiting for a person keeps its transcript
+            await self.console.after_turn(tenant, customer.id, inbound.channel, inbound.sender, text, replies)
         if memory.to_json() != remembered:
             await self._remember(turn)
         return replies
@@ -161,6 +170,8 @@ class Conversation:
         if lang != customer.lang:
             await self._customers.set_lang(customer.id, lang)
         turn = replace(turn, lang=lang)
+        if asks_who_saw_my_data(text):  # "who has seen my data?": their own decisions page (flows_privacy.py)
+            return [privacy_link(turn.lang, turn.bank, self._links, turn.tenant, turn.customer_id)]
         last = turn.memory.question
         shift = follow_up_shift(text) if last is not None else None
         if last is not None and shift is not None and (not parse.in_scope or parse.intent in (*DATA_INTENTS,
@@ -288,13 +299,13 @@ class Conversation:
         self, turn: Turn, intent: str, parse: Parse | None, question: Question | None
     ) -> list[Outbound]:
         if intent == "check_balance":
-            return await self._balance(turn)
-        q = question or self._question(intent, parse)
-        unplaced = _entity_value(parse, "unplaced") if question is None else None
+            return await self._reading.balance(turn)
+        q = question or self._reading.question(intent, parse)
+        unplaced = entity_value(parse, "unplaced") if question is None else None
         if q.intent == "spending_summary" and q.category is None and q.merchant is None and unplaced:
             # a category we cannot place is asked about, never widened to the total of everything
             return [answers.which_category(turn.lang, str(unplaced))]
-        return await self._transactions(turn, q)
+        return await self._reading.transactions(turn, q)
 
     async def _alert_preferences(self, turn: Turn, change: PreferenceChange) -> list[Outbound]:
         """Alerts are about the customer's bank accounts: switching them on needs a usable link (switching
@@ -324,45 +335,6 @@ class Conversation:
     def _refused(self, turn: Turn, decision: Decision) -> Outbound:
         # The customer's consent (what the bank granted) and the bank's agreement are different reasons.
         return self._say(turn, "not_granted" if decision.policy_id == CONSENT_POLICY_ID else "denied")
-
-    async def _balance(self, turn: Turn) -> list[Outbound]:
-        disclosed = await self._point.balances(turn.subject)
-        if not disclosed.decision.allowed:
-            return [self._refused(turn, disclosed.decision)]
-        if disclosed.link_only or disclosed.data is None:
-            url = self._links.issue(turn.tenant, turn.customer_id, "balance", None, None)
-            return [answers.link_only(turn.lang, turn.bank, "balance", url, self._links.ttl_minutes)]
-        return [answers.balances(turn.lang, turn.bank, disclosed.data)]
-
-    def _question(self, intent: str, parse: Parse | None) -> Question:
-        start, end = self._period(intent, parse)
-        category, merchant = _entity_value(parse, "category"), _entity_value(parse, "merchant")
-        return Question(intent, start, end, category if isinstance(category, str) else None,
-                        merchant if isinstance(merchant, str) else None)
-
-    async def _transactions(self, turn: Turn, q: Question) -> list[Outbound]:
-        turn.memory.question = q  # what a follow-up ("the month before?") continues
-        since = datetime.combine(q.start, time.min, UTC)
-        until = datetime.combine(q.end, time.max, UTC)
-        disclosed = await self._point.transactions(turn.subject, since, until)
-        if not disclosed.decision.allowed:
-            return [self._refused(turn, disclosed.decision)]
-        view = "spending" if q.intent == "spending_summary" else "transactions"
-        if disclosed.link_only or disclosed.data is None:
-            url = self._links.issue(turn.tenant, turn.customer_id, view, q.start.isoformat(), q.end.isoformat())
-            return [answers.link_only(turn.lang, turn.bank, view, url, self._links.ttl_minutes)]
-        if view == "spending":
-            return [answers.spending(turn.lang, q.start, q.end, q.category, disclosed.data, q.merchant)]
-        return [answers.transactions(turn.lang, q.start, q.end, disclosed.data)]
-
-    def _period(self, intent: str, parse: Parse | None) -> tuple[date, date]:
-        found = _entity_value(parse, "period")
-        if isinstance(found, dict) and isinstance(found.get("start"), date) and isinstance(found.get("end"), date):
-            return found["start"], found["end"]
-        today = self._clock().date()
-        if intent == "spending_summary":  # "how much did I spend?" means this month so far
-            return today.replace(day=1), today
-        return today - timedelta(days=30), today
 
     async def _my_data(self, turn: Turn) -> Outbound:
         c = catalog()
@@ -437,11 +409,6 @@ QUICK_REPLIES = (
     ("qr_spending", "spending_summary"),
     ("qr_human", "human_agent"),
 )
-
-
-def _entity_value(parse: Parse | None, kind: str) -> object:
-    found = parse.entity(kind) if parse else None
-    return found.value if found else None
 
 
 def _trust_language(parse: Parse) -> bool:

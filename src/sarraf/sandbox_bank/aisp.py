@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from sarraf.sandbox_bank import render
+from sarraf.sandbox_bank.beneficiaries import beneficiaries_of
 from sarraf.sandbox_bank.context import Sandbox, sandbox
 from sarraf.sandbox_bank.errors import OBError
 from sarraf.sandbox_bank.seed import SeededAccount
@@ -182,6 +183,17 @@ async def get_balances(AccountId: str, request: Request, sb: SB) -> dict[str, An
     if not grant.has("ReadBalances"):
         raise OBError(403, "U003", "the consent does not grant ReadBalances")
     return _body({"Balance": render.balances(_account(sb, grant, AccountId), sb.now())}, request)
+
+
+@router.get("/accounts/{AccountId}/beneficiaries")
+async def get_beneficiaries(AccountId: str, request: Request, sb: SB) -> dict[str, Any]:
+    grant = _grant(request, sb)
+    if not grant.has("ReadBeneficiariesBasic", "ReadBeneficiariesDetail"):
+        raise OBError(403, "U003", "the consent does not grant ReadBeneficiariesBasic or ReadBeneficiariesDetail")
+    account = _account(sb, grant, AccountId)
+    detail = grant.has("ReadBeneficiariesDetail")
+    rows = [b.rendered(detail=detail) for b in beneficiaries_of(account.account_id)]
+    return _body({"Beneficiary": rows}, request)
 
 
 @router.get("/accounts/{AccountId}/transactions")

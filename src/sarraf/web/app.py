@@ -33,6 +33,8 @@ from sarraf.web import (
 )
 from sarraf.web.api_docs import mount_api_docs
 from sarraf.web.body_limit import BodyLimit
+from sarraf.web.console import router as console_routes
+from sarraf.web.console import wire_console
 
 log = logging.getLogger(__name__)
 SANDBOX_MOUNT = "/bank"
@@ -58,6 +60,7 @@ def create_app(
         upkeep = asyncio.create_task(Housekeeping(app.state.container).run_forever(HOUSEKEEPING_SECONDS))
         # With separate alert workers this process only verifies and stores bank events (scale-out).
         external = app.state.container.settings.alert_workers
+        app.state.console = wire_console(app.state.container)  # before any turn: agents' conversations stay quiet
         app.state.alerts = await start_alerts(
             app.state.container, in_process_worker=not external, route_in_process=not external
         )
@@ -98,6 +101,7 @@ def create_app(
     app.include_router(routes_channels.router)
     app.include_router(routes_alerts.router)
     app.include_router(routes_alexa_oauth.router)
+    app.include_router(console_routes)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     if mount_sandbox and embedded:
         # Only the web layer may know the sandbox exists; the gateway reaches it over HTTP like any bank.

@@ -6,7 +6,6 @@ code and a description, never a 500. The services themselves are composed in boo
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from decimal import Decimal
@@ -25,6 +24,7 @@ from sarraf.alerts.preferences import AlertPreferences
 from sarraf.alerts.sets import SetRejected
 from sarraf.bootstrap_alerts import AlertServices
 from sarraf.domain.events import AlertGroup
+from sarraf.web.json_body import JsonRefused, parse_json_object
 from sarraf.web.tenant_tokens import Api, authorise
 
 log = logging.getLogger(__name__)
@@ -77,10 +77,12 @@ async def receive_event(bank: str, request: Request) -> JSONResponse:
 
 
 async def _receive_batch(services: AlertServices, bank: str, body: bytes) -> JSONResponse:
+    if not services.intake.serves(bank):  # the bank first: a body for no bank is never parsed
+        raise UnknownBank(bank)
     try:
-        sets = json.loads(body).get("sets")
-    except (ValueError, AttributeError):
-        sets = None
+        sets = parse_json_object(body).get("sets")
+    except JsonRefused as exc:
+        return JSONResponse({"err": "invalid_request", "description": exc.reason}, status_code=400)
     if not isinstance(sets, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in sets.items()):
         return JSONResponse({"err": "invalid_request", "description": 'expected {"sets": {jti: SET}}'},
                             status_code=400)

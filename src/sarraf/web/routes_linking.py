@@ -21,6 +21,7 @@ from sarraf.policy.point import Subject
 from sarraf.policy.secure_links import InvalidLink
 from sarraf.web import browser_binding
 from sarraf.web import linking_texts as texts
+from sarraf.web.console.privacy import privacy_page
 from sarraf.web.deps import container_of
 from sarraf.web.pages import templates
 
@@ -245,6 +246,8 @@ async def secure_page(request: Request, token: str) -> Response:
             },
             status_code=410,
         )
+    if view.view == "privacy":  # "who has seen my data?" (web/console/privacy.py)
+        return await privacy_page(request, view, token)
     if view.view == "export":
         # The customer's own copy of what we hold (GDPR Art. 15/20): no bank data, so no disclosure decision.
         held = await container.data_rights.export(view.customer_id)

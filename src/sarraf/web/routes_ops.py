@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import os
 import time
 from typing import Any
 
@@ -89,6 +91,22 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
+METRICS_TOKEN_ENV = "SARRAF_METRICS_TOKEN"
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics. With SARRAF_METRICS_TOKEN set, only for `Authorization: Bearer <token>`; unset,
+    only for a scraper on this host (loopback), since the labels name banks, channels and failure reasons.
+    Behind a reverse proxy on the same host, set the token: the proxy's requests come from loopback."""
+    token = os.environ.get(METRICS_TOKEN_ENV) or None
+    if token is not None:
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return JSONResponse({"detail": "metrics need Authorization: Bearer <SARRAF_METRICS_TOKEN>"},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    elif request.client is None or request.client.host not in LOOPBACK:
+        return JSONResponse({"detail": "metrics are served to this host only; set SARRAF_METRICS_TOKEN to "
+                                       "scrape from elsewhere"}, status_code=403)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

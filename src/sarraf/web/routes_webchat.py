@@ -117,7 +117,7 @@ async def post_message(message: WebChatMessage, request: Request, response: Resp
 async def updates(
     request: Request,
     session: str = Query(pattern=webchat.SESSION_PATTERN.pattern),
-    after: int = Query(default=0, ge=0),
+    after: int = Query(default=0, ge=0, le=2**63 - 1),  # a BIGINT: past it the database overflows (a 500)
 ) -> dict[str, Any]:
     """Messages pushed to this chat since `after` (e.g. the answer that waited for the bank login). Handing
     them to the page is their delivery: alerts among them are marked delivered (their receipt)."""

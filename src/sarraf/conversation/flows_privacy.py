@@ -1,0 +1,61 @@
+""""Who has seen my data?" — the customer's own list of every decision about their data, behind a secure link.
+
+The intent model is not retrained for it (another piece of work owns the NLU): a small phrase rule recognises the
+question in English, Polish and Arabic before the model is asked. Also the hooks the agents' console gives the
+engine, so the engine needs no import of the console."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Protocol
+
+from sarraf.conversation.ports import SecureLinks
+from sarraf.conversation.replies import catalog
+from sarraf.domain.messages import Button, Outbound
+
+PRIVACY_VIEW = "privacy"
+
+_WHO_SAW = (
+    # English: who (has) seen / saw / viewed / accessed / looked at / read my data|information|details
+    re.compile(r"\bwho\b.{0,20}\b(seen|saw|viewed|view|accessed|access|looked at|read|used)\b.{0,12}"
+               r"\bmy (data|information|info|details|personal data)\b"),
+    re.compile(r"\bwho\b.{0,12}\bhad access to my (data|information)\b"),
+    # Polish: kto widział / oglądał / przeglądał / miał dostęp do / czytał moje dane / moich danych
+    re.compile(r"\bkto\b.{0,20}(widzial|ogladal|przegladal|czytal|mial dostep|uzywal|wykorzystal)"
+               r".{0,16}(moje dane|moich danych)"),
+    # Arabic (diacritics and alef forms folded): من اطلع على / رأى / شاهد / وصل إلى بياناتي
+    re.compile(r"(^|\s)من\s+(اطلع|راي|شاهد|وصل|اطلعوا|يري|نظر|استخدم)\b.{0,16}بياناتي"),
+)
+_ARABIC_MARKS = re.compile(r"[\u064B-\u0652\u0670\u0640]")  # harakat, shadda, dagger alef, tatweel
+
+
+def _fold(text: str) -> str:
+    text = _ARABIC_MARKS.sub("", text.lower())
+    text = text.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا").replace("ى", "ي")
+    # Polish letters without their marks, so "kto widzial" (typed on a phone without them) matches too
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text.replace("ł", "l"))
+                   if not unicodedata.combining(ch) or "\u0600" <= ch <= "\u06ff")
+    return re.sub(r"[^\w\s]", " ", text)
+
+
+def asks_who_saw_my_data(text: str) -> bool:
+    folded = _fold(text)
+    return any(p.search(folded) for p in _WHO_SAW)
+
+
+def privacy_link(lang: str, bank: str, links: SecureLinks, tenant: str, customer_id: str) -> Outbound:
+    c = catalog()
+    url = links.issue(tenant, customer_id, PRIVACY_VIEW, None, None)
+    text = c.text(lang, "privacy_link", bank=bank,
+                  validity=c.text(lang, "minutes_count", count=links.ttl_minutes))
+    return Outbound(text, lang, buttons=(Button(c.text(lang, "privacy_button"), url=url),))
+
+
+class AgentHooks(Protocol):
+    """What the engine asks the agents' console (console/desk.py) around a turn."""
+
+    async def agent_owns(self, tenant: str, customer_id: str, channel: str, sender: str, text: str) -> bool: ...
+
+    async def after_turn(self, tenant: str, customer_id: str, channel: str, sender: str, text: str,
+                         replies: list[Outbound]) -> None: ...

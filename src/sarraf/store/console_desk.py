@@ -1,0 +1,184 @@
+"""The agents' desk in SQL: the hand-off queue (read from `handoff_requests`), claims and the transcript.
+
+A conversation is named in the console by the id of a hand-off request in it, always looked up together with
+the staff member's bank: an id from another bank finds nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sarraf.policy.crypto.keys import DataKeyShredded
+from sarraf.store.channel_state import utc
+from sarraf.store.sealing import JsonSealer
+from sarraf.store.tables.console import console_claims, console_handled, console_transcript
+from sarraf.store.tables.core import customers, handoff_requests
+
+TRANSCRIPT_FIELD = "console-transcript"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRef:
+    tenant: str
+    channel: str
+    sender: str
+    customer_id: str
+    handoff_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    handoff_id: int  # the oldest waiting request of the conversation: its name in the console
+    channel: str
+    customer_id: str
+    lang: str | None
+    reasons: tuple[str, ...]
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    ref: ConversationRef
+    staff_id: str
+    claimed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    author: str
+    message: dict[str, Any]
+    at: datetime
+
+
+class SqlDesk:
+    def __init__(self, engine: AsyncEngine, sealer: JsonSealer) -> None:
+        self._engine = engine
+        self._sealer = sealer
+
+    async def waiting(self, tenant: str) -> list[Waiting]:
+        """Conversations with hand-off requests nobody has taken, oldest first, one row per conversation."""
+        query = (
+            select(handoff_requests, customers.c.lang)
+            .join(console_handled, console_handled.c.handoff_id == handoff_requests.c.id, isouter=True)
+            .join(customers, customers.c.id == handoff_requests.c.customer_id, isouter=True)
+            .join(console_claims, (console_claims.c.tenant == handoff_requests.c.tenant)
+                  & (console_claims.c.channel == handoff_requests.c.channel)
+                  & (console_claims.c.sender == handoff_requests.c.sender), isouter=True)
+            .where(handoff_requests.c.tenant == tenant, console_handled.c.handoff_id.is_(None),
+                   console_claims.c.staff_id.is_(None))
+            .order_by(handoff_requests.c.id)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        found: dict[tuple[str, str], Waiting] = {}
+        for r in rows:
+            key = (r.channel, r.sender)
+            if key in found:
+                w = found[key]
+                if r.reason not in w.reasons:
+                    found[key] = Waiting(w.handoff_id, w.channel, w.customer_id, w.lang, (*w.reasons, r.reason),
+                                         w.since)
+                continue
+            found[key] = Waiting(r.id, r.channel, r.customer_id, r.lang, (r.reason,), utc(r.created_at))
+        return list(found.values())
+
+    async def conversation(self, tenant: str, handoff_id: int) -> ConversationRef | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(handoff_requests).where(
+                handoff_requests.c.id == handoff_id, handoff_requests.c.tenant == tenant))).first()
+        return ConversationRef(row.tenant, row.channel, row.sender, row.customer_id, row.id) if row else None
+
+    async def claim(self, ref: ConversationRef, staff_id: str, now: datetime) -> str | None:
+        """Take the conversation and its waiting requests; returns the owner it already had, if any."""
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(console_claims).values(
+                    tenant=ref.tenant, channel=ref.channel, sender=ref.sender, customer_id=ref.customer_id,
+                    staff_id=staff_id, claimed_at=now))
+                open_ids = (await conn.execute(
+                    select(handoff_requests.c.id)
+                    .join(console_handled, console_handled.c.handoff_id == handoff_requests.c.id, isouter=True)
+                    .where(handoff_requests.c.tenant == ref.tenant, handoff_requests.c.channel == ref.channel,
+                           handoff_requests.c.sender == ref.sender, console_handled.c.handoff_id.is_(None))
+                )).scalars().all()
+                if open_ids:
+                    await conn.execute(insert(console_handled), [
+                        {"handoff_id": i, "staff_id": staff_id, "claimed_at": now} for i in open_ids])
+        except IntegrityError:
+            owner = await self.owner(ref.tenant, ref.channel, ref.sender)
+            return owner.staff_id if owner else staff_id
+        return None
+
+    async def owner(self, tenant: str, channel: str, sender: str) -> Claim | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(console_claims).where(
+                console_claims.c.tenant == tenant, console_claims.c.channel == channel,
+                console_claims.c.sender == sender))).first()
+        if row is None:
+            return None
+        return Claim(ConversationRef(row.tenant, row.channel, row.sender, row.customer_id, 0), row.staff_id,
+                     utc(row.claimed_at))
+
+    async def claims_of(self, tenant: str, staff_id: str) -> list[Claim]:
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(console_claims).where(
+                console_claims.c.tenant == tenant, console_claims.c.staff_id == staff_id))).all()
+            claims = []
+            for row in rows:
+                first = (await conn.execute(select(handoff_requests.c.id).where(
+                    handoff_requests.c.tenant == row.tenant, handoff_requests.c.channel == row.channel,
+                    handoff_requests.c.sender == row.sender).order_by(handoff_requests.c.id).limit(1))).scalar()
+                claims.append(Claim(ConversationRef(row.tenant, row.channel, row.sender, row.customer_id,
+                                                    int(first or 0)), row.staff_id, utc(row.claimed_at)))
+        return claims
+
+    async def release(self, ref: ConversationRef, staff_id: str) -> bool:
+        async with self._engine.begin() as conn:
+            done = await conn.execute(delete(console_claims).where(
+                console_claims.c.tenant == ref.tenant, console_claims.c.channel == ref.channel,
+                console_claims.c.sender == ref.sender, console_claims.c.staff_id == staff_id))
+        return done.rowcount == 1
+
+    async def is_open(self, tenant: str, channel: str, sender: str) -> bool:
+        """Waiting for a person or with one: what is said in it belongs to the transcript."""
+        if await self.owner(tenant, channel, sender) is not None:
+            return True
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(
+                select(handoff_requests.c.id)
+                .join(console_handled, console_handled.c.handoff_id == handoff_requests.c.id, isouter=True)
+                .where(handoff_requests.c.tenant == tenant, handoff_requests.c.channel == channel,
+                       handoff_requests.c.sender == sender, console_handled.c.handoff_id.is_(None)).limit(1)
+            )).first()
+        return row is not None
+
+    async def write(self, ref: ConversationRef, author: str, messages: list[dict[str, Any]], now: datetime) -> None:
+        if not messages:
+            return
+        async with self._engine.begin() as conn:
+            keys = await self._sealer.keys(conn, [ref.customer_id], create=True)
+            await conn.execute(insert(console_transcript), [
+                {"tenant": ref.tenant, "channel": ref.channel, "sender": ref.sender, "customer_id": ref.customer_id,
+                 "author": author, "message": keys.seal(ref.customer_id, TRANSCRIPT_FIELD, m), "created_at": now}
+                for m in messages])
+
+    async def transcript(self, ref: ConversationRef, limit: int = 200) -> list[Line]:
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(
+                select(console_transcript).where(
+                    console_transcript.c.tenant == ref.tenant, console_transcript.c.channel == ref.channel,
+                    console_transcript.c.sender == ref.sender)
+                .order_by(console_transcript.c.id.desc()).limit(limit))).all()
+            keys = await self._sealer.keys(conn, {ref.customer_id})
+        lines = []
+        for r in reversed(rows):
+            try:
+                lines.append(Line(r.author, keys.open(TRANSCRIPT_FIELD, r.message), utc(r.created_at)))
+            except DataKeyShredded:  # the customer erased their data: the line is gone with the key
+                continue
+        return lines
