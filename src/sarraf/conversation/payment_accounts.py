@@ -12,6 +12,8 @@ from enum import Enum
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from sarraf.policy.minimise import mask_identifier
+
 # Two letters, two check digits, then 10-30 letters/digits in groups the customer may space out.
 _IBAN_LIKE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2}\d{2}(?:\s?[A-Za-z0-9]){10,30})(?![A-Za-z0-9])")
 _SORT_CODE = re.compile(r"(?<!\d)(\d{2})[-\s]?(\d{2})[-\s]?(\d{2})[\s,/]+(\d{8})(?!\d)")
@@ -28,7 +30,7 @@ class PayeeAccount:
     identification: str
 
     def masked(self) -> str:
-        return "•••• " + self.identification[-4:]
+        return mask_identifier(self.identification)  # the one masking rule the channels use
 
 
 def parse_account(text: str) -> PayeeAccount | AccountProblem:

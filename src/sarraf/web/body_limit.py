@@ -38,7 +38,7 @@ class Rule:
 # The gateway's routes that take more, or should take less, than the default.
 GATEWAY_RULES = (
     # A chat message is at most 20,000 characters (routes_webchat.MAX_TEXT): 120 KB even when a client
-    # escapes every one as \uXXXX in its JSON.
+    # escapes every one as a six-character \u escape in its JSON.
     Rule(r"/webchat/api/.*", 256_000),
     # Bank events: a batch of up to 1,000 SETs as JSON, else one SET (routes_alerts' own limits).
     Rule(r"/banks/[^/]+/events", 8_000_000, frozenset({"application/json"})),
