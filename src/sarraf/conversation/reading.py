@@ -16,7 +16,7 @@ from sarraf.domain.messages import Outbound
 from sarraf.policy.point import BankDataPoint
 
 if TYPE_CHECKING:
-    from sarraf.conversation.engine import Turn
+    from sarraf.conversation.turn import Turn
 
 
 def entity_value(parse: Parse | None, kind: str) -> object:
