@@ -51,13 +51,13 @@ DEFAULT_CHANNEL_RATES = {"webchat": 100_000.0, "terminal": 1000.0, "messenger": 
 
 def backoff(attempt: int, policy: DeliveryPolicy, rng: Callable[[], float] = random.random) -> float:
     """Seconds before attempt `attempt + 1`: uniform in [0, min(cap, base * 2**attempt)] (full jitter)."""
-    return rng() * min(policy.max_delay_s, policy.base_delay_s * (2 ** attempt))
+    return rng() * min(policy.max_delay_s, policy.base_delay_s * (2.0 ** attempt))
 
 
 def failure_backoff(failures: int) -> float:
     """Seconds to wait after the `failures`-th failed round in a row: 0.1 s doubling to 5 s. Retrying every
     few milliseconds while the database is down logged sixty thousand lines in twenty seconds."""
-    return min(5.0, 0.1 * 2 ** min(failures - 1, 6))
+    return min(5.0, 0.1 * 2.0 ** min(failures - 1, 6))
 
 
 class LocalPaceLimits:

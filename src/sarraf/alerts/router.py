@@ -232,7 +232,7 @@ def _dead(item: Received, recipient: Recipient | None, reason: str) -> Routed:
 def _destination(r: Recipient) -> tuple[str, str]:
     preferred = (r.preferences.channel, r.preferences.sender)
     if preferred in r.identities:
-        return preferred  # type: ignore[return-value]
+        return preferred
     return r.identities[0]
 
 

@@ -101,7 +101,7 @@ class AlertRuntime:
         the quiet lasts. Events accepted by another process (SQLite cannot notify across processes) otherwise
         wait a whole idle interval, while that process holds its bank back until they are routed: the two
         processes then take turns waiting and throughput fell by a third (bench/alerts.py)."""
-        return min(self._route_idle_s, FAST_POLL_S * (2 ** min(empty_rounds, 16)))
+        return min(self._route_idle_s, FAST_POLL_S * (2.0 ** min(empty_rounds, 16)))
 
     async def _watch_backlog(self, backlog: Backlog, unrouted: Callable[[int], Awaitable[int]]) -> None:
         """Routing runs in another process: follow its progress through the store while events wait, woken by

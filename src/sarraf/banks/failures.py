@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable
 from sarraf.observability import BANK_FAILURES
@@ -46,11 +46,13 @@ def record(bank: str, endpoint: str, error: BaseException) -> None:
     log.warning("bank %s: %s failed (%s): %s", bank, endpoint, reason, redact(str(error)))
 
 
-def observed(endpoint: str) -> Callable[[Callable[Concatenate[Any, P], Awaitable[R]]],
-                                        Callable[Concatenate[Any, P], Awaitable[R]]]:
+BankCall = Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]  # an async method of a connector
+
+
+def observed(endpoint: str) -> Callable[[BankCall[P, R]], BankCall[P, R]]:
     """Log and count the bank's failures of this call (the error itself goes on to the caller)."""
 
-    def wrap(call: Callable[Concatenate[Any, P], Awaitable[R]]) -> Callable[Concatenate[Any, P], Awaitable[R]]:
+    def wrap(call: BankCall[P, R]) -> BankCall[P, R]:
         @functools.wraps(call)
         async def observed_call(self: _HasTenant, *args: P.args, **kwargs: P.kwargs) -> R:
             try:
@@ -59,6 +61,6 @@ def observed(endpoint: str) -> Callable[[Callable[Concatenate[Any, P], Awaitable
                 record(self.tenant, endpoint, error)
                 raise
 
-        return observed_call
+        return cast(BankCall[P, R], observed_call)
 
     return wrap

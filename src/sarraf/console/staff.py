@@ -86,7 +86,7 @@ def lock_for(failures: int) -> timedelta | None:
     """How long the account stays locked after `failures` consecutive failures (None: not locked)."""
     if failures < FREE_FAILURES:
         return None
-    return min(FIRST_LOCK * (2 ** (failures - FREE_FAILURES)), LONGEST_LOCK)
+    return min(FIRST_LOCK * (1 << (failures - FREE_FAILURES)), LONGEST_LOCK)
 
 
 def check_login(account: StaffAccount | None, password: str, code: str, now: datetime) -> LoginCheck:

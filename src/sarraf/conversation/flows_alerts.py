@@ -89,7 +89,7 @@ class PreferencesPort(Protocol):
 
 
 class FraudAnswers(Protocol):
-    async def answer(self, a): ...  # type: ignore[no-untyped-def]
+    async def answer(self, a: Any) -> Any: ...
 
     async def awaiting(self, tenant: str, customer_id: str) -> str | None: ...
 

@@ -49,7 +49,7 @@ def combine(categories: Sequence[str], decisions: Sequence[Decision]) -> Decisio
             if len(categories) == 1:
                 return decision
             return Decision(Outcome.DENY, None, decision.policy_id, f"{category}: {decision.reason}")
-    binding = max(decisions, key=lambda d: LEVELS.index(d.minimisation))  # type: ignore[arg-type]
+    binding = max(decisions, key=lambda d: LEVELS.index(d.minimisation))
     return binding
 
 

@@ -67,4 +67,4 @@ async def store_failed(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     for failure in STORE_FAILURES:
-        app.add_exception_handler(failure, store_failed)  # type: ignore[arg-type]
+        app.add_exception_handler(failure, store_failed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -58,14 +59,14 @@ class Nlu:
     def threshold_for(self, lang: str) -> float:
         """Out-of-scope threshold for one language: Arabic banking text dominates the training data, so
         Arabic chit-chat scores differently from Polish chit-chat and gets its own calibrated cut."""
-        return self._lang_threshold.get(lang, self.arrays.threshold)
+        return float(self._lang_threshold.get(lang, self.arrays.threshold))
 
     def probabilities(self, text: str) -> np.ndarray:
         linear, network = self._scorer.scores(text)
         scores = linear if network is None else combine(linear, network, self.arrays.linear_temperature)
         z = scores * np.float32(self.arrays.temperature)
         e = np.exp(z - z.max())
-        return e / e.sum()
+        return cast(np.ndarray, e / e.sum())
 
     def classify(self, text: str) -> tuple[str, float, tuple[tuple[str, float], ...]]:
         probs = self.probabilities(text)

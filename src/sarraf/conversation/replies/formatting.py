@@ -53,7 +53,7 @@ def format_money(money: Money, lang: str) -> str:
     pattern = _money_pattern(lang, money.currency)
     if pattern is None:
         return format_currency(money.amount, money.currency, locale=locale_for(lang))
-    return pattern.apply(money.amount, locale_for(lang))
+    return str(pattern.apply(money.amount, locale_for(lang)))
 
 
 @cache
@@ -71,7 +71,7 @@ def _money_pattern(lang: str, currency: str) -> NumberPattern | None:
     def filled(parts: tuple[str, str]) -> tuple[str, str]:
         return tuple(part.replace("¤¤", currency.upper()).replace("¤", symbol) for part in parts)  # type: ignore[return-value]
 
-    pattern = copy.copy(standard)
+    pattern: NumberPattern = copy.copy(standard)
     pattern.prefix, pattern.suffix = filled(standard.prefix), filled(standard.suffix)
     digits = get_currency_precision(currency)
     pattern.frac_prec = (digits, digits)

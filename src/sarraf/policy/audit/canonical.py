@@ -24,7 +24,7 @@ def _fits(value: Any) -> bool:
     if kind is str or value is None or kind is bool:
         return True
     if kind is int:
-        return -_MAX_EXACT <= value <= _MAX_EXACT
+        return bool(-_MAX_EXACT <= value <= _MAX_EXACT)
     if kind is dict:
         for key, item in value.items():  # noqa: SIM110 - a loop: all() over a generator costs twice as much here
             if type(key) is not str or not key.isascii() or not _fits(item):
