@@ -13,8 +13,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.banks.openbanking import OpenBankingConnector
+from sarraf.channel_wiring import build_channels
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
-from sarraf.channels.registry import ChannelSet, build_channels, open_rate_limits
+from sarraf.channels.registry import ChannelSet, open_rate_limits
 from sarraf.config import BankConfig, Settings, load_banks
 from sarraf.conversation.engine import Conversation
 from sarraf.conversation.nlu import load_default as load_nlu

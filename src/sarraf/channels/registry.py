@@ -1,5 +1,6 @@
-"""Which channels this gateway runs, built from configuration. Adding a channel touches only this file
-and its own module; the conversation never changes.
+"""Which channels this gateway can run, from configuration: each platform's settings (REQUIRED, OPTIONAL), the
+set that runs (ChannelSet) and shared send quotas. Building the adapters with their stores is the composition
+root's job (sarraf/channel_wiring.py), so this package never imports the store.
 
 The default bank's platform accounts come from environment variables (SARRAF_MESSENGER_APP_SECRET,
 SARRAF_WHATSAPP_ACCESS_TOKEN, SARRAF_TELEGRAM_BOT_TOKEN, SARRAF_ALEXA_SKILL_ID, ...), every bank's from the
@@ -19,29 +20,15 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from sarraf.channels.alexa import AlexaAccount, AlexaChannel, IdentityBinder
-from sarraf.channels.alexa_linking import AlexaAccountLinking, AlexaClient
-from sarraf.channels.alexa_verify import AlexaRequestVerifier, http_fetcher
 from sarraf.channels.login_return import LoginReturn, ReturnUriPolicy
-from sarraf.channels.messenger import MessengerAccount, MessengerChannel
 from sarraf.channels.port import Channel
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.ratelimit_nats import DEFAULT_BUCKET, NatsRateLimits
-from sarraf.channels.telegram import DeepLinks, TelegramAccount, TelegramChannel
-from sarraf.channels.terminal import TerminalChannel
-from sarraf.channels.webchat import Outbox, WebChatChannel
-from sarraf.channels.whatsapp import WhatsAppAccount, WhatsAppChannel
-from sarraf.channels.window import ServiceWindows
 from sarraf.config import BankConfig
-from sarraf.store.alexa_grants import SqlAlexaGrants
-from sarraf.store.channel_state import SqlAlexaPending, SqlDeepLinkStore, SqlWindowStore
 
 log = logging.getLogger(__name__)
 
@@ -96,58 +83,8 @@ def platform_settings(platform: str, bank: BankConfig, *, default: bool,
     return {k: v.strip() for k, v in found.items() if v and v.strip() and "$" not in v}
 
 
-def _missing(platform: str, found: dict[str, str]) -> list[str]:
+def missing_settings(platform: str, found: dict[str, str]) -> list[str]:
     return [key for key in REQUIRED[platform] if key not in found]
-
-
-def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = None,
-                   http: httpx.AsyncClient | None = None, env: Mapping[str, str] | None = None,
-                   engine: AsyncEngine | None = None, identities: IdentityBinder | None = None,
-                   limits: RateLimits | None = None, **_: Any) -> ChannelSet:
-    result = ChannelSet({"webchat": WebChatChannel(outbox), "terminal": TerminalChannel()})
-    if not banks or http is None or engine is None or identities is None:
-        for platform in REQUIRED:
-            result.disabled[platform] = "no banks, HTTP client, database or customer directory given"
-        return result
-    env = os.environ if env is None else env
-    default_tenant = next(iter(banks))
-    accounts: dict[str, dict[str, dict[str, str]]] = {p: {} for p in REQUIRED}
-    reasons: dict[str, dict[str, str]] = {p: {} for p in REQUIRED}
-    for bank in banks.values():
-        for platform in REQUIRED:
-            found = platform_settings(platform, bank, default=bank.id == default_tenant, env=env)
-            missing = _missing(platform, found)
-            if platform == "telegram" and "secret_token" in found and not TELEGRAM_SECRET.match(found["secret_token"]):
-                missing.append("secret_token (1-256 of A-Z a-z 0-9 _ -)")
-            if missing:
-                reasons[platform][bank.id] = f"missing {', '.join(missing)}"
-            else:
-                accounts[platform][bank.id] = found
-    windows = SqlWindowStore(engine)
-    limits = limits or LocalRateLimits()
-    builders: dict[str, Callable[[dict[str, Any]], Channel]] = {
-        "messenger": lambda a: MessengerChannel({t: MessengerAccount(t, **_pick("messenger", s)) for t, s in a.items()},
-                                                default_tenant, http, ServiceWindows(windows, "messenger"),
-                                                limits=limits),
-        "whatsapp": lambda a: WhatsAppChannel({t: WhatsAppAccount(t, **_pick("whatsapp", s)) for t, s in a.items()},
-                                              default_tenant, http, ServiceWindows(windows, "whatsapp"),
-                                              limits=limits),
-        "telegram": lambda a: TelegramChannel({t: TelegramAccount(t, **_pick("telegram", s)) for t, s in a.items()},
-                                              default_tenant, http, links=DeepLinks(SqlDeepLinkStore(engine)),
-                                              limits=limits),
-        "alexa": lambda a: _alexa(a, default_tenant, http, engine, identities, result),
-    }
-    for platform, build in builders.items():
-        if accounts[platform]:
-            result.channels[platform] = build(accounts[platform])
-            # Other banks may still run this platform; the ones that cannot are named one by one.
-            result.disabled.update({f"{platform}/{bank}": why for bank, why in reasons[platform].items()})
-        else:
-            result.disabled[platform] = "; ".join(f"{bank}: {why}" for bank, why in reasons[platform].items())
-    for name, why in result.disabled.items():
-        # INFO, not WARNING: an unconfigured channel is a normal deployment choice (shown by serve and /healthz).
-        log.info("channel %s is disabled: %s", name, why)
-    return result
 
 
 async def open_rate_limits(nats_url: str | None, *, bucket: str = DEFAULT_BUCKET) -> RateLimits:
@@ -158,20 +95,3 @@ async def open_rate_limits(nats_url: str | None, *, bucket: str = DEFAULT_BUCKET
     shared = NatsRateLimits(nats_url, bucket=bucket)
     await shared.start()
     return shared
-
-
-def _alexa(found: dict[str, dict[str, str]], default_tenant: str, http: httpx.AsyncClient, engine: AsyncEngine,
-           identities: IdentityBinder, result: ChannelSet) -> AlexaChannel:
-    accounts = {t: AlexaAccount(t, **_pick("alexa", s)) for t, s in found.items()}
-    linking = AlexaAccountLinking([AlexaClient(a.tenant, a.client_id, a.client_secret, a.vendor_id)
-                                   for a in accounts.values()], SqlAlexaGrants(engine))
-    for tenant, settings in found.items():
-        if tenant not in linking.tenants():
-            missing = [key for key in ALEXA_LINKING if key not in settings] or ["a client_id of its own"]
-            result.disabled[f"alexa account linking/{tenant}"] = f"missing {', '.join(missing)}"
-    return AlexaChannel(accounts, default_tenant, AlexaRequestVerifier(http_fetcher(http)),
-                        pending=SqlAlexaPending(engine), identities=identities, linking=linking)
-
-
-def _pick(platform: str, found: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in found.items() if k in REQUIRED[platform] + OPTIONAL[platform]}

@@ -28,8 +28,9 @@ def sync(bank: Annotated[str, typer.Option(help="Bank id from the banks file.")]
     from rich.console import Console
     from rich.table import Table
 
+    from sarraf.channel_wiring import pick
     from sarraf.channels.messenger import MessengerAccount
-    from sarraf.channels.registry import OPTIONAL, REQUIRED, platform_settings
+    from sarraf.channels.registry import missing_settings, platform_settings
     from sarraf.config import load_banks, load_settings
 
     settings = load_settings(data_dir)
@@ -38,13 +39,12 @@ def sync(bank: Annotated[str, typer.Option(help="Bank id from the banks file.")]
         typer.echo(f"unknown bank {bank!r}; the banks file names: {', '.join(banks)}", err=True)
         raise typer.Exit(2)
     found = platform_settings("messenger", banks[bank], default=bank == next(iter(banks)), env=os.environ)
-    missing = [key for key in REQUIRED["messenger"] if key not in found]
+    missing = missing_settings("messenger", found)
     if missing:
         typer.echo(f"Messenger is not configured for {bank}: missing {', '.join(missing)} (banks file "
                    f"channels.messenger, or SARRAF_MESSENGER_* for the first bank)", err=True)
         raise typer.Exit(2)
-    known = (*REQUIRED["messenger"], *OPTIONAL["messenger"])
-    account = MessengerAccount(bank, **{k: v for k, v in found.items() if k in known})
+    account = MessengerAccount(bank, **pick("messenger", found))
     statuses = asyncio.run(_sync(account, banks[bank].name))
     table = Table("template", "language", "status", "id")
     for s in statuses:

@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from sarraf.console.ports import Claim, Colleague, ConversationRef, DeskStore, Line, SatisfactionQuestions, Waiting
 from sarraf.console.satisfaction import SATISFACTION_PREFIX, SCORES
 from sarraf.conversation.replies import catalog
 from sarraf.domain.messages import Button, Outbound
 from sarraf.policy.point import AccountBalances, BankDataPoint, Disclosure, Subject
-from sarraf.store.console_desk import Claim, ConversationRef, Line, SqlDesk, Waiting
-from sarraf.store.console_figures import SqlSatisfaction
-from sarraf.store.console_staff import Colleague
 
 AGENT_CONSOLE = "agent_console"
 # Who waits first: an unanswered fraud alert, then someone who asked for a person, then the rest.
@@ -49,10 +47,10 @@ class QueueItem:
 
 
 class AgentDesk:
-    def __init__(self, store: SqlDesk, deliver: Deliver, point: BankDataPoint, bank_names: dict[str, str],
+    def __init__(self, store: DeskStore, deliver: Deliver, point: BankDataPoint, bank_names: dict[str, str],
                  lang_of: Callable[[str], Awaitable[str | None]], default_langs: dict[str, str],
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 satisfaction: SqlSatisfaction | None = None) -> None:
+                 satisfaction: SatisfactionQuestions | None = None) -> None:
         self.store = store
         self._satisfaction = satisfaction
         self._deliver = deliver

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Protocol
 
+from sarraf.console.ports import SatisfactionQuestions
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.replies import catalog
 from sarraf.conversation.turn import Turn
@@ -19,15 +19,11 @@ SATISFACTION_PREFIX = "csat:"
 SCORES = {"good": 5, "okay": 3, "poor": 1}  # on the usual 1-5 scale, so figures compare with other desks'
 
 
-class SatisfactionAnswers(Protocol):
-    async def answer(self, tenant: str, channel: str, sender: str, score: int, now: datetime) -> bool: ...
-
-
 class SatisfactionFlow:
     intents: frozenset[str] = frozenset()
     postback_prefixes: tuple[str, ...] = (SATISFACTION_PREFIX,)
 
-    def __init__(self, answers: SatisfactionAnswers, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(self, answers: SatisfactionQuestions, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self._answers = answers
         self._clock = clock
 

@@ -5,7 +5,6 @@ the staff member's bank: an id from another bank finds nothing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sarraf.console.ports import Claim, ConversationRef, Line, Waiting
 from sarraf.policy.crypto.keys import DataKeyShredded
 from sarraf.store.channel_state import utc
 from sarraf.store.sealing import JsonSealer
@@ -20,39 +20,6 @@ from sarraf.store.tables.console import console_claims, console_handled, console
 from sarraf.store.tables.core import customers, handoff_requests
 
 TRANSCRIPT_FIELD = "console-transcript"
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationRef:
-    tenant: str
-    channel: str
-    sender: str
-    customer_id: str
-    handoff_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class Waiting:
-    handoff_id: int  # the oldest waiting request of the conversation: its name in the console
-    channel: str
-    customer_id: str
-    lang: str | None
-    reasons: tuple[str, ...]
-    since: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    ref: ConversationRef
-    staff_id: str
-    claimed_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    author: str
-    message: dict[str, Any]
-    at: datetime
 
 
 class SqlDesk:

@@ -16,6 +16,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sarraf.console.ports import Colleague
 from sarraf.console.staff import StaffAccount, lock_for
 from sarraf.policy.crypto.envelope import EnvelopeCipher
 from sarraf.store.channel_state import utc
@@ -43,13 +44,6 @@ class StaffEvent:
     action: str
     detail: str
     at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Colleague:
-    id: str
-    email: str
-    role: str
 
 
 async def forget_expired_sessions(engine: AsyncEngine, now: datetime) -> int:

@@ -1,0 +1,76 @@
+"""The whole import table of docs/architecture.md, enforced: each package imports only the packages its row
+names, and no two packages import each other (adapters import the ports they implement, never the reverse)."""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "sarraf"
+EVERYTHING = "*"
+# package (or top-level module) -> the packages of ours it may import; keep in step with docs/architecture.md
+ALLOWED: dict[str, set[str] | str] = {
+    "domain": set(),
+    "policy": {"domain"},
+    "kb": {"domain", "config"},
+    "config": {"domain", "kb"},
+    "conversation": {"domain", "policy", "kb"},
+    "channels": {"domain", "conversation", "config", "gcra", "observability"},
+    "banks": {"domain", "policy", "observability"},
+    "alerts": {"domain", "policy", "conversation", "gcra"},
+    "console": {"domain", "policy", "conversation"},
+    # adapters to the database: they implement the ports that alerts, channels and console declare
+    "store": {"domain", "policy", "config", "alerts", "channels", "console", "conversation"},
+    "sandbox_bank": set(),  # a bank of its own: reached over HTTP only
+    "gcra": set(),
+    "heap": set(),
+    "observability": set(),
+    "log_repeats": {"policy"},
+    # the composition root and the entry points see everything (only web/ and cli/ may start the sandbox bank)
+    "bootstrap": EVERYTHING,
+    "bootstrap_alerts": EVERYTHING,
+    "channel_wiring": EVERYTHING,
+    "housekeeping": EVERYTHING,
+    "web": EVERYTHING,
+    "cli": EVERYTHING,
+    "__main__": EVERYTHING,
+    "__init__": set(),
+}
+
+
+def _package_imports() -> dict[str, dict[str, str]]:
+    """package -> {imported package: one file that does it}."""
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC)
+        me = rel.parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "sarraf" and len(parts) > 1 and parts[1] != me:
+                    found[me].setdefault(parts[1], str(rel))
+    return found
+
+
+def test_every_package_has_a_row() -> None:
+    packages = {p.name.removesuffix(".py") for p in SRC.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+    assert packages <= set(ALLOWED), f"add a row to ALLOWED and docs/architecture.md for {packages - set(ALLOWED)}"
+
+
+def test_each_package_imports_only_what_its_row_allows() -> None:
+    wrong = []
+    for package, imported in _package_imports().items():
+        allowed = ALLOWED.get(package, set())
+        if allowed == EVERYTHING:
+            continue
+        wrong += [f"{where}: {package} imports {other}" for other, where in imported.items() if other not in allowed]
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_no_two_packages_import_each_other() -> None:
+    imports = _package_imports()
+    cycles = sorted({tuple(sorted((a, b))) for a, deps in imports.items() for b in deps if a in imports.get(b, {})})
+    assert not cycles, f"package cycles: {cycles}"
