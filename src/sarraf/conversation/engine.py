@@ -239,7 +239,9 @@ class Conversation:
             if answered is not None:
                 return answered
         if self.alerts is not None and intent == "manage_alerts":
-            return await self._alert_preferences(turn, preference_change(turn.text) or PreferenceChange(on=True))
+            if (change := preference_change(turn.text)) is None:  # "alerts" said, but not what to do with them
+                return [self._say(turn, "alerts_which_way")]
+            return await self._alert_preferences(turn, change)
         if self.alerts is not None and intent in ALERT_INTENTS:
             if (problem := await self._link_problem(turn)) is not None:
                 return [problem]

@@ -30,11 +30,14 @@ FRAUD_PREFIX = "alert:fraud:"
 INTENTS = frozenset({*CARD_INTENTS, "manage_alerts"})
 
 # "no"/"without" count as off in each language: "no alerts at night", „bez powiadomień", «لا تنبيهات بالليل»
-_OFF = re.compile(r"\b(turn off|switch off|stop|disable|mute|no)\b|wyłącz|wylacz|zatrzymaj|bez |أوقف|اوقف|إيقاف|ايقاف|"
-                  r"أطفئ|الغ|ألغ|\b(?:لا|بلا|بدون)\s", re.IGNORECASE)
-_ON = re.compile(r"\b(turn on|switch on|enable|start|send me|alert me|notify me|tell me|let me know)\b|włącz|wlacz|"
-                 r"powiadom mnie|powiadamiaj|informuj|daj znać|"
+_OFF = re.compile(r"\b(turn off|switch off|stop|disable|mute|no)\b|wyłącz|wylacz|zatrzymaj|bez |أوقف|اوقف|إيقاف|"
+                  r"ايقاف|أطفئ|الغ|ألغ|(?:\bلا|\bبلا|\bبدون)\s+(?:أريد\s+|اريد\s+)?(?:ال)?(?:تنبيه|إشعار|اشعار)",
+                  re.IGNORECASE)
+_ON = re.compile(r"\b(turn on|switch on|enable|start|send me|alert me|notify me|tell me(?! about)|let me know)\b|"
+                 r"włącz|wlacz|powiadom mnie|powiadamiaj|informuj|daj znać|"
                  r"فعّل|فعل|شغّل|شغل|نبهني|نبّهني", re.IGNORECASE)
+# Clauses: split at punctuation ("turn off balance and shopping alerts" stays one request).
+_CLAUSES = re.compile(r"[,.;:!?؟،؛\n]+")
 _ALERTS = re.compile(r"alert|notification|notify|powiadom|powiadam|تنبيه|التنبيهات|نبهني|نبّهني|إشعار|اشعار",
                      re.IGNORECASE)
 _NIGHT = re.compile(r"\bnight\b|at night|w nocy|nocą|noca|ليلا|ليلًا|الليل|بالليل", re.IGNORECASE)
@@ -69,10 +72,14 @@ def preference_change(text: str) -> PreferenceChange | None:
     """What the customer asked to change about alerts, or None when the message is about something else."""
     if not _ALERTS.search(text):
         return None
-    off, on = bool(_OFF.search(text)), bool(_ON.search(text))
+    # Only the words in the same clause as "alerts" switch them: in "tell me my balance, I never get alerts"
+    # the "tell me" asks for the balance, and nothing about alerts changes (issue 17, finding 8).
+    about_alerts = " ".join(c for c in _CLAUSES.split(text) if _ALERTS.search(c))
+    off, on = bool(_OFF.search(about_alerts)), bool(_ON.search(about_alerts))
     if off == on:
         return None
     lang = next((code for code, pattern in _LANG if pattern.search(text)), "en")
+    text = about_alerts  # what the change says, not the rest of the message
     group = next((g for g, pattern in _GROUPS.items() if pattern.search(text)), None)
     money = find_money(text, fold(text), bare_numbers=True, default_currency="")
     # {"amount": Decimal, "currency": str}, the currency "" when none was said
