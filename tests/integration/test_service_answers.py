@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from sarraf.config import load_banks
 from sarraf.conversation.replies import catalog
 from sarraf.kb import load
-from sarraf.config import load_banks
 from sarraf.sandbox_bank.service import NEW_CARDS
 from tests.integration.conftest import OPERATOR_TOKEN, Gateway
 from tests.integration.helpers import ChatClient

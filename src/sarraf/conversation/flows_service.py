@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from sarraf.conversation.context import OFFER_HANDOFF
 from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.ports import Handoffs
 from sarraf.conversation.replies import catalog
-from sarraf.conversation.service_grounding import DISPUTE_PREFIX, ServiceGrounding
+from sarraf.conversation.service_grounding import DISPUTE_PREFIX
 from sarraf.conversation.turn import Turn
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Button, Outbound
 from sarraf.kb import SERVICE_INTENTS, KnowledgeBase
+from sarraf.policy.point import Subject
 
 PREFIX = "service:"
 YES, NO = "service:yes:", "service:no:"
@@ -49,6 +50,15 @@ _HELPED = re.compile(
 MAX_REPLY_WORDS = 6  # a longer message says something of its own
 
 
+class Grounding(Protocol):
+    """The customer's own data behind an answer (service_grounding.ServiceGrounding)."""
+
+    @property
+    def intents(self) -> frozenset[str]: ...
+
+    async def ground(self, subject: Subject, intent: str, lang: str, bank: str) -> list[Outbound]: ...
+
+
 def helped(text: str) -> bool | None:
     """True for "yes / thanks / that helped", False for "no / that didn't help", None when neither."""
     folded = fold(text).strip()
@@ -67,7 +77,7 @@ class ServiceFlow:
     postback_prefixes = (PREFIX,)
 
     def __init__(self, kbs: Mapping[str, KnowledgeBase], handoffs: Handoffs,
-                 grounding: ServiceGrounding | None = None) -> None:
+                 grounding: Grounding | None = None) -> None:
         self._kbs = kbs
         self._handoffs = handoffs
         self._grounding = grounding

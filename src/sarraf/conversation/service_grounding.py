@@ -218,7 +218,7 @@ def _unrecognised(lang: str, topic: str, items: list[ActivityItem], masked: bool
     last = next((i for i in items if i.kind is ItemKind.PAYMENT and i.topic == topic and i.original is None), None)
     if last is None:
         return Found(c.text(lang, "service_unrecognised_none", what=what))
-    buttons = (Button(c.text(lang, "qr_service_freeze"), payload=FREEZE_PAYLOAD),
+    buttons: tuple[Button, ...] = (Button(c.text(lang, "qr_service_freeze"), payload=FREEZE_PAYLOAD),
                Button(c.text(lang, "qr_service_dispute"), payload=DISPUTE_PREFIX + topic))
     if topic != "card_payment":
         buttons = buttons[1:]
