@@ -37,7 +37,8 @@ class NeverLinked:
 
     intents = frozenset(SERVICE_INTENTS)
 
-    async def ground(self, subject: Subject, intent: str, lang: str, bank: str) -> list[Outbound]:
+    async def ground(self, subject: Subject, intent: str, lang: str, bank: str, card: str | None = None
+                     ) -> list[Outbound]:
         raise NotLinked(subject.customer_id)
 
 
@@ -147,3 +148,33 @@ async def test_a_dispute_button_queues_a_dispute() -> None:
     await flow.postback(turn("en"), "service:dispute:card_payment")
     await flow.postback(turn("en"), "service:dispute:anything")
     assert handoffs.requested == [("c-1", "dispute:card_payment"), ("c-1", "dispute")]
+
+
+class TwoCards:
+    """Grounding that asks "which card?" until told, then names the card's latest payment."""
+
+    intents = frozenset({"card_payment_not_recognised"})
+
+    async def ground(self, subject: Subject, intent: str, lang: str, bank: str, card: str | None = None
+                     ) -> list[Outbound]:
+        if card is None:
+            return [Outbound("which card?", lang, extra={"which_card": ["4821", "7702"]})]
+        return [Outbound(f"latest on {card}", lang)]
+
+
+async def test_which_card_is_asked_and_answered_by_digits_or_button(kb: KnowledgeBase) -> None:
+    flow = ServiceFlow({"sandbox": kb}, Handoffs(), TwoCards())
+    memory = Memory()
+    (asked,) = await flow.answer(turn("en", memory=memory), "card_payment_not_recognised", None)
+    assert asked.text == "which card?" and memory.flows["service"]["cards"] == ["4821", "7702"]
+    restored = Memory.from_json(memory.to_json())  # the question survives to the next message (any replica)
+    found, answer = await flow.continues(turn("en", "the one ending 7702", restored),
+                                         parse("the one ending 7702")) or []
+    assert found.text == "latest on 7702"
+    assert kb.answer("card_payment_not_recognised", "en") in answer.text
+    assert restored.flows["service"] == {"intent": "card_payment_not_recognised", "misses": 0}  # did that help?
+
+    tapped = await flow.postback(turn("en"), "service:card:card_payment_not_recognised:4821")
+    assert tapped[0].text == "latest on 4821"
+    assert [r.text for r in await flow.postback(turn("en"), "service:card:nonsense:12")] == [
+        catalog().text("en", "rephrase")]

@@ -5,6 +5,7 @@ customer's own data first once linked (web chat: in the chat; a link-only channe
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -13,7 +14,8 @@ import pytest
 from sarraf.config import load_banks
 from sarraf.conversation.replies import catalog
 from sarraf.kb import load
-from sarraf.sandbox_bank.service import NEW_CARDS
+from sarraf.sandbox_bank.seed import seed_bank
+from sarraf.sandbox_bank.service import NEW_CARDS, activity_of
 from tests.integration.conftest import OPERATOR_TOKEN, Gateway
 from tests.integration.helpers import ChatClient
 
@@ -105,3 +107,23 @@ async def test_the_no_button_queues_and_two_misunderstandings_offer_a_person(gat
                               for lang in ("en", "pl")}
     person = [q["payload"] for q in second["quick_replies"]]
     assert person == ["intent:human_agent"]
+
+
+async def test_which_card_is_asked_when_two_cards_could_be_meant(gateway: Gateway, http: httpx.AsyncClient) -> None:
+    chat = ChatClient(http, gateway.url)
+    await chat.link(await chat.say("link my account"), "sandbox-en-1")
+    (asked,) = await chat.say("there's a card payment on my account I don't recognise")
+    assert asked["text"].startswith("Which card do you mean")
+    payloads = [q["payload"] for q in asked["quick_replies"]]
+    assert payloads == ["service:card:card_payment_not_recognised:4821",
+                        "service:card:card_payment_not_recognised:7702"]
+    items = activity_of(seed_bank(datetime.now(UTC).date()), "sandbox-en-1")
+    credit = next(i for i in items if i["Kind"] == "payment" and i.get("CardLast4") == "7702")
+    replies = await chat.say("the credit card, 7702")
+    assert credit["Description"] in replies[0]["text"]
+    assert [q["payload"] for q in replies[0]["quick_replies"]] == ["intent:freeze_card",
+                                                                   "service:dispute:card_payment"]
+    assert _kb_answer(gateway, "card_payment_not_recognised", "en") in replies[-1]["text"]
+    (queued,) = await chat.say(payload="service:dispute:card_payment")
+    assert queued["text"] == catalog().text("en", "human_handoff", bank="Sarraf Sandbox Bank")
+    assert any("dispute:card_payment" in w["reasons"] for w in await _queue(http, gateway))

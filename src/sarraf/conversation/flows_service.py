@@ -23,7 +23,7 @@ from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.ports import Handoffs
 from sarraf.conversation.replies import catalog
-from sarraf.conversation.service_grounding import DISPUTE_PREFIX
+from sarraf.conversation.service_grounding import CARD_PREFIX, DISPUTE_PREFIX
 from sarraf.conversation.turn import Turn
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Button, Outbound
@@ -47,6 +47,7 @@ _HELPED = re.compile(
     r"|pomoglo|super|ok dzieki)\b|(?:^|\s)(?:نعم|ايوه|ايوا|اي|شكرا|تمام|ساعد|ساعدني|افادني|مفيد|ممتاز)"
     r"(?:\s|$|[.!?؟])"
 )
+_LAST4 = re.compile(r"[0-9]{4}")
 MAX_REPLY_WORDS = 6  # a longer message says something of its own
 
 
@@ -56,7 +57,8 @@ class Grounding(Protocol):
     @property
     def intents(self) -> frozenset[str]: ...
 
-    async def ground(self, subject: Subject, intent: str, lang: str, bank: str) -> list[Outbound]: ...
+    async def ground(self, subject: Subject, intent: str, lang: str, bank: str, card: str | None = None
+                     ) -> list[Outbound]: ...
 
 
 def helped(text: str) -> bool | None:
@@ -88,6 +90,9 @@ class ServiceFlow:
 
     # -- a service question --------------------------------------------------------------------------------
     async def answer(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
+        return await self._answer(turn, intent, None)
+
+    async def _answer(self, turn: Turn, intent: str, card: str | None) -> list[Outbound]:
         c = catalog()
         kb = self._kbs.get(turn.tenant)
         general = kb.answer(intent, turn.lang) if kb is not None else None
@@ -99,13 +104,16 @@ class ServiceFlow:
         link = False
         if self._grounding is not None and intent in self._grounding.intents:
             try:
-                found = await self._grounding.ground(turn.subject, intent, turn.lang, turn.bank)
+                found = await self._grounding.ground(turn.subject, intent, turn.lang, turn.bank, card)
             except NotLinked:
                 note, link = "service_link_offer", True
             except ConsentUnusable:
                 note, link = "service_link_again", True
             except BankUnavailable:
                 note = "service_bank_down"
+        if found and (cards := found[-1].extra.get("which_card")):  # "which card?" first; the answer follows
+            turn.memory.flows[KEY] = {"intent": intent, "misses": 0, "cards": list(cards)}
+            return found
         text = general if note is None else f"{c.text(turn.lang, note, bank=turn.bank)}\n\n{general}"
         turn.memory.flows[KEY] = {"intent": intent, "misses": 0}
         quick = [*self._yes_no(turn, intent)]
@@ -122,6 +130,11 @@ class ServiceFlow:
             if payload.startswith(prefix):
                 intent = payload[len(prefix):]
                 return await self._verdict(turn, verdict, intent if intent in SERVICE_INTENTS else "unknown")
+        if payload.startswith(CARD_PREFIX):  # the answer to "which card?"
+            intent, _, last4 = payload[len(CARD_PREFIX):].partition(":")
+            if intent in self.intents and _LAST4.fullmatch(last4):
+                return await self._answer(turn, intent, last4)
+            return [self._say(turn, "rephrase")]
         if payload.startswith(DISPUTE_PREFIX):  # "Dispute it" under an item the customer does not recognise
             topic = payload[len(DISPUTE_PREFIX):]
             reason = f"dispute:{topic}" if topic in ("card_payment", "direct_debit") else "dispute"
@@ -136,15 +149,23 @@ class ServiceFlow:
             return None
         turn.memory.flows.pop(KEY, None)  # asked once: whatever comes now answers it or moves on
         intent = str(state.get("intent", "unknown"))
-        verdict = helped(turn.text)
-        if verdict is None and parse.in_scope and parse.intent in ("affirm", "thanks"):
-            verdict = True
-        elif verdict is None and parse.in_scope and parse.intent == "deny":
-            verdict = False
-        if verdict is not None:
-            return await self._verdict(turn, verdict, intent)
-        if parse.in_scope and parse.intent != "out_of_scope":
-            return None  # a new question: it goes the usual way
+        cards = [str(c) for c in state.get("cards") or []]
+        if cards:  # we asked "which card?": the digits typed (or the only card named) answer it
+            named = [c for c in cards if c in turn.text]
+            if len(named) == 1 and intent in self.intents:
+                return await self._answer(turn, intent, named[0])
+            if parse.in_scope and parse.intent not in ("out_of_scope", "affirm", "deny"):
+                return None  # a new question instead
+        if not cards:
+            verdict = helped(turn.text)
+            if verdict is None and parse.in_scope and parse.intent in ("affirm", "thanks"):
+                verdict = True
+            elif verdict is None and parse.in_scope and parse.intent == "deny":
+                verdict = False
+            if verdict is not None:
+                return await self._verdict(turn, verdict, intent)
+            if parse.in_scope and parse.intent != "out_of_scope":
+                return None  # a new question: it goes the usual way
         misses = int(state.get("misses", 0)) + 1
         if misses >= MISSES_BEFORE_OFFER:  # two in a row: offer a person ("yes" then connects, engine-side)
             turn.memory.pending = OFFER_HANDOFF
@@ -152,7 +173,12 @@ class ServiceFlow:
             human = Button(c.text(turn.lang, "qr_human"), payload="intent:human_agent")
             return [Outbound(c.text(turn.lang, "service_offer_handoff", bank=turn.bank), turn.lang,
                              quick_replies=(human,))]
-        turn.memory.flows[KEY] = {"intent": intent, "misses": misses}
+        turn.memory.flows[KEY] = {"intent": intent, "misses": misses, **({"cards": cards} if cards else {})}
+        if cards:  # the same question again, with the same buttons
+            shown = ", ".join(f"•• {last4}" for last4 in cards)
+            buttons = tuple(Button(f"•• {last4}", payload=f"{CARD_PREFIX}{intent}:{last4}") for last4 in cards)
+            return [Outbound(catalog().text(turn.lang, "service_which_card", cards=shown), turn.lang,
+                             quick_replies=buttons)]
         return [Outbound(catalog().text(turn.lang, "service_unclear"), turn.lang,
                          quick_replies=self._yes_no(turn, intent))]
 

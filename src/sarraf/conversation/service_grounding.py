@@ -53,6 +53,7 @@ REASONS = ("insufficient_funds", "limit_exceeded", "security_check", "beneficiar
 WHAT = {"card_payment": "what_card_payment", "transfer_out": "what_transfer", "direct_debit": "what_direct_debit"}
 FREEZE_PAYLOAD = "intent:freeze_card"
 DISPUTE_PREFIX = "service:dispute:"
+CARD_PREFIX = "service:card:"  # the answer to "which card?": service:card:<intent>:<last4>
 
 
 class CardDoor(Protocol):
@@ -65,6 +66,7 @@ class Found:
 
     text: str
     buttons: tuple[Button, ...] = ()
+    which: tuple[str, ...] = ()  # asking "which card?": the cards' last digits to choose from
 
 
 class ServiceGrounding:
@@ -79,10 +81,12 @@ class ServiceGrounding:
     def intents(self) -> frozenset[str]:
         return frozenset(i for i, (kind, _) in GROUNDED.items() if kind != "delivery" or self._cards is not None)
 
-    async def ground(self, subject: Subject, intent: str, lang: str, bank: str) -> list[Outbound]:
+    async def ground(self, subject: Subject, intent: str, lang: str, bank: str, card: str | None = None
+                     ) -> list[Outbound]:
         """The customer's facts for `intent` as chat replies: in full or masked as the channel may receive
-        them, or a secure link. Raises NotLinked / ConsentUnusable / BankUnavailable for the caller to word."""
-        decision, found = await self._facts(subject, intent, lang, bank)
+        them, or a secure link. `card`: the last digits of the card the customer chose when asked "which
+        card?" (Found.which). Raises NotLinked / ConsentUnusable / BankUnavailable for the caller to word."""
+        decision, found = await self._facts(subject, intent, lang, bank, card, ask=True)
         if not decision.allowed:
             key = "not_granted" if decision.policy_id == CONSENT_POLICY_ID else "denied"
             return [Outbound(catalog().text(lang, key, bank=bank), lang)]
@@ -93,16 +97,19 @@ class ServiceGrounding:
                                                                         count=self._links.ttl_minutes))
             buttons = (Button(c.text(lang, "service_secure_button"), url=url),)
             return [Outbound(text, lang, buttons=buttons)]
-        return [Outbound(found.text, lang, quick_replies=found.buttons)]
+        return [Outbound(found.text, lang, quick_replies=found.buttons,
+                         extra={"which_card": list(found.which)} if found.which else {})]
 
     async def page(self, tenant: str, customer_id: str, intent: str, lang: str, bank: str) -> str | None:
         """The secure page's text (recipient bank_page, full data); None when the agreement refuses it."""
         if intent not in GROUNDED:
             return None
-        decision, found = await self._facts(Subject(tenant, customer_id, recipient="bank_page"), intent, lang, bank)
+        subject = Subject(tenant, customer_id, recipient="bank_page")
+        decision, found = await self._facts(subject, intent, lang, bank, None, ask=False)
         return found.text if decision.allowed and found is not None else None
 
-    async def _facts(self, subject: Subject, intent: str, lang: str, bank: str) -> tuple[Decision, Found | None]:
+    async def _facts(self, subject: Subject, intent: str, lang: str, bank: str, card: str | None, *,
+                     ask: bool) -> tuple[Decision, Found | None]:
         kind, topics = GROUNDED[intent]
         if kind == "delivery":
             assert self._cards is not None
@@ -126,7 +133,7 @@ class ServiceGrounding:
             return disclosed.decision, Found(_listing(lang, "service_fees", chosen, masked))
         if kind == "declined":
             return disclosed.decision, Found(_declined(lang, bank, topics[0], items, masked))
-        return disclosed.decision, _unrecognised(lang, topics[0], items, masked)
+        return disclosed.decision, _unrecognised(lang, intent, topics[0], items, masked, card, ask)
 
     async def _rates(self, tenant: str, kind: str, items: list[ActivityItem], lang: str, bank: str,
                      masked: bool) -> Found:
@@ -212,14 +219,29 @@ def _declined(lang: str, bank: str, topic: str, items: list[ActivityItem], maske
     return c.text(lang, "service_declined", what=what, item=_item(lang, last, masked), bank=bank, reason=reason)
 
 
-def _unrecognised(lang: str, topic: str, items: list[ActivityItem], masked: bool) -> Found:
+def _unrecognised(lang: str, intent: str, topic: str, items: list[ActivityItem], masked: bool, card: str | None,
+                  ask: bool) -> Found:
+    """The latest payment of the kind; for card payments on more than one card, "which card?" first (in chat),
+    or the latest on each card (on the secure page, where nobody can answer a question)."""
     c = catalog()
     what = c.text(lang, WHAT[topic])
-    last = next((i for i in items if i.kind is ItemKind.PAYMENT and i.topic == topic and i.original is None), None)
-    if last is None:
+    found = [i for i in items if i.kind is ItemKind.PAYMENT and i.topic == topic and i.original is None]
+    cards = tuple(dict.fromkeys(i.card_last4 for i in found if i.card_last4))
+    if card is not None:
+        found = [i for i in found if i.card_last4 == card] or found
+    elif len(cards) > 1 and ask:
+        shown = ", ".join(isolate_ltr(f"•• {last4}", lang) for last4 in cards)
+        buttons = tuple(Button(isolate_ltr(f"•• {last4}", lang), payload=f"{CARD_PREFIX}{intent}:{last4}")
+                        for last4 in cards)
+        return Found(c.text(lang, "service_which_card", cards=shown), buttons, which=cards)
+    if not found:
         return Found(c.text(lang, "service_unrecognised_none", what=what))
+    shown_items = [found[0]] if card is not None or len(cards) <= 1 else [
+        next(i for i in found if i.card_last4 == last4) for last4 in cards]
+    item = "; ".join(_item(lang, i, masked) + (" " + isolate_ltr(f"(•• {i.card_last4})", lang)
+                                                if i.card_last4 and len(cards) > 1 else "") for i in shown_items)
     buttons: tuple[Button, ...] = (Button(c.text(lang, "qr_service_freeze"), payload=FREEZE_PAYLOAD),
-               Button(c.text(lang, "qr_service_dispute"), payload=DISPUTE_PREFIX + topic))
+                                   Button(c.text(lang, "qr_service_dispute"), payload=DISPUTE_PREFIX + topic))
     if topic != "card_payment":
         buttons = buttons[1:]
-    return Found(c.text(lang, "service_unrecognised", what=what, item=_item(lang, last, masked)), buttons)
+    return Found(c.text(lang, "service_unrecognised", what=what, item=item), buttons)

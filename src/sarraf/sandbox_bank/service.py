@@ -125,15 +125,21 @@ def activity_of(bank: SeededBank, customer_id: str) -> list[dict[str, Any]]:
         "CreditDebitIndicator": "Debit", "Description": merchant, "CardLast4": profile.card_last4,
         "OriginalAmount": _money(original, foreign), "AppliedRate": f"{applied}",
     })
-    for code, topic in (("DirectDebit", "direct_debit"), ("CardPayment", "card_payment")):
-        latest = next((e for e in reversed(current.entries) if e.code == code), None)
-        if latest is not None:
-            rows.append({
-                "ItemId": latest.transaction_id, "AccountId": current.account_id, "Kind": "payment", "Topic": topic,
-                "DateTime": iso(latest.booked_at), "Amount": _money(latest.amount, cur),
-                "CreditDebitIndicator": "Debit", "Description": latest.merchant.name if latest.merchant
-                else latest.information, **({"CardLast4": latest.card_last4} if latest.card_last4 else {}),
-            })
+    # the latest direct debit, and the latest card payment on each card (the credit card's carry its own digits)
+    latest_of = [(current, "DirectDebit", "direct_debit", None), (current, "CardPayment", "card_payment", None)]
+    latest_of += [(a, "CardPayment", "card_payment", a.spec.identification[-4:])
+                  for a in bank.accounts_of(customer_id) if a.spec.kind == "card"]
+    for account, code, topic, card in latest_of:
+        latest = next((e for e in reversed(account.entries) if e.code == code), None)
+        if latest is None:
+            continue
+        last4 = card or latest.card_last4
+        rows.append({
+            "ItemId": latest.transaction_id, "AccountId": account.account_id, "Kind": "payment", "Topic": topic,
+            "DateTime": iso(latest.booked_at), "Amount": _money(latest.amount, account.currency),
+            "CreditDebitIndicator": "Debit", "Description": latest.merchant.name if latest.merchant
+            else latest.information, **({"CardLast4": last4} if last4 else {}),
+        })
     return sorted(rows, key=lambda r: r["DateTime"], reverse=True)
 
 
