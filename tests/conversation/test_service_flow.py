@@ -11,7 +11,7 @@ import pytest
 from sarraf.channels import alexa, messenger, telegram, whatsapp
 from sarraf.config import DEFAULT_BANKS_FILE, load_banks
 from sarraf.conversation.context import OFFER_HANDOFF, Memory
-from sarraf.conversation.flows_service import ServiceFlow, helped
+from sarraf.conversation.flows_service import ServiceFlow, currency_named, helped
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.replies import catalog
 from sarraf.conversation.turn import Turn
@@ -178,3 +178,30 @@ async def test_which_card_is_asked_and_answered_by_digits_or_button(kb: Knowledg
     assert tapped[0].text == "latest on 4821"
     assert [r.text for r in await flow.postback(turn("en"), "service:card:nonsense:12")] == [
         catalog().text("en", "rephrase")]
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("and in euros?", "EUR"), ("a w dolarach?", "USD"), ("وباليورو؟", "EUR"), ("what about pounds", "GBP"),
+    ("a w złotych?", "PLN"), ("how about europe travel insurance", None), ("and in euros and dollars?", None),
+])
+def test_a_follow_up_names_one_currency(text: str, code: str | None) -> None:
+    assert currency_named(text) == code
+
+
+class Rates:
+    intents = frozenset({"exchange_rate"})
+
+    async def ground(self, subject: Subject, intent: str, lang: str, bank: str, detail: str | None = None
+                     ) -> list[Outbound]:
+        return [Outbound(f"rate {detail or 'table'}", lang)]
+
+
+async def test_and_in_euros_narrows_the_last_rate_answer(kb: KnowledgeBase) -> None:
+    flow = ServiceFlow({"sandbox": kb}, Handoffs(), Rates())
+    memory = Memory()
+    first = await flow.answer(turn("en", memory=memory), "exchange_rate", None)
+    assert first[0].text == "rate table"
+    narrowed, question = await flow.continues(turn("en", "and in euros?", memory), parse("and in euros?")) or []
+    assert narrowed.text == "rate EUR" and question.text == catalog().text("en", "service_did_it_help")
+    (glad,) = await flow.continues(turn("en", "yes", memory), parse("yes")) or []  # still answerable
+    assert glad.text == catalog().text("en", "service_glad")

@@ -15,7 +15,7 @@ from sarraf.config import load_banks
 from sarraf.conversation.replies import catalog
 from sarraf.kb import load
 from sarraf.sandbox_bank.seed import seed_bank
-from sarraf.sandbox_bank.service import NEW_CARDS, activity_of
+from sarraf.sandbox_bank.service import NEW_CARDS, RATES, activity_of
 from tests.integration.conftest import OPERATOR_TOKEN, Gateway
 from tests.integration.helpers import ChatClient
 
@@ -127,3 +127,13 @@ async def test_which_card_is_asked_when_two_cards_could_be_meant(gateway: Gatewa
     (queued,) = await chat.say(payload="service:dispute:card_payment")
     assert queued["text"] == catalog().text("en", "human_handoff", bank="Sarraf Sandbox Bank")
     assert any("dispute:card_payment" in w["reasons"] for w in await _queue(http, gateway))
+
+
+async def test_a_rate_follow_up_in_polish_names_the_banks_rate(gateway: Gateway, http: httpx.AsyncClient) -> None:
+    chat = ChatClient(http, gateway.url)
+    await chat.link(await chat.say("połącz konto"), "sandbox-pl-1")
+    table = _texts(await chat.say("jaki macie dziś kurs wymiany walut?"))
+    assert f"EUR {RATES['PLN']['EUR']:.4f}" in table, table
+    replies = await chat.say("a w dolarach?")
+    assert f"1 PLN = {RATES['PLN']['USD']:.4f} USD" in replies[0]["text"].replace("\u2066", "").replace("\u2069", "")
+    assert replies[-1]["text"] == catalog().text("pl", "service_did_it_help")

@@ -48,6 +48,15 @@ _HELPED = re.compile(
     r"(?:\s|$|[.!?؟])"
 )
 _LAST4 = re.compile(r"[0-9]{4}")
+# "and in euros?" after a rate: the currency named (matched on fold()ed text)
+_CURRENCIES = {
+    "EUR": re.compile(r"\b(?:euros?|eur|evro)\b|€|يورو"),
+    "USD": re.compile(r"\b(?:dollars?|dolar\w*|usd)\b|\$|دولار"),
+    "GBP": re.compile(r"\b(?:pounds?|funt\w*|gbp|sterling)\b|£|استرليني|جنيه"),
+    "PLN": re.compile(r"\b(?:zlot\w*|zl|pln)\b|زلوتي"),
+    "SAR": re.compile(r"\b(?:riyal\w*|rial\w*|sar)\b|ريال"),
+}
+FOLLOWED = frozenset({"exchange_rate"})  # answers a follow-up narrows
 MAX_REPLY_WORDS = 6  # a longer message says something of its own
 
 
@@ -57,8 +66,17 @@ class Grounding(Protocol):
     @property
     def intents(self) -> frozenset[str]: ...
 
-    async def ground(self, subject: Subject, intent: str, lang: str, bank: str, card: str | None = None
+    async def ground(self, subject: Subject, intent: str, lang: str, bank: str, detail: str | None = None
                      ) -> list[Outbound]: ...
+
+
+def currency_named(text: str) -> str | None:
+    """The one currency a short follow-up names ("and in euros?", „a w dolarach?”, «وباليورو؟»), else None."""
+    folded = fold(text).strip()
+    if len(folded.split()) > MAX_REPLY_WORDS:
+        return None
+    named = [code for code, pattern in _CURRENCIES.items() if pattern.search(folded)]
+    return named[0] if len(named) == 1 else None
 
 
 def helped(text: str) -> bool | None:
@@ -156,6 +174,8 @@ class ServiceFlow:
                 return await self._answer(turn, intent, named[0])
             if parse.in_scope and parse.intent not in ("out_of_scope", "affirm", "deny"):
                 return None  # a new question instead
+        if intent in FOLLOWED and (currency := currency_named(turn.text)) is not None:
+            return await self._follow_up(turn, intent, currency)
         if not cards:
             verdict = helped(turn.text)
             if verdict is None and parse.in_scope and parse.intent in ("affirm", "thanks"):
@@ -181,6 +201,16 @@ class ServiceFlow:
                              quick_replies=buttons)]
         return [Outbound(catalog().text(turn.lang, "service_unclear"), turn.lang,
                          quick_replies=self._yes_no(turn, intent))]
+
+    async def _follow_up(self, turn: Turn, intent: str, detail: str) -> list[Outbound]:
+        """The last answer narrowed ("and in euros?"): the customer's facts alone, then "did that help?" again."""
+        if self._grounding is None:
+            return []
+        found = await self._grounding.ground(turn.subject, intent, turn.lang, turn.bank, detail)
+        turn.memory.flows[KEY] = {"intent": intent, "misses": 0}
+        question = Outbound(catalog().text(turn.lang, "service_did_it_help"), turn.lang,
+                            quick_replies=self._yes_no(turn, intent))
+        return [*found, question]
 
     async def _verdict(self, turn: Turn, verdict: bool, intent: str) -> list[Outbound]:
         if verdict:

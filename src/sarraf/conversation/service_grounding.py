@@ -81,12 +81,13 @@ class ServiceGrounding:
     def intents(self) -> frozenset[str]:
         return frozenset(i for i, (kind, _) in GROUNDED.items() if kind != "delivery" or self._cards is not None)
 
-    async def ground(self, subject: Subject, intent: str, lang: str, bank: str, card: str | None = None
+    async def ground(self, subject: Subject, intent: str, lang: str, bank: str, detail: str | None = None
                      ) -> list[Outbound]:
         """The customer's facts for `intent` as chat replies: in full or masked as the channel may receive
-        them, or a secure link. `card`: the last digits of the card the customer chose when asked "which
-        card?" (Found.which). Raises NotLinked / ConsentUnusable / BankUnavailable for the caller to word."""
-        decision, found = await self._facts(subject, intent, lang, bank, card, ask=True)
+        them, or a secure link. `detail` narrows the answer: the last digits of the card the customer chose
+        when asked "which card?" (Found.which), or the currency of a follow-up ("and in euros?").
+        Raises NotLinked / ConsentUnusable / BankUnavailable for the caller to word."""
+        decision, found = await self._facts(subject, intent, lang, bank, detail, ask=True)
         if not decision.allowed:
             key = "not_granted" if decision.policy_id == CONSENT_POLICY_ID else "denied"
             return [Outbound(catalog().text(lang, key, bank=bank), lang)]
@@ -123,7 +124,7 @@ class ServiceGrounding:
         items = [i for i in disclosed.data if i.at >= since]
         masked = disclosed.decision.minimisation is Minimisation.MASKED
         if kind == "rates" or kind == "fx":
-            return disclosed.decision, await self._rates(subject.tenant, kind, items, lang, bank, masked)
+            return disclosed.decision, await self._rates(subject.tenant, kind, items, lang, bank, masked, card)
         if kind in ("pending", "pending_in"):
             chosen = [i for i in items if i.kind is ItemKind.PENDING and i.topic in topics]
             key = "service_pending_in" if kind == "pending_in" else "service_pending"
@@ -136,7 +137,7 @@ class ServiceGrounding:
         return disclosed.decision, _unrecognised(lang, intent, topics[0], items, masked, card, ask)
 
     async def _rates(self, tenant: str, kind: str, items: list[ActivityItem], lang: str, bank: str,
-                     masked: bool) -> Found:
+                     masked: bool, only: str | None) -> Found:
         c = catalog()
         foreign = next((i for i in items if i.original is not None and i.applied_rate is not None), None)
         base = foreign.amount.currency if foreign is not None else next(
@@ -144,6 +145,9 @@ class ServiceGrounding:
         if base is None:
             return Found(c.text(lang, "service_fx_none"))
         table = {r.currency: r.rate for r in await self._point.rates(tenant, base)}
+        if kind == "rates" and only in table:  # "and in euros?"
+            return Found(c.text(lang, "service_rate_one", bank=bank, base=base,
+                                rate=isolate_ltr(f"{table[only]:.4f} {only}", lang)))
         if kind == "rates" or foreign is None or foreign.original is None:
             rates = ", ".join(isolate_ltr(f"{cur} {rate:.4f}", lang) for cur, rate in sorted(table.items()))
             text = c.text(lang, "service_rates", bank=bank, base=base, rates=rates)
