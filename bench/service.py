@@ -3,8 +3,9 @@ data/independent/service_dialogues (a separate author; never used for tuning) ru
 conversation — NLU, the bank's knowledge base, grounding in the customer's data at the sandbox bank, the
 card flows — exactly as every channel composes it, for a linked sandbox customer per language.
 
-Each line is one dialogue: the customer asks; if the bot answered, the customer then says whether it helped
-("yes" when the answer was right, "that didn't help" when it was not), so every dialogue ends closed.
+Each line is one dialogue: the customer asks; asked "which card?", taps the first card offered; if the bot
+answered, the customer then says whether it helped ("yes" when the answer was right, "that didn't help" when
+it was not), so every dialogue ends closed.
 
     resolved   the answer to the labelled intent was given (the knowledge-base answer, or for a lost or stolen
                card the card flow's offer to freeze or block), and where the answer is grounded, the fact
@@ -42,13 +43,15 @@ from rich.table import Table
 
 from sarraf.bootstrap import Container, build
 from sarraf.bootstrap_alerts import wire_conversation_alerts
+from sarraf.channels import terminal
 from sarraf.cli.terminal import _turn
 from sarraf.config import load_banks, load_settings
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.ports import Understanding
 from sarraf.conversation.replies import catalog, format_money
 from sarraf.conversation.replies.formatting import strip_bidi_marks
-from sarraf.conversation.service_grounding import GROUNDED
+from sarraf.conversation.service_grounding import CARD_PREFIX, GROUNDED
+from sarraf.domain.messages import Inbound, InboundKind
 from sarraf.domain.money import Money
 from sarraf.kb import KnowledgeBase, load
 from sarraf.sandbox_bank.app import create_app as create_sandbox_bank
@@ -161,6 +164,11 @@ async def run(container: Container, bank: FastAPI, lines: list[Line], kb: Knowle
         if gold is not None:
             gold.gold = line.intent
         replies = await _turn(container, tenant, customer, line.text, auto_link=False)
+        choice = next((q.payload for r in replies for q in r.quick_replies
+                       if q.payload and q.payload.startswith(CARD_PREFIX)), None)
+        if choice is not None:  # "which card?": the customer taps the first card offered
+            replies += await container.conversation.handle(
+                tenant, Inbound(terminal.NAME, customer, InboundKind.POSTBACK, payload=choice))
         verdict = judge([r.text for r in replies], line, kb)
         counts[(line.lang, verdict)] += 1
         if SHOW and verdict != "resolved":
