@@ -158,7 +158,7 @@ class TwoCards:
     async def ground(self, subject: Subject, intent: str, lang: str, bank: str, card: str | None = None
                      ) -> list[Outbound]:
         if card is None:
-            return [Outbound("which card?", lang, extra={"which_card": ["4821", "7702"]})]
+            return [Outbound("which card?", lang, extra={"which_card": "4821,7702"})]
         return [Outbound(f"latest on {card}", lang)]
 
 

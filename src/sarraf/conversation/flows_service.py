@@ -130,7 +130,7 @@ class ServiceFlow:
             except BankUnavailable:
                 note = "service_bank_down"
         if found and (cards := found[-1].extra.get("which_card")):  # "which card?" first; the answer follows
-            turn.memory.flows[KEY] = {"intent": intent, "misses": 0, "cards": list(cards)}
+            turn.memory.flows[KEY] = {"intent": intent, "misses": 0, "cards": cards.split(",")}
             return found
         text = general if note is None else f"{c.text(turn.lang, note, bank=turn.bank)}\n\n{general}"
         turn.memory.flows[KEY] = {"intent": intent, "misses": 0}

@@ -99,7 +99,7 @@ class ServiceGrounding:
             buttons = (Button(c.text(lang, "service_secure_button"), url=url),)
             return [Outbound(text, lang, buttons=buttons)]
         return [Outbound(found.text, lang, quick_replies=found.buttons,
-                         extra={"which_card": list(found.which)} if found.which else {})]
+                         extra={"which_card": ",".join(found.which)} if found.which else {})]
 
     async def page(self, tenant: str, customer_id: str, intent: str, lang: str, bank: str) -> str | None:
         """The secure page's text (recipient bank_page, full data); None when the agreement refuses it."""
@@ -109,7 +109,7 @@ class ServiceGrounding:
         decision, found = await self._facts(subject, intent, lang, bank, None, ask=False)
         return found.text if decision.allowed and found is not None else None
 
-    async def _facts(self, subject: Subject, intent: str, lang: str, bank: str, card: str | None, *,
+    async def _facts(self, subject: Subject, intent: str, lang: str, bank: str, detail: str | None, *,
                      ask: bool) -> tuple[Decision, Found | None]:
         kind, topics = GROUNDED[intent]
         if kind == "delivery":
@@ -124,7 +124,7 @@ class ServiceGrounding:
         items = [i for i in disclosed.data if i.at >= since]
         masked = disclosed.decision.minimisation is Minimisation.MASKED
         if kind == "rates" or kind == "fx":
-            return disclosed.decision, await self._rates(subject.tenant, kind, items, lang, bank, masked, card)
+            return disclosed.decision, await self._rates(subject.tenant, kind, items, lang, bank, masked, detail)
         if kind in ("pending", "pending_in"):
             chosen = [i for i in items if i.kind is ItemKind.PENDING and i.topic in topics]
             key = "service_pending_in" if kind == "pending_in" else "service_pending"
@@ -134,7 +134,7 @@ class ServiceGrounding:
             return disclosed.decision, Found(_listing(lang, "service_fees", chosen, masked))
         if kind == "declined":
             return disclosed.decision, Found(_declined(lang, bank, topics[0], items, masked))
-        return disclosed.decision, _unrecognised(lang, intent, topics[0], items, masked, card, ask)
+        return disclosed.decision, _unrecognised(lang, intent, topics[0], items, masked, detail, ask)
 
     async def _rates(self, tenant: str, kind: str, items: list[ActivityItem], lang: str, bank: str,
                      masked: bool, only: str | None) -> Found:
@@ -244,8 +244,8 @@ def _unrecognised(lang: str, intent: str, topic: str, items: list[ActivityItem],
         next(i for i in found if i.card_last4 == last4) for last4 in cards]
     item = "; ".join(_item(lang, i, masked) + (" " + isolate_ltr(f"(•• {i.card_last4})", lang)
                                                 if i.card_last4 and len(cards) > 1 else "") for i in shown_items)
-    buttons: tuple[Button, ...] = (Button(c.text(lang, "qr_service_freeze"), payload=FREEZE_PAYLOAD),
+    actions: tuple[Button, ...] = (Button(c.text(lang, "qr_service_freeze"), payload=FREEZE_PAYLOAD),
                                    Button(c.text(lang, "qr_service_dispute"), payload=DISPUTE_PREFIX + topic))
     if topic != "card_payment":
-        buttons = buttons[1:]
-    return Found(c.text(lang, "service_unrecognised", what=what, item=item), buttons)
+        actions = actions[1:]
+    return Found(c.text(lang, "service_unrecognised", what=what, item=item), actions)

@@ -24,7 +24,7 @@ from sarraf.sandbox_bank.aisp import _grant
 from sarraf.sandbox_bank.context import Sandbox, sandbox
 from sarraf.sandbox_bank.errors import OBError
 from sarraf.sandbox_bank.render import iso
-from sarraf.sandbox_bank.seed import SeededBank
+from sarraf.sandbox_bank.seed import SeededAccount, SeededBank
 
 router = APIRouter(prefix="/sarraf/v1")
 SB = Annotated[Sandbox, Depends(sandbox)]
@@ -126,7 +126,8 @@ def activity_of(bank: SeededBank, customer_id: str) -> list[dict[str, Any]]:
         "OriginalAmount": _money(original, foreign), "AppliedRate": f"{applied}",
     })
     # the latest direct debit, and the latest card payment on each card (the credit card's carry its own digits)
-    latest_of = [(current, "DirectDebit", "direct_debit", None), (current, "CardPayment", "card_payment", None)]
+    latest_of: list[tuple[SeededAccount, str, str, str | None]] = [
+        (current, "DirectDebit", "direct_debit", None), (current, "CardPayment", "card_payment", None)]
     latest_of += [(a, "CardPayment", "card_payment", a.spec.identification[-4:])
                   for a in bank.accounts_of(customer_id) if a.spec.kind == "card"]
     for account, code, topic, card in latest_of:
