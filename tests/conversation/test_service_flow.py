@@ -5,12 +5,14 @@ bank without a knowledge base handing off, and every one of the 77 × 3 replies 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from sarraf.channels import alexa, messenger, telegram, whatsapp
 from sarraf.config import DEFAULT_BANKS_FILE, load_banks
-from sarraf.conversation.context import OFFER_HANDOFF, Memory
+from sarraf.conversation.context import CONTEXT_TTL, OFFER_HANDOFF, Memory
 from sarraf.conversation.flows_service import ServiceFlow, currency_named, helped
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.replies import catalog
@@ -19,6 +21,8 @@ from sarraf.domain.errors import NotLinked
 from sarraf.domain.messages import Outbound
 from sarraf.kb import SERVICE_INTENTS, KnowledgeBase, load
 from sarraf.policy.point import Subject
+from sarraf.store.conversation_context import SqlConversationContext
+from sarraf.store.database import make_engine, migrate
 
 LANGS = ("en", "pl", "ar")
 BANK = "Sarraf Sandbox Bank"
@@ -205,3 +209,25 @@ async def test_and_in_euros_narrows_the_last_rate_answer(kb: KnowledgeBase) -> N
     assert narrowed.text == "rate EUR" and question.text == catalog().text("en", "service_did_it_help")
     (glad,) = await flow.continues(turn("en", "yes", memory), parse("yes")) or []  # still answerable
     assert glad.text == catalog().text("en", "service_glad")
+
+
+async def test_did_that_help_expires_with_the_conversation_context(kb: KnowledgeBase, tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    await migrate(url)
+    engine = make_engine(url)
+    try:
+        store = SqlConversationContext(engine)
+        handoffs = Handoffs()
+        flow = ServiceFlow({"sandbox": kb}, handoffs)
+        asked_at = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+        memory = Memory()
+        await flow.answer(turn("en", memory=memory), "change_pin", None)
+        await store.remember("sandbox", "c-1", "webchat", memory.to_json(), asked_at + CONTEXT_TTL)
+
+        soon = Memory.from_json(await store.recall("sandbox", "c-1", "webchat", asked_at + timedelta(minutes=14)))
+        assert soon.flows["service"]["intent"] == "change_pin"
+        later = Memory.from_json(await store.recall("sandbox", "c-1", "webchat", asked_at + CONTEXT_TTL))
+        assert await flow.continues(turn("en", "no", later), parse("no")) is None  # a "no" tomorrow answers nothing
+        assert handoffs.requested == []
+    finally:
+        await engine.dispose()
