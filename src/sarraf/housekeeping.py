@@ -18,6 +18,7 @@ from sarraf.conversation.replies import catalog
 from sarraf.domain.consent import LINK_SESSION_TTL
 from sarraf.domain.messages import Button, Outbound
 from sarraf.policy.agreement import AgreementError
+from sarraf.store.console_staff import forget_expired_sessions
 from sarraf.store.conversation_context import SqlConversationContext
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class Report:
     logins_forgotten: int = 0
     windows_forgotten: int = 0
     contexts_forgotten: int = 0
+    staff_sessions_forgotten: int = 0
 
 
 class Housekeeping:
@@ -60,6 +62,7 @@ class Housekeeping:
         report.windows_forgotten = await self._c.windows.prune(now - WINDOW_RETENTION)
         # Expired conversation contexts already read as none; this only keeps the table small.
         report.contexts_forgotten = await SqlConversationContext(self._c.engine).prune(now)
+        report.staff_sessions_forgotten = await forget_expired_sessions(self._c.engine, now)
         return report
 
     async def _remind(self, tenant: str, customer_id: str, now: datetime) -> bool:

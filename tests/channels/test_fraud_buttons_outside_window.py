@@ -74,11 +74,12 @@ async def test_messenger_utility_template_keeps_the_buttons_and_a_tap_freezes_th
     assert body["messaging_type"] == "UTILITY" and "tag" not in body, body
     template = body["message"]["template"]
     assert template["name"] == "sarraf_account_question" and template["language"] == {"code": "en_US"}
-    text, yes, no = template["components"]
+    text, buttons = template["components"]  # as Meta's utility-messages page shows the send body
     assert text["type"] == "body" and "secure page" in text["parameters"][0]["text"]
-    assert [(b["type"], b["sub_type"], b["index"]) for b in (yes, no)] == [("button", "postback", "0"),
-                                                                           ("button", "postback", "1")]
-    yes_payload, no_payload = (b["parameters"][0]["payload"] for b in (yes, no))
+    assert buttons["type"] == "buttons" and [b["type"] for b in buttons["parameters"]] == ["POSTBACK", "POSTBACK"]
+    assert set(body) == {"recipient", "messaging_type", "message"} and set(template) == {"name", "language",
+                                                                                          "components"}
+    yes_payload, no_payload = (b["payload"] for b in buttons["parameters"])
     assert yes_payload.startswith("alert:fraud:") and yes_payload.endswith(":yes") and no_payload.endswith(":no")
 
     start = len(world.sent_to(PSID))

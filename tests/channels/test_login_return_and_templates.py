@@ -76,8 +76,8 @@ def test_out_of_window_templates_carry_every_choice_as_a_button_payload() -> Non
 
     utility = messenger.utility_message(question, "plain", "asks")["template"]
     assert utility["name"] == "asks" and utility["language"] == {"code": "pl_PL"}
-    assert [c["parameters"][0]["payload"] for c in utility["components"][1:]] == ["intent:x0", "intent:x1",
-                                                                                  "intent:x2"]
+    assert utility["components"][1] == {"type": "buttons", "parameters": [
+        {"type": "POSTBACK", "payload": f"intent:x{i}"} for i in range(3)]}
     chosen = Outbound("Was this you?", "en", quick_replies=many[:2], extra={"choice_template": "fraud_check"})
     assert messenger.utility_message(chosen, "plain", "asks")["template"]["name"] == "fraud_check"
     assert messenger.utility_message(Outbound("Hi", "en"), "plain", "asks")["template"]["components"] == [

@@ -77,7 +77,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     app = create_app(settings)
     with serve_in_thread(app, port=port) as url:
         staff = {"agent": ("sandbox", "agent"), "agent2": ("sandbox", "agent"), "comp": ("sandbox", "compliance"),
-                 "other": ("otherbank", "agent"), "locky": ("sandbox", "agent")}
+                 "other": ("otherbank", "agent"), "locky": ("sandbox", "agent"), "boss": ("sandbox", "supervisor"),
+                 "desk1": ("sandbox", "agent"), "desk2": ("sandbox", "agent")}
         secrets = {name: _add_staff(home, db, banks, bank, role, f"{name}@bank.test")
                    for name, (bank, role) in staff.items()}
         clock = Clock()

@@ -11,6 +11,7 @@ from sarraf.config import Settings
 from sarraf.domain.consent import BankLink, ConsentStatus, Tokens
 from sarraf.housekeeping import Housekeeping
 from sarraf.policy.point import SERVICE_SUPPORT
+from sarraf.web.console.services import staff_store
 
 ROOT = Path(__file__).resolve().parents[2]
 AGREEMENT = ROOT / "src/sarraf/policy/agreements/default.cedar"
@@ -83,5 +84,23 @@ async def test_an_edited_agreement_takes_effect_and_a_broken_one_does_not(tmp_pa
         path.write_text(original + "\nforbid (principal, action, resource", encoding="utf-8")
         assert (await Housekeeping(container).run_once()).agreements_reloaded == 0
         assert container.deciders["sandbox"].decide(request, grant).policy_id == "no-webchat"
+    finally:
+        await container.aclose()
+
+
+async def test_ended_staff_sessions_are_deleted(tmp_path: Path) -> None:
+    container = await build(_settings(tmp_path), bank_urls={"sandbox": "http://127.0.0.1:9/bank"})
+    try:
+        staff = staff_store(container)
+        now = datetime.now(UTC)
+        await staff.add("sandbox", "agent@bank.test", "agent", "argon2-hash-not-checked-here", "JBSWY3DPEHPK3PXP")
+        account = await staff.find("sandbox", "agent@bank.test")
+        assert account is not None
+        ended, _ = await staff.open_session(account, now - timedelta(hours=9), timedelta(hours=8))
+        live, _ = await staff.open_session(account, now, timedelta(hours=8))
+        report = await Housekeeping(container, clock=lambda: now).run_once()
+        assert report.staff_sessions_forgotten == 1
+        assert await staff.session(live, now) is not None
+        assert await staff.session(ended, now - timedelta(hours=8, minutes=30)) is None  # its row is gone
     finally:
         await container.aclose()

@@ -7,12 +7,12 @@ Documentation followed (Meta for Developers, Messenger Platform):
 - utility messages (the only way to write after the 24-hour window since message tags stopped working on
   2026-04-27): /docs/messenger-platform/send-messages/utility-messages
   (https://developers.facebook.com/documentation/business-messaging/messenger-platform/send-messages/utility-messages).
-  A question asked outside the window keeps its buttons: the utility template is approved with postback
-  buttons and each button's payload is filled in at send time, in the component shape of WhatsApp's templates
-  (`{"type": "button", "sub_type": "postback", "index": "<n>", "parameters": [{"type": "payload", ...}]}`).
-  That button component is NOT confirmed by Meta's Messenger pages we could read (they show the template
-  name/language/body only); a tap arrives as a `messaging_postbacks` event (or a quick_reply message), both
-  parsed below into the same postback an in-window button gives.
+  A question asked outside the window keeps its buttons: the utility template is created with POSTBACK
+  buttons (`sarraf channels templates sync`, channels/meta_template_sync.py) and each button's payload is filled
+  in at send time, as that page documents: `{"type": "buttons", "parameters": [{"type": "POSTBACK",
+  "payload": ...}, ...]}`, one parameter per button in order, with `messaging_type: "UTILITY"` and the language
+  code the template was created with. A tap arrives as a `messaging_postbacks` event (or a quick_reply
+  message), both parsed below into the same postback an in-window button gives.
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ def utility_message(message: Outbound, template: str,
     when the message asks a question, its postback buttons carry the payloads in-window buttons would."""
     return {"template": meta_templates.template(
         message, clip(message.text, 1024), template, choice_template,
-        languages=TEMPLATE_LANGUAGES, button_sub_type="postback", max_buttons=MAX_BUTTONS)}
+        languages=TEMPLATE_LANGUAGES, button_sub_type=None, max_buttons=MAX_BUTTONS)}
 
 
 # ---- the channel ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import typer
 import sarraf
 from sarraf.cli import alerts as alerts_cli
 from sarraf.cli import audit as audit_cli
+from sarraf.cli import channels as channels_cli
 from sarraf.cli import kb as kb_cli
 from sarraf.cli import keys as keys_cli
 from sarraf.cli import nlu as nlu_cli
@@ -37,6 +38,7 @@ app.add_typer(alerts_cli.app, name="alerts")
 app.add_typer(stories_cli.app, name="test")
 app.add_typer(kb_cli.app, name="kb")
 app.add_typer(staff_cli.app, name="staff")
+app.add_typer(channels_cli.app, name="channels")
 
 Customer = Annotated[str, typer.Option("--as", help="Customer name, e.g. sandbox-pl-1.")]
 Bank = Annotated[str | None, typer.Option(help="Bank id from the banks file (default: the first).")]

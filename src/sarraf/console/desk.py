@@ -11,15 +11,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from sarraf.console.satisfaction import SATISFACTION_PREFIX, SCORES
 from sarraf.conversation.replies import catalog
-from sarraf.domain.messages import Outbound
+from sarraf.domain.messages import Button, Outbound
 from sarraf.policy.point import AccountBalances, BankDataPoint, Disclosure, Subject
 from sarraf.store.console_desk import Claim, ConversationRef, Line, SqlDesk, Waiting
+from sarraf.store.console_figures import SqlSatisfaction
+from sarraf.store.console_staff import Colleague
 
 AGENT_CONSOLE = "agent_console"
 # Who waits first: an unanswered fraud alert, then someone who asked for a person, then the rest.
 PRIORITY = {"fraud_alert": 0, "fraud": 0, "asked": 1}
 MAX_REPLY = 2000
+# Replies an agent sends with one click, each in the customer's language (console.<lang>.yaml)
+CANNED = ("canned_greeting", "canned_more_details", "canned_checking", "canned_anything_else", "canned_goodbye")
+TAKES_CONVERSATIONS = ("agent", "supervisor")
 
 
 class Refused(Exception):
@@ -45,8 +51,10 @@ class QueueItem:
 class AgentDesk:
     def __init__(self, store: SqlDesk, deliver: Deliver, point: BankDataPoint, bank_names: dict[str, str],
                  lang_of: Callable[[str], Awaitable[str | None]], default_langs: dict[str, str],
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 satisfaction: SqlSatisfaction | None = None) -> None:
         self.store = store
+        self._satisfaction = satisfaction
         self._deliver = deliver
         self._point = point
         self._bank_names = bank_names
@@ -121,11 +129,34 @@ class AgentDesk:
         self.changed()
         return ref
 
+    async def reply_canned(self, tenant: str, staff_id: str, handoff_id: int, key: str) -> ConversationRef:
+        """One of the desk's ready replies, worded in the customer's language whatever the agent's."""
+        if key not in CANNED:
+            raise Refused("console_reply_invalid", 422)
+        ref = await self.find(tenant, handoff_id)
+        text = catalog().text(await self._lang(ref), key, bank=self._bank_names.get(tenant, tenant))
+        return await self.reply(tenant, staff_id, handoff_id, text)
+
+    async def transfer(self, tenant: str, staff_id: str, handoff_id: int, to: Colleague | None) -> ConversationRef:
+        """Pass the conversation to a colleague at the same bank who takes conversations."""
+        ref = await self.find(tenant, handoff_id)
+        if to is None or to.role not in TAKES_CONVERSATIONS or to.id == staff_id:
+            raise Refused("console_transfer_invalid", 422)
+        if not await self.store.transfer(ref, staff_id, to.id):
+            raise Refused("console_not_yours", 403)
+        await self._say(ref, "console_agent_transferred")
+        self.changed()
+        return ref
+
     async def hand_back(self, tenant: str, staff_id: str, handoff_id: int) -> ConversationRef:
         ref = await self.find(tenant, handoff_id)
         if not await self.store.release(ref, staff_id):
             raise Refused("console_not_yours", 403)
         await self._say(ref, "console_back_to_bot")
+        if self._satisfaction is not None:  # "how did we do?", answered with one tap (console/satisfaction.py)
+            await self._satisfaction.ask(ref.tenant, ref.channel, ref.sender, staff_id, self._clock())
+            await self._say(ref, "console_csat_question", buttons=tuple(
+                (f"csat_{name}", SATISFACTION_PREFIX + name) for name in SCORES))
         self.changed()
         return ref
 
@@ -139,10 +170,12 @@ class AgentDesk:
     async def _lang(self, ref: ConversationRef) -> str:
         return await self._lang_of(ref.customer_id) or self._default_langs.get(ref.tenant, "en")
 
-    async def _say(self, ref: ConversationRef, key: str) -> None:
+    async def _say(self, ref: ConversationRef, key: str, buttons: tuple[tuple[str, str], ...] = ()) -> None:
         lang = await self._lang(ref)
-        text = catalog().text(lang, key, bank=self._bank_names.get(ref.tenant, ref.tenant))
-        await self._deliver(ref.channel, ref.sender, [Outbound(text, lang)])
+        c = catalog()
+        text = c.text(lang, key, bank=self._bank_names.get(ref.tenant, ref.tenant))
+        replies = tuple(Button(c.text(lang, title), payload=payload) for title, payload in buttons)
+        await self._deliver(ref.channel, ref.sender, [Outbound(text, lang, quick_replies=replies)])
         await self.store.write(ref, "bot", [{"text": text}], self._clock())
 
 

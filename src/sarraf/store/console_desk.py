@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -143,6 +143,15 @@ class SqlDesk:
                 console_claims.c.tenant == ref.tenant, console_claims.c.channel == ref.channel,
                 console_claims.c.sender == ref.sender, console_claims.c.staff_id == staff_id))
         return done.rowcount == 1
+
+    async def transfer(self, ref: ConversationRef, staff_id: str, to_staff_id: str) -> bool:
+        """Pass a conversation this agent owns to a colleague; False when it was not theirs (nothing changes)."""
+        async with self._engine.begin() as conn:
+            moved = await conn.execute(update(console_claims).where(
+                console_claims.c.tenant == ref.tenant, console_claims.c.channel == ref.channel,
+                console_claims.c.sender == ref.sender, console_claims.c.staff_id == staff_id,
+            ).values(staff_id=to_staff_id))
+        return moved.rowcount == 1
 
     async def is_open(self, tenant: str, channel: str, sender: str) -> bool:
         """Waiting for a person or with one: what is said in it belongs to the transcript."""

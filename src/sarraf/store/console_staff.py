@@ -45,6 +45,19 @@ class StaffEvent:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Colleague:
+    id: str
+    email: str
+    role: str
+
+
+async def forget_expired_sessions(engine: AsyncEngine, now: datetime) -> int:
+    """Sessions past their end already log nobody in; housekeeping deletes them so the table stays small."""
+    async with engine.begin() as conn:
+        return (await conn.execute(delete(staff_sessions).where(staff_sessions.c.expires_at <= now))).rowcount
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -70,6 +83,14 @@ class SqlStaff:
 
     async def find(self, tenant: str, email: str) -> StaffAccount | None:
         return await self._one((staff_accounts.c.tenant == tenant) & (staff_accounts.c.email == email))
+
+    async def colleagues(self, tenant: str) -> list[Colleague]:
+        """This bank's staff by e-mail, without their secrets: whom a conversation can be passed to, and whose
+        figures a supervisor reads."""
+        query = (select(staff_accounts.c.id, staff_accounts.c.email, staff_accounts.c.role)
+                 .where(staff_accounts.c.tenant == tenant).order_by(staff_accounts.c.email))
+        async with self._engine.connect() as conn:
+            return [Colleague(r.id, r.email, r.role) for r in (await conn.execute(query)).all()]
 
     async def get(self, staff_id: str) -> StaffAccount | None:
         return await self._one(staff_accounts.c.id == staff_id)
@@ -127,8 +148,7 @@ class SqlStaff:
             await conn.execute(delete(staff_sessions).where(staff_sessions.c.token_hash == _digest(token)))
 
     async def expire_sessions(self, now: datetime) -> int:
-        async with self._engine.begin() as conn:
-            return (await conn.execute(delete(staff_sessions).where(staff_sessions.c.expires_at <= now))).rowcount
+        return await forget_expired_sessions(self._engine, now)
 
     async def note(self, tenant: str, staff_id: str | None, email: str, action: str, detail: str = "",
                    now: datetime | None = None) -> None:

@@ -30,6 +30,7 @@ from sarraf.store.tables.channels import (
     alexa_pending,
     service_windows,
 )
+from sarraf.store.tables.console import console_claims, console_satisfaction, console_transcript
 from sarraf.store.tables.conversation import conversation_context
 from sarraf.store.tables.core import (
     bank_links,
@@ -110,6 +111,8 @@ class SqlDataRights:
                         service_windows.c.channel == channel, service_windows.c.customer == sender
                     )
                 )
+                await conn.execute(delete(console_satisfaction).where(
+                    console_satisfaction.c.channel == channel, console_satisfaction.c.sender == sender))
                 if channel == "alexa":
                     await conn.execute(delete(alexa_pending).where(alexa_pending.c.sender == sender))
             # Alexa's account-linking grants name the customer: erased customers must be asked to link again.
@@ -128,6 +131,8 @@ class SqlDataRights:
                 await conn.execute(delete(table).where(table.c.customer_id == customer_id))
             await conn.execute(delete(bank_links).where(bank_links.c.customer_id == customer_id))
             await conn.execute(delete(handoff_requests).where(handoff_requests.c.customer_id == customer_id))
+            for table in (console_claims, console_transcript):  # the transcript is sealed too: shredded below
+                await conn.execute(delete(table).where(table.c.customer_id == customer_id))
             await conn.execute(delete(channel_identities).where(channel_identities.c.customer_id == customer_id))
             await conn.execute(delete(customers).where(customers.c.id == customer_id))
         # After the rows: if we crash in between, the key still exists and erasure can simply be repeated.

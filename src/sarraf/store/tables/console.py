@@ -83,3 +83,20 @@ console_transcript = Table(
     Index("ix_console_transcript_conversation", "tenant", "channel", "sender", "id"),
     sqlite_autoincrement=True,
 )
+
+console_satisfaction = Table(
+    # "how did we do?" once a person handed the conversation back: asked then, answered by a button (1..5)
+    "console_satisfaction",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("sender", String(255), nullable=False),
+    Column("staff_id", String(36), nullable=False),
+    Column("score", Integer, nullable=True),  # null until the customer answers
+    Column("asked_at", DateTime(timezone=True), nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+    Index("ix_console_satisfaction_conversation", "tenant", "channel", "sender", "id"),
+    Index("ix_console_satisfaction_tenant_asked", "tenant", "asked_at"),
+    sqlite_autoincrement=True,
+)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from sarraf.console.desk import Refused, describe
+from sarraf.console.desk import CANNED, TAKES_CONVERSATIONS, Refused, describe
 from sarraf.conversation import answers
 from sarraf.conversation.replies import catalog
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
@@ -67,8 +67,11 @@ async def _conversation(request: Request, handoff_id: int, session: StaffSession
         return refusal(request, refused.key, refused.status, session=session)
     owner = await services.desk.owner_of(ref)
     lines = [describe(line) for line in await services.desk.transcript(ref)] if owner == session.account.id else []
+    colleagues = [c for c in await services.staff.colleagues(session.account.tenant)
+                  if c.role in TAKES_CONVERSATIONS and c.id != session.account.id]
     context = {"session": session, "handoff_id": handoff_id, "ref": ref, "owner": owner, "lines": lines,
-               "customer_lang": await services.container.lang_of(ref.customer_id), **(extra or {})}
+               "customer_lang": await services.container.lang_of(ref.customer_id), "canned": CANNED,
+               "colleagues": colleagues, "bank_name": services.container.bank_names[ref.tenant], **(extra or {})}
     return render(request, "conversation.html", context, status)
 
 
@@ -106,6 +109,7 @@ async def transcript_stream(request: Request, handoff_id: int) -> Response:
 
 
 async def _act(request: Request, handoff_id: int, csrf: str, action: str, text: str = "") -> Response:
+    """Claim, reply (free text or a ready reply), pass to a colleague, or hand back; each noted as a staff event."""
     try:
         session = await require(request, AGENTS, csrf)
     except Refusal as refused:
@@ -117,6 +121,13 @@ async def _act(request: Request, handoff_id: int, csrf: str, action: str, text: 
             await services.desk.claim(account.tenant, account.id, handoff_id)
         elif action == "reply":
             await services.desk.reply(account.tenant, account.id, handoff_id, text)
+        elif action == "canned":
+            await services.desk.reply_canned(account.tenant, account.id, handoff_id, text)
+        elif action == "transfer":
+            to = next((c for c in await services.staff.colleagues(account.tenant) if c.id == text), None)
+            await services.desk.transfer(account.tenant, account.id, handoff_id, to)
+            await services.staff.note(account.tenant, account.id, account.email, "transfer", f"{handoff_id} -> {text}")
+            return RedirectResponse("/console", status_code=303)
         else:
             await services.desk.hand_back(account.tenant, account.id, handoff_id)
             await services.staff.note(account.tenant, account.id, account.email, "hand_back", str(handoff_id))
@@ -138,6 +149,18 @@ async def claim(request: Request, handoff_id: int, csrf: Annotated[str, Form(max
 async def reply(request: Request, handoff_id: int, csrf: Annotated[str, Form(max_length=128)] = "",
                 text: Annotated[str, Form(max_length=4000)] = "") -> Response:
     return await _act(request, handoff_id, csrf, "reply", text)
+
+
+@router.post("/c/{handoff_id}/canned")
+async def canned(request: Request, handoff_id: int, csrf: Annotated[str, Form(max_length=128)] = "",
+                 key: Annotated[str, Form(max_length=64)] = "") -> Response:
+    return await _act(request, handoff_id, csrf, "canned", key)
+
+
+@router.post("/c/{handoff_id}/transfer")
+async def transfer(request: Request, handoff_id: int, csrf: Annotated[str, Form(max_length=128)] = "",
+                   to: Annotated[str, Form(max_length=64)] = "") -> Response:
+    return await _act(request, handoff_id, csrf, "transfer", to)
 
 
 @router.post("/c/{handoff_id}/hand-back")

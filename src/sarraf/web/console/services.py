@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from sarraf.console.desk import AgentDesk
+from sarraf.console.satisfaction import SatisfactionFlow
 from sarraf.policy.crypto.envelope import EnvelopeCipher
 from sarraf.store.console_audit import SqlAuditSearch
 from sarraf.store.console_desk import SqlDesk
+from sarraf.store.console_figures import SqlDeskFigures, SqlSatisfaction
 from sarraf.store.console_staff import SqlStaff
 from sarraf.store.key_store import SqlDataKeyStore, key_provider
 
@@ -47,6 +49,7 @@ class ConsoleServices:
     desk: AgentDesk
     audit_search: SqlAuditSearch
     changes: Changes
+    figures: SqlDeskFigures
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     session_ttl: timedelta = SESSION_TTL
     poll_seconds: float = POLL_SECONDS
@@ -59,12 +62,15 @@ def staff_store(container: Container) -> SqlStaff:
 
 def wire_console(container: Container) -> ConsoleServices:
     changes = Changes()
+    satisfaction = SqlSatisfaction(container.engine)
     desk = AgentDesk(SqlDesk(container.engine, container.row_sealer), container.deliver, container.point,
                      container.bank_names, container.lang_of,
-                     {b.id: b.default_language for b in container.banks.values()})
+                     {b.id: b.default_language for b in container.banks.values()}, satisfaction=satisfaction)
     desk.changed = changes.notify
     container.conversation.console = desk  # the bot stays silent in conversations an agent owns
-    return ConsoleServices(container, staff_store(container), desk, SqlAuditSearch(container.engine), changes)
+    container.conversation.register_flow(SatisfactionFlow(satisfaction))  # the "how did we do?" buttons
+    return ConsoleServices(container, staff_store(container), desk, SqlAuditSearch(container.engine), changes,
+                           SqlDeskFigures(container.engine))
 
 
 def services_of(request: Request) -> ConsoleServices:
