@@ -133,7 +133,9 @@ async def test_a_rate_follow_up_in_polish_names_the_banks_rate(gateway: Gateway,
     chat = ChatClient(http, gateway.url)
     await chat.link(await chat.say("połącz konto"), "sandbox-pl-1")
     table = _texts(await chat.say("jaki macie dziś kurs wymiany walut?"))
-    assert f"EUR {RATES['PLN']['EUR']:.4f}" in table, table
+    polish = f"{RATES['PLN']['EUR']:.4f}".replace(".", ",")  # Polish decimal comma
+    assert f"EUR {polish}" in table, table
     replies = await chat.say("a w dolarach?")
-    assert f"1 PLN = {RATES['PLN']['USD']:.4f} USD" in replies[0]["text"].replace("\u2066", "").replace("\u2069", "")
+    said = replies[0]["text"].replace("\u2066", "").replace("\u2069", "")
+    assert f"1 PLN = {RATES['PLN']['USD']:.4f} USD".replace(".", ",") in said and "1 USD = 4,0000 PLN" in said
     assert replies[-1]["text"] == catalog().text("pl", "service_did_it_help")

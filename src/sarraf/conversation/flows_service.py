@@ -70,10 +70,11 @@ class Grounding(Protocol):
                      ) -> list[Outbound]: ...
 
 
-def currency_named(text: str) -> str | None:
-    """The one currency a short follow-up names ("and in euros?", „a w dolarach?”, «وباليورو؟»), else None."""
+def currency_named(text: str, max_words: int | None = MAX_REPLY_WORDS) -> str | None:
+    """The one currency a short follow-up names ("and in euros?", „a w dolarach?”, «وباليورو؟») — or, with
+    max_words None, a question of any length ("what's your euro rate today?") — else None."""
     folded = fold(text).strip()
-    if len(folded.split()) > MAX_REPLY_WORDS:
+    if max_words is not None and len(folded.split()) > max_words:
         return None
     named = [code for code, pattern in _CURRENCIES.items() if pattern.search(folded)]
     return named[0] if len(named) == 1 else None
@@ -108,7 +109,9 @@ class ServiceFlow:
 
     # -- a service question --------------------------------------------------------------------------------
     async def answer(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
-        return await self._answer(turn, intent, None)
+        # "what's your euro rate?": the one currency named narrows the answer from the start
+        detail = currency_named(turn.text, max_words=None) if intent in FOLLOWED else None
+        return await self._answer(turn, intent, detail)
 
     async def _answer(self, turn: Turn, intent: str, card: str | None) -> list[Outbound]:
         c = catalog()

@@ -15,10 +15,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
+from babel.numbers import format_decimal
+
 from sarraf.conversation.answers import category_name
 from sarraf.conversation.ports import SecureLinks
 from sarraf.conversation.replies import catalog, format_date, format_money
-from sarraf.conversation.replies.formatting import isolate_ltr
+from sarraf.conversation.replies.formatting import isolate_ltr, locale_for
 from sarraf.domain.disclosure import Decision, Minimisation
 from sarraf.domain.messages import Button, Outbound
 from sarraf.domain.money import Money
@@ -146,10 +148,12 @@ class ServiceGrounding:
             return Found(c.text(lang, "service_fx_none"))
         table = {r.currency: r.rate for r in await self._point.rates(tenant, base)}
         if kind == "rates" and only in table:  # "and in euros?"
-            return Found(c.text(lang, "service_rate_one", bank=bank, base=base,
-                                rate=isolate_ltr(f"{table[only]:.4f} {only}", lang)))
+            inverse = (Decimal(1) / table[only]).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+            return Found(c.text(lang, "service_rate_one", bank=bank, base=base, currency=only,
+                                rate=isolate_ltr(f"{_rate(table[only], lang)} {only}", lang),
+                                inverse=isolate_ltr(f"{_rate(inverse, lang)} {base}", lang)))
         if kind == "rates" or foreign is None or foreign.original is None:
-            rates = ", ".join(isolate_ltr(f"{cur} {rate:.4f}", lang) for cur, rate in sorted(table.items()))
+            rates = ", ".join(isolate_ltr(f"{cur} {_rate(rate, lang)}", lang) for cur, rate in sorted(table.items()))
             text = c.text(lang, "service_rates", bank=bank, base=base, rates=rates)
             if kind == "fx" and foreign is None:
                 text = c.text(lang, "service_fx_none") + " " + text
@@ -160,8 +164,14 @@ class ServiceGrounding:
         ours = (Decimal(1) / table[original]).quantize(Decimal("0.0001"), ROUND_HALF_UP)
         diff = ((foreign.applied_rate - ours) / ours * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
         return Found(c.text(lang, "service_fx_applied", item=_item(lang, foreign, masked), original=original,
-                            applied=isolate_ltr(f"{foreign.applied_rate:.4f} {base}", lang),
-                            table=isolate_ltr(f"{ours:.4f} {base}", lang), diff=f"{diff:+}"))
+                            applied=isolate_ltr(f"{_rate(foreign.applied_rate, lang)} {base}", lang),
+                            table=isolate_ltr(f"{_rate(ours, lang)} {base}", lang),
+                            diff=format_decimal(diff, format="+0.0;-0.0", locale=locale_for(lang))))
+
+
+def _rate(rate: Decimal, lang: str) -> str:
+    """An exchange rate to four places, with the language's decimal separator (0,2295 in Polish)."""
+    return str(format_decimal(rate, format="0.0000", locale=locale_for(lang)))
 
 
 def _delivery(cards: list[CardDelivery], lang: str, now: datetime) -> Found:

@@ -62,21 +62,24 @@ class _Item:
 
 ITEMS = (
     _Item("pcp", "pending", "card_payment", 2, 20, "184.50", False, "{hotel}", expected_in_days=5),
-    _Item("pto", "pending", "transfer_out", 1, 16, "250.00", False, "Transfer to {payee}", expected_in_days=1),
-    _Item("pti", "pending", "transfer_in", 0, 8, "500.00", True, "Transfer from {other_bank}", expected_in_days=1),
+    _Item("pto", "pending", "transfer_out", 1, 16, "250.00", False, "{to} {payee}", expected_in_days=1),
+    _Item("pti", "pending", "transfer_in", 0, 8, "500.00", True, "{from_} {other_bank}", expected_in_days=1),
     _Item("dcp", "declined", "card_payment", 3, 19, "89.99", False, "{shop}", reason="insufficient_funds"),
-    _Item("dtr", "declined", "transfer_out", 4, 11, "1200.00", False, "Transfer to {payee}",
+    _Item("dtr", "declined", "transfer_out", 4, 11, "1200.00", False, "{to} {payee}",
           reason="beneficiary_check"),
     _Item("ffx", "fee", "card_payment_fee", 10, 21, "1.25", False, "Foreign card payment fee"),
     _Item("fatm", "fee", "atm_fee", 12, 14, "4.00", False, "Cash withdrawal fee (abroad)"),
     _Item("ftr", "fee", "transfer_fee", 20, 10, "5.00", False, "International transfer fee"),
 )
 NAMES = {
-    "GBP": {"hotel": "Premier Inn Edinburgh", "payee": "Sarah Carter", "other_bank": "Barclays",
+    "GBP": {"to": "Transfer to", "from_": "Transfer from", "hotel": "Premier Inn Edinburgh", "payee": "Sarah Carter",
+            "other_bank": "Barclays",
             "shop": "Currys PC World"},
-    "PLN": {"hotel": "Hotel Bristol Warszawa", "payee": "Piotr Kowalski", "other_bank": "mBank",
+    "PLN": {"to": "Przelew do", "from_": "Przelew z", "hotel": "Hotel Bristol Warszawa", "payee": "Piotr Kowalski",
+            "other_bank": "mBank",
             "shop": "Media Expert"},
-    "SAR": {"hotel": "فندق هيلتون الرياض", "payee": "سارة القحطاني", "other_bank": "مصرف الراجحي",
+    "SAR": {"to": "تحويل إلى", "from_": "تحويل من", "hotel": "فندق هيلتون الرياض", "payee": "سارة القحطاني",
+            "other_bank": "مصرف الراجحي",
             "shop": "مكتبة جرير"},
 }
 
