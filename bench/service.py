@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from babel.numbers import format_decimal
 from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
@@ -49,7 +50,7 @@ from sarraf.config import load_banks, load_settings
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.ports import Understanding
 from sarraf.conversation.replies import catalog, format_money
-from sarraf.conversation.replies.formatting import strip_bidi_marks
+from sarraf.conversation.replies.formatting import locale_for, strip_bidi_marks
 from sarraf.conversation.service_grounding import CARD_PREFIX, GROUNDED
 from sarraf.domain.messages import Inbound, InboundKind
 from sarraf.domain.money import Money
@@ -123,7 +124,8 @@ def expected_facts(intent: str, lang: str) -> list[str]:
         return [next(i["Description"] for i in items if i["Kind"] == "payment" and i["Topic"] == topics[0]
                      and "OriginalAmount" not in i)]
     if kind == "fx":
-        return [next(i["AppliedRate"] for i in items if "AppliedRate" in i)]
+        rate = Decimal(next(i["AppliedRate"] for i in items if "AppliedRate" in i))
+        return [str(format_decimal(rate, format="0.0000", locale=locale_for(lang)))]  # the language's separator
     return []  # rates: the table itself, checked by the answer being there
 
 
