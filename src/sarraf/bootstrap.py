@@ -13,12 +13,14 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.banks.openbanking import OpenBankingConnector
+from sarraf.bootstrap_service import wire_service
 from sarraf.channel_wiring import build_channels
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.registry import ChannelSet, open_rate_limits
 from sarraf.config import BankConfig, Settings, load_banks
 from sarraf.conversation.engine import Conversation
 from sarraf.conversation.nlu import load_default as load_nlu
+from sarraf.conversation.service_grounding import ServiceGrounding
 from sarraf.domain.messages import Outbound
 from sarraf.domain.ports import BankConnector
 from sarraf.policy.audit.log import PSEUDONYM_SECRET, SIGNING_SECRET, AuditLog
@@ -77,6 +79,7 @@ class Container:
     row_sealer: JsonSealer
     channels: ChannelSet = field(default_factory=ChannelSet)
     rate_limits: RateLimits = field(default_factory=LocalRateLimits)  # platform send quotas (NATS connection)
+    service: ServiceGrounding | None = None  # the customer's data behind service answers (bootstrap_service.py)
 
     @property
     def bank_names(self) -> dict[str, str]:
@@ -173,6 +176,8 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         bank_names={b.id: b.name for b in banks.values()},
         default_langs={b.id: b.default_language for b in banks.values()},
     )
+    grounding = wire_service(conversation, banks, point, TenantDecider(deciders), audit, links, connectors,
+                             secure_links, SqlHandoffs(engine))
     # Connected once here, closed by Container.aclose (the app's lifespan); never fails start-up (see open_rate_limits).
     rate_limits = await open_rate_limits(settings.nats_url)
     channels = build_channels(
@@ -200,4 +205,5 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         row_sealer=row_sealer,
         channels=channels,
         rate_limits=rate_limits,
+        service=grounding,
     )

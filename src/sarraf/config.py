@@ -28,6 +28,7 @@ class ServiceSettings:
     answers: Path = DEFAULT_KNOWLEDGE_BASE
     overrides: Path | None = None
     values: dict[str, str | dict[str, str]] = field(default_factory=dict)
+    configured: bool = False  # the bank has a `service:` block: its knowledge base must load, or start-up fails
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +149,7 @@ def service_settings(raw: object, folder: Path) -> ServiceSettings:
             raise ConfigError(f"service.values.{name} must be text, a number or a mapping of language to text")
     answers = folder_of(raw["answers"]) if raw.get("answers") else DEFAULT_KNOWLEDGE_BASE
     overrides = folder_of(raw["overrides"]) if raw.get("overrides") else None
-    return ServiceSettings(answers, overrides, values)
+    return ServiceSettings(answers, overrides, values, configured=True)
 
 
 def load_banks(path: Path) -> dict[str, BankConfig]:

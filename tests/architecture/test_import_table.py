@@ -30,6 +30,7 @@ ALLOWED: dict[str, set[str] | str] = {
     # the composition root and the entry points see everything (only web/ and cli/ may start the sandbox bank)
     "bootstrap": EVERYTHING,
     "bootstrap_alerts": EVERYTHING,
+    "bootstrap_service": EVERYTHING,
     "channel_wiring": EVERYTHING,
     "housekeeping": EVERYTHING,
     "web": EVERYTHING,

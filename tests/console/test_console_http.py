@@ -66,7 +66,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     banks = home / "banks.yaml"
     original = (ROOT / "src/sarraf/banks.yaml").read_text()
     agreement = str(ROOT / "src/sarraf/policy/agreements/default.cedar")
-    banks.write_text(original.replace("policy/agreements/default.cedar", agreement) + (
+    answers = str(ROOT / "src/sarraf/kb/sandbox")  # the copy lives elsewhere: its relative folders would not
+    banks.write_text(original.replace("policy/agreements/default.cedar", agreement)
+                     .replace("answers: kb/sandbox", f"answers: {answers}") + (
         "  - id: otherbank\n    name: Other Bank\n    base_url: embedded\n    client_id: sarraf\n"
         f"    client_secret: sandbox-secret\n    agreement: {agreement}\n    default_language: pl\n"))
     port = free_port()

@@ -20,13 +20,14 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from sarraf.banks import card_controls, ob_json
+from sarraf.banks import card_controls, ob_json, service_api
 from sarraf.banks.failures import observed, unavailable, unusable
 from sarraf.domain.banking import Account, Balance, Transaction
 from sarraf.domain.consent import Tokens
 from sarraf.domain.errors import BankAnswerRefused, BankRefused, BankUnavailable, ConsentUnusable
 from sarraf.domain.events import CardAction, PaymentCard
 from sarraf.domain.ports import AuthorisationStart, ConsentHandle
+from sarraf.domain.service_items import ActivityItem, CardDelivery, ExchangeRate
 
 AISP_PATH = "/open-banking/v4.0/aisp"
 MAX_PAGES = 200  # a bank whose Next links never end is broken, not generous
@@ -280,6 +281,28 @@ class OpenBankingConnector:
         body = await self._api("POST", f"{self._base}{card_controls.EXTENSION_PATH}/cases", tokens.access_token,
                                json={"Data": {"CardId": card_id, "Reason": reason, "Reference": reference}})
         found: str = self._mapped(card_controls.case_id, body)
+        return found
+
+    # service extension (sandbox_bank/service.py): what is behind a customer's service question
+
+    @observed("activity")
+    async def activity(self, tokens: Tokens) -> list[ActivityItem]:
+        body = await self._api("GET", f"{self._base}{service_api.ACTIVITY_PATH}", tokens.access_token)
+        found: list[ActivityItem] = self._mapped(service_api.activity, body)
+        return found
+
+    @observed("card-deliveries")
+    async def card_deliveries(self, tokens: Tokens) -> list[CardDelivery]:
+        body = await self._api("GET", f"{self._base}{service_api.DELIVERIES_PATH}", tokens.access_token)
+        found: list[CardDelivery] = self._mapped(service_api.deliveries, body)
+        return found
+
+    @observed("rates")
+    async def rates(self, base: str) -> list[ExchangeRate]:
+        """The bank's published rate table: public, so no customer token."""
+        response = await self._send("GET", f"{self._base}{service_api.RATES_PATH}", params={"base": base})
+        self._refused(response)
+        found: list[ExchangeRate] = self._mapped(service_api.rates, self._json(response))
         return found
 
     # OB v4.0 events: push subscription and aggregated polling (client-credentials token)

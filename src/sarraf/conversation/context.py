@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -68,16 +68,21 @@ class Memory:
 
     pending: str | None = None
     question: Question | None = None
+    # what a flow (flows.py) keeps between turns, under the flow's own key: {"service": {...}}
+    flows: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Memory:
         pending = raw.get("pending")
-        return cls(pending if pending in PENDING else None, Question.from_json(raw.get("question")))
+        flows = raw.get("flows")
+        return cls(pending if pending in PENDING else None, Question.from_json(raw.get("question")),
+                   dict(flows) if isinstance(flows, dict) else {})
 
     def to_json(self) -> dict[str, Any]:
-        if self.pending is None and self.question is None:
+        if self.pending is None and self.question is None and not self.flows:
             return {}
-        return {"pending": self.pending, "question": self.question.to_json() if self.question else None}
+        shown = {"pending": self.pending, "question": self.question.to_json() if self.question else None}
+        return {**shown, "flows": self.flows} if self.flows else shown
 
 
 def follow_up_shift(text: str) -> tuple[int, str | None] | None:

@@ -10,6 +10,7 @@ from typing import Protocol
 from sarraf.domain.banking import Account, Balance, Transaction
 from sarraf.domain.consent import BankLink, ConsentStatus, LinkSession, PendingLogin, Tokens
 from sarraf.domain.events import CardAction, PaymentCard
+from sarraf.domain.service_items import ActivityItem, CardDelivery, ExchangeRate
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,14 @@ class BankConnector(Protocol):
     async def open_case(self, tokens: Tokens, card_id: str, reason: str, reference: str) -> str:
         """Open a dispute / fraud case at the bank; returns the bank's case id. Idempotent per reference."""
         ...
+
+    # Service extension (what is behind a service question); called only through policy/point.py.
+
+    async def activity(self, tokens: Tokens) -> list[ActivityItem]: ...
+
+    async def card_deliveries(self, tokens: Tokens) -> list[CardDelivery]: ...
+
+    async def rates(self, base: str) -> list[ExchangeRate]: ...
 
 
 class LinkRepository(Protocol):

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from sarraf.domain.consent import BankLink, Tokens
-from sarraf.domain.disclosure import Decision, DisclosureRequest
+from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation
 from sarraf.domain.events import CardAction, PaymentCard
 from sarraf.domain.ports import BankConnector, LinkRepository
+from sarraf.domain.service_items import CardDelivery
 from sarraf.policy.bank_tokens import fresh_tokens, linked
 from sarraf.policy.consent_grant import ConsentGrant, Scope
 from sarraf.policy.point import AuditTrail, Decider, Subject, grant_from_link
@@ -65,6 +66,15 @@ class CardActionPoint:
             return decision, []
         connector = self._connectors[subject.tenant]
         return decision, await connector.cards(await self._tokens(subject))
+
+    async def deliveries(self, subject: Subject) -> tuple[Decision, list[CardDelivery] | None]:
+        """New cards on their way and their dates (the state of the customer's cards): None when denied or
+        when the recipient may only receive a link, and then the bank is not even asked."""
+        decision = await self._decide(subject)
+        if not decision.allowed or decision.minimisation is Minimisation.LINK_ONLY:
+            return decision, None
+        connector = self._connectors[subject.tenant]
+        return decision, await connector.card_deliveries(await self._tokens(subject))
 
     async def act(self, subject: Subject, action: CardAction, card_id: str | None = None) -> ActionOutcome:
         """Act on `card_id`, or on the customer's first card that the action can change."""

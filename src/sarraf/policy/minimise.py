@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from sarraf.domain.banking import Account, Balance, Transaction
 from sarraf.domain.disclosure import Minimisation
 from sarraf.domain.money import Money
+from sarraf.domain.service_items import ActivityItem
 
 SMALL_STEP = Decimal(10)
 LARGE_STEP = Decimal(100)
@@ -100,6 +101,24 @@ def _(item: Transaction, level: Minimisation) -> Transaction | None:
             merchant_name=None,
             card_last4=item.card_last4[-4:] if item.card_last4 else None,
             extra={},
+        )
+    return item
+
+
+@minimise.register
+def _(item: ActivityItem, level: Minimisation) -> ActivityItem | None:
+    """As a transaction: rounded amounts, the day only, the category instead of names. The bank's reason
+    code and the rate it applied say nothing about anyone and stay."""
+    if level is Minimisation.LINK_ONLY:
+        return None
+    if level is Minimisation.MASKED:
+        return replace(
+            item,
+            at=item.at.replace(hour=0, minute=0, second=0, microsecond=0),
+            amount=Money(round_amount(item.amount.amount), item.amount.currency),
+            original=Money(round_amount(item.original.amount), item.original.currency) if item.original else None,
+            description=item.category or UNCATEGORISED,
+            merchant_name=None,
         )
     return item
 

@@ -19,6 +19,7 @@ from sarraf.domain.consent import BankLink, Tokens
 from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation
 from sarraf.domain.errors import ConsentUnusable
 from sarraf.domain.ports import BankConnector, LinkRepository
+from sarraf.domain.service_items import ActivityItem, ExchangeRate
 from sarraf.policy.bank_tokens import fresh_tokens, linked, mark_unusable
 from sarraf.policy.consent_grant import SCOPES, ConsentGrant, GrantStatus, Scope
 from sarraf.policy.minimise import minimise
@@ -147,6 +148,23 @@ class BankDataPoint:
             return disclosure
         level = disclosure.decision.minimisation
         return Disclosure(disclosure.decision, [minimise(t, level) for t in disclosure.data])
+
+    async def activity(self, subject: Subject) -> Disclosure[list[ActivityItem]]:
+        """What is behind a service question (pending and declined items, fees, a payment's exchange rate):
+        transaction data, decided, audited and minimised like the ledger itself."""
+
+        async def read(connector: BankConnector, tokens: Tokens) -> list[ActivityItem]:
+            return await connector.activity(tokens)
+
+        disclosure = await self._disclose(subject, (TRANSACTIONS,), read)
+        if disclosure.data is None or disclosure.decision.minimisation is None:
+            return disclosure
+        level = disclosure.decision.minimisation
+        return Disclosure(disclosure.decision, [minimise(i, level) for i in disclosure.data])
+
+    async def rates(self, tenant: str, base: str) -> list[ExchangeRate]:
+        """The bank's published exchange-rate table: nobody's personal data, so no decision to take."""
+        return await self._connectors[tenant].rates(base)
 
     async def _disclose(
         self,

@@ -14,7 +14,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
-VIEWS = ("balance", "transactions", "spending", "export", "privacy")  # privacy: who has seen my data
+VIEWS = ("balance", "transactions", "spending", "export", "privacy", "service")  # privacy: who has seen my data;
+# service: the facts behind a service answer (start = the intent)
 
 
 @dataclass(frozen=True, slots=True)

@@ -264,7 +264,11 @@ async def secure_page(request: Request, token: str) -> Response:
     subject = Subject(view.tenant, view.customer_id, recipient="bank_page")
     table = None  # a list shown as rows (drawn as a table, not as lines that wrap on a phone)
     try:
-        if view.view == "balance":
+        if view.view == "service":  # the facts behind a service answer, given on a link-only channel
+            found_text = await container.service.page(view.tenant, view.customer_id, view.start or "", lang,
+                                                      bank) if container.service is not None else None
+            body, table = found_text, None
+        elif view.view == "balance":
             disclosed = await container.point.balances(subject)
             shown = answers.balances(lang, bank, disclosed.data) if disclosed.data is not None else None
             body, table = (shown.text, shown.table) if shown is not None else (None, None)

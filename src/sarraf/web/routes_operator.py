@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
+from sarraf.store.console_desk import SqlDesk
 from sarraf.web.deps import container_of
 from sarraf.web.tenant_tokens import Api, authorise
 
@@ -41,6 +42,27 @@ async def revoke_consent(request: Request, bank: str, consent_id: str) -> Respon
     customer_id = await _customer_of(request, bank, consent_id)
     await container_of(request).consents.revoke(bank, customer_id)
     return Response(status_code=204)
+
+
+@router.get("/handoffs", dependencies=[Depends(operator)])
+async def handoffs(request: Request, bank: str) -> dict[str, Any]:
+    """The conversations waiting for a person (the console's queue), oldest first, with why they wait and
+    their transcript since the hand-off: for a back office without the console, or to check it."""
+    container = container_of(request)
+    if bank not in container.banks:
+        raise HTTPException(404, f"unknown bank {bank!r}")
+    desk = SqlDesk(container.engine, container.row_sealer)
+    waiting = []
+    for w in await desk.waiting(bank):
+        ref = await desk.conversation(bank, w.handoff_id)
+        lines = await desk.transcript(ref) if ref is not None else []
+        waiting.append({
+            "handoff_id": w.handoff_id, "channel": w.channel, "lang": w.lang, "reasons": list(w.reasons),
+            "since": w.since.isoformat(),
+            "transcript": [{"author": line.author, "text": line.message.get("text"), "at": line.at.isoformat()}
+                           for line in lines],
+        })
+    return {"bank": bank, "waiting": waiting}
 
 
 async def _customer_of(request: Request, bank: str, consent_id: str) -> str:

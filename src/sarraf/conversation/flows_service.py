@@ -1,0 +1,233 @@
+"""Customer service in chat: the 77 BANKING77 questions answered from the bank's knowledge base (sarraf.kb),
+in the customer's language with the bank's figures filled in, the customer's own data first where it answers
+the question (service_grounding.py), then "Did that help?".
+
+"Yes" closes the question. "No" — the button, a typed no, "that didn't help", „nie pomogło”, «لم يساعد» —
+queues the conversation for a person (reason `not_helped:<intent>`), so it lands in the console's queue with
+the transcript from there on. A reply we cannot place is asked about once more; the second in a row offers a
+person. A customer who has not linked an account gets the general answer and an offer to link where their own
+data would answer it. A bank without a knowledge base keeps the hand-off to a colleague.
+
+The flow keeps its open question in the conversation's short memory (context.Memory.flows["service"]), so the
+answer may reach any replica, and it expires with the rest of the context.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from sarraf.conversation.context import OFFER_HANDOFF
+from sarraf.conversation.nlu.entities.fold import fold
+from sarraf.conversation.nlu.types import Parse
+from sarraf.conversation.ports import Handoffs
+from sarraf.conversation.replies import catalog
+from sarraf.conversation.service_grounding import CARD_PREFIX, DISPUTE_PREFIX
+from sarraf.conversation.turn import Turn
+from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
+from sarraf.domain.messages import Button, Outbound
+from sarraf.kb import SERVICE_INTENTS, KnowledgeBase
+from sarraf.policy.point import Subject
+
+PREFIX = "service:"
+YES, NO = "service:yes:", "service:no:"
+KEY = "service"  # this flow's place in Memory.flows
+MISSES_BEFORE_OFFER = 2
+# Answered by the card flows (block or freeze a lost card), not by an article.
+NOT_HERE = frozenset({"lost_or_stolen_card"})
+# Matched on fold()ed text (lower case, Polish diacritics dropped, Arabic letters unified).
+_NOT_HELPED = re.compile(
+    r"\b(?:no|nope|not really|didn'?t help|did not help|doesn'?t help|not helpful|useless|nie|niezbyt|nie pomoglo"
+    r"|nie pomaga|nic nie pomoglo|bez sensu)\b|(?:^|\s)(?:لا|لم يساعد|لم تساعد|ما ساعد|ما فاد|ما افاد|مو مفيد"
+    r"|غير مفيد|لم يفد)(?:\s|$|[.!?؟])"
+)
+_HELPED = re.compile(
+    r"\b(?:yes|yep|yeah|ok|okay|thanks|thank you|that helped|it helped|helpful|great|perfect|tak|dzieki|dziekuje"
+    r"|pomoglo|super|ok dzieki)\b|(?:^|\s)(?:نعم|ايوه|ايوا|اي|شكرا|تمام|ساعد|ساعدني|افادني|مفيد|ممتاز)"
+    r"(?:\s|$|[.!?؟])"
+)
+_LAST4 = re.compile(r"[0-9]{4}")
+# "and in euros?" after a rate: the currency named (matched on fold()ed text)
+_CURRENCIES = {
+    "EUR": re.compile(r"\b(?:euros?|eur|evro)\b|€|يورو"),
+    "USD": re.compile(r"\b(?:dollars?|dolar\w*|usd)\b|\$|دولار"),
+    "GBP": re.compile(r"\b(?:pounds?|funt\w*|gbp|sterling)\b|£|استرليني|جنيه"),
+    "PLN": re.compile(r"\b(?:zlot\w*|zl|pln)\b|زلوتي"),
+    "SAR": re.compile(r"\b(?:riyal\w*|rial\w*|sar)\b|ريال"),
+}
+FOLLOWED = frozenset({"exchange_rate"})  # answers a follow-up narrows
+MAX_REPLY_WORDS = 6  # a longer message says something of its own
+
+
+class Grounding(Protocol):
+    """The customer's own data behind an answer (service_grounding.ServiceGrounding)."""
+
+    @property
+    def intents(self) -> frozenset[str]: ...
+
+    async def ground(self, subject: Subject, intent: str, lang: str, bank: str, detail: str | None = None
+                     ) -> list[Outbound]: ...
+
+
+def currency_named(text: str, max_words: int | None = MAX_REPLY_WORDS) -> str | None:
+    """The one currency a short follow-up names ("and in euros?", „a w dolarach?”, «وباليورو؟») — or, with
+    max_words None, a question of any length ("what's your euro rate today?") — else None."""
+    folded = fold(text).strip()
+    if max_words is not None and len(folded.split()) > max_words:
+        return None
+    named = [code for code, pattern in _CURRENCIES.items() if pattern.search(folded)]
+    return named[0] if len(named) == 1 else None
+
+
+def helped(text: str) -> bool | None:
+    """True for "yes / thanks / that helped", False for "no / that didn't help", None when neither."""
+    folded = fold(text).strip()
+    if not folded or len(folded.split()) > MAX_REPLY_WORDS:
+        return None
+    if _NOT_HELPED.search(folded):
+        return False
+    if _HELPED.search(folded):
+        return True
+    return None
+
+
+class ServiceFlow:
+    """A Flow (flows.py) for the service intents; `kbs` holds the knowledge base of each bank that has one."""
+
+    postback_prefixes = (PREFIX,)
+
+    def __init__(self, kbs: Mapping[str, KnowledgeBase], handoffs: Handoffs,
+                 grounding: Grounding | None = None) -> None:
+        self._kbs = kbs
+        self._handoffs = handoffs
+        self._grounding = grounding
+
+    @property
+    def intents(self) -> frozenset[str]:
+        return frozenset(SERVICE_INTENTS) - NOT_HERE
+
+    # -- a service question --------------------------------------------------------------------------------
+    async def answer(self, turn: Turn, intent: str, parse: Parse | None) -> list[Outbound]:
+        # "what's your euro rate?": the one currency named narrows the answer from the start
+        detail = currency_named(turn.text, max_words=None) if intent in FOLLOWED else None
+        return await self._answer(turn, intent, detail)
+
+    async def _answer(self, turn: Turn, intent: str, card: str | None) -> list[Outbound]:
+        c = catalog()
+        kb = self._kbs.get(turn.tenant)
+        general = kb.answer(intent, turn.lang) if kb is not None else None
+        if general is None:  # this bank has no knowledge base: a colleague answers, as before
+            await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender, intent)
+            return [Outbound(c.text(turn.lang, "service_question", bank=turn.bank), turn.lang)]
+        found: list[Outbound] = []
+        note: str | None = None
+        link = False
+        if self._grounding is not None and intent in self._grounding.intents:
+            try:
+                found = await self._grounding.ground(turn.subject, intent, turn.lang, turn.bank, card)
+            except NotLinked:
+                note, link = "service_link_offer", True
+            except ConsentUnusable:
+                note, link = "service_link_again", True
+            except BankUnavailable:
+                note = "service_bank_down"
+        if found and (cards := found[-1].extra.get("which_card")):  # "which card?" first; the answer follows
+            turn.memory.flows[KEY] = {"intent": intent, "misses": 0, "cards": cards.split(",")}
+            return found
+        text = general if note is None else f"{c.text(turn.lang, note, bank=turn.bank)}\n\n{general}"
+        turn.memory.flows[KEY] = {"intent": intent, "misses": 0}
+        quick = [*self._yes_no(turn, intent)]
+        if link:
+            quick.append(Button(c.text(turn.lang, "qr_link"), payload="intent:link_account"))
+        answer = Outbound(f"{text}\n\n{c.text(turn.lang, 'service_did_it_help')}", turn.lang,
+                          quick_replies=tuple(quick))
+        return [*found, answer]
+
+    # -- its buttons ---------------------------------------------------------------------------------------
+    async def postback(self, turn: Turn, payload: str) -> list[Outbound]:
+        turn.memory.flows.pop(KEY, None)
+        for prefix, verdict in ((YES, True), (NO, False)):
+            if payload.startswith(prefix):
+                intent = payload[len(prefix):]
+                return await self._verdict(turn, verdict, intent if intent in SERVICE_INTENTS else "unknown")
+        if payload.startswith(CARD_PREFIX):  # the answer to "which card?"
+            intent, _, last4 = payload[len(CARD_PREFIX):].partition(":")
+            if intent in self.intents and _LAST4.fullmatch(last4):
+                return await self._answer(turn, intent, last4)
+            return [self._say(turn, "rephrase")]
+        if payload.startswith(DISPUTE_PREFIX):  # "Dispute it" under an item the customer does not recognise
+            topic = payload[len(DISPUTE_PREFIX):]
+            reason = f"dispute:{topic}" if topic in ("card_payment", "direct_debit") else "dispute"
+            await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender, reason)
+            return [self._say(turn, "human_handoff")]
+        return [self._say(turn, "rephrase")]
+
+    # -- the answer to "Did that help?" --------------------------------------------------------------------
+    async def continues(self, turn: Turn, parse: Parse) -> list[Outbound] | None:
+        state: Any = turn.memory.flows.get(KEY)
+        if not isinstance(state, dict):
+            return None
+        turn.memory.flows.pop(KEY, None)  # asked once: whatever comes now answers it or moves on
+        intent = str(state.get("intent", "unknown"))
+        cards = [str(c) for c in state.get("cards") or []]
+        if cards:  # we asked "which card?": the digits typed (or the only card named) answer it
+            named = [c for c in cards if c in turn.text]
+            if len(named) == 1 and intent in self.intents:
+                return await self._answer(turn, intent, named[0])
+            if parse.in_scope and parse.intent not in ("out_of_scope", "affirm", "deny"):
+                return None  # a new question instead
+        if intent in FOLLOWED and (currency := currency_named(turn.text)) is not None:
+            return await self._follow_up(turn, intent, currency)
+        if not cards:
+            verdict = helped(turn.text)
+            if verdict is None and parse.in_scope and parse.intent in ("affirm", "thanks"):
+                verdict = True
+            elif verdict is None and parse.in_scope and parse.intent == "deny":
+                verdict = False
+            if verdict is not None:
+                return await self._verdict(turn, verdict, intent)
+            if parse.in_scope and parse.intent != "out_of_scope":
+                return None  # a new question: it goes the usual way
+        misses = int(state.get("misses", 0)) + 1
+        if misses >= MISSES_BEFORE_OFFER:  # two in a row: offer a person ("yes" then connects, engine-side)
+            turn.memory.pending = OFFER_HANDOFF
+            c = catalog()
+            human = Button(c.text(turn.lang, "qr_human"), payload="intent:human_agent")
+            return [Outbound(c.text(turn.lang, "service_offer_handoff", bank=turn.bank), turn.lang,
+                             quick_replies=(human,))]
+        turn.memory.flows[KEY] = {"intent": intent, "misses": misses, **({"cards": cards} if cards else {})}
+        if cards:  # the same question again, with the same buttons
+            shown = ", ".join(f"•• {last4}" for last4 in cards)
+            buttons = tuple(Button(f"•• {last4}", payload=f"{CARD_PREFIX}{intent}:{last4}") for last4 in cards)
+            return [Outbound(catalog().text(turn.lang, "service_which_card", cards=shown), turn.lang,
+                             quick_replies=buttons)]
+        return [Outbound(catalog().text(turn.lang, "service_unclear"), turn.lang,
+                         quick_replies=self._yes_no(turn, intent))]
+
+    async def _follow_up(self, turn: Turn, intent: str, detail: str) -> list[Outbound]:
+        """The last answer narrowed ("and in euros?"): the customer's facts alone, then "did that help?" again."""
+        if self._grounding is None:
+            return []
+        found = await self._grounding.ground(turn.subject, intent, turn.lang, turn.bank, detail)
+        turn.memory.flows[KEY] = {"intent": intent, "misses": 0}
+        question = Outbound(catalog().text(turn.lang, "service_did_it_help"), turn.lang,
+                            quick_replies=self._yes_no(turn, intent))
+        return [*found, question]
+
+    async def _verdict(self, turn: Turn, verdict: bool, intent: str) -> list[Outbound]:
+        if verdict:
+            return [self._say(turn, "service_glad")]
+        await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender,
+                                     f"not_helped:{intent}")
+        return [self._say(turn, "service_not_helped")]
+
+    @staticmethod
+    def _yes_no(turn: Turn, intent: str) -> tuple[Button, ...]:
+        c = catalog()
+        return (Button(c.text(turn.lang, "qr_service_yes"), payload=YES + intent),
+                Button(c.text(turn.lang, "qr_service_no"), payload=NO + intent))
+
+    @staticmethod
+    def _say(turn: Turn, key: str) -> Outbound:
+        return Outbound(catalog().text(turn.lang, key, bank=turn.bank), turn.lang)
