@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.banks.openbanking import OpenBankingConnector
+from sarraf.bootstrap_payments import PaymentsWiring, wire_payments
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.registry import ChannelSet, build_channels, open_rate_limits
 from sarraf.config import BankConfig, Settings, load_banks
@@ -38,7 +39,7 @@ from sarraf.store.links import SqlLinkRepository, SqlLinkSessions
 from sarraf.store.messages import SqlHandoffs, SqlMessageLog
 from sarraf.store.sealing import JsonSealer
 
-LINKED_SCOPES = (Scope.BALANCES, Scope.TRANSACTIONS)
+LINKED_SCOPES = (Scope.BALANCES, Scope.TRANSACTIONS, Scope.PAYEES)
 SECURE_LINKS_SECRET = "secure-links"
 # What every process on one database must hold alike, besides the master key (see README, several replicas).
 SHARED_SECRETS = (SECURE_LINKS_SECRET, SIGNING_SECRET, PSEUDONYM_SECRET)
@@ -76,6 +77,7 @@ class Container:
     row_sealer: JsonSealer
     channels: ChannelSet = field(default_factory=ChannelSet)
     rate_limits: RateLimits = field(default_factory=LocalRateLimits)  # platform send quotas (NATS connection)
+    payments: PaymentsWiring | None = None  # payments in chat (bootstrap_payments.py)
 
     @property
     def bank_names(self) -> dict[str, str]:
@@ -172,6 +174,9 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         bank_names={b.id: b.name for b in banks.values()},
         default_langs={b.id: b.default_language for b in banks.values()},
     )
+    payments = wire_payments(engine=engine, sealer=cipher, decider=TenantDecider(deciders), audit=audit, links=links,
+                             connectors=connectors, banks=banks, public_url=settings.public_url,
+                             secure_links=secure_links)
     # Connected once here, closed by Container.aclose (the app's lifespan); never fails start-up (see open_rate_limits).
     rate_limits = await open_rate_limits(settings.nats_url)
     channels = build_channels(
@@ -199,4 +204,5 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         row_sealer=row_sealer,
         channels=channels,
         rate_limits=rate_limits,
+        payments=payments,
     )

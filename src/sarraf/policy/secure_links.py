@@ -14,7 +14,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
-VIEWS = ("balance", "transactions", "spending", "export", "privacy")  # privacy: who has seen my data
+VIEWS = ("balance", "transactions", "spending", "export", "privacy", "payment")  # privacy: who has seen my data
 
 
 @dataclass(frozen=True, slots=True)
