@@ -118,12 +118,13 @@ async def test_another_currency_is_not_applied_and_the_reply_says_so(stored: Sto
 
 
 @pytest.mark.parametrize("lang", ["en", "pl", "ar"])
-async def test_an_unknown_account_currency_is_said_not_guessed(stored: Stored, lang: str) -> None:
+async def test_an_account_currency_this_chat_may_not_see_keeps_the_amount_and_says_so(stored: Stored,
+                                                                                       lang: str) -> None:
     change = preference_change(OVER[lang])
     assert change is not None
-    _, problem = await stored.flows.change_preferences(who(lang), change, None)
-    assert (await stored.prefs.get("bank", "cust1")).large_from is None
-    assert problem.text == catalog().text(lang, "alerts_threshold_no_currency", amount="100", bank="Test Bank")
+    (reply,) = await stored.flows.change_preferences(who(lang), change, None)
+    assert (await stored.prefs.get("bank", "cust1")).large_from == Decimal(100)
+    assert reply.text == catalog().text(lang, "alerts_large_from_account_currency", amount="100")
 
 
 async def test_an_amount_without_a_direction_is_not_guessed(stored: Stored) -> None:

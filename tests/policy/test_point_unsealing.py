@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from sarraf.config import load_settings
+from sarraf.domain.banking import Account, CreditDebit, Transaction
 from sarraf.domain.consent import BankLink, ConsentStatus, Tokens
 from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation, Outcome
 from sarraf.domain.events import CardAction
+from sarraf.domain.money import Money
 from sarraf.policy.actions import CardActionPoint
 from sarraf.policy.consent_grant import ConsentGrant, GrantStatus
 from sarraf.policy.point import BankDataPoint, Subject, grant_from_link
@@ -134,3 +137,26 @@ async def test_a_link_read_without_tokens_cannot_be_saved_over_the_stored_ones(t
         await repo.save(withheld)
     assert (await repo.get("bank", "cust-1")) == LINK
     await engine.dispose()
+
+
+class Statement(Bank):
+    """One account with a payment at Tesco and one at a café."""
+
+    async def accounts(self, tokens: Tokens) -> list[object]:
+        return [Account("a1", "GBP", "Everyday", "Personal/CurrentAccount", "40000012345678")]
+
+    async def transactions(self, tokens: Tokens, account_id: str, since: object, until: object) -> list[object]:
+        def paid(tid: str, merchant: str, amount: str) -> Transaction:
+            return Transaction(tid, account_id, NOW, Money(Decimal(amount), "GBP"), CreditDebit.DEBIT, merchant,
+                               merchant_name=merchant, category="groceries")
+        return [paid("t1", "Tesco Metro", "23.47"), paid("t2", "Café Nero", "4.10")]
+
+
+async def test_a_merchant_filter_runs_inside_the_point_before_names_are_masked() -> None:
+    masked = Decision(Outcome.ALLOW, Minimisation.MASKED, "p")
+    point = BankDataPoint(FixedDecider(masked), Audit(), Links(), {"bank": Statement()})  # type: ignore[dict-item]
+    kept = await point.transactions(SUBJECT, None, None, lambda t: (t.merchant_name or "").startswith("Tesco"))
+    assert kept.data is not None and [t.transaction_id for t in kept.data] == ["t1"]
+    assert kept.data[0].merchant_name is None and kept.data[0].amount.amount == Decimal(20)  # then minimised
+    everything = await point.transactions(SUBJECT, None, None)
+    assert everything.data is not None and len(everything.data) == 2

@@ -40,7 +40,7 @@ MY_DATA_PHRASES = {"en": "what data do you hold about me?", "pl": "jakie dane o 
 TRANSACTIONS_SHOWN = 5  # the replies list five; the ledger says which five
 DATA_REPLIES = frozenset({"balance_header", "balance_line", "transactions_header", "transactions_none",
                           "transaction_line", "spending_category", "spending_total", "spending_none",
-                          "spending_top"})
+                          "spending_top", "spending_merchant", "spending_merchant_none"})
 
 # Telegram paces replies to one chat at one a second, as the platform requires: stories take turns on a few
 # linked chats of the same customer there, so one story's reply does not wait for the previous story's.
@@ -200,27 +200,26 @@ async def _check(sw: StoryWorld, driver: Driver, story: Story, step: Step, seen:
     return failures
 
 
-def _expected(figures: dict[str, Any], ledger: Ledger) -> tuple[list[Decimal], list[Decimal], Decimal | None]:
-    """(exact amounts, the same as a masked channel shows them, the period total a secure page shows)."""
+def _expected(figures: dict[str, Any], ledger: Ledger) -> tuple[list[Decimal], list[Decimal]]:
+    """(exact amounts, the same as a masked channel shows them)."""
     today = datetime.now(UTC).date()
     if figures.get("balance"):
         values = list(ledger.balances.values())
-        return values, [masked(v) for v in values], None
+        return values, [masked(v) for v in values]
     if figures.get("transactions") == "latest":  # what "recent transactions" lists: the last 30 days, newest first
         values = [e.signed_amount for e in ledger.latest(today - timedelta(days=30), TRANSACTIONS_SHOWN)]
-        return values, [masked(v) for v in values], None
+        return values, [masked(v) for v in values]
     spec = figures["spending"]
     start, end = period(spec["period"], today)
     found = ledger.spent(start, end, spec.get("category"), spec.get("merchant"))
     exact = sum((e.amount for e in found), Decimal(0))
     rounded = sum((masked(e.amount) for e in found), Decimal(0))  # each payment is minimised, then summed
-    total = sum((e.amount for e in ledger.spent(start, end)), Decimal(0))
-    return [exact], [rounded], total
+    return [exact], [rounded]
 
 
 async def _figures(driver: Driver, lang: str, figures: dict[str, Any], seen: list[Seen], ledger: Ledger,
                    http: httpx.AsyncClient) -> list[str]:
-    exact, rounded, total = _expected(figures, ledger)
+    exact, rounded = _expected(figures, ledger)
     if not exact:
         return [f"the sandbox ledger holds no figure for {figures}: the story checks nothing"]
     cur = ledger.currency
@@ -241,8 +240,8 @@ async def _figures(driver: Driver, lang: str, figures: dict[str, Any], seen: lis
         return [*failures, f"no secure page link in {text!r}"]
     page = await http.get(url)
     body = normalise(html.unescape(page.text))
-    wanted = exact if total is None or figures.get("spending", {}).keys() <= {"period"} else [total]
-    return failures + [f"the secure page lacks {money(v, cur, lang)}" for v in wanted
+    # the page answers the same question: narrowed to the category or merchant asked about, exact figures
+    return failures + [f"the secure page lacks {money(v, cur, lang)}" for v in exact
                        if money(v, cur, lang) not in body]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -99,25 +99,30 @@ def transaction_list(lang: str, start: date, end: date, items: list[Transaction]
 
 
 def spending(
-    lang: str, start: date, end: date, category: str | None, items: list[Transaction], merchant: str | None = None
+    lang: str, start: date, end: date, category: str | None, items: list[Transaction], merchant: str | None = None,
+    *, narrowed: bool = False,
 ) -> Outbound:
     """What was spent in the period: in total with the biggest categories, on one category, or at one merchant
-    (`merchant` as the customer wrote it, matched against the names the bank gave their payments)."""
+    (`merchant` as the customer wrote it, matched against the names the bank gave their payments). `narrowed`:
+    the policy point already kept only that merchant's payments (at_merchant), before minimisation may have
+    masked their names."""
     c = catalog()
     period = {"start": format_date(start, lang), "end": format_date(end, lang)}
     spent = [t for t in items if t.credit_debit is CreditDebit.DEBIT and t.category not in NOT_SPENDING]
     if category:
         spent = [t for t in spent if t.category in members(category)]  # "food": groceries and eating out
     if merchant:
-        spent = [t for t in spent if merchant_matches(merchant, payee_of(t))]
+        if not narrowed:
+            spent = [t for t in spent if merchant_matches(merchant, payee_of(t))]
         if not spent:
             return Outbound(c.text(lang, "spending_merchant_none", merchant=merchant, **period), lang)
     if not spent:
         return Outbound(c.text(lang, "spending_none", category=category_name(lang, category), **period), lang)
     totals = _by_currency(spent)
     amount = " + ".join(format_money(m, lang) for m in totals)
-    if merchant:
-        named = _most_common(payee_of(t) for t in spent)
+    if merchant:  # the bank's name for it where this channel may see it, else the customer's own words
+        names = [t.merchant_name for t in spent if t.merchant_name]
+        named = _most_common(names) if names else merchant
         text = c.text(lang, "spending_merchant", amount=amount, merchant=named, count=len(spent), **period)
         return Outbound(text, lang)
     if category:
@@ -128,6 +133,11 @@ def spending(
     text = c.text(lang, "spending_total", amount=amount, count=len(spent), **period)
     top = _top_categories(spent, lang)
     return Outbound(f"{text}\n{c.text(lang, 'spending_top', top=top)}", lang)
+
+
+def at_merchant(merchant: str) -> Callable[[Transaction], bool]:
+    """The policy point's filter for "how much did I spend at Tesco?" (see `spending`'s `narrowed`)."""
+    return lambda t: merchant_matches(merchant, payee_of(t))
 
 
 def payee_of(t: Transaction, lang: str | None = None) -> str:

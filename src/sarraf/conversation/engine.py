@@ -8,7 +8,7 @@ channel renders. The engine keeps no state of its own beyond what the stores hol
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sarraf.conversation import answers
@@ -21,6 +21,7 @@ from sarraf.conversation.context import (
     follow_up_shift,
     shifted,
 )
+from sarraf.conversation.flows import Flow, FlowTable
 from sarraf.conversation.flows_alerts import INTENTS as ALERT_INTENTS
 from sarraf.conversation.flows_alerts import AlertFlows, PreferenceChange, Who, preference_change
 from sarraf.conversation.flows_privacy import AgentHooks, asks_who_saw_my_data, privacy_link
@@ -40,13 +41,14 @@ from sarraf.conversation.ports import (
 from sarraf.conversation.reading import BankReading, entity_value
 from sarraf.conversation.replies import catalog, format_date
 from sarraf.conversation.sanitize import MAX_MESSAGE_CHARS, clean
+from sarraf.conversation.turn import Turn
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.disclosure import Decision
 from sarraf.domain.errors import BankAnswerRefused, BankRefused, BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
 from sarraf.policy.consent_grant import CONSENT_POLICY_ID
 from sarraf.policy.consents import ConsentService
-from sarraf.policy.point import BankDataPoint, Subject
+from sarraf.policy.point import BankDataPoint
 
 POSTBACK_PREFIX = "intent:"
 RELINK_WINDOW = timedelta(days=7)  # matches the expiry reminder: from then on, "link" renews the consent
@@ -56,26 +58,6 @@ DATA_INTENTS = ("check_balance", "recent_transactions", "spending_summary")
 NOT_IN_CHAT_YET = ("transfer_money", "freeze_card", "unfreeze_card", "manage_alerts", "lost_or_stolen_card")
 FLOW_POSTBACKS = ("alert:", "card:")  # answers to the alert and card flows' own buttons
 SMALL_TALK = {"thanks": "thanks", "goodbye": "goodbye", "affirm": "affirm", "deny": "deny"}
-
-
-@dataclass(frozen=True, slots=True)
-class Turn:
-    """One message being answered: who, where, in which language."""
-
-    tenant: str
-    customer_id: str
-    channel: str
-    sender: str
-    lang: str
-    bank: str
-    text: str
-    # the conversation's short memory, read when the turn starts and written back when it ends (context.py)
-    memory: Memory = field(default_factory=Memory)
-    asked: str | None = None  # the question our last reply asked (context.PENDING); this message may answer it
-
-    @property
-    def subject(self) -> Subject:
-        return Subject(self.tenant, self.customer_id, recipient=self.channel)
 
 
 class Conversation:
@@ -110,6 +92,10 @@ class Conversation:
         self._reading = BankReading(point, secure_links, clock, self._refused)
         self.alerts: AlertFlows | None = None  # set by the alerts wiring (bootstrap_alerts.py)
         self.console: AgentHooks | None = None  # set by the console wiring (web/console): agents' conversations
+        self.flows = FlowTable()  # payments, service answers…: see flows.py
+
+    def register_flow(self, flow: Flow) -> None:
+        self.flows.register(flow)
 
     async def handle(self, tenant: str, inbound: Inbound) -> list[Outbound]:
         if inbound.message_id and not await self._messages.first_time(inbound.channel, inbound.message_id):
@@ -155,6 +141,8 @@ class Conversation:
         if self.alerts is not None and inbound.kind is InboundKind.POSTBACK and (inbound.payload or "").startswith(
                 FLOW_POSTBACKS):
             return await self._act_on(turn, self.alerts.postback(Who.of(turn), inbound.payload or ""))
+        if inbound.kind is InboundKind.POSTBACK and (flow := self.flows.for_postback(inbound.payload or "")):
+            return await self._act_on(turn, flow.postback(turn, inbound.payload or ""))
         if len(text) > MAX_MESSAGE_CHARS:
             return [self._say(turn, "too_long", count=MAX_MESSAGE_CHARS)]
         if not text:
@@ -170,6 +158,8 @@ class Conversation:
         if lang != customer.lang:
             await self._customers.set_lang(customer.id, lang)
         turn = replace(turn, lang=lang)
+        if continued := await self._act_on(turn, self.flows.continuation(turn, parse)):
+            return continued  # the answer to a flow's own question ("who to?" → "Alice")
         if asks_who_saw_my_data(text):  # "who has seen my data?": their own decisions page (flows_privacy.py)
             return [privacy_link(turn.lang, turn.bank, self._links, turn.tenant, turn.customer_id)]
         last = turn.memory.question
@@ -254,6 +244,8 @@ class Conversation:
             if (problem := await self._link_problem(turn)) is not None:
                 return [problem]
             return await self.alerts.intent(Who.of(turn), intent, turn.text)
+        if (flow := self.flows.for_intent(intent)) is not None:
+            return await flow.answer(turn, intent, parse)
         if intent in DATA_INTENTS:
             return await self._with_bank_data(turn, intent, parse, question)
         if intent == "link_account":

@@ -20,7 +20,7 @@ from typing import Any, Protocol, cast
 from sarraf.conversation.flows_cards import CARD_INTENTS, CARD_PREFIX, CardActions, CardFlows, Confirmations
 from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.entities.money import find_money
-from sarraf.conversation.replies import catalog, format_money, format_zone
+from sarraf.conversation.replies import catalog, format_money, format_number, format_zone
 from sarraf.conversation.zones import customer_zone
 from sarraf.domain.events import AlertGroup
 from sarraf.domain.messages import Outbound, Receipt
@@ -29,8 +29,9 @@ from sarraf.domain.money import Money
 FRAUD_PREFIX = "alert:fraud:"
 INTENTS = frozenset({*CARD_INTENTS, "manage_alerts"})
 
+# "no"/"without" count as off in each language: "no alerts at night", „bez powiadomień", «لا تنبيهات بالليل»
 _OFF = re.compile(r"\b(turn off|switch off|stop|disable|mute|no)\b|wyłącz|wylacz|zatrzymaj|bez |أوقف|اوقف|إيقاف|ايقاف|"
-                  r"أطفئ|الغ|ألغ", re.IGNORECASE)
+                  r"أطفئ|الغ|ألغ|\b(?:لا|بلا|بدون)\s", re.IGNORECASE)
 _ON = re.compile(r"\b(turn on|switch on|enable|start|send me|alert me|notify me|tell me|let me know)\b|włącz|wlacz|"
                  r"powiadom mnie|powiadamiaj|informuj|daj znać|"
                  r"فعّل|فعل|شغّل|شغل|نبهني|نبّهني", re.IGNORECASE)
@@ -179,10 +180,10 @@ class AlertFlows:
             # Opting in also tells us where the customer wants to hear: here.
             prefs = prefs.with_changes(channel=who.channel, sender=who.sender)
         threshold, problem = _threshold(change, currency)
-        group = change.group or (threshold[0] if threshold else None)
+        group = change.group or (threshold.group if threshold else None)
         if threshold is not None:
-            field = "large_from" if threshold[0] is AlertGroup.SHOPPING else "low_balance_below"
-            prefs = prefs.with_changes(**{field: threshold[1].amount})
+            field = "large_from" if threshold.group is AlertGroup.SHOPPING else "low_balance_below"
+            prefs = prefs.with_changes(**{field: threshold.amount})
         if group is not None:
             disabled = set(prefs.disabled)
             (disabled.discard if change.on else disabled.add)(group)
@@ -198,18 +199,27 @@ class AlertFlows:
         return replies
 
     def _confirm(self, who: Who, on: bool, group: AlertGroup | None,
-                 threshold: tuple[AlertGroup, Money] | None) -> Outbound:
+                 threshold: Threshold | None) -> Outbound:
         if threshold is not None:
-            key = "alerts_large_from" if threshold[0] is AlertGroup.SHOPPING else "alerts_low_balance_below"
-            return self._say(who, key, amount=format_money(threshold[1], who.lang))
+            key = "alerts_large_from" if threshold.group is AlertGroup.SHOPPING else "alerts_low_balance_below"
+            if threshold.currency is None:  # "… of 100 or more in your account's currency"
+                return self._say(who, f"{key}_account_currency", amount=format_number(threshold.amount, who.lang))
+            return self._say(who, key, amount=format_money(Money(threshold.amount, threshold.currency), who.lang))
         if group is not None:
             name = catalog().text(who.lang, f"alerts_group_{group.value}")
             return self._say(who, "alerts_group_on" if on else "alerts_group_off", group=name)
         return self._say(who, "alerts_on" if on else "alerts_off")
 
 
-def _threshold(change: PreferenceChange, currency: str | None) -> tuple[tuple[AlertGroup, Money] | None, str | None]:
-    """The (group, amount) threshold to store, or the catalogue key saying why the named amount was not."""
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    group: AlertGroup  # SHOPPING: payments from `amount`; BALANCE: balance below it
+    amount: Decimal
+    currency: str | None  # None: in the account's currency, which this channel may not see
+
+
+def _threshold(change: PreferenceChange, currency: str | None) -> tuple[Threshold | None, str | None]:
+    """The threshold to store, or the catalogue key saying why the named amount was not."""
     if change.amount is None:
         return None, None
     if not change.on:
@@ -220,13 +230,15 @@ def _threshold(change: PreferenceChange, currency: str | None) -> tuple[tuple[Al
     group = AlertGroup.SHOPPING if over else AlertGroup.BALANCE
     if over is None or (change.group is not None and change.group is not group):
         return None, "alerts_threshold_unclear"
-    if currency is None:
-        return None, "alerts_threshold_no_currency"
-    if change.currency is not None and change.currency != currency:
-        return None, "alerts_threshold_currency"
     if change.amount <= 0:
         return None, "alerts_threshold_unclear"
-    return (group, Money(change.amount, currency)), None
+    if currency is None:
+        # This channel may not see the account (link-only): the amount is kept as given, in the account's
+        # currency whatever it is (comparing needs no disclosure), and the reply says so (see `_confirm`).
+        return Threshold(group, change.amount, None), None
+    if change.currency is not None and change.currency != currency:
+        return None, "alerts_threshold_currency"
+    return Threshold(group, change.amount, currency), None
 
 
 def _plain(amount: Decimal | None) -> str:

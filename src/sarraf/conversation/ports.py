@@ -40,7 +40,8 @@ class Handoffs(Protocol):
 class SecureLinks(Protocol):
     ttl_minutes: int
 
-    def issue(self, tenant: str, customer_id: str, view: str, start: str | None, end: str | None) -> str: ...
+    def issue(self, tenant: str, customer_id: str, view: str, start: str | None, end: str | None, *,
+              category: str | None = None, merchant: str | None = None) -> str: ...
 
 
 class DataRights(Protocol):

@@ -16,7 +16,7 @@ from sarraf.domain.messages import Outbound
 from sarraf.policy.point import BankDataPoint
 
 if TYPE_CHECKING:
-    from sarraf.conversation.engine import Turn
+    from sarraf.conversation.turn import Turn
 
 
 def entity_value(parse: Parse | None, kind: str) -> object:
@@ -56,15 +56,20 @@ class BankReading:
         turn.memory.question = q  # what a follow-up ("the month before?") continues
         since = datetime.combine(q.start, time.min, UTC)
         until = datetime.combine(q.end, time.max, UTC)
-        disclosed = await self._point.transactions(turn.subject, since, until)
+        view = "spending" if q.intent == "spending_summary" else "transactions"
+        merchant = q.merchant if view == "spending" else None
+        keep = answers.at_merchant(merchant) if merchant else None
+        disclosed = await self._point.transactions(turn.subject, since, until, keep)
         if not disclosed.decision.allowed:
             return [self._refused(turn, disclosed.decision)]
-        view = "spending" if q.intent == "spending_summary" else "transactions"
         if disclosed.link_only or disclosed.data is None:
-            url = self._links.issue(turn.tenant, turn.customer_id, view, q.start.isoformat(), q.end.isoformat())
+            narrowing = {"category": q.category, "merchant": merchant} if view == "spending" else {}
+            url = self._links.issue(turn.tenant, turn.customer_id, view, q.start.isoformat(), q.end.isoformat(),
+                                    **narrowing)
             return [answers.link_only(turn.lang, turn.bank, view, url, self._links.ttl_minutes)]
         if view == "spending":
-            return [answers.spending(turn.lang, q.start, q.end, q.category, disclosed.data, q.merchant)]
+            return [answers.spending(turn.lang, q.start, q.end, q.category, disclosed.data, merchant,
+                                     narrowed=True)]
         return [answers.transactions(turn.lang, q.start, q.end, disclosed.data)]
 
     def period(self, intent: str, parse: Parse | None) -> tuple[date, date]:

@@ -128,12 +128,18 @@ class BankDataPoint:
         return Disclosure(disclosure.decision, data)
 
     async def transactions(
-        self, subject: Subject, since: datetime | None, until: datetime | None
+        self, subject: Subject, since: datetime | None, until: datetime | None,
+        keep: Callable[[Transaction], bool] | None = None,
     ) -> Disclosure[list[Transaction]]:
+        """`keep` narrows what the bank returned (e.g. payments at the merchant the customer named) here, inside
+        the bank boundary, before minimisation: a masked channel never sees merchant names, so a filter on them
+        must run before they are masked, and what it drops is never disclosed."""
         async def read(connector: BankConnector, tokens: Tokens) -> list[Transaction]:
             found: list[Transaction] = []
             for account in await connector.accounts(tokens):
                 found.extend(await connector.transactions(tokens, account.account_id, since, until))
+            if keep is not None:
+                found = [t for t in found if keep(t)]
             return sorted(found, key=lambda t: t.booked_at, reverse=True)
 
         disclosure = await self._disclose(subject, (TRANSACTIONS,), read)

@@ -24,6 +24,9 @@ class SecureView:
     view: str
     start: str | None
     end: str | None
+    # the spending question's narrowing, as the customer said it (the platform saw those words already)
+    category: str | None = None
+    merchant: str | None = None
 
 
 class InvalidLink(ValueError):
@@ -38,12 +41,17 @@ class SignedLinks:
         self._base_url = base_url.rstrip("/")
         self.ttl_minutes = ttl_minutes
 
-    def issue(self, tenant: str, customer_id: str, view: str, start: str | None, end: str | None) -> str:
+    def issue(self, tenant: str, customer_id: str, view: str, start: str | None, end: str | None, *,
+              category: str | None = None, merchant: str | None = None) -> str:
         if view not in VIEWS:
             raise ValueError(f"unknown view {view!r}")
         now = int(time.time())
-        claims = {"ten": tenant, "sub": customer_id, "view": view, "from": start, "to": end,
-                  "iat": now, "exp": now + self.ttl_minutes * 60, "aud": "sarraf-secure-page"}
+        claims: dict[str, object] = {"ten": tenant, "sub": customer_id, "view": view, "from": start, "to": end,
+                                     "iat": now, "exp": now + self.ttl_minutes * 60, "aud": "sarraf-secure-page"}
+        if category:
+            claims["cat"] = category
+        if merchant:
+            claims["mer"] = merchant
         token = jwt.encode({"alg": "HS256"}, claims, self._key)
         return f"{self._base_url}/secure/{token}"
 
@@ -58,4 +66,7 @@ class SignedLinks:
         c = decoded.claims
         if c.get("view") not in VIEWS or not isinstance(c.get("sub"), str) or not isinstance(c.get("ten"), str):
             raise InvalidLink("malformed claims")
-        return SecureView(c["ten"], c["sub"], c["view"], c.get("from"), c.get("to"))
+        narrowing = [c.get("cat"), c.get("mer")]
+        if any(v is not None and not isinstance(v, str) for v in narrowing):
+            raise InvalidLink("malformed claims")
+        return SecureView(c["ten"], c["sub"], c["view"], c.get("from"), c.get("to"), c.get("cat"), c.get("mer"))

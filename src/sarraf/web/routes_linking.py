@@ -274,13 +274,16 @@ async def secure_page(request: Request, token: str) -> Response:
         else:
             start = date.fromisoformat(view.start or date.today().isoformat())
             end = date.fromisoformat(view.end or date.today().isoformat())
+            # the spending question's merchant narrows inside the policy point, as in the chat (reading.py)
+            merchant = view.merchant if view.view == "spending" else None
             found = await container.point.transactions(
-                subject, datetime.combine(start, time.min, UTC), datetime.combine(end, time.max, UTC)
+                subject, datetime.combine(start, time.min, UTC), datetime.combine(end, time.max, UTC),
+                answers.at_merchant(merchant) if merchant else None,
             )
             body, table = None, None
             if found.data is not None:
                 shown = (
-                    answers.spending(lang, start, end, None, found.data)
+                    answers.spending(lang, start, end, view.category, found.data, merchant, narrowed=True)
                     if view.view == "spending"
                     else answers.transaction_list(lang, start, end, found.data)
                 )

@@ -1,6 +1,14 @@
 """Everything the bot says, in Arabic, Polish and English, formatted with CLDR rules (Babel)."""
 
 from sarraf.conversation.replies.catalog import LANGUAGES, Catalog, catalog
-from sarraf.conversation.replies.formatting import format_date, format_money, format_period, format_zone
+from sarraf.conversation.replies.formatting import (
+    format_date,
+    format_money,
+    format_number,
+    format_period,
+    format_zone,
+)
 
-__all__ = ["LANGUAGES", "Catalog", "catalog", "format_date", "format_money", "format_period", "format_zone"]
+__all__ = [
+    "LANGUAGES", "Catalog", "catalog", "format_date", "format_money", "format_number", "format_period", "format_zone",
+]

@@ -10,7 +10,13 @@ from functools import cache
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import get_timezone, get_timezone_location, get_timezone_name
-from babel.numbers import NumberPattern, format_currency, get_currency_precision, get_currency_symbol
+from babel.numbers import (
+    NumberPattern,
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    get_currency_symbol,
+)
 
 from sarraf.domain.money import Money
 
@@ -36,6 +42,11 @@ def plural_category(lang: str, count: int | float | Decimal) -> str:
     """CLDR plural category: Polish one/few/many, Arabic zero/one/two/few/many/other, English one/other."""
     value = count if isinstance(count, Decimal) else Decimal(str(count))
     return str(locale_for(lang).plural_form(value.copy_abs()))
+
+
+def format_number(value: Decimal, lang: str) -> str:
+    """A plain amount in the language's CLDR digits and separators, for when its currency is not ours to say."""
+    return format_decimal(value, locale=locale_for(lang))
 
 
 def format_money(money: Money, lang: str) -> str:
