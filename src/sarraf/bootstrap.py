@@ -177,6 +177,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     payments = wire_payments(engine=engine, sealer=cipher, decider=TenantDecider(deciders), audit=audit, links=links,
                              connectors=connectors, banks=banks, public_url=settings.public_url,
                              secure_links=secure_links)
+    conversation.register_flow(payments.flow)  # "send £20 to Alice": conversation/flows_payments.py
     # Connected once here, closed by Container.aclose (the app's lifespan); never fails start-up (see open_rate_limits).
     rate_limits = await open_rate_limits(settings.nats_url)
     channels = build_channels(

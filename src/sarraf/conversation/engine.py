@@ -54,8 +54,8 @@ POSTBACK_PREFIX = "intent:"
 RELINK_WINDOW = timedelta(days=7)  # matches the expiry reminder: from then on, "link" renews the consent
 DATA_INTENTS = ("check_balance", "recent_transactions", "spending_summary")
 # Answered by the alert and card flows when alerts run (bootstrap_alerts.py wires them); otherwise honestly
-# "not in chat yet" with a hand-off. Transfers come with their own issue.
-NOT_IN_CHAT_YET = ("transfer_money", "freeze_card", "unfreeze_card", "manage_alerts", "lost_or_stolen_card")
+# "not in chat yet" with a hand-off. Transfers are the payments flow's (flows_payments.py, registered by bootstrap).
+NOT_IN_CHAT_YET = ("freeze_card", "unfreeze_card", "manage_alerts", "lost_or_stolen_card")
 FLOW_POSTBACKS = ("alert:", "card:")  # answers to the alert and card flows' own buttons
 SMALL_TALK = {"thanks": "thanks", "goodbye": "goodbye", "affirm": "affirm", "deny": "deny"}
 

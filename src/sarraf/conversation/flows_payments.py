@@ -188,6 +188,8 @@ class PaymentsFlow:
         return [*replies, self._texts.confirmation(turn, ready, link_only)]
 
     async def _confirm(self, turn: FlowTurn, p: Payment) -> list[Outbound]:
+        if p.state is S.SUBMITTED:  # its answer was lost: ask the bank again (same key: never paid twice)
+            return [self._texts.status(turn, (await self._runs.refresh(p)).payment)]
         step = await self._runs.confirm(p, subject_of(turn))
         return [self._texts.after_confirm(turn, step)]
 

@@ -76,6 +76,7 @@ def body_hash(body: Any) -> str:
 
 class PaymentLedger:
     def __init__(self, store: Store, bank: SeededBank) -> None:
+        self.fail_next = 0  # a test fault (admin API): the next N payment submissions find the bank down
         self._store = store
         self._bank = bank
         self._by_identification = {(a.spec.scheme, a.spec.identification): a.account_id
@@ -142,6 +143,14 @@ class PaymentLedger:
                        " AND status = 'AWAU'", (at.isoformat(), consent_id))
 
     # payments
+    def trip(self) -> bool:
+        """True when this submission is to fail as if the bank were down (and one fewer will)."""
+        with self._store.transaction():
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return True
+        return False
+
     def pay(self, payment_id: str, consent: PaymentConsent, at: datetime) -> dict[str, Any]:
         """Make the consent's payment, once: debit and credit in one transaction, or RJCT for want of funds.
         Raises PaymentRefused when the consent already carries a payment."""

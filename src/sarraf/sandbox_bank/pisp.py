@@ -178,6 +178,8 @@ REASONS = {"AM04": "Insufficient funds", "AM03": "The currency is not that of th
 @router.post("/domestic-payments", status_code=201)
 async def create_payment(request: Request, sb: SB) -> JSONResponse:
     key = _idempotency_key(request)
+    if ledger_of(sb).trip():
+        raise OBError(503, "U007", "payment services are temporarily unavailable")
     raw = await _json_body(request)
     consent_id = raw.get("Data", {}).get("ConsentId") if isinstance(raw, dict) and isinstance(
         raw.get("Data"), dict) else None
