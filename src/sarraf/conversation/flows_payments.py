@@ -125,7 +125,7 @@ class PaymentsFlow:
         p = await self._repo.open_for(turn.tenant, turn.customer_id, self._clock())
         if p is None:
             return None
-        if _CANCEL.search(turn.text) or (p.asking == "confirm" and (_NO.search(turn.text) or parse.intent == "deny")):
+        if _CANCEL.search(turn.text) or _NO.search(turn.text) or parse.intent == "deny":
             return self._cancelled(turn, await self._runs.cancel(p))
         if p.asking == "confirm":
             if _YES.search(turn.text) or parse.intent == "affirm":
