@@ -4,6 +4,7 @@ payment in the chat: a link to the secure page where it is shown and confirmed."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -69,7 +70,8 @@ class PaymentTexts:
             numbered = "\n".join(f"{i}. {c}" for i, c in enumerate(p.choices, start=1))
             choices = tuple(Button(c, payload=f"{PREFIX}{kind}:{p.payment_id}:{i}")
                             for i, c in enumerate(p.choices, start=1))
-            return self.say(who, f"pay_ask_{slot}", *choices, cancel, count=len(p.choices), choices=numbered)
+            asked = self.say(who, f"pay_ask_{slot}", *choices, cancel, count=len(p.choices))
+            return replace(asked, text=f"{asked.text}\n{numbered}")
         return self.say(who, f"pay_ask_{slot}", cancel)
 
     def over_limit(self, who: Who, currency: str, limit: Decimal) -> Outbound:
