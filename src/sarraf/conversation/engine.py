@@ -179,9 +179,9 @@ class Conversation:
         replies = [self._say(turn, "linked")]
         if session.resume_text:
             parse = self._nlu.parse(session.resume_text, now=self._clock())
-            if parse.in_scope and parse.intent in DATA_INTENTS:
+            if parse.in_scope and (parse.intent in DATA_INTENTS or self.flows.for_intent(parse.intent)):
                 replies += await self._act(turn, parse.intent, parse)
-                await self._remember(turn)  # so "the month before?" follows the question just answered
+                await self._remember(turn)  # so "the month before?" (or a flow's own question) follows it
         return replies
 
     async def link_failed(self, session: LinkSession, lang: str | None) -> list[Outbound]:

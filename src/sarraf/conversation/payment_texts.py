@@ -113,7 +113,7 @@ class PaymentTexts:
         button = Button(c.text(who.lang, "pay_button_authorise", bank=who.bank),
                         url=f"{self._start_url}/{p.auth_state}")
         return Outbound(c.text(who.lang, key, bank=who.bank), who.lang, buttons=(button,),
-                        quick_replies=(self.cancel_button(who, p),))
+                        quick_replies=(self.cancel_button(who, p),), extra={"pay_state": p.auth_state or ""})
 
     def after_confirm(self, who: Who, step: Step) -> Outbound:
         p = step.payment
