@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.banks.openbanking import OpenBankingConnector
+from sarraf.bootstrap_payments import PaymentsWiring, wire_payments
 from sarraf.bootstrap_service import wire_service
 from sarraf.channel_wiring import build_channels
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
@@ -41,7 +42,7 @@ from sarraf.store.links import SqlLinkRepository, SqlLinkSessions
 from sarraf.store.messages import SqlHandoffs, SqlMessageLog
 from sarraf.store.sealing import JsonSealer
 
-LINKED_SCOPES = (Scope.BALANCES, Scope.TRANSACTIONS)
+LINKED_SCOPES = (Scope.BALANCES, Scope.TRANSACTIONS, Scope.PAYEES)
 SECURE_LINKS_SECRET = "secure-links"
 # What every process on one database must hold alike, besides the master key (see README, several replicas).
 SHARED_SECRETS = (SECURE_LINKS_SECRET, SIGNING_SECRET, PSEUDONYM_SECRET)
@@ -80,6 +81,7 @@ class Container:
     channels: ChannelSet = field(default_factory=ChannelSet)
     rate_limits: RateLimits = field(default_factory=LocalRateLimits)  # platform send quotas (NATS connection)
     service: ServiceGrounding | None = None  # the customer's data behind service answers (bootstrap_service.py)
+    payments: PaymentsWiring | None = None  # payments in chat (bootstrap_payments.py)
 
     @property
     def bank_names(self) -> dict[str, str]:
@@ -178,6 +180,10 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     )
     grounding = wire_service(conversation, banks, point, TenantDecider(deciders), audit, links, connectors,
                              secure_links, SqlHandoffs(engine))
+    payments = wire_payments(engine=engine, sealer=cipher, decider=TenantDecider(deciders), audit=audit, links=links,
+                             connectors=connectors, banks=banks, public_url=settings.public_url,
+                             secure_links=secure_links)
+    conversation.register_flow(payments.flow)  # "send £20 to Alice": conversation/flows_payments.py
     # Connected once here, closed by Container.aclose (the app's lifespan); never fails start-up (see open_rate_limits).
     rate_limits = await open_rate_limits(settings.nats_url)
     channels = build_channels(
@@ -206,4 +212,5 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         channels=channels,
         rate_limits=rate_limits,
         service=grounding,
+        payments=payments,
     )

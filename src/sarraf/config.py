@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -55,6 +56,9 @@ class BankConfig:
     operator_token: str | None = None
     alerts_api_token: str | None = None
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    # Payments in chat: the most one payment may be, per currency (`payments: {max_single: {GBP: "1000"}}`);
+    # a currency not listed cannot be paid in chat at all.
+    payment_max_single: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:
@@ -185,6 +189,8 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
                 operator_token=_secret(entry.get("operator_token")),
                 alerts_api_token=_secret(entry.get("alerts_api_token")),
                 service=service_settings(entry.get("service"), path.parent),
+                payment_max_single={str(k).upper(): Decimal(str(v)) for k, v in
+                                    ((entry.get("payments") or {}).get("max_single") or {}).items()},
             )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: bank #{i + 1} is missing {exc}") from exc

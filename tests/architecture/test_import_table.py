@@ -31,6 +31,7 @@ ALLOWED: dict[str, set[str] | str] = {
     "bootstrap": EVERYTHING,
     "bootstrap_alerts": EVERYTHING,
     "bootstrap_service": EVERYTHING,
+    "bootstrap_payments": EVERYTHING,
     "channel_wiring": EVERYTHING,
     "housekeeping": EVERYTHING,
     "web": EVERYTHING,

@@ -33,7 +33,7 @@ def test_allowed_disclosure_reports_level_and_permit() -> None:
     assert answer["minimisation"] == "masked"
     assert answer["policy_id"] == "permit-customer-service"
     assert "minimise-third-party-platforms" in str(answer["reason"])
-    assert answer["scopes"] == ["alerts", "balances", "offers", "transactions"]
+    assert answer["scopes"] == ["alerts", "balances", "offers", "payees", "transactions"]
 
 
 def test_forbidden_purpose_is_denied_by_its_forbid() -> None:

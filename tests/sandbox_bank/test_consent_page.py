@@ -17,11 +17,13 @@ GATEWAY_ASKS = list(permissions_for(ALL_SCOPES))  # what the gateway requests wh
 
 
 def test_the_gateways_request_reads_as_one_line_per_kind_of_data() -> None:
-    assert line_keys(GATEWAY_ASKS) == ["accounts_detail", "balances", "transactions_detail_both", "offers"]
+    assert line_keys(GATEWAY_ASKS) == ["accounts_detail", "balances", "transactions_detail_both", "beneficiaries",
+                                       "offers"]
     assert plain_permissions(GATEWAY_ASKS, "en") == [
         "The names, types and numbers of your accounts",
         "Your balances",
         "Money coming in and going out: dates, amounts, descriptions and merchants",
+        "The people and businesses you have saved as payees",
         "Offers the bank has for you",
     ]
 

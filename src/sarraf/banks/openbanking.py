@@ -22,6 +22,7 @@ import httpx
 
 from sarraf.banks import card_controls, ob_json, service_api
 from sarraf.banks.failures import observed, unavailable, unusable
+from sarraf.banks.ob_payments import PaymentInitiationMixin
 from sarraf.domain.banking import Account, Balance, Transaction
 from sarraf.domain.consent import Tokens
 from sarraf.domain.errors import BankAnswerRefused, BankRefused, BankUnavailable, ConsentUnusable
@@ -52,7 +53,7 @@ def _ob_time(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-class OpenBankingConnector:
+class OpenBankingConnector(PaymentInitiationMixin):  # PIS: banks/ob_payments.py
     def __init__(
         self,
         http: httpx.AsyncClient,

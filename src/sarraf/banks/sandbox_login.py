@@ -7,12 +7,15 @@ the redirect the browser would have followed, carrying `code` and `state`; it is
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 import httpx
 
 from sarraf.domain.errors import BankUnavailable, SarrafError
+
+_OTP = re.compile(r'id="otp-shown">(\d{6})<')
 
 
 class SandboxLoginFailed(SarrafError):
@@ -77,3 +80,34 @@ async def _confirm_chat(http: httpx.AsyncClient, page: httpx.Response) -> httpx.
         return page
     action = urljoin(str(page.url), form.action or str(page.url))
     return await http.post(action, data=form.fields, follow_redirects=False)
+
+
+async def complete_sandbox_sca(http: httpx.AsyncClient, start_url: str, username: str,
+                               password: str = "sandbox") -> str:
+    """Authorise a payment at the sandbox's strong-authentication page as `username`: log in, read the one-time
+    code the sandbox shows on its page, enter it. Returns the redirect back to the gateway (not followed)."""
+    try:
+        page = await http.get(start_url, follow_redirects=False)
+        if page.is_redirect and "/oauth/authorize" in page.headers.get("location", ""):
+            page = await http.get(urljoin(str(page.url), page.headers["location"]), follow_redirects=False)
+        if page.is_redirect:
+            return str(page.headers["location"])
+        form = _LoginForm()
+        form.feed(page.text)
+        if page.status_code != 200 or not form.fields.get("auth_request"):
+            raise SandboxLoginFailed(f"the sandbox authorisation page answered {page.status_code}")
+        action = urljoin(str(page.url), form.action or str(page.url))
+        coded = await http.post(action, data={**form.fields, "username": username, "password": password,
+                                              "decision": "approve"}, follow_redirects=False)
+        shown = _OTP.search(coded.text)
+        if coded.status_code != 200 or shown is None:
+            raise SandboxLoginFailed(f"the sandbox refused the login for {username!r} ({coded.status_code})")
+        code_form = _LoginForm()
+        code_form.feed(coded.text)
+        answer = await http.post(action, data={**code_form.fields, "otp": shown.group(1), "decision": "approve"},
+                                 follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise BankUnavailable(f"cannot reach the sandbox bank: {exc}") from exc
+    if not answer.is_redirect:
+        raise SandboxLoginFailed(f"the sandbox did not accept the one-time code ({answer.status_code})")
+    return str(answer.headers["location"])

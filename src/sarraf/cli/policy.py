@@ -22,7 +22,7 @@ def check(
     category: Annotated[list[str], typer.Option(help="Fides data category; repeat for several.")],
     recipient: Annotated[str, typer.Option(help="Who will see the data: webchat, messenger, telegram, ...")],
     scopes: Annotated[str | None, typer.Option(
-        help="Customer's consent scopes, comma-separated (balances,transactions,alerts,offers). Default: all.",
+        help="Customer's consent scopes, comma-separated (balances,transactions,alerts,offers,payees). Default: all.",
     )] = None,
 ) -> None:
     """Print one JSON object: decision, minimisation, policy_id and reason. Exit 2 when a purpose, category or

@@ -8,6 +8,7 @@ login button is then not printed, since nobody needs to press it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
@@ -118,7 +119,37 @@ async def _turn(container: Container, tenant: str, customer: str, text: str, aut
         answered.append(reply)
         if reply.extra.get("link_state") and auto_link:
             answered += await _link_sandbox_customer(container, reply, customer)
+        if reply.extra.get("pay_state") and auto_link:
+            answered += await _authorise_sandbox_payment(container, reply.extra["pay_state"], customer)
     return answered
+
+
+async def _authorise_sandbox_payment(container: Container, state: str, customer: str) -> list[Outbound]:
+    """The scripted customer authorises the payment at the sandbox (login + the one-time code its page shows),
+    as linking is scripted; the gateway then submits it once, exactly as after a browser's callback."""
+    from sarraf.banks.sandbox_login import SandboxLoginFailed, complete_sandbox_sca
+
+    wiring = container.payments
+    p = await wiring.repo.by_auth_state(state) if wiring is not None else None
+    if wiring is None or p is None or not p.auth_url:
+        return []
+    try:
+        redirect = await complete_sandbox_sca(container.http, p.auth_url, username=customer)
+    except SandboxLoginFailed:
+        redirect = f"?state={state}&error=access_denied"
+    query = parse_qs(urlsplit(redirect).query)
+    step = await wiring.runs.complete(state, query.get("code", [None])[0], query.get("error", [None])[0])
+    if step is None:
+        return []
+    return [wiring.texts.status(_Who(p.tenant, p.customer_id, p.lang, container.bank_names[p.tenant]), step.payment)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Who:
+    tenant: str
+    customer_id: str
+    lang: str
+    bank: str
 
 
 async def _link_sandbox_customer(container: Container, invite: Outbound, customer: str) -> list[Outbound]:

@@ -19,7 +19,8 @@ from sarraf.conversation.nlu.entities.fold import fold
 CONTEXT_TTL = timedelta(minutes=15)
 CONFIRM_ERASE = "confirm_erase"  # "This erases everything … Erase now?"
 OFFER_HANDOFF = "offer_handoff"  # "… shall I connect you?"
-PENDING = (CONFIRM_ERASE, OFFER_HANDOFF)
+PAYMENT_QUESTION = "payment"  # a payment's own question: amount, payee, account or "confirm?" (flows_payments.py)
+PENDING = (CONFIRM_ERASE, OFFER_HANDOFF, PAYMENT_QUESTION)
 MAX_FOLLOW_UP_WORDS = 7  # longer messages say something of their own
 
 _UNITS = {"month": "month", "miesiac": "month", "miesiąc": "month", "الشهر": "month", "شهر": "month",

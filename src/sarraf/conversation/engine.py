@@ -54,8 +54,8 @@ POSTBACK_PREFIX = "intent:"
 RELINK_WINDOW = timedelta(days=7)  # matches the expiry reminder: from then on, "link" renews the consent
 DATA_INTENTS = ("check_balance", "recent_transactions", "spending_summary")
 # Answered by the alert and card flows when alerts run (bootstrap_alerts.py wires them); otherwise honestly
-# "not in chat yet" with a hand-off. Transfers come with their own issue.
-NOT_IN_CHAT_YET = ("transfer_money", "freeze_card", "unfreeze_card", "manage_alerts", "lost_or_stolen_card")
+# "not in chat yet" with a hand-off. Transfers are the payments flow's (flows_payments.py, registered by bootstrap).
+NOT_IN_CHAT_YET = ("freeze_card", "unfreeze_card", "manage_alerts", "lost_or_stolen_card")
 FLOW_POSTBACKS = ("alert:", "card:")  # answers to the alert and card flows' own buttons
 SMALL_TALK = {"thanks": "thanks", "goodbye": "goodbye", "affirm": "affirm", "deny": "deny"}
 
@@ -179,9 +179,9 @@ class Conversation:
         replies = [self._say(turn, "linked")]
         if session.resume_text:
             parse = self._nlu.parse(session.resume_text, now=self._clock())
-            if parse.in_scope and parse.intent in DATA_INTENTS:
+            if parse.in_scope and (parse.intent in DATA_INTENTS or self.flows.for_intent(parse.intent)):
                 replies += await self._act(turn, parse.intent, parse)
-                await self._remember(turn)  # so "the month before?" follows the question just answered
+                await self._remember(turn)  # so "the month before?" (or a flow's own question) follows it
         return replies
 
     async def link_failed(self, session: LinkSession, lang: str | None) -> list[Outbound]:

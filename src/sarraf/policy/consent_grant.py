@@ -30,6 +30,8 @@ class Scope(StrEnum):
     ALERTS = "alerts"
     OFFERS = "offers"
     CARD_CONTROLS = "card_controls"  # freeze, unfreeze, report lost or stolen, open a case: no OB permission
+    PAYEES = "payees"  # the payees saved at the bank (OB beneficiaries), to pay them by name
+    PAYMENTS = "payments"  # initiating a payment: each one is authorised again at the bank (policy/payments.py)
 
 
 class GrantStatus(StrEnum):
@@ -86,13 +88,25 @@ SCOPES: dict[Scope, ScopeCoverage] = {
         purposes=("essential.fraud_detection", "essential.service.operations.support"),
         categories=("user.financial.credit_card.controls",),
     ),
+    Scope.PAYEES: ScopeCoverage(
+        permissions=("ReadAccountsDetail", "ReadBeneficiariesDetail"),
+        purposes=("essential.service.payment_processing",),
+        categories=("user.financial.bank_account.identifiers",),
+    ),
+    Scope.PAYMENTS: ScopeCoverage(
+        permissions=(),
+        purposes=("essential.service.payment_processing",),
+        categories=("user.financial.bank_account.payments", "user.financial.bank_account.identifiers"),
+    ),
 }
-# The scopes a customer chooses between; card controls come with any usable link (policy/actions.py).
-ALL_SCOPES: frozenset[Scope] = frozenset(Scope) - {Scope.CARD_CONTROLS}
+# The scopes a customer chooses between; card controls and payment initiation come with any usable link
+# (policy/actions.py, policy/payments.py: a payment is authorised at the bank each time).
+ALL_SCOPES: frozenset[Scope] = frozenset(Scope) - {Scope.CARD_CONTROLS, Scope.PAYMENTS}
 
 # OB lists permissions in this order; keeping it makes consent requests stable and easy to compare.
-_PERMISSION_ORDER = ("ReadAccountsBasic", "ReadAccountsDetail", "ReadBalances", "ReadTransactionsBasic",
-                     "ReadTransactionsDetail", "ReadTransactionsCredits", "ReadTransactionsDebits", "ReadOffers")
+_PERMISSION_ORDER = ("ReadAccountsBasic", "ReadAccountsDetail", "ReadBalances", "ReadBeneficiariesDetail",
+                     "ReadTransactionsBasic", "ReadTransactionsDetail", "ReadTransactionsCredits",
+                     "ReadTransactionsDebits", "ReadOffers")
 
 
 def permissions_for(scopes: Iterable[Scope | str]) -> tuple[str, ...]:

@@ -14,8 +14,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
-VIEWS = ("balance", "transactions", "spending", "export", "privacy", "service")  # privacy: who has seen my data;
-# service: the facts behind a service answer (start = the intent)
+VIEWS = ("balance", "transactions", "spending", "export", "privacy", "service", "payment")  # privacy: who has
+# seen my data; service: the facts behind a service answer (start = the intent); payment: a confirmation to review
 
 
 @dataclass(frozen=True, slots=True)

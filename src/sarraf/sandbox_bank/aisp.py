@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -84,6 +84,8 @@ def _account(sb: Sandbox, grant: Grant, account_id: str) -> SeededAccount:
     account = sb.bank.accounts.get(account_id)
     if account is None or account_id not in grant.consent.account_ids:
         raise OBError(403, "U004", f"account {account_id} is not covered by this consent")
+    if sb.ledger is not None:  # the seeded ledger plus the payments booked since (ledger.py)
+        account = replace(account, entries=sb.ledger.entries(account))
     return account
 
 

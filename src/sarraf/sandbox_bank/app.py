@@ -10,8 +10,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from sarraf.sandbox_bank import admin, aisp, authorize, cards, errors, events, oauth, service
+from sarraf.sandbox_bank import admin, aisp, authorize, cards, errors, events, oauth, pisp, sca, service
 from sarraf.sandbox_bank.context import Client, Sandbox, utc_now
+from sarraf.sandbox_bank.ledger import PaymentLedger
 from sarraf.sandbox_bank.seed import seed_bank
 from sarraf.sandbox_bank.store import Store
 
@@ -38,9 +39,11 @@ def create_app(
     """
     secret = client_secret or os.environ.get("SARRAF_SANDBOX_CLIENT_SECRET") or DEFAULT_CLIENT_SECRET
     app = FastAPI(title="Sarraf Sandbox Bank", version="4.0", docs_url=None, redoc_url=None, openapi_url=None)
+    store, bank = Store(state_path), seed_bank(now().date())
+    store.ensure_schema(sca.SCHEMA)
     app.state.sandbox = Sandbox(
-        store=Store(state_path), bank=seed_bank(now().date()), client=Client(CLIENT_ID, secret, "Sarraf"),
-        now=now, access_token_ttl=access_token_ttl, code_ttl=code_ttl,
+        store=store, bank=bank, client=Client(CLIENT_ID, secret, "Sarraf"),
+        now=now, access_token_ttl=access_token_ttl, code_ttl=code_ttl, ledger=PaymentLedger(store, bank),
     )
     app.state.page_size = page_size
     app.state.admin_secret = admin_secret or os.environ.get(admin.SECRET_ENV) or secrets.token_urlsafe(32)
@@ -55,4 +58,6 @@ def create_app(
     app.include_router(cards.router)
     app.include_router(events.router)
     app.include_router(service.router)
+    app.include_router(pisp.router)
+    app.include_router(sca.router)
     return app

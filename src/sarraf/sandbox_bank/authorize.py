@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from sarraf.sandbox_bank import sca
 from sarraf.sandbox_bank.context import Sandbox, sandbox
 from sarraf.sandbox_bank.pages.consent_text import plain_permissions
 from sarraf.sandbox_bank.pages.i18n import TEXT, pick_language
@@ -83,6 +84,8 @@ async def authorize(request: Request, sb: Annotated[Sandbox, Depends(sandbox)]) 
     if q.get("code_challenge_method") != "S256" or len(q.get("code_challenge", "")) != 43:
         return fail("invalid_request", "PKCE with code_challenge_method=S256 is required")
     scopes = set(q.get("scope", "").split())
+    if "payments" in scopes:  # a payment consent: the strong-authentication page (sca.py)
+        return sca.start(request, sb, q, lang, redirect_uri, state, scopes)
     if "accounts" not in scopes or not scopes <= {"openid", "accounts"}:
         return fail("invalid_scope", "scope must be 'openid accounts' or 'accounts'")
     consent = sb.consent(q.get("consent_id", ""))

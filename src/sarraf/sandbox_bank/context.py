@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from fastapi import Request
 
+from sarraf.sandbox_bank.ledger import PaymentLedger
 from sarraf.sandbox_bank.seed import SeededBank
 from sarraf.sandbox_bank.store import Consent, Store
 
@@ -35,6 +36,7 @@ class Sandbox:
     access_token_ttl: int
     code_ttl: int = 60
     auth_request_ttl: int = 600
+    ledger: PaymentLedger | None = None  # payments (ledger.py); set by create_app
 
     def consent(self, consent_id: str) -> Consent | None:
         """The consent as of now: one past its ExpirationDateTime is moved to EXPD on the way out."""

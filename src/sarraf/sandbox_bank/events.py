@@ -334,13 +334,17 @@ async def simulate(sim: Simulation, request: Request, sb: SB, events: Hub,
 
 class Faults(BaseModel):
     card_controls_fail: int = Field(default=0, ge=0, le=100)
+    payments_fail: int = Field(default=0, ge=0, le=100)  # the next N domestic-payments POSTs answer 503
 
 
 @router.post("/sarraf/v1/admin/faults")
-async def faults(body: Faults, request: Request, cards: Annotated[CardBook, Depends(book)]) -> dict[str, int]:
+async def faults(body: Faults, request: Request, sb: SB,
+                 cards: Annotated[CardBook, Depends(book)]) -> dict[str, int]:
     check_admin(request)
     cards.fail_next = body.card_controls_fail
-    return {"card_controls_fail": cards.fail_next}
+    if sb.ledger is not None:
+        sb.ledger.fail_next = body.payments_fail
+    return {"card_controls_fail": cards.fail_next, "payments_fail": body.payments_fail}
 
 
 @router.get("/sarraf/v1/admin/cases")

@@ -25,7 +25,7 @@ from sarraf.sandbox_bank.store import Token, digest
 router = APIRouter()
 
 VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
-SUPPORTED_SCOPES = frozenset({"openid", "accounts"})
+SUPPORTED_SCOPES = frozenset({"openid", "accounts", "payments"})
 
 
 class OAuthError(Exception):
@@ -81,7 +81,7 @@ def _issue(sb: Sandbox, *, client_id: str, scope: str, consent_id: str | None = 
                                      now + timedelta(seconds=sb.access_token_ttl), False, code_hash))
     body: dict[str, Any] = {"access_token": access, "token_type": "Bearer",
                             "expires_in": sb.access_token_ttl, "scope": scope}
-    if consent_id is not None:
+    if consent_id is not None and "payments" not in scope.split():  # a payment's token is good for one use
         consent = sb.store.consent(consent_id)
         refresh = secrets.token_urlsafe(32)
         expires = consent.expires_at if consent else None
@@ -107,8 +107,13 @@ def _authorization_code(sb: Sandbox, client_id: str, form: dict[str, str]) -> di
         raise OAuthError("invalid_grant", "code was issued to another client or redirect_uri")
     if not VERIFIER.match(verifier) or not hmac.compare_digest(s256(verifier), grant.code_challenge):
         raise OAuthError("invalid_grant", "PKCE verification failed")
-    consent = sb.consent(grant.consent_id)
-    if consent is None or consent.status != "AUTH":
+    if "payments" in grant.scope.split():
+        payment_consent = sb.ledger.consent(grant.consent_id) if sb.ledger is not None else None
+        authorised = payment_consent is not None and payment_consent.status == "AUTH"
+    else:
+        consent = sb.consent(grant.consent_id)
+        authorised = consent is not None and consent.status == "AUTH"
+    if not authorised:
         raise OAuthError("invalid_grant", "the consent is no longer authorised")
     return _issue(sb, client_id=client_id, scope=grant.scope, consent_id=grant.consent_id,
                   customer_id=grant.customer_id, code_hash=digest(code))
@@ -139,7 +144,8 @@ async def token_endpoint(request: Request, sb: Annotated[Sandbox, Depends(sandbo
         client_id = _client_id(request, form, sb)
         grant_type = form.get("grant_type")
         if grant_type == "client_credentials":
-            body = _issue(sb, client_id=client_id, scope=_scope(form.get("scope"), frozenset({"accounts"})))
+            body = _issue(sb, client_id=client_id, scope=_scope(form.get("scope"),
+                                                                          frozenset({"accounts", "payments"})))
         elif grant_type == "authorization_code":
             body = _authorization_code(sb, client_id, form)
         elif grant_type == "refresh_token":

@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -136,6 +136,14 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One locked write transaction on the sandbox's connection (the payment ledger shares it)."""
+        return self._tx()
+
+    def ensure_schema(self, script: str) -> None:
+        with self._lock:
+            self._conn.executescript(script)
 
     def _one(self, sql: str, *args: Any) -> sqlite3.Row | None:
         with self._lock:

@@ -40,6 +40,7 @@ from sarraf.store.tables.core import (
     handoff_requests,
     link_sessions,
 )
+from sarraf.store.tables.payments import payments
 
 
 class Shredder(Protocol):
@@ -127,7 +128,7 @@ class SqlDataRights:
             await conn.execute(delete(alert_outbox).where(alert_outbox.c.customer_id == customer_id))
             await conn.execute(delete(alert_outbox).where(alert_outbox.c.customer_id.is_(None),
                                                           alert_outbox.c.consent_id.in_(consents)))
-            for table in (alert_dead_letters, alert_fraud_cases, alert_preferences, card_confirmations):
+            for table in (alert_dead_letters, alert_fraud_cases, alert_preferences, card_confirmations, payments):
                 await conn.execute(delete(table).where(table.c.customer_id == customer_id))
             await conn.execute(delete(bank_links).where(bank_links.c.customer_id == customer_id))
             await conn.execute(delete(handoff_requests).where(handoff_requests.c.customer_id == customer_id))

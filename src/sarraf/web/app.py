@@ -29,6 +29,7 @@ from sarraf.web import (
     routes_linking,
     routes_operator,
     routes_ops,
+    routes_payments,
     routes_webchat,
 )
 from sarraf.web.api_docs import mount_api_docs
@@ -96,6 +97,7 @@ def create_app(
     app.add_middleware(BodyLimit)  # every body bounded while it streams, before anything parses it
     app.include_router(routes_webchat.router)
     app.include_router(routes_linking.router)
+    app.include_router(routes_payments.router)
     app.include_router(routes_ops.router)
     app.include_router(routes_operator.router)
     app.include_router(routes_channels.router)

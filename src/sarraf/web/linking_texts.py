@@ -34,6 +34,7 @@ TEXTS: dict[str, dict[str, str]] = {
                                "Please tell the bank; trying again will not help until it is fixed.",
         "balances": "balances",
         "transactions": "transactions",
+        "payees": "saved payees",
         "and": " and ",
     },
     "pl": {
@@ -64,6 +65,7 @@ TEXTS: dict[str, dict[str, str]] = {
                                "nie naprawi.",
         "balances": "salda",
         "transactions": "transakcje",
+        "payees": "zapisani odbiorcy",
         "and": " i ",
     },
     "ar": {
@@ -92,6 +94,7 @@ TEXTS: dict[str, dict[str, str]] = {
                                "البنك؛ لن تفيد إعادة المحاولة حتى يُصلح ذلك.",
         "balances": "الأرصدة",
         "transactions": "المعاملات",
+        "payees": "المستفيدون المحفوظون",
         "and": " و",
     },
 }

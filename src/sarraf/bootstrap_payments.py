@@ -1,0 +1,48 @@
+"""The wiring of payments in chat (issue #12): the payment door, its state machine's store and the chat flow.
+
+Called from bootstrap.build; the flow is registered on the conversation through the flow seam
+(conversation/flows.py), the callback and start routes live in web/routes_payments.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sarraf.config import BankConfig
+from sarraf.conversation.flows_payments import PaymentsFlow
+from sarraf.conversation.payment_runs import PaymentRuns
+from sarraf.conversation.payment_texts import PaymentLinks, PaymentTexts
+from sarraf.domain.payments import PaymentInitiation
+from sarraf.domain.ports import LinkRepository
+from sarraf.policy.payments import PaymentPoint
+from sarraf.policy.point import AuditTrail, Decider
+from sarraf.store.payments import Sealer, SqlPayments
+
+CALLBACK_PATH = "/pay/callback"
+START_PATH = "/pay/start"
+
+
+@dataclass
+class PaymentsWiring:
+    repo: SqlPayments
+    point: PaymentPoint
+    runs: PaymentRuns
+    texts: PaymentTexts
+    flow: PaymentsFlow
+
+
+def wire_payments(*, engine: AsyncEngine, sealer: Sealer, decider: Decider, audit: AuditTrail,
+                  links: LinkRepository, connectors: Mapping[str, Any], banks: Mapping[str, BankConfig],
+                  public_url: str, secure_links: PaymentLinks) -> PaymentsWiring:
+    repo = SqlPayments(engine, sealer)
+    pis: dict[str, PaymentInitiation] = dict(connectors)
+    point = PaymentPoint(decider, audit, links, pis, {b.id: b.payment_max_single for b in banks.values()},
+                         redirect_uri=public_url.rstrip("/") + CALLBACK_PATH)
+    runs = PaymentRuns(point, repo)
+    texts = PaymentTexts(public_url.rstrip("/") + START_PATH, secure_links)
+    flow = PaymentsFlow(point, runs, repo, texts)  # type: ignore[arg-type]
+    return PaymentsWiring(repo, point, runs, texts, flow)
