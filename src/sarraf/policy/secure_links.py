@@ -14,7 +14,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
-VIEWS = ("balance", "transactions", "spending", "export", "privacy")  # privacy: who has seen my data
+VIEWS = ("balance", "transactions", "spending", "export", "privacy",  # privacy: who has seen my data
+         "offer")  # offer: a link-only offer's details (web/offer_page.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,3 +1,3 @@
 """Import every table module so the shared metadata (and Alembic) knows the whole schema."""
 
-from sarraf.store.tables import alerts, audit, channels, console, conversation, core, keys  # noqa: F401
+from sarraf.store.tables import alerts, audit, channels, console, conversation, core, keys, offers  # noqa: F401

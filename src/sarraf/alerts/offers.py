@@ -1,0 +1,149 @@
+"""The bank's own offers through the alert pipeline (issue #16): the customer's opt-in, the caps, the day of a
+fraud alert, quiet hours and what each platform allows for marketing.
+
+An offer event carries only the offer (text, terms, ids), matched inside the bank. Routing decides it like any
+alert — purpose `marketing.communications`, category `user.financial.offers`, against the bank's agreement and
+the customer's consent, where the scope `offers` is present only while the customer's opt-in stands — and
+audits the decision, allowed or denied, before anything is sent. An allowed offer is then held back when:
+
+* the customer already had `per_customer_per_week` offers in the last 7 days, or the bank sent
+  `per_bank_per_day` in the last 24 hours (banks.yaml `offers:`);
+* a fraud alert reached the customer since midnight in their time zone (an offer next to "was this you?"
+  reads like a scam);
+* on Messenger and WhatsApp, the message would go out after the 24-hour window: outside it Messenger takes only
+  utility templates, and "marketing content is not allowed in utility messages"; WhatsApp marketing templates
+  are used only where the bank configured one (`marketing_templates`; none by default, so: not sent).
+
+Quiet hours: the customer's own, else 22:00-07:00 in their zone — offers wait for the morning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sarraf.alerts.preferences import NIGHT, AlertPreferences, quiet_until
+from sarraf.conversation.replies import catalog
+from sarraf.domain.disclosure import DisclosureRequest, Minimisation
+from sarraf.domain.events import BankEvent
+from sarraf.domain.messages import Button, Outbound
+from sarraf.policy.consent_grant import ConsentGrant, Scope
+
+DIRECT_MARKETING = "marketing.communications"
+OFFER_CATEGORY = "user.financial.offers"
+OFFER_VIEW = "offer"  # the secure page of a link-only offer (policy/secure_links.py)
+STOP_PAYLOAD = "offers:stop"
+WHY_PAYLOAD = "offers:why"
+META_CHANNELS = ("messenger", "whatsapp")
+WINDOW = timedelta(hours=24)
+WEEK = timedelta(days=7)
+DAY = timedelta(days=1)
+MARKETING = {"purpose": "marketing"}  # Outbound.extra: channels may tell marketing from service messages
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRules:
+    """A bank's caps and platform settings for offers (banks.yaml `offers:`)."""
+
+    per_customer_per_week: int = 2
+    per_bank_per_day: int = 10_000
+    marketing_templates: tuple[str, ...] = ()  # platforms where the bank has an approved marketing template
+
+
+@dataclass(frozen=True, slots=True)
+class OptIn:
+    opted_in: bool
+    channel: str | None
+    changed_at: datetime
+
+
+class OfferStore(Protocol):
+    async def opt_in(self, tenant: str, customer_id: str) -> OptIn | None: ...
+
+    async def counted(self, tenant: str, event_id: str) -> bool: ...
+
+    async def sent_since(self, tenant: str, customer_id: str | None, since: datetime) -> int: ...
+
+    async def record(self, tenant: str, event_id: str, customer_id: str, at: datetime) -> None: ...
+
+    async def fraud_since(self, tenant: str, customer_id: str, since: datetime) -> bool: ...
+
+
+class LastInbound(Protocol):
+    async def last_inbound(self, channel: str, account: str, customer: str) -> datetime | None: ...
+
+
+def offer_request(event: BankEvent, customer_id: str, channel: str) -> DisclosureRequest:
+    return DisclosureRequest(event.tenant, customer_id, DIRECT_MARKETING, (OFFER_CATEGORY,), channel)
+
+
+def with_opt_in(grant: ConsentGrant, opt_in: OptIn | None) -> ConsentGrant:
+    """The customer's consent with the scope `offers` while their opt-in stands, without it otherwise."""
+    if opt_in is not None and opt_in.opted_in:
+        return grant.with_scopes(grant.scopes | {Scope.OFFERS})
+    return grant.with_scopes(grant.scopes - {Scope.OFFERS})
+
+
+def offer_quiet_until(prefs: AlertPreferences, now: datetime) -> datetime | None:
+    """The customer's quiet hours, or the night when they chose none: nobody opted in to offers at 3 a.m."""
+    if prefs.quiet_start and prefs.quiet_end:
+        return quiet_until(prefs, now)
+    return quiet_until(prefs.with_changes(quiet_start=NIGHT[0], quiet_end=NIGHT[1]), now)
+
+
+class OfferGate:
+    def __init__(self, store: OfferStore, rules: Mapping[str, OfferRules], windows: LastInbound | None) -> None:
+        self._store = store
+        self._rules = rules
+        self._windows = windows
+
+    async def grant(self, tenant: str, customer_id: str, grant: ConsentGrant) -> ConsentGrant:
+        return with_opt_in(grant, await self._store.opt_in(tenant, customer_id))
+
+    async def hold(self, event: BankEvent, customer_id: str, prefs: AlertPreferences, channel: str, sender: str,
+                   now: datetime) -> tuple[str | None, datetime | None]:
+        """(why the allowed offer is not sent, or None; when it may be sent, None meaning now)."""
+        tenant = event.tenant
+        rules = self._rules.get(tenant, OfferRules())
+        available = offer_quiet_until(prefs, now)
+        again = await self._store.counted(tenant, event.event_id)  # routed before a crash: counted already
+        if not again:
+            local = now.astimezone(prefs.zone())
+            midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            if await self._store.fraud_since(tenant, customer_id, midnight):
+                return "no offer on the day of a fraud alert", None
+            if await self._store.sent_since(tenant, customer_id, now - WEEK) >= rules.per_customer_per_week:
+                return f"cap: {rules.per_customer_per_week} offers a week per customer", None
+            if await self._store.sent_since(tenant, None, now - DAY) >= rules.per_bank_per_day:
+                return f"cap: {rules.per_bank_per_day} offers a day for the bank", None
+        if channel in META_CHANNELS and channel not in rules.marketing_templates:
+            last = None if self._windows is None else await self._windows.last_inbound(channel, tenant, sender)
+            if last is None or (available or now) - last >= WINDOW:
+                return f"{channel} allows no marketing outside its 24-hour window", None
+        if not again:
+            await self._store.record(tenant, event.event_id, customer_id, now)
+        return None, available
+
+
+def offer_buttons(lang: str) -> tuple[Button, ...]:
+    c = catalog()
+    return (Button(c.text(lang, "offers_stop_button"), payload=STOP_PAYLOAD),
+            Button(c.text(lang, "offers_why_button"), payload=WHY_PAYLOAD))
+
+
+def render_offer(event: BankEvent, level: Minimisation, lang: str, bank: str,
+                 secure_url: str | None = None) -> list[Outbound]:
+    """The offer in the customer's language with its one-tap "stop offers"; link-only: the details only on the
+    secure page. The offer holds no customer data, so masked shows it as full does."""
+    c = catalog()
+    stop_and_why = offer_buttons(lang)
+    if level is Minimisation.LINK_ONLY:
+        text = c.text(lang, "offers_link_only", bank=bank)
+        link = (Button(c.text(lang, "offers_open_button"), url=secure_url),) if secure_url else ()
+        return [Outbound(text, lang, buttons=(*link, *stop_and_why), link_only=True, extra=dict(MARKETING))]
+    d = event.data
+    text = c.text(lang, "offers_message", bank=bank, description=str(d.get("description", "")),
+                  term=str(d.get("term", "")))
+    return [Outbound(text, lang, buttons=stop_and_why, extra=dict(MARKETING))]
