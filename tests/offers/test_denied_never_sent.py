@@ -85,17 +85,17 @@ class World:
     async def opt_in(self, tenant: str, customer_id: str) -> OptIn | None:
         return self.opt_ins.get(customer_id)
 
-    async def counted(self, tenant: str, event_id: str) -> bool:
-        return False
+    async def admit(self, tenant: str, event_id: str, customer_id: str, now: datetime, midnight: datetime,
+                    per_customer_per_week: int, per_bank_per_day: int, pending: tuple[int, int] = (0, 0)
+                    ) -> str | None:
+        if customer_id in self.fraud_today:
+            return "no offer on the day of a fraud alert"
+        if self.sent_before.get(customer_id, 0) + pending[0] >= per_customer_per_week:
+            return "cap"
+        return None
 
-    async def sent_since(self, tenant: str, customer_id: str | None, since: datetime) -> int:
-        return self.sent_before.get(customer_id or "", 0) + self.recorded.count(customer_id or "")
-
-    async def record(self, tenant: str, event_id: str, customer_id: str, at: datetime) -> None:
-        self.recorded.append(customer_id)
-
-    async def fraud_since(self, tenant: str, customer_id: str, since: datetime) -> bool:
-        return customer_id in self.fraud_today
+    async def record(self, admitted: Sequence[tuple[str, str, str, datetime]]) -> None:
+        self.recorded += [customer for _, _, customer, _ in admitted]
 
     async def last_inbound(self, channel: str, account: str, customer: str) -> datetime | None:
         return NOW - timedelta(hours=1) if self.windows_open.get(customer) else None

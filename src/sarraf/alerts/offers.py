@@ -19,7 +19,7 @@ Quiet hours: the customer's own, else 22:00-07:00 in their zone — offers wait 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -38,8 +38,6 @@ STOP_PAYLOAD = "offers:stop"
 WHY_PAYLOAD = "offers:why"
 META_CHANNELS = ("messenger", "whatsapp")
 WINDOW = timedelta(hours=24)
-WEEK = timedelta(days=7)
-DAY = timedelta(days=1)
 MARKETING = {"purpose": "marketing"}  # Outbound.extra: channels may tell marketing from service messages
 
 
@@ -62,13 +60,16 @@ class OptIn:
 class OfferStore(Protocol):
     async def opt_in(self, tenant: str, customer_id: str) -> OptIn | None: ...
 
-    async def counted(self, tenant: str, event_id: str) -> bool: ...
+    async def admit(self, tenant: str, event_id: str, customer_id: str, now: datetime, midnight: datetime,
+                    per_customer_per_week: int, per_bank_per_day: int, pending: tuple[int, int] = (0, 0)
+                    ) -> str | None:
+        """None when the offer passes the caps (counting `pending`: the customer's and the bank's offers admitted
+        in this round) and no fraud alert reached the customer since `midnight`; else why not."""
+        ...
 
-    async def sent_since(self, tenant: str, customer_id: str | None, since: datetime) -> int: ...
-
-    async def record(self, tenant: str, event_id: str, customer_id: str, at: datetime) -> None: ...
-
-    async def fraud_since(self, tenant: str, customer_id: str, since: datetime) -> bool: ...
+    async def record(self, admitted: Sequence[tuple[str, str, str, datetime]]) -> None:
+        """Count a round's admitted offers for the caps: (tenant, event_id, customer_id, at), once per event."""
+        ...
 
 
 class LastInbound(Protocol):
@@ -98,6 +99,7 @@ class OfferGate:
         self._store = store
         self._rules = rules
         self._windows = windows
+        self._admitted: list[tuple[str, str, str, datetime]] = []  # this routing round's, until `flush`
 
     async def grant(self, tenant: str, customer_id: str, grant: ConsentGrant) -> ConsentGrant:
         return with_opt_in(grant, await self._store.opt_in(tenant, customer_id))
@@ -108,23 +110,24 @@ class OfferGate:
         tenant = event.tenant
         rules = self._rules.get(tenant, OfferRules())
         available = offer_quiet_until(prefs, now)
-        again = await self._store.counted(tenant, event.event_id)  # routed before a crash: counted already
-        if not again:
-            local = now.astimezone(prefs.zone())
-            midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-            if await self._store.fraud_since(tenant, customer_id, midnight):
-                return "no offer on the day of a fraud alert", None
-            if await self._store.sent_since(tenant, customer_id, now - WEEK) >= rules.per_customer_per_week:
-                return f"cap: {rules.per_customer_per_week} offers a week per customer", None
-            if await self._store.sent_since(tenant, None, now - DAY) >= rules.per_bank_per_day:
-                return f"cap: {rules.per_bank_per_day} offers a day for the bank", None
         if channel in META_CHANNELS and channel not in rules.marketing_templates:
             last = None if self._windows is None else await self._windows.last_inbound(channel, tenant, sender)
             if last is None or (available or now) - last >= WINDOW:
                 return f"{channel} allows no marketing outside its 24-hour window", None
-        if not again:
-            await self._store.record(tenant, event.event_id, customer_id, now)
-        return None, available
+        midnight = now.astimezone(prefs.zone()).replace(hour=0, minute=0, second=0, microsecond=0)
+        pending = (sum(1 for a in self._admitted if a[0] == tenant and a[2] == customer_id),
+                   sum(1 for a in self._admitted if a[0] == tenant))
+        why = await self._store.admit(tenant, event.event_id, customer_id, now, midnight,
+                                      rules.per_customer_per_week, rules.per_bank_per_day, pending)
+        if why is None:
+            self._admitted.append((tenant, event.event_id, customer_id, now))
+        return why, None if why else available
+
+    async def flush(self) -> None:
+        """Record the round's admitted offers for the caps: one transaction a round, committed before the round's
+        outcomes (a crash in between routes the events again, and they are found counted, not counted twice)."""
+        admitted, self._admitted = self._admitted, []
+        await self._store.record(admitted)
 
 
 def offer_buttons(lang: str) -> tuple[Button, ...]:

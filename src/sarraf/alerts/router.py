@@ -172,6 +172,8 @@ class AlertRouter:
                 results.append(await self._finish(plan))
             except POISON as exc:
                 results.append(_dead(plan.item, plan.recipient, poison_reason(exc)))
+        if self._offers is not None:
+            await self._offers.flush()  # the round's offers counted for the caps before its outcomes commit
         return len(items), await self._outbox.routed(results)
 
     async def _plan(self, item: Received, recipient: Recipient | None) -> Routed | _Plan:

@@ -3,11 +3,11 @@ fraud alert reached the customer today."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.alerts.offers import OptIn
@@ -17,6 +17,8 @@ from sarraf.store.channel_state import utc
 from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import alert_fraud_cases, alert_outbox
 from sarraf.store.tables.offers import offer_optins, offer_sends
+
+WEEK, DAY = timedelta(days=7), timedelta(days=1)
 
 
 class SqlOffers:
@@ -45,42 +47,49 @@ class SqlOffers:
                     o.status.in_(("received", "ready"))).values(status="filtered",
                                                                last_error="the customer stopped offers"))
 
-    async def counted(self, tenant: str, event_id: str) -> bool:
-        c = offer_sends.c
+    async def admit(self, tenant: str, event_id: str, customer_id: str, now: datetime, midnight: datetime,
+                    per_customer_per_week: int, per_bank_per_day: int, pending: tuple[int, int] = (0, 0)
+                    ) -> str | None:
+        """None when the offer may go: counted before (the same event routed again after a crash), or under the
+        caps — `pending`: (the customer's, the bank's) offers admitted in this routing round, not yet recorded —
+        with no fraud alert for the customer since `midnight`; else why not. Reads only: `record` writes."""
+        s, f, o = offer_sends.c, alert_fraud_cases.c, alert_outbox.c
+        mine = select(func.count()).select_from(offer_sends).where(
+            s.tenant == tenant, s.customer_id == customer_id, s.routed_at >= now - WEEK).scalar_subquery()
+        bank = select(func.count()).select_from(offer_sends).where(
+            s.tenant == tenant, s.routed_at >= now - DAY).scalar_subquery()
+        query = select(  # one round trip per offer: routing waits on each
+            exists().where(s.tenant == tenant, s.event_id == event_id),
+            # a fraud case opened today (its deadline lies after its opening), or a fraud event routed today
+            exists().where(f.tenant == tenant, f.customer_id == customer_id, f.deadline_at >= midnight),
+            exists().where(o.tenant == tenant, o.customer_id == customer_id,
+                           o.kind == AlertKind.SUSPECTED_FRAUD.value, o.occurred_at >= midnight),
+            mine, bank)
         async with self._engine.connect() as conn:
-            found = (await conn.execute(select(c.event_id).where(c.tenant == tenant, c.event_id == event_id))).first()
-        return found is not None
+            counted, case, fraud, sent, sent_by_bank = (await conn.execute(query)).one()
+        if counted:
+            return None
+        if case or fraud:
+            return "no offer on the day of a fraud alert"
+        if sent + pending[0] >= per_customer_per_week:
+            return f"cap: {per_customer_per_week} offers a week per customer"
+        if sent_by_bank + pending[1] >= per_bank_per_day:
+            return f"cap: {per_bank_per_day} offers a day for the bank"
+        return None
 
-    async def sent_since(self, tenant: str, customer_id: str | None, since: datetime) -> int:
-        """Offers let through since `since`: the customer's, or the whole bank's when customer_id is None."""
-        c = offer_sends.c
-        query = select(func.count()).select_from(offer_sends).where(c.tenant == tenant, c.routed_at >= since)
-        if customer_id is not None:
-            query = query.where(c.customer_id == customer_id)
-        async with self._engine.connect() as conn:
-            return int((await conn.execute(query)).scalar_one())
-
-    async def record(self, tenant: str, event_id: str, customer_id: str, at: datetime) -> None:
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(insert(offer_sends).values(tenant=tenant, event_id=event_id,
-                                                              customer_id=customer_id, routed_at=at))
-        except IntegrityError:
-            pass  # the same event routed again (a crashed round): counted once
-
-    async def fraud_since(self, tenant: str, customer_id: str, since: datetime) -> bool:
-        """A fraud alert for the customer since `since`: a case opened (its deadline lies after its opening)
-        or a fraud event routed to them."""
-        f, o = alert_fraud_cases.c, alert_outbox.c
-        async with self._engine.connect() as conn:
-            case = (await conn.execute(select(f.event_id).where(
-                f.tenant == tenant, f.customer_id == customer_id, f.deadline_at >= since).limit(1))).first()
-            if case is not None:
-                return True
-            event = (await conn.execute(select(o.id).where(
-                o.tenant == tenant, o.customer_id == customer_id, o.kind == AlertKind.SUSPECTED_FRAUD.value,
-                o.occurred_at >= since).limit(1))).first()
-        return event is not None
+    async def record(self, admitted: Sequence[tuple[str, str, str, datetime]]) -> None:
+        """(tenant, event_id, customer_id, at) of a routing round's admitted offers, in one transaction; an
+        event recorded already (routed again after a crash) is skipped."""
+        if not admitted:
+            return
+        s = offer_sends.c
+        async with self._engine.begin() as conn:
+            known = {(t, e) for t, e in await conn.execute(select(s.tenant, s.event_id).where(
+                s.event_id.in_([a[1] for a in admitted])))}
+            fresh = [{"tenant": t, "event_id": e, "customer_id": c, "routed_at": at}
+                     for t, e, c, at in admitted if (t, e) not in known]
+            if fresh:
+                await conn.execute(insert(offer_sends), fresh)
 
     async def offer_data(self, tenant: str, event_id: str, customer_id: str) -> dict[str, Any] | None:
         """The offer event routed to this customer (for its secure page), or None when there is none."""
