@@ -5,7 +5,7 @@ worlds: opt-ins, link states, granted permissions, channels, windows, caps, frau
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sarraf.alerts.offers import OfferGate, OfferRules, OptIn
+from sarraf.alerts.offers import OfferFacts, OfferGate, OfferRules, OptIn
 from sarraf.alerts.ports import Received, Recipient, Routed
 from sarraf.alerts.preferences import AlertPreferences
 from sarraf.alerts.router import AlertRouter
@@ -85,14 +85,12 @@ class World:
     async def opt_in(self, tenant: str, customer_id: str) -> OptIn | None:
         return self.opt_ins.get(customer_id)
 
-    async def admit(self, tenant: str, event_id: str, customer_id: str, now: datetime, midnight: datetime,
-                    per_customer_per_week: int, per_bank_per_day: int, pending: tuple[int, int] = (0, 0)
-                    ) -> str | None:
-        if customer_id in self.fraud_today:
-            return "no offer on the day of a fraud alert"
-        if self.sent_before.get(customer_id, 0) + pending[0] >= per_customer_per_week:
-            return "cap"
-        return None
+    async def facts(self, tenant: str, customer_ids: Collection[str], event_ids: Collection[str],
+                    now: datetime) -> OfferFacts:
+        return OfferFacts(frozenset(customer_ids), {c: o for c, o in self.opt_ins.items() if c in customer_ids},
+                          frozenset(), {c: NOW - timedelta(hours=1) for c in self.fraud_today},
+                          {c: self.sent_before.get(c, 0) + self.recorded.count(c) for c in customer_ids},
+                          len(self.recorded))
 
     async def record(self, admitted: Sequence[tuple[str, str, str, datetime]]) -> None:
         self.recorded += [customer for _, _, customer, _ in admitted]

@@ -19,15 +19,15 @@ Quiet hours: the customer's own, else 22:00-07:00 in their zone — offers wait 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from sarraf.alerts.preferences import NIGHT, AlertPreferences, quiet_until
 from sarraf.conversation.replies import catalog
 from sarraf.domain.disclosure import DisclosureRequest, Minimisation
-from sarraf.domain.events import BankEvent
+from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.domain.messages import Button, Outbound
 from sarraf.policy.consent_grant import ConsentGrant, Scope
 
@@ -57,15 +57,23 @@ class OptIn:
     changed_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class OfferFacts:
+    """What routing needs to know about some customers of one bank, read once per routing round."""
+
+    customers: frozenset[str]
+    opt_ins: Mapping[str, OptIn]
+    counted: frozenset[str]  # event ids recorded already (routed again after a crash): not counted twice
+    last_fraud: Mapping[str, datetime]  # customer -> the latest fraud case deadline or fraud event time
+    sent_this_week: Mapping[str, int]  # customer -> offers recorded in the last 7 days
+    bank_today: int  # the bank's offers recorded in the last 24 hours
+
+
 class OfferStore(Protocol):
     async def opt_in(self, tenant: str, customer_id: str) -> OptIn | None: ...
 
-    async def admit(self, tenant: str, event_id: str, customer_id: str, now: datetime, midnight: datetime,
-                    per_customer_per_week: int, per_bank_per_day: int, pending: tuple[int, int] = (0, 0)
-                    ) -> str | None:
-        """None when the offer passes the caps (counting `pending`: the customer's and the bank's offers admitted
-        in this round) and no fraud alert reached the customer since `midnight`; else why not."""
-        ...
+    async def facts(self, tenant: str, customer_ids: Collection[str], event_ids: Collection[str],
+                    now: datetime) -> OfferFacts: ...
 
     async def record(self, admitted: Sequence[tuple[str, str, str, datetime]]) -> None:
         """Count a round's admitted offers for the caps: (tenant, event_id, customer_id, at), once per event."""
@@ -100,9 +108,32 @@ class OfferGate:
         self._rules = rules
         self._windows = windows
         self._admitted: list[tuple[str, str, str, datetime]] = []  # this routing round's, until `flush`
+        self._facts: dict[str, OfferFacts] = {}  # this routing round's, per bank
 
-    async def grant(self, tenant: str, customer_id: str, grant: ConsentGrant) -> ConsentGrant:
-        return with_opt_in(grant, await self._store.opt_in(tenant, customer_id))
+    async def prepare(self, round_events: Sequence[tuple[BankEvent, str]], now: datetime) -> None:
+        """Read what the round's offers need in a few statements per bank rather than several per offer (each
+        a round trip routing waits on). `round_events`: the round's events with their customers. A fraud event
+        in the round counts as a fraud alert of the day for its customer, wherever it stands in the round."""
+        self._facts = {}
+        offers = [(e, c) for e, c in round_events if e.kind is AlertKind.OFFER]
+        for tenant in {e.tenant for e, _ in offers}:
+            mine = [(e, c) for e, c in offers if e.tenant == tenant]
+            found = await self._store.facts(tenant, {c for _, c in mine}, [e.event_id for e, _ in mine], now)
+            fraud = dict(found.last_fraud)
+            for e, c in round_events:
+                if e.tenant == tenant and e.kind is AlertKind.SUSPECTED_FRAUD:
+                    fraud[c] = max(fraud.get(c, e.occurred_at), e.occurred_at)
+            self._facts[tenant] = replace(found, last_fraud=fraud)
+
+    async def _facts_of(self, tenant: str, customer_id: str, event_id: str, now: datetime) -> OfferFacts:
+        found = self._facts.get(tenant)
+        if found is None or customer_id not in found.customers:  # not prepared: read this one alone
+            return await self._store.facts(tenant, {customer_id}, [event_id], now)
+        return found
+
+    async def grant(self, tenant: str, customer_id: str, grant: ConsentGrant, now: datetime) -> ConsentGrant:
+        facts = await self._facts_of(tenant, customer_id, "", now)
+        return with_opt_in(grant, facts.opt_ins.get(customer_id))
 
     async def hold(self, event: BankEvent, customer_id: str, prefs: AlertPreferences, channel: str, sender: str,
                    now: datetime) -> tuple[str | None, datetime | None]:
@@ -114,19 +145,26 @@ class OfferGate:
             last = None if self._windows is None else await self._windows.last_inbound(channel, tenant, sender)
             if last is None or (available or now) - last >= WINDOW:
                 return f"{channel} allows no marketing outside its 24-hour window", None
+        facts = await self._facts_of(tenant, customer_id, event.event_id, now)
+        if event.event_id in facts.counted:
+            return None, available  # let through before a crash: counted once, sent once
         midnight = now.astimezone(prefs.zone()).replace(hour=0, minute=0, second=0, microsecond=0)
-        pending = (sum(1 for a in self._admitted if a[0] == tenant and a[2] == customer_id),
-                   sum(1 for a in self._admitted if a[0] == tenant))
-        why = await self._store.admit(tenant, event.event_id, customer_id, now, midnight,
-                                      rules.per_customer_per_week, rules.per_bank_per_day, pending)
-        if why is None:
-            self._admitted.append((tenant, event.event_id, customer_id, now))
-        return why, None if why else available
+        fraud = facts.last_fraud.get(customer_id)
+        if fraud is not None and fraud >= midnight:
+            return "no offer on the day of a fraud alert", None
+        mine = facts.sent_this_week.get(customer_id, 0) + sum(
+            1 for a in self._admitted if a[0] == tenant and a[2] == customer_id)
+        if mine >= rules.per_customer_per_week:
+            return f"cap: {rules.per_customer_per_week} offers a week per customer", None
+        if facts.bank_today + sum(1 for a in self._admitted if a[0] == tenant) >= rules.per_bank_per_day:
+            return f"cap: {rules.per_bank_per_day} offers a day for the bank", None
+        self._admitted.append((tenant, event.event_id, customer_id, now))
+        return None, available
 
     async def flush(self) -> None:
         """Record the round's admitted offers for the caps: one transaction a round, committed before the round's
         outcomes (a crash in between routes the events again, and they are found counted, not counted twice)."""
-        admitted, self._admitted = self._admitted, []
+        admitted, self._admitted, self._facts = self._admitted, [], {}
         await self._store.record(admitted)
 
 

@@ -152,6 +152,9 @@ class AlertRouter:
         items, recipients = await self._outbox.routing_batch(limit)
         if not items:
             return 0, 0
+        if self._offers is not None:  # opt-ins, caps and fraud alerts of the round's offers, read once
+            await self._offers.prepare([(i.event, r.customer_id) for i in items
+                                        if (r := recipients.get((i.event.tenant, i.event.consent_id)))], self._clock())
         results: list[Routed] = []
         plans: list[_Plan] = []
         for item in items:
@@ -189,8 +192,8 @@ class AlertRouter:
         request = None if event.kind in NO_DATA else request_for(event, recipient.customer_id, channel)
         grant = alert_grant(event.tenant, recipient)
         if event.kind is AlertKind.OFFER:  # the scope `offers` stands only while the customer's opt-in does
-            grant = await self._offers.grant(event.tenant, recipient.customer_id, grant) if self._offers else \
-                with_opt_in(grant, None)
+            grant = await self._offers.grant(event.tenant, recipient.customer_id, grant, self._clock()) \
+                if self._offers else with_opt_in(grant, None)
         decision = None if request is None else self._decider.decide(request, grant)
         return _Plan(item, recipient, channel, sender, request, decision)
 

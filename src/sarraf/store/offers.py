@@ -3,14 +3,14 @@ fraud alert reached the customer today."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sarraf.alerts.offers import OptIn
+from sarraf.alerts.offers import OfferFacts, OptIn
 from sarraf.domain.events import AlertKind
 from sarraf.store import outbox_sealing as sealing
 from sarraf.store.channel_state import utc
@@ -47,35 +47,31 @@ class SqlOffers:
                     o.status.in_(("received", "ready"))).values(status="filtered",
                                                                last_error="the customer stopped offers"))
 
-    async def admit(self, tenant: str, event_id: str, customer_id: str, now: datetime, midnight: datetime,
-                    per_customer_per_week: int, per_bank_per_day: int, pending: tuple[int, int] = (0, 0)
-                    ) -> str | None:
-        """None when the offer may go: counted before (the same event routed again after a crash), or under the
-        caps — `pending`: (the customer's, the bank's) offers admitted in this routing round, not yet recorded —
-        with no fraud alert for the customer since `midnight`; else why not. Reads only: `record` writes."""
-        s, f, o = offer_sends.c, alert_fraud_cases.c, alert_outbox.c
-        mine = select(func.count()).select_from(offer_sends).where(
-            s.tenant == tenant, s.customer_id == customer_id, s.routed_at >= now - WEEK).scalar_subquery()
-        bank = select(func.count()).select_from(offer_sends).where(
-            s.tenant == tenant, s.routed_at >= now - DAY).scalar_subquery()
-        query = select(  # one round trip per offer: routing waits on each
-            exists().where(s.tenant == tenant, s.event_id == event_id),
-            # a fraud case opened today (its deadline lies after its opening), or a fraud event routed today
-            exists().where(f.tenant == tenant, f.customer_id == customer_id, f.deadline_at >= midnight),
-            exists().where(o.tenant == tenant, o.customer_id == customer_id,
-                           o.kind == AlertKind.SUSPECTED_FRAUD.value, o.occurred_at >= midnight),
-            mine, bank)
+    async def facts(self, tenant: str, customer_ids: Collection[str], event_ids: Collection[str],
+                    now: datetime) -> OfferFacts:
+        """Opt-ins, offers recorded (this week, per customer; today, the bank's; these events), and the latest
+        fraud alert of each customer: five statements for a whole routing round."""
+        customers = sorted(customer_ids)
+        p, s, f, o = offer_optins.c, offer_sends.c, alert_fraud_cases.c, alert_outbox.c
         async with self._engine.connect() as conn:
-            counted, case, fraud, sent, sent_by_bank = (await conn.execute(query)).one()
-        if counted:
-            return None
-        if case or fraud:
-            return "no offer on the day of a fraud alert"
-        if sent + pending[0] >= per_customer_per_week:
-            return f"cap: {per_customer_per_week} offers a week per customer"
-        if sent_by_bank + pending[1] >= per_bank_per_day:
-            return f"cap: {per_bank_per_day} offers a day for the bank"
-        return None
+            opt_ins = {row.customer_id: OptIn(bool(row.opted_in), row.channel, utc(row.changed_at))
+                       for row in await conn.execute(select(p.customer_id, p.opted_in, p.channel, p.changed_at)
+                                                     .where(p.tenant == tenant, p.customer_id.in_(customers)))}
+            counted = frozenset(e for (e,) in await conn.execute(select(s.event_id).where(
+                s.tenant == tenant, s.event_id.in_(sorted(event_ids))))) if event_ids else frozenset()
+            last_fraud: dict[str, datetime] = {}
+            # a fraud case's deadline lies after its opening; a fraud event routed to the customer counts too
+            for customer, at in [*await conn.execute(select(f.customer_id, func.max(f.deadline_at)).where(
+                    f.tenant == tenant, f.customer_id.in_(customers)).group_by(f.customer_id)),
+                                 *await conn.execute(select(o.customer_id, func.max(o.occurred_at)).where(
+                    o.tenant == tenant, o.customer_id.in_(customers), o.kind == AlertKind.SUSPECTED_FRAUD.value,
+                    o.occurred_at >= now - DAY).group_by(o.customer_id))]:
+                last_fraud[customer] = max(last_fraud.get(customer, utc(at)), utc(at))
+            sent = {c: int(n) for c, n in await conn.execute(select(s.customer_id, func.count()).where(
+                s.tenant == tenant, s.customer_id.in_(customers), s.routed_at >= now - WEEK).group_by(s.customer_id))}
+            bank = int((await conn.execute(select(func.count()).select_from(offer_sends).where(
+                s.tenant == tenant, s.routed_at >= now - DAY))).scalar_one())
+        return OfferFacts(frozenset(customers), opt_ins, counted, last_fraud, sent, bank)
 
     async def record(self, admitted: Sequence[tuple[str, str, str, datetime]]) -> None:
         """(tenant, event_id, customer_id, at) of a routing round's admitted offers, in one transaction; an
