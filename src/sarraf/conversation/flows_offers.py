@@ -52,11 +52,14 @@ PHRASES: dict[Wish, tuple[str, ...]] = {
         r"(^|\s)(اريد|ابغي|ابي|اود) (تلقي |استلام )?(العروض|عروض)",
         r"(^|\s)(فعل|شغل) (العروض|عروض)",
     ),
-    "why": (
-        r"\bwhy (am i|do i keep|do i|did i|was i) (seeing|getting|receiving|see|get|receive|sent)( this| these|"
-        r" that)?( offers?| message)?\b",
-        r"\bdlaczego (to widze|widze (to|te oferte|te oferty)|dostaje (to|te oferte|oferty|te oferty))\b",
-        r"(^|\s)لماذا (اري|يظهر|وصلني|وصلتني|تصلني|تظهر)( لي)? (هذا|هذه|العروض|العرض)",
+    "why": (  # the question alone ("why am I seeing this?"), or one naming an offer: not "why did I get charged"
+        r"^why (am i|do i keep|do i|did i|was i) (seeing|getting|receiving|see|get|receive|sent)"
+        r"( this| these| that)?( message| messages)?$",
+        rf"^why (am i|do i keep|do i|did i|was i) (seeing|getting|receiving|see|get|receive|sent)"
+        rf"( this| these| that| an| the| your)? {_OFFER}\b",
+        r"^dlaczego (to widze|widze to|widze te oferte|widze te oferty|dostaje to|dostaje te oferte|dostaje oferty|"
+        r"dostaje te oferty|dostalem te oferte|dostalam te oferte)$",
+        r"^لماذا (اري|يظهر|وصلني|وصلتني|تصلني|تظهر)( لي)? (هذا|هذه|العروض|العرض|هذا العرض|هذه العروض)$",
     ),
 }
 _COMPILED = {wish: tuple(re.compile(p) for p in patterns) for wish, patterns in PHRASES.items()}
