@@ -18,6 +18,7 @@ import httpx
 from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker
 from sarraf.alerts.fraud import Answer, FraudDesk
 from sarraf.alerts.intake import Backlog, EventIntake
+from sarraf.alerts.offers import OfferGate
 from sarraf.alerts.polling import EventPoller
 from sarraf.alerts.ports import ROUTED
 from sarraf.alerts.router import AlertRouter
@@ -28,14 +29,18 @@ from sarraf.bootstrap import Container, TenantDecider
 from sarraf.channels import webchat
 from sarraf.config import BankConfig
 from sarraf.conversation.flows_alerts import AlertFlows
+from sarraf.conversation.flows_offers import OfferFlows
 from sarraf.domain.messages import Outbound
+from sarraf.domain.offers import OfferRules
 from sarraf.heap import settle_after_start_up
 from sarraf.policy.actions import CardActionPoint
 from sarraf.store.alert_receipts import SqlAlertReceipts
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.alerts_prefs import SqlAlertPreferences, SqlFraudCases
 from sarraf.store.card_confirmations import SqlCardConfirmations
+from sarraf.store.channel_state import SqlWindowStore
 from sarraf.store.messages import SqlHandoffs
+from sarraf.store.offers import SqlOffers
 
 log = logging.getLogger(__name__)
 SANDBOX_MOUNT = "/bank"  # where web/app.py mounts the embedded sandbox bank
@@ -139,10 +144,17 @@ async def _until_serving(http: httpx.AsyncClient, base: str) -> None:
             pause = min(1.0, pause * 2)
 
 
+def offer_rules(container: Container) -> dict[str, OfferRules]:
+    return {b.id: OfferRules(b.offers_per_customer_per_week, b.offers_per_bank_per_day, b.offers_marketing_templates)
+            for b in container.banks.values()}
+
+
 def _router(container: Container, outbox: SqlAlertOutbox, cases: SqlFraudCases) -> AlertRouter:
+    offers = OfferGate(SqlOffers(container.engine, container.row_sealer), offer_rules(container),
+                       SqlWindowStore(container.engine))
     return AlertRouter(outbox, TenantDecider(container.deciders), container.audit, container.secure_links, cases,
                        outbox, bank_names=container.bank_names,
-                       default_langs={b.id: b.default_language for b in container.banks.values()})
+                       default_langs={b.id: b.default_language for b in container.banks.values()}, offers=offers)
 
 
 @dataclass
@@ -172,6 +184,7 @@ def wire_conversation_alerts(container: Container) -> ConversationAlerts:
                                                receipts=SqlAlertReceipts(engine),
                                                zones={b.id: b.time_zones for b in container.banks.values()},
                                                confirmations=SqlCardConfirmations(engine))
+    container.conversation.register_flow(OfferFlows(SqlOffers(engine, container.row_sealer), offer_rules(container)))
     return ConversationAlerts(outbox, prefs, cases, actions, fraud)
 
 

@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -59,6 +60,10 @@ class BankConfig:
     # Payments in chat: the most one payment may be, per currency (`payments: {max_single: {GBP: "1000"}}`);
     # a currency not listed cannot be paid in chat at all.
     payment_max_single: dict[str, Decimal] = field(default_factory=dict)
+    # The bank's own offers (alerts/offers.py): caps, and the platforms where it has a marketing template.
+    offers_per_customer_per_week: int = 2
+    offers_per_bank_per_day: int = 10_000
+    offers_marketing_templates: tuple[str, ...] = ()
 
     @property
     def embedded(self) -> bool:
@@ -156,6 +161,15 @@ def service_settings(raw: object, folder: Path) -> ServiceSettings:
     return ServiceSettings(answers, overrides, values, configured=True)
 
 
+def _offers(raw: dict[str, Any]) -> dict[str, Any]:
+    """banks.yaml `offers: {per_customer_per_week, per_bank_per_day, marketing_templates: [whatsapp]}`."""
+    per_customer, per_bank = int(raw.get("per_customer_per_week", 2)), int(raw.get("per_bank_per_day", 10_000))
+    if per_customer < 0 or per_bank < 0:
+        raise ConfigError("offers caps must not be negative")
+    return {"offers_per_customer_per_week": per_customer, "offers_per_bank_per_day": per_bank,
+            "offers_marketing_templates": tuple(str(p) for p in raw.get("marketing_templates") or ())}
+
+
 def load_banks(path: Path) -> dict[str, BankConfig]:
     """Read the banks file; relative agreement paths resolve against the file's folder."""
     try:
@@ -191,6 +205,7 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
                 service=service_settings(entry.get("service"), path.parent),
                 payment_max_single={str(k).upper(): Decimal(str(v)) for k, v in
                                     ((entry.get("payments") or {}).get("max_single") or {}).items()},
+                **_offers(entry.get("offers") or {}),
             )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: bank #{i + 1} is missing {exc}") from exc

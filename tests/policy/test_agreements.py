@@ -30,10 +30,10 @@ def test_default_agreement_is_what_the_sandbox_bank_uses_and_it_loads() -> None:
     agreement = load_agreement(DEFAULT_AGREEMENT)
     assert agreement.policy_ids == (
         "permit-payments", "permit-notifications", "permit-customer-service", "permit-fraud-detection",
-        "forbid-marketing", "forbid-third-party-sharing", "forbid-ai-training",
+        "permit-direct-marketing-offers", "forbid-marketing", "forbid-third-party-sharing", "forbid-ai-training",
         "minimise-third-party-platforms", "link-only-messenger", "link-only-whatsapp",
     )
-    assert agreement.policy_id("policy4") == "forbid-marketing"
+    assert agreement.policy_id("policy5") == "forbid-marketing"
 
 
 def test_every_agreement_shipped_lints_clean_and_is_documented() -> None:

@@ -25,6 +25,7 @@ from sarraf.policy.decisions import DEFAULT_DENY, CedarDecider
 BALANCE = "user.financial.bank_account.balance"
 TRANSACTIONS = "user.financial.bank_account.transactions"
 PURCHASES = "user.behavior.purchase_history"
+OFFER = "user.financial.offers"
 SUPPORT = "essential.service.operations.support"
 AGREEMENT = load_agreement(DEFAULT_AGREEMENT)
 GRANT = ConsentGrant("sandbox", "c1", ALL_SCOPES)
@@ -169,10 +170,17 @@ def test_scopes_map_to_ob_permissions_purposes_and_categories() -> None:
     assert alerts_only.covers(ask("essential.service.notifications.sms", (TRANSACTIONS,), "telegram"))
     assert not alerts_only.covers(ask(SUPPORT, (TRANSACTIONS,), "telegram"))
     offers = ConsentGrant("sandbox", "c1", {Scope.OFFERS})
-    assert offers.covers(ask("marketing.communications", (PURCHASES,), "webchat"))
-    # ...yet the default agreement forbids marketing: both the bank and the customer must say yes.
+    assert offers.covers(ask("marketing.communications", (OFFER,), "webchat"))
+    assert not offers.covers(ask("marketing.communications", (PURCHASES,), "webchat"))  # the offer alone
+    # The agreement lets direct marketing carry the bank's offer, and forbids marketing on anything else...
     assert CachedDecider(AGREEMENT).decide(ask("marketing.communications", (PURCHASES,), "webchat"),
                                            offers).policy_id == "forbid-marketing"
+    assert CachedDecider(AGREEMENT).decide(ask("marketing.communications", (OFFER,), "webchat"),
+                                           offers).policy_id == "permit-direct-marketing-offers"
+    # ...and only the customer's opt-in makes it usable: both the bank and the customer must say yes.
+    assert CachedDecider(AGREEMENT).decide(ask("marketing.communications", (OFFER,), "webchat"),
+                                           ConsentGrant("sandbox", "c1", ALL_SCOPES - {Scope.OFFERS})
+                                           ).policy_id == CONSENT_POLICY_ID
     assert parse_scopes(" balances, offers ") == {Scope.BALANCES, Scope.OFFERS}
     with pytest.raises(ValueError, match="nope"):
         parse_scopes("balances,nope")

@@ -73,6 +73,8 @@ def wanted(prefs: AlertPreferences, event: BankEvent) -> tuple[bool, str]:
     group = GROUP_OF[event.kind]
     if group is AlertGroup.FRAUD:
         return True, ""
+    if group is AlertGroup.OFFERS:  # their own opt-in is a consent scope, decided by policy (alerts/offers.py)
+        return True, ""
     if not prefs.opted_in:
         return False, "customer has not opted in to alerts"
     if group in prefs.disabled:

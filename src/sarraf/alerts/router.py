@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
+from sarraf.alerts.offers import OFFER_VIEW, OfferGate, offer_request, render_offer, with_opt_in
 from sarraf.alerts.poison import POISON, poison_reason
 from sarraf.alerts.ports import RECEIVED, AlertOutbox, FraudCase, FraudCases, Received, Recipient, Routed
 from sarraf.alerts.preferences import effective_kind, quiet_until, wanted
@@ -81,6 +82,8 @@ def _grant(tenant: str, customer_id: str, permissions: tuple[str, ...], opted_in
 
 
 def request_for(event: BankEvent, customer_id: str, channel: str) -> DisclosureRequest:
+    if event.kind is AlertKind.OFFER:  # the bank's offer, for direct marketing (alerts/offers.py)
+        return offer_request(event, customer_id, channel)
     purpose = FRAUD_DETECTION if event.kind is AlertKind.SUSPECTED_FRAUD else NOTIFICATIONS
     category = BALANCE if event.kind is AlertKind.LOW_BALANCE else TRANSACTIONS
     return DisclosureRequest(event.tenant, customer_id, purpose, (category,), channel)
@@ -99,7 +102,8 @@ class _Plan:
 class AlertRouter:
     def __init__(self, outbox: AlertOutbox, decider: Decider, audit: DecisionLog, links: LinkIssuer,
                  fraud: FraudCases, revoker: LinkRevoker, *, bank_names: Mapping[str, str],
-                 default_langs: Mapping[str, str], clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 default_langs: Mapping[str, str], clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 offers: OfferGate | None = None) -> None:
         self._outbox = outbox
         self._decider = decider
         self._audit = audit
@@ -110,6 +114,7 @@ class AlertRouter:
         self._default_langs = default_langs
         self._clock = clock
         self._hand_over: HandOver | None = None
+        self._offers = offers  # None: no offer is ever let through (their consent scope is never granted)
 
     def hand_over_with(self, pull_payloads: HandOver) -> None:
         """Delivery runs in this process too: messages for a pull channel (web chat), due now, are handed over
@@ -147,6 +152,9 @@ class AlertRouter:
         items, recipients = await self._outbox.routing_batch(limit)
         if not items:
             return 0, 0
+        if self._offers is not None:  # opt-ins, caps and fraud alerts of the round's offers, read once
+            await self._offers.prepare([(i.event, r.customer_id) for i in items
+                                        if (r := recipients.get((i.event.tenant, i.event.consent_id)))], self._clock())
         results: list[Routed] = []
         plans: list[_Plan] = []
         for item in items:
@@ -167,6 +175,8 @@ class AlertRouter:
                 results.append(await self._finish(plan))
             except POISON as exc:
                 results.append(_dead(plan.item, plan.recipient, poison_reason(exc)))
+        if self._offers is not None:
+            await self._offers.flush()  # the round's offers counted for the caps before its outcomes commit
         return len(items), await self._outbox.routed(results)
 
     async def _plan(self, item: Received, recipient: Recipient | None) -> Routed | _Plan:
@@ -180,7 +190,11 @@ class AlertRouter:
         assert recipient is not None
         channel, sender = _destination(recipient)
         request = None if event.kind in NO_DATA else request_for(event, recipient.customer_id, channel)
-        decision = None if request is None else self._decider.decide(request, alert_grant(event.tenant, recipient))
+        grant = alert_grant(event.tenant, recipient)
+        if event.kind is AlertKind.OFFER:  # the scope `offers` stands only while the customer's opt-in does
+            grant = await self._offers.grant(event.tenant, recipient.customer_id, grant, self._clock()) \
+                if self._offers else with_opt_in(grant, None)
+        decision = None if request is None else self._decider.decide(request, grant)
         return _Plan(item, recipient, channel, sender, request, decision)
 
     async def _screen(self, item: Received, recipient: Recipient | None) -> Routed | None:
@@ -205,6 +219,8 @@ class AlertRouter:
                           reason=f"denied by {plan.decision.policy_id}: {plan.decision.reason}")
         level = plan.decision.minimisation if plan.decision and plan.decision.minimisation else Minimisation.FULL
         lang = r.lang or self._default_langs.get(event.tenant, "en")
+        if event.kind is AlertKind.OFFER and self._offers is not None:
+            return await self._finish_offer(plan, level, lang)
         kind = effective_kind(r.preferences, event)
         url = None
         if level is Minimisation.LINK_ONLY:
@@ -220,6 +236,23 @@ class AlertRouter:
         return Routed(plan.item.row_id, "ready", r.customer_id, plan.channel, plan.sender, to_json(messages),
                       available.astimezone(UTC) if available else None, "urgent" if fraud else "normal",
                       handed_over=payloads)
+
+
+    async def _finish_offer(self, plan: _Plan, level: Minimisation, lang: str) -> Routed:
+        """An allowed offer, unless caps, a fraud alert today or the platform hold it back (alerts/offers.py)."""
+        event, r = plan.item.event, plan.recipient
+        assert self._offers is not None
+        why, available = await self._offers.hold(event, r.customer_id, r.preferences, plan.channel, plan.sender,
+                                                 self._clock())
+        if why is not None:
+            return Routed(plan.item.row_id, "filtered", r.customer_id, reason=why)
+        url = None
+        if level is Minimisation.LINK_ONLY:
+            url = self._links.issue(event.tenant, r.customer_id, OFFER_VIEW, event.event_id, None)
+        messages = render_offer(event, level, lang, self._bank_names.get(event.tenant, event.tenant), url)
+        payloads = self._hand_over(plan.channel, messages) if self._hand_over and available is None else None
+        return Routed(plan.item.row_id, "ready", r.customer_id, plan.channel, plan.sender, to_json(messages),
+                      available.astimezone(UTC) if available else None, "normal", handed_over=payloads)
 
 
 def _dead(item: Received, recipient: Recipient | None, reason: str) -> Routed:

@@ -248,6 +248,8 @@ class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
         window_open = await self.windows.is_open(tenant, sender)
         sent: list[str] = []
         for message in messages:
+            if not window_open and message.extra.get("purpose") == "marketing":
+                continue  # marketing is not allowed in utility messages: an offer is not sent once the window closed
             if window_open:
                 bodies = [{"recipient": {"id": psid}, "messaging_type": messaging_type, "message": part}
                           for part in render(message)]

@@ -225,6 +225,8 @@ class WhatsAppChannel(MetaWebhookChecks[WhatsAppAccount]):
         window_open = await self.windows.is_open(tenant, sender)
         sent: list[str] = []  # wamids: the statuses webhook names them
         for message in messages:
+            if not window_open and message.extra.get("purpose") == "marketing":
+                continue  # an offer goes only inside the window (docs/offers.md): no marketing template is sent
             bodies = (render(message, wa_id) if window_open
                       else [template_message(message, wa_id, account.template, account.choice_template)])
             for body in bodies:

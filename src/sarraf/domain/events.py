@@ -23,6 +23,7 @@ class AlertKind(StrEnum):
     SHIPPING_UPDATE = "shipping_update"
     RESOURCE_UPDATE = "resource_update"  # OB: a resource (account, consent...) changed
     CONSENT_REVOKED = "consent_revoked"  # OB: the customer revoked the consent at the bank
+    OFFER = "offer"  # the bank's own offer, for customers who opted in (alerts/offers.py)
 
 
 class AlertGroup(StrEnum):
@@ -32,6 +33,7 @@ class AlertGroup(StrEnum):
     BALANCE = "balance"
     ACCOUNT = "account"
     FRAUD = "fraud"  # never switched off: fraud alerts protect the customer's money
+    OFFERS = "offers"  # not an alert group to switch: offers follow their own opt-in (consent scope offers)
 
 
 GROUP_OF: dict[AlertKind, AlertGroup] = {
@@ -44,6 +46,7 @@ GROUP_OF: dict[AlertKind, AlertGroup] = {
     AlertKind.RESOURCE_UPDATE: AlertGroup.ACCOUNT,
     AlertKind.CONSENT_REVOKED: AlertGroup.ACCOUNT,
     AlertKind.SUSPECTED_FRAUD: AlertGroup.FRAUD,
+    AlertKind.OFFER: AlertGroup.OFFERS,
 }
 
 SARRAF_EVENT_PREFIX = "urn:sarraf:alerts:"

@@ -79,9 +79,10 @@ SCOPES: dict[Scope, ScopeCoverage] = {
         categories=("user.financial.bank_account.balance", "user.financial.bank_account.transactions"),
     ),
     Scope.OFFERS: ScopeCoverage(
+        # The bank matches offers on its own data; what the customer lets us carry is the offer alone.
         permissions=("ReadAccountsBasic", "ReadOffers"),
         purposes=("marketing.communications", "marketing.advertising.first_party"),
-        categories=("user.behavior.purchase_history", "user.financial.bank_account.balance"),
+        categories=("user.financial.offers",),
     ),
     Scope.CARD_CONTROLS: ScopeCoverage(
         permissions=(),

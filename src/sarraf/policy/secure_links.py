@@ -14,8 +14,9 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
-VIEWS = ("balance", "transactions", "spending", "export", "privacy", "service", "payment")  # privacy: who has
-# seen my data; service: the facts behind a service answer (start = the intent); payment: a confirmation to review
+VIEWS = ("balance", "transactions", "spending", "export", "privacy", "service", "payment", "offer")  # privacy: who
+# has seen my data; service: the facts behind a service answer (start = the intent); payment: a confirmation to
+# review; offer: a link-only offer's details (web/offer_page.py)
 
 
 @dataclass(frozen=True, slots=True)

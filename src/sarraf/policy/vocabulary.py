@@ -67,6 +67,7 @@ OUR_CATEGORIES: MappingProxyType[str, str] = MappingProxyType({
     "user.financial.bank_account.identifiers": "Account numbers, sort codes, IBANs.",
     "user.financial.credit_card.controls": "State of card controls: frozen or not, limits.",
     "user.financial.bank_account.payments": "Payments the customer asks for: amount, payee, reference.",
+    "user.financial.offers": "The bank's own offer to the customer: its text and terms, matched inside the bank.",
 })
 
 PURPOSES: MappingProxyType[str, str] = MappingProxyType(_PURPOSES)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from sarraf.sandbox_bank import admin, aisp, authorize, cards, errors, events, oauth, pisp, sca, service
+from sarraf.sandbox_bank import admin, aisp, authorize, cards, errors, events, oauth, offers, pisp, sca, service
 from sarraf.sandbox_bank.context import Client, Sandbox, utc_now
 from sarraf.sandbox_bank.ledger import PaymentLedger
 from sarraf.sandbox_bank.seed import seed_bank
@@ -55,6 +55,7 @@ def create_app(
     app.include_router(oauth.router)
     app.include_router(authorize.router)
     app.include_router(aisp.router)
+    app.include_router(offers.router)
     app.include_router(cards.router)
     app.include_router(events.router)
     app.include_router(service.router)

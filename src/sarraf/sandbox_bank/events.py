@@ -39,6 +39,7 @@ from sarraf.sandbox_bank.aisp import _client
 from sarraf.sandbox_bank.cards import CardBook, book
 from sarraf.sandbox_bank.context import Sandbox, sandbox
 from sarraf.sandbox_bank.errors import OBError
+from sarraf.sandbox_bank.offers import offer_event
 from sarraf.sandbox_bank.store import Store
 
 router = APIRouter()
@@ -47,7 +48,7 @@ SARRAF = "urn:sarraf:alerts:"
 OB_RESOURCE_UPDATE = "urn:uk:org:openbanking:events:resource-update"
 OB_CONSENT_REVOKED = "urn:uk:org:openbanking:events:consent-authorization-revoked"
 EVENTS = ("card-payment", "large-purchase", "foreign-purchase", "low-balance", "suspected-fraud", "receipt",
-          "shipping-update", "resource-update", "consent-revoked")
+          "shipping-update", "resource-update", "consent-revoked", "offer")
 PUSH_ATTEMPTS = 3
 
 
@@ -264,6 +265,7 @@ class Simulation(BaseModel):
     carrier: str | None = Field(default=None, max_length=64)
     answer_within_s: int = Field(default=600, ge=1, le=86_400, description="fraud: escalate after this")
     toe_offset_s: int = Field(default=0, description="move the time of event (negative: in the past)")
+    offer: str | None = Field(default=None, max_length=32, description="offer: savings_rate, fx_card, limit_increase")
     push: bool = True
 
 
@@ -273,6 +275,8 @@ def event_body(sim: Simulation, sb: Sandbox, cards: CardBook, base: str, consent
         return OB_RESOURCE_UPDATE, ob_subject(base, consent_id)
     if sim.event == "consent-revoked":
         return OB_CONSENT_REVOKED, {**ob_subject(base, consent_id), "reason": "customer revoked at the bank"}
+    if sim.event == "offer":  # the offer alone: what it was matched on stays in the bank
+        return SARRAF + sim.event, offer_event(sb, sim.customer, sim.offer)
     profile = sb.bank.profiles[sim.customer]
     currency = (sim.currency or profile.currency).upper()
     card = cards.get(sim.card or f"{sim.customer}-debit") or cards.of(sim.customer)[0]

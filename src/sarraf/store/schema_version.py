@@ -3,4 +3,4 @@
 `scripts/make-migration` rewrites it; tests/store/test_migrations.py fails if it is not Alembic's head.
 """
 
-HEAD_REVISION = "b7d2e4f19a30"
+HEAD_REVISION = "aaa136a9e438"

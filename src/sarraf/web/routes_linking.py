@@ -23,6 +23,7 @@ from sarraf.web import browser_binding
 from sarraf.web import linking_texts as texts
 from sarraf.web.console.privacy import privacy_page
 from sarraf.web.deps import container_of
+from sarraf.web.offer_page import offer_page
 from sarraf.web.pages import templates
 from sarraf.web.routes_payments import review_page
 
@@ -251,6 +252,8 @@ async def secure_page(request: Request, token: str) -> Response:
         return await privacy_page(request, view, token)
     if view.view == "payment":  # a payment to check and confirm, off the platform's chat (routes_payments.py)
         return await review_page(request, view, token)
+    if view.view == "offer":  # a link-only offer's details (web/offer_page.py)
+        return await offer_page(request, view)
     if view.view == "export":
         # The customer's own copy of what we hold (GDPR Art. 15/20): no bank data, so no disclosure decision.
         held = await container.data_rights.export(view.customer_id)

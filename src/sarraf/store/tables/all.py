@@ -1,3 +1,13 @@
 """Import every table module so the shared metadata (and Alembic) knows the whole schema."""
 
-from sarraf.store.tables import alerts, audit, channels, console, conversation, core, keys, payments  # noqa: F401
+from sarraf.store.tables import (  # noqa: F401
+    alerts,
+    audit,
+    channels,
+    console,
+    conversation,
+    core,
+    keys,
+    offers,
+    payments,
+)
