@@ -176,7 +176,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         default_langs={b.id: b.default_language for b in banks.values()},
     )
     grounding = wire_service(conversation, banks, point, TenantDecider(deciders), audit, links, connectors,
-                             secure_links, SqlHandoffs(engine))
+                             secure_links, SqlHandoffs(engine), consents)
     # Connected once here, closed by Container.aclose (the app's lifespan); never fails start-up (see open_rate_limits).
     rate_limits = await open_rate_limits(settings.nats_url)
     channels = build_channels(

@@ -179,7 +179,7 @@ class Conversation:
         replies = [self._say(turn, "linked")]
         if session.resume_text:
             parse = self._nlu.parse(session.resume_text, now=self._clock())
-            if parse.in_scope and parse.intent in DATA_INTENTS:
+            if parse.in_scope and (parse.intent in DATA_INTENTS or self.flows.for_intent(parse.intent)):
                 replies += await self._act(turn, parse.intent, parse)
                 await self._remember(turn)  # so "the month before?" follows the question just answered
         return replies
