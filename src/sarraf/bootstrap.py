@@ -179,7 +179,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         default_langs={b.id: b.default_language for b in banks.values()},
     )
     grounding = wire_service(conversation, banks, point, TenantDecider(deciders), audit, links, connectors,
-                             secure_links, SqlHandoffs(engine))
+                             secure_links, SqlHandoffs(engine), consents)
     payments = wire_payments(engine=engine, sealer=cipher, decider=TenantDecider(deciders), audit=audit, links=links,
                              connectors=connectors, banks=banks, public_url=settings.public_url,
                              secure_links=secure_links)

@@ -45,16 +45,19 @@ async def _queue(http: httpx.AsyncClient, gateway: Gateway) -> list[dict[str, An
     return list(response.json()["waiting"])
 
 
-async def test_not_linked_gets_the_general_answer_and_an_offer_to_link(gateway: Gateway,
-                                                                       http: httpx.AsyncClient) -> None:
+async def test_not_linked_gets_the_general_answer_and_a_login_that_answers_it_after(gateway: Gateway,
+                                                                                  http: httpx.AsyncClient) -> None:
     chat = ChatClient(http, gateway.url)
     replies = await chat.say("where is my new card? I ordered it last week and it still hasn't come")
-    said = _texts(replies)
-    assert _kb_answer(gateway, "card_arrival", "en") in said
-    assert catalog().text("en", "service_link_offer", bank="Sarraf Sandbox Bank") in said
-    assert said.endswith(catalog().text("en", "service_did_it_help"))
-    payloads = [q["payload"] for q in replies[-1]["quick_replies"]]
-    assert payloads == ["service:yes:card_arrival", "service:no:card_arrival", "intent:link_account"]
+    offer, answer = replies
+    assert offer["text"] == catalog().text("en", "service_link_offer", bank="Sarraf Sandbox Bank")
+    assert "/link/start/" in offer["buttons"][0]["url"]
+    assert _kb_answer(gateway, "card_arrival", "en") in answer["text"]
+    assert answer["text"].endswith(catalog().text("en", "service_did_it_help"))
+    assert [q["payload"] for q in answer["quick_replies"]] == ["service:yes:card_arrival", "service:no:card_arrival"]
+    # back from the bank's login, the question is answered again, now with the customer's own card
+    after = _texts(await chat.link(replies, "sandbox-en-1"))
+    assert f"ending {NEW_CARDS['sandbox-en-1'][0]} was posted on" in after, after
 
 
 async def test_linked_web_chat_answer_names_the_card_and_its_dates(gateway: Gateway, http: httpx.AsyncClient) -> None:

@@ -60,6 +60,13 @@ FOLLOWED = frozenset({"exchange_rate"})  # answers a follow-up narrows
 MAX_REPLY_WORDS = 6  # a longer message says something of its own
 
 
+class Invitations(Protocol):
+    """Starting a bank login whose return answers the question again (policy.consents.ConsentService)."""
+
+    async def invite(self, tenant: str, customer_id: str, channel: str, sender: str,
+                     resume_text: str | None) -> Any: ...
+
+
 class Grounding(Protocol):
     """The customer's own data behind an answer (service_grounding.ServiceGrounding)."""
 
@@ -98,10 +105,11 @@ class ServiceFlow:
     postback_prefixes = (PREFIX,)
 
     def __init__(self, kbs: Mapping[str, KnowledgeBase], handoffs: Handoffs,
-                 grounding: Grounding | None = None) -> None:
+                 grounding: Grounding | None = None, invitations: Invitations | None = None) -> None:
         self._kbs = kbs
         self._handoffs = handoffs
         self._grounding = grounding
+        self._invitations = invitations
 
     @property
     def intents(self) -> frozenset[str]:
@@ -135,11 +143,19 @@ class ServiceFlow:
         if found and (cards := found[-1].extra.get("which_card")):  # "which card?" first; the answer follows
             turn.memory.flows[KEY] = {"intent": intent, "misses": 0, "cards": cards.split(",")}
             return found
-        text = general if note is None else f"{c.text(turn.lang, note, bank=turn.bank)}\n\n{general}"
         turn.memory.flows[KEY] = {"intent": intent, "misses": 0}
         quick = [*self._yes_no(turn, intent)]
-        if link:
+        if link and self._invitations is not None and note == "service_link_offer":
+            # the offer to link is a login whose return answers this question with the customer's own data
+            invitation = await self._invitations.invite(turn.tenant, turn.customer_id, turn.channel, turn.sender,
+                                                        turn.text or None)
+            login = Button(c.text(turn.lang, "link_button", bank=turn.bank), url=invitation.url, login=True)
+            found = [Outbound(c.text(turn.lang, note, bank=turn.bank), turn.lang, buttons=(login,),
+                              extra={"link_state": invitation.state})]
+            note = None
+        elif link:
             quick.append(Button(c.text(turn.lang, "qr_link"), payload="intent:link_account"))
+        text = general if note is None else f"{c.text(turn.lang, note, bank=turn.bank)}\n\n{general}"
         answer = Outbound(f"{text}\n\n{c.text(turn.lang, 'service_did_it_help')}", turn.lang,
                           quick_replies=tuple(quick))
         return [*found, answer]
