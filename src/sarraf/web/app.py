@@ -35,6 +35,7 @@ from sarraf.web.api_docs import mount_api_docs
 from sarraf.web.body_limit import BodyLimit
 from sarraf.web.console import router as console_routes
 from sarraf.web.console import wire_console
+from sarraf.web.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
 SANDBOX_MOUNT = "/bank"
@@ -94,6 +95,8 @@ def create_app(
 
     outage.install(app)  # our store failing: a clear answer saying nothing was changed, never a bare 500
     app.add_middleware(BodyLimit)  # every body bounded while it streams, before anything parses it
+    # Outermost: every answer (refusals, 413s, the mounted sandbox bank) carries the security headers.
+    app.add_middleware(SecurityHeaders, hsts=settings.public_url.startswith("https://"))
     app.include_router(routes_webchat.router)
     app.include_router(routes_linking.router)
     app.include_router(routes_ops.router)
