@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,8 @@ def _secure_url(settings: Settings, gateway: str) -> str:
     async def issue() -> str:
         return SignedLinks(await key_provider(settings).secret("secure-links"), gateway).issue(
             "sandbox", "nobody-linked", "balance", None, None)
-    return asyncio.run(issue())
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
+        return pool.submit(asyncio.run, issue()).result()
 
 
 def test_pages_work_under_the_policy(gateway: str, settings: Settings, browser: Browser) -> None:
@@ -85,7 +87,8 @@ def test_pages_work_under_the_policy(gateway: str, settings: Settings, browser: 
     page.goto(f"{gateway}/bank/oauth/authorize?client_id=nobody")
     assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") != "none"  # hashed <style>
     page.close()
-    assert refused == []
+    # ReDoc's footer links its logo from cdn.redoc.ly: refused, as meant (nothing loads from a third party).
+    assert [r for r in refused if "https://cdn.redoc.ly/" not in r] == [], refused
 
 
 def test_another_site_cannot_frame_the_secure_page(gateway: str, settings: Settings, browser: Browser) -> None:
@@ -94,7 +97,7 @@ def test_another_site_cannot_frame_the_secure_page(gateway: str, settings: Setti
         page.goto(other)
         page.wait_for_timeout(1500)
     framed = [f for f in page.frames if f != page.main_frame]
-    assert len(framed) == 1 and framed[0].locator("h1").count() == 0
+    assert len(framed) == 1 and framed[0].url.startswith("chrome-error://")  # Chromium's "refused to connect"
     assert any("frame-ancestors" in text for text in refused)
     page.close()
 

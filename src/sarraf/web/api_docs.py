@@ -49,5 +49,6 @@ def mount_api_docs(app: FastAPI, docs_url: str = "/docs", redoc_url: str = "/red
 
 
 def _hashed(page: HTMLResponse) -> HTMLResponse:
-    page.headers["Content-Security-Policy"] = hashed_policy(bytes(page.body).decode(), inline_style_attributes=True)
+    page.headers["Content-Security-Policy"] = hashed_policy(bytes(page.body).decode(), inline_style_attributes=True,
+                                                            blob_workers=True)
     return page

@@ -37,10 +37,10 @@ def _digest(code: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(code.encode()).digest()).decode() + "'"
 
 
-def hashed_policy(html: str, *, inline_style_attributes: bool = False) -> str:
+def hashed_policy(html: str, *, inline_style_attributes: bool = False, blob_workers: bool = False) -> str:
     """The strict policy, allowing exactly the inline <script> and <style> blocks of `html` by their hashes.
-    JSON data blocks (<script type="application/json">) are never executed and need no hash.
-    `inline_style_attributes`: a page whose third-party script writes style attributes (Swagger UI)."""
+    `inline_style_attributes`: a page whose third-party script injects styles (Swagger UI, ReDoc);
+    `blob_workers`: one that starts a web worker from a script it built itself (ReDoc's search)."""
     scripts, styles = [], []
     for tag, code in INLINE.findall(html):
         if tag.lower() == "style":
@@ -48,9 +48,10 @@ def hashed_policy(html: str, *, inline_style_attributes: bool = False) -> str:
         else:
             scripts.append(_digest(code))
     style = "'unsafe-inline'" if inline_style_attributes else " ".join(styles)
-    return (STRICT_POLICY
-            .replace("script-src 'self'", " ".join(["script-src 'self'", *scripts]).strip())
-            .replace("style-src 'self'", f"style-src 'self' {style}".strip()))
+    policy = (STRICT_POLICY
+              .replace("script-src 'self'", " ".join(["script-src 'self'", *scripts]))
+              .replace("style-src 'self'", f"style-src 'self' {style}".strip()))
+    return policy + ("; worker-src 'self' blob:" if blob_workers else "")
 
 
 class SecurityHeaders:
