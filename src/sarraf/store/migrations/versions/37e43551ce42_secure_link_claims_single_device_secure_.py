@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = '37e43551ce42'
 down_revision: str | None = 'e1cca4161fe7'
 branch_labels: str | Sequence[str] | None = None
