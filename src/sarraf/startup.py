@@ -16,6 +16,7 @@ from sarraf.channels.registry import REQUIRED, TELEGRAM_SECRET, platform_setting
 from sarraf.config import BankConfig, ConfigError, Settings, load_banks
 from sarraf.policy.agreement import AgreementError, load_agreement
 from sarraf.policy.crypto.keys import CryptoError
+from sarraf.store.database import private_folder
 
 DATABASE_TIMEOUT_S = 10.0
 
@@ -43,7 +44,7 @@ def _reason(exc: BaseException) -> str:
 
 def check_data_dir(settings: Settings) -> None:
     try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.data_dir)
         probe = settings.data_dir / ".write-check"
         probe.write_bytes(b"")
         probe.unlink()

@@ -21,6 +21,7 @@ from sarraf.bootstrap_alerts import start_alerts
 from sarraf.config import Settings, load_banks, load_settings
 from sarraf.heap import settle_after_start_up
 from sarraf.housekeeping import Housekeeping
+from sarraf.store.database import private_file, private_folder
 from sarraf.web import (
     outage,
     routes_alerts,
@@ -111,7 +112,8 @@ def create_app(
         from sarraf.sandbox_bank import admin
         from sarraf.sandbox_bank.app import create_app as create_sandbox_bank
 
-        sandbox = create_sandbox_bank(state_path=settings.data_dir / "sandbox-bank.db",
+        state = private_file(private_folder(settings.data_dir) / "sandbox-bank.db")  # customers' data: 0600
+        sandbox = create_sandbox_bank(state_path=state,
                                       admin_secret=admin.installation_secret(settings.data_dir))
         app.mount(SANDBOX_MOUNT, sandbox)
         log.log(logging.WARNING if sandbox.state.admin_remote else logging.INFO,
