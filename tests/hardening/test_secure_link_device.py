@@ -54,3 +54,9 @@ async def test_the_export_download_is_single_device_too(gateway: Gateway) -> Non
         assert (await mine.get(url)).status_code == 200
         stolen = await other.get(url)
         assert stolen.status_code == 403 and "customer" not in stolen.text
+
+
+def test_two_links_to_the_same_view_in_the_same_second_are_two_links() -> None:
+    links = SignedLinks(b"k" * 32, "http://gw")
+    first, second = (links.issue("sandbox", "c1", "balance", None, None) for _ in range(2))
+    assert first != second  # else the first browser's claim would refuse the second customer's own link
