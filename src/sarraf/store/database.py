@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import stat
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +28,10 @@ upgrades_run = 0
 def private_folder(path: Path) -> Path:
     """A folder only this user may enter (0700): the data folder holds the database and the keys (#17)."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700)
+    found = path.stat()
+    # Never a folder shared by design (sticky, like /tmp) or someone else's: only the gateway's own is closed.
+    if found.st_uid == os.geteuid() and not found.st_mode & stat.S_ISVTX:
+        path.chmod(0o700)
     return path
 
 
