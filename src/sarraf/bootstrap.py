@@ -36,7 +36,7 @@ from sarraf.store.channel_state import SqlWindowStore
 from sarraf.store.conversation_context import SqlConversationContext
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.data_rights import SqlDataRights
-from sarraf.store.database import make_engine, migrate
+from sarraf.store.database import make_engine, migrate, private_folder
 from sarraf.store.key_store import KEYS_HINT, KeysDoNotMatchDatabase, SqlDataKeyStore, check_keys_match, key_provider
 from sarraf.store.links import SqlLinkRepository, SqlLinkSessions
 from sarraf.store.messages import SqlHandoffs, SqlMessageLog
@@ -114,7 +114,7 @@ class Container:
 
 async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = None) -> Container:
     """Build the gateway. `bank_urls` gives the base URL of banks configured as "embedded"."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(settings.data_dir)  # 0700: database, keys and secrets inside (#17)
     banks = load_banks(settings.banks_file)
     await migrate(settings.database_url)
     engine = make_engine(settings.database_url)

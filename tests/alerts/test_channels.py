@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from sqlalchemy import insert, select
 
+from sarraf.channels import webchat
 from sarraf.conversation.replies import format_money
 from sarraf.domain.money import Money
 from sarraf.policy.minimise import round_amount
@@ -170,7 +171,8 @@ async def test_fraud_alert_on_the_web_chat_answered_on_telegram(world: ChannelWo
         customer_id = (await conn.execute(select(channel_identities.c.customer_id).where(
             channel_identities.c.channel == "telegram", channel_identities.c.sender == str(TG_CHAT)))).scalar_one()
         await conn.execute(insert(channel_identities).values(tenant="sandbox", channel="webchat",
-                                                             sender=web.session, customer_id=customer_id))
+                                                             sender=webchat.address(web.session),
+                                                             customer_id=customer_id))
     (on,) = await web.say("włącz powiadomienia")
     assert on["lang"] == "pl"
     telegram_before = len(world.sent_to(str(TG_CHAT)))

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from sarraf.channels import webchat
 from sarraf.store.tables.alerts import alert_preferences
 from sarraf.store.tables.core import channel_identities
 from tests.alerts.conftest import AlertGateway
@@ -34,7 +35,7 @@ async def test_quiet_hours_use_the_customers_zone_and_name_it_in_their_language(
     engine = gateway.services.container.engine
     async with engine.connect() as conn:
         customer_id = (await conn.execute(select(channel_identities.c.customer_id).where(
-            channel_identities.c.sender == chat.session))).scalar_one()
+            channel_identities.c.sender == webchat.address(chat.session)))).scalar_one()
         stored = (await conn.execute(select(alert_preferences.c.timezone).where(
             alert_preferences.c.customer_id == customer_id))).scalar_one()
     assert stored == zone

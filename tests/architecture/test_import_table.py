@@ -34,6 +34,7 @@ ALLOWED: dict[str, set[str] | str] = {
     "bootstrap_payments": EVERYTHING,
     "channel_wiring": EVERYTHING,
     "housekeeping": EVERYTHING,
+    "startup": EVERYTHING,  # the checks `sarraf serve` runs before it listens
     "web": EVERYTHING,
     "cli": EVERYTHING,
     "__main__": EVERYTHING,

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from sarraf.banks.openbanking import OpenBankingConnector
 from sarraf.banks.sandbox_login import complete_sandbox_login
+from sarraf.channels import webchat
 from sarraf.conversation.replies import catalog, format_date, format_money
 from sarraf.domain.banking import CreditDebit
 from sarraf.domain.money import Money
@@ -173,7 +174,7 @@ async def test_yes_to_the_offer_of_a_person_hands_over(gateway: Gateway, http: h
     try:
         async with engine.connect() as conn:
             customer = (await conn.execute(select(channel_identities.c.customer_id).where(
-                channel_identities.c.sender == chat.session))).scalar_one()
+                channel_identities.c.sender == webchat.address(chat.session)))).scalar_one()
             queued = (await conn.execute(select(handoff_requests.c.reason).where(
                 handoff_requests.c.customer_id == customer))).scalars().all()
     finally:

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sarraf.channels import webchat
 from sarraf.cli.main import redacted_log_config
 from sarraf.config import Settings
 from sarraf.store.database import make_engine
@@ -72,7 +73,7 @@ async def test_customer_sees_exports_and_erases_what_we_hold(
     held = (await http.get(export_url)).json()
     assert held["bank_links"][0]["status"] == "AUTH"
     assert held["bank_links"][0]["tokens"].startswith("held, encrypted")
-    assert held["channels"] == [{"channel": "webchat", "id": chat.session}]
+    assert held["channels"] == [{"channel": "webchat", "id": webchat.address(chat.session)}]  # never the session id
 
     (confirm,) = await chat.say("delete my data")
     assert [q["payload"] for q in confirm["quick_replies"]] == ["intent:confirm_erase", "intent:deny"]

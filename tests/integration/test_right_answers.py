@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 from sarraf.banks.openbanking import OpenBankingConnector
 from sarraf.banks.sandbox_login import complete_sandbox_login
+from sarraf.channels import webchat
 from sarraf.conversation.replies import catalog, format_money
 from sarraf.domain.banking import CreditDebit, Transaction
 from sarraf.domain.consent import ConsentStatus
@@ -138,12 +139,12 @@ async def test_an_alert_threshold_is_stored_in_the_accounts_currency(gateway: Ga
     assert answer["text"] == text(lang, "alerts_large_from", amount=amount)
     engine = make_engine(gateway.settings.database_url)
     try:
-        customer = await SqlCustomers(engine).identify("sandbox", "webchat", chat.session)
+        customer = await SqlCustomers(engine).identify("sandbox", "webchat", webchat.address(chat.session))
         prefs = await SqlAlertPreferences(engine).get("sandbox", customer.id)
     finally:
         await engine.dispose()
     assert prefs.opted_in and prefs.large_from == Decimal(100)
-    assert (prefs.channel, prefs.sender) == ("webchat", chat.session)
+    assert (prefs.channel, prefs.sender) == ("webchat", webchat.address(chat.session))
 
 
 @pytest.mark.parametrize(("lang", "freeze", "alerts_on"), [
@@ -163,7 +164,7 @@ async def test_never_linked_is_offered_the_login_and_withdrawn_is_offered_to_lin
     # the bank refused the consent (expired there): what mark_unusable leaves behind
     engine = make_engine(gateway.settings.database_url)
     try:
-        customer = await SqlCustomers(engine).identify("sandbox", "webchat", chat.session)
+        customer = await SqlCustomers(engine).identify("sandbox", "webchat", webchat.address(chat.session))
         async with engine.begin() as conn:
             await conn.execute(update(bank_links).where(bank_links.c.customer_id == customer.id)
                                .values(status=ConsentStatus.EXPIRED.value, tokens_sealed=None))

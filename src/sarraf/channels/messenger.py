@@ -25,7 +25,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from sarraf.channels import meta_templates
+from sarraf.channels import meta_templates, webhook_models
 from sarraf.channels.address import address, split_address
 from sarraf.channels.login_return import BrowserReturn
 from sarraf.channels.meta_templates import CHOICE_TEMPLATE
@@ -33,6 +33,7 @@ from sarraf.channels.platform_http import PlatformClient, RetryPolicy
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.signatures import MetaWebhookChecks
 from sarraf.channels.text_limits import card_text, chunks, clip
+from sarraf.channels.webhook_models import MessengerEvent
 from sarraf.channels.window import ServiceWindows
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.messages import Button, Card, Inbound, InboundKind, Outbound, Receipt
@@ -74,11 +75,11 @@ def parse(body: dict[str, Any], tenant: str, default_tenant: str) -> list[tuple[
     if body.get("object") != "page" or not isinstance(body.get("entry"), list):
         raise ValueError("not a Messenger page webhook")
     found: list[tuple[Inbound, int]] = []
-    for entry in body["entry"]:
-        for event in (entry.get("messaging") or []) if isinstance(entry, dict) else []:
-            inbound = _event(event, tenant, default_tenant) if isinstance(event, dict) else None
-            if inbound is not None:
-                found.append((inbound, int(event.get("timestamp") or 0)))
+    # Each event validated on its own: one we do not understand is skipped, with its reason (webhook_models).
+    for event in webhook_models.events(NAME, MessengerEvent, webhook_models.entries(NAME, body, "messaging")):
+        inbound = _event(event, tenant, default_tenant)
+        if inbound is not None:
+            found.append((inbound, int(event.get("timestamp") or 0)))
     return found
 
 

@@ -25,6 +25,7 @@ from sarraf.channels.platform_http import PlatformClient, RetryPolicy
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits, SendRateLimiter
 from sarraf.channels.signatures import same_secret
 from sarraf.channels.text_limits import card_text, chunks
+from sarraf.channels.webhook_models import TelegramUpdate, check
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
 
 log = logging.getLogger(__name__)
@@ -94,8 +95,11 @@ class Update:
 
 
 def parse(body: dict[str, Any], tenant: str, default_tenant: str) -> Update:
-    if not isinstance(body.get("update_id"), int):
+    """One update. Validated against the fields read here (webhook_models): one of another shape raises
+    NotUnderstood, and the webhook skips it with its reason."""
+    if not isinstance(body.get("update_id"), int) or isinstance(body.get("update_id"), bool):
         raise ValueError("not a Telegram update (no update_id)")
+    body = check(TelegramUpdate, body).model_dump(by_alias=True, exclude_none=True)
     key = f"{tenant}:{body['update_id']}"  # update ids are unique per bot, not across bots
     message = body.get("message")
     if isinstance(message, dict):

@@ -6,6 +6,7 @@ alerts) wait in the channel outbox until the page collects them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Protocol
 
@@ -44,15 +45,23 @@ def render(message: Outbound) -> dict[str, Any]:
     }
 
 
+def address(session: str) -> str:
+    """The chat's address everywhere behind the web API (identities, outbox, hand-offs, alert preferences): a
+    digest of the browser-held session id, never the id itself, which is the chat's bearer secret (#17
+    finding 5). The id is 16-64 random URL-safe characters chosen by the page, so its digest cannot be
+    reversed by trying ids; a copy of the database gives no way to read or write into a chat."""
+    return "s-" + hashlib.sha256(f"sarraf:webchat-session:{session}".encode()).hexdigest()
+
+
 def inbound(session: str, text: str | None, payload: str | None, locale: str | None,
             message_id: str | None) -> Inbound:
     kind = InboundKind.POSTBACK if payload else InboundKind.TEXT
-    return Inbound(NAME, session, kind, text or "", payload, message_id, locale)
+    return Inbound(NAME, address(session), kind, text or "", payload, message_id, locale)
 
 
 def receipt(session: str, seen: Receipt) -> Inbound:
     """The page's word that it fetched (delivered) or showed (read) what we sent this session."""
-    return Inbound(NAME, session, InboundKind.RECEIPT, receipt=seen)
+    return Inbound(NAME, address(session), InboundKind.RECEIPT, receipt=seen)
 
 
 class WebChatChannel:

@@ -24,13 +24,14 @@ from typing import Any
 
 import httpx
 
-from sarraf.channels import meta_templates
+from sarraf.channels import meta_templates, webhook_models
 from sarraf.channels.address import address, split_address
 from sarraf.channels.meta_templates import CHOICE_TEMPLATE, choices_of
 from sarraf.channels.platform_http import PlatformClient, RetryPolicy
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.signatures import MetaWebhookChecks
 from sarraf.channels.text_limits import card_text, chunks, clip
+from sarraf.channels.webhook_models import WhatsAppChange, WhatsAppMessage, WhatsAppStatus
 from sarraf.channels.window import ServiceWindows
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound, Receipt
 
@@ -74,22 +75,23 @@ def parse(body: dict[str, Any], account: WhatsAppAccount, default_tenant: str) -
     if body.get("object") != "whatsapp_business_account" or not isinstance(body.get("entry"), list):
         raise ValueError("not a WhatsApp Business Account webhook")
     found: list[Inbound] = []
-    for entry in body["entry"]:
-        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
-            value = change.get("value") if isinstance(change, dict) else None
-            if change.get("field") != "messages" or not isinstance(value, dict):
-                continue
-            if str((value.get("metadata") or {}).get("phone_number_id") or "") != account.phone_number_id:
-                continue  # a number this bank does not run: not ours to answer
-            for message in value.get("messages") or []:
-                inbound = _message(message, account.tenant, default_tenant) if isinstance(message, dict) else None
-                if inbound is not None:
-                    found.append(inbound)
-            for status in value.get("statuses") or []:
-                if isinstance(status, dict) and status.get("recipient_id"):
-                    sender = address(account.tenant, default_tenant, str(status["recipient_id"]))
-                    found.append(Inbound(NAME, sender, InboundKind.RECEIPT, payload=str(status.get("status")),
-                                         receipt=_receipt(status)))
+    # Each change, message and status validated on its own: what we do not understand is skipped with its
+    # reason (webhook_models), the rest answered.
+    for change in webhook_models.events(NAME, WhatsAppChange, webhook_models.entries(NAME, body, "changes")):
+        value = change.get("value")
+        if change.get("field") != "messages" or value is None:
+            continue
+        if str((value.get("metadata") or {}).get("phone_number_id") or "") != account.phone_number_id:
+            continue  # a number this bank does not run: not ours to answer
+        for message in webhook_models.events(NAME, WhatsAppMessage, value.get("messages")):
+            inbound = _message(message, account.tenant, default_tenant)
+            if inbound is not None:
+                found.append(inbound)
+        for status in webhook_models.events(NAME, WhatsAppStatus, value.get("statuses")):
+            if status.get("recipient_id"):
+                sender = address(account.tenant, default_tenant, str(status["recipient_id"]))
+                found.append(Inbound(NAME, sender, InboundKind.RECEIPT, payload=str(status.get("status")),
+                                     receipt=_receipt(status)))
     return found
 
 

@@ -66,14 +66,22 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Run the gateway (web chat at /, sandbox bank at /bank, API docs at /docs)."""
+    import asyncio
+
     import uvicorn
 
     from sarraf.config import load_settings
+    from sarraf.startup import StartupProblem, banner, preflight
     from sarraf.web.app import create_app
 
     os.environ["SARRAF_HOST"], os.environ["SARRAF_PORT"] = host, str(port)
     settings = load_settings(data_dir)
-    typer.echo(f"Sarraf on {settings.public_url}  (data in {settings.data_dir})")
+    try:  # each way start-up can fail: one line saying what and how to fix it, never a traceback (#17)
+        asyncio.run(preflight(settings, dict(os.environ)))
+    except StartupProblem as problem:
+        typer.echo(f"sarraf serve: {problem}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(banner(settings, host, port))
     uvicorn.run(create_app(settings, settle_heap=True), host=host, port=port, log_config=redacted_log_config(),
                 proxy_headers=False)
 

@@ -7,6 +7,7 @@ view is itself a policy decision for the recipient `bank_page` — before anythi
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -48,8 +49,11 @@ class SignedLinks:
         if view not in VIEWS:
             raise ValueError(f"unknown view {view!r}")
         now = int(time.time())
+        # jti: every link is a link of its own, even two of the same view in one second (a link is claimed by the
+        # first browser that opens it: web/secure_device.py).
         claims: dict[str, object] = {"ten": tenant, "sub": customer_id, "view": view, "from": start, "to": end,
-                                     "iat": now, "exp": now + self.ttl_minutes * 60, "aud": "sarraf-secure-page"}
+                                     "iat": now, "exp": now + self.ttl_minutes * 60, "aud": "sarraf-secure-page",
+                                     "jti": secrets.token_urlsafe(12)}
         if category:
             claims["cat"] = category
         if merchant:

@@ -7,7 +7,10 @@ or its redirect_uri are shown on the page and never redirected (RFC 6749 4.1.2.1
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -60,7 +63,16 @@ def _page(request: Request, sb: Sandbox, lang: str, status: int = 200, *, fatal:
         client_name=sb.client.name, action=str(request.url_for("authorize")),
         auth_request=pending.request_id if pending else "", customers=sorted(sb.bank.profiles),
     )
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store",
+                                                           "Content-Security-Policy": _page_policy(html)})
+
+
+def _page_policy(html: str) -> str:
+    """No script at all; the page's own <style> block by its hash; never framed (a login page)."""
+    hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(block.encode()).digest()).decode() + "'"
+                      for block in re.findall(r"<style>(.*?)</style>", html, re.DOTALL)) or "'none'"
+    return (f"default-src 'none'; style-src {hashes}; img-src data:; "
+            "base-uri 'none'; frame-ancestors 'none'")
 
 
 @router.get("/oauth/authorize", name="authorize")

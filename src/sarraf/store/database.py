@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import stat
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,11 +25,30 @@ log = logging.getLogger(__name__)
 upgrades_run = 0
 
 
+def private_folder(path: Path) -> Path:
+    """A folder only this user may enter (0700): the data folder holds the database and the keys (#17)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    found = path.stat()
+    # Never a folder shared by design (sticky, like /tmp) or someone else's: only the gateway's own is closed.
+    if found.st_uid == os.geteuid() and not found.st_mode & stat.S_ISVTX:
+        path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create `path` readable by this user only (0600), or make an existing one so. SQLite gives its -wal and
+    -shm files the mode of the database file, so those follow."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    path.chmod(0o600)
+    return path
+
+
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[-1]
-        if path and path != ":memory:":
+        path = url.split(":///", 1)[-1].split("?", 1)[0]
+        if path and path != ":memory:" and not path.startswith("file:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -3,7 +3,9 @@ the gateway itself, never from a CDN: the pages work offline and behind a strict
 operator's browser loads no third-party code next to an operator token.
 
 The assets come from the fastapi-offline package (Swagger UI 5, which renders the OpenAPI 3.1 FastAPI
-emits, and ReDoc 2); only its static folder is used, with FastAPI's own page builders.
+emits, and ReDoc 2); only its static folder is used, with FastAPI's own page builders. Each page names its inline
+start-up script by hash in its Content-Security-Policy; their renderers inject styles, so only the docs pages
+(no bank data on them) allow inline styles.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+
+from sarraf.web.security_headers import hashed_policy
 
 ASSETS_URL = "/static-docs"
 ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
@@ -28,17 +32,23 @@ def mount_api_docs(app: FastAPI, docs_url: str = "/docs", redoc_url: str = "/red
 
     @app.get(docs_url, include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+        return _hashed(get_swagger_ui_html(
             openapi_url=openapi_url, title=f"{app.title} - Swagger UI", oauth2_redirect_url=oauth2_redirect_url,
             swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js", swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS_URL}/favicon.png", swagger_ui_parameters=app.swagger_ui_parameters)
+            swagger_favicon_url=f"{ASSETS_URL}/favicon.png", swagger_ui_parameters=app.swagger_ui_parameters))
 
     @app.get(oauth2_redirect_url, include_in_schema=False)
     async def swagger_ui_oauth2_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
+        return _hashed(get_swagger_ui_oauth2_redirect_html())
 
     @app.get(redoc_url, include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return get_redoc_html(openapi_url=openapi_url, title=f"{app.title} - ReDoc",
+        return _hashed(get_redoc_html(openapi_url=openapi_url, title=f"{app.title} - ReDoc",
                               redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
-                              redoc_favicon_url=f"{ASSETS_URL}/favicon.png", with_google_fonts=False)
+                              redoc_favicon_url=f"{ASSETS_URL}/favicon.png", with_google_fonts=False))
+
+
+def _hashed(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = hashed_policy(bytes(page.body).decode(), inline_style_attributes=True,
+                                                            blob_workers=True)
+    return page

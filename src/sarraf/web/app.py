@@ -21,6 +21,7 @@ from sarraf.bootstrap_alerts import start_alerts
 from sarraf.config import Settings, load_banks, load_settings
 from sarraf.heap import settle_after_start_up
 from sarraf.housekeeping import Housekeeping
+from sarraf.store.database import private_file, private_folder
 from sarraf.web import (
     outage,
     routes_alerts,
@@ -36,6 +37,7 @@ from sarraf.web.api_docs import mount_api_docs
 from sarraf.web.body_limit import BodyLimit
 from sarraf.web.console import router as console_routes
 from sarraf.web.console import wire_console
+from sarraf.web.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
 SANDBOX_MOUNT = "/bank"
@@ -95,6 +97,8 @@ def create_app(
 
     outage.install(app)  # our store failing: a clear answer saying nothing was changed, never a bare 500
     app.add_middleware(BodyLimit)  # every body bounded while it streams, before anything parses it
+    # Outermost: every answer (refusals, 413s, the mounted sandbox bank) carries the security headers.
+    app.add_middleware(SecurityHeaders, hsts=settings.public_url.startswith("https://"))
     app.include_router(routes_webchat.router)
     app.include_router(routes_linking.router)
     app.include_router(routes_payments.router)
@@ -110,7 +114,8 @@ def create_app(
         from sarraf.sandbox_bank import admin
         from sarraf.sandbox_bank.app import create_app as create_sandbox_bank
 
-        sandbox = create_sandbox_bank(state_path=settings.data_dir / "sandbox-bank.db",
+        state = private_file(private_folder(settings.data_dir) / "sandbox-bank.db")  # customers' data: 0600
+        sandbox = create_sandbox_bank(state_path=state,
                                       admin_secret=admin.installation_secret(settings.data_dir))
         app.mount(SANDBOX_MOUNT, sandbox)
         log.log(logging.WARNING if sandbox.state.admin_remote else logging.INFO,

@@ -26,6 +26,7 @@ from sarraf.channels.messenger import MessengerChannel
 from sarraf.channels.platform_http import PlatformError
 from sarraf.channels.signatures import HUB_SIGNATURE_HEADER
 from sarraf.channels.telegram import SECRET_HEADER, TelegramChannel
+from sarraf.channels.webhook_models import NotUnderstood
 from sarraf.channels.whatsapp import WhatsAppChannel
 from sarraf.domain.messages import Inbound, InboundKind
 from sarraf.observability import MESSAGES, REJECTED, REPLIES, TURN_SECONDS, WEBHOOK_SKIPPED
@@ -80,11 +81,13 @@ def _json(raw: bytes) -> dict[str, Any]:
 # A signed payload of a shape the adapter's parser did not expect (a platform changed it, or a wrong type):
 # what the adapters raise reading it. Skipped with a reason and a metric instead of a 500 the platform would
 # redeliver for days.
-NOT_UNDERSTOOD = (AttributeError, TypeError, KeyError, IndexError)
+# Messenger, WhatsApp and Telegram validate each event (channels/webhook_models.py): NotUnderstood is the
+# whole Telegram update; the others are a last line for adapters without models (Alexa).
+NOT_UNDERSTOOD = (NotUnderstood, AttributeError, TypeError, KeyError, IndexError)
 
 
 def _skip(platform: str, exc: Exception) -> JSONResponse:
-    reason = type(exc).__name__
+    reason = exc.reason if isinstance(exc, NotUnderstood) else type(exc).__name__
     WEBHOOK_SKIPPED.labels(platform, reason).inc()
     log.warning("%s webhook skipped: payload not understood (%s)", platform, reason)
     return JSONResponse({"status": "skipped", "reason": f"payload not understood: {reason}"})

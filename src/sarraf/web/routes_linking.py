@@ -18,8 +18,8 @@ from sarraf.observability import LINKS
 from sarraf.policy.consent_grant import Grant
 from sarraf.policy.consents import LinkFailed, LinkFailure
 from sarraf.policy.point import Subject
-from sarraf.policy.secure_links import InvalidLink
-from sarraf.web import browser_binding
+from sarraf.policy.secure_links import InvalidLink, SecureView
+from sarraf.web import browser_binding, secure_device
 from sarraf.web import linking_texts as texts
 from sarraf.web.console.privacy import privacy_page
 from sarraf.web.deps import container_of
@@ -248,6 +248,15 @@ async def secure_page(request: Request, token: str) -> Response:
             },
             status_code=410,
         )
+    allowed, cookie = await secure_device.claim(request, token)
+    if not allowed:  # opened before in another browser: nothing of the customer's is shown here
+        return secure_device.other_device_page(request, _visitor_lang(request, container.default_lang))
+    return secure_device.bind(request, await _secure_view(request, view, token), cookie)
+
+
+async def _secure_view(request: Request, view: SecureView, token: str) -> Response:
+    container = container_of(request)
+    c = catalog()
     if view.view == "privacy":  # "who has seen my data?" (web/console/privacy.py)
         return await privacy_page(request, view, token)
     if view.view == "payment":  # a payment to check and confirm, off the platform's chat (routes_payments.py)

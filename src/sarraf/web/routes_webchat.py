@@ -97,7 +97,8 @@ async def favicon() -> RedirectResponse:
 async def post_message(message: WebChatMessage, request: Request, response: Response) -> WebChatReplies:
     container = container_of(request)
     # This browser holds the chat: only it may follow the chat's bank-login links (web/browser_binding.py).
-    browser_binding.set_cookie(response, browser_binding.CHAT_COOKIE, browser_binding.chat_proof(message.session),
+    proof = browser_binding.chat_proof(webchat.address(message.session))
+    browser_binding.set_cookie(response, browser_binding.CHAT_COOKIE, proof,
                                secure=browser_binding.secure_cookies(container.settings.public_url))
     tenant = message.bank or container.default_tenant
     if tenant not in container.bank_names:
@@ -122,7 +123,7 @@ async def updates(
     """Messages pushed to this chat since `after` (e.g. the answer that waited for the bank login). Handing
     them to the page is their delivery: alerts among them are marked delivered (their receipt)."""
     container = container_of(request)
-    pending, newest = await container.message_log.collect(webchat.NAME, session, after)
+    pending, newest = await container.message_log.collect(webchat.NAME, webchat.address(session), after)
     if newest is not None:
         await container.conversation.handle(
             container.default_tenant,

@@ -77,3 +77,12 @@ alexa_oauth_tokens = Table(
     Column("grant_id", String(64), nullable=False, index=True),  # every token born of one authorisation code
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
+
+secure_link_claims = Table(
+    # the browser a secure link was first opened in (#17 finding 10): the link opens there and nowhere else
+    "secure_link_claims",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the link's token, never the token
+    Column("browser_hash", String(64), nullable=False),  # digest of that browser's cookie, never the cookie
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),  # the link's own expiry
+)

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sarraf.policy.audit.merkle import ProofError
 from sarraf.policy.secure_links import InvalidLink, SecureView
 from sarraf.store.console_audit import AuditFilter
+from sarraf.web import secure_device
 from sarraf.web.console.pages import render
 from sarraf.web.console.services import services_of
 
@@ -48,6 +49,8 @@ async def revoke(request: Request, token: Annotated[str, Form(max_length=2048)] 
     view = _view(request, token)
     if view is None:
         return _expired(request)
+    if not (await secure_device.claim(request, token))[0]:  # the link belongs to another browser
+        return secure_device.other_device_page(request, services_of(request).container.default_lang)
     revoked = await services_of(request).container.consents.revoke(view.tenant, view.customer_id)
     return await privacy_page(request, view, token, {"revoked": revoked})
 
@@ -58,6 +61,8 @@ async def entry_proof(request: Request, token: str, index: int) -> Response:
     view = _view(request, token)
     if view is None:
         return JSONResponse({"error": "this link has expired"}, status_code=410)
+    if not (await secure_device.claim(request, token))[0]:
+        return JSONResponse({"error": "this link was opened on another device"}, status_code=403)
     services = services_of(request)
     audit = services.container.audit
     leaf = await services.audit_search.leaf(index)

@@ -1,0 +1,113 @@
+"""Finding 6 of #17 in Debian's Chromium: under the strict Content-Security-Policy every page still works — the
+chat greets and answers, Swagger UI and ReDoc render offline, the secure page, the console login and the sandbox
+bank's login page show — and the browser reports no refused script, style, image or connection. A page of
+another origin cannot frame the secure page."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+from sarraf.config import Settings
+from sarraf.policy.secure_links import SignedLinks
+from sarraf.store.key_store import key_provider
+from sarraf.web.app import create_app
+from sarraf.web.threaded_server import free_port, serve_in_thread
+from tests.browser.test_webchat_browser import ARGS, CHROMIUM
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    home = tmp_path_factory.mktemp("csp")
+    port = free_port()
+    return Settings(data_dir=home, database_url=f"sqlite+aiosqlite:///{home / 'db.sqlite'}",
+                    banks_file=Path(__file__).resolve().parents[2] / "src/sarraf/banks.yaml",
+                    public_url=f"http://127.0.0.1:{port}", port=port)
+
+
+@pytest.fixture(scope="module")
+def gateway(settings: Settings) -> Iterator[str]:
+    with serve_in_thread(create_app(settings), port=settings.port) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def _watched(browser: Browser) -> tuple[Page, list[str]]:
+    page = browser.new_page()
+    refused: list[str] = []
+
+    def seen(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or "Refused to" in message.text:
+            refused.append(message.text)
+
+    page.on("console", seen)
+    return page, refused
+
+
+def _secure_url(settings: Settings, gateway: str) -> str:
+    async def issue() -> str:
+        return SignedLinks(await key_provider(settings).secret("secure-links"), gateway).issue(
+            "sandbox", "nobody-linked", "balance", None, None)
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
+        return pool.submit(asyncio.run, issue()).result()
+
+
+def test_pages_work_under_the_policy(gateway: str, settings: Settings, browser: Browser) -> None:
+    page, refused = _watched(browser)
+    page.goto(f"{gateway}/?lang=en")
+    expect(page.locator("#log li").first).to_be_visible(timeout=20_000)  # webchat.js ran and fetched
+    page.fill("#text", "hello")
+    page.press("#text", "Enter")
+    expect(page.locator("#log li")).not_to_have_count(1, timeout=20_000)
+    page.goto(f"{gateway}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Sarraf", timeout=20_000)
+    expect(page.locator(".opblock").first).to_be_visible()
+    page.goto(f"{gateway}/redoc")
+    expect(page.locator("h1").first).to_contain_text("Sarraf", timeout=20_000)
+    secure = _secure_url(settings, gateway)
+    page.goto(secure)
+    expect(page.locator("h1")).to_be_visible()
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") != "none"  # sarraf.css
+    page.goto(f"{gateway}/console/login")
+    expect(page.locator("form")).to_be_visible()
+    page.goto(f"{gateway}/bank/oauth/authorize?client_id=nobody")
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") != "none"  # hashed <style>
+    page.close()
+    # ReDoc's footer links its logo from cdn.redoc.ly: refused, as meant (nothing loads from a third party).
+    assert [r for r in refused if "https://cdn.redoc.ly/" not in r] == [], refused
+
+
+def test_another_site_cannot_frame_the_secure_page(gateway: str, settings: Settings, browser: Browser) -> None:
+    page, refused = _watched(browser)
+    with serve_in_thread(_framing_site(_secure_url(settings, gateway))) as other:
+        page.goto(other)
+        page.wait_for_timeout(1500)
+    framed = [f for f in page.frames if f != page.main_frame]
+    assert len(framed) == 1 and framed[0].url.startswith("chrome-error://")  # Chromium's "refused to connect"
+    assert any("frame-ancestors" in text for text in refused)
+    page.close()
+
+
+def _framing_site(target: str):  # type: ignore[no-untyped-def]
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    async def home(_: object) -> HTMLResponse:
+        return HTMLResponse(f'<!doctype html><iframe src="{target}" width="600" height="400"></iframe>')
+
+    return Starlette(routes=[Route("/", home)])
