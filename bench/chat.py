@@ -18,6 +18,7 @@ with its workers) over the measured load, divided by the turns.
     .venv/bin/python bench/chat.py --workers 1 2           # 1 vs 2 gateway worker processes, same run
     .venv/bin/python bench/chat.py --backend postgresql    # 127.0.0.1:5432, trust auth
     .venv/bin/python bench/chat.py --runs 3                # RESULT: the median run by turns/s
+    .venv/bin/python bench/chat.py --profile /tmp/gw.txt --py-spy /tmp/spy/bin/py-spy   # where the time goes
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -67,7 +70,16 @@ def one_run(args: argparse.Namespace, workers: int, run: int) -> dict[str, float
             ceiling = load.run_load_process([empty.url], customers, plan, args.concurrency, root, empty=True)
             ceiling_rate = len(ceiling.sent) / ceiling.wall_s
             cpu_before = {p.name: load.cpu_seconds(p.popen.pid) for p in procs}
+            spy = None
+            if args.profile:  # py-spy on the gateway (and its workers) while the load runs: collapsed stacks
+                spy = subprocess.Popen([args.py_spy, "record", "--format", "raw", "--rate", "200", "--subprocesses",
+                                        "--pid", str(gateway.popen.pid), "--output", args.profile, "--nonblocking"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(1.0)
             result = load.run_load_process([gateway.url], customers, plan, args.concurrency, root)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
             cpu = {p.name: load.cpu_seconds(p.popen.pid) - cpu_before[p.name] for p in procs}
             calls = asyncio.run(load.platform_calls(platform.url, offset))
         finally:
@@ -98,6 +110,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1], help="gateway worker processes (each)")
     parser.add_argument("--nats", default="", help="NATS URL shared by the workers (e.g. nats://127.0.0.1:4222)")
     parser.add_argument("--runs", type=int, default=1, help="whole runs per worker count; RESULT: the median")
+    parser.add_argument("--profile", default="", help="write py-spy's collapsed stacks of the gateway here")
+    parser.add_argument("--py-spy", default="py-spy", help="the py-spy executable (pip install py-spy)")
     args = parser.parse_args()
     args.load_before = os.getloadavg()[0]
     rows = [one_run(args, workers, run) for workers in args.workers for run in range(1, args.runs + 1)]
