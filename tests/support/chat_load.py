@@ -213,11 +213,22 @@ def platform_app() -> FastAPI:
     async def recorded(after: int = 0) -> list[tuple[str, float, str]]:
         return calls[after:]
 
+    delays: dict[str, list[float]] = defaultdict(list)
+
+    @app.post("/_delay/{recipient}")
+    async def delay(recipient: str, seconds: float) -> dict[str, int]:
+        """The next Send API call to `recipient` is answered `seconds` late (and recorded when answered)."""
+        delays[recipient].append(seconds)
+        return {"pending": len(delays[recipient])}
+
     @app.post("/{path:path}")
     async def record(path: str, request: Request) -> JSONResponse:
         raw = await request.body()
         body = json.loads(raw)
-        calls.append((str(body.get("recipient", {}).get("id", "")), time.time(), raw.decode()))
+        recipient = str(body.get("recipient", {}).get("id", ""))
+        if delays.get(recipient):
+            await asyncio.sleep(delays[recipient].pop(0))
+        calls.append((recipient, time.time(), raw.decode()))
         return JSONResponse({"recipient_id": "x", "message_id": f"m_{len(calls)}"})
 
     return app
