@@ -34,6 +34,7 @@ class Deployment:
     gateways: list[load.Proc]
     platform: load.Proc
     customers: list[load.Customer]
+    shared: dict[str, str]
 
     def urls(self) -> list[str]:
         return [g.url for g in self.gateways]
@@ -65,7 +66,7 @@ def _deploy(backend: str, root: Path, workers: int, processes: int) -> Iterator[
                 gateways.append(gateway)
             customers = load.make_customers(12, webchat_share=0.3)
             asyncio.run(load.link_all(gateways[0].url, platform.url, customers, concurrency=4))
-            yield Deployment(gateways, platform, customers)
+            yield Deployment(gateways, platform, customers, shared)
         finally:
             for proc in reversed(started):
                 proc.stop()
@@ -164,7 +165,10 @@ async def test_serve_with_two_workers_answers_every_message_once_in_order(two_wo
     offset = len(await load.platform_calls(two_workers.platform.url))
     plan = load.make_plan(two_workers.customers, 48, "workers", redeliver=0.1)
     result = await load.drive([gateway.url], two_workers.customers, plan, concurrency=8)
-    counted = load.tally(two_workers.customers, result, await load.platform_calls(two_workers.platform.url, offset))
+    calls = await load.platform_calls(two_workers.platform.url, offset)
+    counted = load.tally(two_workers.customers, result, calls, plan)
     assert (counted.turns, counted.lost, counted.dup, counted.failed) == (48, 0, 0, 0)
+    audit = load.audit_verify(two_workers.shared)  # both workers appended to one Merkle log
+    assert audit.returncode == 0 and "OK" in audit.stdout, audit.stdout + audit.stderr
     for run in range(3):  # through the one port: whichever worker takes each message
         _balance_then_thanks(await _in_order(two_workers, gateway.url, gateway.url, f"shared-port-{run}"))

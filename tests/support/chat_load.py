@@ -22,7 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -324,6 +324,7 @@ class Sent:
     replies: int  # web chat: replies in the answer; Messenger: -1 (counted at the platform)
     redelivery: bool
     url: str = ""
+    attempts: int = 1  # deliveries it took (a gateway that died or did not answer: delivered again elsewhere)
 
 
 @dataclass
@@ -384,9 +385,11 @@ async def drive(gateways: list[str], customers: list[Customer], plan: list[Messa
     result = LoadResult()
     turn = [0]
 
-    async def post(conns: dict[str, Connection], who: Customer, message: Message) -> tuple[int, int, str]:
+    async def post(conns: dict[str, Connection], who: Customer, message: Message) -> tuple[int, int, str, int]:
         deadline = time.monotonic() + retry_seconds
+        attempts = 0
         while True:
+            attempts += 1
             turn[0] += 1
             base = gateways[turn[0] % len(gateways)]
             conn = conns.setdefault(base, Connection(base))
@@ -403,11 +406,11 @@ async def drive(gateways: list[str], customers: list[Customer], plan: list[Messa
                         "/webchat/api/messages", raw, {"Content-Type": "application/json"}), 60)
                     replies = len(json.loads(content)["replies"]) if status == 200 else 0
                 if status == 200 or time.monotonic() > deadline:
-                    return status, replies, base
+                    return status, replies, base, attempts
             except (TimeoutError, httpx.HTTPError, OSError):
                 conn.close()
                 if time.monotonic() > deadline:
-                    return 0, 0, base
+                    return 0, 0, base, attempts
             await asyncio.sleep(0.05)
 
     async def worker() -> None:
@@ -417,8 +420,9 @@ async def drive(gateways: list[str], customers: list[Customer], plan: list[Messa
             who, message = customers[idx], pending[idx].popleft()
             for again in (False, True) if message.redeliver else (False,):
                 start = time.time()
-                status, replies, base = await post(conns, who, message)
-                result.sent.append(Sent(idx, message.key, start, time.time(), status, replies, again, base))
+                status, replies, base, attempts = await post(conns, who, message)
+                result.sent.append(Sent(idx, message.key, start, time.time(), status, replies, again, base,
+                                        attempts))
             if pending[idx]:
                 ready.append(idx)
         for conn in conns.values():
@@ -433,14 +437,31 @@ async def drive(gateways: list[str], customers: list[Customer], plan: list[Messa
 def run_load_process(gateways: list[str], customers: list[Customer], plan: list[Message], concurrency: int,
                      work: Path, empty: bool = False) -> LoadResult:
     """The generator in a process of its own (so it does not share the gateway's or the caller's CPU)."""
+    return collect_load(*start_load_process(gateways, customers, plan, concurrency, work, empty))
+
+
+def start_load_process(gateways: list[str], customers: list[Customer], plan: list[Message], concurrency: int,
+                       work: Path, empty: bool = False) -> tuple[subprocess.Popen[bytes], Path]:
     spec = work / f"load-{secrets.token_hex(4)}.json"
     spec.write_text(json.dumps({"gateways": gateways, "customers": [asdict(c) for c in customers],
                                 "plan": [asdict(m) for m in plan], "concurrency": concurrency, "empty": empty}))
     out = spec.with_suffix(".out.json")
-    subprocess.run([sys.executable, "-m", "tests.support.chat_load", "load", str(spec), str(out)],
-                   cwd=ROOT, env=base_env(), check=True)
+    popen = subprocess.Popen([sys.executable, "-m", "tests.support.chat_load", "load", str(spec), str(out)],
+                             cwd=ROOT, env=base_env())
+    return popen, out
+
+
+def collect_load(popen: subprocess.Popen[bytes], out: Path, timeout: float = 600) -> LoadResult:
+    if popen.wait(timeout=timeout) != 0:
+        raise RuntimeError(f"the load generator failed ({popen.returncode})")
     found = json.loads(out.read_text())
     return LoadResult([Sent(**s) for s in found["sent"]], found["cpu_s"], found["wall_s"])
+
+
+def audit_verify(shared: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`sarraf audit verify` (no new checkpoint) against the deployment's database and state folder."""
+    return subprocess.run([sys.executable, "-m", "sarraf", "audit", "verify", "--no-checkpoint"], cwd=ROOT,
+                          env={**base_env(), **shared}, capture_output=True, text=True, timeout=120, check=False)
 
 
 def _load_main(spec_path: str, out_path: str) -> None:
@@ -472,16 +493,20 @@ class Tally:
         return statistics.median(self.latencies_ms) if self.latencies_ms else 0.0
 
 
-def tally(customers: list[Customer], result: LoadResult, calls: list[tuple[str, float, str]]) -> Tally:
+def tally(customers: list[Customer], result: LoadResult, calls: list[tuple[str, float, str]],
+          plan: list[Message] | None = None) -> Tally:
     """A first delivery is lost when nothing reached the customer while it was in flight (the webhook's 200
     comes after the Send API calls); a re-delivery is a duplicate when anything did. A Send API call outside
-    every message's time in flight is a duplicate too (answered twice, late)."""
+    every message's time in flight is a duplicate too (answered twice, late). With `plan`, a message that took
+    several deliveries (a gateway died under it) is a duplicate when it got more Send API calls than the same
+    customer's language got for the same text when delivered once (the most common count)."""
     by_sender: dict[str, list[float]] = defaultdict(list)
     for recipient, at, _ in calls:
         by_sender[recipient].append(at)
     lost = dup = failed = 0
     latencies = []
     claimed: set[tuple[str, float]] = set()
+    answers: dict[str, int] = {}
     for sent in result.sent:
         who = customers[sent.customer]
         if sent.status != 200:
@@ -497,8 +522,18 @@ def tally(customers: list[Customer], result: LoadResult, calls: list[tuple[str, 
         else:
             lost += 0 if answered else 1
             latencies.append((sent.end - sent.start) * 1000)
+            answers[sent.key] = answered
     messenger = {c.sender for c in customers if c.kind == "messenger"}
     dup += sum(1 for recipient, at, _ in calls if recipient in messenger and (recipient, at) not in claimed)
+    if plan is not None:
+        text_of = {m.key: (customers[m.customer].lang, m.text) for m in plan}
+        usual: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
+        for sent in result.sent:
+            if not sent.redelivery and sent.attempts == 1:
+                usual[text_of[sent.key]][answers[sent.key]] += 1
+        for sent in result.sent:
+            if not sent.redelivery and sent.attempts > 1 and usual[text_of[sent.key]]:
+                dup += answers[sent.key] > usual[text_of[sent.key]].most_common(1)[0][0]
     return Tally(sum(1 for s in result.sent if not s.redelivery), lost, dup, failed, latencies)
 
 
