@@ -5,7 +5,10 @@ The whole wiring of the house in one place; tests build the same container again
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib.util
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,8 +44,17 @@ from sarraf.store.key_store import KEYS_HINT, KeysDoNotMatchDatabase, SqlDataKey
 from sarraf.store.links import SqlLinkRepository, SqlLinkSessions
 from sarraf.store.messages import SqlHandoffs, SqlMessageLog
 from sarraf.store.sealing import JsonSealer
+from sarraf.store.turn_locks import TurnLocks
 
 LINKED_SCOPES = (Scope.BALANCES, Scope.TRANSACTIONS, Scope.PAYEES)
+# Every connection to a bank or a platform is kept alive: with httpx's default (20 of 100 kept) a few dozen
+# concurrent turns closed and reopened connections continually, a TCP handshake on both sides per call.
+HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+if importlib.util.find_spec("sniffio") is None:
+    # httpcore imports sniffio afresh for every lock and event it creates (several per request); when it is not
+    # installed each failed import searched the whole sys.path again (a failed import is not remembered).
+    # None in sys.modules makes it fail at once, the same way: httpcore then assumes asyncio, as before.
+    sys.modules["sniffio"] = None  # type: ignore[assignment]
 SECURE_LINKS_SECRET = "secure-links"
 # What every process on one database must hold alike, besides the master key (see README, several replicas).
 SHARED_SECRETS = (SECURE_LINKS_SECRET, SIGNING_SECRET, PSEUDONYM_SECRET)
@@ -82,6 +94,17 @@ class Container:
     rate_limits: RateLimits = field(default_factory=LocalRateLimits)  # platform send quotas (NATS connection)
     service: ServiceGrounding | None = None  # the customer's data behind service answers (bootstrap_service.py)
     payments: PaymentsWiring | None = None  # payments in chat (bootstrap_payments.py)
+    turn_locks: TurnLocks | None = None  # one turn at a time per conversation, across processes
+
+    @asynccontextmanager
+    async def one_turn(self, channel: str, sender: str) -> AsyncIterator[None]:
+        """Answer one inbound message: after any other turn of this conversation in any process, its id
+        recorded once the replies are out (so a process dying mid-turn leaves it to the platform's re-delivery)."""
+        if self.turn_locks is None:
+            yield
+            return
+        async with self.turn_locks.hold(f"{channel}\x1f{sender}"), self.message_log.answered_after():
+            yield
 
     @property
     def bank_names(self) -> dict[str, str]:
@@ -106,10 +129,30 @@ class Container:
         return self.channels.status()
 
     async def aclose(self) -> None:
+        if self.turn_locks is not None:
+            await self.turn_locks.close()
         await self.rate_limits.close()
         await self.audit.close()
         await self.http.aclose()
         await self.engine.dispose()
+
+
+async def prepare_shared_state(settings: Settings) -> None:
+    """What the first process of a database creates and every later one only joins: the schema (migrated),
+    the master key and the shared secrets, the check key planted in the database, the audit log's state.
+    `sarraf serve --workers N` runs this once before starting the workers, so they never race to create them."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        keys = key_provider(settings)
+        await check_keys_match(keys, SqlDataKeyStore(engine), SHARED_SECRETS)
+        for name in SHARED_SECRETS:
+            await keys.secret(name)
+        audit = await open_audit_log(settings, engine=engine)
+        await audit.close()
+    finally:
+        await engine.dispose()
 
 
 async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = None) -> Container:
@@ -127,7 +170,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         await engine.dispose()
         raise
     cipher = EnvelopeCipher(keys, key_store)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), limits=HTTP_LIMITS)
     connectors: dict[str, BankConnector] = {}
     for bank in banks.values():
         base_url = (bank_urls or {}).get(bank.id, bank.base_url) if bank.embedded else bank.base_url
@@ -213,4 +256,5 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         rate_limits=rate_limits,
         service=grounding,
         payments=payments,
+        turn_locks=TurnLocks(settings.database_url),
     )

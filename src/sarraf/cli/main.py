@@ -63,6 +63,10 @@ def _root(
 def serve(
     host: Annotated[str, typer.Option(envvar="SARRAF_HOST", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="SARRAF_PORT", help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(
+        envvar="SARRAF_WORKERS", min=1, max=64,
+        help="Gateway processes sharing the port (uvicorn's workers: the socket is bound once and every worker "
+             "accepts on it; a worker that dies is replaced).")] = 1,
     data_dir: DataDir = None,
 ) -> None:
     """Run the gateway (web chat at /, sandbox bank at /bank, API docs at /docs)."""
@@ -81,9 +85,29 @@ def serve(
     except StartupProblem as problem:
         typer.echo(f"sarraf serve: {problem}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(banner(settings, host, port))
-    uvicorn.run(create_app(settings, settle_heap=True), host=host, port=port, log_config=redacted_log_config(),
-                proxy_headers=False)
+    typer.echo(banner(settings, host, port) + (f"  ({workers} worker processes)" if workers > 1 else ""))
+    if workers == 1:
+        uvicorn.run(create_app(settings, settle_heap=True), host=host, port=port,
+                    log_config=redacted_log_config(), proxy_headers=False)
+        return
+    _prepare_workers(settings)
+    uvicorn.run("sarraf.web.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                log_config=redacted_log_config(), proxy_headers=False)
+
+
+def _prepare_workers(settings: Any) -> None:
+    """Create once, before the workers start, what each would otherwise race to create (schema, keys, the
+    embedded sandbox's admin secret); the workers find their settings in the environment."""
+    import asyncio
+
+    from sarraf.bootstrap import prepare_shared_state
+    from sarraf.web.app import prepare_embedded_bank
+
+    os.environ["SARRAF_HOME"] = str(settings.data_dir)
+    asyncio.run(prepare_shared_state(settings))
+    if prepare_embedded_bank(settings):
+        typer.echo("note: every worker mounts the embedded sandbox bank at /bank on one state file; for more "
+                   "than a try-out run it once (`sarraf sandbox serve`) and name its URL in the banks file", err=True)
 
 
 def redacted_log_config() -> dict[str, object]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -121,17 +121,19 @@ class SqlDesk:
         return moved.rowcount == 1
 
     async def is_open(self, tenant: str, channel: str, sender: str) -> bool:
-        """Waiting for a person or with one: what is said in it belongs to the transcript."""
-        if await self.owner(tenant, channel, sender) is not None:
-            return True
+        """Waiting for a person or with one: what is said in it belongs to the transcript. Asked after every
+        turn: one statement (claimed, or a request nobody has handled yet) on one pooled connection."""
+        claimed = select(console_claims.c.sender).where(
+            console_claims.c.tenant == tenant, console_claims.c.channel == channel,
+            console_claims.c.sender == sender).exists()
+        waiting = (
+            select(handoff_requests.c.id)
+            .join(console_handled, console_handled.c.handoff_id == handoff_requests.c.id, isouter=True)
+            .where(handoff_requests.c.tenant == tenant, handoff_requests.c.channel == channel,
+                   handoff_requests.c.sender == sender, console_handled.c.handoff_id.is_(None))
+        ).exists()
         async with self._engine.connect() as conn:
-            row = (await conn.execute(
-                select(handoff_requests.c.id)
-                .join(console_handled, console_handled.c.handoff_id == handoff_requests.c.id, isouter=True)
-                .where(handoff_requests.c.tenant == tenant, handoff_requests.c.channel == channel,
-                       handoff_requests.c.sender == sender, console_handled.c.handoff_id.is_(None)).limit(1)
-            )).first()
-        return row is not None
+            return bool((await conn.execute(select(or_(claimed, waiting)))).scalar())
 
     async def write(self, ref: ConversationRef, author: str, messages: list[dict[str, Any]], now: datetime) -> None:
         if not messages:

@@ -41,6 +41,10 @@ def private_file(path: Path) -> Path:
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     path.chmod(0o600)
     return path
+# As many connections as SQLAlchemy's default pool allows at once (5 kept + 10 overflow), all of them kept: under
+# a few dozen concurrent turns the overflow ones were opened and closed again continually (on SQLite a thread,
+# a file open and three PRAGMAs each; on PostgreSQL a server backend), ~0.2 connections per chat turn.
+POOL = {"pool_size": 15, "max_overflow": 0}
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -49,7 +53,8 @@ def make_engine(url: str) -> AsyncEngine:
         if path and path != ":memory:" and not path.startswith("file:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             private_file(Path(path))
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        in_memory = not path or path == ":memory:" or "mode=memory" in url  # one static connection: no pool
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **({} if in_memory else POOL))
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -63,7 +68,7 @@ def make_engine(url: str) -> AsyncEngine:
             cur.close()
 
         return engine
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, **POOL)
     _ping_after_idle(engine)
     return engine
 

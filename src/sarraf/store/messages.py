@@ -5,6 +5,10 @@ the customer's data key (store/sealing.py), so it is unreadable at rest and eras
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +21,9 @@ from sarraf.store.outbox_sealing import CHAT_MESSAGE  # alerts handed over land 
 from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.core import channel_identities, channel_outbox, handoff_requests, processed_messages
 
+# the ids a turn running under `SqlMessageLog.answered_after` saw for the first time, recorded when it ends
+_DEFERRED: ContextVar[list[tuple[str, str]] | None] = ContextVar("sarraf_deferred_message_ids", default=None)
+
 
 class SqlMessageLog:
     def __init__(self, engine: AsyncEngine, sealer: JsonSealer) -> None:
@@ -24,7 +31,20 @@ class SqlMessageLog:
         self._sealer = sealer
 
     async def first_time(self, channel: str, message_id: str) -> bool:
-        """Record the message id; False when it was already seen (a platform retry or a replay)."""
+        """Record the message id; False when it was already seen (a platform retry or a replay).
+
+        Inside `answered_after` (a turn holding its conversation's lock) the id is only looked up here, and
+        recorded once the turn's replies are out: a process dying mid-turn leaves it unrecorded, so the
+        platform's re-delivery is answered (by another process) instead of lost."""
+        deferred = _DEFERRED.get()
+        if deferred is not None:
+            async with self._engine.connect() as conn:
+                seen = (await conn.execute(select(processed_messages.c.message_id).where(
+                    processed_messages.c.channel == channel, processed_messages.c.message_id == message_id)
+                )).first()
+            if seen is None:
+                deferred.append((channel, message_id))
+            return seen is None
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(
@@ -35,6 +55,23 @@ class SqlMessageLog:
         except IntegrityError:
             return False
         return True
+
+    @asynccontextmanager
+    async def answered_after(self) -> AsyncIterator[None]:
+        """Message ids first seen inside this block are recorded when it ends (answered, or failed in a way
+        the platform is not asked to repeat). Only for turns serialised per conversation (store/turn_locks.py):
+        the lock is what stops a concurrent re-delivery from being answered twice meanwhile."""
+        deferred: list[tuple[str, str]] = []
+        token = _DEFERRED.set(deferred)
+        try:
+            yield
+        finally:
+            _DEFERRED.reset(token)
+            for channel, message_id in deferred:
+                with contextlib.suppress(IntegrityError):
+                    async with self._engine.begin() as conn:
+                        await conn.execute(insert(processed_messages).values(
+                            channel=channel, message_id=message_id, created_at=datetime.now(UTC)))
 
     async def push(self, channel: str, sender: str, payload: dict[str, Any]) -> int:
         async with self._engine.begin() as conn:

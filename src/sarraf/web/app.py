@@ -127,6 +127,23 @@ def create_app(
     return app
 
 
+def prepare_embedded_bank(settings: Settings) -> bool:
+    """Before several worker processes start: the embedded sandbox bank's admin secret, created once. False
+    when no bank of the banks file is the embedded one."""
+    if not any(bank.embedded for bank in load_banks(settings.banks_file).values()):
+        return False
+    from sarraf.sandbox_bank import admin
+
+    admin.installation_secret(settings.data_dir)
+    return True
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one `sarraf serve --workers N` process: uvicorn imports this and calls it in each worker,
+    whose settings come from the environment the command set (SARRAF_HOME, SARRAF_HOST, SARRAF_PORT...)."""
+    return create_app(load_settings(), settle_heap=True)
+
+
 # A shared database means replicas; each would mount a sandbox bank of its own, with its own logins and tokens.
 SHARED_DATABASE_WITH_EMBEDDED_BANK = (
     "banks.yaml names the embedded sandbox bank while the database is shared (not SQLite): every replica "

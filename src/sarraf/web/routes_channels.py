@@ -106,9 +106,10 @@ async def _answer(request: Request, tenant: str, inbound: Inbound, channel: Any)
     container = container_of(request)
     MESSAGES.labels(inbound.channel).inc()
     try:
-        with TURN_SECONDS.labels(inbound.channel).time():
-            replies = await container.conversation.handle(tenant, inbound)
-        await channel.reply(inbound.sender, replies)
+        async with container.one_turn(inbound.channel, inbound.sender):  # in order per customer, across workers
+            with TURN_SECONDS.labels(inbound.channel).time():
+                replies = await container.conversation.handle(tenant, inbound)
+            await channel.reply(inbound.sender, replies)
         REPLIES.labels(inbound.channel).inc(len(replies))
     except PlatformError as exc:
         log.warning("%s: the platform refused a reply (HTTP %s, code %s)", inbound.channel, exc.status, exc.code)

@@ -106,10 +106,10 @@ async def post_message(message: WebChatMessage, request: Request, response: Resp
     if not message.text and not message.payload:
         raise HTTPException(422, "a message needs text or a payload")
     MESSAGES.labels(webchat.NAME).inc()
-    with TURN_SECONDS.labels(webchat.NAME).time():
-        replies = await container.conversation.handle(
-            tenant, webchat.inbound(message.session, message.text, message.payload, message.locale, message.message_id)
-        )
+    inbound = webchat.inbound(message.session, message.text, message.payload, message.locale, message.message_id)
+    async with container.one_turn(inbound.channel, inbound.sender):  # in order per chat, across workers
+        with TURN_SECONDS.labels(webchat.NAME).time():
+            replies = await container.conversation.handle(tenant, inbound)
     REPLIES.labels(webchat.NAME).inc(len(replies))
     return WebChatReplies(replies=[webchat.render(r) for r in replies])
 
