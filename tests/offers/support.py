@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.alerts.preferences import AlertPreferences
+from sarraf.channels import webchat
 from sarraf.store.alerts_prefs import SqlAlertPreferences
 from sarraf.store.tables.alerts import alert_fraud_cases, alert_outbox
 from sarraf.store.tables.core import channel_identities
@@ -20,10 +21,11 @@ from sarraf.store.tables.offers import offer_optins, offer_sends
 TENANT = "sandbox"
 
 
-async def customer_of(engine: AsyncEngine, sender: str) -> str:
+async def customer_of(engine: AsyncEngine, session: str) -> str:
+    """The customer behind a web chat session (stored only as its digest: channels/webchat.address)."""
     async with engine.connect() as conn:
         found = (await conn.execute(select(channel_identities.c.customer_id).where(
-            channel_identities.c.sender == sender))).scalar_one()
+            channel_identities.c.sender == webchat.address(session)))).scalar_one()
     return str(found)
 
 
