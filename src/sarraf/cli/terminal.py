@@ -8,7 +8,6 @@ login button is then not printed, since nobody needs to press it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
@@ -128,6 +127,7 @@ async def _authorise_sandbox_payment(container: Container, state: str, customer:
     """The scripted customer authorises the payment at the sandbox (login + the one-time code its page shows),
     as linking is scripted; the gateway then submits it once, exactly as after a browser's callback."""
     from sarraf.banks.sandbox_login import SandboxLoginFailed, complete_sandbox_sca
+    from sarraf.conversation.payment_texts import Payer
 
     wiring = container.payments
     p = await wiring.repo.by_auth_state(state) if wiring is not None else None
@@ -141,15 +141,7 @@ async def _authorise_sandbox_payment(container: Container, state: str, customer:
     step = await wiring.runs.complete(state, query.get("code", [None])[0], query.get("error", [None])[0])
     if step is None:
         return []
-    return [wiring.texts.status(_Who(p.tenant, p.customer_id, p.lang, container.bank_names[p.tenant]), step.payment)]
-
-
-@dataclass(frozen=True, slots=True)
-class _Who:
-    tenant: str
-    customer_id: str
-    lang: str
-    bank: str
+    return [wiring.texts.status(Payer(p.tenant, p.customer_id, p.lang, container.bank_names[p.tenant]), step.payment)]
 
 
 async def _link_sandbox_customer(container: Container, invite: Outbound, customer: str) -> list[Outbound]:

@@ -4,7 +4,7 @@ payment in the chat: a link to the secure page where it is shown and confirmed."
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -34,6 +34,16 @@ class Who(Protocol):
 
     @property
     def customer_id(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """Whose payment a status is said to, outside a chat turn (the bank's callback page, `sarraf say`)."""
+
+    tenant: str
+    customer_id: str
+    lang: str
+    bank: str
 
 
 class PaymentLinks(Protocol):

@@ -7,12 +7,11 @@ already moved and only shows where it stands) and tells the chat the outcome.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sarraf.bootstrap_payments import PaymentsWiring
+from sarraf.conversation.payment_texts import Payer
 from sarraf.conversation.replies import catalog
 from sarraf.domain.payments import Payment, PaymentState
 from sarraf.policy.point import Subject
@@ -24,22 +23,14 @@ router = APIRouter(tags=["payments"])
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-@dataclass(frozen=True, slots=True)
-class _Who:
-    tenant: str
-    customer_id: str
-    lang: str
-    bank: str
-
-
 def _wiring(request: Request) -> PaymentsWiring:
     wiring = container_of(request).payments
     assert wiring is not None, "payments are wired by bootstrap.build"
     return wiring
 
 
-def _who(request: Request, p: Payment) -> _Who:
-    return _Who(p.tenant, p.customer_id, p.lang, container_of(request).bank_names[p.tenant])
+def _who(request: Request, p: Payment) -> Payer:
+    return Payer(p.tenant, p.customer_id, p.lang, container_of(request).bank_names[p.tenant])
 
 
 def _page(request: Request, lang: str, title: str, body: str, status: int = 200) -> HTMLResponse:
