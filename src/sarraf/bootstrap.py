@@ -36,6 +36,7 @@ from sarraf.policy.point import BankDataPoint
 from sarraf.policy.secure_links import SignedLinks
 from sarraf.store.audit_store import open_audit_log
 from sarraf.store.channel_state import SqlWindowStore
+from sarraf.store.console_figures import SqlServiceOutcomes
 from sarraf.store.conversation_context import SqlConversationContext
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.data_rights import SqlDataRights
@@ -222,7 +223,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         default_langs={b.id: b.default_language for b in banks.values()},
     )
     grounding = wire_service(conversation, banks, point, TenantDecider(deciders), audit, links, connectors,
-                             secure_links, SqlHandoffs(engine), consents)
+                             secure_links, SqlHandoffs(engine), consents, SqlServiceOutcomes(engine))
     payments = wire_payments(engine=engine, sealer=cipher, decider=TenantDecider(deciders), audit=audit, links=links,
                              connectors=connectors, banks=banks, public_url=settings.public_url,
                              secure_links=secure_links)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from sarraf.config import BankConfig
 from sarraf.conversation.engine import Conversation
-from sarraf.conversation.flows_service import Invitations, ServiceFlow
+from sarraf.conversation.flows_service import Invitations, Outcomes, ServiceFlow
 from sarraf.conversation.ports import Handoffs, SecureLinks
 from sarraf.conversation.service_grounding import ServiceGrounding
 from sarraf.domain.ports import BankConnector, LinkRepository
@@ -45,8 +45,9 @@ def knowledge_bases(banks: Mapping[str, BankConfig]) -> dict[str, KnowledgeBase]
 def wire_service(conversation: Conversation, banks: Mapping[str, BankConfig], point: BankDataPoint,
                  decider: Decider, audit: AuditTrail, links: LinkRepository,
                  connectors: Mapping[str, BankConnector], secure_links: SecureLinks,
-                 handoffs: Handoffs, invitations: Invitations) -> ServiceGrounding:
+                 handoffs: Handoffs, invitations: Invitations, outcomes: Outcomes) -> ServiceGrounding:
     cards = CardActionPoint(decider, audit, links, connectors)
     grounding = ServiceGrounding(point, cards, secure_links)
-    conversation.register_flow(ServiceFlow(knowledge_bases(banks), handoffs, grounding, invitations))
+    conversation.register_flow(ServiceFlow(knowledge_bases(banks), handoffs, grounding, invitations,
+                                           outcomes))
     return grounding

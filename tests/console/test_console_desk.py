@@ -78,6 +78,12 @@ def test_ready_reply_transfer_satisfaction_and_figures(console: Console) -> None
     assert first[0]["text"] == catalog().text("pl", "console_csat_thanks", bank="Sarraf Sandbox Bank")
     assert again[0]["text"] == catalog().text("pl", "console_csat_already", bank="Sarraf Sandbox Bank")
 
+    # a service answer that helped (resolved by the bot) and one that did not (sent to a person)
+    for session, verdict in (("svc-helped-0000000001", "yes, thanks"), ("svc-not-helped-000001", "no, it didn't")):
+        answer = _chat(console, session, "how long does a transfer from abroad take to arrive?")
+        assert str(answer[-1].get("text")).endswith(catalog().text("en", "service_did_it_help")), answer
+        _chat(console, session, verdict)
+
     # the supervisor's figures count what just happened; agents may not read them
     assert desk1.get("/console/figures").status_code == 403
     boss, ok = _login(console, "boss", code=_code(console, "boss"))
@@ -89,3 +95,5 @@ def test_ready_reply_transfer_satisfaction_and_figures(console: Console) -> None
     csat = re.search(r'id="fig-csat" dir="ltr">(\d+) · ([\d.]+)<', figures.text)
     assert csat is not None and int(csat.group(1)) >= 1 and 1 <= float(csat.group(2)) <= 5
     assert re.search(r'id="fig-handed-back">([1-9]\d*)<', figures.text)
+    assert re.search(r'id="fig-resolved-by-bot">1<', figures.text)
+    assert re.search(r'id="fig-not-helped">1<', figures.text)

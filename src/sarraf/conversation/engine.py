@@ -58,6 +58,11 @@ DATA_INTENTS = ("check_balance", "recent_transactions", "spending_summary")
 NOT_IN_CHAT_YET = ("freeze_card", "unfreeze_card", "manage_alerts", "lost_or_stolen_card")
 FLOW_POSTBACKS = ("alert:", "card:")  # answers to the alert and card flows' own buttons
 SMALL_TALK = {"thanks": "thanks", "goodbye": "goodbye", "affirm": "affirm", "deny": "deny"}
+# Two messages in a row we could not place: the second is met with the offer of a person, and the hand-off (if
+# taken) is queued with the reason "misunderstood" so the console shows why the customer is waiting.
+MISUNDERSTOOD = "misunderstood"  # memory.flows key: how many "say it another way" in a row
+HANDOFF_REASON = "handoff_reason"  # memory.flows key: why the pending "shall I connect you?" was asked
+MISUNDERSTANDINGS_BEFORE_OFFER = 2
 
 
 class Conversation:
@@ -116,6 +121,8 @@ class Conversation:
         memory = Memory.from_json(remembered)
         # Whatever this message is, our last question is now answered or passed over: it is asked once.
         asked, memory.pending = memory.pending, None
+        if asked != OFFER_HANDOFF:
+            memory.flows.pop(HANDOFF_REASON, None)  # the reason belongs to the offer just made, never a later one
         turn = Turn(tenant, customer.id, inbound.channel, inbound.sender, known_lang, self._bank_names[tenant], text,
                     memory, asked)
         replies = await self._respond(turn, inbound, customer)
@@ -170,8 +177,26 @@ class Conversation:
             start, end = shifted(last.start, last.end, *shift)
             return await self._act(turn, last.intent, None, replace(last, start=start, end=end))
         if not parse.in_scope:
-            return [self._say(turn, "rephrase", quick=True)]
+            return self._rephrase(turn)
+        if parse.intent != "out_of_scope":
+            turn.memory.flows.pop(MISUNDERSTOOD, None)  # understood: the count of misses starts again
         return await self._act(turn, parse.intent, parse)
+
+    def _rephrase(self, turn: Turn) -> list[Outbound]:
+        """"Say it another way" — or, the second time in a row, the offer of a person from the bank."""
+        # Counted per sender: a customer's context is kept per channel, but a new web chat session (or another
+        # device) is a new conversation and starts with a clean slate.
+        last: object = turn.memory.flows.get(MISUNDERSTOOD)
+        misses = 1
+        if isinstance(last, dict) and last.get("sender") == turn.sender:
+            misses += int(last.get("misses", 0))
+        if misses < MISUNDERSTANDINGS_BEFORE_OFFER:
+            turn.memory.flows[MISUNDERSTOOD] = {"sender": turn.sender, "misses": misses}
+            return [self._say(turn, "rephrase", quick=True)]
+        turn.memory.flows.pop(MISUNDERSTOOD, None)
+        turn.memory.flows[HANDOFF_REASON] = "misunderstood"
+        turn.memory.pending = OFFER_HANDOFF  # a typed "yes" (or the button) connects
+        return [self._say(turn, "service_offer_handoff", human=True)]
 
     async def resume_after_link(self, session: LinkSession, lang: str | None) -> list[Outbound]:
         """The customer came back from the bank's login: confirm, then answer what they had asked."""
@@ -268,7 +293,8 @@ class Conversation:
         if intent in SMALL_TALK:
             return [self._say(turn, SMALL_TALK[intent])]
         if intent == "human_agent":
-            await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender, "asked")
+            reason = str(turn.memory.flows.pop(HANDOFF_REASON, "asked"))
+            await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender, reason)
             return [self._say(turn, "human_handoff")]
         if intent == "my_data":
             return [await self._my_data(turn)]
@@ -284,7 +310,7 @@ class Conversation:
             turn.memory.pending = OFFER_HANDOFF  # "… shall I connect you?"
             return [self._say(turn, "not_available", human=True)]
         if intent == "out_of_scope":
-            return [self._say(turn, "rephrase", quick=True)]
+            return self._rephrase(turn)
         # Any other intent is one of the 77 BANKING77 service questions: a colleague answers it.
         await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender, intent)
         return [self._say(turn, "service_question")]

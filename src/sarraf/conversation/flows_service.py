@@ -15,7 +15,8 @@ answer may reach any replica, and it expires with the rest of the context.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sarraf.conversation.context import OFFER_HANDOFF
@@ -67,6 +68,12 @@ class Invitations(Protocol):
                      resume_text: str | None) -> Any: ...
 
 
+class Outcomes(Protocol):
+    """Where "did that help?" answers are noted: the supervisors' resolved-by-bot figure (store/console_figures)."""
+
+    async def record(self, tenant: str, intent: str, helped: bool, at: datetime) -> None: ...
+
+
 class Grounding(Protocol):
     """The customer's own data behind an answer (service_grounding.ServiceGrounding)."""
 
@@ -105,8 +112,11 @@ class ServiceFlow:
     postback_prefixes = (PREFIX,)
 
     def __init__(self, kbs: Mapping[str, KnowledgeBase], handoffs: Handoffs,
-                 grounding: Grounding | None = None, invitations: Invitations | None = None) -> None:
+                 grounding: Grounding | None = None, invitations: Invitations | None = None,
+                 outcomes: Outcomes | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._kbs = kbs
+        self._outcomes = outcomes
+        self._clock = clock
         self._handoffs = handoffs
         self._grounding = grounding
         self._invitations = invitations
@@ -232,6 +242,8 @@ class ServiceFlow:
         return [*found, question]
 
     async def _verdict(self, turn: Turn, verdict: bool, intent: str) -> list[Outbound]:
+        if self._outcomes is not None:
+            await self._outcomes.record(turn.tenant, intent, verdict, self._clock())
         if verdict:
             return [self._say(turn, "service_glad")]
         await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender,

@@ -1,8 +1,9 @@
 """What supervisors read about the desk, and the customers' "how did we do?" answers, in SQL.
 
 Figures come from what the desk already records: hand-off requests (when a customer started waiting), the
-requests a person took (`console_handled`: by whom, when), the staff events (hand-backs) and the satisfaction
-answers. Nothing here reads a transcript or any bank data."""
+requests a person took (`console_handled`: by whom, when), the staff events (hand-backs), the satisfaction
+answers and the customers' answers to "did that help?" after a service answer (`service_outcomes`). Nothing here
+reads a transcript or any bank data."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.store.channel_state import utc
-from sarraf.store.tables.console import console_handled, console_satisfaction, staff_events
+from sarraf.store.tables.console import console_handled, console_satisfaction, service_outcomes, staff_events
 from sarraf.store.tables.core import handoff_requests
 
 
@@ -26,6 +27,8 @@ class DeskDay:
     handled_by: dict[str, int]  # staff id -> conversations taken
     handed_back: int  # conversations a person finished and gave back to the bot
     scores: list[int]  # satisfaction answers, 1..5
+    resolved_by_bot: int = 0  # service answers the customer said helped
+    not_helped: int = 0  # service answers the customer said did not help (each queued for a person)
 
 
 class SqlDeskFigures:
@@ -46,11 +49,29 @@ class SqlDeskFigures:
             scores = (await conn.execute(select(console_satisfaction.c.score).where(
                 console_satisfaction.c.tenant == tenant, console_satisfaction.c.asked_at >= since,
                 console_satisfaction.c.score.is_not(None)))).scalars().all()
+            counted = (await conn.execute(
+                select(service_outcomes.c.helped, func.count()).where(
+                    service_outcomes.c.tenant == tenant, service_outcomes.c.at >= since)
+                .group_by(service_outcomes.c.helped))).all()
+        outcomes = {bool(helped): int(n) for helped, n in counted}
         waits = [max(0.0, (utc(r.claimed_at) - utc(r.created_at)).total_seconds()) for r in taken]
         handled: dict[str, int] = {}
         for r in taken:
             handled[r.staff_id] = handled.get(r.staff_id, 0) + 1
-        return DeskDay(int(requests), waits, handled, int(handed_back), [int(s) for s in scores])
+        return DeskDay(int(requests), waits, handled, int(handed_back), [int(s) for s in scores],
+                       outcomes.get(True, 0), outcomes.get(False, 0))
+
+
+class SqlServiceOutcomes:
+    """Notes each "did that help?" answer (flows_service.Outcomes): the intent and when, nobody's identity."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def record(self, tenant: str, intent: str, helped: bool, at: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(insert(service_outcomes).values(tenant=tenant, intent=intent[:64], helped=helped,
+                                                               at=at))
 
 
 class SqlSatisfaction:

@@ -3,7 +3,18 @@
 The hand-off queue itself is `handoff_requests` (tables/core.py), written by the conversation; the console only
 reads it and notes here which requests a person has taken."""
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, LargeBinary, String, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
 from sarraf.store.metadata import metadata
 
@@ -98,5 +109,19 @@ console_satisfaction = Table(
     Column("answered_at", DateTime(timezone=True), nullable=True),
     Index("ix_console_satisfaction_conversation", "tenant", "channel", "sender", "id"),
     Index("ix_console_satisfaction_tenant_asked", "tenant", "asked_at"),
+    sqlite_autoincrement=True,
+)
+
+service_outcomes = Table(
+    # the customer's answer to "did that help?" after a service answer: what supervisors count as resolved by
+    # the bot (helped) or sent on to a person (not helped). Which question and when, never who asked it.
+    "service_outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("intent", String(64), nullable=False),
+    Column("helped", Boolean, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_service_outcomes_tenant_at", "tenant", "at"),
     sqlite_autoincrement=True,
 )

@@ -54,6 +54,8 @@ async def figures_page(request: Request) -> Response:
         "handled": sorted(((emails.get(staff, staff), n) for staff, n in day.handled_by.items()),
                           key=lambda row: (-row[1], row[0])),
         "handed_back": day.handed_back,
+        "resolved_by_bot": day.resolved_by_bot,
+        "not_helped": day.not_helped,
         "csat_count": len(day.scores),
         "csat_average": f"{sum(day.scores) / len(day.scores):.1f}" if day.scores else "—",
     }
