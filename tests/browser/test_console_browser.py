@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from sarraf.config import Settings
 from sarraf.conversation.replies import catalog
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
-from tests.browser.test_webchat_browser import ARGS, ARTIFACTS, CHROMIUM
+from tests.browser.chromium import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,13 +57,6 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
             totp[email] = found.group(1)
         yield Desk(url, totp)
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 def shot(page: Page, name: str) -> None:

@@ -11,14 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from sarraf.config import Settings
 from sarraf.policy.secure_links import SignedLinks
 from sarraf.store.key_store import key_provider
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
-from tests.browser.test_webchat_browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.browser
 
@@ -37,13 +36,6 @@ def gateway(settings: Settings) -> Iterator[str]:
     with serve_in_thread(create_app(settings), port=settings.port) as url:
         yield url
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 def _watched(browser: Browser) -> tuple[Page, list[str]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ElementHandle, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ElementHandle, Page, expect
 
 from sarraf.config import Settings
 from sarraf.conversation.replies import catalog
@@ -25,7 +25,7 @@ from sarraf.store.key_store import key_provider
 from sarraf.web.app import create_app
 from sarraf.web.routes_webchat import CHIPS
 from sarraf.web.threaded_server import free_port, serve_in_thread
-from tests.browser.test_webchat_browser import ARGS, ARTIFACTS, CHROMIUM
+from tests.browser.chromium import ARTIFACTS
 from tests.integration.helpers import ChatClient
 
 pytestmark = pytest.mark.browser
@@ -54,13 +54,6 @@ def gateway(settings: Settings) -> Iterator[str]:
     with serve_in_thread(create_app(settings), port=settings.port) as url:
         yield url
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 def _shoot(page: Page, what: str, lang: str) -> None:

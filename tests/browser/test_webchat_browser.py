@@ -10,27 +10,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from sarraf.config import Settings
 from sarraf.conversation.replies import format_money
 from sarraf.conversation.replies.formatting import strip_bidi_marks
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
+from tests.browser.chromium import ARTIFACTS
 from tests.integration.helpers import bank_balances
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +37,6 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serve_in_thread(create_app(settings), port=port) as url:
         yield url
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 def _expected_available(gateway: str, customer: str) -> dict[str, str]:
