@@ -11,17 +11,18 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "sarraf"
 EVERYTHING = "*"
 # package (or top-level module) -> the packages of ours it may import; keep in step with docs/architecture.md
 ALLOWED: dict[str, set[str] | str] = {
-    "domain": set(),
-    "policy": {"domain"},
-    "kb": {"domain", "config"},
-    "config": {"domain", "kb"},
-    "conversation": {"domain", "policy", "kb"},
-    "channels": {"domain", "conversation", "config", "gcra", "observability"},
-    "banks": {"domain", "policy", "observability"},
-    "alerts": {"domain", "policy", "conversation", "gcra"},
-    "console": {"domain", "policy", "conversation"},
+    "i18n": set(),  # the languages registry: pure data, a leaf every layer may read
+    "domain": {"i18n"},
+    "policy": {"domain", "i18n"},
+    "kb": {"domain", "config", "i18n"},
+    "config": {"domain", "kb", "i18n"},
+    "conversation": {"domain", "policy", "kb", "i18n"},
+    "channels": {"domain", "conversation", "config", "gcra", "observability", "i18n"},
+    "banks": {"domain", "policy", "observability", "i18n"},
+    "alerts": {"domain", "policy", "conversation", "gcra", "i18n"},
+    "console": {"domain", "policy", "conversation", "i18n"},
     # adapters to the database: they implement the ports that alerts, channels and console declare
-    "store": {"domain", "policy", "config", "alerts", "channels", "console", "conversation"},
+    "store": {"domain", "policy", "config", "alerts", "channels", "console", "conversation", "i18n"},
     "sandbox_bank": set(),  # a bank of its own: reached over HTTP only
     "gcra": set(),
     "heap": set(),

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
+from sarraf.i18n.languages import CODES
+
 app = typer.Typer(help="Run the repository's own test suites from the command line.", no_args_is_help=True)
 
 KINDS = ("full", "masked", "link_only")
@@ -58,7 +60,7 @@ def stories(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show pytest's own report too.")] = False,
 ) -> None:
     """Run the conversation stories on a full, a masked and a link-only channel; print pass rates per language."""
-    if lang is not None and lang not in ("en", "pl", "ar"):
+    if lang is not None and lang not in CODES:
         raise typer.BadParameter("one of en, pl, ar", param_hint="--lang")
     root = _checkout(Path.cwd()) or _checkout(Path(__file__).resolve().parent)
     if root is None:

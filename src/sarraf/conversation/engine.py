@@ -46,6 +46,7 @@ from sarraf.domain.consent import LinkSession
 from sarraf.domain.disclosure import Decision
 from sarraf.domain.errors import BankAnswerRefused, BankRefused, BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
+from sarraf.i18n.languages import spoken
 from sarraf.policy.consent_grant import CONSENT_POLICY_ID
 from sarraf.policy.consents import ConsentService
 from sarraf.policy.point import BankDataPoint
@@ -437,5 +438,4 @@ def _trust_language(parse: Parse) -> bool:
 
 
 def _lang_of_locale(locale: str | None) -> str | None:
-    prefix = (locale or "")[:2].lower()
-    return prefix if prefix in ("ar", "pl", "en") else None
+    return spoken(locale)

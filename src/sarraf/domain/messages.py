@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from sarraf.i18n.languages import direction
+
 
 class InboundKind(StrEnum):
     TEXT = "text"
@@ -86,4 +88,4 @@ class Outbound:
 
     @property
     def direction(self) -> str:
-        return "rtl" if self.lang == "ar" else "ltr"
+        return direction(self.lang)

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import yaml
 
+from sarraf.i18n.languages import CODES
 from sarraf.kb.intents import SERVICE_INTENTS
 
-LANGUAGES = ("en", "pl", "ar")
+LANGUAGES = CODES  # every answer exists in each language Sarraf speaks
 # The tightest channel: a Messenger button template's text is at most 640 characters; the answer leaves room
 # for nothing else (the "did that help?" buttons are quick replies, outside the text). WhatsApp's 1024-character
 # interactive body, Telegram's 4096 and Alexa's 6000 of speech are all looser.

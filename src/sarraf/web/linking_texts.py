@@ -108,10 +108,6 @@ def text(lang: str, key: str, **values: str) -> str:
     return table.get(key, TEXTS["en"][key]).format(**values)
 
 
-def direction(lang: str) -> str:
-    return "rtl" if lang == "ar" else "ltr"
-
-
 def listed(lang: str, names: Iterable[str]) -> str:
     return text(lang, "and").join(text(lang, name) for name in sorted(names))
 

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sarraf.alerts.offers import offer_request, with_opt_in
 from sarraf.conversation.replies import catalog
 from sarraf.domain.events import AlertKind, BankEvent
+from sarraf.i18n.languages import direction
 from sarraf.policy.consent_grant import ConsentGrant
 from sarraf.policy.secure_links import SecureView
 from sarraf.store.offers import SqlOffers
@@ -42,7 +43,7 @@ async def offer_page(request: Request, view: SecureView) -> Response:
                           term=str(data.get("term", "")))
     return templates.TemplateResponse(
         request, "notice.html",
-        {"lang": lang, "dir": "rtl" if lang == "ar" else "ltr", "title": c.text(lang, "offers_page_title", bank=bank),
+        {"lang": lang, "dir": direction(lang), "title": c.text(lang, "offers_page_title", bank=bank),
          "body": body},
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )

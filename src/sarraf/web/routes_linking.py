@@ -14,6 +14,7 @@ from sarraf.conversation import answers
 from sarraf.conversation.replies import catalog
 from sarraf.domain.errors import BankAnswerRefused, BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Outbound
+from sarraf.i18n.languages import direction, from_accept_language
 from sarraf.observability import LINKS
 from sarraf.policy.consent_grant import Grant
 from sarraf.policy.consents import LinkFailed, LinkFailure
@@ -63,7 +64,7 @@ async def link_start(
     bank = container.bank_names[pending.tenant]
     context = {
         "lang": lang,
-        "dir": texts.direction(lang),
+        "dir": direction(lang),
         "title": texts.text(lang, "confirm_title", bank=bank),
         "body": texts.text(lang, "confirm_body", bank=bank,
                            channel=texts.CHANNEL_NAMES.get(pending.channel, pending.channel),
@@ -203,11 +204,7 @@ def _to_bank(request: Request, target: str, new_token: str | None) -> Response:
 
 def _visitor_lang(request: Request, fallback: str) -> str:
     """The language of a browser we know nothing about (it may not be the chat's owner): its own preference."""
-    for part in request.headers.get("accept-language", "").split(","):
-        prefix = part.strip()[:2].lower()
-        if prefix in ("ar", "pl", "en"):
-            return prefix
-    return fallback
+    return from_accept_language(request.headers.get("accept-language", ""), fallback)
 
 
 async def _expired_page(request: Request) -> Response:
@@ -223,7 +220,7 @@ def _onward(onward: BrowserReturn) -> RedirectResponse:
 
 def _page(request: Request, lang: str, title: str, body: str, status: int) -> HTMLResponse:
     return templates.TemplateResponse(
-        request, "notice.html", {"lang": lang, "dir": texts.direction(lang), "title": title, "body": body},
+        request, "notice.html", {"lang": lang, "dir": direction(lang), "title": title, "body": body},
         status_code=status, headers=NO_STORE,
     )
 
@@ -316,7 +313,7 @@ async def _secure_view(request: Request, view: SecureView, token: str) -> Respon
         "notice.html",
         {
             "lang": lang,
-            "dir": "rtl" if lang == "ar" else "ltr",
+            "dir": direction(lang),
             "title": c.text(lang, "secure_page_title", bank=bank),
             "body": text,
             "preformatted": True,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sarraf.channels import webchat
 from sarraf.conversation.replies import catalog
 from sarraf.domain.messages import Receipt
+from sarraf.i18n.languages import CODES, direction
 from sarraf.observability import MESSAGES, REPLIES, TURN_SECONDS
 from sarraf.web import browser_binding
 from sarraf.web.deps import container_of
@@ -37,7 +38,7 @@ class WebChatReplies(BaseModel):
     replies: list[dict[str, Any]]
 
 
-LANGUAGES = ("ar", "pl", "en")
+LANGUAGES = CODES
 LANG_COOKIE = "sarraf_lang"  # the language the customer picked on the page; outlives the trip to the bank's login
 # What the empty chat offers; each chip sends its text as the customer's message.
 CHIPS = ("chip_balance", "chip_transactions", "chip_spending", "chip_freeze", "chip_alerts", "chip_help")
@@ -75,7 +76,7 @@ async def page(request: Request, lang: str = Query(default="", max_length=5)) ->
         "webchat.html",
         {
             "lang": lang,
-            "dir": "rtl" if lang == "ar" else "ltr",
+            "dir": direction(lang),
             "title": c.text(lang, "webchat_title", bank=bank),
             "placeholder": c.text(lang, "webchat_placeholder"),
             "send": c.text(lang, "webchat_send"),

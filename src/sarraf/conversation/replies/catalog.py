@@ -18,8 +18,9 @@ import yaml
 
 from sarraf.conversation.replies.formatting import isolate_values, plural_category
 from sarraf.domain.names import in_lang
+from sarraf.i18n.languages import CODES
 
-LANGUAGES = ("ar", "pl", "en")
+LANGUAGES = CODES
 _HERE = Path(__file__).parent
 
 

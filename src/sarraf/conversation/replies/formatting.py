@@ -19,10 +19,11 @@ from babel.numbers import (
 )
 
 from sarraf.domain.money import Money
+from sarraf.i18n.languages import LANGUAGES
 
-# One CLDR locale per reply language; Saudi Arabic for "ar" as the default Gulf market.
-LOCALES = {"en": "en_GB", "pl": "pl_PL", "ar": "ar_SA"}
-RTL_LANGUAGES = frozenset({"ar"})
+# One CLDR locale per reply language (i18n/languages.py); Saudi Arabic for "ar" as the default Gulf market.
+LOCALES = {language.code: language.locale for language in LANGUAGES}
+RTL_LANGUAGES = frozenset(language.code for language in LANGUAGES if language.direction == "rtl")
 # Unicode bidi isolates (UAX #9): LRI for what is always left-to-right (account numbers, IBANs, card digits),
 # FSI for what takes the direction of its first strong letter (amounts: "12,00 zł" vs "١٢ ر.س."); PDI closes.
 LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"

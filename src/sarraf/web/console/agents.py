@@ -12,6 +12,7 @@ from sarraf.console.desk import CANNED, TAKES_CONVERSATIONS, Refused, describe
 from sarraf.conversation import answers
 from sarraf.conversation.replies import catalog
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
+from sarraf.i18n.languages import direction
 from sarraf.store.console_staff import StaffSession
 from sarraf.web.console.auth import SESSION_COOKIE, Refusal, require
 from sarraf.web.console.live import fragment_stream
@@ -24,7 +25,7 @@ AGENTS = ("agent", "supervisor")
 
 async def _queue_context(services: ConsoleServices, session: StaffSession, lang: str) -> dict[str, Any]:
     tenant = session.account.tenant
-    return {"lang": lang, "dir": "rtl" if lang == "ar" else "ltr", "session": session,
+    return {"lang": lang, "dir": direction(lang), "session": session,
             "queue": await services.desk.queue(tenant),
             "mine": await services.desk.mine(tenant, session.account.id)}
 

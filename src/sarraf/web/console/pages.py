@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from sarraf.conversation.replies import catalog, format_date
+from sarraf.i18n.languages import CODES, direction
 from sarraf.web.deps import container_of
 
-LANGUAGES = ("ar", "pl", "en")
+LANGUAGES = CODES
 LANG_COOKIE = "sarraf_console_lang"
 # The console's pages load nothing from elsewhere and run only our own script.
 HEADERS = {
@@ -42,7 +43,7 @@ def console_lang(request: Request) -> str:
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200,
            headers: dict[str, str] | None = None) -> HTMLResponse:
     lang = context.get("lang") or console_lang(request)
-    values = {"lang": lang, "dir": "rtl" if lang == "ar" else "ltr", **context}
+    values = {"lang": lang, "dir": direction(lang), **context}
     response = templates.TemplateResponse(request, name, values, status_code=status, headers={**HEADERS,
                                                                                                **(headers or {})})
     if request.query_params.get("lang") == lang:

@@ -21,8 +21,9 @@ import yaml
 
 from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.types import Entity
+from sarraf.i18n.languages import CODES
 
-LANGUAGES = ("en", "pl", "ar")
+LANGUAGES = CODES  # one category table per language (data/categories/<code>.yml)
 GROUPS = {"food": ("groceries", "eating_out")}  # a word naming several of banks/categories.py's categories
 
 
