@@ -37,6 +37,7 @@ from sarraf.web.api_docs import mount_api_docs
 from sarraf.web.body_limit import BodyLimit
 from sarraf.web.console import router as console_routes
 from sarraf.web.console import wire_console
+from sarraf.web.openapi_refusals import with_refusals
 from sarraf.web.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ def create_app(
     app.include_router(routes_alerts.router)
     app.include_router(routes_alexa_oauth.router)
     app.include_router(console_routes)
+    app.openapi = with_refusals(app)  # type: ignore[method-assign]  # FastAPI's documented way to extend it
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     if mount_sandbox and embedded:
         # Only the web layer may know the sandbox exists; the gateway reaches it over HTTP like any bank.
