@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sarraf.conversation import answers
 from sarraf.conversation.context import (
@@ -26,7 +27,7 @@ from sarraf.conversation.flows_alerts import INTENTS as ALERT_INTENTS
 from sarraf.conversation.flows_alerts import AlertFlows, PreferenceChange, Who, preference_change
 from sarraf.conversation.flows_privacy import AgentHooks, asks_who_saw_my_data, privacy_link
 from sarraf.conversation.greetings import greeting_in_kind
-from sarraf.conversation.nlu.taxonomy import BOT_INTENTS
+from sarraf.conversation.intents import BUTTON_INTENTS, DATA_INTENTS, NOT_IN_CHAT_YET, SMALL_TALK, Intent
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.ports import (
     ConversationContext,
@@ -41,6 +42,7 @@ from sarraf.conversation.ports import (
 from sarraf.conversation.reading import BankReading, entity_value
 from sarraf.conversation.replies import catalog, format_date
 from sarraf.conversation.sanitize import MAX_MESSAGE_CHARS, clean
+from sarraf.conversation.saying import POSTBACK_PREFIX, say
 from sarraf.conversation.turn import Turn
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.disclosure import Decision
@@ -51,14 +53,8 @@ from sarraf.policy.consent_grant import CONSENT_POLICY_ID
 from sarraf.policy.consents import ConsentService
 from sarraf.policy.point import BankDataPoint
 
-POSTBACK_PREFIX = "intent:"
 RELINK_WINDOW = timedelta(days=7)  # matches the expiry reminder: from then on, "link" renews the consent
-DATA_INTENTS = ("check_balance", "recent_transactions", "spending_summary")
-# Answered by the alert and card flows when alerts run (bootstrap_alerts.py wires them); otherwise honestly
-# "not in chat yet" with a hand-off. Transfers are the payments flow's (flows_payments.py, registered by bootstrap).
-NOT_IN_CHAT_YET = ("freeze_card", "unfreeze_card", "manage_alerts", "lost_or_stolen_card")
 FLOW_POSTBACKS = ("alert:", "card:")  # answers to the alert and card flows' own buttons
-SMALL_TALK = {"thanks": "thanks", "goodbye": "goodbye", "affirm": "affirm", "deny": "deny"}
 # Two messages in a row we could not place: the second is met with the offer of a person, and the hand-off (if
 # taken) is queued with the reason "misunderstood" so the console shows why the customer is waiting.
 MISUNDERSTOOD = "misunderstood"  # memory.flows key: how many "say it another way" in a row
@@ -99,6 +95,7 @@ class Conversation:
         self.alerts: AlertFlows | None = None  # set by the alerts wiring (bootstrap_alerts.py)
         self.console: AgentHooks | None = None  # set by the console wiring (web/console): agents' conversations
         self.flows = FlowTable()  # payments, service answers…: see flows.py
+        self._answers = self._core_answers()
 
     def register_flow(self, flow: Flow) -> None:
         self.flows.register(flow)
@@ -143,8 +140,8 @@ class Conversation:
         if inbound.kind is InboundKind.POSTBACK and (inbound.payload or "").startswith(POSTBACK_PREFIX):
             intent = (inbound.payload or "")[len(POSTBACK_PREFIX) :]
             # Payloads come back from the client: only the buttons we ever send are honoured.
-            if intent not in BOT_INTENTS and intent != "confirm_erase":
-                return [self._say(turn, "rephrase", quick=True)]
+            if intent not in BUTTON_INTENTS:
+                return [say(turn, "rephrase", quick=True)]
             return await self._act(turn, intent, None)
         if self.alerts is not None and inbound.kind is InboundKind.POSTBACK and (inbound.payload or "").startswith(
                 FLOW_POSTBACKS):
@@ -152,9 +149,9 @@ class Conversation:
         if inbound.kind is InboundKind.POSTBACK and (flow := self.flows.for_postback(inbound.payload or "")):
             return await self._act_on(turn, flow.postback(turn, inbound.payload or ""))
         if len(text) > MAX_MESSAGE_CHARS:
-            return [self._say(turn, "too_long", count=MAX_MESSAGE_CHARS)]
+            return [say(turn, "too_long", count=MAX_MESSAGE_CHARS)]
         if not text:
-            return [self._say(turn, "empty", quick=True)]
+            return [say(turn, "empty", quick=True)]
         if self.alerts is not None and (change := preference_change(text)) is not None:
             if change.lang and change.lang != customer.lang:
                 await self._customers.set_lang(customer.id, change.lang)
@@ -193,16 +190,16 @@ class Conversation:
             misses += int(last.get("misses", 0))
         if misses < MISUNDERSTANDINGS_BEFORE_OFFER:
             turn.memory.flows[MISUNDERSTOOD] = {"sender": turn.sender, "misses": misses}
-            return [self._say(turn, "rephrase", quick=True)]
+            return [say(turn, "rephrase", quick=True)]
         turn.memory.flows.pop(MISUNDERSTOOD, None)
         turn.memory.flows[HANDOFF_REASON] = "misunderstood"
         turn.memory.pending = OFFER_HANDOFF  # a typed "yes" (or the button) connects
-        return [self._say(turn, "service_offer_handoff", human=True)]
+        return [say(turn, "service_offer_handoff", human=True)]
 
     async def resume_after_link(self, session: LinkSession, lang: str | None) -> list[Outbound]:
         """The customer came back from the bank's login: confirm, then answer what they had asked."""
         turn = await self._turn_for(session, lang)
-        replies = [self._say(turn, "linked")]
+        replies = [say(turn, "linked")]
         if session.resume_text:
             parse = self._nlu.parse(session.resume_text, now=self._clock())
             if parse.in_scope and (parse.intent in DATA_INTENTS or self.flows.for_intent(parse.intent)):
@@ -212,7 +209,7 @@ class Conversation:
 
     async def link_failed(self, session: LinkSession, lang: str | None) -> list[Outbound]:
         turn = await self._turn_for(session, lang)
-        return [self._say(turn, "link_failed", quick=True)]
+        return [say(turn, "link_failed", quick=True)]
 
     async def _turn_for(self, session: LinkSession, lang: str | None) -> Turn:
         customer = await self._customers.identify(session.tenant, session.channel, session.sender)
@@ -237,17 +234,17 @@ class Conversation:
             return await answer
         except BankAnswerRefused:
             # The bank answered, but with something we will not follow: not "can't reach", which misleads.
-            return [self._say(turn, "bank_answer_refused")]
+            return [say(turn, "bank_answer_refused")]
         except BankUnavailable:
             # Nothing was changed and nothing half-done is kept; the customer hears it plainly.
-            return [self._say(turn, "bank_down")]
+            return [say(turn, "bank_down")]
         except BankRefused:
-            return [self._say(turn, "bank_refused", human=True)]
+            return [say(turn, "bank_refused", human=True)]
         except NotLinked:  # never linked (or unlinked): the same invitation, Log in button and all
             # Inviting asks the bank for a consent, so a bank that is down is told as plainly here too.
             return await self._act_on(turn, self._invitation(turn))
         except ConsentUnusable:  # linked once, but the permission expired or was withdrawn: link again
-            return [self._say(turn, "consent_unusable", link=True)]
+            return [say(turn, "consent_unusable", link=True)]
 
     async def _dispatch(
         self, turn: Turn, intent: str, parse: Parse | None, question: Question | None = None
@@ -256,9 +253,9 @@ class Conversation:
             # A typed or spoken yes / no answers our question exactly as its button would — unless a fraud
             # alert's "Was this you?" is open too: a "yes" meant for one must never erase data or clear a payment.
             if self.alerts is not None and await self.alerts.fraud_question_open(Who.of(turn)):
-                return [self._say(turn, "which_question")]
+                return [say(turn, "which_question")]
             if intent == "deny":
-                return [self._say(turn, "deny")]
+                return [say(turn, "deny")]
             intent = "confirm_erase" if turn.asked == CONFIRM_ERASE else "human_agent"
         if self.alerts is not None and intent in ("affirm", "deny"):
             answered = await self.alerts.yes_or_no(Who.of(turn), genuine=intent == "affirm")
@@ -266,7 +263,7 @@ class Conversation:
                 return answered
         if self.alerts is not None and intent == "manage_alerts":
             if (change := preference_change(turn.text)) is None:  # "alerts" said, but not what to do with them
-                return [self._say(turn, "alerts_which_way")]
+                return [say(turn, "alerts_which_way")]
             return await self._alert_preferences(turn, change)
         if self.alerts is not None and intent in ALERT_INTENTS:
             if (problem := await self._link_problem(turn)) is not None:
@@ -276,45 +273,77 @@ class Conversation:
             return await flow.answer(turn, intent, parse)
         if intent in DATA_INTENTS:
             return await self._with_bank_data(turn, intent, parse, question)
-        if intent == "link_account":
-            if await self._linked(turn):
-                return [self._say(turn, "already_linked", quick=True)]
-            return [await self._invite(turn, resume_text=None)]
-        if intent in ("unlink_account", "revoke_consent"):
-            revoked = await self._consents.revoke(turn.tenant, turn.customer_id)
-            return [self._say(turn, "unlinked" if revoked else "nothing_to_unlink")]
-        if intent == "greeting":
-            hello = greeting_in_kind(turn.text)
-            if hello is None:
-                return [self._say(turn, "greeting", quick=True)]
-            intro = self._say(turn, "greeting_intro", quick=True)  # «السلام عليكم» → «وعليكم السلام! …»
-            return [replace(intro, text=f"{catalog().text(turn.lang, hello)} {intro.text}")]
-        if intent == "help":  # promise the card and alert flows only where they run
-            return [self._say(turn, "help" if self.alerts is not None else "help_basic", quick=True)]
-        if intent in SMALL_TALK:
-            return [self._say(turn, SMALL_TALK[intent])]
-        if intent == "human_agent":
-            reason = str(turn.memory.flows.pop(HANDOFF_REASON, "asked"))
-            await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender, reason)
-            return [self._say(turn, "human_handoff")]
-        if intent == "my_data":
-            return [await self._my_data(turn)]
-        if intent == "delete_my_data":
-            turn.memory.pending = CONFIRM_ERASE
-            return [self._say(turn, "erase_confirm", confirm_erase=True)]
-        if intent == "confirm_erase":  # the button on the confirmation above, or a yes typed to it
-            await self._consents.revoke(turn.tenant, turn.customer_id)
-            await self._data_rights.erase(turn.customer_id)
-            turn.memory.question = None  # nothing of the conversation outlives the erasure
-            return [self._say(turn, "erased")]
-        if intent in NOT_IN_CHAT_YET:
-            turn.memory.pending = OFFER_HANDOFF  # "… shall I connect you?"
-            return [self._say(turn, "not_available", human=True)]
-        if intent == "out_of_scope":
-            return self._rephrase(turn)
+        if (answer := self._answers.get(intent)) is not None:
+            return await answer(turn)
         # Any other intent is one of the 77 BANKING77 service questions: a colleague answers it.
         await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender, intent)
-        return [self._say(turn, "service_question")]
+        return [say(turn, "service_question")]
+
+    # -- the conversation's own intents (no flow, no bank data), one handler each ---------------------------
+    def _core_answers(self) -> dict[str, Callable[[Turn], Awaitable[list[Outbound]]]]:
+        answers: dict[str, Callable[[Turn], Awaitable[list[Outbound]]]] = {
+            Intent.LINK_ACCOUNT: self._link_account,
+            Intent.UNLINK_ACCOUNT: self._unlink,
+            Intent.REVOKE_CONSENT: self._unlink,
+            Intent.GREETING: self._greet,
+            Intent.HELP: self._help,
+            Intent.HUMAN_AGENT: self._connect_person,
+            Intent.MY_DATA: self._show_my_data,
+            Intent.DELETE_MY_DATA: self._ask_before_erasing,
+            Intent.CONFIRM_ERASE: self._erase,
+            Intent.OUT_OF_SCOPE: self._misunderstood,
+        }
+        answers.update({intent: partial(self._just_say, key) for intent, key in SMALL_TALK.items()})
+        answers.update({intent: self._not_in_chat_yet for intent in NOT_IN_CHAT_YET})
+        return answers
+
+    async def _link_account(self, turn: Turn) -> list[Outbound]:
+        if await self._linked(turn):
+            return [say(turn, "already_linked", quick=True)]
+        return [await self._invite(turn, resume_text=None)]
+
+    async def _unlink(self, turn: Turn) -> list[Outbound]:
+        revoked = await self._consents.revoke(turn.tenant, turn.customer_id)
+        return [say(turn, "unlinked" if revoked else "nothing_to_unlink")]
+
+    async def _greet(self, turn: Turn) -> list[Outbound]:
+        hello = greeting_in_kind(turn.text)
+        if hello is None:
+            return [say(turn, "greeting", quick=True)]
+        intro = say(turn, "greeting_intro", quick=True)  # «السلام عليكم» → «وعليكم السلام! …»
+        return [replace(intro, text=f"{catalog().text(turn.lang, hello)} {intro.text}")]
+
+    async def _help(self, turn: Turn) -> list[Outbound]:  # promise the card and alert flows only where they run
+        return [say(turn, "help" if self.alerts is not None else "help_basic", quick=True)]
+
+    @staticmethod
+    async def _just_say(key: str, turn: Turn) -> list[Outbound]:  # "thanks" → "You're welcome!"
+        return [say(turn, key)]
+
+    async def _connect_person(self, turn: Turn) -> list[Outbound]:
+        reason = str(turn.memory.flows.pop(HANDOFF_REASON, "asked"))
+        await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender, reason)
+        return [say(turn, "human_handoff")]
+
+    async def _show_my_data(self, turn: Turn) -> list[Outbound]:
+        return [await self._my_data(turn)]
+
+    async def _ask_before_erasing(self, turn: Turn) -> list[Outbound]:
+        turn.memory.pending = CONFIRM_ERASE
+        return [say(turn, "erase_confirm", confirm_erase=True)]
+
+    async def _erase(self, turn: Turn) -> list[Outbound]:  # the button on the confirmation, or a yes typed to it
+        await self._consents.revoke(turn.tenant, turn.customer_id)
+        await self._data_rights.erase(turn.customer_id)
+        turn.memory.question = None  # nothing of the conversation outlives the erasure
+        return [say(turn, "erased")]
+
+    async def _not_in_chat_yet(self, turn: Turn) -> list[Outbound]:
+        turn.memory.pending = OFFER_HANDOFF  # "… shall I connect you?"
+        return [say(turn, "not_available", human=True)]
+
+    async def _misunderstood(self, turn: Turn) -> list[Outbound]:
+        return self._rephrase(turn)
 
     async def _with_bank_data(
         self, turn: Turn, intent: str, parse: Parse | None, question: Question | None
@@ -344,7 +373,7 @@ class Conversation:
         if link is None:  # nothing to resume after the login: card and alert changes are asked for again
             return await self._invite(turn, resume_text=None, key="link_needed_first")
         if not link.usable():
-            return self._say(turn, "consent_unusable", link=True)
+            return say(turn, "consent_unusable", link=True)
         return None
 
     async def _account_currency(self, turn: Turn) -> str | None:
@@ -355,7 +384,7 @@ class Conversation:
 
     def _refused(self, turn: Turn, decision: Decision) -> Outbound:
         # The customer's consent (what the bank granted) and the bank's agreement are different reasons.
-        return self._say(turn, "not_granted" if decision.policy_id == CONSENT_POLICY_ID else "denied")
+        return say(turn, "not_granted" if decision.policy_id == CONSENT_POLICY_ID else "denied")
 
     async def _my_data(self, turn: Turn) -> Outbound:
         c = catalog()
@@ -395,41 +424,6 @@ class Conversation:
             buttons=(Button(c.text(turn.lang, "link_button", bank=turn.bank), url=invitation.url, login=True),),
             extra={"link_state": invitation.state},
         )
-
-    def _say(
-        self,
-        turn: Turn,
-        key: str,
-        *,
-        quick: bool = False,
-        human: bool = False,
-        link: bool = False,
-        confirm_erase: bool = False,
-        **values: object,
-    ) -> Outbound:
-        c = catalog()
-        text = c.text(turn.lang, key, bank=turn.bank, **values)
-        replies: list[Button] = []
-        if quick:
-            replies = [Button(c.text(turn.lang, k), payload=POSTBACK_PREFIX + i) for k, i in QUICK_REPLIES]
-        if human:
-            replies = [Button(c.text(turn.lang, "qr_human"), payload=POSTBACK_PREFIX + "human_agent")]
-        if link:
-            replies = [Button(c.text(turn.lang, "qr_link"), payload=POSTBACK_PREFIX + "link_account")]
-        if confirm_erase:
-            replies = [
-                Button(c.text(turn.lang, "qr_erase_yes"), payload=POSTBACK_PREFIX + "confirm_erase"),
-                Button(c.text(turn.lang, "qr_erase_no"), payload=POSTBACK_PREFIX + "deny"),
-            ]
-        return Outbound(text, turn.lang, quick_replies=tuple(replies))
-
-
-QUICK_REPLIES = (
-    ("qr_balance", "check_balance"),
-    ("qr_transactions", "recent_transactions"),
-    ("qr_spending", "spending_summary"),
-    ("qr_human", "human_agent"),
-)
 
 
 def _trust_language(parse: Parse) -> bool:
