@@ -18,8 +18,8 @@ from sarraf.conversation.payment_runs import PaymentRuns
 from sarraf.conversation.payment_texts import PaymentLinks, PaymentTexts
 from sarraf.domain.payments import PaymentInitiation
 from sarraf.domain.ports import LinkRepository
+from sarraf.policy.gate import AuditTrail, Decider
 from sarraf.policy.payments import PaymentPoint
-from sarraf.policy.point import AuditTrail, Decider
 from sarraf.store.payments import Sealer, SqlPayments
 
 CALLBACK_PATH = "/pay/callback"

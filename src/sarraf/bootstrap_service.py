@@ -20,7 +20,8 @@ from sarraf.conversation.service_grounding import ServiceGrounding
 from sarraf.domain.ports import BankConnector, LinkRepository
 from sarraf.kb import KnowledgeBase, check, load
 from sarraf.policy.actions import CardActionPoint
-from sarraf.policy.point import AuditTrail, BankDataPoint, Decider
+from sarraf.policy.gate import AuditTrail, Decider
+from sarraf.policy.point import BankDataPoint
 
 log = logging.getLogger(__name__)
 

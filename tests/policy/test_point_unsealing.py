@@ -17,7 +17,8 @@ from sarraf.domain.events import CardAction
 from sarraf.domain.money import Money
 from sarraf.policy.actions import CardActionPoint
 from sarraf.policy.consent_grant import ConsentGrant, GrantStatus
-from sarraf.policy.point import BankDataPoint, Subject, grant_from_link
+from sarraf.policy.grants import grant_from_link
+from sarraf.policy.point import BankDataPoint, Subject
 from sarraf.store.database import make_engine, migrate
 from sarraf.store.key_store import open_envelope_cipher
 from sarraf.store.links import SqlLinkRepository

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any, Protocol
 
 from sarraf.alerts.offers import OFFER_VIEW, OfferGate, offer_request, render_offer, with_opt_in
@@ -25,12 +24,12 @@ from sarraf.alerts.poison import POISON, poison_reason
 from sarraf.alerts.ports import RECEIVED, AlertOutbox, FraudCase, FraudCases, Received, Recipient, Routed
 from sarraf.alerts.preferences import effective_kind, quiet_until, wanted
 from sarraf.alerts.render import render, to_json, warm_render
-from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.domain.messages import Outbound
-from sarraf.policy.consent_grant import SCOPES, ConsentGrant, GrantStatus, Scope
-from sarraf.policy.point import Decider
+from sarraf.policy.consent_grant import ConsentGrant
+from sarraf.policy.gate import Decider, DecisionLog, PolicyGate
+from sarraf.policy.grants import alerts_grant
 
 log = logging.getLogger(__name__)
 NOTIFICATIONS = "essential.service.notifications"
@@ -49,10 +48,6 @@ RoundDone = Callable[[int, int], None]  # (events handled, messages left ready) 
 HandOver = Callable[[str, list[Outbound]], list[dict[str, Any]] | None]  # (channel, messages) -> payloads
 
 
-class DecisionLog(Protocol):
-    async def record_many(self, decisions: Sequence[tuple[DisclosureRequest, Decision]]) -> object: ...
-
-
 class LinkIssuer(Protocol):
     def issue(self, tenant: str, customer_id: str, view: str, start: str | None, end: str | None) -> str: ...
 
@@ -63,22 +58,8 @@ class LinkRevoker(Protocol):
 
 def alert_grant(tenant: str, r: Recipient) -> ConsentGrant:
     """The customer's consent as alerts see it: linked scopes, plus alerts once they opted in."""
-    return _grant(tenant, r.customer_id, r.permissions, r.preferences.opted_in, r.link_status, r.has_tokens,
-                  r.link_expires_at)
-
-
-@lru_cache(maxsize=8192)
-def _grant(tenant: str, customer_id: str, permissions: tuple[str, ...], opted_in: bool, link_status: ConsentStatus,
-           has_tokens: bool, expires_at: datetime | None) -> ConsentGrant:
-    # A pure function of the link as read in THIS routing batch (ConsentGrant is frozen): a changed link gives
-    # other arguments and so a fresh grant; only rebuilding an unchanged one is skipped. Expiry is still
-    # checked against the clock on every decision.
-    granted = set(permissions)
-    scopes = {s for s in (Scope.BALANCES, Scope.TRANSACTIONS) if set(SCOPES[s].permissions) <= granted}
-    if opted_in and set(SCOPES[Scope.ALERTS].permissions) <= granted:
-        scopes.add(Scope.ALERTS)
-    status = GrantStatus.from_ob(link_status) if has_tokens else GrantStatus.REVOKED
-    return ConsentGrant(tenant, customer_id, frozenset(scopes), status, expires_at)
+    return alerts_grant(tenant, r.customer_id, r.permissions, r.preferences.opted_in, r.link_status, r.has_tokens,
+                        r.link_expires_at)
 
 
 def request_for(event: BankEvent, customer_id: str, channel: str) -> DisclosureRequest:
@@ -96,7 +77,8 @@ class _Plan:
     channel: str
     sender: str
     request: DisclosureRequest | None
-    decision: Decision | None
+    decision: Decision | None  # decided for the whole round at once (PolicyGate.decide_many)
+    grant: ConsentGrant | None = None
 
 
 class AlertRouter:
@@ -105,8 +87,7 @@ class AlertRouter:
                  default_langs: Mapping[str, str], clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  offers: OfferGate | None = None) -> None:
         self._outbox = outbox
-        self._decider = decider
-        self._audit = audit
+        self._gate = PolicyGate(decider, audit)  # every alert's disclosure decided and audited at the one door
         self._links = links
         self._fraud = fraud
         self._revoker = revoker
@@ -167,10 +148,17 @@ class AlertRouter:
                 results.append(planned)
             else:
                 plans.append(planned)
-        audited = [(p.request, p.decision) for p in plans if p.request is not None and p.decision is not None]
-        if audited:
-            await self._audit.record_many(audited)  # before anything is sent: no unrecorded disclosure
+        # all of the round's decisions, audited in one append before anything is sent: no unrecorded disclosure
+        asked = [(p.request, p.grant) for p in plans if p.request is not None and p.grant is not None]
+        decisions = iter(await self._gate.decide_many(asked, isolate=POISON))
+        decided: list[_Plan] = []
         for plan in plans:
+            decision = next(decisions) if plan.request is not None and plan.grant is not None else None
+            if isinstance(decision, Exception):  # this event's data broke its decision: it alone is set aside
+                results.append(_dead(plan.item, plan.recipient, poison_reason(decision)))
+            else:
+                decided.append(replace(plan, decision=decision))
+        for plan in decided:
             try:
                 results.append(await self._finish(plan))
             except POISON as exc:
@@ -194,8 +182,7 @@ class AlertRouter:
         if event.kind is AlertKind.OFFER:  # the scope `offers` stands only while the customer's opt-in does
             grant = await self._offers.grant(event.tenant, recipient.customer_id, grant, self._clock()) \
                 if self._offers else with_opt_in(grant, None)
-        decision = None if request is None else self._decider.decide(request, grant)
-        return _Plan(item, recipient, channel, sender, request, decision)
+        return _Plan(item, recipient, channel, sender, request, None, grant)
 
     async def _screen(self, item: Received, recipient: Recipient | None) -> Routed | None:
         event = item.event

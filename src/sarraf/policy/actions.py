@@ -10,26 +10,21 @@ the audit log allow and deny alike, and only then executed through the bank conn
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from sarraf.domain.consent import BankLink, Tokens
+from sarraf.domain.consent import Tokens
 from sarraf.domain.disclosure import Decision, DisclosureRequest, Minimisation
 from sarraf.domain.events import CardAction, PaymentCard
 from sarraf.domain.ports import BankConnector, LinkRepository
 from sarraf.domain.service_items import CardDelivery
 from sarraf.policy.bank_tokens import fresh_tokens, linked
-from sarraf.policy.consent_grant import ConsentGrant, Scope
-from sarraf.policy.point import AuditTrail, Decider, Subject, grant_from_link
+from sarraf.policy.gate import AuditTrail, Decider, PolicyGate
+from sarraf.policy.grants import action_grant
+from sarraf.policy.point import Subject
 
 CARD_CONTROLS = "user.financial.credit_card.controls"
 FRAUD = "essential.fraud_detection"
 SUPPORT = "essential.service.operations.support"
-
-
-def action_grant(link: BankLink) -> ConsentGrant:
-    """A usable link lets the customer act on their own cards from the chat they linked."""
-    grant = grant_from_link(link)
-    return replace(grant, scopes=grant.scopes | {Scope.CARD_CONTROLS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,19 +41,15 @@ class ActionOutcome:
 class CardActionPoint:
     def __init__(self, decider: Decider, audit: AuditTrail, links: LinkRepository,
                  connectors: Mapping[str, BankConnector]) -> None:
-        self._decider = decider
-        self._audit = audit
+        self._gate = PolicyGate(decider, audit, links)
         self._links = links
         self._connectors = connectors
 
     async def _decide(self, subject: Subject) -> Decision:
         # tokens stay sealed until the decision allows acting (a denied action never decrypts them)
-        link = await linked(self._links, subject.tenant, subject.customer_id, unseal=False)
         request = DisclosureRequest(subject.tenant, subject.customer_id, subject.purpose, (CARD_CONTROLS,),
                                     subject.recipient)
-        decision = self._decider.decide(request, action_grant(link))
-        await self._audit.record(request, decision)
-        return decision
+        return await self._gate.decide_for_link(request, action_grant)
 
     async def cards(self, subject: Subject) -> tuple[Decision, list[PaymentCard]]:
         decision = await self._decide(subject)

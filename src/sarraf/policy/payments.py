@@ -12,7 +12,7 @@ the bank.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sarraf.domain.consent import BankLink, Tokens
@@ -28,22 +28,14 @@ from sarraf.domain.payments import (
 )
 from sarraf.domain.ports import LinkRepository
 from sarraf.policy.bank_tokens import fresh_tokens, linked, mark_unusable
-from sarraf.policy.consent_grant import SCOPES, ConsentGrant, Scope
-from sarraf.policy.point import ACCOUNT_IDENTIFIERS, AuditTrail, Decider, Subject, grant_from_link
+from sarraf.policy.consent_grant import Scope
+from sarraf.policy.gate import AuditTrail, Decider, PolicyGate
+from sarraf.policy.grants import payment_grant
+from sarraf.policy.point import ACCOUNT_IDENTIFIERS, Subject
 
 PAYMENT_PROCESSING = "essential.service.payment_processing"
 PAYMENTS = "user.financial.bank_account.payments"
 LIMIT_POLICY = "payment-limit"  # the policy id of a refusal by the bank's amount limits (not Cedar's)
-
-
-def payment_grant(link: BankLink) -> ConsentGrant:
-    """A usable link lets the customer ask for payments (each authorised at the bank) and, when the bank granted
-    the beneficiary read, use their saved payees."""
-    grant = grant_from_link(link)
-    extra = {Scope.PAYMENTS}
-    if set(SCOPES[Scope.PAYEES].permissions) <= set(link.permissions):
-        extra.add(Scope.PAYEES)
-    return replace(grant, scopes=grant.scopes | extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +66,7 @@ class PaymentPoint:
     def __init__(self, decider: Decider, audit: AuditTrail, links: LinkRepository,
                  connectors: Mapping[str, PaymentInitiation], limits: Mapping[str, Mapping[str, Decimal]],
                  redirect_uri: str) -> None:
-        self._decider = decider
-        self._audit = audit
+        self._gate = PolicyGate(decider, audit, links)
         self._links = links
         self._connectors = connectors
         self._limits = limits
@@ -86,17 +77,19 @@ class PaymentPoint:
 
     async def _decide(self, subject: Subject, category: str, *, limit_check: tuple[Decimal, str] | None = None
                       ) -> Decision:
-        link = await linked(self._links, subject.tenant, subject.customer_id, unseal=False)
         request = DisclosureRequest(subject.tenant, subject.customer_id, PAYMENT_PROCESSING, (category,),
                                     subject.recipient)
-        decision = self._decider.decide(request, payment_grant(link))
-        if decision.allowed and limit_check is not None:
+
+        def within_limits(decision: Decision) -> Decision:  # the bank's amount limits, after the agreement
+            assert limit_check is not None
             broken = over_limit(*limit_check, self.limits(subject.tenant))
-            if broken is not None:
-                decision = Decision(Outcome.DENY, None, LIMIT_POLICY,
-                                    f"{limit_check[0]} {limit_check[1]} is over the single-payment limit {broken}")
-        await self._audit.record(request, decision)
-        return decision
+            if broken is None:
+                return decision
+            return Decision(Outcome.DENY, None, LIMIT_POLICY,
+                            f"{limit_check[0]} {limit_check[1]} is over the single-payment limit {broken}")
+
+        return await self._gate.decide_for_link(request, payment_grant,
+                                                within_limits if limit_check is not None else None)
 
     async def _tokens(self, subject: Subject) -> tuple[BankLink, Tokens]:
         link = await linked(self._links, subject.tenant, subject.customer_id)

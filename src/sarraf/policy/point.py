@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from sarraf.domain.banking import Account, Balance, Transaction
 from sarraf.domain.consent import BankLink, Tokens
@@ -21,39 +21,16 @@ from sarraf.domain.errors import ConsentUnusable
 from sarraf.domain.ports import BankConnector, LinkRepository
 from sarraf.domain.service_items import ActivityItem, ExchangeRate
 from sarraf.policy.bank_tokens import fresh_tokens, linked, mark_unusable
-from sarraf.policy.consent_grant import SCOPES, ConsentGrant, GrantStatus, Scope
+from sarraf.policy.consent_grant import ConsentGrant
+from sarraf.policy.gate import AuditTrail, Decider, PolicyGate
+from sarraf.policy.grants import grant_from_link
 from sarraf.policy.minimise import minimise
 
 SERVICE_SUPPORT = "essential.service.operations.support"
 BALANCE = "user.financial.bank_account.balance"
 ACCOUNT_IDENTIFIERS = "user.financial.bank_account.identifiers"
 TRANSACTIONS = "user.financial.bank_account.transactions"
-# Reading accounts is what linking grants; alerts and offers are separate opt-ins, never implied by it.
-LINKABLE_SCOPES = (Scope.BALANCES, Scope.TRANSACTIONS)
-
-
-def grant_from_link(link: BankLink) -> ConsentGrant:
-    """The customer's consent as the decider sees it: scopes whose OB permissions the bank granted."""
-    granted = set(link.permissions)
-    return ConsentGrant(
-        tenant=link.tenant,
-        customer_id=link.customer_id,
-        scopes=frozenset(s for s in LINKABLE_SCOPES if set(SCOPES[s].permissions) <= granted),
-        status=GrantStatus.from_ob(link.status) if link.has_tokens else GrantStatus.REVOKED,
-        expires_at=link.expires_at,
-        consent_id=link.consent_id,
-    )
-
-
 T = TypeVar("T")
-
-
-class Decider(Protocol):
-    def decide(self, request: DisclosureRequest, grant: ConsentGrant) -> Decision: ...
-
-
-class AuditTrail(Protocol):
-    async def record(self, request: DisclosureRequest, decision: Decision) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +68,7 @@ class BankDataPoint:
         connectors: Mapping[str, BankConnector],
         grant_of: Callable[[BankLink], ConsentGrant] = grant_from_link,
     ) -> None:
-        self._decider = decider
-        self._audit = audit
+        self._gate = PolicyGate(decider, audit, links)
         self._links = links
         self._connectors = connectors
         self._grant_of = grant_of
@@ -101,7 +77,6 @@ class BankDataPoint:
         """Decide and audit a disclosure without reading the bank.
 
         The link is read with its tokens sealed: only a disclosure that reads the bank unseals them."""
-        link = await linked(self._links, subject.tenant, subject.customer_id, unseal=False)
         request = DisclosureRequest(
             tenant=subject.tenant,
             customer_id=subject.customer_id,
@@ -109,9 +84,7 @@ class BankDataPoint:
             categories=categories,
             recipient=subject.recipient,
         )
-        decision = self._decider.decide(request, self._grant_of(link))
-        await self._audit.record(request, decision)
-        return decision
+        return await self._gate.decide_for_link(request, self._grant_of)
 
     async def balances(self, subject: Subject) -> Disclosure[list[AccountBalances]]:
         async def read(connector: BankConnector, tokens: Tokens) -> list[AccountBalances]:
