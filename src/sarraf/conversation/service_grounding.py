@@ -240,7 +240,8 @@ def _unrecognised(lang: str, intent: str, topic: str, items: list[ActivityItem],
     c = catalog()
     what = c.text(lang, WHAT[topic])
     found = [i for i in items if i.kind is ItemKind.PAYMENT and i.topic == topic and i.original is None]
-    cards = tuple(dict.fromkeys(i.card_last4 for i in found if i.card_last4))
+    # offered in a stable order (by their digits), not by which card happened to pay last
+    cards = tuple(sorted({i.card_last4 for i in found if i.card_last4}))
     if card is not None:
         found = [i for i in found if i.card_last4 == card] or found
     elif len(cards) > 1 and ask:
