@@ -12,6 +12,7 @@ from sarraf.channels import webchat
 from sarraf.channels.login_return import BrowserReturn
 from sarraf.conversation import answers
 from sarraf.conversation.replies import catalog
+from sarraf.domain.consent import LinkSession
 from sarraf.domain.errors import BankAnswerRefused, BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Outbound
 from sarraf.observability import LINKS
@@ -122,6 +123,9 @@ async def link_callback(
     except LinkFailed as failed:
         LINKS.labels("failed").inc()
         lang = container.default_lang
+        stepped = await _step_up_ended(request, failed.session, False, failed.kind.value)
+        if stepped is not None and failed.kind is not LinkFailure.OTHER_BROWSER:
+            return stepped
         if failed.kind is LinkFailure.OTHER_BROWSER:
             # A stranger's browser: it hears nothing about the chat, and the chat's platform is not involved.
             lang = _visitor_lang(request, lang)
@@ -153,6 +157,8 @@ async def link_callback(
                      texts.text(lang, "bank_unreachable"), 502)
     LINKS.labels("linked").inc()
     session = linked.session
+    if (stepped := await _step_up_ended(request, session, True)) is not None:
+        return stepped  # a re-confirmation for a held action (conversation/step_up.py), not a new link
     hook = container.channels.login_return(session.channel)
     onward = await hook.after_login(session) if hook is not None else None
     if onward is not None and not onward.tell_conversation:
@@ -168,6 +174,28 @@ async def link_callback(
     c = catalog()
     body = c.text(lang, "link_done_body") if partly is None else f"{partly} {c.text(lang, 'link_done_body')}"
     return _page(request, lang, c.text(lang, "link_done_title"), body, 200)
+
+
+async def _step_up_ended(request: Request, session: LinkSession | None, completed: bool,
+                         why: str = "") -> Response | None:
+    """When this login was a step-up for a held action: run it (or not), tell the chat, show the browser the
+    outcome. None when the login was an ordinary link."""
+    container = container_of(request)
+    if session is None or container.step_up is None:
+        return None
+    back = await container.step_up.came_back(session.state, completed, why)
+    if back is None:
+        return None
+    await container.deliver(back.held.channel, back.held.sender, back.replies)
+    hook = container.channels.login_return(session.channel)
+    onward = await hook.after_login(session) if hook is not None and completed else None
+    if onward is not None:
+        return _onward(onward)
+    lang, bank = back.held.lang, container.bank_names[back.held.tenant]
+    c = catalog()
+    told = " ".join(r.text for r in back.replies)
+    return _page(request, lang, c.text(lang, "stepup_page_title", bank=bank),
+                 f"{told} {c.text(lang, 'stepup_page_done')}", 200 if back.completed else 400)
 
 
 _FAILURE_TEXTS = {
