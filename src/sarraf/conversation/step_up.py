@@ -127,12 +127,13 @@ class StepUpGate:
                         self._bank_names.get(held.tenant, held.tenant))
         late = held.expired(now)
         ok = completed and not late
+        ending = HeldStatus.DONE if ok else (HeldStatus.EXPIRED if late else HeldStatus.FAILED)
         reason = "completed" if ok else ("came back too late" if late else f"not completed: {why or 'refused'}")
-        request, decision = step_up_record(held.tenant, held.customer_id, held.channel, held.action, ok, reason)
+        request, decision = step_up_record(held.tenant, held.customer_id, held.channel, held.action, ending,
+                                           reason)
         await self._audit.record(request, decision)
         if not ok:
-            status = HeldStatus.EXPIRED if late else HeldStatus.FAILED
-            await self._held.finish(held.held_id, status, now)
+            await self._held.finish(held.held_id, ending, now)
             key = "stepup_expired" if late else "stepup_failed"
             return CameBack(held, [Outbound(catalog().text(held.lang, key, bank=who.bank), held.lang)], False)
         # DONE before running: the step-up itself succeeded, and counts for the freshness window either way

@@ -93,12 +93,15 @@ def _seconds(raw: Mapping[str, Any], key: str, default: float, most: timedelta) 
 
 
 def step_up_record(tenant: str, customer_id: str, channel: str, action: Sensitive,
-                   completed: bool, reason: str) -> tuple[DisclosureRequest, Decision]:
-    """The audit record of a step-up's end: allowed when the customer re-confirmed in time, denied otherwise."""
+                   ending: HeldStatus, reason: str) -> tuple[DisclosureRequest, Decision]:
+    """The audit record of a step-up's end: allowed when the customer re-confirmed in time (DONE), denied
+    otherwise. The audit leaf keeps the policy id, so it names the action and the ending:
+    "step-up:card_unfreeze:done", "step-up:card_unfreeze:expired"."""
     request = DisclosureRequest(tenant, customer_id, SUPPORT, (CATEGORIES[action],), channel)
-    if completed:
-        return request, Decision(Outcome.ALLOW, Minimisation.FULL, STEP_UP_POLICY_ID, f"{action.value}: {reason}")
-    return request, Decision(Outcome.DENY, None, STEP_UP_POLICY_ID, f"{action.value}: {reason}")
+    policy_id = f"{STEP_UP_POLICY_ID}:{action.value}:{ending.value}"
+    if ending is HeldStatus.DONE:
+        return request, Decision(Outcome.ALLOW, Minimisation.FULL, policy_id, reason)
+    return request, Decision(Outcome.DENY, None, policy_id, reason)
 
 
 class HeldStatus(StrEnum):

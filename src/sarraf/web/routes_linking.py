@@ -188,7 +188,9 @@ async def _step_up_ended(request: Request, session: LinkSession | None, complete
         return None
     await container.deliver(back.held.channel, back.held.sender, back.replies)
     hook = container.channels.login_return(session.channel)
-    onward = await hook.after_login(session) if hook is not None and completed else None
+    onward = None
+    if hook is not None:
+        onward = await (hook.after_login(session) if completed else hook.after_login_failure(session))
     if onward is not None:
         return _onward(onward)
     lang, bank = back.held.lang, container.bank_names[back.held.tenant]

@@ -1,0 +1,148 @@
+"""Step-up before unfreezing a card, over real HTTP on 127.0.0.1 with the sandbox bank mounted at /bank (issue
+#18): unfreeze asks for the bank login, the customer completes it and the card is unfrozen; an expired or a
+refused step-up changes nothing and says so; freezing never asks; a bank with no step-up keeps the old flow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import update
+
+from sarraf.banks.sandbox_login import complete_sandbox_login
+from sarraf.config import DEFAULT_BANKS_FILE, load_settings
+from sarraf.store.tables.conversation import held_actions
+from sarraf.web.app import create_app
+from sarraf.web.threaded_server import free_port, serve_in_thread
+from tests.alerts.conftest import ADMIN, ADMIN_SECRET, AlertGateway
+from tests.alerts.helpers import collect, linked_chat
+from tests.integration.helpers import ChatClient
+
+
+def _banks_with_step_up(folder: Path) -> Path:
+    """The shipped banks file, with the sandbox bank asking for a step-up before an unfreeze (5 minutes)."""
+    raw = yaml.safe_load(DEFAULT_BANKS_FILE.read_text(encoding="utf-8"))
+    for bank in raw["banks"]:
+        bank["agreement"] = str(DEFAULT_BANKS_FILE.parent / bank["agreement"])
+        bank["service"]["answers"] = str(DEFAULT_BANKS_FILE.parent / bank["service"]["answers"])
+        bank["step_up"] = {"actions": ["card_unfreeze", "alert_destination"], "fresh_for_seconds": 300,
+                           "hold_seconds": 600}
+    path = folder / "banks.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def stepping(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlertGateway]:
+    home = tmp_path_factory.mktemp("home")
+    port = free_port()
+    env = {"SARRAF_HOME": str(home), "SARRAF_DATABASE_URL": f"sqlite+aiosqlite:///{home / 'sarraf.db'}",
+           "SARRAF_PORT": str(port), "SARRAF_PUBLIC_URL": f"http://127.0.0.1:{port}",
+           "SARRAF_SANDBOX_ADMIN_SECRET": ADMIN_SECRET, "SARRAF_BANKS_FILE": str(_banks_with_step_up(home))}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        settings = load_settings()
+        app = create_app(settings)
+    with serve_in_thread(app, port=port) as url:
+        yield AlertGateway(url, settings, app)
+
+
+async def _cards(http: httpx.AsyncClient, gw: AlertGateway) -> dict[str, str]:
+    response = await http.get(f"{gw.bank}/sarraf/v1/admin/cases", headers=ADMIN)
+    assert response.status_code == 200
+    return dict(response.json()["cards"])
+
+
+def _login_url(reply: dict[str, Any]) -> str:
+    return str(next(b["url"] for b in reply["buttons"] if b["url"]))
+
+
+async def _frozen(http: httpx.AsyncClient, gw: AlertGateway, customer: str) -> ChatClient:
+    chat = await linked_chat(http, gw, customer, opt_in=False)
+    (frozen,) = await chat.say("freeze my card")  # the safe direction: one message, no login
+    assert "is frozen" in frozen["text"] and not frozen["buttons"], frozen
+    assert (await _cards(http, gw))[f"{customer}-debit"] == "frozen"
+    return chat
+
+
+async def _step_up_logs(gw: AlertGateway) -> list[dict[str, Any]]:
+    recent = await gw.app.state.container.audit.recent(200)
+    return [entry for _, entry in recent if str(entry.get("policy_id", "")).startswith("step-up:")]
+
+
+async def test_unfreeze_waits_for_the_bank_login_then_runs_once(stepping: AlertGateway,
+                                                                http: httpx.AsyncClient) -> None:
+    chat = await _frozen(http, stepping, "sandbox-en-1")
+    (asked,) = await chat.say("unfreeze my card")
+    assert asked["text"].startswith("To unfreeze your card, please confirm it's you at"), asked
+    assert "10 minutes" in asked["text"]
+    assert (await _cards(http, stepping))["sandbox-en-1-debit"] == "frozen"  # held, not done
+    redirect = await complete_sandbox_login(http, _login_url(asked), username="sandbox-en-1")
+    back = await http.get(redirect, follow_redirects=False)
+    assert back.status_code == 303, back.text
+    (told,) = await collect(chat, 1)
+    assert told["text"].startswith("Your card ending") and "active again" in told["text"], told
+    assert (await _cards(http, stepping))["sandbox-en-1-debit"] == "active"
+    logs = await _step_up_logs(stepping)
+    assert [(e["policy_id"], e["outcome"]) for e in logs] == [("step-up:card_unfreeze:done", "allow")], logs
+    # the replayed callback runs nothing again and links nothing
+    (refrozen,) = await chat.say("freeze my card")
+    assert "is frozen" in refrozen["text"]
+    again = await http.get(redirect, follow_redirects=False)
+    assert again.status_code != 200
+    after = await collect(chat, 0, timeout=0.5)
+    assert not any("active again" in r["text"] for r in after), after
+    assert (await _cards(http, stepping))["sandbox-en-1-debit"] == "frozen"
+    # within the bank's 5 minutes a second unfreeze needs no new login
+    (unfrozen,) = await chat.say("unfreeze my card")
+    assert "active again" in unfrozen["text"] and not unfrozen["buttons"], unfrozen
+    assert (await _cards(http, stepping))["sandbox-en-1-debit"] == "active"
+
+
+async def test_an_expired_step_up_changes_nothing_and_says_so(stepping: AlertGateway,
+                                                              http: httpx.AsyncClient) -> None:
+    chat = await _frozen(http, stepping, "sandbox-pl-1")
+    (asked,) = await chat.say("odblokuj kartę")
+    assert asked["text"].startswith("Aby odblokować kartę"), asked
+    state = _login_url(asked).rsplit("/", 1)[-1]  # /link/start/{state}
+    async with stepping.services.container.engine.begin() as conn:  # the customer takes longer than allowed
+        late = datetime.now(UTC) - timedelta(seconds=1)
+        moved = await conn.execute(update(held_actions).where(held_actions.c.login_state == state)
+                                   .values(expires_at=late))
+        assert moved.rowcount == 1
+    redirect = await complete_sandbox_login(http, _login_url(asked), username="sandbox-pl-1")
+    back = await http.get(redirect, follow_redirects=False)
+    assert back.status_code == 303, back.text  # the web chat tab goes back to the chat, which tells it
+    (told,) = await collect(chat, 1)
+    assert told["text"].startswith("Potwierdzenie w") and "nic nie zostało zmienione" in told["text"], told
+    assert (await _cards(http, stepping))["sandbox-pl-1-debit"] == "frozen"
+    logs = await _step_up_logs(stepping)
+    assert ("step-up:card_unfreeze:expired", "deny") in [(e["policy_id"], e["outcome"]) for e in logs], logs
+
+
+async def test_a_refused_step_up_changes_nothing(stepping: AlertGateway, http: httpx.AsyncClient) -> None:
+    chat = await _frozen(http, stepping, "sandbox-ar-1")
+    (asked,) = await chat.say("unfreeze my card")
+    start = await http.get(_login_url(asked), follow_redirects=False)  # this browser takes the login
+    assert start.status_code == 303, start.text
+    state = _login_url(asked).rsplit("/", 1)[-1]
+    back = await http.get(f"{stepping.url}/link/callback", params={"state": state, "error": "access_denied"},
+                          follow_redirects=False)
+    assert back.status_code == 303, back.text  # the web chat's own tab goes back to the chat
+    (told,) = await collect(chat, 1)
+    assert "so nothing was changed" in told["text"], told
+    assert (await _cards(http, stepping))["sandbox-ar-1-debit"] == "frozen"
+
+
+async def test_with_no_step_up_configured_unfreeze_is_one_message(gateway: AlertGateway,
+                                                                  http: httpx.AsyncClient) -> None:
+    chat = await _frozen(http, gateway, "sandbox-en-2")
+    (unfrozen,) = await chat.say("unfreeze my card")
+    assert "active again" in unfrozen["text"] and not unfrozen["buttons"], unfrozen
+    assert (await _cards(http, gateway))["sandbox-en-2-debit"] == "active"
