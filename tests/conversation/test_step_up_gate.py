@@ -1,4 +1,4 @@
-"""The step-up gate (conversation/step_up.py) with the card flows, over a real SQLite store: an unfreeze is
+"""The step-up gate (conversation/step_up.py) with the card and alert flows, over a real SQLite store: an unfreeze is
 held until the bank login comes back, runs once, counts for the bank's freshness window; a late or failed
 login changes nothing and says so in the customer's language; freezing is never held."""
 
@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sarraf.conversation.flows_alerts import AlertFlows, Who, preference_change
 from sarraf.conversation.flows_cards import CardFlows
 from sarraf.conversation.replies import catalog
 from sarraf.conversation.step_up import StepUpGate
 from sarraf.domain.disclosure import Decision, DisclosureRequest
 from sarraf.domain.events import CardAction
 from sarraf.policy.step_up import Sensitive, StepUpPolicy
+from sarraf.store.alerts_prefs import SqlAlertPreferences
 from sarraf.store.card_confirmations import SqlCardConfirmations
 from sarraf.store.database import make_engine
 from sarraf.store.held_actions import SqlHeldActions
@@ -172,3 +174,68 @@ async def test_a_bank_without_step_up_unfreezes_at_once(world: World, engine: As
 async def test_a_login_that_was_no_step_up_is_left_to_linking(world: World) -> None:
     assert await world.gate.came_back("an-ordinary-link-state", completed=True) is None
     assert not world.audit.records
+
+
+class NoFraudCases:
+    async def answer(self, a: object) -> list[object]:
+        return []
+
+    async def awaiting(self, tenant: str, customer_id: str) -> str | None:
+        return None
+
+
+def _alert_flows(engine: AsyncEngine, world: World, actions: frozenset[Sensitive]) -> tuple[AlertFlows, StepUpGate]:
+    policy = StepUpPolicy(actions, timedelta(minutes=5), timedelta(minutes=10))
+    gate = StepUpGate({"bank": policy}, SqlHeldActions(engine), world.logins, world.audit, {"bank": "Test Bank"},
+                      world.clock)
+    flows = AlertFlows(SqlAlertPreferences(engine), NoFraudCases(), world.desk, object, {"bank": "Test Bank"},
+                       confirmations=SqlCardConfirmations(engine), step_up=gate, clock=world.clock)
+    return flows, gate
+
+
+def _in(channel: str, sender: str, lang: str = "en") -> Who:
+    return Who("bank", "cust1", channel, sender, lang, "Test Bank")
+
+
+@pytest.mark.parametrize("lang", ["en", "pl", "ar"])
+async def test_alerts_move_to_another_chat_only_after_the_step_up(world: World, engine: AsyncEngine,
+                                                                  lang: str) -> None:
+    flows, gate = _alert_flows(engine, world, frozenset({Sensitive.ALERT_DESTINATION}))
+    prefs = SqlAlertPreferences(engine)
+    on = preference_change("turn on alerts")
+    assert on is not None
+    await flows.change_preferences(_in("webchat", "first"), on)  # the first destination needs no step-up
+    assert not world.logins.states
+    (asked,) = await flows.change_preferences(_in("telegram", "second", lang), on)
+    assert asked.text == text(lang, "stepup_needed_alert_destination", count=10) and asked.buttons[0].login
+    held = await prefs.get("bank", "cust1")
+    assert (held.channel, held.sender, held.opted_in) == ("webchat", "first", True)  # still where they went
+    back = await gate.came_back(world.logins.states[0], completed=True)
+    assert back is not None and [r.text for r in back.replies] == [text(lang, "alerts_destination_moved")]
+    moved = await prefs.get("bank", "cust1")
+    assert (moved.channel, moved.sender) == ("telegram", "second")
+
+
+async def test_a_failed_step_up_leaves_alerts_where_they_went(world: World, engine: AsyncEngine) -> None:
+    flows, gate = _alert_flows(engine, world, frozenset({Sensitive.ALERT_DESTINATION}))
+    prefs = SqlAlertPreferences(engine)
+    on = preference_change("turn on alerts")
+    assert on is not None
+    await flows.change_preferences(_in("webchat", "first"), on)
+    await flows.change_preferences(_in("telegram", "second"), on)
+    back = await gate.came_back(world.logins.states[0], completed=False, why="denied")
+    assert back is not None and [r.text for r in back.replies] == [text("en", "stepup_failed")]
+    kept = await prefs.get("bank", "cust1")
+    assert (kept.channel, kept.sender) == ("webchat", "first")
+
+
+async def test_without_step_up_alerts_move_at_once(world: World, engine: AsyncEngine) -> None:
+    flows, _ = _alert_flows(engine, world, frozenset({Sensitive.CARD_UNFREEZE}))
+    prefs = SqlAlertPreferences(engine)
+    on = preference_change("turn on alerts")
+    assert on is not None
+    await flows.change_preferences(_in("webchat", "first"), on)
+    (said,) = await flows.change_preferences(_in("telegram", "second"), on)
+    assert said.text == text("en", "alerts_on") and not world.logins.states
+    moved = await prefs.get("bank", "cust1")
+    assert (moved.channel, moved.sender) == ("telegram", "second")
