@@ -6,35 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 from sqlalchemy import update
 
 from sarraf.banks.sandbox_login import complete_sandbox_login
-from sarraf.config import DEFAULT_BANKS_FILE, load_settings
+from sarraf.config import load_settings
 from sarraf.store.tables.conversation import held_actions
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
 from tests.alerts.conftest import ADMIN, ADMIN_SECRET, AlertGateway
 from tests.alerts.helpers import collect, linked_chat
 from tests.integration.helpers import ChatClient
-
-
-def _banks_with_step_up(folder: Path) -> Path:
-    """The shipped banks file, with the sandbox bank asking for a step-up before an unfreeze (5 minutes)."""
-    raw = yaml.safe_load(DEFAULT_BANKS_FILE.read_text(encoding="utf-8"))
-    for bank in raw["banks"]:
-        bank["agreement"] = str(DEFAULT_BANKS_FILE.parent / bank["agreement"])
-        bank["service"]["answers"] = str(DEFAULT_BANKS_FILE.parent / bank["service"]["answers"])
-        bank["step_up"] = {"actions": ["card_unfreeze", "alert_destination"], "fresh_for_seconds": 300,
-                           "hold_seconds": 600}
-    path = folder / "banks.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return path
+from tests.support.step_up_banks import banks_with_step_up
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +29,7 @@ def stepping(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlertGateway]
     port = free_port()
     env = {"SARRAF_HOME": str(home), "SARRAF_DATABASE_URL": f"sqlite+aiosqlite:///{home / 'sarraf.db'}",
            "SARRAF_PORT": str(port), "SARRAF_PUBLIC_URL": f"http://127.0.0.1:{port}",
-           "SARRAF_SANDBOX_ADMIN_SECRET": ADMIN_SECRET, "SARRAF_BANKS_FILE": str(_banks_with_step_up(home))}
+           "SARRAF_SANDBOX_ADMIN_SECRET": ADMIN_SECRET, "SARRAF_BANKS_FILE": str(banks_with_step_up(home))}
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
