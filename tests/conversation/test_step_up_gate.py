@@ -16,6 +16,7 @@ from sarraf.conversation.flows_alerts import AlertFlows, Who, preference_change
 from sarraf.conversation.flows_cards import CardFlows
 from sarraf.conversation.replies import catalog
 from sarraf.conversation.step_up import StepUpGate
+from sarraf.domain.consent import LINK_SESSION_TTL
 from sarraf.domain.disclosure import Decision, DisclosureRequest
 from sarraf.domain.events import CardAction
 from sarraf.policy.step_up import Sensitive, StepUpPolicy
@@ -239,3 +240,22 @@ async def test_without_step_up_alerts_move_at_once(world: World, engine: AsyncEn
     assert said.text == text("en", "alerts_on") and not world.logins.states
     moved = await prefs.get("bank", "cust1")
     assert (moved.channel, moved.sender) == ("telegram", "second")
+
+
+async def test_a_login_that_timed_out_at_the_bank_is_told_as_too_late(world: World) -> None:
+    await world.flows.intent(Asker(), "unfreeze_card", "unfreeze my card")
+    back = await world.gate.came_back(world.logins.states[0], completed=False, why="timed_out")
+    assert back is not None and [r.text for r in back.replies] == [text("en", "stepup_expired")]
+    assert [d.policy_id for _, d in world.audit.records] == ["step-up:card_unfreeze:expired"]
+
+
+async def test_the_hold_never_outlives_the_bank_login(engine: AsyncEngine, world: World) -> None:
+    policy = StepUpPolicy(frozenset({Sensitive.CARD_UNFREEZE}), timedelta(minutes=5), timedelta(hours=1))
+    gate = StepUpGate({"bank": policy}, SqlHeldActions(engine), world.logins, world.audit, {"bank": "Test Bank"},
+                      world.clock)
+    flows = CardFlows(world.desk, SqlCardConfirmations(engine), world.clock, step_up=gate)
+    (asked,) = await flows.intent(Asker(), "unfreeze_card", "unfreeze my card")
+    assert asked.text == text("en", "stepup_needed_card_unfreeze", count=int(LINK_SESSION_TTL.total_seconds() // 60))
+    world.clock.now += LINK_SESSION_TTL
+    back = await gate.came_back(world.logins.states[0], completed=True)
+    assert back is not None and not back.completed and world.desk.status("c1") == "frozen"

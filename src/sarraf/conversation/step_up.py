@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from sarraf.conversation.replies import catalog
+from sarraf.domain.consent import LINK_SESSION_TTL
 from sarraf.domain.disclosure import Decision, DisclosureRequest
 from sarraf.domain.messages import Button, Outbound
 from sarraf.policy.step_up import OFF, HeldAction, HeldStatus, Sensitive, StepUpPolicy, step_up_record
@@ -64,6 +65,7 @@ class Audit(Protocol):
     async def record(self, request: DisclosureRequest, decision: Decision) -> object: ...
 
 
+TIMED_OUT = "timed_out"  # policy.consents.LinkFailure.TIMED_OUT, as the callback passes it in `why`
 Runner = Callable[[Requester, str | None], Awaitable[list[Outbound]]]
 
 
@@ -104,12 +106,13 @@ class StepUpGate:
         if not policy.needs(action, await self._held.last_step_up(who.tenant, who.customer_id), now):
             return None
         invitation = await self._logins.invite(who.tenant, who.customer_id, who.channel, who.sender, None)
+        hold_for = min(policy.hold_for, LINK_SESSION_TTL)  # the login itself lives no longer than this
         await self._held.hold(HeldAction(
             held_id=uuid.uuid4().hex, tenant=who.tenant, customer_id=who.customer_id, channel=who.channel,
             sender=who.sender, lang=who.lang, action=action, argument=argument, login_state=invitation.state,
-            created_at=now, expires_at=now + policy.hold_for))
+            created_at=now, expires_at=now + hold_for))
         c = catalog()
-        minutes = max(1, int(policy.hold_for.total_seconds() // 60))
+        minutes = max(1, int(hold_for.total_seconds() // 60))
         return Outbound(c.text(who.lang, f"stepup_needed_{action.value}", bank=who.bank, count=minutes),
                         who.lang,
                         buttons=(Button(c.text(who.lang, "stepup_button", bank=who.bank), url=invitation.url,
@@ -125,7 +128,7 @@ class StepUpGate:
         now = self._clock()
         who = Requester(held.tenant, held.customer_id, held.channel, held.sender, held.lang,
                         self._bank_names.get(held.tenant, held.tenant))
-        late = held.expired(now)
+        late = held.expired(now) or why == TIMED_OUT  # the bank login's own lifetime ran out first
         ok = completed and not late
         ending = HeldStatus.DONE if ok else (HeldStatus.EXPIRED if late else HeldStatus.FAILED)
         reason = "completed" if ok else ("came back too late" if late else f"not completed: {why or 'refused'}")
