@@ -10,11 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from sarraf.banks.sandbox_login import complete_sandbox_login
+from sarraf.channels import webchat
 from sarraf.config import load_settings
+from sarraf.store.alerts_prefs import SqlAlertPreferences
 from sarraf.store.tables.conversation import held_actions
+from sarraf.store.tables.core import channel_identities
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
 from tests.alerts.conftest import ADMIN, ADMIN_SECRET, AlertGateway
@@ -132,3 +135,29 @@ async def test_with_no_step_up_configured_unfreeze_is_one_message(gateway: Alert
     (unfrozen,) = await chat.say("unfreeze my card")
     assert "active again" in unfrozen["text"] and not unfrozen["buttons"], unfrozen
     assert (await _cards(http, gateway))["sandbox-en-2-debit"] == "active"
+
+
+async def test_alerts_move_to_a_second_chat_only_after_the_step_up(stepping: AlertGateway,
+                                                                   http: httpx.AsyncClient) -> None:
+    chat = await linked_chat(http, stepping, "sandbox-en-2")  # opted in here: the first destination, no login
+    engine = stepping.services.container.engine
+    async with engine.begin() as conn:  # the same customer on a second device's web chat
+        customer_id = (await conn.execute(select(channel_identities.c.customer_id).where(
+            channel_identities.c.sender == webchat.address(chat.session)))).scalar_one()
+    prefs = SqlAlertPreferences(engine)
+    assert (await prefs.get("sandbox", customer_id)).sender == webchat.address(chat.session)
+    async with httpx.AsyncClient(timeout=20) as phone:
+        other = ChatClient(phone, stepping.url)
+        await other.say("hello")  # this browser now holds its own chat
+        async with engine.begin() as conn:
+            await conn.execute(update(channel_identities).where(
+                channel_identities.c.sender == webchat.address(other.session)).values(customer_id=customer_id))
+        (asked,) = await other.say("turn on alerts")
+        assert asked["text"].startswith("To send your alerts to this chat, please confirm"), asked
+        assert (await prefs.get("sandbox", customer_id)).sender == webchat.address(chat.session)  # not yet
+        redirect = await complete_sandbox_login(phone, _login_url(asked), username="sandbox-en-2")
+        back = await phone.get(redirect, follow_redirects=False)
+        assert back.status_code == 303, back.text
+        (told,) = await collect(other, 1)
+        assert told["text"] == "Your alerts will come to this chat from now on.", told
+    assert (await prefs.get("sandbox", customer_id)).sender == webchat.address(other.session)
