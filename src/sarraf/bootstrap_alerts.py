@@ -30,12 +30,12 @@ from sarraf.channels import webchat
 from sarraf.config import BankConfig
 from sarraf.conversation.flows_alerts import AlertFlows
 from sarraf.conversation.flows_offers import OfferFlows
-from sarraf.conversation.step_up import StepUpGate
+from sarraf.conversation.step_up import StepUpGate, device_confirmed
 from sarraf.domain.messages import Outbound
 from sarraf.domain.offers import OfferRules
 from sarraf.heap import settle_after_start_up
 from sarraf.policy.actions import CardActionPoint
-from sarraf.policy.step_up import StepUpPolicy
+from sarraf.policy.step_up import Sensitive, StepUpPolicy
 from sarraf.store.alert_receipts import SqlAlertReceipts
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.alerts_prefs import SqlAlertPreferences, SqlFraudCases
@@ -187,6 +187,7 @@ def wire_conversation_alerts(container: Container) -> ConversationAlerts:
     container.step_up = StepUpGate({b.id: StepUpPolicy.from_config(b.step_up) for b in container.banks.values()},
                                    SqlHeldActions(engine), container.consents, container.audit,
                                    container.bank_names)
+    container.step_up.runs(Sensitive.SECURE_PAGE_NEW_DEVICE, device_confirmed)
     container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names,
                                                receipts=SqlAlertReceipts(engine),
                                                zones={b.id: b.time_zones for b in container.banks.values()},

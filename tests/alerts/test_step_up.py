@@ -15,7 +15,9 @@ from sqlalchemy import select, update
 from sarraf.banks.sandbox_login import complete_sandbox_login
 from sarraf.channels import webchat
 from sarraf.config import load_settings
+from sarraf.policy.secure_links import SignedLinks
 from sarraf.store.alerts_prefs import SqlAlertPreferences
+from sarraf.store.key_store import key_provider
 from sarraf.store.tables.conversation import held_actions
 from sarraf.store.tables.core import channel_identities
 from sarraf.web.app import create_app
@@ -32,7 +34,9 @@ def stepping(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlertGateway]
     port = free_port()
     env = {"SARRAF_HOME": str(home), "SARRAF_DATABASE_URL": f"sqlite+aiosqlite:///{home / 'sarraf.db'}",
            "SARRAF_PORT": str(port), "SARRAF_PUBLIC_URL": f"http://127.0.0.1:{port}",
-           "SARRAF_SANDBOX_ADMIN_SECRET": ADMIN_SECRET, "SARRAF_BANKS_FILE": str(banks_with_step_up(home))}
+           "SARRAF_SANDBOX_ADMIN_SECRET": ADMIN_SECRET, "SARRAF_BANKS_FILE": str(banks_with_step_up(home, {
+               "actions": ["card_unfreeze", "alert_destination", "secure_page_new_device"],
+               "fresh_for_seconds": 300, "hold_seconds": 600}))}
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
@@ -161,3 +165,26 @@ async def test_alerts_move_to_a_second_chat_only_after_the_step_up(stepping: Ale
         (told,) = await collect(other, 1)
         assert told["text"] == "Your alerts will come to this chat from now on.", told
     assert (await prefs.get("sandbox", customer_id)).sender == webchat.address(other.session)
+
+
+async def test_a_secure_page_opens_on_a_new_browser_only_after_the_bank_login(stepping: AlertGateway,
+                                                                              http: httpx.AsyncClient) -> None:
+    chat = await linked_chat(http, stepping, "sandbox-en-1", opt_in=False)
+    async with stepping.services.container.engine.begin() as conn:
+        customer_id = (await conn.execute(select(channel_identities.c.customer_id).where(
+            channel_identities.c.sender == webchat.address(chat.session)))).scalar_one()
+    settings = stepping.settings
+    url = SignedLinks(await key_provider(settings).secret("secure-links"), stepping.url).issue(
+        "sandbox", customer_id, "balance", None, None)
+    async with httpx.AsyncClient(timeout=20) as phone:
+        first = await phone.get(url, follow_redirects=False)
+        assert first.status_code == 303 and "£" not in first.text  # to the bank's login, no data
+        assert "/oauth/authorize" in first.headers["location"]
+        redirect = await complete_sandbox_login(phone, first.headers["location"], username="sandbox-en-1")
+        back = await phone.get(redirect, follow_redirects=False)
+        assert back.status_code == 303 and back.headers["location"] == url.removeprefix(stepping.url), back.text
+        page = await phone.get(url)
+        assert page.status_code == 200 and "£" in page.text
+        (told,) = await collect(chat, 1)
+        assert told["text"].startswith("A new browser was confirmed at"), told
+        assert (await phone.get(url, follow_redirects=False)).status_code == 200  # known now: no second login

@@ -45,6 +45,8 @@ class HeldActions(Protocol):
 
     async def last_step_up(self, tenant: str, customer_id: str) -> datetime | None: ...
 
+    async def device_known(self, tenant: str, customer_id: str, device: str) -> bool: ...
+
 
 class Invitation(Protocol):
     @property
@@ -105,19 +107,34 @@ class StepUpGate:
             return None
         if not policy.needs(action, await self._held.last_step_up(who.tenant, who.customer_id), now):
             return None
+        invitation, minutes = await self._hold(who, action, argument, policy)
+        c = catalog()
+        return Outbound(c.text(who.lang, f"stepup_needed_{action.value}", bank=who.bank, count=minutes),
+                        who.lang,
+                        buttons=(Button(c.text(who.lang, "stepup_button", bank=who.bank), url=invitation.url,
+                                        login=True),),
+                        extra={"link_state": invitation.state, "step_up": action.value})
+
+    async def guard_device(self, who: Requester, device: str) -> Invitation | None:
+        """None when this browser (`device`: its cookie's digest) may open the customer's secure pages;
+        otherwise the bank login it must complete first (held as a SECURE_PAGE_NEW_DEVICE action)."""
+        policy = self.policy(who.tenant)
+        action = Sensitive.SECURE_PAGE_NEW_DEVICE
+        if action not in policy.actions or await self._held.device_known(who.tenant, who.customer_id, device):
+            return None
+        invitation, _ = await self._hold(who, action, device, policy)
+        return invitation
+
+    async def _hold(self, who: Requester, action: Sensitive, argument: str | None,
+                    policy: StepUpPolicy) -> tuple[Invitation, int]:
+        now = self._clock()
         invitation = await self._logins.invite(who.tenant, who.customer_id, who.channel, who.sender, None)
         hold_for = min(policy.hold_for, LINK_SESSION_TTL)  # the login itself lives no longer than this
         await self._held.hold(HeldAction(
             held_id=uuid.uuid4().hex, tenant=who.tenant, customer_id=who.customer_id, channel=who.channel,
             sender=who.sender, lang=who.lang, action=action, argument=argument, login_state=invitation.state,
             created_at=now, expires_at=now + hold_for))
-        c = catalog()
-        minutes = max(1, int(hold_for.total_seconds() // 60))
-        return Outbound(c.text(who.lang, f"stepup_needed_{action.value}", bank=who.bank, count=minutes),
-                        who.lang,
-                        buttons=(Button(c.text(who.lang, "stepup_button", bank=who.bank), url=invitation.url,
-                                        login=True),),
-                        extra={"link_state": invitation.state, "step_up": action.value})
+        return invitation, max(1, int(hold_for.total_seconds() // 60))
 
     async def came_back(self, login_state: str, completed: bool, why: str = "") -> CameBack | None:
         """The bank login for `login_state` ended (`completed`: the consent came back usable). None when no
@@ -146,3 +163,9 @@ class StepUpGate:
             return CameBack(held, [Outbound(catalog().text(held.lang, "stepup_failed", bank=who.bank),
                                             held.lang)], False)
         return CameBack(held, await runner(who, held.argument), True)
+
+
+async def device_confirmed(who: Requester, device: str | None) -> list[Outbound]:
+    """A new browser stepped up to read the secure pages: the chat hears it (a login the customer did not make
+    shows up here). The browser goes back to its page (web/routes_linking.py)."""
+    return [Outbound(catalog().text(who.lang, "stepup_device_confirmed", bank=who.bank), who.lang)]

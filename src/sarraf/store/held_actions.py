@@ -53,6 +53,16 @@ class SqlHeldActions:
         return utc(found) if found is not None else None
 
 
+    async def device_known(self, tenant: str, customer_id: str, device: str) -> bool:
+        """Whether this browser (its cookie's digest) once completed a step-up to open the customer's pages."""
+        c = held_actions.c
+        async with self._engine.connect() as conn:
+            found = (await conn.execute(select(c.id).where(
+                c.tenant == tenant, c.customer_id == customer_id, c.action == Sensitive.SECURE_PAGE_NEW_DEVICE.value,
+                c.argument == device, c.status == HeldStatus.DONE.value).limit(1))).first()
+        return found is not None
+
+
 def _held(row: Any, status: HeldStatus) -> HeldAction:
     return HeldAction(held_id=row["id"], tenant=row["tenant"], customer_id=row["customer_id"],
                       channel=row["channel"], sender=row["sender"], lang=row["lang"],

@@ -20,6 +20,7 @@ from sarraf.policy.consent_grant import Grant
 from sarraf.policy.consents import LinkFailed, LinkFailure
 from sarraf.policy.point import Subject
 from sarraf.policy.secure_links import InvalidLink, SecureView
+from sarraf.policy.step_up import Sensitive
 from sarraf.web import browser_binding, secure_device
 from sarraf.web import linking_texts as texts
 from sarraf.web.console.privacy import privacy_page
@@ -187,6 +188,9 @@ async def _step_up_ended(request: Request, session: LinkSession | None, complete
     if back is None:
         return None
     await container.deliver(back.held.channel, back.held.sender, back.replies)
+    if back.completed and back.held.action is Sensitive.SECURE_PAGE_NEW_DEVICE and \
+            (session.return_to or "").startswith("/secure/"):
+        return _onward(BrowserReturn(str(session.return_to)))  # back to the page this browser may now read
     hook = container.channels.login_return(session.channel)
     onward = None
     if hook is not None:
@@ -281,6 +285,8 @@ async def secure_page(request: Request, token: str) -> Response:
     allowed, cookie = await secure_device.claim(request, token)
     if not allowed:  # opened before in another browser: nothing of the customer's is shown here
         return secure_device.other_device_page(request, _visitor_lang(request, container.default_lang))
+    if (stepping := await secure_device.step_up(request, view, token, cookie)) is not None:
+        return secure_device.bind(request, stepping, cookie)  # a new device: the bank's login first
     return secure_device.bind(request, await _secure_view(request, view, token), cookie)
 
 
