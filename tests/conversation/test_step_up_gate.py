@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sarraf.conversation.flows_alerts import AlertFlows, Who, preference_change
 from sarraf.conversation.flows_cards import CardFlows
 from sarraf.conversation.replies import catalog
-from sarraf.conversation.step_up import StepUpGate
+from sarraf.conversation.step_up import Requester, StepUpGate, device_confirmed
 from sarraf.domain.consent import LINK_SESSION_TTL
 from sarraf.domain.disclosure import Decision, DisclosureRequest
 from sarraf.domain.events import CardAction
@@ -259,3 +259,27 @@ async def test_the_hold_never_outlives_the_bank_login(engine: AsyncEngine, world
     world.clock.now += LINK_SESSION_TTL
     back = await gate.came_back(world.logins.states[0], completed=True)
     assert back is not None and not back.completed and world.desk.status("c1") == "frozen"
+
+
+async def test_a_new_browser_steps_up_once_for_the_secure_pages(engine: AsyncEngine, world: World) -> None:
+    policy = StepUpPolicy(frozenset({Sensitive.SECURE_PAGE_NEW_DEVICE}))
+    gate = StepUpGate({"bank": policy}, SqlHeldActions(engine), world.logins, world.audit, {"bank": "Test Bank"},
+                      world.clock)
+    gate.runs(Sensitive.SECURE_PAGE_NEW_DEVICE, device_confirmed)
+    who = Requester("bank", "cust1", "webchat", "sender1", "pl", "Test Bank")
+    invitation = await gate.guard_device(who, "browser-a")
+    assert invitation is not None and invitation.state == world.logins.states[0]
+    assert await gate.guard_device(who, "browser-a") is not None  # not known until the login comes back
+    back = await gate.came_back(world.logins.states[0], completed=True)
+    assert back is not None and [r.text for r in back.replies] == [text("pl", "stepup_device_confirmed")]
+    assert await gate.guard_device(who, "browser-a") is None
+    assert await gate.guard_device(who, "browser-b") is not None  # another browser is another device
+    other = Requester("bank", "cust2", "webchat", "sender2", "en", "Test Bank")
+    assert await gate.guard_device(other, "browser-a") is not None  # and known for its own customer only
+    failed = await gate.came_back(world.logins.states[1], completed=False, why="denied")
+    assert failed is not None and not failed.completed
+
+
+async def test_no_secure_page_step_up_unless_the_bank_asks(world: World) -> None:
+    who = Requester("bank", "cust1", "webchat", "sender1", "en", "Test Bank")
+    assert await world.gate.guard_device(who, "browser-a") is None and not world.logins.states
