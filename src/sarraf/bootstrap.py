@@ -25,6 +25,7 @@ from sarraf.config import BankConfig, Settings, load_banks
 from sarraf.conversation.engine import Conversation
 from sarraf.conversation.nlu import load_default as load_nlu
 from sarraf.conversation.service_grounding import ServiceGrounding
+from sarraf.conversation.step_up import StepUpGate
 from sarraf.domain.messages import Outbound
 from sarraf.domain.ports import BankConnector
 from sarraf.policy.audit.log import PSEUDONYM_SECRET, SIGNING_SECRET, AuditLog
@@ -95,6 +96,7 @@ class Container:
     rate_limits: RateLimits = field(default_factory=LocalRateLimits)  # platform send quotas (NATS connection)
     service: ServiceGrounding | None = None  # the customer's data behind service answers (bootstrap_service.py)
     payments: PaymentsWiring | None = None  # payments in chat (bootstrap_payments.py)
+    step_up: StepUpGate | None = None  # sensitive actions held for a bank login (bootstrap_alerts.py)
     turn_locks: TurnLocks | None = None  # one turn at a time per conversation, across processes
 
     @asynccontextmanager

@@ -30,15 +30,18 @@ from sarraf.channels import webchat
 from sarraf.config import BankConfig
 from sarraf.conversation.flows_alerts import AlertFlows
 from sarraf.conversation.flows_offers import OfferFlows
+from sarraf.conversation.step_up import StepUpGate, device_confirmed
 from sarraf.domain.messages import Outbound
 from sarraf.domain.offers import OfferRules
 from sarraf.heap import settle_after_start_up
 from sarraf.policy.actions import CardActionPoint
+from sarraf.policy.step_up import Sensitive, StepUpPolicy
 from sarraf.store.alert_receipts import SqlAlertReceipts
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.alerts_prefs import SqlAlertPreferences, SqlFraudCases
 from sarraf.store.card_confirmations import SqlCardConfirmations
 from sarraf.store.channel_state import SqlWindowStore
+from sarraf.store.held_actions import SqlHeldActions
 from sarraf.store.messages import SqlHandoffs
 from sarraf.store.offers import SqlOffers
 
@@ -180,10 +183,16 @@ def wire_conversation_alerts(container: Container) -> ConversationAlerts:
     actions = CardActionPoint(TenantDecider(container.deciders), container.audit, container.links,
                               container.connectors)
     fraud = FraudDesk(cases, actions, outbox, SqlHandoffs(engine), bank_names=container.bank_names)
+    # Step-up before sensitive actions, per bank (policy/step_up.py): the same bank login linking uses.
+    container.step_up = StepUpGate({b.id: StepUpPolicy.from_config(b.step_up) for b in container.banks.values()},
+                                   SqlHeldActions(engine), container.consents, container.audit,
+                                   container.bank_names)
+    container.step_up.runs(Sensitive.SECURE_PAGE_NEW_DEVICE, device_confirmed)
     container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names,
                                                receipts=SqlAlertReceipts(engine),
                                                zones={b.id: b.time_zones for b in container.banks.values()},
-                                               confirmations=SqlCardConfirmations(engine))
+                                               confirmations=SqlCardConfirmations(engine),
+                                               step_up=container.step_up)
     container.conversation.register_flow(OfferFlows(SqlOffers(engine, container.row_sealer), offer_rules(container)))
     return ConversationAlerts(outbox, prefs, cases, actions, fraud)
 

@@ -64,6 +64,9 @@ class BankConfig:
     offers_per_customer_per_week: int = 2
     offers_per_bank_per_day: int = 10_000
     offers_marketing_templates: tuple[str, ...] = ()
+    # Step-up at the bank's login before sensitive actions, as written in banks.yaml `step_up:` (checked by
+    # policy/step_up.py's StepUpPolicy.from_config when the gateway starts); empty: no step-up.
+    step_up: dict[str, Any] = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:
@@ -206,6 +209,7 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
                 payment_max_single={str(k).upper(): Decimal(str(v)) for k, v in
                                     ((entry.get("payments") or {}).get("max_single") or {}).items()},
                 **_offers(entry.get("offers") or {}),
+                step_up=dict(entry.get("step_up") or {}),
             )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: bank #{i + 1} is missing {exc}") from exc

@@ -16,6 +16,7 @@ from sarraf.channels.registry import REQUIRED, TELEGRAM_SECRET, platform_setting
 from sarraf.config import BankConfig, ConfigError, Settings, load_banks
 from sarraf.policy.agreement import AgreementError, load_agreement
 from sarraf.policy.crypto.keys import CryptoError
+from sarraf.policy.step_up import StepUpConfigError, StepUpPolicy
 from sarraf.store.database import private_folder
 
 DATABASE_TIMEOUT_S = 10.0
@@ -71,6 +72,14 @@ def check_agreements(banks: dict[str, BankConfig]) -> None:
                 f"data-use agreement of bank {bank.id!r} ({bank.agreement}) is not valid:{where}"
                 f"{f' (and {len(exc.problems) - 1} more)' if len(exc.problems) > 1 else ''}; "
                 f"see every problem with `sarraf policy lint {bank.agreement}`") from None
+
+
+def check_step_up(banks: dict[str, BankConfig]) -> None:
+    for bank in banks.values():
+        try:
+            StepUpPolicy.from_config(bank.step_up)
+        except StepUpConfigError as exc:
+            raise StartupProblem(f"banks file: bank {bank.id!r}: {exc}; fix its step_up block") from None
 
 
 def check_channels(banks: dict[str, BankConfig], env: dict[str, str]) -> None:
@@ -130,6 +139,7 @@ async def preflight(settings: Settings, env: dict[str, str]) -> None:
     check_data_dir(settings)
     banks = check_banks(settings)
     check_agreements(banks)
+    check_step_up(banks)
     check_channels(banks, env)
     await check_database_and_keys(settings)
 

@@ -13,12 +13,14 @@ import pytest
 
 from sarraf.cli.terminal import run_turns
 from sarraf.sandbox_bank.store import Store
+from tests.support.step_up_banks import banks_with_step_up
 
 URL = re.compile(r"https?://\S+")
 
 
-def say(home: Path, customer: str, *texts: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SARRAF_HOME": str(home)}
+def say(home: Path, customer: str, *texts: str,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SARRAF_HOME": str(home), **(env or {})}
     env.pop("SARRAF_DATABASE_URL", None)
     return subprocess.run([sys.executable, "-m", "sarraf", "say", "--as", customer, *texts],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
@@ -48,6 +50,17 @@ def test_freezing_the_card_from_the_terminal_freezes_it_at_the_bank(
     assert frozen in result.stdout
     assert "can't do that in chat yet" not in result.stdout
     assert card_status(tmp_path, f"{customer}-debit") == "frozen"
+
+
+def test_unfreeze_from_the_terminal_waits_for_the_step_up_login_then_unfreezes(tmp_path: Path) -> None:
+    """With the bank asking for a step-up, the scripted customer logs in at the sandbox again (as it does to
+    link) and only then is the card unfrozen; the login is a re-confirmation, not a second "linked"."""
+    env = {"SARRAF_BANKS_FILE": str(banks_with_step_up(tmp_path))}
+    result = say(tmp_path, "sandbox-en-1", "what's my balance?", "freeze my card", "unfreeze my card", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "To unfreeze your card, please confirm it's you at" in result.stdout
+    assert result.stdout.index("confirm it's you") < result.stdout.index("active again")
+    assert card_status(tmp_path, "sandbox-en-1-debit") == "active"
 
 
 def test_alert_preferences_are_set_from_the_terminal(tmp_path: Path) -> None:

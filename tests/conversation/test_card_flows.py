@@ -29,6 +29,7 @@ class Asker:
     tenant: str = "bank"
     customer_id: str = "cust1"
     channel: str = "webchat"
+    sender: str = "sender1"
     lang: str = "en"
     bank: str = "Test Bank"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sarraf.web.threaded_server import free_port
+from tests.support.step_up_banks import banks_with_step_up
 
 BANKS = Path(__file__).resolve().parents[2] / "src/sarraf/banks.yaml"
 
@@ -67,6 +68,11 @@ def test_broken_agreement(tmp_path: Path) -> None:
     banks = _banks_with(tmp_path, "agreement: policy/agreements/default.cedar", f"agreement: {broken}")
     _one_line(serve(tmp_path, SARRAF_BANKS_FILE=str(banks)), "agreement of bank 'sandbox'", "broken.cedar",
               "sarraf policy lint")
+
+
+def test_step_up_that_would_hold_a_freeze(tmp_path: Path) -> None:
+    banks = banks_with_step_up(tmp_path, {"actions": ["card_freeze"]})  # freezing must stay one tap
+    _one_line(serve(tmp_path, SARRAF_BANKS_FILE=str(banks)), "bank 'sandbox'", "card_freeze", "step_up")
 
 
 def test_master_key_readable_by_others(tmp_path: Path) -> None:

@@ -165,5 +165,10 @@ async def _link_sandbox_customer(container: Container, invite: Outbound, custome
     except LinkFailed as failed:
         if failed.session is None:
             raise
+        if container.step_up is not None and (
+                back := await container.step_up.came_back(state, False, failed.kind.value)) is not None:
+            return back.replies  # a step-up for a held action (conversation/step_up.py): nothing was done
         return await container.conversation.link_failed(failed.session, invite.lang)
+    if container.step_up is not None and (back := await container.step_up.came_back(state, True)) is not None:
+        return back.replies  # the held action ran (or came back too late): not a new link
     return await container.conversation.resume_after_link(linked.session, invite.lang)

@@ -21,10 +21,12 @@ from sarraf.conversation.flows_cards import CARD_INTENTS, CARD_PREFIX, CardActio
 from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.entities.money import find_money
 from sarraf.conversation.replies import catalog, format_money, format_number, format_zone
+from sarraf.conversation.step_up import Requester, StepUpGate
 from sarraf.conversation.zones import customer_zone
 from sarraf.domain.events import AlertGroup
 from sarraf.domain.messages import Outbound, Receipt
 from sarraf.domain.money import Money
+from sarraf.policy.step_up import Sensitive
 
 FRAUD_PREFIX = "alert:fraud:"
 INTENTS = frozenset({*CARD_INTENTS, "manage_alerts"})
@@ -125,12 +127,16 @@ class AlertFlows:
     def __init__(self, preferences: PreferencesPort, fraud: FraudAnswers, actions: CardActions,
                  answer_type: type, bank_names: Mapping[str, str], receipts: ReceiptsPort | None = None,
                  zones: Mapping[str, Mapping[str, str]] | None = None, *, confirmations: Confirmations,
+                 step_up: StepUpGate | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._zones = zones or {}  # per bank: reply language → IANA zone (banks file `time_zones`)
         self._receipts = receipts
         self._prefs = preferences
         self._fraud = fraud
-        self.cards = CardFlows(actions, confirmations, clock)
+        self.cards = CardFlows(actions, confirmations, clock, step_up=step_up)
+        self._step_up = step_up
+        if step_up is not None:  # a stepped-up move of the alerts comes back here, from the login's callback
+            step_up.runs(Sensitive.ALERT_DESTINATION, self._moved_here)
         self._answer_type = answer_type  # alerts.fraud.Answer, passed in so conversation imports no alerts code
         self._bank_names = bank_names
 
@@ -187,6 +193,7 @@ class AlertFlows:
             # Opting in also tells us where the customer wants to hear: here.
             prefs = prefs.with_changes(channel=who.channel, sender=who.sender)
         threshold, problem = _threshold(change, currency)
+        held: Outbound | None = None  # the reply asking for a step-up before alerts move to this chat
         group = change.group or (threshold.group if threshold else None)
         if threshold is not None:
             field = "large_from" if threshold.group is AlertGroup.SHOPPING else "low_balance_below"
@@ -196,14 +203,30 @@ class AlertFlows:
             (disabled.discard if change.on else disabled.add)(group)
             prefs = prefs.with_changes(disabled=frozenset(disabled), opted_in=prefs.opted_in or change.on)
         elif change.on:
-            prefs = prefs.with_changes(opted_in=True, disabled=frozenset(), channel=who.channel, sender=who.sender)
+            prefs = prefs.with_changes(opted_in=True, disabled=frozenset())
+            held = await self._move_here(who, prefs.channel, prefs.sender)
         else:
             prefs = prefs.with_changes(opted_in=False)
+        if change.on and group is None and held is None:
+            prefs = prefs.with_changes(channel=who.channel, sender=who.sender)
         await self._prefs.save(who.tenant, who.customer_id, prefs)
-        replies = [self._confirm(who, change.on, group, threshold)]
+        # a held move says itself where alerts go until the step-up ("I'll tell you here" would not be true)
+        replies = [held if held is not None else self._confirm(who, change.on, group, threshold)]
         if problem is not None:
             replies.append(self._say(who, problem, currency=currency or "", amount=_plain(change.amount)))
         return replies
+
+    async def _move_here(self, who: Who, channel: str | None, sender: str | None) -> Outbound | None:
+        """Alerts going to another chat and now asked for here: the bank may want a step-up first (the move
+        is then held, and the alerts keep their old destination until it is done)."""
+        if self._step_up is None or channel is None or (channel, sender) == (who.channel, who.sender):
+            return None
+        return await self._step_up.guard(_requester(who), Sensitive.ALERT_DESTINATION, None)
+
+    async def _moved_here(self, who: Requester, _: str | None) -> list[Outbound]:
+        prefs = await self._prefs.get(who.tenant, who.customer_id)
+        await self._prefs.save(who.tenant, who.customer_id, prefs.with_changes(channel=who.channel, sender=who.sender))
+        return [Outbound(catalog().text(who.lang, "alerts_destination_moved", bank=who.bank), who.lang)]
 
     def _confirm(self, who: Who, on: bool, group: AlertGroup | None,
                  threshold: Threshold | None) -> Outbound:
@@ -246,6 +269,10 @@ def _threshold(change: PreferenceChange, currency: str | None) -> tuple[Threshol
     if change.currency is not None and change.currency != currency:
         return None, "alerts_threshold_currency"
     return Threshold(group, change.amount, currency), None
+
+
+def _requester(who: Who) -> Requester:
+    return Requester(who.tenant, who.customer_id, who.channel, who.sender, who.lang, who.bank)
 
 
 def _plain(amount: Decimal | None) -> str:

@@ -15,11 +15,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sarraf.conversation.replies import catalog
+from sarraf.conversation.step_up import Requester, StepUpGate
 from sarraf.domain.errors import BankUnavailable
 from sarraf.domain.events import CardAction, PaymentCard, PendingBlock
 from sarraf.domain.messages import Button, Outbound
 from sarraf.policy.actions import ActionOutcome, subject_for
 from sarraf.policy.point import Subject
+from sarraf.policy.step_up import Sensitive
 
 CARD_PREFIX = "card:"
 BLOCK, FREEZE, KEEP = "card:block", "card:freeze", "card:keep"
@@ -57,6 +59,9 @@ class Asker(Protocol):
     def channel(self) -> str: ...
 
     @property
+    def sender(self) -> str: ...
+
+    @property
     def lang(self) -> str: ...
 
     @property
@@ -65,10 +70,14 @@ class Asker(Protocol):
 
 class CardFlows:
     def __init__(self, actions: CardActions, confirmations: Confirmations,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *,
+                 step_up: StepUpGate | None = None) -> None:
         self._actions = actions
         self._confirmations = confirmations
         self._clock = clock
+        self._step_up = step_up
+        if step_up is not None:  # a stepped-up unfreeze comes back here, from the bank login's callback
+            step_up.runs(Sensitive.CARD_UNFREEZE, self._unfreeze_held)
 
     def _say(self, who: Asker, key: str, buttons: tuple[Button, ...] = (), **values: object) -> Outbound:
         return Outbound(catalog().text(who.lang, key, bank=who.bank, **values), who.lang, quick_replies=buttons)
@@ -83,7 +92,15 @@ class CardFlows:
             action = CardAction.REPORT_STOLEN
         if action in (CardAction.REPORT_LOST, CardAction.REPORT_STOLEN):
             return await self._offer(who, action)
+        if action is CardAction.UNFREEZE and self._step_up is not None:
+            # unfreezing loosens protection: the bank may want a fresh login first (freezing never waits)
+            held = await self._step_up.guard(_requester(who), Sensitive.CARD_UNFREEZE, None)
+            if held is not None:
+                return [held]
         return await self._act(who, action, None)
+
+    async def _unfreeze_held(self, who: Requester, card_id: str | None) -> list[Outbound]:
+        return await self._act(who, CardAction.UNFREEZE, card_id)
 
     async def _offer(self, who: Asker, action: CardAction) -> list[Outbound]:
         try:
@@ -139,6 +156,10 @@ class CardFlows:
         if outcome.card is None:
             return [self._say(who, "card_none")]
         return [self._say(who, _DONE[action], last4=outcome.card.last4)]
+
+
+def _requester(who: Asker) -> Requester:
+    return Requester(who.tenant, who.customer_id, who.channel, who.sender, who.lang, who.bank)
 
 
 def _blockable(cards: list[PaymentCard]) -> PaymentCard | None:

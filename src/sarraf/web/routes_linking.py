@@ -12,6 +12,7 @@ from sarraf.channels import webchat
 from sarraf.channels.login_return import BrowserReturn
 from sarraf.conversation import answers
 from sarraf.conversation.replies import catalog
+from sarraf.domain.consent import LinkSession
 from sarraf.domain.errors import BankAnswerRefused, BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Outbound
 from sarraf.i18n.languages import direction, from_accept_language
@@ -20,6 +21,7 @@ from sarraf.policy.consent_grant import Grant
 from sarraf.policy.consents import LinkFailed, LinkFailure
 from sarraf.policy.point import Subject
 from sarraf.policy.secure_links import InvalidLink, SecureView
+from sarraf.policy.step_up import Sensitive
 from sarraf.web import browser_binding, secure_device
 from sarraf.web import linking_texts as texts
 from sarraf.web.console.privacy import privacy_page
@@ -123,6 +125,9 @@ async def link_callback(
     except LinkFailed as failed:
         LINKS.labels("failed").inc()
         lang = container.default_lang
+        stepped = await _step_up_ended(request, failed.session, False, failed.kind.value)
+        if stepped is not None and failed.kind is not LinkFailure.OTHER_BROWSER:
+            return stepped
         if failed.kind is LinkFailure.OTHER_BROWSER:
             # A stranger's browser: it hears nothing about the chat, and the chat's platform is not involved.
             lang = _visitor_lang(request, lang)
@@ -154,6 +159,8 @@ async def link_callback(
                      texts.text(lang, "bank_unreachable"), 502)
     LINKS.labels("linked").inc()
     session = linked.session
+    if (stepped := await _step_up_ended(request, session, True)) is not None:
+        return stepped  # a re-confirmation for a held action (conversation/step_up.py), not a new link
     hook = container.channels.login_return(session.channel)
     onward = await hook.after_login(session) if hook is not None else None
     if onward is not None and not onward.tell_conversation:
@@ -169,6 +176,33 @@ async def link_callback(
     c = catalog()
     body = c.text(lang, "link_done_body") if partly is None else f"{partly} {c.text(lang, 'link_done_body')}"
     return _page(request, lang, c.text(lang, "link_done_title"), body, 200)
+
+
+async def _step_up_ended(request: Request, session: LinkSession | None, completed: bool,
+                         why: str = "") -> Response | None:
+    """When this login was a step-up for a held action: run it (or not), tell the chat, show the browser the
+    outcome. None when the login was an ordinary link."""
+    container = container_of(request)
+    if session is None or container.step_up is None:
+        return None
+    back = await container.step_up.came_back(session.state, completed, why)
+    if back is None:
+        return None
+    await container.deliver(back.held.channel, back.held.sender, back.replies)
+    if back.completed and back.held.action is Sensitive.SECURE_PAGE_NEW_DEVICE and \
+            (session.return_to or "").startswith("/secure/"):
+        return _onward(BrowserReturn(str(session.return_to)))  # back to the page this browser may now read
+    hook = container.channels.login_return(session.channel)
+    onward = None
+    if hook is not None:
+        onward = await (hook.after_login(session) if completed else hook.after_login_failure(session))
+    if onward is not None:
+        return _onward(onward)
+    lang, bank = back.held.lang, container.bank_names[back.held.tenant]
+    c = catalog()
+    told = " ".join(r.text for r in back.replies)
+    return _page(request, lang, c.text(lang, "stepup_page_title", bank=bank),
+                 f"{told} {c.text(lang, 'stepup_page_done')}", 200 if back.completed else 400)
 
 
 _FAILURE_TEXTS = {
@@ -248,6 +282,8 @@ async def secure_page(request: Request, token: str) -> Response:
     allowed, cookie = await secure_device.claim(request, token)
     if not allowed:  # opened before in another browser: nothing of the customer's is shown here
         return secure_device.other_device_page(request, _visitor_lang(request, container.default_lang))
+    if (stepping := await secure_device.step_up(request, view, token, cookie)) is not None:
+        return secure_device.bind(request, stepping, cookie)  # a new device: the bank's login first
     return secure_device.bind(request, await _secure_view(request, view, token), cookie)
 
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from sarraf.conversation.replies import catalog
+from sarraf.conversation.step_up import Requester
+from sarraf.policy.secure_links import SecureView
+from sarraf.policy.step_up import Sensitive
 from sarraf.store.secure_link_claims import SqlSecureLinkClaims
 from sarraf.web import browser_binding
 from sarraf.web.deps import container_of
@@ -37,6 +40,30 @@ def bind(request: Request, response: Response, cookie: str | None) -> Response:
         browser_binding.set_cookie(response, browser_binding.BROWSER_COOKIE, cookie,
                                    secure=browser_binding.secure_cookies(container_of(request).settings.public_url))
     return response
+
+
+async def step_up(request: Request, view: SecureView, token: str, cookie: str | None) -> Response | None:
+    """A browser the customer never confirmed, when the bank wants a step-up before its secure pages are read
+    on a new device (policy/step_up.py): on to the bank's login, bound to this browser, and back to this page
+    afterwards (web/routes_linking.py). None when the page may be shown."""
+    container = container_of(request)
+    gate = container.step_up
+    if gate is None or Sensitive.SECURE_PAGE_NEW_DEVICE not in gate.policy(view.tenant).actions:
+        return None
+    browser = browser_binding.browser_digest(cookie or browser_binding.browser_token(request)[0])
+    chats = await container.customers.identities(view.customer_id)
+    lang = await container.lang_of(view.customer_id) or container.default_lang
+    if not chats:  # nobody to tell about the new device: shown as the page of another device (no data)
+        return other_device_page(request, lang)
+    channel, sender = chats[0]
+    who = Requester(view.tenant, view.customer_id, channel, sender, lang, container.bank_names[view.tenant])
+    invitation = await gate.guard_device(who, browser)
+    if invitation is None:
+        return None
+    target = await container.consents.bind(invitation.state, browser, f"/secure/{token}")
+    if target is None:
+        return other_device_page(request, lang)
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
 
 def other_device_page(request: Request, lang: str) -> Response:
