@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sarraf.conversation.context import PAYMENT_QUESTION, Memory
+from sarraf.conversation.context import PAYMENT_CONFIRM, PAYMENT_QUESTION, Memory
 from sarraf.conversation.flows_payments import PaymentsFlow
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.payment_runs import PaymentRuns
@@ -145,7 +145,7 @@ async def test_everything_in_one_message_goes_straight_to_one_confirmation(flow:
     text = replies[-1].text
     assert "£20.00" in text and "Alice Smith" in text and "dinner" in text and "Everyday" in text
     assert "40127644501733" not in text and "1733" in text
-    assert t.memory.pending == PAYMENT_QUESTION
+    assert t.memory.pending == PAYMENT_CONFIRM  # a yes / no question: see test_payment_beside_fraud
     p = next(iter(repo.rows.values()))
     assert p.state is S.AWAITING_CONFIRMATION and p.source == EVERYDAY  # Alice is saved on Everyday
     assert [q.payload for q in replies[-1].quick_replies] == [f"pay:confirm:{p.payment_id}",

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sarraf.conversation.context import PAYMENT_QUESTION, Memory
+from sarraf.conversation.context import PAYMENT_CONFIRM, PAYMENT_QUESTION, Memory
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.payees import match_payees
 from sarraf.conversation.payment_accounts import AccountProblem, PayeeAccount, parse_account
@@ -120,7 +120,7 @@ class PaymentsFlow:
         return await self._next(turn, filled, parties, problem)
 
     async def continues(self, turn: FlowTurn, parse: Parse) -> list[Outbound] | None:
-        if turn.asked != PAYMENT_QUESTION:
+        if turn.asked not in (PAYMENT_QUESTION, PAYMENT_CONFIRM):
             return None
         p = await self._repo.open_for(turn.tenant, turn.customer_id, self._clock())
         if p is None:
@@ -177,14 +177,15 @@ class PaymentsFlow:
                 p = await self._runs.move(p, amount_minor=None, asking="amount") or p
                 replies.append(self._texts.over_limit(turn, p.currency or "", limit))
                 slot = "amount"
-        turn.memory.pending = PAYMENT_QUESTION
         if slot is not None:
+            turn.memory.pending = PAYMENT_QUESTION
             if p.asking != slot:
                 p = await self._runs.move(p, asking=slot) or p
             return [*replies, self._texts.ask(turn, p, slot, link_only)]
         ready = await self._runs.move(p, state=S.AWAITING_CONFIRMATION, asking="confirm")
         if ready is None:
             return [self._texts.say(turn, "pay_gone")]
+        turn.memory.pending = PAYMENT_CONFIRM
         return [*replies, self._texts.confirmation(turn, ready, link_only)]
 
     async def _confirm(self, turn: FlowTurn, p: Payment) -> list[Outbound]:
