@@ -31,7 +31,7 @@ from sarraf.domain.payments import (
     SourceAccount,
     can_move,
 )
-from sarraf.policy.payments import Initiated, Parties, over_limit
+from sarraf.policy.payments import Initiated, LimitBreach, Parties, PaymentLimits, limit_breach
 from sarraf.policy.point import Subject
 
 S = PaymentState
@@ -86,13 +86,21 @@ class Bank:
     async def parties(self, subject: Subject) -> Parties:
         return Parties(Decision(Outcome.ALLOW, self.minimisation, "permit-payments"), self.accounts, self.payees)
 
-    def limits(self, tenant: str) -> dict[str, Decimal]:
-        return {"GBP": Decimal("1000"), "PLN": Decimal("5000")}
+    limits: PaymentLimits = PaymentLimits({"GBP": Decimal("1000"), "PLN": Decimal("5000")},
+                                          new_payee={"GBP": Decimal("250")})
+    spent_today: Decimal = Decimal(0)
 
-    async def initiate(self, subject: Subject, order: PaymentOrder, key: str, lang: str) -> Initiated:
+    async def check_limits(self, subject: Subject, amount: Decimal, currency: str, *, new_payee: bool,
+                           payment_id: str) -> LimitBreach | None:
+        return limit_breach(amount, currency, self.limits, new_payee=new_payee, spent_today=self.spent_today)
+
+    async def initiate(self, subject: Subject, order: PaymentOrder, key: str, lang: str, *,
+                       payment_id: str = "") -> Initiated:
         self.calls["initiate"] += 1
-        if over_limit(order.amount, order.currency, self.limits("sandbox")) is not None:
-            return Initiated(Decision(Outcome.DENY, None, "payment-limit"))
+        breach = limit_breach(order.amount, order.currency, self.limits, new_payee=not order.payee.account_id,
+                              spent_today=self.spent_today)
+        if breach is not None:
+            return Initiated(Decision(Outcome.DENY, None, "payment-limit"), breach=breach)
         return Initiated(ALLOW, BankPaymentConsent(f"pdc-{key[:6]}", "AWAU"), "https://bank/authorize?x", f"st-{key}",
                          "verifier")
 

@@ -19,6 +19,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Protocol
 
 from sarraf.conversation.context import PAYMENT_CONFIRM, PAYMENT_QUESTION, Memory
@@ -32,7 +33,7 @@ from sarraf.conversation.payment_texts import PaymentTexts
 from sarraf.domain.disclosure import Minimisation
 from sarraf.domain.messages import Outbound
 from sarraf.domain.payments import Payee, Payment, PaymentRepository, PaymentState, SourceAccount
-from sarraf.policy.payments import Parties, over_limit
+from sarraf.policy.payments import LimitBreach, Parties
 from sarraf.policy.point import Subject
 
 PREFIX = "pay:"
@@ -80,7 +81,8 @@ class FlowTurn(Protocol):
 class PartiesDoor(Protocol):
     async def parties(self, subject: Subject) -> Parties: ...
 
-    def limits(self, tenant: str) -> dict[str, object]: ...  # currency -> Decimal
+    async def check_limits(self, subject: Subject, amount: Decimal, currency: str, *, new_payee: bool,
+                           payment_id: str) -> LimitBreach | None: ...
 
 
 def subject_of(turn: FlowTurn) -> Subject:
@@ -171,11 +173,13 @@ class PaymentsFlow:
         link_only = parties.decision.minimisation is Minimisation.LINK_ONLY
         replies = [self._texts.say(turn, f"pay_problem_{problem}")] if problem else []
         slot = _asking(p)
-        if slot is None and p.amount is not None and p.currency is not None:
-            limit = over_limit(p.amount, p.currency, self._door.limits(turn.tenant))  # type: ignore[arg-type]
-            if limit is not None:
+        if slot is None and p.amount is not None and p.currency is not None and p.payee is not None:
+            # a saved payee is one the bank lists for the account; a typed account number is a new payee
+            breach = await self._door.check_limits(subject_of(turn), p.amount, p.currency,
+                                                   new_payee=not p.payee.account_id, payment_id=p.payment_id)
+            if breach is not None:
                 p = await self._runs.move(p, amount_minor=None, asking="amount") or p
-                replies.append(self._texts.over_limit(turn, p.currency or "", limit))
+                replies.append(self._texts.over_limit(turn, breach))
                 slot = "amount"
         if slot is not None:
             turn.memory.pending = PAYMENT_QUESTION

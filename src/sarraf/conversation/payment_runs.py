@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from sarraf.domain.consent import Tokens
@@ -25,7 +26,7 @@ from sarraf.domain.payments import (
     PaymentState,
     state_for_bank_status,
 )
-from sarraf.policy.payments import Initiated
+from sarraf.policy.payments import Breach, Initiated, LimitBreach
 from sarraf.policy.point import Subject
 
 S = PaymentState
@@ -34,8 +35,8 @@ S = PaymentState
 class PaymentDoor(Protocol):
     """policy/payments.PaymentPoint, as the runs use it."""
 
-    async def initiate(self, subject: Subject, order: PaymentOrder, idempotency_key: str, lang: str
-                       ) -> Initiated: ...
+    async def initiate(self, subject: Subject, order: PaymentOrder, idempotency_key: str, lang: str, *,
+                       payment_id: str = "") -> Initiated: ...
 
     async def token(self, tenant: str, code: str, verifier: str) -> Tokens: ...
 
@@ -83,13 +84,16 @@ class PaymentRuns:
         if claimed is None:
             return Step(await self._current(p), moved=False)
         try:
-            started = await self._door.initiate(subject, order_of(claimed), claimed.consent_key, claimed.lang)
+            started = await self._door.initiate(subject, order_of(claimed), claimed.consent_key, claimed.lang,
+                                                payment_id=claimed.payment_id)
         except (BankUnavailable, BankRefused, ConsentUnusable, NotLinked) as exc:
             # Nothing was paid: the customer may say yes again (the same consent key finds the same consent).
             back = await self.move(claimed, state=S.AWAITING_CONFIRMATION, asking="confirm")
             return Step(back or await self._current(claimed), moved=True, problem=_problem(exc))
         if not started.decision.allowed:
-            refused = await self.move(claimed, state=S.REJECTED, reason=started.decision.policy_id)
+            limit = {"limit": breach_json(started.breach)} if started.breach is not None else {}
+            refused = await self.move(claimed, state=S.REJECTED, reason=started.decision.policy_id,
+                                      extra={**claimed.extra, **limit})
             return Step(refused or await self._current(claimed), moved=True, problem="denied")
         assert started.consent is not None
         ready = await self.move(claimed, consent_id=started.consent.consent_id, auth_state=started.state,
@@ -161,6 +165,20 @@ class PaymentRuns:
         if not token:
             return Step(p, moved=False)
         return await self._submit(p, Tokens(access_token=token, refresh_token=None, expires_at=self._clock()))
+
+
+def breach_json(breach: LimitBreach) -> str:
+    """The limit a refused payment broke, kept with it so its status names the limit."""
+    left = str(breach.left) if breach.left is not None else None
+    return json.dumps([breach.kind.value, str(breach.limit), breach.currency, left])
+
+
+def breach_of(p: Payment) -> LimitBreach | None:
+    raw = p.extra.get("limit")
+    if not raw:
+        return None
+    kind, limit, currency, left = json.loads(raw)
+    return LimitBreach(Breach(kind), Decimal(limit), currency, Decimal(left) if left is not None else None)
 
 
 def _problem(exc: Exception) -> str:

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Protocol
 
-from sarraf.conversation.payment_runs import Step
+from sarraf.conversation.payment_runs import Step, breach_of
 from sarraf.conversation.replies import catalog, format_date, format_money
 from sarraf.domain.messages import Button, Card, CardLine, Outbound
 from sarraf.domain.money import Money
 from sarraf.domain.payments import Payment, PaymentState
 from sarraf.policy.minimise import mask_identifier
+from sarraf.policy.payments import Breach, LimitBreach
 
 S = PaymentState
 PREFIX = "pay:"
@@ -84,10 +84,17 @@ class PaymentTexts:
             return replace(asked, text=f"{asked.text}\n{numbered}")
         return self.say(who, f"pay_ask_{slot}", cancel)
 
-    def over_limit(self, who: Who, currency: str, limit: Decimal) -> Outbound:
-        if limit == 0:
-            return self.say(who, "pay_currency_not_offered", currency=currency)
-        return self.say(who, "pay_over_limit", limit=format_money(Money(limit, currency), who.lang))
+    def over_limit(self, who: Who, breach: LimitBreach, *, asking: bool = True) -> Outbound:
+        """The limit a payment breaks, stated with its amount; `asking` for another amount (before the
+        confirmation) or saying it was not sent (refused at the confirmation)."""
+        if breach.kind is Breach.CURRENCY:
+            return self.say(who, "pay_currency_not_offered", currency=breach.currency)
+        limit = format_money(Money(breach.limit, breach.currency), who.lang)
+        left = format_money(Money(breach.left, breach.currency), who.lang) if breach.left is not None else ""
+        key = "pay_over_limit" if breach.kind is Breach.SINGLE else f"pay_limit_{breach.kind.value}"
+        if not asking:
+            key = f"pay_refused_limit_{breach.kind.value}"
+        return self.say(who, key, limit=limit, left=left)
 
     def summary(self, who: Who, p: Payment) -> tuple[str, Card]:
         c = catalog()
@@ -146,7 +153,8 @@ class PaymentTexts:
                             id=(p.bank_payment_id or "")[-8:])
         if p.state is S.REJECTED:
             if p.reason == "payment-limit":
-                return self.say(who, "pay_rejected_limit")
+                breach = breach_of(p)
+                return self.over_limit(who, breach, asking=False) if breach else self.say(who, "pay_rejected_limit")
             return self.say(who, REJECTIONS.get(p.reason or "", "pay_rejected_other"))
         if p.state is S.SUBMITTED:
             return self.say(who, "pay_pending", amount=money(p, who.lang), payee=payee)

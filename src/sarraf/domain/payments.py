@@ -36,6 +36,8 @@ class PaymentState(StrEnum):
 
 FINAL = frozenset({PaymentState.COMPLETED, PaymentState.REJECTED, PaymentState.CANCELLED, PaymentState.EXPIRED})
 OPEN = (PaymentState.DRAFT, PaymentState.AWAITING_CONFIRMATION)
+# Confirmed by the customer and not failed: what counts towards the day's payment limit.
+COMMITTED = (PaymentState.AUTHORISING, PaymentState.SUBMITTED, PaymentState.COMPLETED)
 TRANSITIONS: dict[PaymentState, frozenset[PaymentState]] = {
     PaymentState.DRAFT: frozenset({PaymentState.AWAITING_CONFIRMATION, PaymentState.CANCELLED,
                                    PaymentState.EXPIRED, PaymentState.REJECTED}),
@@ -193,6 +195,11 @@ class PaymentRepository(Protocol):
 
     async def open_for(self, tenant: str, customer_id: str, now: datetime) -> Payment | None:
         """The customer's payment still being put together (draft or awaiting confirmation), if any."""
+        ...
+
+    async def committed_since(self, tenant: str, customer_id: str, currency: str, since: datetime,
+                              exclude: str) -> int:
+        """Minor units of the customer's COMMITTED payments in `currency` created since `since`, but `exclude`."""
         ...
 
     async def update(self, old: Payment, new: Payment) -> bool:
