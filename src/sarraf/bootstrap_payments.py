@@ -46,5 +46,5 @@ def wire_payments(*, engine: AsyncEngine, sealer: Sealer, decider: Decider, audi
                          totals=repo)
     runs = PaymentRuns(point, repo)
     texts = PaymentTexts(public_url.rstrip("/") + START_PATH, secure_links)
-    flow = PaymentsFlow(point, runs, repo, texts)  # type: ignore[arg-type]
+    flow = PaymentsFlow(point, runs, repo, texts)
     return PaymentsWiring(repo, point, runs, texts, flow)

@@ -86,8 +86,8 @@ class Bank:
     async def parties(self, subject: Subject) -> Parties:
         return Parties(Decision(Outcome.ALLOW, self.minimisation, "permit-payments"), self.accounts, self.payees)
 
-    limits: PaymentLimits = PaymentLimits({"GBP": Decimal("1000"), "PLN": Decimal("5000")},
-                                          new_payee={"GBP": Decimal("250")})
+    limits: PaymentLimits = field(default_factory=lambda: PaymentLimits(
+        {"GBP": Decimal("1000"), "PLN": Decimal("5000")}, new_payee={"GBP": Decimal("250")}))
     spent_today: Decimal = Decimal(0)
 
     async def check_limits(self, subject: Subject, amount: Decimal, currency: str, *, new_payee: bool,

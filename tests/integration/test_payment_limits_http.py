@@ -39,8 +39,9 @@ async def denials(gateway: Gateway) -> list[dict[str, object]]:
      "Przelew do nowego odbiorcy (niezapisanego w Sarraf Sandbox Bank) może na czacie wynosić najwyżej "
      "1\u00a0000,00\u00a0zł."),
 ])
-async def test_a_new_payee_over_the_cap_never_reaches_the_bank(http: httpx.AsyncClient, gateway: Gateway,
-                                                              customer: str, ask: str, answers: tuple[str, str], said: str) -> None:
+async def test_a_new_payee_over_the_cap_never_reaches_the_bank(
+        http: httpx.AsyncClient, gateway: Gateway, customer: str, ask: str, answers: tuple[str, str], said: str
+) -> None:
     nickname = "Everyday" if customer.startswith("sandbox-en") else None
     before = await everyday(http, gateway, customer, nickname) if nickname else None
     audited = len(await denials(gateway))
