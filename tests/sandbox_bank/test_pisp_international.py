@@ -13,8 +13,12 @@ import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sarraf.banks.openbanking import OpenBankingConnector
+from sarraf.banks.sandbox_login import complete_sandbox_sca
+from sarraf.domain.payments import Payee, PaymentOrder, SourceAccount
+from sarraf.sandbox_bank.profiles import PROFILES
 from sarraf.sandbox_bank.rates import CURRENCIES, MARGIN, QUOTE_TTL, rate
-from tests.sandbox_bank.flow import Clock, SandboxClient
+from tests.sandbox_bank.flow import REDIRECT, Clock, SandboxClient
 from tests.sandbox_bank.test_pisp import PISP, assert_pis_valid, authorise, balance, client_token, initiation, post
 
 SISTER_IN_GERMANY = "DE89370400440532013000"
@@ -104,3 +108,30 @@ def test_the_rate_table_round_trip_loses_exactly_the_margin_twice(unit: str, to:
         assert there_and_back == 1
     else:
         assert abs(there_and_back - (1 - MARGIN) ** 2) < Decimal("0.00001")
+
+
+async def test_the_connector_pays_abroad_with_the_quote_it_was_given(bank: SandboxClient) -> None:
+    """banks/ob_payments.py against the sandbox: the consent's quote is read, the payment made once."""
+    profile = next(p for p in PROFILES if p.customer_id == "sandbox-pl-1")
+    current = next(a for a in profile.accounts if a.suffix == "current")
+    before = balance(bank, "sandbox-pl-1")
+    order = PaymentOrder(uuid.uuid4().hex[:35], Decimal("300.00"), "PLN",
+                         Payee("Magdalena Kowalska", "UK.OBIE.IBAN", SISTER_IN_GERMANY),
+                         SourceAccount("sandbox-pl-1-current", current.scheme, current.identification, "PLN", "Konto"),
+                         "Siostra", currency_of_transfer="EUR")
+    async with httpx.AsyncClient(timeout=30) as http:
+        connector = OpenBankingConnector(http, base_url=bank.base_url, client_id="sarraf",
+                                         client_secret="sandbox-secret", financial_id="0015800001041RHAAY",
+                                         tenant="sandbox")
+        made = await connector.create_payment_consent(order, "consent-key-1")
+        assert made.consent_id.startswith("pic-") and made.quote is not None
+        assert made.quote.rate == rate("PLN", "EUR") and made.quote.rate_type == "Actual"
+        assert made.quote.expires_at is not None and made.charges == ()  # the sandbox charges no fee abroad
+        url, _, verifier = await connector.payment_authorisation(made.consent_id, REDIRECT, "pl")
+        redirect = await complete_sandbox_sca(http, url, username="sandbox-pl-1")
+        tokens = await connector.payment_token(httpx.URL(redirect).params["code"], verifier, REDIRECT)
+        paid = await connector.submit_payment(tokens, made.consent_id, order, "payment-key-1")
+        again = await connector.submit_payment(tokens, made.consent_id, order, "payment-key-1")
+        assert paid == again and paid.status == "ACSC"
+        assert (await connector.payment_status(paid.payment_id, international=True)).status == "ACSC"
+    assert balance(bank, "sandbox-pl-1") == before - Decimal("300.00")
