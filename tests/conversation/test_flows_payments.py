@@ -23,6 +23,7 @@ from sarraf.domain.errors import BankUnavailable
 from sarraf.domain.payments import (
     BankPayment,
     BankPaymentConsent,
+    ExchangeQuote,
     IllegalMove,
     Payee,
     Payment,
@@ -89,6 +90,7 @@ class Bank:
     limits: PaymentLimits = field(default_factory=lambda: PaymentLimits(
         {"GBP": Decimal("1000"), "PLN": Decimal("5000")}, new_payee={"GBP": Decimal("250")}))
     spent_today: Decimal = Decimal(0)
+    quote_expires: datetime | None = None
 
     async def check_limits(self, subject: Subject, amount: Decimal, currency: str, *, new_payee: bool,
                            payment_id: str) -> LimitBreach | None:
@@ -104,6 +106,15 @@ class Bank:
         return Initiated(ALLOW, BankPaymentConsent(f"pdc-{key[:6]}", "AWAU"), "https://bank/authorize?x", f"st-{key}",
                          "verifier")
 
+    async def quote(self, subject: Subject, order: PaymentOrder, key: str, *, payment_id: str = "") -> Initiated:
+        self.calls["quote"] = self.calls.get("quote", 0) + 1
+        rate = ExchangeQuote(order.currency, Decimal("0.2310"), "Actual", self.quote_expires)
+        return Initiated(ALLOW, BankPaymentConsent(f"pic-{key[:6]}", "AWAU", quote=rate))
+
+    async def authorise(self, tenant: str, consent_id: str, lang: str) -> tuple[str, str, str]:
+        self.calls["authorise"] = self.calls.get("authorise", 0) + 1
+        return "https://bank/authorize?international", f"st-{consent_id}", "verifier"
+
     async def token(self, tenant: str, code: str, verifier: str) -> Tokens:
         self.calls["token"] += 1
         return Tokens("payment-token", None, datetime.now(UTC))
@@ -115,7 +126,7 @@ class Bank:
             raise BankUnavailable("down")
         return BankPayment(f"dp-{key[:8]}", "ACSC")
 
-    async def status(self, tenant: str, payment_id: str) -> BankPayment:
+    async def status(self, tenant: str, payment_id: str, *, international: bool = False) -> BankPayment:
         return BankPayment(payment_id, "ACSC")
 
 

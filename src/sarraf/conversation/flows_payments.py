@@ -25,6 +25,7 @@ from typing import Protocol
 from sarraf.conversation.context import PAYMENT_CONFIRM, PAYMENT_QUESTION, Memory
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.payees import match_payees
+from sarraf.conversation.payment_abroad import country_of, is_abroad, payees_in_named_country, transfer_currency
 from sarraf.conversation.payment_accounts import AccountProblem, PayeeAccount, parse_account
 from sarraf.conversation.payment_amounts import AmountProblem, ParsedAmount, parse_amount
 from sarraf.conversation.payment_references import parse_reference
@@ -186,9 +187,16 @@ class PaymentsFlow:
             if p.asking != slot:
                 p = await self._runs.move(p, asking=slot) or p
             return [*replies, self._texts.ask(turn, p, slot, link_only)]
-        ready = await self._runs.move(p, state=S.AWAITING_CONFIRMATION, asking="confirm")
+        transfer = transfer_currency(p.payee) if p.payee and p.source and is_abroad(p.source, p.payee) else None
+        extra = {**p.extra, "transfer": transfer} if transfer else p.extra
+        ready = await self._runs.move(p, state=S.AWAITING_CONFIRMATION, asking="confirm", extra=extra)
         if ready is None:
             return [self._texts.say(turn, "pay_gone")]
+        if transfer:  # abroad: the bank's rate and how long it holds are part of what the customer confirms
+            quoted = await self._runs.quote(ready, subject_of(turn), transfer)
+            if quoted.problem or quoted.payment.state is not S.AWAITING_CONFIRMATION:
+                return [*replies, self._texts.after_confirm(turn, quoted)]
+            ready = quoted.payment
         turn.memory.pending = PAYMENT_CONFIRM
         return [*replies, self._texts.confirmation(turn, ready, link_only)]
 
@@ -196,6 +204,14 @@ class PaymentsFlow:
         if p.state is S.SUBMITTED:  # its answer was lost: ask the bank again (same key: never paid twice)
             return [self._texts.status(turn, (await self._runs.refresh(p)).payment)]
         step = await self._runs.confirm(p, subject_of(turn))
+        if step.problem == "quote_expired":  # never paid at a stale rate: a fresh quote to confirm instead
+            parties = await self._door.parties(subject_of(turn))
+            fresh = await self._runs.quote(step.payment, subject_of(turn), step.payment.extra.get("transfer", ""))
+            if fresh.problem or fresh.payment.state is not S.AWAITING_CONFIRMATION:
+                return [self._texts.after_confirm(turn, fresh)]
+            turn.memory.pending = PAYMENT_CONFIRM
+            link_only = parties.decision.minimisation is Minimisation.LINK_ONLY
+            return [self._texts.after_confirm(turn, step), self._texts.confirmation(turn, fresh.payment, link_only)]
         return [self._texts.after_confirm(turn, step)]
 
     def _cancelled(self, turn: FlowTurn, step: Step) -> list[Outbound]:
@@ -277,11 +293,19 @@ def _fill_from_text(p: Payment, text: str, parties: Parties, asked: str | None) 
                 p = p.with_(payee=next(x for x in parties.payees if x.name == names[0]))
             elif len(names) > 1:
                 p = p.with_(asking="which_payee", choices=tuple(names))
+            elif len(abroad := payees_in_named_country(text, parties.payees, _home(p, parties))) == 1:
+                p = p.with_(payee=abroad[0])  # "my sister in Germany": the one saved payee there
             elif asked == "payee":
                 problem = "unknown_payee"
     if p.reference is None and asked is None:
         p = p.with_(reference=parse_reference(text))
     return p, problem
+
+
+def _home(p: Payment, parties: Parties) -> str:
+    """The bank's country, as its accounts' numbers say."""
+    account = p.source or (parties.accounts[0] if parties.accounts else None)
+    return country_of(account.scheme, account.identification) if account else "GB"
 
 
 def _sources(p: Payment, parties: Parties) -> list[SourceAccount]:

@@ -4,9 +4,14 @@ payment in the chat: a link to the secure page where it is shown and confirmed."
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Protocol
+
+from babel.dates import format_time
+from babel.numbers import format_decimal, get_currency_precision
 
 from sarraf.conversation.payment_runs import Step, breach_of
 from sarraf.conversation.replies import catalog, format_date, format_money
@@ -55,6 +60,27 @@ class PaymentLinks(Protocol):
 def money(p: Payment, lang: str) -> str:
     amount = p.amount
     return format_money(Money(amount, p.currency or ""), lang) if amount is not None else ""
+
+
+def fees(p: Payment, lang: str) -> str:
+    """The bank's charges for the payment, as its consent stated them ("" when none)."""
+    charged = json.loads(p.extra.get("fees") or "[]")
+    return ", ".join(format_money(Money(Decimal(a), c), lang) for a, c in charged)
+
+
+def quote_values(p: Payment, lang: str) -> dict[str, str] | None:
+    """Rate, what the payee receives and until when the rate holds, for a quoted payment abroad."""
+    transfer, rate = p.extra.get("transfer"), p.extra.get("rate")
+    if not transfer or not rate or p.amount is None:
+        return None
+    exact = p.amount * Decimal(rate)
+    receives = exact.quantize(Decimal(1).scaleb(-get_currency_precision(transfer)), rounding=ROUND_HALF_EVEN)
+    expires = p.extra.get("expires")
+    until = format_time(datetime.fromisoformat(expires), "HH:mm", tzinfo=UTC, locale=lang) + " UTC" if expires \
+        else catalog().text(lang, "pay_rate_indicative")
+    return {"rate": f"1 {p.extra.get('unit', p.currency)} = {format_decimal(Decimal(rate), '0.0000##', locale=lang)}"
+                    f" {transfer}",
+            "receives": format_money(Money(receives, transfer), lang), "until": until}
 
 
 class PaymentTexts:
@@ -106,8 +132,12 @@ class PaymentTexts:
             "reference": p.reference or c.text(who.lang, "pay_no_reference"),
             "date": format_date(datetime.now(UTC), who.lang), "fee": c.text(who.lang, "pay_fee_none"),
         }
-        text = c.text(who.lang, "pay_confirm", bank=who.bank, **values)
-        labels = ("amount", "payee", "payee_account", "source", "reference", "date", "fee")
+        labels: tuple[str, ...] = ("amount", "payee", "payee_account", "source", "reference", "date", "fee")
+        values["fee"] = fees(p, who.lang) or values["fee"]
+        if (abroad := quote_values(p, who.lang)) is not None:
+            values |= abroad
+            labels += ("rate", "receives", "until")
+        text = c.text(who.lang, "pay_confirm_abroad" if abroad else "pay_confirm", bank=who.bank, **values)
         card = Card(c.text(who.lang, "pay_card_title"),
                     tuple(CardLine(c.text(who.lang, f"pay_label_{k}"), str(values[k])) for k in labels))
         return text, card
@@ -141,6 +171,8 @@ class PaymentTexts:
             return self.say(who, "pay_link_again")
         if step.problem == "bank_refused":
             return self.say(who, "pay_rejected_refused")
+        if step.problem == "quote_expired":
+            return self.say(who, "pay_quote_expired")
         if p.state is S.AUTHORISING and p.auth_state:
             return self.authorise(who, p, "pay_authorise" if step.moved else "pay_already_confirmed")
         return self.status(who, p)

@@ -227,6 +227,22 @@ class PaymentPoint:
         url, state, verifier = await connector.payment_authorisation(consent.consent_id, self.redirect_uri, lang)
         return Initiated(decision, consent, url, state, verifier)
 
+    async def quote(self, subject: Subject, order: PaymentOrder, idempotency_key: str, *,
+                    payment_id: str = "") -> Initiated:
+        """An international payment: decide (agreement, consent, limits), then create the bank's consent, whose
+        answer carries the bank's exchange rate and how long it holds, shown before the customer confirms. The
+        strong authentication follows the customer's yes (`authorise`)."""
+        decision, breach = await self._decide_payment(subject, order, payment_id)
+        if not decision.allowed:
+            return Initiated(decision, breach=breach)
+        await linked(self._links, subject.tenant, subject.customer_id)
+        consent = await self._connectors[subject.tenant].create_payment_consent(order, idempotency_key)
+        return Initiated(decision, consent)
+
+    async def authorise(self, tenant: str, consent_id: str, lang: str) -> tuple[str, str, str]:
+        """The bank's SCA redirect for a consent already made (a quoted international payment)."""
+        return await self._connectors[tenant].payment_authorisation(consent_id, self.redirect_uri, lang)
+
     async def token(self, tenant: str, code: str, verifier: str) -> Tokens:
         """After the customer authorised at the bank: the token for that one consent (single-use code)."""
         return await self._connectors[tenant].payment_token(code, verifier, self.redirect_uri)
@@ -236,5 +252,5 @@ class PaymentPoint:
         """Submit the payment; the same key on a retry gets the bank's first answer, never a second payment."""
         return await self._connectors[tenant].submit_payment(tokens, consent_id, order, idempotency_key)
 
-    async def status(self, tenant: str, bank_payment_id: str) -> BankPayment:
-        return await self._connectors[tenant].payment_status(bank_payment_id)
+    async def status(self, tenant: str, bank_payment_id: str, *, international: bool = False) -> BankPayment:
+        return await self._connectors[tenant].payment_status(bank_payment_id, international=international)
