@@ -188,7 +188,9 @@ class PaymentsFlow:
                 p = await self._runs.move(p, asking=slot) or p
             return [*replies, self._texts.ask(turn, p, slot, link_only)]
         transfer = transfer_currency(p.payee) if p.payee and p.source and is_abroad(p.source, p.payee) else None
-        extra = {**p.extra, "transfer": transfer} if transfer else p.extra
+        extra = {**p.extra, "transfer": transfer} if transfer else dict(p.extra)
+        if link_only:  # remembered for the outcome, told in this chat later without its figures
+            extra["private"] = "1"
         ready = await self._runs.move(p, state=S.AWAITING_CONFIRMATION, asking="confirm", extra=extra)
         if ready is None:
             return [self._texts.say(turn, "pay_gone")]

@@ -177,9 +177,14 @@ class PaymentTexts:
             return self.authorise(who, p, "pay_authorise" if step.moved else "pay_already_confirmed")
         return self.status(who, p)
 
-    def status(self, who: Who, p: Payment) -> Outbound:
-        """Where the payment stands, in words (the outcome after the bank, or a repeat's answer)."""
+    def status(self, who: Who, p: Payment, *, in_chat: bool = True) -> Outbound:
+        """Where the payment stands, in words (the outcome after the bank, or a repeat's answer). In the chat of
+        a payment confirmed on the secure page (link_only) the amount and payee stay out."""
         payee = p.payee.name if p.payee else ""
+        private = in_chat and p.extra.get("private") == "1"
+        if private and p.state in (S.COMPLETED, S.SUBMITTED):
+            key = "pay_completed_private" if p.state is S.COMPLETED else "pay_pending_private"
+            return self.say(who, key, id=(p.bank_payment_id or "")[-8:])
         if p.state is S.COMPLETED:
             return self.say(who, "pay_completed", amount=money(p, who.lang), payee=payee,
                             id=(p.bank_payment_id or "")[-8:])

@@ -67,9 +67,9 @@ async def callback(
         return _gone(request, container.default_lang)
     p = step.payment
     who = _who(request, p)
-    told = wiring.texts.status(who, p)
+    told = wiring.texts.status(who, p, in_chat=False)  # this page is the bank's browser: the figures may show
     if step.moved:  # a replayed callback changes nothing, and the chat has heard it already
-        await container.deliver(p.channel, p.sender, [told])
+        await container.deliver(p.channel, p.sender, [wiring.texts.status(who, p)])
     c = catalog()
     return _page(request, p.lang, c.text(p.lang, "pay_page_title"), f"{told.text} {c.text(p.lang, 'pay_page_done')}")
 
