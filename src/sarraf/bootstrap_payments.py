@@ -19,7 +19,7 @@ from sarraf.conversation.payment_texts import PaymentLinks, PaymentTexts
 from sarraf.domain.payments import PaymentInitiation
 from sarraf.domain.ports import LinkRepository
 from sarraf.policy.gate import AuditTrail, Decider
-from sarraf.policy.payments import PaymentPoint
+from sarraf.policy.payments import PaymentLimits, PaymentPoint
 from sarraf.store.payments import Sealer, SqlPayments
 
 CALLBACK_PATH = "/pay/callback"
@@ -40,9 +40,11 @@ def wire_payments(*, engine: AsyncEngine, sealer: Sealer, decider: Decider, audi
                   public_url: str, secure_links: PaymentLinks) -> PaymentsWiring:
     repo = SqlPayments(engine, sealer)
     pis: dict[str, PaymentInitiation] = dict(connectors)
-    point = PaymentPoint(decider, audit, links, pis, {b.id: b.payment_max_single for b in banks.values()},
-                         redirect_uri=public_url.rstrip("/") + CALLBACK_PATH)
+    limits = {b.id: PaymentLimits(b.payment_max_single, b.payment_max_daily, b.payment_max_new_payee)
+              for b in banks.values()}
+    point = PaymentPoint(decider, audit, links, pis, limits, redirect_uri=public_url.rstrip("/") + CALLBACK_PATH,
+                         totals=repo)
     runs = PaymentRuns(point, repo)
     texts = PaymentTexts(public_url.rstrip("/") + START_PATH, secure_links)
-    flow = PaymentsFlow(point, runs, repo, texts)  # type: ignore[arg-type]
+    flow = PaymentsFlow(point, runs, repo, texts)
     return PaymentsWiring(repo, point, runs, texts, flow)

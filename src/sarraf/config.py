@@ -58,8 +58,11 @@ class BankConfig:
     alerts_api_token: str | None = None
     service: ServiceSettings = field(default_factory=ServiceSettings)
     # Payments in chat: the most one payment may be, per currency (`payments: {max_single: {GBP: "1000"}}`);
-    # a currency not listed cannot be paid in chat at all.
+    # a currency not listed cannot be paid in chat at all. `max_daily`: all of a customer's payments in a UTC day
+    # together; `max_new_payee`: one payment to a payee the bank has not saved. Both optional, per currency.
     payment_max_single: dict[str, Decimal] = field(default_factory=dict)
+    payment_max_daily: dict[str, Decimal] = field(default_factory=dict)
+    payment_max_new_payee: dict[str, Decimal] = field(default_factory=dict)
     # The bank's own offers (alerts/offers.py): caps, and the platforms where it has a marketing template.
     offers_per_customer_per_week: int = 2
     offers_per_bank_per_day: int = 10_000
@@ -164,6 +167,11 @@ def service_settings(raw: object, folder: Path) -> ServiceSettings:
     return ServiceSettings(answers, overrides, values, configured=True)
 
 
+def _amounts(entry: dict[str, Any], key: str) -> dict[str, Decimal]:
+    """A `payments` limit of a bank entry: currency -> amount."""
+    return {str(k).upper(): Decimal(str(v)) for k, v in ((entry.get("payments") or {}).get(key) or {}).items()}
+
+
 def _offers(raw: dict[str, Any]) -> dict[str, Any]:
     """banks.yaml `offers: {per_customer_per_week, per_bank_per_day, marketing_templates: [whatsapp]}`."""
     per_customer, per_bank = int(raw.get("per_customer_per_week", 2)), int(raw.get("per_bank_per_day", 10_000))
@@ -206,8 +214,9 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
                 operator_token=_secret(entry.get("operator_token")),
                 alerts_api_token=_secret(entry.get("alerts_api_token")),
                 service=service_settings(entry.get("service"), path.parent),
-                payment_max_single={str(k).upper(): Decimal(str(v)) for k, v in
-                                    ((entry.get("payments") or {}).get("max_single") or {}).items()},
+                payment_max_single=_amounts(entry, "max_single"),
+                payment_max_daily=_amounts(entry, "max_daily"),
+                payment_max_new_payee=_amounts(entry, "max_new_payee"),
                 **_offers(entry.get("offers") or {}),
                 step_up=dict(entry.get("step_up") or {}),
             )

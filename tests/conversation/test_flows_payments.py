@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sarraf.conversation.context import PAYMENT_QUESTION, Memory
+from sarraf.conversation.context import PAYMENT_CONFIRM, PAYMENT_QUESTION, Memory
 from sarraf.conversation.flows_payments import PaymentsFlow
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.payment_runs import PaymentRuns
@@ -23,6 +23,7 @@ from sarraf.domain.errors import BankUnavailable
 from sarraf.domain.payments import (
     BankPayment,
     BankPaymentConsent,
+    ExchangeQuote,
     IllegalMove,
     Payee,
     Payment,
@@ -31,7 +32,7 @@ from sarraf.domain.payments import (
     SourceAccount,
     can_move,
 )
-from sarraf.policy.payments import Initiated, Parties, over_limit
+from sarraf.policy.payments import Initiated, LimitBreach, Parties, PaymentLimits, limit_breach
 from sarraf.policy.point import Subject
 
 S = PaymentState
@@ -86,15 +87,33 @@ class Bank:
     async def parties(self, subject: Subject) -> Parties:
         return Parties(Decision(Outcome.ALLOW, self.minimisation, "permit-payments"), self.accounts, self.payees)
 
-    def limits(self, tenant: str) -> dict[str, Decimal]:
-        return {"GBP": Decimal("1000"), "PLN": Decimal("5000")}
+    limits: PaymentLimits = field(default_factory=lambda: PaymentLimits(
+        {"GBP": Decimal("1000"), "PLN": Decimal("5000")}, new_payee={"GBP": Decimal("250")}))
+    spent_today: Decimal = Decimal(0)
+    quote_expires: datetime | None = None
 
-    async def initiate(self, subject: Subject, order: PaymentOrder, key: str, lang: str) -> Initiated:
+    async def check_limits(self, subject: Subject, amount: Decimal, currency: str, *, new_payee: bool,
+                           payment_id: str) -> LimitBreach | None:
+        return limit_breach(amount, currency, self.limits, new_payee=new_payee, spent_today=self.spent_today)
+
+    async def initiate(self, subject: Subject, order: PaymentOrder, key: str, lang: str, *,
+                       payment_id: str = "") -> Initiated:
         self.calls["initiate"] += 1
-        if over_limit(order.amount, order.currency, self.limits("sandbox")) is not None:
-            return Initiated(Decision(Outcome.DENY, None, "payment-limit"))
+        breach = limit_breach(order.amount, order.currency, self.limits, new_payee=not order.payee.account_id,
+                              spent_today=self.spent_today)
+        if breach is not None:
+            return Initiated(Decision(Outcome.DENY, None, "payment-limit"), breach=breach)
         return Initiated(ALLOW, BankPaymentConsent(f"pdc-{key[:6]}", "AWAU"), "https://bank/authorize?x", f"st-{key}",
                          "verifier")
+
+    async def quote(self, subject: Subject, order: PaymentOrder, key: str, *, payment_id: str = "") -> Initiated:
+        self.calls["quote"] = self.calls.get("quote", 0) + 1
+        rate = ExchangeQuote(order.currency, Decimal("0.2310"), "Actual", self.quote_expires)
+        return Initiated(ALLOW, BankPaymentConsent(f"pic-{key[:6]}", "AWAU", quote=rate))
+
+    async def authorise(self, tenant: str, consent_id: str, lang: str) -> tuple[str, str, str]:
+        self.calls["authorise"] = self.calls.get("authorise", 0) + 1
+        return "https://bank/authorize?international", f"st-{consent_id}", "verifier"
 
     async def token(self, tenant: str, code: str, verifier: str) -> Tokens:
         self.calls["token"] += 1
@@ -107,7 +126,7 @@ class Bank:
             raise BankUnavailable("down")
         return BankPayment(f"dp-{key[:8]}", "ACSC")
 
-    async def status(self, tenant: str, payment_id: str) -> BankPayment:
+    async def status(self, tenant: str, payment_id: str, *, international: bool = False) -> BankPayment:
         return BankPayment(payment_id, "ACSC")
 
 
@@ -145,7 +164,7 @@ async def test_everything_in_one_message_goes_straight_to_one_confirmation(flow:
     text = replies[-1].text
     assert "£20.00" in text and "Alice Smith" in text and "dinner" in text and "Everyday" in text
     assert "40127644501733" not in text and "1733" in text
-    assert t.memory.pending == PAYMENT_QUESTION
+    assert t.memory.pending == PAYMENT_CONFIRM  # a yes / no question: see test_payment_beside_fraud
     p = next(iter(repo.rows.values()))
     assert p.state is S.AWAITING_CONFIRMATION and p.source == EVERYDAY  # Alice is saved on Everyday
     assert [q.payload for q in replies[-1].quick_replies] == [f"pay:confirm:{p.payment_id}",

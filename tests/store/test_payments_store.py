@@ -92,3 +92,18 @@ async def test_open_for_finds_only_an_unexpired_draft_or_confirmation(stores: An
     await one.create(draft(payment_id="pay-2", state=S.COMPLETED, created_at=NOW + timedelta(seconds=1)))
     found = await one.open_for("sandbox", "cust-1", NOW)
     assert found is not None and found.payment_id == "pay-1"
+
+
+async def test_the_days_committed_total_counts_confirmed_payments_only(stores: Any) -> None:
+    one, _, _ = stores
+    rows = [("pay-a", S.AUTHORISING, 2000, "GBP", NOW), ("pay-b", S.COMPLETED, 1500, "GBP", NOW),
+            ("pay-c", S.SUBMITTED, 700, "GBP", NOW), ("pay-d", S.REJECTED, 9000, "GBP", NOW),
+            ("pay-e", S.AWAITING_CONFIRMATION, 9000, "GBP", NOW), ("pay-f", S.COMPLETED, 9000, "PLN", NOW),
+            ("pay-g", S.COMPLETED, 9000, "GBP", NOW - timedelta(days=1))]
+    for payment_id, state, minor, currency, at in rows:
+        await one.create(draft(payment_id=payment_id, state=state, amount_minor=minor, currency=currency,
+                               created_at=at))
+    midnight = NOW.replace(hour=0)
+    assert await one.committed_since("sandbox", "cust-1", "GBP", midnight, exclude="none") == 2000 + 1500 + 700
+    assert await one.committed_since("sandbox", "cust-1", "GBP", midnight, exclude="pay-a") == 1500 + 700
+    assert await one.committed_since("sandbox", "cust-2", "GBP", midnight, exclude="none") == 0

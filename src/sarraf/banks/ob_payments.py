@@ -1,4 +1,6 @@
-"""OB v4.0 Payment Initiation (domestic payments) and the payee reads a payment needs, for OpenBankingConnector.
+"""OB v4.0 Payment Initiation (domestic and international payments) and the payee reads a payment needs, for
+OpenBankingConnector. An international order asks the bank for its "Actual" rate: the consent's answer carries the
+rate and the quote's expiry (ExchangeRateInformation), which the chat shows before the customer confirms.
 
 Every POST carries the `x-idempotency-key` the caller minted and stored before the call (domain/payments.py),
 so a retry after a timeout or a crash asks the same thing again and the bank answers the first result. The
@@ -21,7 +23,14 @@ import httpx
 from sarraf.banks.failures import observed
 from sarraf.domain.consent import Tokens
 from sarraf.domain.errors import BankRefused
-from sarraf.domain.payments import BankPayment, BankPaymentConsent, Payee, PaymentOrder, SourceAccount
+from sarraf.domain.payments import (
+    BankPayment,
+    BankPaymentConsent,
+    ExchangeQuote,
+    Payee,
+    PaymentOrder,
+    SourceAccount,
+)
 
 PISP_PATH = "/open-banking/v4.0/pisp"
 TOKEN_MARGIN = timedelta(seconds=30)
@@ -39,21 +48,39 @@ def order_initiation(order: PaymentOrder) -> dict[str, Any]:
     }
     if order.reference:
         initiation["RemittanceInformation"] = {"Unstructured": [order.reference[:140]]}
+    if order.currency_of_transfer is not None:
+        initiation["CurrencyOfTransfer"] = order.currency_of_transfer
+        initiation["ExchangeRateInformation"] = {"UnitCurrency": order.currency, "RateType": "Actual"}
     return initiation
+
+
+def _kind(order: PaymentOrder) -> str:
+    return "international" if order.international else "domestic"
+
+
+def _quote(data: Any) -> ExchangeQuote | None:
+    info = data.get("ExchangeRateInformation")
+    if not isinstance(info, dict):
+        return None
+    expires = info.get("ExpirationDateTime")
+    return ExchangeQuote(str(info["UnitCurrency"]), Decimal(str(info["ExchangeRate"])), str(info["RateType"]),
+                         datetime.fromisoformat(expires) if expires else None)
 
 
 def _consent(body: Any) -> BankPaymentConsent:
     data = body["Data"]
     charges = tuple((Decimal(str(c["Amount"]["Amount"])), str(c["Amount"]["Currency"]))
                     for c in data.get("Charges") or [])
-    return BankPaymentConsent(consent_id=str(data["ConsentId"]), status=str(data["Status"]), charges=charges)
+    return BankPaymentConsent(consent_id=str(data["ConsentId"]), status=str(data["Status"]), charges=charges,
+                              quote=_quote(data))
 
 
 def _payment(body: Any) -> BankPayment:
     data = body["Data"]
     reasons = data.get("StatusReason") or []
     reason = str(reasons[0].get("StatusReasonCode")) if reasons and isinstance(reasons[0], dict) else None
-    return BankPayment(payment_id=str(data["DomesticPaymentId"]), status=str(data["Status"]), reason=reason)
+    payment_id = data.get("DomesticPaymentId") or data["InternationalPaymentId"]
+    return BankPayment(payment_id=str(payment_id), status=str(data["Status"]), reason=reason)
 
 
 def _payees(body: Any) -> list[Payee]:
@@ -114,10 +141,11 @@ class PaymentInitiationMixin:
         self._refused(response)
         return self._json(response)
 
-    @observed("domestic-payment-consents")
+    @observed("payment-consents")
     async def create_payment_consent(self, order: PaymentOrder, idempotency_key: str) -> BankPaymentConsent:
         body = {"Data": {"Initiation": order_initiation(order)}, "Risk": {}}
-        answer = await self._pis_post("/domestic-payment-consents", await self._pis_bearer(), body, idempotency_key)
+        answer = await self._pis_post(f"/{_kind(order)}-payment-consents", await self._pis_bearer(), body,
+                                      idempotency_key)
         consent: BankPaymentConsent = self._mapped(_consent, answer)
         return consent
 
@@ -140,17 +168,18 @@ class PaymentInitiationMixin:
             "code_verifier": code_verifier}))
         return tokens
 
-    @observed("domestic-payments")
+    @observed("payments")
     async def submit_payment(self, tokens: Tokens, consent_id: str, order: PaymentOrder,
                              idempotency_key: str) -> BankPayment:
         body = {"Data": {"ConsentId": consent_id, "Initiation": order_initiation(order)}, "Risk": {}}
-        answer = await self._pis_post("/domestic-payments", tokens.access_token, body, idempotency_key)
+        answer = await self._pis_post(f"/{_kind(order)}-payments", tokens.access_token, body, idempotency_key)
         payment: BankPayment = self._mapped(_payment, answer)
         return payment
 
-    @observed("domestic-payments")
-    async def payment_status(self, payment_id: str) -> BankPayment:
-        answer = await self._api("GET", f"{self._base}{PISP_PATH}/domestic-payments/{payment_id}",
+    @observed("payments")
+    async def payment_status(self, payment_id: str, *, international: bool = False) -> BankPayment:
+        kind = "international" if international else "domestic"
+        answer = await self._api("GET", f"{self._base}{PISP_PATH}/{kind}-payments/{payment_id}",
                                  await self._pis_bearer())
         payment: BankPayment = self._mapped(_payment, answer)
         return payment

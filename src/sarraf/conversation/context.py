@@ -19,8 +19,12 @@ from sarraf.conversation.nlu.entities.fold import fold
 CONTEXT_TTL = timedelta(minutes=15)
 CONFIRM_ERASE = "confirm_erase"  # "This erases everything … Erase now?"
 OFFER_HANDOFF = "offer_handoff"  # "… shall I connect you?"
-PAYMENT_QUESTION = "payment"  # a payment's own question: amount, payee, account or "confirm?" (flows_payments.py)
-PENDING = (CONFIRM_ERASE, OFFER_HANDOFF, PAYMENT_QUESTION)
+PAYMENT_QUESTION = "payment"  # a payment's own question: amount, payee or account (flows_payments.py)
+PAYMENT_CONFIRM = "payment_confirm"  # a payment's "confirm?" (flows_payments.py)
+PENDING = (CONFIRM_ERASE, OFFER_HANDOFF, PAYMENT_QUESTION, PAYMENT_CONFIRM)
+# Questions a bare "yes" / "no" answers. With a fraud alert's "Was this you?" open as well, a typed yes / no is
+# ambiguous between them and answers neither; to any other question of ours it is the fraud question's answer.
+YES_NO_QUESTIONS = frozenset({CONFIRM_ERASE, OFFER_HANDOFF, PAYMENT_CONFIRM})
 MAX_FOLLOW_UP_WORDS = 7  # longer messages say something of their own
 
 _UNITS = {"month": "month", "miesiac": "month", "miesiąc": "month", "الشهر": "month", "شهر": "month",

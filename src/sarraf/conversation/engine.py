@@ -17,6 +17,7 @@ from sarraf.conversation.context import (
     CONFIRM_ERASE,
     CONTEXT_TTL,
     OFFER_HANDOFF,
+    YES_NO_QUESTIONS,
     Memory,
     Question,
     follow_up_shift,
@@ -163,6 +164,9 @@ class Conversation:
         if lang != customer.lang:
             await self._customers.set_lang(customer.id, lang)
         turn = replace(turn, lang=lang)
+        if (turn.asked is not None and parse.in_scope and parse.intent in ("affirm", "deny")
+                and self.alerts is not None and await self.alerts.fraud_question_open(Who.of(turn))):
+            return await self._act_on(turn, self._yes_no_beside_fraud(turn, parse.intent == "affirm"))
         if continued := await self._act_on(turn, self.flows.continuation(turn, parse)):
             return continued  # the answer to a flow's own question ("who to?" → "Alice")
         if asks_who_saw_my_data(text):  # "who has seen my data?": their own decisions page (flows_privacy.py)
@@ -195,6 +199,17 @@ class Conversation:
         turn.memory.flows[HANDOFF_REASON] = "misunderstood"
         turn.memory.pending = OFFER_HANDOFF  # a typed "yes" (or the button) connects
         return [say(turn, "service_offer_handoff", human=True)]
+
+    async def _yes_no_beside_fraud(self, turn: Turn, genuine: bool) -> list[Outbound]:
+        """A typed yes / no while a fraud alert's "Was this you?" and a question of ours are both open. Next to
+        a yes / no question of ours (erase, hand-over, a payment's "confirm?") it answers neither: a "yes" meant
+        for one must never erase data, clear a fraudulent payment or send money. Next to a question a yes does
+        not answer ("how much?") it is the fraud question's, answered by its owner; ours stays open."""
+        assert self.alerts is not None and turn.asked is not None
+        turn.memory.pending = turn.asked
+        if turn.asked in YES_NO_QUESTIONS:
+            return [say(turn, "which_question")]
+        return await self.alerts.yes_or_no(Who.of(turn), genuine=genuine) or [say(turn, "which_question")]
 
     async def resume_after_link(self, session: LinkSession, lang: str | None) -> list[Outbound]:
         """The customer came back from the bank's login: confirm, then answer what they had asked."""

@@ -19,11 +19,13 @@ import secrets
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Protocol
 
-from sarraf.conversation.context import PAYMENT_QUESTION, Memory
+from sarraf.conversation.context import PAYMENT_CONFIRM, PAYMENT_QUESTION, Memory
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.payees import match_payees
+from sarraf.conversation.payment_abroad import country_of, is_abroad, payees_in_named_country, transfer_currency
 from sarraf.conversation.payment_accounts import AccountProblem, PayeeAccount, parse_account
 from sarraf.conversation.payment_amounts import AmountProblem, ParsedAmount, parse_amount
 from sarraf.conversation.payment_references import parse_reference
@@ -32,7 +34,7 @@ from sarraf.conversation.payment_texts import PaymentTexts
 from sarraf.domain.disclosure import Minimisation
 from sarraf.domain.messages import Outbound
 from sarraf.domain.payments import Payee, Payment, PaymentRepository, PaymentState, SourceAccount
-from sarraf.policy.payments import Parties, over_limit
+from sarraf.policy.payments import LimitBreach, Parties
 from sarraf.policy.point import Subject
 
 PREFIX = "pay:"
@@ -80,7 +82,8 @@ class FlowTurn(Protocol):
 class PartiesDoor(Protocol):
     async def parties(self, subject: Subject) -> Parties: ...
 
-    def limits(self, tenant: str) -> dict[str, object]: ...  # currency -> Decimal
+    async def check_limits(self, subject: Subject, amount: Decimal, currency: str, *, new_payee: bool,
+                           payment_id: str) -> LimitBreach | None: ...
 
 
 def subject_of(turn: FlowTurn) -> Subject:
@@ -120,7 +123,7 @@ class PaymentsFlow:
         return await self._next(turn, filled, parties, problem)
 
     async def continues(self, turn: FlowTurn, parse: Parse) -> list[Outbound] | None:
-        if turn.asked != PAYMENT_QUESTION:
+        if turn.asked not in (PAYMENT_QUESTION, PAYMENT_CONFIRM):
             return None
         p = await self._repo.open_for(turn.tenant, turn.customer_id, self._clock())
         if p is None:
@@ -171,26 +174,46 @@ class PaymentsFlow:
         link_only = parties.decision.minimisation is Minimisation.LINK_ONLY
         replies = [self._texts.say(turn, f"pay_problem_{problem}")] if problem else []
         slot = _asking(p)
-        if slot is None and p.amount is not None and p.currency is not None:
-            limit = over_limit(p.amount, p.currency, self._door.limits(turn.tenant))  # type: ignore[arg-type]
-            if limit is not None:
+        if slot is None and p.amount is not None and p.currency is not None and p.payee is not None:
+            # a saved payee is one the bank lists for the account; a typed account number is a new payee
+            breach = await self._door.check_limits(subject_of(turn), p.amount, p.currency,
+                                                   new_payee=not p.payee.account_id, payment_id=p.payment_id)
+            if breach is not None:
                 p = await self._runs.move(p, amount_minor=None, asking="amount") or p
-                replies.append(self._texts.over_limit(turn, p.currency or "", limit))
+                replies.append(self._texts.over_limit(turn, breach))
                 slot = "amount"
-        turn.memory.pending = PAYMENT_QUESTION
         if slot is not None:
+            turn.memory.pending = PAYMENT_QUESTION
             if p.asking != slot:
                 p = await self._runs.move(p, asking=slot) or p
             return [*replies, self._texts.ask(turn, p, slot, link_only)]
-        ready = await self._runs.move(p, state=S.AWAITING_CONFIRMATION, asking="confirm")
+        transfer = transfer_currency(p.payee) if p.payee and p.source and is_abroad(p.source, p.payee) else None
+        extra = {**p.extra, "transfer": transfer} if transfer else dict(p.extra)
+        if link_only:  # remembered for the outcome, told in this chat later without its figures
+            extra["private"] = "1"
+        ready = await self._runs.move(p, state=S.AWAITING_CONFIRMATION, asking="confirm", extra=extra)
         if ready is None:
             return [self._texts.say(turn, "pay_gone")]
+        if transfer:  # abroad: the bank's rate and how long it holds are part of what the customer confirms
+            quoted = await self._runs.quote(ready, subject_of(turn), transfer)
+            if quoted.problem or quoted.payment.state is not S.AWAITING_CONFIRMATION:
+                return [*replies, self._texts.after_confirm(turn, quoted)]
+            ready = quoted.payment
+        turn.memory.pending = PAYMENT_CONFIRM
         return [*replies, self._texts.confirmation(turn, ready, link_only)]
 
     async def _confirm(self, turn: FlowTurn, p: Payment) -> list[Outbound]:
         if p.state is S.SUBMITTED:  # its answer was lost: ask the bank again (same key: never paid twice)
             return [self._texts.status(turn, (await self._runs.refresh(p)).payment)]
         step = await self._runs.confirm(p, subject_of(turn))
+        if step.problem == "quote_expired":  # never paid at a stale rate: a fresh quote to confirm instead
+            parties = await self._door.parties(subject_of(turn))
+            fresh = await self._runs.quote(step.payment, subject_of(turn), step.payment.extra.get("transfer", ""))
+            if fresh.problem or fresh.payment.state is not S.AWAITING_CONFIRMATION:
+                return [self._texts.after_confirm(turn, fresh)]
+            turn.memory.pending = PAYMENT_CONFIRM
+            link_only = parties.decision.minimisation is Minimisation.LINK_ONLY
+            return [self._texts.after_confirm(turn, step), self._texts.confirmation(turn, fresh.payment, link_only)]
         return [self._texts.after_confirm(turn, step)]
 
     def _cancelled(self, turn: FlowTurn, step: Step) -> list[Outbound]:
@@ -272,11 +295,19 @@ def _fill_from_text(p: Payment, text: str, parties: Parties, asked: str | None) 
                 p = p.with_(payee=next(x for x in parties.payees if x.name == names[0]))
             elif len(names) > 1:
                 p = p.with_(asking="which_payee", choices=tuple(names))
+            elif len(abroad := payees_in_named_country(text, parties.payees, _home(p, parties))) == 1:
+                p = p.with_(payee=abroad[0])  # "my sister in Germany": the one saved payee there
             elif asked == "payee":
                 problem = "unknown_payee"
     if p.reference is None and asked is None:
         p = p.with_(reference=parse_reference(text))
     return p, problem
+
+
+def _home(p: Payment, parties: Parties) -> str:
+    """The bank's country, as its accounts' numbers say."""
+    account = p.source or (parties.accounts[0] if parties.accounts else None)
+    return country_of(account.scheme, account.identification) if account else "GB"
 
 
 def _sources(p: Payment, parties: Parties) -> list[SourceAccount]:

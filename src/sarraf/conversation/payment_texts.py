@@ -4,17 +4,22 @@ payment in the chat: a link to the secure page where it is shown and confirmed."
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Protocol
 
-from sarraf.conversation.payment_runs import Step
+from babel.dates import format_time
+from babel.numbers import format_decimal, get_currency_precision
+
+from sarraf.conversation.payment_runs import Step, breach_of
 from sarraf.conversation.replies import catalog, format_date, format_money
 from sarraf.domain.messages import Button, Card, CardLine, Outbound
 from sarraf.domain.money import Money
 from sarraf.domain.payments import Payment, PaymentState
 from sarraf.policy.minimise import mask_identifier
+from sarraf.policy.payments import Breach, LimitBreach
 
 S = PaymentState
 PREFIX = "pay:"
@@ -57,6 +62,27 @@ def money(p: Payment, lang: str) -> str:
     return format_money(Money(amount, p.currency or ""), lang) if amount is not None else ""
 
 
+def fees(p: Payment, lang: str) -> str:
+    """The bank's charges for the payment, as its consent stated them ("" when none)."""
+    charged = json.loads(p.extra.get("fees") or "[]")
+    return ", ".join(format_money(Money(Decimal(a), c), lang) for a, c in charged)
+
+
+def quote_values(p: Payment, lang: str) -> dict[str, str] | None:
+    """Rate, what the payee receives and until when the rate holds, for a quoted payment abroad."""
+    transfer, rate = p.extra.get("transfer"), p.extra.get("rate")
+    if not transfer or not rate or p.amount is None:
+        return None
+    exact = p.amount * Decimal(rate)
+    receives = exact.quantize(Decimal(1).scaleb(-get_currency_precision(transfer)), rounding=ROUND_HALF_EVEN)
+    expires = p.extra.get("expires")
+    until = format_time(datetime.fromisoformat(expires), "HH:mm", tzinfo=UTC, locale=lang) + " UTC" if expires \
+        else catalog().text(lang, "pay_rate_indicative")
+    return {"rate": f"1 {p.extra.get('unit', p.currency)} = {format_decimal(Decimal(rate), '0.0000##', locale=lang)}"
+                    f" {transfer}",
+            "receives": format_money(Money(receives, transfer), lang), "until": until}
+
+
 class PaymentTexts:
     def __init__(self, start_url: str, links: PaymentLinks | None = None) -> None:
         self._start_url = start_url.rstrip("/")
@@ -84,10 +110,17 @@ class PaymentTexts:
             return replace(asked, text=f"{asked.text}\n{numbered}")
         return self.say(who, f"pay_ask_{slot}", cancel)
 
-    def over_limit(self, who: Who, currency: str, limit: Decimal) -> Outbound:
-        if limit == 0:
-            return self.say(who, "pay_currency_not_offered", currency=currency)
-        return self.say(who, "pay_over_limit", limit=format_money(Money(limit, currency), who.lang))
+    def over_limit(self, who: Who, breach: LimitBreach, *, asking: bool = True) -> Outbound:
+        """The limit a payment breaks, stated with its amount; `asking` for another amount (before the
+        confirmation) or saying it was not sent (refused at the confirmation)."""
+        if breach.kind is Breach.CURRENCY:
+            return self.say(who, "pay_currency_not_offered", currency=breach.currency)
+        limit = format_money(Money(breach.limit, breach.currency), who.lang)
+        left = format_money(Money(breach.left, breach.currency), who.lang) if breach.left is not None else ""
+        key = "pay_over_limit" if breach.kind is Breach.SINGLE else f"pay_limit_{breach.kind.value}"
+        if not asking:
+            key = f"pay_refused_limit_{breach.kind.value}"
+        return self.say(who, key, limit=limit, left=left)
 
     def summary(self, who: Who, p: Payment) -> tuple[str, Card]:
         c = catalog()
@@ -99,8 +132,12 @@ class PaymentTexts:
             "reference": p.reference or c.text(who.lang, "pay_no_reference"),
             "date": format_date(datetime.now(UTC), who.lang), "fee": c.text(who.lang, "pay_fee_none"),
         }
-        text = c.text(who.lang, "pay_confirm", bank=who.bank, **values)
-        labels = ("amount", "payee", "payee_account", "source", "reference", "date", "fee")
+        labels: tuple[str, ...] = ("amount", "payee", "payee_account", "source", "reference", "date", "fee")
+        values["fee"] = fees(p, who.lang) or values["fee"]
+        if (abroad := quote_values(p, who.lang)) is not None:
+            values |= abroad
+            labels += ("rate", "receives", "until")
+        text = c.text(who.lang, "pay_confirm_abroad" if abroad else "pay_confirm", bank=who.bank, **values)
         card = Card(c.text(who.lang, "pay_card_title"),
                     tuple(CardLine(c.text(who.lang, f"pay_label_{k}"), str(values[k])) for k in labels))
         return text, card
@@ -134,19 +171,27 @@ class PaymentTexts:
             return self.say(who, "pay_link_again")
         if step.problem == "bank_refused":
             return self.say(who, "pay_rejected_refused")
+        if step.problem == "quote_expired":
+            return self.say(who, "pay_quote_expired")
         if p.state is S.AUTHORISING and p.auth_state:
             return self.authorise(who, p, "pay_authorise" if step.moved else "pay_already_confirmed")
         return self.status(who, p)
 
-    def status(self, who: Who, p: Payment) -> Outbound:
-        """Where the payment stands, in words (the outcome after the bank, or a repeat's answer)."""
+    def status(self, who: Who, p: Payment, *, in_chat: bool = True) -> Outbound:
+        """Where the payment stands, in words (the outcome after the bank, or a repeat's answer). In the chat of
+        a payment confirmed on the secure page (link_only) the amount and payee stay out."""
         payee = p.payee.name if p.payee else ""
+        private = in_chat and p.extra.get("private") == "1"
+        if private and p.state in (S.COMPLETED, S.SUBMITTED):
+            key = "pay_completed_private" if p.state is S.COMPLETED else "pay_pending_private"
+            return self.say(who, key, id=(p.bank_payment_id or "")[-8:])
         if p.state is S.COMPLETED:
             return self.say(who, "pay_completed", amount=money(p, who.lang), payee=payee,
                             id=(p.bank_payment_id or "")[-8:])
         if p.state is S.REJECTED:
             if p.reason == "payment-limit":
-                return self.say(who, "pay_rejected_limit")
+                breach = breach_of(p)
+                return self.over_limit(who, breach, asking=False) if breach else self.say(who, "pay_rejected_limit")
             return self.say(who, REJECTIONS.get(p.reason or "", "pay_rejected_other"))
         if p.state is S.SUBMITTED:
             return self.say(who, "pay_pending", amount=money(p, who.lang), payee=payee)

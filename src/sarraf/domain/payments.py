@@ -36,6 +36,8 @@ class PaymentState(StrEnum):
 
 FINAL = frozenset({PaymentState.COMPLETED, PaymentState.REJECTED, PaymentState.CANCELLED, PaymentState.EXPIRED})
 OPEN = (PaymentState.DRAFT, PaymentState.AWAITING_CONFIRMATION)
+# Confirmed by the customer and not failed: what counts towards the day's payment limit.
+COMMITTED = (PaymentState.AUTHORISING, PaymentState.SUBMITTED, PaymentState.COMPLETED)
 TRANSITIONS: dict[PaymentState, frozenset[PaymentState]] = {
     PaymentState.DRAFT: frozenset({PaymentState.AWAITING_CONFIRMATION, PaymentState.CANCELLED,
                                    PaymentState.EXPIRED, PaymentState.REJECTED}),
@@ -139,7 +141,8 @@ class Payment:
 
 @dataclass(frozen=True, slots=True)
 class PaymentOrder:
-    """What the bank is asked to pay: one domestic payment."""
+    """What the bank is asked to pay: one domestic payment, or an international one when `currency_of_transfer`
+    is set (the payee receives that currency; `amount` is in the source account's `currency`)."""
 
     instruction_id: str  # our payment id, cut to OB's 35 characters
     amount: Decimal
@@ -147,6 +150,21 @@ class PaymentOrder:
     payee: Payee
     source: SourceAccount
     reference: str | None
+    currency_of_transfer: str | None = None
+
+    @property
+    def international(self) -> bool:
+        return self.currency_of_transfer is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeQuote:
+    """OB ExchangeRateInformation as the bank answered it: 1 `unit_currency` = `rate` of the currency of transfer."""
+
+    unit_currency: str
+    rate: Decimal
+    rate_type: str  # Actual, Agreed, Indicative
+    expires_at: datetime | None  # None: the rate promises nothing (Indicative)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +172,7 @@ class BankPaymentConsent:
     consent_id: str
     status: str  # AWAU, AUTH, RJCT, COND
     charges: tuple[tuple[Decimal, str], ...] = ()  # (amount, currency) the customer pays
+    quote: ExchangeQuote | None = None  # international payments: the bank's exchange rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +196,7 @@ class PaymentInitiation(Protocol):
     async def submit_payment(self, tokens: Tokens, consent_id: str, order: PaymentOrder,
                              idempotency_key: str) -> BankPayment: ...
 
-    async def payment_status(self, payment_id: str) -> BankPayment: ...
+    async def payment_status(self, payment_id: str, *, international: bool = False) -> BankPayment: ...
 
     async def beneficiaries(self, tokens: Tokens, account_id: str) -> list[Payee]: ...
 
@@ -193,6 +212,11 @@ class PaymentRepository(Protocol):
 
     async def open_for(self, tenant: str, customer_id: str, now: datetime) -> Payment | None:
         """The customer's payment still being put together (draft or awaiting confirmation), if any."""
+        ...
+
+    async def committed_since(self, tenant: str, customer_id: str, currency: str, since: datetime,
+                              exclude: str) -> int:
+        """Minor units of the customer's COMMITTED payments in `currency` created since `since`, but `exclude`."""
         ...
 
     async def update(self, old: Payment, new: Payment) -> bool:

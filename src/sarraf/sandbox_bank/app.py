@@ -10,7 +10,20 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from sarraf.sandbox_bank import admin, aisp, authorize, cards, errors, events, oauth, offers, pisp, sca, service
+from sarraf.sandbox_bank import (
+    admin,
+    aisp,
+    authorize,
+    cards,
+    errors,
+    events,
+    oauth,
+    offers,
+    pisp,
+    pisp_international,
+    sca,
+    service,
+)
 from sarraf.sandbox_bank.context import Client, Sandbox, utc_now
 from sarraf.sandbox_bank.ledger import PaymentLedger
 from sarraf.sandbox_bank.seed import seed_bank
@@ -60,5 +73,6 @@ def create_app(
     app.include_router(events.router)
     app.include_router(service.router)
     app.include_router(pisp.router)
+    app.include_router(pisp_international.router)
     app.include_router(sca.router)
     return app

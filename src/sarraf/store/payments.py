@@ -11,11 +11,12 @@ import json
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.domain.payments import (
+    COMMITTED,
     OPEN,
     IllegalMove,
     Payee,
@@ -98,6 +99,18 @@ class SqlPayments:
                                        c.state.in_([s.value for s in OPEN]), c.expires_at > now)
                 .order_by(c.created_at.desc()).limit(1))).first()
         return await self._payment(row) if row is not None else None
+
+    async def committed_since(self, tenant: str, customer_id: str, currency: str, since: datetime,
+                              exclude: str) -> int:
+        """Minor units confirmed (authorising, submitted or paid) since `since`: the day's total for the limits."""
+        c = payments.c
+        async with self._engine.connect() as conn:
+            total = (await conn.execute(
+                select(func.coalesce(func.sum(c.amount_minor), 0)).where(
+                    c.tenant == tenant, c.customer_id == customer_id, c.currency == currency,
+                    c.state.in_([s.value for s in COMMITTED]), c.created_at >= since,
+                    c.payment_id != exclude))).scalar_one()
+        return int(total)
 
     async def update(self, old: Payment, new: Payment) -> bool:
         if new.state is not old.state and not can_move(old.state, new.state):

@@ -67,14 +67,14 @@ async def callback(
         return _gone(request, container.default_lang)
     p = step.payment
     who = _who(request, p)
-    told = wiring.texts.status(who, p)
+    told = wiring.texts.status(who, p, in_chat=False)  # this page is the bank's browser: the figures may show
     if step.moved:  # a replayed callback changes nothing, and the chat has heard it already
-        await container.deliver(p.channel, p.sender, [told])
+        await container.deliver(p.channel, p.sender, [wiring.texts.status(who, p)])
     c = catalog()
     return _page(request, p.lang, c.text(p.lang, "pay_page_title"), f"{told.text} {c.text(p.lang, 'pay_page_done')}")
 
 
-async def review_page(request: Request, view: SecureView, token: str) -> Response:
+async def review_page(request: Request, view: SecureView, token: str, notice: str = "") -> Response:
     """/secure/{token} for a payment (link_only channels): the details and the Confirm button, here only."""
     wiring = _wiring(request)
     p = await wiring.repo.get(view.start or "")
@@ -84,7 +84,7 @@ async def review_page(request: Request, view: SecureView, token: str) -> Respons
     c = catalog()
     _, card = wiring.texts.summary(_who(request, p), p)
     return templates.TemplateResponse(request, "payment_review.html", {
-        "lang": lang, "card": card, "token": token, "confirm": c.text(lang, "pay_button_confirm"),
+        "lang": lang, "card": card, "token": token, "notice": notice, "confirm": c.text(lang, "pay_button_confirm"),
         "cancel": c.text(lang, "pay_button_cancel")}, headers=NO_STORE)
 
 
@@ -105,7 +105,13 @@ async def review_decision(request: Request, token: str, decision: str = Form(max
         step = await wiring.runs.cancel(p)
         return _page(request, p.lang, catalog().text(p.lang, "pay_page_title"),
                      wiring.texts.status(who, step.payment).text)
-    step = await wiring.runs.confirm(p, Subject(p.tenant, p.customer_id, recipient="bank_page"))
+    subject = Subject(p.tenant, p.customer_id, recipient="bank_page")
+    step = await wiring.runs.confirm(p, subject)
+    if step.problem == "quote_expired":  # never paid at a stale rate: the page shows a fresh quote to confirm
+        fresh = await wiring.runs.quote(step.payment, subject, step.payment.extra.get("transfer", ""))
+        if not fresh.problem and fresh.payment.state is PaymentState.AWAITING_CONFIRMATION:
+            return await review_page(request, view, token, wiring.texts.after_confirm(who, step).text)
+        step = fresh
     q = step.payment
     if q.state is PaymentState.AUTHORISING and q.auth_url and not step.problem:
         return RedirectResponse(q.auth_url, status_code=303, headers=NO_STORE)
