@@ -34,6 +34,23 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DerivedAlerts:
+    """banks.yaml `alerts:` for a bank whose only events are OB's standard ones, or none (polled)."""
+
+    home_country: str = "GB"
+    large_from: Decimal | None = None
+    low_balance_below: Decimal | None = None
+    fraud_feed: bool = False  # the bank sends its own fraud events: they win over the rules below
+    fraud_new_merchant_abroad_above: Decimal | None = None
+    fraud_declined_attempts: int | None = None
+    fraud_declined_window_minutes: int = 60
+    fraud_night_card_not_present: tuple[str, str] | None = None  # ("00:00", "05:00"), in fraud_timezone
+    fraud_timezone: str = "UTC"
+    poll_transactions_seconds: float = 0.0  # > 0: the bank cannot push, read every linked account this often
+    max_calls_per_minute: int = 60  # the bank's AIS rate limit for our client
+
+
+@dataclass(frozen=True, slots=True)
 class BankConfig:
     id: str
     name: LocalizedName  # reads as the default-language form; `.in_lang(lang)` for a customer's language
@@ -64,6 +81,9 @@ class BankConfig:
     offers_per_customer_per_week: int = 2
     offers_per_bank_per_day: int = 10_000
     offers_marketing_templates: tuple[str, ...] = ()
+    # Alerts derived from standard OB events (alerts/standard.py), `alerts:` in banks.yaml; None: the bank sends
+    # its own alert events and a resource-update is only worded as one.
+    derived_alerts: DerivedAlerts | None = None
 
     @property
     def embedded(self) -> bool:
@@ -170,6 +190,37 @@ def _offers(raw: dict[str, Any]) -> dict[str, Any]:
             "offers_marketing_templates": tuple(str(p) for p in raw.get("marketing_templates") or ())}
 
 
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def derived_alerts(raw: Any) -> DerivedAlerts | None:
+    """banks.yaml `alerts: {derive: true, large_from, low_balance_below, fraud: {...}, poll_transactions_seconds}`."""
+    if not isinstance(raw, dict) or not raw.get("derive"):
+        return None
+    fraud = raw.get("fraud") or {}
+    night = fraud.get("night_card_not_present")
+    if night is not None and (not isinstance(night, list | tuple) or len(night) != 2):
+        raise ConfigError("alerts.fraud.night_card_not_present must be [start, end], e.g. [\"00:00\", \"05:00\"]")
+    found = DerivedAlerts(
+        home_country=str(raw.get("home_country", "GB")).upper(), large_from=_decimal(raw.get("large_from")),
+        low_balance_below=_decimal(raw.get("low_balance_below")), fraud_feed=bool(raw.get("fraud_feed", False)),
+        fraud_new_merchant_abroad_above=_decimal(fraud.get("new_merchant_abroad_above")),
+        fraud_declined_attempts=int(fraud["declined_attempts"]) if fraud.get("declined_attempts") else None,
+        fraud_declined_window_minutes=int(fraud.get("declined_window_minutes", 60)),
+        fraud_night_card_not_present=(str(night[0]), str(night[1])) if night else None,
+        fraud_timezone=str(fraud.get("timezone", "UTC")),
+        poll_transactions_seconds=float(raw.get("poll_transactions_seconds", 0.0)),
+        max_calls_per_minute=int(raw.get("max_calls_per_minute", 60)))
+    if found.max_calls_per_minute <= 0 or found.poll_transactions_seconds < 0:
+        raise ConfigError("alerts.max_calls_per_minute must be positive and poll_transactions_seconds not negative")
+    try:
+        ZoneInfo(found.fraud_timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"alerts.fraud.timezone {found.fraud_timezone!r} is not a time zone") from exc
+    return found
+
+
 def load_banks(path: Path) -> dict[str, BankConfig]:
     """Read the banks file; relative agreement paths resolve against the file's folder."""
     try:
@@ -206,6 +257,7 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
                 payment_max_single={str(k).upper(): Decimal(str(v)) for k, v in
                                     ((entry.get("payments") or {}).get("max_single") or {}).items()},
                 **_offers(entry.get("offers") or {}),
+                derived_alerts=derived_alerts(entry.get("alerts")),
             )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: bank #{i + 1} is missing {exc}") from exc

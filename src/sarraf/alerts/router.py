@@ -61,6 +61,12 @@ class LinkRevoker(Protocol):
     async def revoke_link(self, tenant: str, consent_id: str) -> None: ...
 
 
+class Deriver(Protocol):
+    """alerts/standard.py: a resource-update read through and turned into alerts (None: not for this bank)."""
+
+    async def on_update(self, event: BankEvent, recipient: Recipient) -> str | None: ...
+
+
 def alert_grant(tenant: str, r: Recipient) -> ConsentGrant:
     """The customer's consent as alerts see it: linked scopes, plus alerts once they opted in."""
     return _grant(tenant, r.customer_id, r.permissions, r.preferences.opted_in, r.link_status, r.has_tokens,
@@ -115,6 +121,12 @@ class AlertRouter:
         self._clock = clock
         self._hand_over: HandOver | None = None
         self._offers = offers  # None: no offer is ever let through (their consent scope is never granted)
+        self._deriver: Deriver | None = None
+
+    def derive_with(self, deriver: Deriver) -> None:
+        """Banks with only standard OB events: a resource-update becomes the alerts derived from what changed
+        (put in the outbox, routed in the next round like any bank event) instead of a message of its own."""
+        self._deriver = deriver
 
     def hand_over_with(self, pull_payloads: HandOver) -> None:
         """Delivery runs in this process too: messages for a pull channel (web chat), due now, are handed over
@@ -205,6 +217,10 @@ class AlertRouter:
             await self._revoker.revoke_link(event.tenant, event.consent_id)
         if not recipient.identities:
             return Routed(item.row_id, "filtered", recipient.customer_id, reason="customer has no channel")
+        if event.kind is AlertKind.RESOURCE_UPDATE and self._deriver is not None:
+            derived = await self._deriver.on_update(event, recipient)
+            if derived is not None:
+                return Routed(item.row_id, "filtered", recipient.customer_id, reason=derived)
         if await self._outbox.newer_on_stream(event, item.row_id):
             return Routed(item.row_id, "superseded", recipient.customer_id, reason="a newer event came first")
         ok, why = wanted(recipient.preferences, event)

@@ -1,0 +1,22 @@
+"""What alerts derived from standard OB events (alerts/standard.py) keep per account, and where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sarraf.alerts.derive import Memory
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    customer_id: str
+    memory: Memory
+    last_booking_at: datetime | None  # the newest booking seen: the next fetch window starts a while before it
+
+
+class DerivationMemory(Protocol):
+    async def recall(self, tenant: str, account_id: str) -> Remembered | None: ...
+
+    async def keep(self, tenant: str, account_id: str, remembered: Remembered, now: datetime) -> None: ...
