@@ -103,16 +103,18 @@ class Memory:
     merchants: dict[str, str] = field(default_factory=dict)
     low: bool = False  # the balance was under the threshold at the last look
     low_count: int = 0  # how many times it went under: names the low-balance alerts
+    horizon: str = ""  # ISO time of the first look's `alert_from`: nothing booked before it is ever alerted
 
     def to_json(self) -> dict[str, Any]:
         return {"seen": {k: [s.alert_key, s.fingerprint, s.status, s.at] for k, s in sorted(self.seen.items())},
                 "dd": dict(sorted(self.direct_debit_payees.items())), "merchants": dict(sorted(self.merchants.items())),
-                "low": self.low, "low_count": self.low_count}
+                "low": self.low, "low_count": self.low_count, "horizon": self.horizon}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Memory:
         return cls({k: Seen(*v) for k, v in (raw.get("seen") or {}).items()}, dict(raw.get("dd") or {}),
-                   dict(raw.get("merchants") or {}), bool(raw.get("low")), int(raw.get("low_count") or 0))
+                   dict(raw.get("merchants") or {}), bool(raw.get("low")), int(raw.get("low_count") or 0),
+                   str(raw.get("horizon") or ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +198,10 @@ def _declined_bursts(declined: list[Observed], rules: FraudRules) -> list[Observ
 def derive(txns: Iterable[Observed], account_id: str, account_currency: str, balance: Decimal | None,
            rules: Rules, memory: Memory, *, alert_from: datetime | None = None) -> tuple[list[Derived], Memory]:
     """Alerts for one account and the memory to keep. Rows booked before `alert_from` (the first look at an
-    account: its history) are remembered, never alerted."""
+    account: its history) are remembered, never alerted; the memory keeps that bound for every later look."""
+    if memory.horizon:  # the first look's history stays history on every later look
+        floor = datetime.fromisoformat(memory.horizon)
+        alert_from = floor if alert_from is None else max(alert_from, floor)
     rows = [t for t in unique(txns) if t.account_id == account_id]
     keys = _keys(rows, memory)
     out: dict[str, Derived] = {}
@@ -265,7 +270,7 @@ def derive(txns: Iterable[Observed], account_id: str, account_currency: str, bal
         seen[t.transaction_id] = Seen(keys[t.transaction_id], t.fingerprint(), t.status_kind, t.booked_at.isoformat())
     return sorted(out.values(), key=lambda d: d.alert_id), replace(
         memory, seen=seen, merchants=merchants, direct_debit_payees=payees,
-        low=low, low_count=low_count)
+        low=low, low_count=low_count, horizon=alert_from.isoformat() if alert_from else "")
 
 
 def forget_before(memory: Memory, cutoff: datetime) -> Memory:

@@ -119,9 +119,8 @@ class StandardAlerts:
         accounts = {ab.account.account_id: ab for ab in balances.data}
         remembered = {a: await self._memory.recall(tenant, a) for a in accounts}
         now = self._clock()
-        starts = [r.last_booking_at - LOOKBACK if r and r.last_booking_at else now - LOOKBACK
-                  for r in remembered.values()]
-        since = min(starts, default=now - LOOKBACK)
+        windows = {a: _window(r, now) for a, r in remembered.items()}
+        since = min(windows.values(), default=now - LOOKBACK)
         txns = await self._point.transactions(subject, since, None)
         if txns.data is None:
             return f"derivation: transactions not disclosed ({txns.decision.reason})"
@@ -129,14 +128,17 @@ class StandardAlerts:
         events: list[BankEvent] = []
         kept: dict[str, Remembered] = {}
         for account_id, ab in accounts.items():
-            held = remembered[account_id]
+            held, start = remembered[account_id], windows[account_id]
+            # The fetch covers every account's window at once: another account's older rows are not read here.
+            mine = [r for r in rows if r.account_id == account_id and r.booked_at >= start]
             memory = held.memory if held else Memory()
-            balance = _available(ab.balances)
-            derived, memory = derive(rows, account_id, ab.account.currency, balance, rules, memory,
+            # A credit card's balance is what is owed: "low" says nothing there.
+            balance = None if "CreditCard" in ab.account.account_type else _available(ab.balances)
+            derived, memory = derive(mine, account_id, ab.account.currency, balance, rules, memory,
                                      alert_from=None if held else occurred_at - FIRST_LOOK)
-            mine = [r.booked_at for r in rows if r.account_id == account_id]
-            newest = max([*mine, *([held.last_booking_at] if held and held.last_booking_at else [])], default=None)
-            kept[account_id] = Remembered(customer_id, forget_before(memory, since - LOOKBACK), newest)
+            newest = max([*(r.booked_at for r in mine), *([held.last_booking_at] if held and held.last_booking_at
+                                                          else [])], default=None)
+            kept[account_id] = Remembered(customer_id, forget_before(memory, start - LOOKBACK), newest)
             for d in derived:
                 at = datetime.fromisoformat(d.data["booked_at"]) if "booked_at" in d.data else occurred_at
                 events.append(BankEvent(tenant, event_id(d.alert_id), d.kind, consent_id, at, dict(d.data)))
@@ -145,6 +147,14 @@ class StandardAlerts:
             await self._memory.keep(tenant, account_id, r, now)
         kinds = sorted({e.kind.value for e in events})
         return f"derivation: {fresh} new alert(s) of {len(events)} derived ({', '.join(kinds) or 'none'})"
+
+
+def _window(held: Remembered | None, now: datetime) -> datetime:
+    """Where an account's read starts: LOOKBACK before its newest booking (pending rows book, declines repeat,
+    late rows arrive within it). What was booked before the first look is history (derive's horizon)."""
+    if held is None or held.last_booking_at is None:
+        return now - LOOKBACK
+    return held.last_booking_at - LOOKBACK
 
 
 def _available(balances: tuple[Balance, ...]) -> Decimal | None:
