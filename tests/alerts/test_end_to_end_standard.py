@@ -128,18 +128,23 @@ async def test_no_alert_without_opt_in_but_the_fraud_question_still_comes(gatewa
     assert filtered, await outcomes(gateway)
 
 
-async def test_after_revocation_nothing_is_read_or_sent(gateway: AlertGateway, http: httpx.AsyncClient) -> None:
-    chat = await linked_chat(http, gateway, "sandbox-pl-2", phrase="włącz powiadomienia")
-    await simulate(http, gateway, "consent-revoked", "sandbox-pl-2")
-    got = await collect(chat, 1)
-    assert len(got) == 1 and "wycofana" in got[0]["text"], got
-    # the bank still pushes an update for the revoked consent: the gateway no longer reads the account
-    revoked = [e["consent_id"] for e in await simulate(http, gateway, "card-payment", "sandbox-pl-2", push=False)]
-    assert revoked == []  # the sandbox itself addresses no event to a revoked consent
-    assert await collect(chat, 1, timeout=2.0) == []
-
-
 async def test_shipping_and_offers_are_not_standard_events(gateway: AlertGateway, http: httpx.AsyncClient) -> None:
     response = await http.post(f"{gateway.bank}/sarraf/v1/admin/simulate", headers={"x-sandbox-admin-secret":
                                ADMIN_SECRET}, json={"event": "shipping-update", "customer": "sandbox-en-1"})
     assert response.status_code == 200 and response.json()["events"] == []
+
+
+async def test_after_revocation_nothing_is_read_or_sent(gateway: AlertGateway, http: httpx.AsyncClient) -> None:
+    chat = await linked_chat(http, gateway, "sandbox-pl-1", phrase="włącz powiadomienia")
+    await simulate(http, gateway, "consent-revoked", "sandbox-pl-1")
+    got = await collect(chat, 1)
+    assert len(got) == 1 and "wycofana" in got[0]["text"], got
+    # the bank still pushes an update for that consent: the gateway no longer reads the account, sends nothing
+    response = await http.post(f"{gateway.bank}/sarraf/v1/admin/simulate", headers={"x-sandbox-admin-secret":
+                               ADMIN_SECRET}, json={"event": "card-payment", "customer": "sandbox-pl-1"})
+    made = response.json()["transaction"]["transaction_id"]
+    assert await collect(chat, 1, timeout=2.0) == []
+    rows = await outcomes(gateway)
+    assert not [r for r in rows if made in r[0]], rows
+    update = [r for r in rows if r[1] == "resource_update"][-1]
+    assert update[2] == "filtered", update
