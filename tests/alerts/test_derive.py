@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sarraf.alerts.derive import FraudRules, Memory, Observed, Rules, derive
+from sarraf.alerts.derive import Derived, FraudRules, Memory, Observed, Rules, derive
 from sarraf.domain.events import AlertKind
 
 T0 = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -22,8 +22,8 @@ def card(tid: str, amount: str = "12.50", merchant: str = "Tesco", *, status: st
                     present)
 
 
-def kinds(found: list[object]) -> list[tuple[str, AlertKind]]:
-    return [(d.alert_id, d.kind) for d in found]  # type: ignore[attr-defined]
+def kinds(found: list[Derived]) -> list[tuple[str, AlertKind]]:
+    return [(d.alert_id, d.kind) for d in found]
 
 
 def test_each_rule_gives_its_alert_once() -> None:

@@ -57,7 +57,7 @@ async def outcomes(gw: AlertGateway) -> list[tuple[str, str, str, str | None]]:
     c = alert_outbox.c
     async with gw.services.container.engine.connect() as conn:
         rows = await conn.execute(select(c.event_id, c.kind, c.status, c.last_error).order_by(c.id))
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [(r.event_id, r.kind, r.status, r.last_error) for r in rows]
 
 
 async def test_card_payment_is_derived_and_reaches_the_web_chat_exactly_once(gateway: AlertGateway,
@@ -74,7 +74,7 @@ async def test_card_payment_is_derived_and_reaches_the_web_chat_exactly_once(gat
     assert await collect(chat, 1, timeout=2.0) == []
 
 
-EVERY_EVENT = [
+EVERY_EVENT: list[tuple[str, dict[str, Any], list[str]]] = [
     ("card-payment", {"merchant": "Biedronka", "amount": "45.10"}, ["Płatność kartą", "Biedronka"]),
     ("large-purchase", {"merchant": "Media Expert", "amount": "3999.00"}, ["Duży zakup", "Media Expert"]),
     ("foreign-purchase", {"merchant": "Fnac Paris", "amount": "120.00", "country": "FR"}, ["za granicą (FR)"]),

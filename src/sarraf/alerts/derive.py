@@ -186,7 +186,8 @@ def _declined_bursts(declined: list[Observed], rules: FraudRules) -> list[Observ
     """The attempt that completes each run of `declined_attempts` declines within the window (then a new run)."""
     if not rules.declined_attempts:
         return []
-    found, window = [], []
+    found: list[Observed] = []
+    window: list[Observed] = []
     for t in declined:
         window = [w for w in window if t.booked_at - w.booked_at <= rules.declined_window] + [t]
         if len(window) >= rules.declined_attempts:

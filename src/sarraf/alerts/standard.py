@@ -24,12 +24,12 @@ from decimal import Decimal
 
 from sarraf.alerts.derive import Memory, Observed, Rules, derive, forget_before
 from sarraf.alerts.ports import AlertOutbox, Recipient
-from sarraf.alerts.standard_ports import DerivationMemory, Remembered
+from sarraf.alerts.standard_ports import AccountReader, DerivationMemory, Remembered
 from sarraf.domain.banking import Balance, CreditDebit, Transaction
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.events import BankEvent
-from sarraf.policy.point import BankDataPoint, Subject
+from sarraf.policy.point import Subject
 
 log = logging.getLogger(__name__)
 FRAUD_DETECTION = "essential.fraud_detection"
@@ -64,7 +64,7 @@ def event_id(alert_id: str) -> str:
 
 
 class StandardAlerts:
-    def __init__(self, point: BankDataPoint, memory: DerivationMemory, outbox: AlertOutbox,
+    def __init__(self, point: AccountReader, memory: DerivationMemory, outbox: AlertOutbox,
                  configs: Mapping[str, StandardConfig], *,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._point = point

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Protocol
 
 from sarraf.alerts.derive import Memory
+from sarraf.domain.banking import Transaction
+from sarraf.policy.point import AccountBalances, Disclosure, Subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,3 +22,12 @@ class DerivationMemory(Protocol):
     async def recall(self, tenant: str, account_id: str) -> Remembered | None: ...
 
     async def keep(self, tenant: str, account_id: str, remembered: Remembered, now: datetime) -> None: ...
+
+
+class AccountReader(Protocol):
+    """The policy door's reads (policy/point.py BankDataPoint): decided, audited, minimised."""
+
+    async def balances(self, subject: Subject) -> Disclosure[list[AccountBalances]]: ...
+
+    async def transactions(self, subject: Subject, since: datetime | None, until: datetime | None
+                           ) -> Disclosure[list[Transaction]]: ...
