@@ -118,7 +118,8 @@ rows = st.builds(
     st.integers(0, 12), st.sampled_from(["5", "12.5", "600"]), merchants, st.sampled_from(["BOOK", "PDNG", "RJCT"]),
     st.integers(0, 2), st.sampled_from(["GB", "FR"]),
     st.sampled_from(["CardPayment", "DirectDebit", "Salary", "Refund", "Transfer"]), st.booleans())
-FRAUD = Rules(large_from=Decimal("500"), fraud=FraudRules(new_merchant_abroad_above=Decimal("100"), declined_attempts=2))
+FRAUD = Rules(large_from=Decimal("500"),
+              fraud=FraudRules(new_merchant_abroad_above=Decimal("100"), declined_attempts=2))
 
 
 def _consistent(page: list[Observed]) -> list[Observed]:
@@ -147,7 +148,6 @@ def test_any_order_or_duplication_of_the_same_pages_gives_the_same_alert_ids(pag
 def test_reading_again_never_names_a_new_alert(page: list[Observed], cut: int) -> None:
     """A restart or a re-fetch of rows already read (even split across rounds) adds no alert id."""
     listed = _consistent(page)
-    once, _ = derive(listed, ACC, "GBP", Decimal("50"), FRAUD, Memory())
     first, memory = derive(listed[:cut], ACC, "GBP", Decimal("50"), FRAUD, Memory())
     again, _ = derive(listed[:cut], ACC, "GBP", Decimal("50"), FRAUD, memory)
     assert {d.alert_id for d in again} <= {d.alert_id for d in first}
