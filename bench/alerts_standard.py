@@ -134,8 +134,9 @@ async def one_mode(mode: str, events: int, ledger: Ledger, base: str) -> dict[st
         reader = HttpReader(base, http)
         if mode == "standard":
             memory = SqlDerivationMemory(engine)
-            for c in range(CUSTOMERS):  # a first look happened long ago: every payment below is news
-                await memory.keep("bank", f"acc{c}", Remembered(f"cust{c}", _seen_memory(), None), datetime.now(UTC))
+            # a first look happened long ago: every payment below is news
+            await memory.keep_many({("bank", f"acc{c}"): Remembered(f"cust{c}", _seen_memory(), None)
+                                    for c in range(CUSTOMERS)}, datetime.now(UTC))
             router.derive_with(StandardAlerts(reader, memory, outbox, {"bank": StandardConfig(Rules())}))
         tokens: dict[str, str] = {}
         for n in range(events):

@@ -4,7 +4,7 @@ bank failing halfway through a read, the outbox failing after derivation. No ale
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -65,8 +65,8 @@ class Memories:
     async def recall(self, tenant: str, account_id: str) -> Remembered | None:
         return self.held.get((tenant, account_id))
 
-    async def keep(self, tenant: str, account_id: str, remembered: Remembered, now: datetime) -> None:
-        self.held[(tenant, account_id)] = remembered
+    async def keep_many(self, kept: Mapping[tuple[str, str], Remembered], now: datetime) -> None:
+        self.held.update(kept)
 
 
 class Outbox:
@@ -93,6 +93,13 @@ def recipient(*, opted_in: bool = True, status: ConsentStatus = ConsentStatus.AU
 
 def update(n: int = 1) -> BankEvent:
     return BankEvent("bank", f"ru-{n}", AlertKind.RESOURCE_UPDATE, "consent-1", NOW)
+
+
+async def routed(alerts: StandardAlerts, event: BankEvent) -> str | None:
+    """One routing round holding this update: derivation, then its flush before the round's commit."""
+    why = await alerts.on_update(event, recipient())
+    await alerts.flush()
+    return why
 
 
 @pytest.fixture
@@ -124,10 +131,10 @@ async def test_the_same_row_on_two_pages_and_a_new_id_at_booking_are_one_alert(
         world: tuple[Bank, Outbox, Memories, StandardAlerts]) -> None:
     bank, outbox, _, alerts = world
     bank.pages = [[txn("t1", status="PDNG")], [txn("t1", status="PDNG"), txn("t2", "700", "Currys")]]
-    await alerts.on_update(update(1), recipient())
+    await routed(alerts, update(1))
     bank.pages = [[txn("t1-booked")], [txn("t2", "700", "Currys")]]  # t1 booked under a new id
-    await alerts.on_update(update(2), recipient())
-    await alerts.on_update(update(1), recipient())  # an older update arriving late
+    await routed(alerts, update(2))
+    await routed(alerts, update(1))  # an older update arriving late
     assert {(e.event_id, e.kind) for e in outbox.events.values()} == {
         ("std:acc-1:t1:payment", AlertKind.CARD_PAYMENT), ("std:acc-1:t2:payment", AlertKind.LARGE_PURCHASE)}
 
@@ -136,14 +143,14 @@ async def test_a_bank_failing_halfway_loses_nothing_and_repeats_nothing(
         world: tuple[Bank, Outbox, Memories, StandardAlerts]) -> None:
     bank, outbox, memories, alerts = world
     bank.pages = [[txn("t0", at=NOW - timedelta(hours=1))]]
-    await alerts.on_update(update(0), recipient())  # the first look: t0 (an hour old) is history
+    await routed(alerts, update(0))  # the first look: t0 (an hour old) is history
     bank.pages = [[txn("t0", at=NOW - timedelta(hours=1))], [txn("t1")], [txn("t2")]]
     bank.fail_transactions = 1
-    why = await alerts.on_update(update(1), recipient())
+    why = await routed(alerts, update(1))
     assert why is not None and "bank unavailable" in why and alerts.failures("bank") == 1
     kept = memories.held[("bank", "acc-1")]
     assert "t1" not in kept.memory.seen  # nothing remembered as read: the next read covers it again
-    await alerts.on_update(update(2), recipient())
+    await routed(alerts, update(2))
     assert alerts.failures("bank") == 0
     assert sorted(outbox.events) == ["std:acc-1:t1:payment", "std:acc-1:t2:payment"]
 
@@ -154,10 +161,10 @@ async def test_the_store_failing_after_derivation_derives_the_same_ids_again(
     bank.pages = [[txn("t1")]]
     outbox.fail = 1
     with pytest.raises(ConnectionError):  # the routing round fails and is retried
-        await alerts.on_update(update(1), recipient())
+        await routed(alerts, update(1))
     assert memories.held == {}
-    await alerts.on_update(update(1), recipient())
-    await alerts.on_update(update(2), recipient())
+    await routed(alerts, update(1))
+    await routed(alerts, update(2))
     assert list(outbox.events) == ["std:acc-1:t1:payment"]
 
 

@@ -66,6 +66,9 @@ class Deriver(Protocol):
 
     async def on_update(self, event: BankEvent, recipient: Recipient) -> str | None: ...
 
+    async def flush(self) -> None:
+        """The round's derived alerts into the outbox, before the round's outcomes commit."""
+
 
 def alert_grant(tenant: str, r: Recipient) -> ConsentGrant:
     """The customer's consent as alerts see it: linked scopes, plus alerts once they opted in."""
@@ -189,6 +192,8 @@ class AlertRouter:
                 results.append(_dead(plan.item, plan.recipient, poison_reason(exc)))
         if self._offers is not None:
             await self._offers.flush()  # the round's offers counted for the caps before its outcomes commit
+        if self._deriver is not None:
+            await self._deriver.flush()  # derived alerts in the outbox before the updates count as routed
         return len(items), await self._outbox.routed(results)
 
     async def _plan(self, item: Received, recipient: Recipient | None) -> Routed | _Plan:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -21,7 +22,8 @@ class Remembered:
 class DerivationMemory(Protocol):
     async def recall(self, tenant: str, account_id: str) -> Remembered | None: ...
 
-    async def keep(self, tenant: str, account_id: str, remembered: Remembered, now: datetime) -> None: ...
+    async def keep_many(self, kept: Mapping[tuple[str, str], Remembered], now: datetime) -> None:
+        """Every (bank, account) → memory in one transaction."""
 
 
 class AccountReader(Protocol):

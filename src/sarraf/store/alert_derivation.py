@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
@@ -30,21 +31,21 @@ class SqlDerivationMemory:
         return Remembered(row.customer_id, Memory.from_json(dict(row.memory)),
                           utc(row.last_booking_at) if row.last_booking_at else None)
 
-    async def keep(self, tenant: str, account_id: str, remembered: Remembered, now: datetime) -> None:
-        values = {"customer_id": remembered.customer_id, "memory": remembered.memory.to_json(),
-                  "last_booking_at": remembered.last_booking_at, "updated_at": now}
+    async def keep_many(self, kept: Mapping[tuple[str, str], Remembered], now: datetime) -> None:
         async with self._engine.begin() as conn:
-            changed = await conn.execute(update(alert_derivation_memory)
-                                         .where(_M.tenant == tenant, _M.account_id == account_id).values(**values))
-            if changed.rowcount:
-                return
-            try:
-                async with conn.begin_nested():
-                    await conn.execute(insert(alert_derivation_memory)
-                                       .values(tenant=tenant, account_id=account_id, **values))
-            except IntegrityError:  # another process wrote it first: ours is as new (routing is single-flight)
-                await conn.execute(update(alert_derivation_memory)
-                                   .where(_M.tenant == tenant, _M.account_id == account_id).values(**values))
+            for (tenant, account_id), remembered in kept.items():
+                values = {"customer_id": remembered.customer_id, "memory": remembered.memory.to_json(),
+                          "last_booking_at": remembered.last_booking_at, "updated_at": now}
+                where = (_M.tenant == tenant, _M.account_id == account_id)
+                changed = await conn.execute(update(alert_derivation_memory).where(*where).values(**values))
+                if changed.rowcount:
+                    continue
+                try:
+                    async with conn.begin_nested():
+                        await conn.execute(insert(alert_derivation_memory)
+                                           .values(tenant=tenant, account_id=account_id, **values))
+                except IntegrityError:  # another process wrote it first: ours is as new (routing is single-flight)
+                    await conn.execute(update(alert_derivation_memory).where(*where).values(**values))
 
     async def forget_customer(self, tenant: str, customer_id: str) -> None:
         async with self._engine.begin() as conn:
