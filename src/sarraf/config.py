@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -191,7 +191,10 @@ def _offers(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
+    try:
+        return None if value is None else Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ConfigError(f"{value!r} is not an amount") from exc
 
 
 def derived_alerts(raw: Any) -> DerivedAlerts | None:
