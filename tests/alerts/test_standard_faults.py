@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from sarraf.alerts.ais_polling import AisPoller, PollSchedule, backoff_rounds
-from sarraf.alerts.derive import Rules
+from sarraf.alerts.derive import FraudRules, Rules
 from sarraf.alerts.ports import Recipient
 from sarraf.alerts.preferences import AlertPreferences
 from sarraf.alerts.standard import StandardAlerts, StandardConfig
@@ -187,3 +187,21 @@ async def test_ais_polling_spreads_a_round_under_the_rate_limit_and_never_repeat
     assert pauses == [20.0, 20.0, 20.0, 20.0]  # 4 calls a read at 12 calls a minute
     assert all(e.kind is AlertKind.RESOURCE_UPDATE and e.consent_id in e.event_id for e in outbox.events.values())
     assert [backoff_rounds(n) for n in range(5)] == [1, 2, 4, 8, 8]
+
+
+async def test_the_banks_own_fraud_feed_wins_over_the_rules() -> None:
+    """A bank that sends its own fraud events asks itself: the rules raise no second question."""
+    bank, outbox, memories = Bank(), Outbox(), Memories()
+    rules = Rules(fraud=FraudRules(new_merchant_abroad_above=Decimal("100")))
+    abroad = replace(txn("t1", "450", "ELECTRO SAO PAULO"), extra={"status": "BOOK", "bank_code": "CardPayment",
+                                                                   "country": "BR"})
+    bank.pages = [[abroad]]
+    own_feed = StandardAlerts(bank, memories, outbox, {"bank": StandardConfig(rules, fraud_feed=True)},
+                              clock=lambda: NOW)
+    await routed(own_feed, update(1))
+    assert [(e.event_id, e.kind) for e in outbox.events.values()] == [
+        ("std:acc-1:t1:payment", AlertKind.FOREIGN_PURCHASE)]
+    asked = Outbox()
+    no_feed = StandardAlerts(bank, Memories(), asked, {"bank": StandardConfig(rules)}, clock=lambda: NOW)
+    await routed(no_feed, update(1))
+    assert [e.kind for e in asked.events.values()] == [AlertKind.SUSPECTED_FRAUD]
