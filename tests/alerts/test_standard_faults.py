@@ -205,3 +205,17 @@ async def test_the_banks_own_fraud_feed_wins_over_the_rules() -> None:
     no_feed = StandardAlerts(bank, Memories(), asked, {"bank": StandardConfig(rules)}, clock=lambda: NOW)
     await routed(no_feed, update(1))
     assert [e.kind for e in asked.events.values()] == [AlertKind.SUSPECTED_FRAUD]
+
+
+async def test_a_round_reads_each_consent_once_however_many_updates_it_holds(
+        world: tuple[Bank, Outbox, Memories, StandardAlerts]) -> None:
+    bank, outbox, _, alerts = world
+    bank.pages = [[txn("t1")]]
+    other = replace(update(9), consent_id="consent-2")
+    await alerts.prepare([(update(1), recipient()), (update(2), recipient()), (other, recipient())])
+    assert bank.reads == 4  # balances and transactions, for each of the two consents
+    first, second = await alerts.on_update(update(1), recipient()), await alerts.on_update(update(2), recipient())
+    assert first is not None and "derived" in first and second is not None and "read once with ru-1" in second
+    await alerts.flush()
+    assert list(outbox.events) == ["std:acc-1:t1:payment"]  # both consents see acc-1 here: one alert all the same
+    assert await routed(alerts, update(3)) is not None and bank.reads == 6  # the next round reads again

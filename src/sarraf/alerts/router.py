@@ -64,6 +64,9 @@ class LinkRevoker(Protocol):
 class Deriver(Protocol):
     """alerts/standard.py: a resource-update read through and turned into alerts (None: not for this bank)."""
 
+    async def prepare(self, updates: Sequence[tuple[BankEvent, Recipient]]) -> None:
+        """Read and derive the round's updates ahead (concurrently); `on_update` then answers from that."""
+
     async def on_update(self, event: BankEvent, recipient: Recipient) -> str | None: ...
 
     async def flush(self) -> None:
@@ -170,6 +173,8 @@ class AlertRouter:
         if self._offers is not None:  # opt-ins, caps and fraud alerts of the round's offers, read once
             await self._offers.prepare([(i.event, r.customer_id) for i in items
                                         if (r := recipients.get((i.event.tenant, i.event.consent_id)))], self._clock())
+        if self._deriver is not None:
+            await self._deriver.prepare(_updates_to_read(items, recipients))
         results: list[Routed] = []
         plans: list[_Plan] = []
         for item in items:
@@ -274,6 +279,21 @@ class AlertRouter:
         payloads = self._hand_over(plan.channel, messages) if self._hand_over and available is None else None
         return Routed(plan.item.row_id, "ready", r.customer_id, plan.channel, plan.sender, to_json(messages),
                       available.astimezone(UTC) if available else None, "normal", handed_over=payloads)
+
+
+def _updates_to_read(items: Sequence[Received], recipients: Mapping[tuple[str, str], Recipient]
+                     ) -> list[tuple[BankEvent, Recipient]]:
+    """The round's resource-updates that screening would hand to derivation. A consent revoked in the same round
+    is left out: its update is screened in order, after the revocation, as before."""
+    revoked = {(i.event.tenant, i.event.consent_id) for i in items if i.event.kind is AlertKind.CONSENT_REVOKED}
+    found = []
+    for item in items:
+        key = (item.event.tenant, item.event.consent_id)
+        r = recipients.get(key)
+        if item.event.kind is AlertKind.RESOURCE_UPDATE and r is not None and r.identities and not r.unreadable \
+                and key not in revoked:
+            found.append((item.event, r))
+    return found
 
 
 def _dead(item: Received, recipient: Recipient | None, reason: str) -> Routed:

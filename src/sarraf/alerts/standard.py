@@ -15,9 +15,10 @@ is itself decided and audited; each derived alert is decided again, for notifica
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -36,6 +37,7 @@ FRAUD_DETECTION = "essential.fraud_detection"
 LOOKBACK = timedelta(days=3)  # pending rows book (and declines repeat) within this; re-read, never re-alerted
 FIRST_LOOK = timedelta(minutes=30)  # an account seen for the first time: only what happened just before alerts
 MAX_EVENT_ID = 160  # alert_outbox.event_id
+READS_IN_FLIGHT = 16  # consents read at once in a routing round (each read is a few calls to the bank)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ class StandardAlerts:
         self._failing: dict[str, int] = {}  # bank → reads failed in a row (AIS polling backs off on it)
         self._events: list[BankEvent] = []  # derived in this routing round, not yet in the outbox (`flush`)
         self._kept: dict[tuple[str, str], Remembered] = {}  # (bank, account) → memory to write at `flush`
+        self._prepared: dict[tuple[str, str], tuple[str, str | None]] = {}  # (bank, consent) → (update id, why)
 
     def failures(self, tenant: str) -> int:
         return self._failing.get(tenant, 0)
@@ -82,9 +85,39 @@ class StandardAlerts:
     def serves(self, tenant: str) -> bool:
         return tenant in self._configs
 
+    async def prepare(self, updates: Sequence[tuple[BankEvent, Recipient]]) -> None:
+        """A routing round's resource-updates, read and derived before the round is planned: one read per consent
+        (a second update of the round would read the same), `READS_IN_FLIGHT` consents at a time — reads are
+        round trips to the bank, and one after another they bounded the throughput (bench/alerts.py --mode
+        standard). Different consents hold different accounts, so their derivations touch disjoint memories."""
+        first: dict[tuple[str, str], tuple[BankEvent, Recipient]] = {}
+        for event, recipient in updates:
+            first.setdefault((event.tenant, event.consent_id), (event, recipient))
+        gate = asyncio.Semaphore(READS_IN_FLIGHT)
+
+        async def one(event: BankEvent, recipient: Recipient) -> str | None:
+            async with gate:
+                return await self._update(event, recipient)
+
+        outcomes = await asyncio.gather(*(one(e, r) for e, r in first.values()), return_exceptions=True)
+        for outcome in outcomes:  # all finished; the round fails on the first error (the store away)
+            if isinstance(outcome, BaseException):
+                raise outcome
+        self._prepared = {key: (event.event_id, outcome) for (key, (event, _)), outcome  # type: ignore[misc]
+                          in zip(first.items(), outcomes, strict=True)}
+
     async def on_update(self, event: BankEvent, recipient: Recipient) -> str | None:
         """Derive and enqueue the alerts a resource-update stands for. Returns why the update itself is not
         sent on as a message, or None when this bank is not derived from (the update is worded as today)."""
+        prepared = self._prepared.get((event.tenant, event.consent_id))
+        if prepared is None:
+            return await self._update(event, recipient)
+        first_id, why = prepared
+        if why is None or first_id == event.event_id:
+            return why
+        return f"derivation: read once with {first_id}, an update of this consent in the same round"
+
+    async def _update(self, event: BankEvent, recipient: Recipient) -> str | None:
         config = self._configs.get(event.tenant)
         if config is None:
             return None
@@ -161,7 +194,7 @@ class StandardAlerts:
         resource-updates again: neither adds an alert. Two commits a round instead of two per update: on this
         machine's disk a commit costs ~25 ms (bench/alerts.py --mode standard)."""
         events, kept = self._events, self._kept
-        self._events, self._kept = [], {}
+        self._events, self._kept, self._prepared = [], {}, {}
         if events:
             await self._outbox.accept(events)
         if kept:
