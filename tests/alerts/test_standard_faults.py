@@ -219,3 +219,45 @@ async def test_a_round_reads_each_consent_once_however_many_updates_it_holds(
     await alerts.flush()
     assert list(outbox.events) == ["std:acc-1:t1:payment"]  # both consents see acc-1 here: one alert all the same
     assert await routed(alerts, update(3)) is not None and bank.reads == 6  # the next round reads again
+
+
+async def test_rows_of_an_account_the_consent_does_not_show_alert_nothing(
+        world: tuple[Bank, Outbox, Memories, StandardAlerts]) -> None:
+    bank, outbox, memories, alerts = world
+    bank.pages = [[replace(txn("x1"), account_id="acc-unknown"), txn("t1")]]
+    await routed(alerts, update(1))
+    assert list(outbox.events) == ["std:acc-1:t1:payment"]
+    assert ("bank", "acc-unknown") not in memories.held
+
+
+async def test_a_polling_round_failing_halfway_is_made_good_by_the_next() -> None:
+    outbox, clock = Outbox(), [NOW]
+
+    async def consents(tenant: str) -> list[str]:
+        return ["c1", "c2", "c3"]
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    class Health:
+        def failures(self, tenant: str) -> int:
+            return 0
+
+    class FailingSecond(Outbox):
+        calls = 0
+
+        async def accept(self, events: Sequence[BankEvent]) -> list[bool]:
+            self.calls += 1
+            if self.calls == 2:
+                raise ConnectionError("the store is away")
+            return await super().accept(events)
+
+    outbox = FailingSecond()
+    poller = AisPoller(outbox, consents, {"bank": PollSchedule(60.0, 600)}, Health(), clock=lambda: clock[0],
+                       sleep=no_wait)
+    with pytest.raises(ConnectionError):
+        await poller.poll_round("bank")
+    assert [e.consent_id for e in outbox.events.values()] == ["c1"]
+    clock[0] = NOW + timedelta(minutes=1)  # the next round: every consent, c2 and c3 included
+    assert await poller.poll_round("bank") == 3
+    assert sorted({e.consent_id for e in outbox.events.values()}) == ["c1", "c2", "c3"]
