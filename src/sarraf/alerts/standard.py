@@ -100,11 +100,13 @@ class StandardAlerts:
                 return await self._update(event, recipient)
 
         outcomes = await asyncio.gather(*(one(e, r) for e, r in first.values()), return_exceptions=True)
+        whys: list[str | None] = []
         for outcome in outcomes:  # all finished; the round fails on the first error (the store away)
             if isinstance(outcome, BaseException):
                 raise outcome
-        self._prepared = {key: (event.event_id, outcome) for (key, (event, _)), outcome  # type: ignore[misc]
-                          in zip(first.items(), outcomes, strict=True)}
+            whys.append(outcome)
+        self._prepared = {key: (event.event_id, why)
+                          for (key, (event, _)), why in zip(first.items(), whys, strict=True)}
 
     async def on_update(self, event: BankEvent, recipient: Recipient) -> str | None:
         """Derive and enqueue the alerts a resource-update stands for. Returns why the update itself is not
