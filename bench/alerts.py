@@ -10,6 +10,7 @@ figure side by side and, last, the RESULT line: the median run by events/s, lost
     .venv/bin/python bench/alerts.py --route-in gateway   # routing in the gateway, delivery in the worker
     .venv/bin/python bench/alerts.py --audit recorded     # decisions kept in a list instead of the audit log
     .venv/bin/python bench/alerts.py --runs 1      # one run (~25 s) instead of three
+    .venv/bin/python bench/alerts.py --mode standard --events 2000   # OB resource-update → read → derive
 
 By default routing and delivery run in `--workers` separate worker processes (tests/alerts/worker_proc.py: the
 real router, agreement, Merkle audit log, DeliveryWorker and outbox, as `bootstrap_alerts.run_alert_worker`
@@ -362,7 +363,14 @@ def main() -> None:
                         help="whole runs, each on a fresh database; RESULT is the median run (all are printed)")
     parser.add_argument("--alg", choices=("PS256", "ES256"), default="PS256",
                         help="the bank's SET signature: PS256 as OB UK requires, ES256 as under OB's waiver W003")
+    parser.add_argument("--mode", choices=("sarraf", "standard"), default="sarraf",
+                        help="standard: OB resource-update → AIS read → derive → hand-over, next to the bank's own "
+                             "alert events in the same run (bench/alerts_standard.py)")
     args = parser.parse_args()
+    if args.mode == "standard":
+        from bench.alerts_standard import run_standard  # only this mode needs a bank's AIS server
+        run_standard(args.events)
+        return
     if args.route_in == "worker" and args.workers == 0:
         args.route_in = "gateway"
     runs = [asyncio.run(run(args.events, args.backend, args.batch, args.workers, args.route_in, args.audit, args.alg))

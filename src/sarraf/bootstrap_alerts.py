@@ -10,12 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import time as clock_time
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from sarraf.alerts.ais_polling import AisPoller, PollSchedule
 from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker
+from sarraf.alerts.derive import FraudRules, Rules
 from sarraf.alerts.fraud import Answer, FraudDesk
 from sarraf.alerts.intake import Backlog, EventIntake
 from sarraf.alerts.offers import OfferGate
@@ -24,10 +29,11 @@ from sarraf.alerts.ports import ROUTED
 from sarraf.alerts.router import AlertRouter
 from sarraf.alerts.runtime import AlertRuntime
 from sarraf.alerts.sets import SetVerifier
+from sarraf.alerts.standard import StandardAlerts, StandardConfig
 from sarraf.banks.openbanking import OpenBankingConnector
 from sarraf.bootstrap import Container, TenantDecider
 from sarraf.channels import webchat
-from sarraf.config import BankConfig
+from sarraf.config import BankConfig, DerivedAlerts
 from sarraf.conversation.flows_alerts import AlertFlows
 from sarraf.conversation.flows_offers import OfferFlows
 from sarraf.conversation.step_up import StepUpGate, device_confirmed
@@ -36,6 +42,7 @@ from sarraf.domain.offers import OfferRules
 from sarraf.heap import settle_after_start_up
 from sarraf.policy.actions import CardActionPoint
 from sarraf.policy.step_up import Sensitive, StepUpPolicy
+from sarraf.store.alert_derivation import SqlDerivationMemory, linked_consents
 from sarraf.store.alert_receipts import SqlAlertReceipts
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.alerts_prefs import SqlAlertPreferences, SqlFraudCases
@@ -152,12 +159,47 @@ def offer_rules(container: Container) -> dict[str, OfferRules]:
             for b in container.banks.values()}
 
 
-def _router(container: Container, outbox: SqlAlertOutbox, cases: SqlFraudCases) -> AlertRouter:
+def _router(container: Container, outbox: SqlAlertOutbox, cases: SqlFraudCases,
+            deriver: StandardAlerts | None = None) -> AlertRouter:
     offers = OfferGate(SqlOffers(container.engine, container.row_sealer), offer_rules(container),
                        SqlWindowStore(container.engine))
-    return AlertRouter(outbox, TenantDecider(container.deciders), container.audit, container.secure_links, cases,
-                       outbox, bank_names=container.bank_names,
-                       default_langs={b.id: b.default_language for b in container.banks.values()}, offers=offers)
+    router = AlertRouter(outbox, TenantDecider(container.deciders), container.audit, container.secure_links, cases,
+                         outbox, bank_names=container.bank_names,
+                         default_langs={b.id: b.default_language for b in container.banks.values()}, offers=offers)
+    deriver = deriver or standard_alerts(container, outbox)
+    if deriver is not None:
+        router.derive_with(deriver)
+    return router
+
+
+def standard_config(d: DerivedAlerts) -> StandardConfig:
+    night = d.fraud_night_card_not_present
+    nights = (clock_time.fromisoformat(night[0]), clock_time.fromisoformat(night[1])) if night else None
+    fraud = FraudRules(d.fraud_new_merchant_abroad_above, d.fraud_declined_attempts,
+                       timedelta(minutes=d.fraud_declined_window_minutes), nights, d.fraud_timezone)
+    return StandardConfig(Rules(d.home_country, d.large_from, d.low_balance_below, fraud), d.fraud_feed)
+
+
+def standard_alerts(container: Container, outbox: SqlAlertOutbox) -> StandardAlerts | None:
+    """Alerts derived from standard OB events, for the banks configured so (banks.yaml `alerts: {derive: true}`)."""
+    configs = {b.id: standard_config(b.derived_alerts) for b in container.banks.values() if b.derived_alerts}
+    if not configs:
+        return None
+    return StandardAlerts(container.point, SqlDerivationMemory(container.engine), outbox, configs)
+
+
+def _ais_pollers(container: Container, outbox: SqlAlertOutbox, deriver: StandardAlerts | None,
+                 on_accept: Callable[[], None]) -> list[asyncio.Task[None]]:
+    """AIS polling for the banks that cannot push (`alerts.poll_transactions_seconds`), one task per bank."""
+    schedules = {b.id: PollSchedule(b.derived_alerts.poll_transactions_seconds, b.derived_alerts.max_calls_per_minute)
+                 for b in container.banks.values() if b.derived_alerts and b.derived_alerts.poll_transactions_seconds}
+    if not schedules or deriver is None:
+        return []
+    engine = container.engine
+    poller = AisPoller(outbox, lambda tenant: linked_consents(engine, tenant), schedules, deriver,
+                       on_accept=on_accept)
+    stop = asyncio.Event()  # the tasks are cancelled with the subscriptions when the services stop
+    return [asyncio.create_task(poller.run(tenant, stop), name=f"alerts-ais-poll-{tenant}") for tenant in schedules]
 
 
 @dataclass
@@ -203,7 +245,8 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True, 
     process then only takes events in, holding the bank back while the store's unrouted count is high."""
     flows = wire_conversation_alerts(container)
     outbox, prefs, cases, actions, fraud = flows.outbox, flows.preferences, flows.cases, flows.actions, flows.fraud
-    routing = _router(container, outbox, cases) if route_in_process else None
+    deriver = standard_alerts(container, outbox)
+    routing = _router(container, outbox, cases, deriver) if route_in_process else None
     verifiers = {
         b.id: SetVerifier(b.id, b.events_audience or b.client_id,
                           JwksCache(container.http,
@@ -226,6 +269,8 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True, 
     runtime_box.append(runtime)
     await runtime.start()
     subscriptions = [asyncio.create_task(_subscribe(container, b)) for b in container.banks.values() if b.events_push]
+    if routing is not None:
+        subscriptions += _ais_pollers(container, outbox, deriver, runtime.notify)
     return AlertServices(runtime, intake, outbox, prefs, fraud, actions, container, subscriptions)
 
 

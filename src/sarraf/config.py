@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +31,23 @@ class ServiceSettings:
     overrides: Path | None = None
     values: dict[str, str | dict[str, str]] = field(default_factory=dict)
     configured: bool = False  # the bank has a `service:` block: its knowledge base must load, or start-up fails
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedAlerts:
+    """banks.yaml `alerts:` for a bank whose only events are OB's standard ones, or none (polled)."""
+
+    home_country: str = "GB"
+    large_from: Decimal | None = None
+    low_balance_below: Decimal | None = None
+    fraud_feed: bool = False  # the bank sends its own fraud events: they win over the rules below
+    fraud_new_merchant_abroad_above: Decimal | None = None
+    fraud_declined_attempts: int | None = None
+    fraud_declined_window_minutes: int = 60
+    fraud_night_card_not_present: tuple[str, str] | None = None  # ("00:00", "05:00"), in fraud_timezone
+    fraud_timezone: str = "UTC"
+    poll_transactions_seconds: float = 0.0  # > 0: the bank cannot push, read every linked account this often
+    max_calls_per_minute: int = 60  # the bank's AIS rate limit for our client
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +87,9 @@ class BankConfig:
     # Step-up at the bank's login before sensitive actions, as written in banks.yaml `step_up:` (checked by
     # policy/step_up.py's StepUpPolicy.from_config when the gateway starts); empty: no step-up.
     step_up: dict[str, Any] = field(default_factory=dict)
+    # Alerts derived from standard OB events (alerts/standard.py), `alerts:` in banks.yaml; None: the bank sends
+    # its own alert events and a resource-update is only worded as one.
+    derived_alerts: DerivedAlerts | None = None
 
     @property
     def embedded(self) -> bool:
@@ -181,6 +201,40 @@ def _offers(raw: dict[str, Any]) -> dict[str, Any]:
             "offers_marketing_templates": tuple(str(p) for p in raw.get("marketing_templates") or ())}
 
 
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return None if value is None else Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ConfigError(f"{value!r} is not an amount") from exc
+
+
+def derived_alerts(raw: Any) -> DerivedAlerts | None:
+    """banks.yaml `alerts: {derive: true, large_from, low_balance_below, fraud: {...}, poll_transactions_seconds}`."""
+    if not isinstance(raw, dict) or not raw.get("derive"):
+        return None
+    fraud = raw.get("fraud") or {}
+    night = fraud.get("night_card_not_present")
+    if night is not None and (not isinstance(night, list | tuple) or len(night) != 2):
+        raise ConfigError("alerts.fraud.night_card_not_present must be [start, end], e.g. [\"00:00\", \"05:00\"]")
+    found = DerivedAlerts(
+        home_country=str(raw.get("home_country", "GB")).upper(), large_from=_decimal(raw.get("large_from")),
+        low_balance_below=_decimal(raw.get("low_balance_below")), fraud_feed=bool(raw.get("fraud_feed", False)),
+        fraud_new_merchant_abroad_above=_decimal(fraud.get("new_merchant_abroad_above")),
+        fraud_declined_attempts=int(fraud["declined_attempts"]) if fraud.get("declined_attempts") else None,
+        fraud_declined_window_minutes=int(fraud.get("declined_window_minutes", 60)),
+        fraud_night_card_not_present=(str(night[0]), str(night[1])) if night else None,
+        fraud_timezone=str(fraud.get("timezone", "UTC")),
+        poll_transactions_seconds=float(raw.get("poll_transactions_seconds", 0.0)),
+        max_calls_per_minute=int(raw.get("max_calls_per_minute", 60)))
+    if found.max_calls_per_minute <= 0 or found.poll_transactions_seconds < 0:
+        raise ConfigError("alerts.max_calls_per_minute must be positive and poll_transactions_seconds not negative")
+    try:
+        ZoneInfo(found.fraud_timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"alerts.fraud.timezone {found.fraud_timezone!r} is not a time zone") from exc
+    return found
+
+
 def load_banks(path: Path) -> dict[str, BankConfig]:
     """Read the banks file; relative agreement paths resolve against the file's folder."""
     try:
@@ -219,6 +273,7 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
                 payment_max_new_payee=_amounts(entry, "max_new_payee"),
                 **_offers(entry.get("offers") or {}),
                 step_up=dict(entry.get("step_up") or {}),
+                derived_alerts=derived_alerts(entry.get("alerts")),
             )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: bank #{i + 1} is missing {exc}") from exc

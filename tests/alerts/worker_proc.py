@@ -14,14 +14,20 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker
+from sarraf.alerts.derive import Rules
 from sarraf.alerts.runtime import AlertRuntime
+from sarraf.alerts.standard import StandardAlerts, StandardConfig
 from sarraf.channels import webchat
 from sarraf.domain.messages import Outbound
 from sarraf.heap import settle_after_start_up
+from sarraf.store.alert_derivation import SqlDerivationMemory
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.database import make_engine
 from tests.alerts.pipeline import open_audit, router_for
+from tests.alerts.pipeline_standard import HttpReader
 from tests.support.sealing import sealer_for_tests
 
 
@@ -36,11 +42,15 @@ class WebChatOnly:
         raise AssertionError("every channel here is pulled")
 
 
-async def main(url: str, batch: int, idle_poll_s: float, audit_home: Path | None) -> None:
+async def main(url: str, batch: int, idle_poll_s: float, audit_home: Path | None, standard: str | None) -> None:
     engine = make_engine(url)
     outbox = SqlAlertOutbox(engine, sealer_for_tests())
     worker = DeliveryWorker(outbox, WebChatOnly(), DeliveryPolicy(batch=batch, idle_poll_s=idle_poll_s))
     router = router_for(engine, outbox, await open_audit(engine, audit_home)) if audit_home else None
+    http = httpx.AsyncClient(timeout=10)
+    if router is not None and standard:  # resource-updates derived from the bank's AIS at `standard`
+        router.derive_with(StandardAlerts(HttpReader(standard, http), SqlDerivationMemory(engine), outbox,
+                                          {"bank": StandardConfig(Rules())}))
     runtime = AlertRuntime(router, worker, None, route_idle_s=idle_poll_s)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -50,6 +60,7 @@ async def main(url: str, batch: int, idle_poll_s: float, audit_home: Path | None
         await stop.wait()
     finally:
         await runtime.stop()
+        await http.aclose()
         await engine.dispose()
 
 
@@ -59,5 +70,6 @@ if __name__ == "__main__":
     parser.add_argument("batch", type=int, nargs="?", default=50)
     parser.add_argument("idle_poll_s", type=float, nargs="?", default=0.01)
     parser.add_argument("--route", type=Path, default=None, help="route too, with the audit log's keys here")
+    parser.add_argument("--standard", default=None, help="derive alerts from resource-updates, AIS at this URL")
     args = parser.parse_args()
-    asyncio.run(main(args.url, args.batch, args.idle_poll_s, args.route))
+    asyncio.run(main(args.url, args.batch, args.idle_poll_s, args.route, args.standard))

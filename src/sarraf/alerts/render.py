@@ -28,7 +28,8 @@ KEYS = {
     AlertKind.FOREIGN_PURCHASE: "alert_foreign_purchase", AlertKind.SUSPECTED_FRAUD: "alert_fraud",
     AlertKind.LOW_BALANCE: "alert_low_balance", AlertKind.RECEIPT: "alert_receipt",
     AlertKind.SHIPPING_UPDATE: "alert_shipping", AlertKind.RESOURCE_UPDATE: "alert_resource_update",
-    AlertKind.CONSENT_REVOKED: "alert_consent_revoked",
+    AlertKind.CONSENT_REVOKED: "alert_consent_revoked", AlertKind.DIRECT_DEBIT: "alert_direct_debit",
+    AlertKind.REFUND: "alert_refund", AlertKind.SALARY: "alert_salary",
 }
 SHIPPING = ("ordered", "shipped", "out_for_delivery", "delivered")
 

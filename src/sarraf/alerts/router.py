@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -56,6 +56,18 @@ class LinkRevoker(Protocol):
     async def revoke_link(self, tenant: str, consent_id: str) -> None: ...
 
 
+class Deriver(Protocol):
+    """alerts/standard.py: a resource-update read through and turned into alerts (None: not for this bank)."""
+
+    async def prepare(self, updates: Sequence[tuple[BankEvent, Recipient]]) -> None:
+        """Read and derive the round's updates ahead (concurrently); `on_update` then answers from that."""
+
+    async def on_update(self, event: BankEvent, recipient: Recipient) -> str | None: ...
+
+    async def flush(self) -> None:
+        """The round's derived alerts into the outbox, before the round's outcomes commit."""
+
+
 def alert_grant(tenant: str, r: Recipient) -> ConsentGrant:
     """The customer's consent as alerts see it: linked scopes, plus alerts once they opted in."""
     return alerts_grant(tenant, r.customer_id, r.permissions, r.preferences.opted_in, r.link_status, r.has_tokens,
@@ -96,6 +108,12 @@ class AlertRouter:
         self._clock = clock
         self._hand_over: HandOver | None = None
         self._offers = offers  # None: no offer is ever let through (their consent scope is never granted)
+        self._deriver: Deriver | None = None
+
+    def derive_with(self, deriver: Deriver) -> None:
+        """Banks with only standard OB events: a resource-update becomes the alerts derived from what changed
+        (put in the outbox, routed in the next round like any bank event) instead of a message of its own."""
+        self._deriver = deriver
 
     def hand_over_with(self, pull_payloads: HandOver) -> None:
         """Delivery runs in this process too: messages for a pull channel (web chat), due now, are handed over
@@ -136,6 +154,8 @@ class AlertRouter:
         if self._offers is not None:  # opt-ins, caps and fraud alerts of the round's offers, read once
             await self._offers.prepare([(i.event, r.customer_id) for i in items
                                         if (r := recipients.get((i.event.tenant, i.event.consent_id)))], self._clock())
+        if self._deriver is not None:
+            await self._deriver.prepare(_updates_to_read(items, recipients))
         results: list[Routed] = []
         plans: list[_Plan] = []
         for item in items:
@@ -165,6 +185,8 @@ class AlertRouter:
                 results.append(_dead(plan.item, plan.recipient, poison_reason(exc)))
         if self._offers is not None:
             await self._offers.flush()  # the round's offers counted for the caps before its outcomes commit
+        if self._deriver is not None:
+            await self._deriver.flush()  # derived alerts in the outbox before the updates count as routed
         return len(items), await self._outbox.routed(results)
 
     async def _plan(self, item: Received, recipient: Recipient | None) -> Routed | _Plan:
@@ -192,6 +214,10 @@ class AlertRouter:
             await self._revoker.revoke_link(event.tenant, event.consent_id)
         if not recipient.identities:
             return Routed(item.row_id, "filtered", recipient.customer_id, reason="customer has no channel")
+        if event.kind is AlertKind.RESOURCE_UPDATE and self._deriver is not None:
+            derived = await self._deriver.on_update(event, recipient)
+            if derived is not None:
+                return Routed(item.row_id, "filtered", recipient.customer_id, reason=derived)
         if await self._outbox.newer_on_stream(event, item.row_id):
             return Routed(item.row_id, "superseded", recipient.customer_id, reason="a newer event came first")
         ok, why = wanted(recipient.preferences, event)
@@ -240,6 +266,21 @@ class AlertRouter:
         payloads = self._hand_over(plan.channel, messages) if self._hand_over and available is None else None
         return Routed(plan.item.row_id, "ready", r.customer_id, plan.channel, plan.sender, to_json(messages),
                       available.astimezone(UTC) if available else None, "normal", handed_over=payloads)
+
+
+def _updates_to_read(items: Sequence[Received], recipients: Mapping[tuple[str, str], Recipient]
+                     ) -> list[tuple[BankEvent, Recipient]]:
+    """The round's resource-updates that screening would hand to derivation. A consent revoked in the same round
+    is left out: its update is screened in order, after the revocation, as before."""
+    revoked = {(i.event.tenant, i.event.consent_id) for i in items if i.event.kind is AlertKind.CONSENT_REVOKED}
+    found = []
+    for item in items:
+        key = (item.event.tenant, item.event.consent_id)
+        r = recipients.get(key)
+        if item.event.kind is AlertKind.RESOURCE_UPDATE and r is not None and r.identities and not r.unreadable \
+                and key not in revoked:
+            found.append((item.event, r))
+    return found
 
 
 def _dead(item: Received, recipient: Recipient | None, reason: str) -> Routed:

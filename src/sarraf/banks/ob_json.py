@@ -101,6 +101,26 @@ def balances(body: Any) -> list[Balance]:
     return found
 
 
+def _where_and_how(item: Any) -> dict[str, str]:
+    """What alert derivation (alerts/derive.py) reads besides amount and merchant: the merchant's country
+    (OB v4.0 CreditorAgent.PostalAddress.Country), the currency the merchant charged (CurrencyExchange) and how
+    the card was used (CardInstrument.AuthorisationType: ConsumerDevice/None mean card not present)."""
+    found: dict[str, str] = {}
+    agent = item.get("CreditorAgent") or item.get("DebtorAgent") or {}
+    country = (agent.get("PostalAddress") or {}).get("Country") if isinstance(agent, dict) else None
+    if country:
+        found["country"] = str(country)[:2].upper()
+    exchange = item.get("CurrencyExchange") or {}
+    charged = exchange.get("SourceCurrency") if isinstance(exchange, dict) else None
+    if charged:
+        found["instructed_currency"] = str(charged)[:3].upper()
+    card = item.get("CardInstrument") or {}
+    how = card.get("AuthorisationType") if isinstance(card, dict) else None
+    if how:
+        found["authorisation"] = str(how)
+    return found
+
+
 def transaction(item: Any) -> Transaction:
     credit = _get(item, "CreditDebitIndicator") == "Credit"
     merchant = item.get("MerchantDetails") or {}
@@ -111,6 +131,7 @@ def transaction(item: Any) -> Transaction:
     extra = {"status": str(item.get("Status", ""))}
     if bank_code:
         extra["bank_code"] = str(bank_code)
+    extra.update(_where_and_how(item))
     return Transaction(
         transaction_id=str(item.get("TransactionId") or item.get("TransactionReference") or ""),
         account_id=str(_get(item, "AccountId")),

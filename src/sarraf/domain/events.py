@@ -24,6 +24,10 @@ class AlertKind(StrEnum):
     RESOURCE_UPDATE = "resource_update"  # OB: a resource (account, consent...) changed
     CONSENT_REVOKED = "consent_revoked"  # OB: the customer revoked the consent at the bank
     OFFER = "offer"  # the bank's own offer, for customers who opted in (alerts/offers.py)
+    # Derived from a bank's account information (alerts/derive.py), for banks with only OB's standard events:
+    DIRECT_DEBIT = "direct_debit"  # the first payment to a direct debit payee
+    REFUND = "refund"
+    SALARY = "salary"
 
 
 class AlertGroup(StrEnum):
@@ -47,6 +51,9 @@ GROUP_OF: dict[AlertKind, AlertGroup] = {
     AlertKind.CONSENT_REVOKED: AlertGroup.ACCOUNT,
     AlertKind.SUSPECTED_FRAUD: AlertGroup.FRAUD,
     AlertKind.OFFER: AlertGroup.OFFERS,
+    AlertKind.DIRECT_DEBIT: AlertGroup.ACCOUNT,
+    AlertKind.REFUND: AlertGroup.SHOPPING,
+    AlertKind.SALARY: AlertGroup.ACCOUNT,
 }
 
 SARRAF_EVENT_PREFIX = "urn:sarraf:alerts:"

@@ -86,6 +86,8 @@ def _account(sb: Sandbox, grant: Grant, account_id: str) -> SeededAccount:
         raise OBError(403, "U004", f"account {account_id} is not covered by this consent")
     if sb.ledger is not None:  # the seeded ledger plus the payments booked since (ledger.py)
         account = replace(account, entries=sb.ledger.entries(account))
+    if sb.activity is not None:  # standard-events mode: the card activity the admin API made up (activity.py)
+        account = sb.activity.merged(account)
     return account
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from sarraf.sandbox_bank import (
+    activity,
     admin,
     aisp,
     authorize,
@@ -42,11 +43,14 @@ def create_app(
     code_ttl: int = 60,
     page_size: int = 100,
     admin_secret: str | None = None,
+    events_mode: str | None = None,
 ) -> FastAPI:
     """The sandbox bank as an ASGI app; state in SQLite at `state_path` (in memory when None).
 
     `now` is the bank's clock (tests move it to expire codes and consents). The registered client is
     `sarraf`, its secret `client_secret` or env SARRAF_SANDBOX_CLIENT_SECRET (default "sandbox-secret").
+    `events_mode` (else env SARRAF_SANDBOX_EVENTS): "sarraf" (default) sends our alert events; "standard" only
+    OB's resource-update and consent revocation, payments showing in AIS instead (activity.py).
     The admin API takes `admin_secret` (see sandbox_bank/admin.py: the installation's, from its data folder),
     else SARRAF_SANDBOX_ADMIN_SECRET, else a random one nobody knows (the admin API is then closed).
     """
@@ -58,6 +62,11 @@ def create_app(
         store=store, bank=bank, client=Client(CLIENT_ID, secret, "Sarraf"),
         now=now, access_token_ttl=access_token_ttl, code_ttl=code_ttl, ledger=PaymentLedger(store, bank),
     )
+    mode = (events_mode or os.environ.get("SARRAF_SANDBOX_EVENTS") or activity.SARRAF).strip().lower()
+    if mode not in (activity.SARRAF, activity.STANDARD):
+        raise ValueError(f"SARRAF_SANDBOX_EVENTS must be {activity.SARRAF!r} or {activity.STANDARD!r}, not {mode!r}")
+    app.state.sandbox.events_mode = mode
+    app.state.sandbox.activity = activity.Activity() if mode == activity.STANDARD else None
     app.state.page_size = page_size
     app.state.admin_secret = admin_secret or os.environ.get(admin.SECRET_ENV) or secrets.token_urlsafe(32)
     app.state.admin_remote = admin.remote_allowed()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from fastapi import Request
 
+from sarraf.sandbox_bank.activity import Activity
 from sarraf.sandbox_bank.ledger import PaymentLedger
 from sarraf.sandbox_bank.seed import SeededBank
 from sarraf.sandbox_bank.store import Consent, Store
@@ -37,6 +38,8 @@ class Sandbox:
     code_ttl: int = 60
     auth_request_ttl: int = 600
     ledger: PaymentLedger | None = None  # payments (ledger.py); set by create_app
+    activity: Activity | None = None  # standard-events mode only (activity.py)
+    events_mode: str = "sarraf"  # "standard": only OB's standard events (activity.py)
 
     def consent(self, consent_id: str) -> Consent | None:
         """The consent as of now: one past its ExpirationDateTime is moved to EXPD on the way out."""

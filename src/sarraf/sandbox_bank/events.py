@@ -34,6 +34,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from pydantic import BaseModel, Field
 
+from sarraf.sandbox_bank.activity import NOT_STANDARD
 from sarraf.sandbox_bank.admin import check_admin
 from sarraf.sandbox_bank.aisp import _client
 from sarraf.sandbox_bank.cards import CardBook, book
@@ -48,7 +49,7 @@ SARRAF = "urn:sarraf:alerts:"
 OB_RESOURCE_UPDATE = "urn:uk:org:openbanking:events:resource-update"
 OB_CONSENT_REVOKED = "urn:uk:org:openbanking:events:consent-authorization-revoked"
 EVENTS = ("card-payment", "large-purchase", "foreign-purchase", "low-balance", "suspected-fraud", "receipt",
-          "shipping-update", "resource-update", "consent-revoked", "offer")
+          "shipping-update", "resource-update", "consent-revoked", "offer", "transaction", "booking")
 PUSH_ATTEMPTS = 3
 
 
@@ -267,6 +268,13 @@ class Simulation(BaseModel):
     toe_offset_s: int = Field(default=0, description="move the time of event (negative: in the past)")
     offer: str | None = Field(default=None, max_length=32, description="offer: savings_rate, fx_card, limit_increase")
     push: bool = True
+    # Standard-events mode (activity.py): the transaction the event stands for, as AIS will list it.
+    txn_status: str = Field(default="BOOK", pattern="^(BOOK|PDNG|RJCT)$")
+    transaction_id: str | None = Field(default=None, max_length=64, description="booking: the pending one")
+    new_transaction_id: str | None = Field(default=None, max_length=64, description="booking: its booked id")
+    code: str | None = Field(default=None, max_length=32, description="transaction: DirectDebit, Salary, Refund...")
+    credit: bool = False
+    card_present: bool = True
 
 
 def event_body(sim: Simulation, sb: Sandbox, cards: CardBook, base: str, consent_id: str) -> tuple[str, dict[str, Any]]:
@@ -313,6 +321,15 @@ async def simulate(sim: Simulation, request: Request, sb: SB, events: Hub,
         raise OBError(400, "U001", f"unknown event {sim.event!r}; known: {', '.join(EVENTS)}", "event")
     if sim.customer not in sb.bank.profiles:
         raise OBError(404, "U005", f"no customer {sim.customer}", "customer")
+    touched: dict[str, Any] = {}
+    if sb.activity is not None:  # standard-events mode: the account changes, and OB says only that
+        if sim.event in NOT_STANDARD:
+            return {"events": [], "transaction": None}
+        from sarraf.sandbox_bank.standard_events import record_activity  # it reads Simulation, defined here
+        touched = record_activity(sim, sb, sb.activity, cards)
+        sim = sim.model_copy(update={"event": "resource-update"}) if sim.event != "consent-revoked" else sim
+    elif sim.event in ("transaction", "booking"):
+        raise OBError(400, "U001", f"{sim.event!r} needs the standard-events mode (SARRAF_SANDBOX_EVENTS)", "event")
     issued: list[dict[str, Any]] = []
     base = str(request.base_url).rstrip("/")
     clients: dict[str, dict[str, str]] = {}
@@ -333,7 +350,7 @@ async def simulate(sim: Simulation, request: Request, sb: SB, events: Hub,
         pushed.update({jti: status for jti in sets})
     for item in issued:
         item["pushed"] = pushed[item["jti"]]
-    return {"events": issued}
+    return {"events": issued, "transaction": touched or None}
 
 
 class Faults(BaseModel):

@@ -64,14 +64,17 @@ def balances(a: SeededAccount, at: datetime) -> list[dict[str, Any]]:
 def transaction(e: Entry, currency: str, *, detail: bool) -> dict[str, Any]:
     body: dict[str, Any] = {
         "AccountId": e.account_id, "TransactionId": e.transaction_id,
-        "CreditDebitIndicator": "Credit" if e.credit else "Debit", "Status": "BOOK",
-        "TransactionMutability": "Immutable", "BookingDateTime": iso(e.booked_at), "ValueDateTime": iso(e.booked_at),
+        "CreditDebitIndicator": "Credit" if e.credit else "Debit", "Status": e.status,
+        "TransactionMutability": "Mutable" if e.status == "PDNG" else "Immutable",
+        "BookingDateTime": iso(e.booked_at), "ValueDateTime": iso(e.booked_at),
         "Amount": amount(e.amount, currency),
         "ProprietaryBankTransactionCode": {"Code": e.code, "Issuer": "SarrafSandbox"},
     }
     if e.card_last4:
-        body["CardInstrument"] = {"CardSchemeName": CARD_SCHEME, "AuthorisationType": "Contactless",
+        body["CardInstrument"] = {"CardSchemeName": CARD_SCHEME, "AuthorisationType": e.authorisation,
                                   "Identification": "************" + e.card_last4}
+    if e.country:
+        body["CreditorAgent" if not e.credit else "DebtorAgent"] = {"PostalAddress": {"Country": e.country}}
     if detail:
         body["TransactionInformation"] = e.information
         body["Balance"] = {"CreditDebitIndicator": indicator(e.balance_after), "Type": "ITBD",

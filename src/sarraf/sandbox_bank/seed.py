@@ -33,6 +33,10 @@ class Entry:
     merchant: Merchant | None
     card_last4: str | None
     balance_after: Decimal  # signed running balance once this entry is booked
+    # Card activity made up by the admin API in standard-events mode (sandbox_bank/activity.py):
+    status: str = "BOOK"  # OB Status: BOOK, PDNG, or RJCT for a declined attempt
+    country: str | None = None  # the merchant's country (CreditorAgent.PostalAddress.Country)
+    authorisation: str = "Contactless"  # CardInstrument.AuthorisationType; ConsumerDevice: card not present
 
 
 @dataclass(frozen=True, slots=True)

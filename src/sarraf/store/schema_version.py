@@ -3,4 +3,4 @@
 `scripts/make-migration` rewrites it; tests/store/test_migrations.py fails if it is not Alembic's head.
 """
 
-HEAD_REVISION = "5e7a11c0d2f4"
+HEAD_REVISION = "5d1e8a7c2b90"

@@ -121,3 +121,18 @@ card_confirmations = Table(
     Column("last4", String(4), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
+
+alert_derivation_memory = Table(
+    # Banks with only OB's standard events (alerts/standard.py): per account, what earlier derivations saw —
+    # transaction ids and the key their alerts are named by, pending rows waiting to book, known merchants
+    # and direct debit payees, whether the balance was low — and when the account was last read. Written
+    # after the derived alerts are in the outbox: a crash in between derives the same ids again.
+    "alert_derivation_memory",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("account_id", String(128), primary_key=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("memory", JSON, nullable=False),
+    Column("last_booking_at", DateTime(timezone=True), nullable=True),  # the fetch window starts before it
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
