@@ -16,7 +16,7 @@ ALLOWED: dict[str, set[str] | str] = {
     "kb": {"domain", "config"},
     "config": {"domain", "kb"},
     "conversation": {"domain", "policy", "kb"},
-    "channels": {"domain", "conversation", "config", "gcra", "observability"},
+    "channels": {"domain", "conversation", "config", "gcra", "observability", "json_body"},
     "banks": {"domain", "policy", "observability"},
     "alerts": {"domain", "policy", "conversation", "gcra"},
     "console": {"domain", "policy", "conversation"},
@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str] | str] = {
     "sandbox_bank": set(),  # a bank of its own: reached over HTTP only
     "gcra": set(),
     "heap": set(),
+    "json_body": set(),  # the bounded JSON parse every hand-read body goes through
     "observability": set(),
     "log_repeats": {"policy"},
     # the composition root and the entry points see everything (only web/ and cli/ may start the sandbox bank)

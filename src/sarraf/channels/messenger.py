@@ -18,6 +18,7 @@ Documentation followed (Meta for Developers, Messenger Platform):
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,14 +28,17 @@ import httpx
 
 from sarraf.channels import meta_templates, webhook_models
 from sarraf.channels.address import address, split_address
+from sarraf.channels.kit import ChannelKit
 from sarraf.channels.login_return import BrowserReturn
 from sarraf.channels.meta_templates import CHOICE_TEMPLATE
 from sarraf.channels.platform_http import PlatformClient, RetryPolicy
+from sarraf.channels.port import Capabilities, Settings
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.signatures import MetaWebhookChecks
 from sarraf.channels.text_limits import card_text, chunks, clip
+from sarraf.channels.webhook import Turns, WebhookAnswer, WebhookRoute, answer_each
 from sarraf.channels.webhook_models import MessengerEvent
-from sarraf.channels.window import ServiceWindows
+from sarraf.channels.window import WINDOW, ServiceWindows
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.messages import Button, Card, Inbound, InboundKind, Outbound, Receipt
 
@@ -195,6 +199,17 @@ def utility_message(message: Outbound, template: str,
 
 class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
     name = NAME
+    settings = Settings(required=("app_secret", "verify_token", "page_token"),
+                        optional=("api_url", "page_id", "utility_template", "choice_template"))
+    capabilities = Capabilities("Messenger", max_buttons=MAX_BUTTONS, cards=True, receipts=True, push=True,
+                                reply_window=WINDOW)
+    webhook = WebhookRoute("/channels/messenger/webhook", handshake=True,
+                           summary="Messenger events, signed with X-Hub-Signature-256")
+
+    @classmethod
+    def build(cls, accounts: Mapping[str, Mapping[str, str]], kit: ChannelKit) -> MessengerChannel:
+        return cls({t: MessengerAccount(t, **cls.settings.pick(s)) for t, s in accounts.items()}, kit.default_tenant,
+                   kit.http, ServiceWindows(kit.windows, NAME), limits=kit.limits)
 
     def __init__(self, accounts: dict[str, MessengerAccount], default_tenant: str, http: httpx.AsyncClient,
                  windows: ServiceWindows, retry: RetryPolicy | None = None,
@@ -227,13 +242,16 @@ class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
         """No authorization_code: Messenger shows the link as failed."""
         return BrowserReturn(session.return_to) if session.return_to else None
 
-    async def inbound(self, tenant: str, body: dict[str, Any]) -> list[Inbound]:
+    async def parse(self, tenant: str, body: dict[str, Any]) -> list[Inbound]:
         """Parse a verified webhook body; customers' messages open (or keep open) their 24-hour window."""
         events = parse(body, tenant, self.default_tenant)
         for inbound, _ in events:
             if inbound.kind in (InboundKind.TEXT, InboundKind.POSTBACK):
                 await self.windows.customer_spoke(tenant, inbound.sender)
         return [inbound for inbound, _ in events]
+
+    async def respond(self, tenant: str, parsed: list[Inbound], turns: Turns) -> WebhookAnswer:
+        return await answer_each(tenant, parsed, turns, self)
 
     async def reply(self, sender: str, messages: list[Outbound]) -> None:
         await self._send(sender, messages, "RESPONSE")
