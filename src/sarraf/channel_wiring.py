@@ -22,7 +22,7 @@ from sarraf.channels.terminal import TerminalChannel
 from sarraf.channels.webchat import Outbox, WebChatChannel
 from sarraf.config import BankConfig
 from sarraf.store.alexa_grants import SqlAlexaGrants
-from sarraf.store.channel_state import SqlAlexaPending, SqlDeepLinkStore, SqlWindowStore
+from sarraf.store.channel_state import SqlAlexaPending, SqlDeepLinkStore, SqlThreadOwners, SqlWindowStore
 
 log = logging.getLogger("sarraf.channels.registry")
 
@@ -40,7 +40,8 @@ def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = N
     default_tenant = next(iter(banks))
     kit = ChannelKit(default_tenant, http, limits or LocalRateLimits(), windows=SqlWindowStore(engine),
                      deep_links=SqlDeepLinkStore(engine), alexa_pending=SqlAlexaPending(engine),
-                     alexa_grants=SqlAlexaGrants(engine), identities=identities, disabled=result.disabled)
+                     alexa_grants=SqlAlexaGrants(engine), identities=identities,
+                     messenger_threads=SqlThreadOwners(engine), disabled=result.disabled)
     for platform in PLATFORMS:
         accounts: dict[str, dict[str, str]] = {}
         reasons: dict[str, str] = {}

@@ -16,6 +16,7 @@ from sarraf.channels.window import WindowStore
 if TYPE_CHECKING:  # the adapters import this module: their store ports are only named here
     from sarraf.channels.alexa import IdentityBinder, PendingStore
     from sarraf.channels.alexa_linking import GrantStore
+    from sarraf.channels.messenger_handover import ThreadOwnerStore
     from sarraf.channels.telegram import DeepLinkStore
 
 
@@ -29,4 +30,5 @@ class ChannelKit:
     alexa_pending: PendingStore  # messages waiting for the customer's next Alexa request
     alexa_grants: GrantStore  # Alexa account linking's codes and tokens
     identities: IdentityBinder  # the customer directory (Alexa binds its users to customers)
+    messenger_threads: ThreadOwnerStore  # Messenger conversations the Page Inbox holds (Handover Protocol)
     disabled: dict[str, str] = field(default_factory=dict)  # what a builder leaves off, and why (shown by serve)
