@@ -241,6 +241,9 @@ class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
         self.default_tenant = default_tenant
         self.windows = windows
         self.threads = threads  # None: the Handover Protocol is not followed (the bot always answers)
+        # Customers to pass to the Page Inbox once this turn's reply is sent (a page app without the thread may
+        # not send): set and spent within one webhook request, so in this process.
+        self._pass_after_reply: dict[str, str] = {}
         limits = limits or LocalRateLimits()
         burst = max(1, int(calls_per_second))
         self._clients = {
@@ -316,7 +319,16 @@ class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
                                          limit_key=account.page_id + tenant)
 
     async def reply(self, sender: str, messages: list[Outbound]) -> None:
-        await self._send(sender, messages, "RESPONSE")
+        try:
+            await self._send(sender, messages, "RESPONSE")
+        finally:
+            reason = self._pass_after_reply.pop(sender, None)
+            if reason is not None:
+                await self.pass_to_page_inbox(sender, metadata=reason)
+
+    def pass_after_reply(self, sender: str, reason: str) -> None:
+        """Hand the customer to the Page Inbox once the bot has said so (the reply of the turn under way)."""
+        self._pass_after_reply[sender] = reason
 
     async def deliver(self, sender: str, messages: list[Outbound]) -> list[str]:
         return await self._send(sender, messages, "UPDATE")

@@ -14,16 +14,12 @@ a restarted gateway agree.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sarraf.channels.platform_http import PlatformError
 from sarraf.conversation.ports import Handoffs
-
-log = logging.getLogger(__name__)
 
 MESSENGER = "messenger"  # channels/messenger.py's NAME (that module imports this one)
 PAGE_INBOX_APP_ID = "263902037430900"
@@ -111,13 +107,14 @@ class PageInbox(Protocol):
 
     def hands_people_to_page_inbox(self, tenant: str) -> bool: ...
 
-    async def pass_to_page_inbox(self, sender: str, metadata: str | None = None) -> None: ...
+    def pass_after_reply(self, sender: str, reason: str) -> None: ...
 
 
 class PageInboxHandoffs:
     """conversation/ports.py's Handoffs for a gateway whose banks may answer Messenger customers in Meta's Page
     Inbox: a customer there who asks for a person is passed to it (the bot goes silent until the thread comes
-    back); everyone else waits in our agents' console. If Meta refuses the pass, the console takes them."""
+    back: the pass is made right after the bot's reply, which a page app without the thread could not send);
+    everyone else waits in our agents' console."""
 
     def __init__(self, console: Handoffs, messenger: PageInbox | None) -> None:
         self._console = console
@@ -125,10 +122,6 @@ class PageInboxHandoffs:
 
     async def request(self, tenant: str, customer_id: str, channel: str, sender: str, reason: str) -> None:
         if channel == MESSENGER and self._messenger is not None and self._messenger.hands_people_to_page_inbox(tenant):
-            try:
-                await self._messenger.pass_to_page_inbox(sender, metadata=reason)
-                return
-            except PlatformError as exc:
-                log.warning("messenger: pass_thread_control refused (HTTP %s, code %s); queued in the console",
-                            exc.status, exc.code)
+            self._messenger.pass_after_reply(sender, reason)
+            return
         await self._console.request(tenant, customer_id, channel, sender, reason)
