@@ -15,7 +15,7 @@ from sarraf.channels.window import WindowStore
 
 if TYPE_CHECKING:  # the adapters import this module: their store ports are only named here
     from sarraf.channels.alexa import IdentityBinder, PendingStore
-    from sarraf.channels.alexa_linking import GrantStore
+    from sarraf.channels.alexa.linking import GrantStore
     from sarraf.channels.messenger_handover import ThreadOwnerStore
     from sarraf.channels.telegram import DeepLinkStore
 

@@ -6,7 +6,7 @@ response.html). Alexa cannot be written to outside a request, so messages pushed
 that waited for the bank login) are kept in the database and spoken at the start of their next request.
 
 Account linking (account-linking/add-account-linking.html): a bank whose skill has our OAuth client
-configured links through the Alexa app (alexa_linking.py); requests then carry
+configured links through the Alexa app (alexa/linking.py); requests then carry
 `context.System.user.accessToken`, which names our customer, and the invite becomes a LinkAccount card.
 
 Nothing sensitive is spoken unless the agreement lets `alexa` see it: the conversation already minimised the
@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sarraf.channels.address import address
-from sarraf.channels.alexa_linking import AlexaAccountLinking, AlexaClient
-from sarraf.channels.alexa_phrases import phrase
-from sarraf.channels.alexa_verify import AlexaRequestVerifier, AlexaVerificationError, http_fetcher
+from sarraf.channels.alexa.linking import AlexaAccountLinking, AlexaClient
+from sarraf.channels.alexa.phrases import phrase
+from sarraf.channels.alexa.verify import AlexaRequestVerifier, AlexaVerificationError, http_fetcher
 from sarraf.channels.kit import ChannelKit
 from sarraf.channels.login_return import BrowserReturn
 from sarraf.channels.port import Capabilities, Settings
