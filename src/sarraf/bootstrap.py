@@ -19,6 +19,9 @@ from sarraf.banks.openbanking import OpenBankingConnector
 from sarraf.bootstrap_payments import PaymentsWiring, wire_payments
 from sarraf.bootstrap_service import wire_service
 from sarraf.channel_wiring import build_channels
+from sarraf.channels.messenger import NAME as MESSENGER
+from sarraf.channels.messenger import MessengerChannel
+from sarraf.channels.messenger_handover import PageInboxHandoffs
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.registry import ChannelSet, open_rate_limits
 from sarraf.config import BankConfig, Settings, load_banks
@@ -211,6 +214,15 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     message_log = SqlMessageLog(engine, row_sealer)
     data_rights = SqlDataRights(engine, cipher, row_sealer)
     secure_links = SignedLinks(await keys.secret(SECURE_LINKS_SECRET), settings.public_url)
+    # Connected once here, closed by Container.aclose (the app's lifespan); never fails start-up (see open_rate_limits).
+    rate_limits = await open_rate_limits(settings.nats_url)
+    channels = build_channels(
+        message_log, settings=settings, banks=banks, http=http, engine=engine, identities=customers,
+        limits=rate_limits,
+    )
+    messenger = channels.channels.get(MESSENGER)
+    # A customer who asks for a person: our agents' console, or the Page Inbox for banks that chose it.
+    handoffs = PageInboxHandoffs(SqlHandoffs(engine), messenger if isinstance(messenger, MessengerChannel) else None)
     conversation = Conversation(
         nlu=load_nlu(),
         customers=customers,
@@ -218,24 +230,18 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         consents=consents,
         point=point,
         secure_links=secure_links,
-        handoffs=SqlHandoffs(engine),
+        handoffs=handoffs,
         data_rights=data_rights,
         context=SqlConversationContext(engine),
         bank_names={b.id: b.name for b in banks.values()},
         default_langs={b.id: b.default_language for b in banks.values()},
     )
     grounding = wire_service(conversation, banks, point, TenantDecider(deciders), audit, links, connectors,
-                             secure_links, SqlHandoffs(engine), consents, SqlServiceOutcomes(engine))
+                             secure_links, handoffs, consents, SqlServiceOutcomes(engine))
     payments = wire_payments(engine=engine, sealer=cipher, decider=TenantDecider(deciders), audit=audit, links=links,
                              connectors=connectors, banks=banks, public_url=settings.public_url,
                              secure_links=secure_links)
     conversation.register_flow(payments.flow)  # "send £20 to Alice": conversation/flows_payments.py
-    # Connected once here, closed by Container.aclose (the app's lifespan); never fails start-up (see open_rate_limits).
-    rate_limits = await open_rate_limits(settings.nats_url)
-    channels = build_channels(
-        message_log, settings=settings, banks=banks, http=http, engine=engine, identities=customers,
-        limits=rate_limits,
-    )
     return Container(
         settings=settings,
         banks=banks,

@@ -12,7 +12,8 @@ import asyncio
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from sarraf.channels.registry import REQUIRED, TELEGRAM_SECRET, platform_settings
+from sarraf.channels.registry import REQUIRED, platform_settings
+from sarraf.channels.telegram import TELEGRAM_SECRET
 from sarraf.config import BankConfig, ConfigError, Settings, load_banks
 from sarraf.policy.agreement import AgreementError, load_agreement
 from sarraf.policy.crypto.keys import CryptoError

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from sarraf.banks.sandbox_login import complete_sandbox_login
-from sarraf.channels.alexa_verify import AlexaRequestVerifier
+from sarraf.channels.alexa.verify import AlexaRequestVerifier
 from sarraf.channels.signatures import hub_signature
 from sarraf.config import load_settings
 from sarraf.store.tables.channels import service_windows

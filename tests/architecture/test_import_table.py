@@ -17,7 +17,7 @@ ALLOWED: dict[str, set[str] | str] = {
     "kb": {"domain", "config", "i18n"},
     "config": {"domain", "kb", "i18n"},
     "conversation": {"domain", "policy", "kb", "i18n"},
-    "channels": {"domain", "conversation", "config", "gcra", "observability", "i18n"},
+    "channels": {"domain", "conversation", "config", "gcra", "observability", "json_body", "i18n"},
     "banks": {"domain", "policy", "observability", "i18n"},
     "alerts": {"domain", "policy", "conversation", "gcra", "i18n"},
     "console": {"domain", "policy", "conversation", "i18n"},
@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str] | str] = {
     "sandbox_bank": set(),  # a bank of its own: reached over HTTP only
     "gcra": set(),
     "heap": set(),
+    "json_body": set(),  # the bounded JSON parse every hand-read body goes through
     "observability": set(),
     "log_repeats": {"policy"},
     # the composition root and the entry points see everything (only web/ and cli/ may start the sandbox bank)

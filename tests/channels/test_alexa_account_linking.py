@@ -21,8 +21,8 @@ import pytest
 
 from sarraf.banks.sandbox_login import complete_sandbox_login
 from sarraf.channels.alexa import AlexaChannel
-from sarraf.channels.alexa_linking import AlexaAccountLinking, AlexaClient
-from sarraf.channels.alexa_verify import AlexaRequestVerifier
+from sarraf.channels.alexa.linking import AlexaAccountLinking, AlexaClient
+from sarraf.channels.alexa.verify import AlexaRequestVerifier
 from sarraf.config import load_settings
 from sarraf.conversation.replies import format_money
 from sarraf.domain.money import Money

@@ -9,7 +9,7 @@ import pytest
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 
-from sarraf.channels.alexa_verify import AlexaRequestVerifier, AlexaVerificationError, check_cert_url
+from sarraf.channels.alexa.verify import AlexaRequestVerifier, AlexaVerificationError, check_cert_url
 from tests.channels.alexa_ca import build_chain, envelope
 from tests.channels.fake_platform import fixture
 

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from sarraf.banks.sandbox_login import complete_sandbox_login
-from sarraf.channels.alexa_verify import AlexaRequestVerifier
+from sarraf.channels.alexa.verify import AlexaRequestVerifier
 from sarraf.channels.signatures import hub_signature
 from sarraf.config import load_settings
 from sarraf.conversation.replies import format_money

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from sarraf.web.json_body import MAX_DEPTH, JsonRefused, nesting_depth, parse_json, parse_json_object
+from sarraf.json_body import MAX_DEPTH, JsonRefused, nesting_depth, parse_json, parse_json_object
 
 DEEP_ARRAY = b"[" * 5000 + b"]" * 5000
 DEEP_OBJECT = b'{"a":' * 5000 + b"1" + b"}" * 5000

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.alerts.ports import Routed
-from sarraf.channels.alexa_linking import TokenOwner
+from sarraf.channels.alexa.linking import TokenOwner
 from sarraf.config import Settings
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.policy.crypto import KeyUnavailable

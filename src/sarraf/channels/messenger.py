@@ -18,6 +18,7 @@ Documentation followed (Meta for Developers, Messenger Platform):
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,14 +28,24 @@ import httpx
 
 from sarraf.channels import meta_templates, webhook_models
 from sarraf.channels.address import address, split_address
+from sarraf.channels.kit import ChannelKit
 from sarraf.channels.login_return import BrowserReturn
+from sarraf.channels.messenger_handover import (
+    PAGE_INBOX_APP_ID,
+    ThreadOwners,
+    pass_body,
+    take_body,
+    thread_change,
+)
 from sarraf.channels.meta_templates import CHOICE_TEMPLATE
 from sarraf.channels.platform_http import PlatformClient, RetryPolicy
+from sarraf.channels.port import Capabilities, Settings
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.signatures import MetaWebhookChecks
 from sarraf.channels.text_limits import card_text, chunks, clip
+from sarraf.channels.webhook import ANSWERED, Turns, WebhookAnswer, WebhookRoute, answer_each
 from sarraf.channels.webhook_models import MessengerEvent
-from sarraf.channels.window import ServiceWindows
+from sarraf.channels.window import WINDOW, ServiceWindows
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.messages import Button, Card, Inbound, InboundKind, Outbound, Receipt
 
@@ -52,6 +63,7 @@ UNLINK_PAYLOAD = "intent:unlink_account"
 TEMPLATE_LANGUAGES = {"en": "en_US", "ar": "ar", "pl": "pl_PL"}
 # The Log In button's redirect_uri: only Messenger's own https hosts may receive the customer back.
 RETURN_HOSTS = ("facebook.com", "messenger.com")
+HANDOVER_CONSOLE, HANDOVER_PAGE_INBOX = "console", "page_inbox"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,17 +78,29 @@ class MessengerAccount:
     page_id: str = "me"
     utility_template: str = "sarraf_account_update"
     choice_template: str = CHOICE_TEMPLATE  # the utility template with postback buttons
+    app_id: str = ""  # our Meta app's id: a handover naming another app as new owner is that app's
+    page_inbox_app_id: str = PAGE_INBOX_APP_ID
+    handover: str = HANDOVER_CONSOLE  # who takes a customer asking for a person: our console or the Page Inbox
 
 
 # ---- inbound -------------------------------------------------------------------------------------------
 
-def parse(body: dict[str, Any], tenant: str, default_tenant: str) -> list[tuple[Inbound, int]]:
-    """Every messaging event of every entry, as neutral messages with their timestamps (ms)."""
+def messaging_events(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every messaging event of every entry. Each is validated on its own: one we do not understand is skipped,
+    with its reason (webhook_models)."""
     if body.get("object") != "page" or not isinstance(body.get("entry"), list):
         raise ValueError("not a Messenger page webhook")
+    return webhook_models.events(NAME, MessengerEvent, webhook_models.entries(NAME, body, "messaging"))
+
+
+def parse(body: dict[str, Any], tenant: str, default_tenant: str) -> list[tuple[Inbound, int]]:
+    """Every messaging event of every entry, as neutral messages with their timestamps (ms)."""
+    return inbound_of(messaging_events(body), tenant, default_tenant)
+
+
+def inbound_of(events: list[dict[str, Any]], tenant: str, default_tenant: str) -> list[tuple[Inbound, int]]:
     found: list[tuple[Inbound, int]] = []
-    # Each event validated on its own: one we do not understand is skipped, with its reason (webhook_models).
-    for event in webhook_models.events(NAME, MessengerEvent, webhook_models.entries(NAME, body, "messaging")):
+    for event in events:
         inbound = _event(event, tenant, default_tenant)
         if inbound is not None:
             found.append((inbound, int(event.get("timestamp") or 0)))
@@ -195,13 +219,31 @@ def utility_message(message: Outbound, template: str,
 
 class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
     name = NAME
+    settings = Settings(required=("app_secret", "verify_token", "page_token"),
+                        optional=("api_url", "page_id", "utility_template", "choice_template", "app_id",
+                                  "page_inbox_app_id", "handover"))
+    capabilities = Capabilities("Messenger", max_buttons=MAX_BUTTONS, cards=True, receipts=True, push=True,
+                                reply_window=WINDOW)
+    webhook = WebhookRoute("/channels/messenger/webhook", handshake=True,
+                           summary="Messenger events, signed with X-Hub-Signature-256")
+
+    @classmethod
+    def build(cls, accounts: Mapping[str, Mapping[str, str]], kit: ChannelKit) -> MessengerChannel:
+        return cls({t: MessengerAccount(t, **cls.settings.pick(s)) for t, s in accounts.items()}, kit.default_tenant,
+                   kit.http, ServiceWindows(kit.windows, NAME), limits=kit.limits,
+                   threads=ThreadOwners(kit.messenger_threads))
 
     def __init__(self, accounts: dict[str, MessengerAccount], default_tenant: str, http: httpx.AsyncClient,
                  windows: ServiceWindows, retry: RetryPolicy | None = None,
-                 calls_per_second: float = PAGE_CALLS_PER_SECOND, *, limits: RateLimits | None = None) -> None:
+                 calls_per_second: float = PAGE_CALLS_PER_SECOND, *, limits: RateLimits | None = None,
+                 threads: ThreadOwners | None = None) -> None:
         self.accounts = accounts
         self.default_tenant = default_tenant
         self.windows = windows
+        self.threads = threads  # None: the Handover Protocol is not followed (the bot always answers)
+        # Customers to pass to the Page Inbox once this turn's reply is sent (a page app without the thread may
+        # not send): set and spent within one webhook request, so in this process.
+        self._pass_after_reply: dict[str, str] = {}
         limits = limits or LocalRateLimits()
         burst = max(1, int(calls_per_second))
         self._clients = {
@@ -227,16 +269,66 @@ class MessengerChannel(MetaWebhookChecks[MessengerAccount]):
         """No authorization_code: Messenger shows the link as failed."""
         return BrowserReturn(session.return_to) if session.return_to else None
 
-    async def inbound(self, tenant: str, body: dict[str, Any]) -> list[Inbound]:
+    async def parse(self, tenant: str, body: dict[str, Any]) -> list[Inbound]:
         """Parse a verified webhook body; customers' messages open (or keep open) their 24-hour window."""
-        events = parse(body, tenant, self.default_tenant)
+        raw_events = messaging_events(body)
+        if self.threads is not None:
+            for event in raw_events:
+                change = thread_change(event, self.accounts[tenant].app_id or None)
+                if change is not None:
+                    customer = address(tenant, self.default_tenant, change.psid)
+                    await self.threads.changed(tenant, customer, change)
+                    log.info("messenger: thread %s", "back with the bot" if change.to_us else "held by another app")
+        events = inbound_of(raw_events, tenant, self.default_tenant)
         for inbound, _ in events:
             if inbound.kind in (InboundKind.TEXT, InboundKind.POSTBACK):
                 await self.windows.customer_spoke(tenant, inbound.sender)
         return [inbound for inbound, _ in events]
 
+    async def respond(self, tenant: str, parsed: list[Inbound], turns: Turns) -> WebhookAnswer:
+        """While another app (the Page Inbox) holds a conversation the bot stays silent in it."""
+        answered = [inbound for inbound in parsed
+                    if inbound.kind not in ANSWERED or not await self.held_elsewhere(tenant, inbound.sender)]
+        return await answer_each(tenant, answered, turns, self)
+
+    async def held_elsewhere(self, tenant: str, sender: str) -> bool:
+        return self.threads is not None and await self.threads.held_elsewhere(tenant, sender)
+
+    async def take_thread(self, sender: str, metadata: str | None = None) -> None:
+        """Make the bank's page app (us) the conversation's owner again (an agent of ours claimed it)."""
+        tenant, psid = split_address(sender, self.default_tenant)
+        await self._thread_call(tenant, "take_thread_control", take_body(psid, metadata))
+        if self.threads is not None:
+            await self.threads.ours(tenant, sender)
+
+    async def pass_to_page_inbox(self, sender: str, metadata: str | None = None) -> None:
+        """Hand the conversation to the bank's Page Inbox; the bot is silent until it is passed back."""
+        tenant, psid = split_address(sender, self.default_tenant)
+        account = self.accounts[tenant]
+        await self._thread_call(tenant, "pass_thread_control", pass_body(psid, account.page_inbox_app_id, metadata))
+        if self.threads is not None:
+            await self.threads.handed(tenant, sender, account.page_inbox_app_id)
+
+    def hands_people_to_page_inbox(self, tenant: str) -> bool:
+        account = self.accounts.get(tenant)
+        return account is not None and account.handover == HANDOVER_PAGE_INBOX
+
+    async def _thread_call(self, tenant: str, call: str, body: dict[str, Any]) -> None:
+        account = self.accounts[tenant]
+        await self._clients[tenant].post(f"{account.api_url}/{account.page_id}/{call}", body,
+                                         limit_key=account.page_id + tenant)
+
     async def reply(self, sender: str, messages: list[Outbound]) -> None:
-        await self._send(sender, messages, "RESPONSE")
+        try:
+            await self._send(sender, messages, "RESPONSE")
+        finally:
+            reason = self._pass_after_reply.pop(sender, None)
+            if reason is not None:
+                await self.pass_to_page_inbox(sender, metadata=reason)
+
+    def pass_after_reply(self, sender: str, reason: str) -> None:
+        """Hand the customer to the Page Inbox once the bot has said so (the reply of the turn under way)."""
+        self._pass_after_reply[sender] = reason
 
     async def deliver(self, sender: str, messages: list[Outbound]) -> list[str]:
         return await self._send(sender, messages, "UPDATE")

@@ -19,33 +19,32 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sarraf.channels.alexa import AlexaChannel
 from sarraf.channels.login_return import LoginReturn, ReturnUriPolicy
-from sarraf.channels.port import Channel
+from sarraf.channels.messenger import MessengerChannel
+from sarraf.channels.port import Channel, PlatformChannel
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.ratelimit_nats import DEFAULT_BUCKET, NatsRateLimits
+from sarraf.channels.telegram import TelegramChannel
+from sarraf.channels.whatsapp import WhatsAppChannel
 from sarraf.config import BankConfig
 
 log = logging.getLogger(__name__)
 
-REQUIRED = {
-    "messenger": ("app_secret", "verify_token", "page_token"),
-    "whatsapp": ("app_secret", "verify_token", "access_token", "phone_number_id"),
-    "telegram": ("bot_token", "secret_token"),
-    "alexa": ("skill_id",),
-}
-OPTIONAL = {
-    "messenger": ("api_url", "page_id", "utility_template", "choice_template"),
-    "whatsapp": ("api_url", "template", "choice_template"),
-    "telegram": ("api_url", "bot_username"),
-    "alexa": ("client_id", "client_secret", "vendor_id"),
-}
-ALEXA_LINKING = ("client_id", "client_secret")
-TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as secret_token
+# Every chat platform the gateway can run, in one list: the wiring (channel_wiring.py), the webhook routes
+# (web/routes_channels.py) and the start-up checks are written over it. A new platform is its module (or folder)
+# implementing channels/port.py's PlatformChannel, one line here, and its recipient in policy/vocabulary.py.
+PLATFORMS: tuple[type[PlatformChannel[Any]], ...] = (MessengerChannel, WhatsAppChannel, TelegramChannel, AlexaChannel)
+REQUIRED = {platform.name: platform.settings.required for platform in PLATFORMS}
+OPTIONAL = {platform.name: platform.settings.optional for platform in PLATFORMS}
+
+
+def platform_named(name: str) -> type[PlatformChannel[Any]]:
+    return next(platform for platform in PLATFORMS if platform.name == name)
 
 
 @dataclass
@@ -84,7 +83,8 @@ def platform_settings(platform: str, bank: BankConfig, *, default: bool,
 
 
 def missing_settings(platform: str, found: dict[str, str]) -> list[str]:
-    return [key for key in REQUIRED[platform] if key not in found]
+    """What keeps a bank's account on `platform` off: missing keys, then values the platform would refuse."""
+    return platform_named(platform).settings.problems(found)
 
 
 async def open_rate_limits(nats_url: str | None, *, bucket: str = DEFAULT_BUCKET) -> RateLimits:

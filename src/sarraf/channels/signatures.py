@@ -11,6 +11,8 @@ import hmac
 from collections.abc import Mapping
 from typing import Generic, Protocol, TypeVar
 
+from sarraf.channels.webhook import Refused, WebhookRequest
+
 HUB_SIGNATURE_HEADER = "x-hub-signature-256"
 HUB_PREFIX = "sha256="
 
@@ -49,13 +51,25 @@ class MetaWebhookChecks(Generic[A]):
 
     accounts: Mapping[str, A]
 
-    def handshake(self, tenant: str, mode: str | None, token: str | None, challenge: str | None) -> str | None:
-        """Meta's subscription handshake: echo the challenge only for our verify token."""
+    def serves(self, tenant: str) -> bool:
+        return tenant in self.accounts
+
+    def handshake(self, tenant: str, query: Mapping[str, str]) -> str | None:
+        """Meta's subscription handshake: echo `hub.challenge` only for our `hub.verify_token`."""
         account = self.accounts.get(tenant)
-        if account is None or mode != "subscribe" or not challenge:
+        challenge = query.get("hub.challenge")
+        if account is None or query.get("hub.mode") != "subscribe" or not challenge:
             return None
-        return challenge if same_secret(account.verify_token, token) else None
+        return challenge if same_secret(account.verify_token, query.get("hub.verify_token")) else None
 
     def authentic(self, tenant: str, raw_body: bytes, signature: str | None) -> bool:
         account = self.accounts.get(tenant)
         return account is not None and valid_hub_signature(account.app_secret, raw_body, signature)
+
+    async def verify(self, tenant: str, request: WebhookRequest) -> None:
+        """X-Hub-Signature-256 over the raw body, keyed by the bank's app secret."""
+        signature = request.headers.get(HUB_SIGNATURE_HEADER)
+        if not signature:
+            raise Refused(401, "signature missing")
+        if not self.authentic(tenant, request.raw, signature):
+            raise Refused(403, "signature mismatch")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -21,10 +21,13 @@ from typing import Any, Protocol
 import httpx
 
 from sarraf.channels.address import address, split_address
-from sarraf.channels.platform_http import PlatformClient, RetryPolicy
+from sarraf.channels.kit import ChannelKit
+from sarraf.channels.platform_http import PlatformClient, PlatformError, RetryPolicy
+from sarraf.channels.port import Capabilities, Settings
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits, SendRateLimiter
 from sarraf.channels.signatures import same_secret
 from sarraf.channels.text_limits import card_text, chunks
+from sarraf.channels.webhook import Refused, Turns, WebhookAnswer, WebhookRequest, WebhookRoute
 from sarraf.channels.webhook_models import TelegramUpdate, check
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
 
@@ -40,6 +43,8 @@ PER_BOT_PER_SECOND = 30.0
 DEEP_LINK_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 DEEP_LINK_TTL = timedelta(minutes=10)
 POSTBACK_PREFIX = "intent:"
+TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as secret_token
+MAX_INLINE_BUTTONS = 100  # Bot API: an inline keyboard holds up to 100 buttons
 COMMANDS = {"/start": "greeting", "/help": "help", "/link": "link_account", "/balance": "check_balance"}
 
 
@@ -83,6 +88,13 @@ class DeepLinks:
         if not DEEP_LINK_PAYLOAD.match(payload):
             return None
         return await self._store.take(tenant, payload, self._clock())
+
+
+def _secret_accepted(found: Mapping[str, str]) -> list[str]:
+    secret = found.get("secret_token")
+    if secret is not None and not TELEGRAM_SECRET.match(secret):
+        return ["secret_token (1-256 of A-Z a-z 0-9 _ -)"]
+    return []
 
 
 # ---- inbound -------------------------------------------------------------------------------------------
@@ -164,6 +176,17 @@ def _key(button: Button) -> dict[str, str] | None:
 
 class TelegramChannel:
     name = NAME
+    settings = Settings(required=("bot_token", "secret_token"), optional=("api_url", "bot_username"),
+                        checks=(_secret_accepted,))
+    capabilities = Capabilities("Telegram", max_buttons=MAX_INLINE_BUTTONS, cards=False, receipts=False, push=True)
+    webhook = WebhookRoute("/channels/telegram/webhook",
+                           summary="Bot API updates; X-Telegram-Bot-Api-Secret-Token must equal the secret_token "
+                                   "given to setWebhook")
+
+    @classmethod
+    def build(cls, accounts: Mapping[str, Mapping[str, str]], kit: ChannelKit) -> TelegramChannel:
+        return cls({t: TelegramAccount(t, **cls.settings.pick(s)) for t, s in accounts.items()}, kit.default_tenant,
+                   kit.http, links=DeepLinks(kit.deep_links), limits=kit.limits)
 
     def __init__(self, accounts: dict[str, TelegramAccount], default_tenant: str, http: httpx.AsyncClient,
                  retry: RetryPolicy | None = None, per_chat_per_second: float = PER_CHAT_PER_SECOND,
@@ -179,9 +202,22 @@ class TelegramChannel:
                                                                            per_chat_per_second), retry)
                          for tenant in accounts}
 
+    def serves(self, tenant: str) -> bool:
+        return tenant in self.accounts
+
+    def handshake(self, tenant: str, query: Mapping[str, str]) -> str | None:
+        return None  # setWebhook registers the URL: Telegram sends no subscription check
+
     def authentic(self, tenant: str, secret_header: str | None) -> bool:
         account = self.accounts.get(tenant)
         return account is not None and same_secret(account.secret_token, secret_header)
+
+    async def verify(self, tenant: str, request: WebhookRequest) -> None:
+        secret = request.headers.get(SECRET_HEADER)
+        if secret is None:
+            raise Refused(401, "secret token missing")
+        if not self.authentic(tenant, secret):
+            raise Refused(403, "secret token mismatch")
 
     async def parse(self, tenant: str, body: dict[str, Any]) -> Update:
         """A verified update; a `/start` deep link is redeemed here (once) into the action it was issued for."""
@@ -201,6 +237,16 @@ class TelegramChannel:
         """Stop the button's loading spinner; Telegram expects it for every callback query."""
         await self._call(tenant, "answerCallbackQuery", {"callback_query_id": callback_query_id},
                          f"callback:{callback_query_id}")  # not a chat message: no per-chat pacing
+
+    async def respond(self, tenant: str, parsed: Update, turns: Turns) -> WebhookAnswer:
+        if parsed.callback_query_id:
+            try:
+                await self.answer_callback(tenant, parsed.callback_query_id)
+            except PlatformError as exc:
+                log.warning("telegram: answerCallbackQuery refused (HTTP %s)", exc.status)
+        if parsed.inbound is not None:
+            await turns.answer(tenant, parsed.inbound, self)
+        return WebhookAnswer()
 
     async def reply(self, sender: str, messages: list[Outbound]) -> None:
         await self.deliver(sender, messages)

@@ -77,6 +77,14 @@ class _Watermark(_Part):
     mids: list[Id] | None = None
 
 
+class _ThreadControl(_Part):
+    """Handover Protocol (messaging_handovers): who holds the conversation now, and who held it."""
+    new_owner_app_id: Id | None = None
+    previous_owner_app_id: Id | None = None
+    requested_owner_app_id: Id | None = None
+    metadata: Text | None = None
+
+
 class MessengerEvent(_Part):
     sender: _Who | None = None
     timestamp: EpochMs | None = None
@@ -85,6 +93,8 @@ class MessengerEvent(_Part):
     account_linking: _AccountLinking | None = None
     delivery: _Watermark | None = None
     read: _Watermark | None = None
+    pass_thread_control: _ThreadControl | None = None
+    take_thread_control: _ThreadControl | None = None
 
 
 # ---- WhatsApp ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,13 +27,16 @@ import httpx
 
 from sarraf.channels import meta_templates, webhook_models
 from sarraf.channels.address import address, split_address
+from sarraf.channels.kit import ChannelKit
 from sarraf.channels.meta_templates import CHOICE_TEMPLATE, choices_of
 from sarraf.channels.platform_http import PlatformClient, RetryPolicy
+from sarraf.channels.port import Capabilities, Settings
 from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
 from sarraf.channels.signatures import MetaWebhookChecks
 from sarraf.channels.text_limits import card_text, chunks, clip
+from sarraf.channels.webhook import Turns, WebhookAnswer, WebhookRoute, answer_each
 from sarraf.channels.webhook_models import WhatsAppChange, WhatsAppMessage, WhatsAppStatus
-from sarraf.channels.window import ServiceWindows
+from sarraf.channels.window import WINDOW, ServiceWindows
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound, Receipt
 
 log = logging.getLogger(__name__)
@@ -195,6 +199,17 @@ def template_message(message: Outbound, to: str, template: str,
 
 class WhatsAppChannel(MetaWebhookChecks[WhatsAppAccount]):
     name = NAME
+    settings = Settings(required=("app_secret", "verify_token", "access_token", "phone_number_id"),
+                        optional=("api_url", "template", "choice_template"))
+    capabilities = Capabilities("WhatsApp", max_buttons=MAX_REPLY_BUTTONS, cards=False, receipts=True, push=True,
+                                reply_window=WINDOW)
+    webhook = WebhookRoute("/channels/whatsapp/webhook", handshake=True,
+                           summary="WhatsApp Cloud API notifications, signed with X-Hub-Signature-256")
+
+    @classmethod
+    def build(cls, accounts: Mapping[str, Mapping[str, str]], kit: ChannelKit) -> WhatsAppChannel:
+        return cls({t: WhatsAppAccount(t, **cls.settings.pick(s)) for t, s in accounts.items()}, kit.default_tenant,
+                   kit.http, ServiceWindows(kit.windows, NAME), limits=kit.limits)
 
     def __init__(self, accounts: dict[str, WhatsAppAccount], default_tenant: str, http: httpx.AsyncClient,
                  windows: ServiceWindows, retry: RetryPolicy | None = None,
@@ -210,12 +225,15 @@ class WhatsAppChannel(MetaWebhookChecks[WhatsAppAccount]):
             for tenant, account in accounts.items()
         }
 
-    async def inbound(self, tenant: str, body: dict[str, Any]) -> list[Inbound]:
+    async def parse(self, tenant: str, body: dict[str, Any]) -> list[Inbound]:
         found = parse(body, self.accounts[tenant], self.default_tenant)
         for inbound in found:
             if inbound.kind in (InboundKind.TEXT, InboundKind.POSTBACK):
                 await self.windows.customer_spoke(tenant, inbound.sender)
         return found
+
+    async def respond(self, tenant: str, parsed: list[Inbound], turns: Turns) -> WebhookAnswer:
+        return await answer_each(tenant, parsed, turns, self)
 
     async def reply(self, sender: str, messages: list[Outbound]) -> None:
         await self.deliver(sender, messages)

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sarraf.channels.alexa_linking import CodeGrant, PendingAuthorization, TokenOwner
+from sarraf.channels.alexa.linking import CodeGrant, PendingAuthorization, TokenOwner
 from sarraf.store.channel_state import digest, utc
 from sarraf.store.tables.channels import alexa_oauth_codes, alexa_oauth_requests, alexa_oauth_tokens
 

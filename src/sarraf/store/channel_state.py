@@ -14,7 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.domain.messages import Button, Card, CardLine, Outbound
-from sarraf.store.tables.channels import alexa_pending, service_windows, telegram_deep_links
+from sarraf.store.tables.channels import (
+    alexa_pending,
+    messenger_thread_owners,
+    service_windows,
+    telegram_deep_links,
+)
 
 
 def digest(secret: str) -> str:
@@ -141,3 +146,31 @@ def outbound_from_json(found: dict[str, Any]) -> Outbound:
         link_only=bool(found.get("link_only", False)),
         extra=dict(found.get("extra", {})),
     )
+
+
+class SqlThreadOwners:
+    """Messenger conversations another app (the Page Inbox) holds; no row: the bot's
+    (channels/messenger_handover.py)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def hand_to(self, tenant: str, customer: str, app_id: str, at: datetime) -> None:
+        key = (messenger_thread_owners.c.tenant == tenant, messenger_thread_owners.c.customer == customer)
+        async with self._engine.begin() as conn:
+            # delete then insert in one transaction: the same on SQLite and PostgreSQL, the last event wins
+            await conn.execute(delete(messenger_thread_owners).where(*key))
+            await conn.execute(insert(messenger_thread_owners).values(
+                tenant=tenant, customer=customer, owner_app_id=app_id, since=at))
+
+    async def take_back(self, tenant: str, customer: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(messenger_thread_owners).where(
+                messenger_thread_owners.c.tenant == tenant, messenger_thread_owners.c.customer == customer))
+
+    async def owner(self, tenant: str, customer: str) -> str | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(messenger_thread_owners.c.owner_app_id).where(
+                messenger_thread_owners.c.tenant == tenant,
+                messenger_thread_owners.c.customer == customer))).first()
+        return str(row.owner_app_id) if row else None

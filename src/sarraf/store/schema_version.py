@@ -3,4 +3,4 @@
 `scripts/make-migration` rewrites it; tests/store/test_migrations.py fails if it is not Alembic's head.
 """
 
-HEAD_REVISION = "5d1e8a7c2b90"
+HEAD_REVISION = "5b1f0c2d7e93"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sarraf.channels.registry import PLATFORMS
+
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "not_your_chat_title": "This login link belongs to another chat",
@@ -99,7 +101,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-CHANNEL_NAMES = {"messenger": "Messenger", "whatsapp": "WhatsApp", "telegram": "Telegram", "alexa": "Alexa",
+CHANNEL_NAMES = {**{platform.name: platform.capabilities.title for platform in PLATFORMS},
                  "webchat": "web", "terminal": "terminal"}
 
 

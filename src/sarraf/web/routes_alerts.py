@@ -24,7 +24,7 @@ from sarraf.alerts.preferences import AlertPreferences
 from sarraf.alerts.sets import SetRejected
 from sarraf.bootstrap_alerts import AlertServices
 from sarraf.domain.events import AlertGroup
-from sarraf.web.json_body import JsonRefused, parse_json_object
+from sarraf.json_body import JsonRefused, parse_json_object
 from sarraf.web.tenant_tokens import Api, authorise
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sarraf.channels.address import address
 from sarraf.channels.alexa import NAME as ALEXA
 from sarraf.channels.alexa import AlexaChannel
-from sarraf.channels.alexa_linking import AlexaAccountLinking, OAuthError, redirect_allowed, with_query
-from sarraf.channels.alexa_phrases import phrase
+from sarraf.channels.alexa.linking import AlexaAccountLinking, OAuthError, redirect_allowed, with_query
+from sarraf.channels.alexa.phrases import phrase
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable
 from sarraf.web import browser_binding
 from sarraf.web.deps import container_of

@@ -19,6 +19,16 @@ service_windows = Table(
     Column("last_inbound_at", DateTime(timezone=True), nullable=False),
 )
 
+messenger_thread_owners = Table(
+    # Messenger's Handover Protocol: a conversation another app (the Page Inbox) holds; no row: ours
+    "messenger_thread_owners",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("customer", String(255), primary_key=True),  # the customer's address on Messenger
+    Column("owner_app_id", String(64), nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+)
+
 alexa_pending = Table(
     # messages produced outside a request (after the bank login, alerts), spoken at the customer's next request
     "alexa_pending_messages",

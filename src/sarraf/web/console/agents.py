@@ -3,12 +3,17 @@ as the agreement lets the console see them."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from sarraf.channels.messenger import NAME as MESSENGER
+from sarraf.channels.messenger import MessengerChannel
+from sarraf.channels.platform_http import PlatformError
 from sarraf.console.desk import CANNED, TAKES_CONVERSATIONS, Refused, describe
+from sarraf.console.ports import ConversationRef
 from sarraf.conversation import answers
 from sarraf.conversation.replies import catalog
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
@@ -19,6 +24,7 @@ from sarraf.web.console.live import fragment_stream
 from sarraf.web.console.pages import console_lang, refusal, render, templates
 from sarraf.web.console.services import ConsoleServices, services_of
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/console", include_in_schema=False)
 AGENTS = ("agent", "supervisor")
 
@@ -119,7 +125,7 @@ async def _act(request: Request, handoff_id: int, csrf: str, action: str, text: 
     account = session.account
     try:
         if action == "claim":
-            await services.desk.claim(account.tenant, account.id, handoff_id)
+            await _take_messenger_thread(services, await services.desk.claim(account.tenant, account.id, handoff_id))
         elif action == "reply":
             await services.desk.reply(account.tenant, account.id, handoff_id, text)
         elif action == "canned":
@@ -139,6 +145,20 @@ async def _act(request: Request, handoff_id: int, csrf: str, action: str, text: 
         return refusal(request, refused.key, refused.status, session=session)
     await services.staff.note(account.tenant, account.id, account.email, action, str(handoff_id))
     return RedirectResponse(f"/console/c/{handoff_id}", status_code=303)
+
+
+async def _take_messenger_thread(services: ConsoleServices, ref: ConversationRef) -> None:
+    """A Messenger conversation the bank's Page Inbox holds comes back to the bank's page app (ours) when an agent
+    claims it here, so the agent's replies can reach the customer (Handover Protocol: take_thread_control)."""
+    channel = services.container.channels.channels.get(MESSENGER)
+    if ref.channel != MESSENGER or not isinstance(channel, MessengerChannel):
+        return
+    if not await channel.held_elsewhere(ref.tenant, ref.sender):
+        return
+    try:
+        await channel.take_thread(ref.sender, metadata="claimed in the agents' console")
+    except PlatformError as exc:
+        log.warning("messenger: take_thread_control refused (HTTP %s, code %s)", exc.status, exc.code)
 
 
 @router.post("/c/{handoff_id}/claim")

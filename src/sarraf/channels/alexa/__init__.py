@@ -6,7 +6,7 @@ response.html). Alexa cannot be written to outside a request, so messages pushed
 that waited for the bank login) are kept in the database and spoken at the start of their next request.
 
 Account linking (account-linking/add-account-linking.html): a bank whose skill has our OAuth client
-configured links through the Alexa app (alexa_linking.py); requests then carry
+configured links through the Alexa app (alexa/linking.py); requests then carry
 `context.System.user.accessToken`, which names our customer, and the invite becomes a LinkAccount card.
 
 Nothing sensitive is spoken unless the agreement lets `alexa` see it: the conversation already minimised the
@@ -17,21 +17,25 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sarraf.channels.address import address
-from sarraf.channels.alexa_linking import AlexaAccountLinking
-from sarraf.channels.alexa_phrases import phrase
-from sarraf.channels.alexa_verify import AlexaRequestVerifier
+from sarraf.channels.alexa.linking import AlexaAccountLinking, AlexaClient
+from sarraf.channels.alexa.phrases import phrase
+from sarraf.channels.alexa.verify import AlexaRequestVerifier, AlexaVerificationError, http_fetcher
+from sarraf.channels.kit import ChannelKit
 from sarraf.channels.login_return import BrowserReturn
+from sarraf.channels.port import Capabilities, Settings
+from sarraf.channels.webhook import Refused, Turns, WebhookAnswer, WebhookRequest, WebhookRoute
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.messages import Inbound, InboundKind, Outbound
-from sarraf.observability import LINKS
+from sarraf.observability import LINKS, REPLIES
 
 NAME = "alexa"
+ALEXA_LINKING = ("client_id", "client_secret")  # account linking through our OAuth server needs both
 LOCALES = ("en-US", "en-GB", "en-IN", "en-AU", "en-CA", "ar-SA")
 URL = re.compile(r"\s*https?://\S+")
 SPEECH_LIMIT = 6000
@@ -87,6 +91,11 @@ class AlexaTurn:
     tenant: str
     inbound: Inbound | None  # None: nothing to answer (session ended, skill events)
     ends_session: bool = False
+    access_token: str | None = None  # ours, when the skill links accounts through our OAuth server
+
+
+def _refused(exc: AlexaVerificationError) -> Refused:
+    return Refused(400 if "timestamp" in str(exc) else 403, str(exc))
 
 
 def lang_of_locale(locale: str | None) -> str:
@@ -187,6 +196,24 @@ def _spoken_list(lang: str, items: list[str]) -> str:
 
 class AlexaChannel:
     name = NAME
+    settings = Settings(required=("skill_id",), optional=(*ALEXA_LINKING, "vendor_id"))
+    capabilities = Capabilities("Alexa", max_buttons=0, cards=True, receipts=False, push=False)
+    webhook = WebhookRoute("/channels/alexa", summary="Alexa skill requests, verified as Amazon requires "
+                                                      "(certificate chain, Signature-256, timestamp)")
+
+    @classmethod
+    def build(cls, accounts: Mapping[str, Mapping[str, str]], kit: ChannelKit) -> AlexaChannel:
+        """Account linking through our OAuth server is on for the banks with a client of their own; the others
+        are named in `kit.disabled`."""
+        found = {t: AlexaAccount(t, **cls.settings.pick(s)) for t, s in accounts.items()}
+        linking = AlexaAccountLinking([AlexaClient(a.tenant, a.client_id, a.client_secret, a.vendor_id)
+                                       for a in found.values()], kit.alexa_grants)
+        for tenant, settings in accounts.items():
+            if tenant not in linking.tenants():
+                missing = [key for key in ALEXA_LINKING if key not in settings] or ["a client_id of its own"]
+                kit.disabled[f"alexa account linking/{tenant}"] = f"missing {', '.join(missing)}"
+        return cls(found, kit.default_tenant, AlexaRequestVerifier(http_fetcher(kit.http)),
+                   pending=kit.alexa_pending, identities=kit.identities, linking=linking)
 
     def __init__(self, accounts: dict[str, AlexaAccount], default_tenant: str, verifier: AlexaRequestVerifier, *,
                  pending: PendingStore, identities: IdentityBinder, linking: AlexaAccountLinking | None = None,
@@ -212,6 +239,46 @@ class AlexaChannel:
         """Alexa's redirect_uri hears access_denied."""
         onward = await self.linking.after_failed_login(session.state) if self.linking is not None else None
         return BrowserReturn(onward, tell_conversation=False) if onward is not None else None
+
+    def serves(self, tenant: str) -> bool:
+        return tenant in self.accounts
+
+    def handshake(self, tenant: str, query: Mapping[str, str]) -> str | None:
+        return None  # the skill's endpoint is set in the developer console: no subscription check
+
+    async def verify(self, tenant: str, request: WebhookRequest) -> None:
+        """The signature first: an unsigned body is never parsed."""
+        try:
+            await self.verifier.verify_signature(request.headers, request.raw)
+        except AlexaVerificationError as exc:
+            raise _refused(exc) from exc
+
+    async def parse(self, tenant: str, body: dict[str, Any]) -> AlexaTurn:
+        """A signed envelope: fresh (timestamp), for this bank's skill, then read as one turn."""
+        try:
+            self.verifier.check_timestamp(body)
+        except AlexaVerificationError as exc:
+            raise _refused(exc) from exc
+        if not self.for_this_skill(tenant, body):
+            raise Refused(403, "request is for another skill")
+        return replace(parse(body, tenant, self.default_tenant), access_token=access_token_of(body))
+
+    async def respond(self, tenant: str, parsed: AlexaTurn, turns: Turns) -> WebhookAnswer:
+        """Alexa hears the answer in the HTTP response: what waited for the customer, then this turn's replies."""
+        if parsed.inbound is None:
+            return WebhookAnswer({"version": "1.0", "response": {}})
+        if parsed.access_token is None:
+            await self.request_without_token(tenant, parsed.inbound.sender)
+        elif not await self.recognise(tenant, parsed.inbound.sender, parsed.access_token):
+            # A token we did not issue, or one that expired or was revoked: the customer links again in the app.
+            return WebhookAnswer(link_account_response(lang_of_locale(parsed.inbound.locale)))
+        waiting = await self.take_pending(parsed.inbound.sender)
+        REPLIES.labels(NAME).inc(len(waiting))
+        replies = waiting + await turns.converse(tenant, parsed.inbound)
+        return WebhookAnswer(render(replies, ends_session=parsed.ends_session, link_in_app=self.links_in_app(tenant)))
+
+    async def reply(self, sender: str, messages: list[Outbound]) -> None:
+        await self.deliver(sender, messages)  # outside respond(), an answer waits for the next request
 
     def for_this_skill(self, tenant: str, envelope: dict[str, Any]) -> bool:
         """The request names this bank's skill (Amazon's rule: refuse requests for other skills)."""
