@@ -3,4 +3,4 @@
 `scripts/make-migration` rewrites it; tests/store/test_migrations.py fails if it is not Alembic's head.
 """
 
-HEAD_REVISION = "37e43551ce42"
+HEAD_REVISION = "5c1d2e8f7a90"

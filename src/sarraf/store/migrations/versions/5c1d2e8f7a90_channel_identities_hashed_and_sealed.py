@@ -1,0 +1,34 @@
+"""channel identities: keyed hash for lookups, platform id sealed with the customer's key
+
+Revision ID: 5c1d2e8f7a90
+Revises: 37e43551ce42
+Create Date: 2026-12-05 23:55:00.000000
+
+Existing rows are converted here (store/identity_migration.py) with the key provider the gateway hands
+Alembic (store/database.py `migrate`): without it, a database holding identities is refused with the reason.
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from sarraf.store.identity_migration import open_sealed_identities, seal_clear_identities
+
+revision: str = '5c1d2e8f7a90'
+down_revision: str | None = '37e43551ce42'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('channel_identities', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sender_sealed', sa.LargeBinary(), nullable=True))
+    seal_clear_identities(op.get_bind(), op.get_context().config.attributes.get("key_provider"))
+    with op.batch_alter_table('channel_identities', schema=None) as batch_op:
+        batch_op.alter_column('sender_sealed', existing_type=sa.LargeBinary(), nullable=False)
+
+
+def downgrade() -> None:
+    open_sealed_identities(op.get_bind(), op.get_context().config.attributes.get("key_provider"))
+    with op.batch_alter_table('channel_identities', schema=None) as batch_op:
+        batch_op.drop_column('sender_sealed')
