@@ -71,7 +71,8 @@ async def test_erase_leaves_nothing_keyed_by_the_customer(store: tuple[AsyncEngi
 
 async def test_alerts_are_exported_and_erased_with_the_customer(store: tuple[AsyncEngine, Any]) -> None:
     engine, cipher = store
-    await add_customers(engine, 2, JsonSealer(cipher.keys))  # cust0 (consent c0) and cust1 (consent c1), opted in to alerts
+    # cust0 (consent c0) and cust1 (consent c1), opted in to alerts
+    await add_customers(engine, 2, JsonSealer(cipher.keys))
     outbox = SqlAlertOutbox(engine, JsonSealer(cipher.keys))
     now = datetime.now(UTC)
 

@@ -49,6 +49,12 @@ def _data_key(conn: Connection, keys: KeyProvider, owner: str, cache: dict[str, 
     return cache[owner]
 
 
+def refuse_without_keys(conn: Connection, keys: KeyProvider | None) -> None:
+    """Before any change (SQLite does not roll DDL back): identities to convert need the gateway's keys."""
+    if keys is None and conn.execute(sa.select(sa.func.count()).select_from(identities)).scalar():
+        raise RuntimeError(MISSING_KEYS)
+
+
 def seal_clear_identities(conn: Connection, keys: KeyProvider | None) -> int:
     """Hash and seal every identity still held in clear; how many there were. The lookup secret is made even
     when there are none, so every process started after this migration finds it."""

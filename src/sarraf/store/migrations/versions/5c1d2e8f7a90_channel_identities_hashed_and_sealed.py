@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from sarraf.store.identity_migration import open_sealed_identities, seal_clear_identities
+from sarraf.store.identity_migration import open_sealed_identities, refuse_without_keys, seal_clear_identities
 
 revision: str = '5c1d2e8f7a90'
 down_revision: str | None = '37e43551ce42'
@@ -21,6 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    refuse_without_keys(op.get_bind(), op.get_context().config.attributes.get("key_provider"))
     with op.batch_alter_table('channel_identities', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sender_sealed', sa.LargeBinary(), nullable=True))
     seal_clear_identities(op.get_bind(), op.get_context().config.attributes.get("key_provider"))
