@@ -232,9 +232,10 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     conversation.register_flow(payments.flow)  # "send £20 to Alice": conversation/flows_payments.py
     # Connected once here, closed by Container.aclose (the app's lifespan); never fails start-up (see open_rate_limits).
     rate_limits = await open_rate_limits(settings.nats_url)
+    windows = SqlWindowStore(engine, identity_codec)
     channels = build_channels(
         message_log, settings=settings, banks=banks, http=http, engine=engine, identities=customers,
-        limits=rate_limits,
+        limits=rate_limits, windows=windows,
     )
     return Container(
         settings=settings,
@@ -253,7 +254,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         links=links,
         link_sessions=link_sessions,
         deciders=deciders,
-        windows=SqlWindowStore(engine),
+        windows=windows,
         row_sealer=row_sealer,
         channels=channels,
         rate_limits=rate_limits,

@@ -44,9 +44,10 @@ log = logging.getLogger("sarraf.channels.registry")
 def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = None,
                    http: httpx.AsyncClient | None = None, env: Mapping[str, str] | None = None,
                    engine: AsyncEngine | None = None, identities: IdentityBinder | None = None,
-                   limits: RateLimits | None = None, **_: Any) -> ChannelSet:
+                   limits: RateLimits | None = None, windows: SqlWindowStore | None = None,
+                   **_: Any) -> ChannelSet:
     result = ChannelSet({"webchat": WebChatChannel(outbox), "terminal": TerminalChannel()})
-    if not banks or http is None or engine is None or identities is None:
+    if not banks or http is None or engine is None or identities is None or windows is None:
         for platform in REQUIRED:
             result.disabled[platform] = "no banks, HTTP client, database or customer directory given"
         return result
@@ -64,7 +65,6 @@ def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = N
                 reasons[platform][bank.id] = f"missing {', '.join(missing)}"
             else:
                 accounts[platform][bank.id] = found
-    windows = SqlWindowStore(engine)
     limits = limits or LocalRateLimits()
     builders: dict[str, Callable[[dict[str, Any]], Channel]] = {
         "messenger": lambda a: MessengerChannel({t: MessengerAccount(t, **pick("messenger", s)) for t, s in a.items()},

@@ -45,7 +45,7 @@ async def store(tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, Any]]:
 async def test_erase_leaves_nothing_keyed_by_the_customer(store: tuple[AsyncEngine, Any]) -> None:
     engine, cipher = store
     customers = SqlCustomers(engine, IdentityCodec(cipher.keys))
-    grants, windows = SqlAlexaGrants(engine), SqlWindowStore(engine)
+    grants, windows = SqlAlexaGrants(engine), SqlWindowStore(engine, IdentityCodec(cipher.keys))
     me = await customers.identify("sandbox", "alexa", "amzn1.ask.account.ME")
     other = await customers.identify("sandbox", "alexa", "amzn1.ask.account.OTHER")
     now = datetime.now(UTC)

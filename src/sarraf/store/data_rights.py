@@ -102,19 +102,21 @@ class SqlDataRights:
     async def erase(self, customer_id: str) -> None:
         async with self._engine.begin() as conn:
             found = (await conn.execute(
-                select(channel_identities.c.channel, channel_identities.c.sender_sealed).where(
+                select(channel_identities.c.channel, channel_identities.c.sender,
+                       channel_identities.c.sender_sealed).where(
                     channel_identities.c.customer_id == customer_id
                 )
             )).all()
             # the other tables name the conversation by the platform id: opened before the key is shredded
             keys = await self._sealer.keys(conn, [customer_id] if found else [])
-            for channel, sender in [(row.channel, opened(keys, customer_id, row.sender_sealed)) for row in found]:
+            for channel, lookup, sender in [(row.channel, row.sender, opened(keys, customer_id, row.sender_sealed))
+                                            for row in found]:
                 await conn.execute(
                     delete(channel_outbox).where(channel_outbox.c.channel == channel, channel_outbox.c.sender == sender)
                 )
                 await conn.execute(
                     delete(service_windows).where(
-                        service_windows.c.channel == channel, service_windows.c.customer == sender
+                        service_windows.c.channel == channel, service_windows.c.customer == lookup
                     )
                 )
                 await conn.execute(delete(console_satisfaction).where(

@@ -51,7 +51,7 @@ link_sessions = Table(
     Column("tenant", String(64), nullable=False),
     Column("customer_id", String(64), nullable=False),
     Column("channel", String(32), nullable=False),
-    Column("sender", String(255), nullable=False),
+    Column("sender_sealed", LargeBinary, nullable=False),  # the platform id to answer, sealed (customer's key)
     Column("consent_id", String(128), nullable=False),
     Column("verifier_sealed", LargeBinary, nullable=False),
     # what the customer asked before we sent them to the bank: their own words, sealed with their data key

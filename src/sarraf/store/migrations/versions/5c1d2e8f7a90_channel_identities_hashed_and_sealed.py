@@ -1,4 +1,4 @@
-"""channel identities: keyed hash for lookups, platform id sealed with the customer's key
+"""platform ids: keyed hash for lookups (identities, service windows), sealed where we send to them
 
 Revision ID: 5c1d2e8f7a90
 Revises: 37e43551ce42
@@ -20,16 +20,29 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+TABLES = ('channel_identities', 'link_sessions')
+
+
 def upgrade() -> None:
-    refuse_without_keys(op.get_bind(), op.get_context().config.attributes.get("key_provider"))
-    with op.batch_alter_table('channel_identities', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('sender_sealed', sa.LargeBinary(), nullable=True))
-    seal_clear_identities(op.get_bind(), op.get_context().config.attributes.get("key_provider"))
-    with op.batch_alter_table('channel_identities', schema=None) as batch_op:
-        batch_op.alter_column('sender_sealed', existing_type=sa.LargeBinary(), nullable=False)
+    keys = op.get_context().config.attributes.get("key_provider")
+    refuse_without_keys(op.get_bind(), keys)
+    for table in TABLES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('sender_sealed', sa.LargeBinary(), nullable=True))
+    seal_clear_identities(op.get_bind(), keys)
+    for table in TABLES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column('sender_sealed', existing_type=sa.LargeBinary(), nullable=False)
+    with op.batch_alter_table('link_sessions', schema=None) as batch_op:
+        batch_op.drop_column('sender')
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('link_sessions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sender', sa.String(length=255), nullable=True))
     open_sealed_identities(op.get_bind(), op.get_context().config.attributes.get("key_provider"))
+    with op.batch_alter_table('link_sessions', schema=None) as batch_op:
+        batch_op.alter_column('sender', existing_type=sa.String(length=255), nullable=False)
+        batch_op.drop_column('sender_sealed')
     with op.batch_alter_table('channel_identities', schema=None) as batch_op:
         batch_op.drop_column('sender_sealed')
