@@ -183,6 +183,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
             client_id=bank.client_id,
             client_secret=bank.client_secret,
             financial_id=bank.financial_id,
+            timeout_s=bank.timeout_seconds,
         )
     deciders = {bank.id: CachedDecider.from_path(bank.agreement) for bank in banks.values()}
     audit = await open_audit_log(settings, engine=engine)
