@@ -8,6 +8,7 @@ Existing rows are converted here (store/identity_migration.py) with the key prov
 Alembic (store/database.py `migrate`): without it, a database holding identities is refused with the reason.
 """
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -23,8 +24,14 @@ depends_on: str | Sequence[str] | None = None
 TABLES = ('channel_identities', 'link_sessions')
 
 
+def _keys() -> Any:
+    """The key provider `store.database.migrate` hands Alembic (None when run without one)."""
+    config = op.get_context().config
+    return config.attributes.get("key_provider") if config is not None else None
+
+
 def upgrade() -> None:
-    keys = op.get_context().config.attributes.get("key_provider")
+    keys = _keys()
     refuse_without_keys(op.get_bind(), keys)
     for table in TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
@@ -40,7 +47,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('link_sessions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sender', sa.String(length=255), nullable=True))
-    open_sealed_identities(op.get_bind(), op.get_context().config.attributes.get("key_provider"))
+    open_sealed_identities(op.get_bind(), _keys())
     with op.batch_alter_table('link_sessions', schema=None) as batch_op:
         batch_op.alter_column('sender', existing_type=sa.String(length=255), nullable=False)
         batch_op.drop_column('sender_sealed')
