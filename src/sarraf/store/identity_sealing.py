@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -62,3 +63,14 @@ class IdentityCodec:
 def opened(keys: DataKeys, owner: str, sealed: bytes) -> str:
     """The platform id of a stored identity."""
     return keys.open_bytes(owner, FIELD, bytes(sealed)).decode()
+
+
+async def to_deliver(sealer: JsonSealer, conn: AsyncConnection, rows: Sequence[Any]
+                     ) -> dict[str, list[tuple[str, str]]]:
+    """Identity rows (customer_id, channel, sender_sealed) as each customer's (channel, platform id), opened
+    with one query for the batch's keys: what alert routing delivers to."""
+    keys = await sealer.keys(conn, {row.customer_id for row in rows})
+    found: dict[str, list[tuple[str, str]]] = {}
+    for row in rows:
+        found.setdefault(row.customer_id, []).append((row.channel, opened(keys, row.customer_id, row.sender_sealed)))
+    return found
