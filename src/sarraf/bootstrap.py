@@ -45,6 +45,8 @@ from sarraf.store.conversation_context import SqlConversationContext
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.data_rights import SqlDataRights
 from sarraf.store.database import make_engine, migrate, private_folder
+from sarraf.store.identity_sealing import LOOKUP_SECRET as IDENTITY_LOOKUP_SECRET
+from sarraf.store.identity_sealing import IdentityCodec
 from sarraf.store.key_store import KEYS_HINT, KeysDoNotMatchDatabase, SqlDataKeyStore, check_keys_match, key_provider
 from sarraf.store.links import SqlLinkRepository, SqlLinkSessions
 from sarraf.store.messages import SqlHandoffs, SqlMessageLog
@@ -62,7 +64,7 @@ if importlib.util.find_spec("sniffio") is None:
     sys.modules["sniffio"] = None  # type: ignore[assignment]
 SECURE_LINKS_SECRET = "secure-links"
 # What every process on one database must hold alike, besides the master key (see README, several replicas).
-SHARED_SECRETS = (SECURE_LINKS_SECRET, SIGNING_SECRET, PSEUDONYM_SECRET)
+SHARED_SECRETS = (SECURE_LINKS_SECRET, SIGNING_SECRET, PSEUDONYM_SECRET, IDENTITY_LOOKUP_SECRET)
 
 
 class TenantDecider:
@@ -148,10 +150,10 @@ async def prepare_shared_state(settings: Settings) -> None:
     the master key and the shared secrets, the check key planted in the database, the audit log's state.
     `sarraf serve --workers N` runs this once before starting the workers, so they never race to create them."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    await migrate(settings.database_url)
+    keys = key_provider(settings)
+    await migrate(settings.database_url, keys)
     engine = make_engine(settings.database_url)
     try:
-        keys = key_provider(settings)
         await check_keys_match(keys, SqlDataKeyStore(engine), SHARED_SECRETS)
         for name in SHARED_SECRETS:
             await keys.secret(name)
@@ -165,9 +167,9 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     """Build the gateway. `bank_urls` gives the base URL of banks configured as "embedded"."""
     private_folder(settings.data_dir)  # 0700: database, keys and secrets inside (#17)
     banks = load_banks(settings.banks_file)
-    await migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
     keys = key_provider(settings)
+    await migrate(settings.database_url, keys)
+    engine = make_engine(settings.database_url)
     key_store = SqlDataKeyStore(engine)
     try:
         # Before anything can create a key: a process with keys of its own would break everyone's data.
@@ -187,6 +189,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
             client_id=bank.client_id,
             client_secret=bank.client_secret,
             financial_id=bank.financial_id,
+            timeout_s=bank.timeout_seconds,
         )
     deciders = {bank.id: CachedDecider.from_path(bank.agreement) for bank in banks.values()}
     audit = await open_audit_log(settings, engine=engine)
@@ -209,16 +212,18 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         start_url=f"{settings.public_url}/link/start",
         permissions=permissions_for(LINKED_SCOPES),
     )
-    customers = SqlCustomers(engine)
+    identity_codec = IdentityCodec(keys)  # channel identities: keyed hash + sealed platform id
+    customers = SqlCustomers(engine, identity_codec)
     row_sealer = JsonSealer(keys)  # the bulk paths' sealing (alerts, the web chat's outbox)
-    message_log = SqlMessageLog(engine, row_sealer)
+    message_log = SqlMessageLog(engine, row_sealer, identity_codec)
     data_rights = SqlDataRights(engine, cipher, row_sealer)
     secure_links = SignedLinks(await keys.secret(SECURE_LINKS_SECRET), settings.public_url)
     # Connected once here, closed by Container.aclose (the app's lifespan); never fails start-up (see open_rate_limits).
     rate_limits = await open_rate_limits(settings.nats_url)
+    windows = SqlWindowStore(engine, identity_codec)
     channels = build_channels(
         message_log, settings=settings, banks=banks, http=http, engine=engine, identities=customers,
-        limits=rate_limits,
+        limits=rate_limits, windows=windows,
     )
     messenger = channels.channels.get(MESSENGER)
     # A customer who asks for a person: our agents' console, or the Page Inbox for banks that chose it.
@@ -259,7 +264,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         links=links,
         link_sessions=link_sessions,
         deciders=deciders,
-        windows=SqlWindowStore(engine),
+        windows=windows,
         row_sealer=row_sealer,
         channels=channels,
         rate_limits=rate_limits,

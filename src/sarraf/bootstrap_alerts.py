@@ -47,7 +47,6 @@ from sarraf.store.alert_receipts import SqlAlertReceipts
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.alerts_prefs import SqlAlertPreferences, SqlFraudCases
 from sarraf.store.card_confirmations import SqlCardConfirmations
-from sarraf.store.channel_state import SqlWindowStore
 from sarraf.store.held_actions import SqlHeldActions
 from sarraf.store.messages import SqlHandoffs
 from sarraf.store.offers import SqlOffers
@@ -162,7 +161,7 @@ def offer_rules(container: Container) -> dict[str, OfferRules]:
 def _router(container: Container, outbox: SqlAlertOutbox, cases: SqlFraudCases,
             deriver: StandardAlerts | None = None) -> AlertRouter:
     offers = OfferGate(SqlOffers(container.engine, container.row_sealer), offer_rules(container),
-                       SqlWindowStore(container.engine))
+                       container.windows)
     router = AlertRouter(outbox, TenantDecider(container.deciders), container.audit, container.secure_links, cases,
                          outbox, bank_names=container.bank_names,
                          default_langs={b.id: b.default_language for b in container.banks.values()}, offers=offers)

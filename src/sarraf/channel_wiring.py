@@ -30,15 +30,16 @@ log = logging.getLogger("sarraf.channels.registry")
 def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = None,
                    http: httpx.AsyncClient | None = None, env: Mapping[str, str] | None = None,
                    engine: AsyncEngine | None = None, identities: IdentityBinder | None = None,
-                   limits: RateLimits | None = None, **_: Any) -> ChannelSet:
+                   limits: RateLimits | None = None, windows: SqlWindowStore | None = None,
+                   **_: Any) -> ChannelSet:
     result = ChannelSet({"webchat": WebChatChannel(outbox), "terminal": TerminalChannel()})
-    if not banks or http is None or engine is None or identities is None:
+    if not banks or http is None or engine is None or identities is None or windows is None:
         for platform in PLATFORMS:
             result.disabled[platform.name] = "no banks, HTTP client, database or customer directory given"
         return result
     env = os.environ if env is None else env
     default_tenant = next(iter(banks))
-    kit = ChannelKit(default_tenant, http, limits or LocalRateLimits(), windows=SqlWindowStore(engine),
+    kit = ChannelKit(default_tenant, http, limits or LocalRateLimits(), windows=windows,
                      deep_links=SqlDeepLinkStore(engine), alexa_pending=SqlAlexaPending(engine),
                      alexa_grants=SqlAlexaGrants(engine), identities=identities,
                      messenger_threads=SqlThreadOwners(engine), disabled=result.disabled)

@@ -69,6 +69,8 @@ class BankConfig:
     events_issuer: str | None = None
     events_push: bool = True  # subscribe our intake URL at the bank
     events_poll_seconds: float = 0.0  # > 0: also poll the bank's aggregated /events this often
+    # How long one request to this bank may take before the customer is told it is not answering (#17).
+    timeout_seconds: float = 10.0
     # Bearer tokens of this bank's back office, good for this bank only (web/tenant_tokens.py); also
     # SARRAF_OPERATOR_TOKEN_<BANK> / SARRAF_ALERTS_API_TOKEN_<BANK>.
     operator_token: str | None = None
@@ -265,6 +267,7 @@ def load_banks(path: Path) -> dict[str, BankConfig]:
                 events_issuer=entry.get("events_issuer"),
                 events_push=bool(entry.get("events_push", True)),
                 events_poll_seconds=float(entry.get("events_poll_seconds", 0.0)),
+                timeout_seconds=float(entry.get("timeout_seconds", 10.0)),
                 operator_token=_secret(entry.get("operator_token")),
                 alerts_api_token=_secret(entry.get("alerts_api_token")),
                 service=service_settings(entry.get("service"), path.parent),

@@ -124,7 +124,7 @@ async def check_database_and_keys(settings: Settings) -> None:
             raise StartupProblem(f"cannot reach the database {shown} ({_reason(exc)}); start it, or fix "
                                  "SARRAF_DATABASE_URL") from None
         try:
-            await migrate(settings.database_url)
+            await migrate(settings.database_url, key_provider(settings))
         except Exception as exc:
             raise StartupProblem(f"cannot bring the database {shown} to this version's schema ({_reason(exc)}); "
                                  "check that this user may create tables there") from None

@@ -140,10 +140,11 @@ class ChannelWorld:
 
     async def close_window(self, channel: str, sender: str) -> None:
         """Move the customer's last message 25 hours back: the 24-hour window is closed."""
-        engine = self.app.state.container.engine
-        async with engine.begin() as conn:
+        container = self.app.state.container
+        customer = await container.customers.lookup_of(channel, sender)  # windows are keyed by the hash
+        async with container.engine.begin() as conn:
             await conn.execute(update(service_windows).where(
-                service_windows.c.channel == channel, service_windows.c.customer == sender)
+                service_windows.c.channel == channel, service_windows.c.customer == customer)
                 .values(last_inbound_at=datetime.now(UTC) - timedelta(hours=25)))
 
 

@@ -25,8 +25,10 @@ from sarraf.policy.decision_cache import CachedDecider
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.alerts_prefs import SqlFraudCases
 from sarraf.store.audit_store import open_audit_log
+from sarraf.store.identity_sealing import FIELD as IDENTITY_FIELD
 from sarraf.store.messages import CHAT_MESSAGE
 from sarraf.store.metadata import metadata
+from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables import all as _all  # noqa: F401
 from sarraf.store.tables.alerts import alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, channel_outbox, customers
@@ -81,13 +83,16 @@ async def create_schema(engine: AsyncEngine) -> None:
         await conn.run_sync(metadata.create_all)
 
 
-async def add_customers(engine: AsyncEngine, count: int) -> None:
+async def add_customers(engine: AsyncEngine, count: int, sealer: JsonSealer | None = None) -> None:
+    """`sealer`: the keys their identities are sealed with (the tests' own by default)."""
     now = datetime.now(UTC)
     async with engine.begin() as conn:
         await conn.execute(insert(customers), [{"id": f"cust{i}", "tenant": "bank", "lang": "en", "created_at": now}
                                                for i in range(count)])
-        await conn.execute(insert(channel_identities), [
-            {"tenant": "bank", "channel": "webchat", "sender": f"session-{i:04d}-xxxxxxxx", "customer_id": f"cust{i}"}
+        keys = await (sealer or sealer_for_tests()).keys(conn, [f"cust{i}" for i in range(count)], create=True)
+        await conn.execute(insert(channel_identities), [  # as store/customers.py writes them
+            {"tenant": "bank", "channel": "webchat", "sender": f"session-{i:04d}-xxxxxxxx", "customer_id": f"cust{i}",
+             "sender_sealed": keys.seal_bytes(f"cust{i}", IDENTITY_FIELD, f"session-{i:04d}-xxxxxxxx".encode())}
             for i in range(count)])
         await conn.execute(insert(bank_links), [
             {"tenant": "bank", "customer_id": f"cust{i}", "consent_id": f"c{i}", "status": "AUTH",

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from sarraf.channels import webchat
 from sarraf.conversation.replies import format_money
@@ -167,12 +167,12 @@ async def test_fraud_alert_on_the_web_chat_answered_on_telegram(world: ChannelWo
     """The customer of the Telegram test also chats on the web; alerts go there; they answer on Telegram."""
     engine = world.app.state.container.engine
     web = ChatClient(http, world.url)
-    async with engine.begin() as conn:
+    customers = world.app.state.container.customers
+    async with engine.begin() as conn:  # stored under its keyed hash, never the chat id itself
         customer_id = (await conn.execute(select(channel_identities.c.customer_id).where(
-            channel_identities.c.channel == "telegram", channel_identities.c.sender == str(TG_CHAT)))).scalar_one()
-        await conn.execute(insert(channel_identities).values(tenant="sandbox", channel="webchat",
-                                                             sender=webchat.address(web.session),
-                                                             customer_id=customer_id))
+            channel_identities.c.channel == "telegram",
+            channel_identities.c.sender == await customers.lookup_of("telegram", str(TG_CHAT))))).scalar_one()
+    await customers.bind("sandbox", "webchat", webchat.address(web.session), customer_id)
     (on,) = await web.say("włącz powiadomienia")
     assert on["lang"] == "pl"
     telegram_before = len(world.sent_to(str(TG_CHAT)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from sarraf.channels import webchat
 from sarraf.store.tables.core import channel_identities
@@ -66,9 +66,8 @@ async def test_late_answer_after_a_reminder_on_another_chat_of_the_same_customer
     async with engine.begin() as conn:
         customer_id = (await conn.execute(select(channel_identities.c.customer_id).where(
             channel_identities.c.sender == webchat.address(chat.session)))).scalar_one()
-        await conn.execute(insert(channel_identities).values(tenant="sandbox", channel="webchat",
-                                                             sender=webchat.address(other.session),
-                                                             customer_id=customer_id))
+    await gateway.services.container.customers.bind("sandbox", "webchat", webchat.address(other.session),
+                                                    customer_id)
     (reply,) = await other.say(payload=_no_payload(alert))
     assert "is now frozen" in reply["text"], reply
     assert (await _bank_state(http, gateway))["cards"]["sandbox-en-1-credit"] == "frozen"

@@ -21,6 +21,7 @@ from sarraf.channels.window import ServiceWindows
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.messages import Button, Outbound
 from sarraf.store.channel_state import SqlDeepLinkStore, SqlWindowStore
+from tests.support.sealing import identities_for_tests
 
 FACEBOOK = "https://www.facebook.com/messenger_platform/account_linking/?account_linking_token=T"
 
@@ -37,7 +38,7 @@ def _session(channel: str, return_to: str | None = None) -> LinkSession:
 
 async def test_each_channel_decides_where_the_browser_goes(engine: AsyncEngine, http: httpx.AsyncClient) -> None:
     page = MessengerChannel({"sandbox": MessengerAccount("sandbox", "s", "v", "t")}, "sandbox", http,
-                            ServiceWindows(SqlWindowStore(engine), "messenger"))
+                            ServiceWindows(SqlWindowStore(engine, identities_for_tests()), "messenger"))
     bot = TelegramChannel({"sandbox": TelegramAccount("sandbox", "1:T", "s")}, "sandbox", http,
                           links=DeepLinks(SqlDeepLinkStore(engine)))
     channels = ChannelSet({"webchat": WebChatChannel(NoOutbox()), "messenger": page, "telegram": bot})

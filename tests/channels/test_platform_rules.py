@@ -19,6 +19,7 @@ from sarraf.domain.messages import Button, Card, CardLine, InboundKind, Outbound
 from sarraf.store.channel_state import SqlDeepLinkStore, SqlWindowStore
 from tests.channels.fake_platform import FakePlatform, fixture
 from tests.support.clock import VirtualClock
+from tests.support.sealing import identities_for_tests
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.3)
 QUICK = tuple(Button(t, payload=f"intent:{i}") for t, i in
@@ -120,7 +121,7 @@ async def test_messenger_uses_a_utility_template_outside_the_24_hour_window(
 ) -> None:
     fake, url = platform
     now = [datetime(2026, 5, 1, tzinfo=UTC)]
-    windows = ServiceWindows(SqlWindowStore(engine), "messenger", clock=lambda: now[0])
+    windows = ServiceWindows(SqlWindowStore(engine, identities_for_tests()), "messenger", clock=lambda: now[0])
     account = MessengerAccount("sandbox", "s", "v", "PAGE-TOKEN", api_url=url, page_id="PAGE")
     channel = MessengerChannel({"sandbox": account}, "sandbox", http, windows, FAST)
     await windows.customer_spoke("sandbox", "42")
@@ -140,7 +141,7 @@ async def test_whatsapp_sends_a_template_when_the_window_is_closed(
     platform: tuple[FakePlatform, str], http: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
     fake, url = platform
-    store = SqlWindowStore(engine)
+    store = SqlWindowStore(engine, identities_for_tests())
     await ServiceWindows(store, "messenger").customer_spoke("sandbox", "48500")  # Messenger's window is not ours
     account = WhatsAppAccount("sandbox", "s", "v", "WA-TOKEN", "106540352242922", api_url=url)
     channel = WhatsAppChannel({"sandbox": account}, "sandbox", http, ServiceWindows(store, "whatsapp"), FAST)
@@ -170,7 +171,7 @@ async def test_a_refusal_that_is_not_throttling_is_not_retried(
 ) -> None:
     fake, url = platform
     fake.fail_next(400, {"error": {"message": "Invalid parameter", "type": "OAuthException", "code": 100}})
-    windows = ServiceWindows(SqlWindowStore(engine), "messenger")
+    windows = ServiceWindows(SqlWindowStore(engine, identities_for_tests()), "messenger")
     await windows.customer_spoke("sandbox", "42")
     channel = MessengerChannel({"sandbox": MessengerAccount("sandbox", "s", "v", "t", api_url=url)}, "sandbox",
                                http, windows, FAST)

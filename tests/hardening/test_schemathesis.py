@@ -32,7 +32,7 @@ unsatisfiable: list[str] = []
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Every API on (the operator's and the alerts preferences', one token for both), as deployed; an API left
-    off answers 503 naming the variable to set, whatever the request (web/tenant_tokens.py)."""
+    off answers 403 naming the variable to set, whatever the request (web/tenant_tokens.py)."""
     home = tmp_path_factory.mktemp("schemathesis")
     port = free_port()
     settings_ = Settings(data_dir=home, database_url=f"sqlite+aiosqlite:///{home / 'db.sqlite'}", banks_file=BANKS,

@@ -24,6 +24,8 @@ from sarraf.domain.money import Money
 from sarraf.store.alerts_prefs import SqlAlertPreferences
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.database import make_engine
+from sarraf.store.identity_sealing import IdentityCodec
+from sarraf.store.key_store import key_provider
 from sarraf.store.tables.core import bank_links
 from tests.integration.conftest import Gateway
 from tests.integration.helpers import PERMISSIONS, ChatClient
@@ -139,7 +141,8 @@ async def test_an_alert_threshold_is_stored_in_the_accounts_currency(gateway: Ga
     assert answer["text"] == text(lang, "alerts_large_from", amount=amount)
     engine = make_engine(gateway.settings.database_url)
     try:
-        customer = await SqlCustomers(engine).identify("sandbox", "webchat", webchat.address(chat.session))
+        customers = SqlCustomers(engine, IdentityCodec(key_provider(gateway.settings)))
+        customer = await customers.identify("sandbox", "webchat", webchat.address(chat.session))
         prefs = await SqlAlertPreferences(engine).get("sandbox", customer.id)
     finally:
         await engine.dispose()
@@ -164,7 +167,8 @@ async def test_never_linked_is_offered_the_login_and_withdrawn_is_offered_to_lin
     # the bank refused the consent (expired there): what mark_unusable leaves behind
     engine = make_engine(gateway.settings.database_url)
     try:
-        customer = await SqlCustomers(engine).identify("sandbox", "webchat", webchat.address(chat.session))
+        customers = SqlCustomers(engine, IdentityCodec(key_provider(gateway.settings)))
+        customer = await customers.identify("sandbox", "webchat", webchat.address(chat.session))
         async with engine.begin() as conn:
             await conn.execute(update(bank_links).where(bank_links.c.customer_id == customer.id)
                                .values(status=ConsentStatus.EXPIRED.value, tokens_sealed=None))

@@ -16,6 +16,7 @@ from sarraf.store.conversation_context import SqlConversationContext
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.data_rights import SqlDataRights
 from sarraf.store.database import make_engine, migrate
+from sarraf.store.identity_sealing import IdentityCodec
 from sarraf.store.key_store import open_envelope_cipher
 from sarraf.store.sealing import JsonSealer
 
@@ -62,9 +63,9 @@ async def test_erasure_forgets_the_conversation(engines: Any) -> None:
     one, _, home = engines
     settings = Settings(data_dir=Path(home), database_url="sqlite://", banks_file=Path(home) / "banks.yaml",
                         public_url="http://x")
-    customer = await SqlCustomers(one).identify("sandbox", "webchat", "session-1")
+    cipher = open_envelope_cipher(settings, one)
+    customer = await SqlCustomers(one, IdentityCodec(cipher.keys)).identify("sandbox", "webchat", "session-1")
     store = SqlConversationContext(one)
     await store.remember("sandbox", customer.id, "webchat", STATE, NOW + timedelta(minutes=15))
-    cipher = open_envelope_cipher(settings, one)
     await SqlDataRights(one, cipher, JsonSealer(cipher.keys)).erase(customer.id)
     assert await store.recall("sandbox", customer.id, "webchat", NOW) == {}

@@ -22,6 +22,7 @@ from sarraf.store.channel_state import SqlWindowStore
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.data_rights import SqlDataRights
 from sarraf.store.database import make_engine, migrate
+from sarraf.store.identity_sealing import IdentityCodec
 from sarraf.store.key_store import open_envelope_cipher
 from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import alert_outbox, alert_preferences
@@ -43,7 +44,8 @@ async def store(tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, Any]]:
 
 async def test_erase_leaves_nothing_keyed_by_the_customer(store: tuple[AsyncEngine, Any]) -> None:
     engine, cipher = store
-    customers, grants, windows = SqlCustomers(engine), SqlAlexaGrants(engine), SqlWindowStore(engine)
+    customers = SqlCustomers(engine, IdentityCodec(cipher.keys))
+    grants, windows = SqlAlexaGrants(engine), SqlWindowStore(engine, IdentityCodec(cipher.keys))
     me = await customers.identify("sandbox", "alexa", "amzn1.ask.account.ME")
     other = await customers.identify("sandbox", "alexa", "amzn1.ask.account.OTHER")
     now = datetime.now(UTC)
@@ -69,7 +71,8 @@ async def test_erase_leaves_nothing_keyed_by_the_customer(store: tuple[AsyncEngi
 
 async def test_alerts_are_exported_and_erased_with_the_customer(store: tuple[AsyncEngine, Any]) -> None:
     engine, cipher = store
-    await add_customers(engine, 2)  # cust0 (consent c0) and cust1 (consent c1), opted in to alerts
+    # cust0 (consent c0) and cust1 (consent c1), opted in to alerts
+    await add_customers(engine, 2, JsonSealer(cipher.keys))
     outbox = SqlAlertOutbox(engine, JsonSealer(cipher.keys))
     now = datetime.now(UTC)
 

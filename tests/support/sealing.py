@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.policy.crypto import LocalFileKeyProvider
+from sarraf.store.identity_sealing import IdentityCodec
 from sarraf.store.sealing import JsonSealer, is_sealed
 
 KEYS_DIR = Path(os.environ.setdefault("SARRAF_TEST_KEYS_DIR", tempfile.mkdtemp(prefix="sarraf-test-keys-")))
@@ -20,6 +21,11 @@ KEYS_DIR = Path(os.environ.setdefault("SARRAF_TEST_KEYS_DIR", tempfile.mkdtemp(p
 
 def sealer_for_tests() -> JsonSealer:
     return JsonSealer(LocalFileKeyProvider(KEYS_DIR))
+
+
+def identities_for_tests() -> IdentityCodec:
+    """Channel identities' keyed hashes and sealing with the tests' keys (store/identity_sealing.py)."""
+    return IdentityCodec(LocalFileKeyProvider(KEYS_DIR))
 
 
 async def opened(engine: AsyncEngine, field: str, stored: list[Any]) -> list[Any]:

@@ -29,6 +29,18 @@ class MalformedResponse(ValueError):
     """The bank answered 2xx with a body that is not the OB JSON it promised."""
 
 
+# Credit or debit decides the sign of the money: a value we do not know is refused, never guessed as a debit.
+# Banks send the OB names or their ISO 20022 codes.
+CREDIT_DEBIT = {"Credit": True, "CRDT": True, "Debit": False, "DBIT": False}
+
+
+def _is_credit(item: Any) -> bool:
+    indicator = _get(item, "CreditDebitIndicator")
+    if indicator not in CREDIT_DEBIT:
+        raise MalformedResponse(f"unknown CreditDebitIndicator {indicator!r}")
+    return CREDIT_DEBIT[indicator]
+
+
 def _get(obj: Any, *path: str) -> Any:
     for key in path:
         if not isinstance(obj, dict) or key not in obj:
@@ -92,7 +104,7 @@ def balances(body: Any) -> list[Balance]:
     found = []
     for item in _list(body, "Data", "Balance"):
         amount = _money(_get(item, "Amount"), "Balance.Amount")
-        debit = _get(item, "CreditDebitIndicator") == "Debit"
+        debit = not _is_credit(item)
         code = str(_get(item, "Type"))
         found.append(Balance(
             account_id=str(_get(item, "AccountId")), amount=-amount if debit else amount,
@@ -122,7 +134,7 @@ def _where_and_how(item: Any) -> dict[str, str]:
 
 
 def transaction(item: Any) -> Transaction:
-    credit = _get(item, "CreditDebitIndicator") == "Credit"
+    credit = _is_credit(item)
     merchant = item.get("MerchantDetails") or {}
     bank_code = (item.get("ProprietaryBankTransactionCode") or {}).get("Code")
     mcc = merchant.get("MerchantCategoryCode")

@@ -65,8 +65,11 @@ class OpenBankingConnector(PaymentInitiationMixin):  # PIS: banks/ob_payments.py
         tenant: str,
         consent_days: int = 90,
         now: Callable[[], datetime] = _utc_now,
+        timeout_s: float | None = None,
     ) -> None:
         self.tenant = tenant
+        # one request's bound (None: the HTTP client's): a bank that answers slowly is a bank not answering
+        self._timeout = httpx.Timeout(timeout_s, connect=min(3.0, timeout_s)) if timeout_s else None
         self._http = http
         self._base = base_url.rstrip("/")
         self._aisp = self._base + AISP_PATH
@@ -80,6 +83,8 @@ class OpenBankingConnector(PaymentInitiationMixin):  # PIS: banks/ob_payments.py
     # transport
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        if self._timeout is not None:
+            kwargs.setdefault("timeout", self._timeout)
         try:
             response = await self._http.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
@@ -231,23 +236,31 @@ class OpenBankingConnector(PaymentInitiationMixin):  # PIS: banks/ob_payments.py
         if until is not None:
             params["toBookingDateTime"] = _ob_time(until)
         url: str | None = f"{self._aisp}/accounts/{account_id}/transactions"
-        found: list[Transaction] = []
+        found: dict[str, Transaction] = {}
+        unnamed: list[Transaction] = []
+        visited: set[str] = set()
         pages = 0
-        while url is not None:
+        while url is not None and url not in visited:  # a Next link back to a page seen ends the listing
+            visited.add(url)
             pages += 1
             if pages > MAX_PAGES:
                 raise unavailable("too_many_pages", f"{self.tenant}: more than {MAX_PAGES} pages of transactions")
             # httpx replaces a URL's query with `params`, so pass them only on the first request:
             # the bank's Next link already carries the window.
             body = await self._api("GET", url, tokens.access_token, **({"params": params} if params else {}))
-            found.extend(self._mapped(ob_json.transactions, body))
+            for item in self._mapped(ob_json.transactions, body):
+                # Pages that shift while we read them repeat entries: one transaction id, one transaction.
+                if item.transaction_id:
+                    found.setdefault(item.transaction_id, item)
+                else:
+                    unnamed.append(item)
             url, params = self._mapped(ob_json.next_link, body), {}
             if url is not None and not self._same_origin(url):
                 # Never send the customer's token to another host (or over plain http), whatever the bank's
                 # links say. The bank did answer: this is its answer refused, not an outage.
                 raise unavailable("foreign_link", f"{self.tenant}: the bank's Next link points elsewhere: {url}",
                                   kind=BankAnswerRefused)
-        return found
+        return [*found.values(), *unnamed]
 
     def _same_origin(self, url: str) -> bool:
         theirs, ours = urlsplit(url), urlsplit(self._aisp)

@@ -1,4 +1,4 @@
-"""What Messenger, WhatsApp and Telegram send, as validated models, one event at a time (#17 finding 2).
+"""What Messenger, WhatsApp, Telegram and Alexa send, as validated models, one event at a time (#17 finding 2).
 
 A signed webhook is the platform's word, but platforms change their payloads and a batch can hold an event of a
 kind or shape we do not know. Each event (a Messenger `messaging` item, a WhatsApp message or status, a
@@ -181,6 +181,115 @@ class TelegramUpdate(_Part):
     update_id: int
     message: _TelegramMessage | None = None
     callback_query: _CallbackQuery | None = None
+
+
+# ---- Alexa -----------------------------------------------------------------------------------------------
+# One request per body (request-and-response-json-reference): the envelope's ids, then the request by its
+# `type`. A body that does not fit is refused with 400 and the field at fault (Alexa retries nothing); a
+# request type we do not serve (skill events, Connections.Response, System.ExceptionEncountered...) is
+# accepted and ends the session.
+
+class _AlexaUser(_Part):
+    userId: Id | None = None
+    accessToken: Annotated[str, Field(max_length=4096)] | None = None
+
+
+class _AlexaApplication(_Part):
+    applicationId: Annotated[str, Field(max_length=256)] | None = None
+
+
+class _AlexaSystem(_Part):
+    user: _AlexaUser | None = None
+    application: _AlexaApplication | None = None
+
+
+class _AlexaContext(_Part):
+    System: _AlexaSystem | None = None
+
+
+class _AlexaSession(_Part):
+    new: bool | None = None
+    user: _AlexaUser | None = None
+    application: _AlexaApplication | None = None
+
+
+class _AlexaRequestBase(_Part):
+    type: Annotated[str, Field(max_length=128)]
+    requestId: Annotated[str, Field(max_length=256)] | None = None
+    locale: Annotated[str, Field(max_length=35)] | None = None
+    timestamp: Annotated[str, Field(max_length=64)] | None = None
+
+
+class LaunchRequest(_AlexaRequestBase):
+    pass
+
+
+class _Slot(_Part):
+    name: Annotated[str, Field(max_length=256)] | None = None
+    value: Text | None = None
+
+
+class _Intent(_Part):
+    name: Annotated[str, Field(max_length=256)]
+    slots: dict[str, _Slot] | None = None
+
+
+class IntentRequest(_AlexaRequestBase):
+    intent: _Intent
+    dialogState: Annotated[str, Field(max_length=64)] | None = None
+
+
+class SessionEndedRequest(_AlexaRequestBase):
+    reason: Annotated[str, Field(max_length=128)] | None = None
+    error: dict[str, Any] | None = None
+
+
+class OtherAlexaRequest(_AlexaRequestBase):
+    """A request type this skill does not serve: accepted, the session ended."""
+
+
+AlexaRequest = LaunchRequest | IntentRequest | SessionEndedRequest | OtherAlexaRequest
+ALEXA_REQUESTS: dict[str, type[AlexaRequest]] = {
+    "LaunchRequest": LaunchRequest, "IntentRequest": IntentRequest, "SessionEndedRequest": SessionEndedRequest}
+
+
+class AlexaEnvelope(_Part):
+    version: Annotated[str, Field(max_length=16)] | None = None
+    session: _AlexaSession | None = None
+    context: _AlexaContext | None = None
+    request: dict[str, Any]
+
+    def user_id(self) -> str | None:
+        for user in (self.context and self.context.System and self.context.System.user,
+                     self.session and self.session.user):
+            if user and user.userId:
+                return user.userId
+        return None
+
+    def access_token(self) -> str | None:
+        for user in (self.context and self.context.System and self.context.System.user,
+                     self.session and self.session.user):
+            if user and user.accessToken:
+                return user.accessToken
+        return None
+
+    def application_id(self) -> str | None:
+        for app in (self.context and self.context.System and self.context.System.application,
+                    self.session and self.session.application):
+            if app and app.applicationId:
+                return app.applicationId
+        return None
+
+
+def alexa_envelope(raw: Any) -> tuple[AlexaEnvelope, AlexaRequest]:
+    """The envelope and its request as the model of its type; NotUnderstood naming the field at fault."""
+    envelope = check(AlexaEnvelope, raw)
+    kind = envelope.request.get("type")
+    model = ALEXA_REQUESTS.get(kind, OtherAlexaRequest) if isinstance(kind, str) else OtherAlexaRequest
+    try:
+        return envelope, check(model, envelope.request)
+    except NotUnderstood as exc:
+        raise NotUnderstood(f"request.{exc.reason}") from None
 
 
 # ---- validating ---------------------------------------------------------------------------------------

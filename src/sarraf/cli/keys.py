@@ -24,7 +24,7 @@ def rotate(
     settings = load_settings(data_dir)
 
     async def run() -> tuple[str, int]:
-        await migrate(settings.database_url)
+        await migrate(settings.database_url, key_provider(settings))
         engine = make_engine(settings.database_url)
         try:
             keys = key_provider(settings)

@@ -63,7 +63,7 @@ async def _store(settings: object, bank: str, email: str, role: str, password_ha
     from sarraf.store.database import make_engine, migrate
     from sarraf.store.key_store import SqlDataKeyStore, key_provider
 
-    await migrate(settings.database_url)  # type: ignore[attr-defined]
+    await migrate(settings.database_url, key_provider(settings))  # type: ignore[attr-defined,arg-type]
     engine = make_engine(settings.database_url)  # type: ignore[attr-defined]
     try:
         cipher = EnvelopeCipher(key_provider(settings), SqlDataKeyStore(engine))  # type: ignore[arg-type]

@@ -40,6 +40,7 @@ from sarraf.store import pg_bulk, sqlite_bulk
 from sarraf.store.alert_recipients import recipient_from_row
 from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS
 from sarraf.store.channel_state import utc
+from sarraf.store.identity_sealing import to_deliver
 from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_platform_messages, alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, customers
@@ -240,7 +241,8 @@ class SqlAlertOutbox:
                   isouter=True)
             .where(links.tenant == bindparam("tenant"), self._one_of(links.consent_id, "consents")))
         self._identities_query = (
-            select(channel_identities.c.customer_id, channel_identities.c.channel, channel_identities.c.sender)
+            select(channel_identities.c.customer_id, channel_identities.c.channel,
+                   channel_identities.c.sender_sealed)
             .where(self._one_of(channel_identities.c.customer_id, "customers"))
             .order_by(channel_identities.c.id.desc()))
         self._waiting_query = (select(t.customer_id, t.lane).distinct()
@@ -255,11 +257,9 @@ class SqlAlertOutbox:
         link_columns = self._link_columns
         found = (await conn.execute(self._recipients_query, {"tenant": tenant, "consents": self._values(wanted)})
                  ).all()
-        identities: dict[str, list[tuple[str, str]]] = {}
-        if found:
-            ids = [link.customer_id for link in found]
-            for row in await conn.execute(self._identities_query, {"customers": self._values(ids)}):
-                identities.setdefault(row.customer_id, []).append((row.channel, row.sender))
+        ids = [link.customer_id for link in found]
+        rows = (await conn.execute(self._identities_query, {"customers": self._values(ids)})).all() if found else []
+        identities = await to_deliver(self._sealer, conn, rows)
         return {link.consent_id: recipient_from_row(tenant, link, len(link_columns), identities) for link in found}
 
     async def newer_on_stream(self, event: BankEvent, row_id: int) -> bool:

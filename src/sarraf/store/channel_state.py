@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.domain.messages import Button, Card, CardLine, Outbound
+from sarraf.store.identity_sealing import IdentityCodec
 from sarraf.store.tables.channels import (
     alexa_pending,
     messenger_thread_owners,
@@ -33,12 +34,15 @@ def utc(value: datetime) -> datetime:
 
 
 class SqlWindowStore:
-    """Last inbound message per (platform, bank, customer), only ever moved forward."""
+    """Last inbound message per (platform, bank, customer), only ever moved forward. The customer's platform
+    id is kept as its keyed hash, the one `channel_identities` finds them by (store/identity_sealing.py)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, identities: IdentityCodec) -> None:
         self._engine = engine
+        self._identities = identities
 
     async def touch(self, channel: str, account: str, customer: str, at: datetime) -> None:
+        customer = await self._identities.lookup(channel, customer)
         if await self._move_forward(channel, account, customer, at):
             return
         try:
@@ -61,6 +65,7 @@ class SqlWindowStore:
             return (await conn.execute(select(service_windows.c.customer).where(*key))).first() is not None
 
     async def last_inbound(self, channel: str, account: str, customer: str) -> datetime | None:
+        customer = await self._identities.lookup(channel, customer)
         query = select(service_windows.c.last_inbound_at).where(
             service_windows.c.channel == channel, service_windows.c.account == account,
             service_windows.c.customer == customer)

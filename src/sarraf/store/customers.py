@@ -1,4 +1,7 @@
-"""Who is talking: channel identities mapped to our own opaque customer ids."""
+"""Who is talking: channel identities mapped to our own opaque customer ids.
+
+An identity is stored as a keyed hash plus the platform id sealed with the customer's data key
+(store/identity_sealing.py): incoming ids are found by their hash, delivery opens the sealed id."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sarraf.store.identity_sealing import IdentityCodec, opened
 from sarraf.store.tables.core import channel_identities, customers
 
 
@@ -21,12 +25,14 @@ class CustomerRecord:
 
 
 class SqlCustomers:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, identities: IdentityCodec) -> None:
         self._engine = engine
+        self._codec = identities
 
     async def identify(self, tenant: str, channel: str, sender: str) -> CustomerRecord:
         """The customer behind a channel identity, created on first contact (race-safe)."""
-        found = await self._find(tenant, channel, sender)
+        lookup = await self._codec.lookup(channel, sender)
+        found = await self._find(tenant, channel, lookup)
         if found:
             return found
         customer_id = uuid.uuid4().hex
@@ -35,62 +41,71 @@ class SqlCustomers:
                 await conn.execute(
                     insert(customers).values(id=customer_id, tenant=tenant, lang=None, created_at=datetime.now(UTC))
                 )
-                await conn.execute(
-                    insert(channel_identities).values(
-                        tenant=tenant, channel=channel, sender=sender, customer_id=customer_id
-                    )
-                )
+                await conn.execute(insert(channel_identities).values(
+                    tenant=tenant, channel=channel, sender=lookup, customer_id=customer_id,
+                    sender_sealed=await self._codec.seal(conn, customer_id, sender)))
         except IntegrityError:
             pass  # another request created the identity first; use theirs
-        found = await self._find(tenant, channel, sender)
+        found = await self._find(tenant, channel, lookup)
         assert found is not None
         return found
 
     async def bind(self, tenant: str, channel: str, sender: str, customer_id: str) -> None:
         """Make a channel identity name an existing customer (a platform linked it to them, e.g. Alexa's
-        account linking); an identity that named someone else before now names this customer."""
+        account linking); an identity that named someone else before now names this customer, its id sealed
+        again with this customer's key."""
+        lookup = await self._codec.lookup(channel, sender)
         key = (channel_identities.c.tenant == tenant, channel_identities.c.channel == channel,
-               channel_identities.c.sender == sender)
+               channel_identities.c.sender == lookup)
         async with self._engine.begin() as conn:
             current = (await conn.execute(select(channel_identities.c.customer_id).where(*key))).first()
             if current is not None:
                 if current.customer_id != customer_id:
-                    await conn.execute(update(channel_identities).where(*key).values(customer_id=customer_id))
+                    await conn.execute(update(channel_identities).where(*key).values(
+                        customer_id=customer_id, sender_sealed=await self._codec.seal(conn, customer_id, sender)))
                 return
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(insert(channel_identities).values(
-                    tenant=tenant, channel=channel, sender=sender, customer_id=customer_id))
+                    tenant=tenant, channel=channel, sender=lookup, customer_id=customer_id,
+                    sender_sealed=await self._codec.seal(conn, customer_id, sender)))
         except IntegrityError:  # a concurrent first request created the identity; point it here
             async with self._engine.begin() as conn:
-                await conn.execute(update(channel_identities).where(*key).values(customer_id=customer_id))
+                await conn.execute(update(channel_identities).where(*key).values(
+                    customer_id=customer_id, sender_sealed=await self._codec.seal(conn, customer_id, sender)))
 
-    async def _find(self, tenant: str, channel: str, sender: str) -> CustomerRecord | None:
+    async def _find(self, tenant: str, channel: str, lookup: str) -> CustomerRecord | None:
         query = (
             select(customers.c.id, customers.c.tenant, customers.c.lang)
             .join(channel_identities, channel_identities.c.customer_id == customers.c.id)
             .where(
                 channel_identities.c.tenant == tenant,
                 channel_identities.c.channel == channel,
-                channel_identities.c.sender == sender,
+                channel_identities.c.sender == lookup,
             )
         )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return CustomerRecord(row.id, row.tenant, row.lang) if row else None
 
+    async def lookup_of(self, channel: str, sender: str) -> str:
+        """What `channel_identities.sender` holds for this platform id."""
+        return await self._codec.lookup(channel, sender)
+
     async def set_lang(self, customer_id: str, lang: str) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(update(customers).where(customers.c.id == customer_id).values(lang=lang))
 
     async def identities(self, customer_id: str) -> list[tuple[str, str]]:
+        """The customer's channels and their platform ids, to deliver to (the sealed ids opened)."""
         async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                select(channel_identities.c.channel, channel_identities.c.sender).where(
+            rows = (await conn.execute(
+                select(channel_identities.c.channel, channel_identities.c.sender_sealed).where(
                     channel_identities.c.customer_id == customer_id
                 )
-            )
-            return [(r.channel, r.sender) for r in rows]
+            )).all()
+            keys = await self._codec.keys(conn, [customer_id] if rows else [])
+        return [(r.channel, opened(keys, customer_id, r.sender_sealed)) for r in rows]
 
     async def lang_of(self, customer_id: str) -> str | None:
         async with self._engine.connect() as conn:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from sarraf.store.identity_sealing import opened
 from sarraf.store.outbox_sealing import RENDERED
 from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import (
@@ -75,9 +76,11 @@ class SqlDataRights:
                 .all()
             )
             alerts = await _alerts_of(conn, customer_id, self._sealer)
+            keys = await self._sealer.keys(conn, [customer_id] if identities else [])
         return {
             "customer": {k: _iso(v) for k, v in (customer or {}).items()},
-            "channels": [{"channel": i["channel"], "id": i["sender"]} for i in identities],
+            "channels": [{"channel": i["channel"], "id": opened(keys, customer_id, i["sender_sealed"])}
+                         for i in identities],
             "bank_links": [
                 {
                     "bank": link["tenant"],
@@ -98,18 +101,22 @@ class SqlDataRights:
 
     async def erase(self, customer_id: str) -> None:
         async with self._engine.begin() as conn:
-            identities = await conn.execute(
-                select(channel_identities.c.channel, channel_identities.c.sender).where(
+            found = (await conn.execute(
+                select(channel_identities.c.channel, channel_identities.c.sender,
+                       channel_identities.c.sender_sealed).where(
                     channel_identities.c.customer_id == customer_id
                 )
-            )
-            for channel, sender in identities.all():
+            )).all()
+            # the other tables name the conversation by the platform id: opened before the key is shredded
+            keys = await self._sealer.keys(conn, [customer_id] if found else [])
+            for channel, lookup, sender in [(row.channel, row.sender, opened(keys, customer_id, row.sender_sealed))
+                                            for row in found]:
                 await conn.execute(
                     delete(channel_outbox).where(channel_outbox.c.channel == channel, channel_outbox.c.sender == sender)
                 )
                 await conn.execute(
                     delete(service_windows).where(
-                        service_windows.c.channel == channel, service_windows.c.customer == sender
+                        service_windows.c.channel == channel, service_windows.c.customer == lookup
                     )
                 )
                 await conn.execute(delete(console_satisfaction).where(

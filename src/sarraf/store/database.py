@@ -14,6 +14,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from sarraf.policy.crypto import KeyProvider
 from sarraf.store.schema_version import HEAD_REVISION
 
 if TYPE_CHECKING:
@@ -99,20 +100,22 @@ def _ping_after_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError(f"pooled connection failed its check after idling: {exc}") from exc
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, keys: KeyProvider | None = None) -> Config:
+    """`keys`: the gateway's key provider, for migrations that seal or hash existing rows."""
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url)
+    cfg.attributes["key_provider"] = keys
     return cfg
 
 
-def _upgrade(url: str) -> None:
+def _upgrade(url: str, keys: KeyProvider | None) -> None:
     # imported here: Alembic costs ~0.3 s of start-up and is needed only when the schema is behind
     from alembic import command
 
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url, keys), "head")
 
 
 async def stored_revision(url: str) -> str | None:
@@ -127,9 +130,10 @@ async def stored_revision(url: str) -> str | None:
         await engine.dispose()
 
 
-async def migrate(url: str) -> None:
+async def migrate(url: str, keys: KeyProvider | None = None) -> None:
     """Bring the schema to the newest revision; safe (and cheap) to call on every start: one SELECT when the
-    database is current, and Alembic is neither imported nor run."""
+    database is current, and Alembic is neither imported nor run. `keys` lets migrations that convert data to
+    sealed or keyed-hash form do so (a database with such rows is refused without them)."""
     global upgrades_run
     found = await stored_revision(url)
     if found == HEAD_REVISION:
@@ -137,4 +141,4 @@ async def migrate(url: str) -> None:
     upgrades_run += 1
     log.info("database schema at %s; upgrading to %s", found or "nothing", HEAD_REVISION)
     # Alembic's async env runs its own event loop, so it gets a thread of its own.
-    await asyncio.to_thread(_upgrade, url)
+    await asyncio.to_thread(_upgrade, url, keys)

@@ -13,6 +13,8 @@ from sarraf.domain.consent import BankLink, ConsentStatus, LinkSession, PendingL
 from sarraf.store.sealing import Sealer
 from sarraf.store.tables.core import bank_links, link_sessions
 
+SENDER_FIELD = "link-sender"  # the channel address a pending login answers, sealed like the PKCE verifier
+
 
 def _utc(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything we store is UTC.
@@ -128,6 +130,7 @@ class SqlLinkSessions:
 
     async def put(self, session: LinkSession) -> None:
         sealed = await self._sealer.encrypt(session.customer_id, "pkce-verifier", session.code_verifier.encode())
+        sender = await self._sealer.encrypt(session.customer_id, SENDER_FIELD, session.sender)
         resume = (await self._sealer.encrypt(session.customer_id, "resume-text", session.resume_text)
                   if session.resume_text is not None else None)
         async with self._engine.begin() as conn:
@@ -137,7 +140,7 @@ class SqlLinkSessions:
                     tenant=session.tenant,
                     customer_id=session.customer_id,
                     channel=session.channel,
-                    sender=session.sender,
+                    sender_sealed=sender,
                     consent_id=session.consent_id,
                     verifier_sealed=sealed,
                     resume_sealed=resume,
@@ -170,11 +173,12 @@ class SqlLinkSessions:
     async def pending(self, state: str) -> PendingLogin | None:
         t = link_sessions.c
         async with self._engine.connect() as conn:
-            row = (await conn.execute(select(t.state, t.tenant, t.customer_id, t.channel, t.sender, t.browser,
-                                             t.created_at).where(t.state == state))).first()
+            row = (await conn.execute(select(t.state, t.tenant, t.customer_id, t.channel, t.sender_sealed,
+                                             t.browser, t.created_at).where(t.state == state))).first()
         if row is None:
             return None
-        return PendingLogin(row.state, row.tenant, row.customer_id, row.channel, row.sender, row.browser,
+        sender = await self._sealer.decrypt(row.customer_id, SENDER_FIELD, bytes(row.sender_sealed))
+        return PendingLogin(row.state, row.tenant, row.customer_id, row.channel, sender.decode(), row.browser,
                             _utc(row.created_at) or datetime.now(UTC))
 
     async def bind(self, state: str, browser: str, return_to: str | None) -> str | None:
@@ -204,6 +208,7 @@ class SqlLinkSessions:
             if result.rowcount != 1:  # a concurrent callback took it first
                 return None
         verifier = await self._sealer.decrypt(row["customer_id"], "pkce-verifier", row["verifier_sealed"])
+        sender = await self._sealer.decrypt(row["customer_id"], SENDER_FIELD, bytes(row["sender_sealed"]))
         resume = (None if row["resume_sealed"] is None
                   else (await self._sealer.decrypt(row["customer_id"], "resume-text", row["resume_sealed"])).decode())
         return LinkSession(
@@ -211,7 +216,7 @@ class SqlLinkSessions:
             tenant=row["tenant"],
             customer_id=row["customer_id"],
             channel=row["channel"],
-            sender=row["sender"],
+            sender=sender.decode(),
             consent_id=row["consent_id"],
             code_verifier=verifier.decode(),
             resume_text=resume,

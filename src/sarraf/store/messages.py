@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.store.channel_state import utc
+from sarraf.store.identity_sealing import IdentityCodec
 from sarraf.store.outbox_sealing import CHAT_MESSAGE  # alerts handed over land here too
 from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.core import channel_identities, channel_outbox, handoff_requests, processed_messages
@@ -26,9 +27,10 @@ _DEFERRED: ContextVar[list[tuple[str, str]] | None] = ContextVar("sarraf_deferre
 
 
 class SqlMessageLog:
-    def __init__(self, engine: AsyncEngine, sealer: JsonSealer) -> None:
+    def __init__(self, engine: AsyncEngine, sealer: JsonSealer, identities: IdentityCodec) -> None:
         self._engine = engine
         self._sealer = sealer
+        self._identities = identities
 
     async def first_time(self, channel: str, message_id: str) -> bool:
         """Record the message id; False when it was already seen (a platform retry or a replay).
@@ -74,9 +76,10 @@ class SqlMessageLog:
                             channel=channel, message_id=message_id, created_at=datetime.now(UTC)))
 
     async def push(self, channel: str, sender: str, payload: dict[str, Any]) -> int:
+        lookup = await self._identities.lookup(channel, sender)
         async with self._engine.begin() as conn:
             owner = (await conn.execute(select(channel_identities.c.customer_id).where(
-                channel_identities.c.channel == channel, channel_identities.c.sender == sender).limit(1))).scalar()
+                channel_identities.c.channel == channel, channel_identities.c.sender == lookup).limit(1))).scalar()
             # Every chat that is pushed to has written first, so it has a customer; the address is a last resort.
             owner = owner or f"chat:{channel}:{sender}"
             keys = await self._sealer.keys(conn, [owner], create=True)

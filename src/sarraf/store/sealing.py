@@ -54,6 +54,13 @@ class DataKeys:
         owner = stored["owner"]
         return json.loads(open_with(self._key(owner), owner, field, base64.b64decode(stored[SEALED])))
 
+    def seal_bytes(self, owner: str, field: str, data: bytes) -> bytes:
+        """`data` sealed for a binary column (EnvelopeCipher's token format)."""
+        return seal_with(self._key(owner), owner, field, data)
+
+    def open_bytes(self, owner: str, field: str, token: bytes) -> bytes:
+        return open_with(self._key(owner), owner, field, token)
+
     def _key(self, owner: str) -> bytes:
         key = self._keys.get(owner)
         if key is None:

@@ -141,7 +141,7 @@ def _operator(request: Request, bank: str) -> AlertServices:
     every bank. Customers change their preferences by chatting. An unknown bank is a 404 once authorised."""
     services = _services(request)
     banks = services.container.banks
-    authorise(request, Api.ALERTS, bank, banks, os.environ.get(Api.ALERTS.value) or None, off_status=503)
+    authorise(request, Api.ALERTS, bank, banks, os.environ.get(Api.ALERTS.value) or None)
     if bank not in banks:
         raise HTTPException(404, f"unknown bank {bank!r}")
     return services

@@ -18,7 +18,7 @@ def operator(request: Request, bank: str) -> None:
     """Fail closed: no token for this bank, a missing token, a wrong one or another bank's are all refused.
     A bank's own token reaches that bank only; SARRAF_OPERATOR_TOKEN is the all-banks administrator's."""
     container = container_of(request)
-    authorise(request, Api.OPERATOR, bank, container.banks, container.settings.operator_token, off_status=403)
+    authorise(request, Api.OPERATOR, bank, container.banks, container.settings.operator_token)
 
 
 @router.get("/consents/{consent_id}", dependencies=[Depends(operator)])

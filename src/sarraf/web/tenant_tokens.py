@@ -26,6 +26,9 @@ class Api(Enum):
     ALERTS = "SARRAF_ALERTS_API_TOKEN"
 
 
+API_NAMES = {Api.OPERATOR: "operator API", Api.ALERTS: "alert preferences API"}
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     bank: str | None  # None: the all-banks administrator
@@ -50,15 +53,19 @@ def tokens(api: Api, banks: Mapping[str, BankConfig], all_banks: str | None,
     return found
 
 
-def authorise(request: Request, api: Api, bank: str, banks: Mapping[str, BankConfig], all_banks: str | None,
-              *, off_status: int) -> Scope:
-    """The caller's scope when its bearer token reaches `bank`; otherwise refused: `off_status` when no token
-    could reach this bank at all (the API is off for it), 401 for a missing or unknown token, 403 for a token
-    of another bank. Every comparison is constant-time and every token is compared."""
+def authorise(request: Request, api: Api, bank: str, banks: Mapping[str, BankConfig], all_banks: str | None
+              ) -> Scope:
+    """The caller's scope when its bearer token reaches `bank`; otherwise refused: 403 when no token could
+    reach this bank at all, 401 for a missing or unknown token, 403 for a token of another bank. Every
+    comparison is constant-time and every token is compared.
+
+    Fail closed, and say so: an API without a configured token refuses every request with 403 and a reason
+    naming the variable to set (the same for both APIs). It is a deliberate refusal, not an outage, so it is
+    neither a 5xx (monitors would page, clients would retry) nor a 401 (no credential could ever pass)."""
     known = tokens(api, banks, all_banks)
     if not any(scope.bank in (None, bank) for scope in known.values()):
-        raise HTTPException(off_status, f"this API is off for bank {bank!r}: set {env_name(api, bank)} "
-                                        f"(or {api.value} for every bank)")
+        raise HTTPException(403, f"refused: no {API_NAMES[api]} token is configured for bank {bank!r}, so "
+                                 f"this API is closed; set {env_name(api, bank)} (or {api.value} for every bank)")
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     matched: Scope | None = None
     for token, scope in known.items():

@@ -30,6 +30,14 @@ from sarraf.channels.kit import ChannelKit
 from sarraf.channels.login_return import BrowserReturn
 from sarraf.channels.port import Capabilities, Settings
 from sarraf.channels.webhook import Refused, Turns, WebhookAnswer, WebhookRequest, WebhookRoute
+from sarraf.channels.webhook_models import (
+    AlexaEnvelope,
+    AlexaRequest,
+    IntentRequest,
+    LaunchRequest,
+    NotUnderstood,
+    alexa_envelope,
+)
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.messages import Inbound, InboundKind, Outbound
 from sarraf.observability import LINKS, REPLIES
@@ -103,11 +111,22 @@ def lang_of_locale(locale: str | None) -> str:
     return prefix if prefix in ("ar", "pl", "en") else "en"
 
 
+def _envelope(envelope: Any) -> tuple[AlexaEnvelope, AlexaRequest]:
+    """The request as its per-type model; ValueError (answered 400) naming the field that does not fit."""
+    try:
+        return alexa_envelope(envelope)
+    except NotUnderstood as exc:
+        raise ValueError(f"malformed Alexa request: {exc.reason}") from None
+
+
+def _dig(found: Any, *path: str) -> Any:
+    for key in path:
+        found = found.get(key) if isinstance(found, dict) else None
+    return found
+
+
 def access_token_of(envelope: dict[str, Any]) -> str | None:
-    system = (envelope.get("context") or {}).get("System") or {}
-    token = (system.get("user") or {}).get("accessToken") or (
-        ((envelope.get("session") or {}).get("user") or {}).get("accessToken"))
-    return str(token) if token else None
+    return _envelope(envelope)[0].access_token()
 
 
 def link_account_response(lang: str) -> dict[str, Any]:
@@ -120,26 +139,22 @@ def link_account_response(lang: str) -> dict[str, Any]:
 
 
 def parse(envelope: dict[str, Any], tenant: str, default_tenant: str) -> AlexaTurn:
-    request = envelope.get("request")
-    if not isinstance(request, dict) or not isinstance(request.get("type"), str):
-        raise ValueError("not an Alexa request envelope")
-    system = (envelope.get("context") or {}).get("System") or {}
-    user = (system.get("user") or {}).get("userId") or ((envelope.get("session") or {}).get("user") or {}).get("userId")
+    found, request = _envelope(envelope)
+    user = found.user_id()
     if not user:
         raise ValueError("the request names no user")
-    sender = address(tenant, default_tenant, str(user))
-    locale = str(request.get("locale") or "en-US")
-    key = str(request.get("requestId") or "") or None
-    kind = request["type"]
-    if kind == "LaunchRequest":
+    sender = address(tenant, default_tenant, user)
+    locale = request.locale or "en-US"
+    key = request.requestId or None
+    if isinstance(request, LaunchRequest):
         return AlexaTurn(tenant, Inbound(NAME, sender, InboundKind.POSTBACK, "", "intent:greeting", key, locale))
-    if kind != "IntentRequest":
+    if not isinstance(request, IntentRequest):  # SessionEndedRequest, skill events...: nothing to answer
         return AlexaTurn(tenant, None, ends_session=True)
-    intent = request.get("intent") or {}
-    name = str(intent.get("name") or "")
+    name = request.intent.name
     if name == QUERY_INTENT:
-        slot = ((intent.get("slots") or {}).get("query") or {}).get("value")
-        return AlexaTurn(tenant, Inbound(NAME, sender, InboundKind.TEXT, str(slot or ""), None, key, locale))
+        slot = (request.intent.slots or {}).get("query")
+        text = slot.value if slot is not None and slot.value else ""
+        return AlexaTurn(tenant, Inbound(NAME, sender, InboundKind.TEXT, text, None, key, locale))
     ours = INTENTS.get(name, "out_of_scope")
     return AlexaTurn(tenant, Inbound(NAME, sender, InboundKind.POSTBACK, "", f"intent:{ours}", key, locale),
                      ends_session=name in ENDING)
@@ -283,9 +298,10 @@ class AlexaChannel:
     def for_this_skill(self, tenant: str, envelope: dict[str, Any]) -> bool:
         """The request names this bank's skill (Amazon's rule: refuse requests for other skills)."""
         account = self.accounts.get(tenant)
-        system = (envelope.get("context") or {}).get("System") or {}
-        application = (system.get("application") or {}).get("applicationId") or (
-            ((envelope.get("session") or {}).get("application") or {}).get("applicationId"))
+        # Read leniently: a body for this skill that is malformed elsewhere is refused by `parse` with 400
+        # and the field at fault, not as another skill's.
+        application = (_dig(envelope, "context", "System", "application", "applicationId")
+                       or _dig(envelope, "session", "application", "applicationId"))
         return account is not None and bool(account.skill_id) and application == account.skill_id
 
     def links_in_app(self, tenant: str) -> bool:

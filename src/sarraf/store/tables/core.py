@@ -19,8 +19,11 @@ channel_identities = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("tenant", String(64), nullable=False),
     Column("channel", String(32), nullable=False),
+    # a keyed hash of the platform id, what lookups use (store/identity_sealing.py); never the id in clear
     Column("sender", String(255), nullable=False),
     Column("customer_id", String(64), nullable=False, index=True),
+    # the platform id sealed with the customer's data key, opened only to deliver to it
+    Column("sender_sealed", LargeBinary, nullable=False),
     UniqueConstraint("tenant", "channel", "sender", name="uq_channel_identity"),
 )
 
@@ -48,7 +51,7 @@ link_sessions = Table(
     Column("tenant", String(64), nullable=False),
     Column("customer_id", String(64), nullable=False),
     Column("channel", String(32), nullable=False),
-    Column("sender", String(255), nullable=False),
+    Column("sender_sealed", LargeBinary, nullable=False),  # the platform id to answer, sealed (customer's key)
     Column("consent_id", String(128), nullable=False),
     Column("verifier_sealed", LargeBinary, nullable=False),
     # what the customer asked before we sent them to the bank: their own words, sealed with their data key
