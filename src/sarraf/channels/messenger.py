@@ -48,6 +48,7 @@ from sarraf.channels.webhook_models import MessengerEvent
 from sarraf.channels.window import WINDOW, ServiceWindows
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.messages import Button, Card, Inbound, InboundKind, Outbound, Receipt
+from sarraf.i18n.languages import LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ TITLE_LIMIT = 20
 MAX_BUTTONS = 3
 MAX_QUICK_REPLIES = 13
 UNLINK_PAYLOAD = "intent:unlink_account"
-TEMPLATE_LANGUAGES = {"en": "en_US", "ar": "ar", "pl": "pl_PL"}
+TEMPLATE_LANGUAGES = {language.code: language.messenger_template for language in LANGUAGES}
 # The Log In button's redirect_uri: only Messenger's own https hosts may receive the customer back.
 RETURN_HOSTS = ("facebook.com", "messenger.com")
 HANDOVER_CONSOLE, HANDOVER_PAGE_INBOX = "console", "page_inbox"

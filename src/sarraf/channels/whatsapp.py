@@ -38,6 +38,7 @@ from sarraf.channels.webhook import Turns, WebhookAnswer, WebhookRoute, answer_e
 from sarraf.channels.webhook_models import WhatsAppChange, WhatsAppMessage, WhatsAppStatus
 from sarraf.channels.window import WINDOW, ServiceWindows
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound, Receipt
+from sarraf.i18n.languages import LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ MAX_LIST_ROWS = 10
 BUTTON_TITLE_LIMIT = 20
 ROW_TITLE_LIMIT = 24
 MAX_TEMPLATE_QUICK_REPLIES = 10
-TEMPLATE_LANGUAGES = {"en": "en_US", "ar": "ar", "pl": "pl"}
+TEMPLATE_LANGUAGES = {language.code: language.whatsapp_template for language in LANGUAGES}
 OPTIONS = {"en": "Options", "ar": "الخيارات", "pl": "Opcje"}  # the list's button and the choice prompt
 
 

@@ -40,11 +40,12 @@ from sarraf.channels.webhook_models import (
 )
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.messages import Inbound, InboundKind, Outbound
+from sarraf.i18n.languages import LANGUAGES
 from sarraf.observability import LINKS, REPLIES
 
 NAME = "alexa"
 ALEXA_LINKING = ("client_id", "client_secret")  # account linking through our OAuth server needs both
-LOCALES = ("en-US", "en-GB", "en-IN", "en-AU", "en-CA", "ar-SA")
+LOCALES = tuple(locale for language in LANGUAGES for locale in language.alexa_locales)
 URL = re.compile(r"\s*https?://\S+")
 SPEECH_LIMIT = 6000
 PENDING_LIMIT = 10
