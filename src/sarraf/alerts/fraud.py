@@ -36,9 +36,11 @@ FREEZE_LEASE_S = 120
 
 
 class CardActions(Protocol):
-    async def act(self, subject: Subject, action: CardAction, card_id: str | None = None) -> ActionOutcome: ...
+    async def act(self, subject: Subject, action: CardAction, card_id: str | None = None,
+                  last4: str | None = None) -> ActionOutcome: ...
 
-    async def open_case(self, subject: Subject, card_id: str, reason: str, reference: str) -> ActionOutcome: ...
+    async def open_case(self, subject: Subject, card_id: str, reason: str, reference: str,
+                        last4: str | None = None) -> ActionOutcome: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +92,14 @@ class FraudDesk:
         key = "fraud_frozen" if first else "fraud_frozen_later"
         try:
             try:
-                await self._actions.act(subject, CardAction.FREEZE, case.card_id or None)
+                # a derived alert knows the card by its last digits only: that card, never "the first one"
+                await self._actions.act(subject, CardAction.FREEZE, case.card_id or None, last4=last4 or None)
             except BankRefused as refusal:
                 if refusal.reason != BankRefused.CARD_BLOCKED:
                     raise
                 key = "fraud_card_blocked"  # blocked as lost or stolen: nobody can use it, the case still opens
-            opened = await self._actions.open_case(subject, case.card_id, REASON, case.event_id)
+            opened = await self._actions.open_case(subject, case.card_id, REASON, case.event_id,
+                                                   last4=last4 or None)
         except BankRefused as refusal:
             log.warning("the bank declined to freeze the card of fraud case %s: %s", case.event_id, refusal)
             await self._cases.set_freeze(case.tenant, case.event_id, "refused", None)  # final: not retried

@@ -67,18 +67,22 @@ class CardActionPoint:
         connector = self._connectors[subject.tenant]
         return decision, await connector.card_deliveries(await self._tokens(subject))
 
-    async def act(self, subject: Subject, action: CardAction, card_id: str | None = None) -> ActionOutcome:
-        """Act on `card_id`, or on the customer's first card that the action can change."""
+    async def act(self, subject: Subject, action: CardAction, card_id: str | None = None,
+                  last4: str | None = None) -> ActionOutcome:
+        """Act on `card_id`; else on the card ending `last4` (an alert derived from the account's transactions
+        knows only the digits), and only on it; else on the customer's first card that the action can change."""
         decision = await self._decide(subject)
         if not decision.allowed:
             return ActionOutcome(decision)
         connector = self._connectors[subject.tenant]
         tokens = await self._tokens(subject)
         if card_id is None:
-            wanted = "frozen" if action is CardAction.UNFREEZE else "active"
-            cards = await connector.cards(tokens)
-            chosen = next((c for c in cards if c.status == wanted), None) or next(
-                (c for c in cards if c.status != "blocked"), None)
+            cards = [c for c in await connector.cards(tokens) if c.status != "blocked"]
+            if last4:
+                chosen = next((c for c in cards if c.last4 == last4), None)  # never another card than the one used
+            else:
+                wanted = "frozen" if action is CardAction.UNFREEZE else "active"
+                chosen = next((c for c in cards if c.status == wanted), None) or next(iter(cards), None)
             if chosen is None:
                 return ActionOutcome(decision)
             card_id = chosen.card_id
@@ -89,12 +93,15 @@ class CardActionPoint:
         link = await linked(self._links, subject.tenant, subject.customer_id)
         return await fresh_tokens(self._connectors[subject.tenant], self._links, link)
 
-    async def open_case(self, subject: Subject, card_id: str, reason: str, reference: str) -> ActionOutcome:
+    async def open_case(self, subject: Subject, card_id: str, reason: str, reference: str,
+                        last4: str | None = None) -> ActionOutcome:
         decision = await self._decide(subject)
         if not decision.allowed:
             return ActionOutcome(decision)
         connector = self._connectors[subject.tenant]
         tokens = await self._tokens(subject)
+        if not card_id and last4:  # the card the derived alert names by its digits
+            card_id = next((c.card_id for c in await connector.cards(tokens) if c.last4 == last4), "")
         case_id = await connector.open_case(tokens, card_id, reason, reference)
         return ActionOutcome(decision, case_id=case_id)
 
