@@ -14,9 +14,6 @@ from sarraf.conversation.replies import catalog
 from sarraf.conversation.saying import POSTBACK_PREFIX
 from sarraf.domain.messages import Inbound, InboundKind
 from sarraf.store.tables.core import handoff_requests
-from tests.conversation.test_misunderstandings import container
-
-__all__ = ["container"]  # the fixture: a gateway built as the terminal builds it, with the sandbox bank
 
 
 def _press(sender: str, intent: str) -> Inbound:

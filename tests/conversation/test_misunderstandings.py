@@ -4,33 +4,12 @@ understand in between starts the count again; a refused offer queues nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
-from sarraf.bootstrap import Container, build
+from sarraf.bootstrap import Container
 from sarraf.channels import terminal
-from sarraf.config import load_banks, load_settings
 from sarraf.conversation.replies import catalog
-from sarraf.sandbox_bank.app import create_app as create_sandbox_bank
 from sarraf.store.tables.core import handoff_requests
-from sarraf.web.threaded_server import serve_in_thread
-
-
-@pytest.fixture
-async def container(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Container]:
-    monkeypatch.setenv("SARRAF_HOME", str(tmp_path))
-    monkeypatch.delenv("SARRAF_DATABASE_URL", raising=False)
-    settings = load_settings()
-    banks = load_banks(settings.banks_file)
-    with serve_in_thread(create_sandbox_bank(state_path=tmp_path / "sandbox-bank.db")) as bank_url:
-        built = await build(settings, bank_urls={b.id: bank_url for b in banks.values() if b.embedded})
-        try:
-            yield built
-        finally:
-            await built.aclose()
 
 
 async def _reasons(container: Container) -> list[str]:
