@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from sarraf.conversation.alert_chat import AlertsInChat
+from sarraf.conversation.alert_chat import AlertChat, AlertsInChat
 from sarraf.conversation.engine import Conversation
 from sarraf.conversation.flows_alerts import AlertFlows
 from sarraf.conversation.replies import catalog
@@ -35,6 +35,10 @@ class World:
     conversation: Conversation = field(init=False)
 
     def __post_init__(self) -> None:
+        self.build(None)
+
+    def build(self, alerts: AlertChat | None) -> None:
+        """The conversation, with these alert flows given to its constructor (None: the null object)."""
         self.conversation = Conversation(
             nlu=self.nlu,
             customers=self.customers,
@@ -47,6 +51,7 @@ class World:
             context=self.context,
             bank_names={TENANT: BANK},
             default_langs={TENANT: "en"},
+            alerts=alerts,
             clock=self.clock,
         )
 
@@ -83,9 +88,9 @@ class Alerts:
 
 
 def with_alerts(world: World, step_up: StepUpGate | None = None) -> Alerts:
-    """The conversation answers with the alert flows from now on, as bootstrap_alerts.py wires them."""
+    """A conversation built with the alert flows (call before registering other flows on it)."""
     alerts = Alerts(step_up)
-    world.conversation.alerts = AlertsInChat(alerts.flows)
+    world.build(AlertsInChat(alerts.flows))
     return alerts
 
 
