@@ -265,7 +265,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     payments = wire_payments(engine=engine, sealer=cipher, decider=TenantDecider(deciders), audit=audit, links=links,
                              connectors=connectors, banks=banks, public_url=settings.public_url,
                              secure_links=secure_links)
-    conversation.register_flow(payments.flow)  # "send £20 to Alice": conversation/flows_payments.py
+    conversation.register_flow(payments.flow)  # "send £20 to Alice": conversation/flows/payments.py
     return Container(
         settings=settings,
         banks=banks,

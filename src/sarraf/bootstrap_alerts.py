@@ -34,9 +34,9 @@ from sarraf.banks.openbanking import OpenBankingConnector
 from sarraf.bootstrap import Container, TenantDecider
 from sarraf.channels import webchat
 from sarraf.config import BankConfig, DerivedAlerts
-from sarraf.conversation.alert_chat import AlertsInChat
-from sarraf.conversation.flows_alerts import AlertFlows
-from sarraf.conversation.flows_offers import OfferFlows
+from sarraf.conversation.flows.alert_chat import AlertsInChat
+from sarraf.conversation.flows.alerts import AlertFlows
+from sarraf.conversation.flows.offers import OfferFlows
 from sarraf.conversation.step_up import StepUpGate, device_confirmed
 from sarraf.domain.messages import Outbound
 from sarraf.domain.offers import OfferRules

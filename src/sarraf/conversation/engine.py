@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from functools import partial
 
 from sarraf.conversation import answers
-from sarraf.conversation.alert_chat import AlertChat, NoAlerts
 from sarraf.conversation.context import (
     CONFIRM_ERASE,
     CONTEXT_TTL,
@@ -24,8 +23,9 @@ from sarraf.conversation.context import (
     shifted,
 )
 from sarraf.conversation.flows import Flow, FlowTable
-from sarraf.conversation.flows_linking import LinkingFlow
-from sarraf.conversation.flows_privacy import AgentHooks, PrivacyFlow, asks_who_saw_my_data
+from sarraf.conversation.flows.alert_chat import AlertChat, NoAlerts
+from sarraf.conversation.flows.linking import LinkingFlow
+from sarraf.conversation.flows.privacy import AgentHooks, PrivacyFlow, asks_who_saw_my_data
 from sarraf.conversation.greetings import greeting_in_kind
 from sarraf.conversation.intents import BUTTON_INTENTS, DATA_INTENTS, NOT_IN_CHAT_YET, SMALL_TALK, Intent
 from sarraf.conversation.nlu.types import Parse
@@ -89,11 +89,11 @@ class Conversation:
         self._reading = BankReading(point, secure_links, clock, self._refused)
         self._linking = LinkingFlow(consents, point, clock)
         self._privacy = PrivacyFlow(data_rights, consents, secure_links)
-        # The card and alert flows; a gateway without alerts gets the null object (alert_chat.py). The alerts
+        # The card and alert flows; a gateway without alerts gets the null object (flows/alert_chat.py). The alerts
         # wiring (bootstrap_alerts.py) may hand in the real ones once their stores are built.
         self.alerts: AlertChat = alerts or NoAlerts()
         self.console: AgentHooks | None = None  # set by the console wiring (web/console): agents' conversations
-        self.flows = FlowTable()  # payments, service answers…: see flows.py
+        self.flows = FlowTable()  # payments, service answers…: see flows/__init__.py
         self._answers = self._core_answers()
 
     def register_flow(self, flow: Flow) -> None:
@@ -166,7 +166,7 @@ class Conversation:
             return await self._act_on(turn, self.alerts.beside_our_question(turn, parse.intent == "affirm"))
         if continued := await self._act_on(turn, self.flows.continuation(turn, parse)):
             return continued  # the answer to a flow's own question ("who to?" → "Alice")
-        if asks_who_saw_my_data(text):  # "who has seen my data?": their own decisions page (flows_privacy.py)
+        if asks_who_saw_my_data(text):  # "who has seen my data?": their own decisions page (flows/privacy.py)
             return self._privacy.who_saw(turn)
         last = turn.memory.question
         shift = follow_up_shift(text) if last is not None else None
@@ -262,7 +262,7 @@ class Conversation:
             answered = await self.alerts.yes_or_no(turn, genuine=intent == "affirm")
             if answered is not None:
                 return answered
-        if self.alerts.answers(intent):  # card intents and "alerts" (alert_chat.py): a usable link first
+        if self.alerts.answers(intent):  # card intents and "alerts" (flows/alert_chat.py): a usable link first
             return await self.alerts.intent(turn, intent, self._linking)
         if (flow := self.flows.for_intent(intent)) is not None:
             return await flow.answer(turn, intent, parse)

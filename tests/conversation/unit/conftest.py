@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from sarraf.conversation.alert_chat import AlertChat, AlertsInChat
 from sarraf.conversation.engine import Conversation
-from sarraf.conversation.flows_alerts import AlertFlows
+from sarraf.conversation.flows.alert_chat import AlertChat, AlertsInChat
+from sarraf.conversation.flows.alerts import AlertFlows
 from sarraf.conversation.replies import catalog
 from sarraf.conversation.step_up import StepUpGate
 from sarraf.domain.messages import Inbound, InboundKind, Outbound

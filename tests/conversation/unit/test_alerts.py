@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sarraf.conversation.alert_chat import NoAlerts
 from sarraf.conversation.context import CONFIRM_ERASE
+from sarraf.conversation.flows.alert_chat import NoAlerts
 from sarraf.domain.events import AlertGroup
 from sarraf.domain.messages import Inbound, InboundKind, Receipt
 from tests.conversation.unit.conftest import SENDER, TENANT, World, text, with_alerts

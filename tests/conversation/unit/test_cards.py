@@ -3,7 +3,7 @@ blocked on the explicit button."""
 
 from __future__ import annotations
 
-from sarraf.conversation.flows_cards import BLOCK
+from sarraf.conversation.flows.cards import BLOCK
 from sarraf.domain.events import CardAction
 from tests.conversation.unit.conftest import World, text, with_alerts
 

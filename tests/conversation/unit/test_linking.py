@@ -1,4 +1,4 @@
-"""Linking in chat (flows_linking.py) through the engine with fakes: an invitation with the login button,
+"""Linking in chat (flows/linking.py) through the engine with fakes: an invitation with the login button,
 "already linked" once linked, unlinking once."""
 
 from __future__ import annotations

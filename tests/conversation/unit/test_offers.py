@@ -1,9 +1,9 @@
-"""The offers flow registered on the engine (flows_offers.py) with fakes: its phrases are taken ahead of the
+"""The offers flow registered on the engine (flows/offers.py) with fakes: its phrases are taken ahead of the
 model, its stop button is honoured."""
 
 from __future__ import annotations
 
-from sarraf.conversation.flows_offers import OfferFlows
+from sarraf.conversation.flows.offers import OfferFlows
 from sarraf.domain.offers import STOP_PAYLOAD, OfferRules
 from tests.conversation.unit import fakes
 from tests.conversation.unit.conftest import TENANT, World, text

@@ -1,4 +1,4 @@
-"""The payments flow registered on the engine (flows_payments.py) with fakes: one message to a confirmation,
+"""The payments flow registered on the engine (flows/payments.py) with fakes: one message to a confirmation,
 a typed "cancel" to that question cancels it (the door below cannot pay: nothing is sent to the bank)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sarraf.conversation.flows_payments import PaymentsFlow
+from sarraf.conversation.flows.payments import PaymentsFlow
 from sarraf.conversation.payment_runs import PaymentRuns
 from sarraf.conversation.payment_texts import PaymentTexts
 from sarraf.domain.disclosure import Decision, Minimisation, Outcome

@@ -1,4 +1,4 @@
-"""The customer's data rights (flows_privacy.py) through the engine with fakes."""
+"""The customer's data rights (flows/privacy.py) through the engine with fakes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The service flow registered on the engine (flows_service.py) with fakes: a service question is answered
+"""The service flow registered on the engine (flows/service.py) with fakes: a service question is answered
 from the bank's knowledge base and "did that help?" is noted; a bank without one hands the question over."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sarraf.config import DEFAULT_BANKS_FILE, load_banks
-from sarraf.conversation.flows_service import ServiceFlow
+from sarraf.conversation.flows.service import ServiceFlow
 from sarraf.kb import KnowledgeBase, load
 from tests.conversation.unit import fakes
 from tests.conversation.unit.conftest import TENANT, World, text

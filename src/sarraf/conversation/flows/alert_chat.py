@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from sarraf.conversation.context import YES_NO_QUESTIONS
-from sarraf.conversation.flows_alerts import INTENTS, AlertFlows, PreferenceChange, Who, preference_change
+from sarraf.conversation.flows.alerts import INTENTS, AlertFlows, PreferenceChange, Who, preference_change
 from sarraf.conversation.saying import say
 from sarraf.conversation.turn import Turn
 from sarraf.domain.messages import Outbound, Receipt
@@ -22,7 +22,7 @@ FLOW_POSTBACKS = ("alert:", "card:")  # answers to the alert and card flows' own
 
 
 class LinkCheck(Protocol):
-    """What alert and card changes need of the customer's bank link (flows_linking.LinkingFlow)."""
+    """What alert and card changes need of the customer's bank link (flows.linking.LinkingFlow)."""
 
     async def link_problem(self, turn: Turn) -> Outbound | None: ...
 
@@ -99,7 +99,7 @@ class NoAlerts:
 
 
 class AlertsInChat:
-    """The alert and card flows (flows_alerts.AlertFlows) behind the engine's questions."""
+    """The alert and card flows (flows.alerts.AlertFlows) behind the engine's questions."""
 
     help_key = "help"
 
