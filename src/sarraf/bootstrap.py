@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sarraf.alerts.push import Pusher
 from sarraf.banks.openbanking import OpenBankingConnector
 from sarraf.bootstrap_payments import PaymentsWiring, wire_payments
 from sarraf.bootstrap_service import wire_service
@@ -77,6 +78,19 @@ class TenantDecider:
         return self._deciders[request.tenant].decide(request, grant)
 
 
+class ChannelSender:
+    """The enabled channels, as the pusher sends on them."""
+
+    def __init__(self, channels: ChannelSet) -> None:
+        self._channels = channels
+
+    async def send(self, channel: str, sender: str, messages: list[Outbound]) -> list[str]:
+        found = self._channels.channels.get(channel)
+        if found is None:
+            raise LookupError(f"channel {channel} is not enabled")
+        return await found.deliver(sender, messages)
+
+
 @dataclass
 class Container:
     settings: Settings
@@ -103,6 +117,11 @@ class Container:
     payments: PaymentsWiring | None = None  # payments in chat (bootstrap_payments.py)
     step_up: StepUpGate | None = None  # sensitive actions held for a bank login (bootstrap_alerts.py)
     turn_locks: TurnLocks | None = None  # one turn at a time per conversation, across processes
+    # every message that is not an in-turn reply or an alert: retried and paced (alerts/push.py)
+    pusher: Pusher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pusher = Pusher(ChannelSender(self.channels), self.rate_limits)
 
     @asynccontextmanager
     async def one_turn(self, channel: str, sender: str) -> AsyncIterator[None]:
@@ -127,8 +146,8 @@ class Container:
         return self.banks[self.default_tenant].default_language
 
     async def deliver(self, channel: str, sender: str, messages: list[Outbound]) -> None:
-        if messages:
-            await self.channels.channels[channel].deliver(sender, messages)
+        """A message outside a turn (after a bank login, a payment's outcome, a reminder): see alerts/push.py."""
+        await self.pusher.push(channel, sender, messages)
 
     async def lang_of(self, customer_id: str) -> str | None:
         return await self.customers.lang_of(customer_id)
@@ -246,7 +265,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     payments = wire_payments(engine=engine, sealer=cipher, decider=TenantDecider(deciders), audit=audit, links=links,
                              connectors=connectors, banks=banks, public_url=settings.public_url,
                              secure_links=secure_links)
-    conversation.register_flow(payments.flow)  # "send £20 to Alice": conversation/flows_payments.py
+    conversation.register_flow(payments.flow)  # "send £20 to Alice": conversation/flows/payments.py
     return Container(
         settings=settings,
         banks=banks,

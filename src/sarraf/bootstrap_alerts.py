@@ -34,8 +34,9 @@ from sarraf.banks.openbanking import OpenBankingConnector
 from sarraf.bootstrap import Container, TenantDecider
 from sarraf.channels import webchat
 from sarraf.config import BankConfig, DerivedAlerts
-from sarraf.conversation.flows_alerts import AlertFlows
-from sarraf.conversation.flows_offers import OfferFlows
+from sarraf.conversation.flows.alert_chat import AlertsInChat
+from sarraf.conversation.flows.alerts import AlertFlows
+from sarraf.conversation.flows.offers import OfferFlows
 from sarraf.conversation.step_up import StepUpGate, device_confirmed
 from sarraf.domain.messages import Outbound
 from sarraf.domain.offers import OfferRules
@@ -229,11 +230,11 @@ def wire_conversation_alerts(container: Container) -> ConversationAlerts:
                                    SqlHeldActions(engine), container.consents, container.audit,
                                    container.bank_names)
     container.step_up.runs(Sensitive.SECURE_PAGE_NEW_DEVICE, device_confirmed)
-    container.conversation.alerts = AlertFlows(prefs, fraud, actions, Answer, container.bank_names,
-                                               receipts=SqlAlertReceipts(engine),
-                                               zones={b.id: b.time_zones for b in container.banks.values()},
-                                               confirmations=SqlCardConfirmations(engine),
-                                               step_up=container.step_up)
+    # The conversation was built with no alerts (alert_chat.NoAlerts); from here on it answers with these.
+    container.conversation.alerts = AlertsInChat(AlertFlows(
+        prefs, fraud, actions, Answer, container.bank_names, receipts=SqlAlertReceipts(engine),
+        zones={b.id: b.time_zones for b in container.banks.values()},
+        confirmations=SqlCardConfirmations(engine), step_up=container.step_up))
     container.conversation.register_flow(OfferFlows(SqlOffers(engine, container.row_sealer), offer_rules(container)))
     return ConversationAlerts(outbox, prefs, cases, actions, fraud)
 

@@ -1,7 +1,7 @@
 """The wiring of payments in chat (issue #12): the payment door, its state machine's store and the chat flow.
 
 Called from bootstrap.build; the flow is registered on the conversation through the flow seam
-(conversation/flows.py), the callback and start routes live in web/routes_payments.py.
+(conversation/flows/__init__.py), the callback and start routes live in web/routes_payments.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.config import BankConfig
-from sarraf.conversation.flows_payments import PaymentsFlow
+from sarraf.conversation.flows.payments import PaymentsFlow
 from sarraf.conversation.payment_runs import PaymentRuns
 from sarraf.conversation.payment_texts import PaymentLinks, PaymentTexts
 from sarraf.domain.payments import PaymentInitiation

@@ -1,5 +1,5 @@
 """Wiring of customer service (issue #13): each bank's knowledge base, loaded and checked at start-up, and the
-service flow registered with the conversation (conversation/flows_service.py).
+service flow registered with the conversation (conversation/flows/service.py).
 
 A bank with a `service:` block in banks.yaml has opted in: a knowledge base that does not load (a missing
 answer, an undefined figure) stops start-up with every problem listed. A bank without one is answered from the
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from sarraf.config import BankConfig
 from sarraf.conversation.engine import Conversation
-from sarraf.conversation.flows_service import Invitations, Outcomes, ServiceFlow
+from sarraf.conversation.flows.service import Invitations, Outcomes, ServiceFlow
 from sarraf.conversation.ports import Handoffs, SecureLinks
 from sarraf.conversation.service_grounding import ServiceGrounding
 from sarraf.domain.ports import BankConnector, LinkRepository

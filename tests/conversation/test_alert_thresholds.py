@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sarraf.conversation.flows_alerts import AlertFlows, Who, preference_change
+from sarraf.conversation.flows.alerts import AlertFlows, Who, preference_change
 from sarraf.conversation.replies import catalog, format_money
 from sarraf.domain.events import AlertGroup
 from sarraf.domain.money import Money

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sarraf.conversation.flows_cards import BLOCK, FREEZE, KEEP, OFFER_VALID, CardFlows
+from sarraf.conversation.flows.cards import BLOCK, FREEZE, KEEP, OFFER_VALID, CardFlows
 from sarraf.conversation.replies import catalog
 from sarraf.domain.events import CardAction, PaymentCard
 from sarraf.store.card_confirmations import SqlCardConfirmations

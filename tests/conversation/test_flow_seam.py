@@ -1,4 +1,4 @@
-"""The flow seam (conversation/flows.py): a registered flow answers its intents, its own buttons and the
+"""The flow seam (conversation/flows/__init__.py): a registered flow answers its intents, its own buttons and the
 answers to its own questions, through the engine as built for the terminal; two flows never share an intent
 or a payload prefix; what a flow raises for the bank is worded by the engine like any bank read."""
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from sarraf.conversation.context import PAYMENT_CONFIRM, PAYMENT_QUESTION, Memory
-from sarraf.conversation.flows_payments import PaymentsFlow
+from sarraf.conversation.flows.payments import PaymentsFlow
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.payment_runs import PaymentRuns
 from sarraf.conversation.payment_texts import PaymentTexts

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from sarraf.conversation.flows_payments import PaymentsFlow
+from sarraf.conversation.flows.payments import PaymentsFlow
 from sarraf.conversation.payment_runs import PaymentRuns
 from sarraf.conversation.payment_texts import PaymentTexts
 from sarraf.domain.payments import PaymentState

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sarraf.conversation.flows_payments import PaymentsFlow
+from sarraf.conversation.flows.payments import PaymentsFlow
 from sarraf.conversation.payment_abroad import country_of, names_country, payees_in_named_country, transfer_currency
 from sarraf.conversation.payment_runs import PaymentRuns
 from sarraf.conversation.payment_texts import PaymentTexts

@@ -1,4 +1,4 @@
-"""The service flow on its own (conversation/flows_service.py): the bank's answer in the customer's language,
+"""The service flow on its own (conversation/flows/service.py): the bank's answer in the customer's language,
 "did that help?" typed or tapped both ways in three languages, two misunderstandings offering a person, a
 bank without a knowledge base handing off, and every one of the 77 × 3 replies short enough for every channel."""
 
@@ -13,7 +13,7 @@ import pytest
 from sarraf.channels import alexa, messenger, telegram, whatsapp
 from sarraf.config import DEFAULT_BANKS_FILE, load_banks
 from sarraf.conversation.context import CONTEXT_TTL, OFFER_HANDOFF, Memory
-from sarraf.conversation.flows_service import ServiceFlow, currency_named, helped
+from sarraf.conversation.flows.service import ServiceFlow, currency_named, helped
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.replies import catalog
 from sarraf.conversation.turn import Turn

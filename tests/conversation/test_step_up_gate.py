@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sarraf.conversation.flows_alerts import AlertFlows, Who, preference_change
-from sarraf.conversation.flows_cards import CardFlows
+from sarraf.conversation.flows.alerts import AlertFlows, Who, preference_change
+from sarraf.conversation.flows.cards import CardFlows
 from sarraf.conversation.replies import catalog
 from sarraf.conversation.step_up import Requester, StepUpGate, device_confirmed
 from sarraf.domain.consent import LINK_SESSION_TTL

@@ -164,7 +164,7 @@ async def test_a_typed_no_keeps_everything(gateway: Gateway, http: httpx.AsyncCl
 
 async def test_yes_to_the_offer_of_a_person_hands_over(gateway: Gateway, http: httpx.AsyncClient) -> None:
     # A service answer, then two replies that answer neither "did that help?" nor anything else: the bot offers
-    # a person (conversation/flows_service.py), and a typed "yes" takes the offer.
+    # a person (conversation/flows/service.py), and a typed "yes" takes the offer.
     chat = ChatClient(http, gateway.url)
     await chat.say("my card payment was declined")
     await chat.say("purple giraffes")

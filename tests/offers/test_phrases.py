@@ -1,4 +1,4 @@
-"""The offers phrase table (conversation/flows_offers.py): the brief's phrasings and their everyday variants in
+"""The offers phrase table (conversation/flows/offers.py): the brief's phrasings and their everyday variants in
 en/pl/ar are recognised, and ordinary banking questions and alert settings are left alone."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sarraf.conversation.flows_alerts import preference_change
-from sarraf.conversation.flows_offers import offers_wish
+from sarraf.conversation.flows.alerts import preference_change
+from sarraf.conversation.flows.offers import offers_wish
 
 IN = ["send me offers", "Send me offers!", "I want offers", "I'd like to get your offers", "turn on offers",
       "opt in to offers", "sign me up for offers", "chcę dostawać oferty", "chce dostawac oferty",

@@ -21,7 +21,7 @@ import httpx
 from babel.numbers import format_currency
 
 from sarraf.banks.openbanking import OpenBankingConnector
-from sarraf.conversation.flows_alerts import preference_change
+from sarraf.conversation.flows.alerts import preference_change
 from sarraf.conversation.nlu import load_default
 from sarraf.conversation.replies import catalog
 from sarraf.policy.secure_links import SignedLinks

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sarraf.conversation.flows_alerts import INTENTS as ALERT_INTENTS
+from sarraf.conversation.flows.alerts import INTENTS as ALERT_INTENTS
 from sarraf.conversation.replies import catalog
 from tests.stories.ledger import CATEGORY_MCCS, period
 from tests.stories.runner import _nlu

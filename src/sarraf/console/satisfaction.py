@@ -1,7 +1,7 @@
 """The customer's answer to "how did we do?" after a person handled their conversation.
 
 The question goes out when the agent hands the conversation back (desk.py), with three one-tap answers; the
-tap comes back as a postback this flow owns (conversation/flows.py). An answer counts once: a replayed tap, or a
+tap comes back as a postback this flow owns (conversation/flows/). An answer counts once: a replayed tap, or a
 tap on an old question, is thanked but not counted again."""
 
 from __future__ import annotations

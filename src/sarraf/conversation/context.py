@@ -19,8 +19,8 @@ from sarraf.conversation.nlu.entities.fold import fold
 CONTEXT_TTL = timedelta(minutes=15)
 CONFIRM_ERASE = "confirm_erase"  # "This erases everything … Erase now?"
 OFFER_HANDOFF = "offer_handoff"  # "… shall I connect you?"
-PAYMENT_QUESTION = "payment"  # a payment's own question: amount, payee or account (flows_payments.py)
-PAYMENT_CONFIRM = "payment_confirm"  # a payment's "confirm?" (flows_payments.py)
+PAYMENT_QUESTION = "payment"  # a payment's own question: amount, payee or account (flows/payments.py)
+PAYMENT_CONFIRM = "payment_confirm"  # a payment's "confirm?" (flows/payments.py)
 PENDING = (CONFIRM_ERASE, OFFER_HANDOFF, PAYMENT_QUESTION, PAYMENT_CONFIRM)
 # Questions a bare "yes" / "no" answers. With a fraud alert's "Was this you?" open as well, a typed yes / no is
 # ambiguous between them and answers neither; to any other question of ours it is the fraud question's answer.
@@ -73,7 +73,7 @@ class Memory:
 
     pending: str | None = None
     question: Question | None = None
-    # what a flow (flows.py) keeps between turns, under the flow's own key: {"service": {...}}
+    # what a flow (flows/__init__.py) keeps between turns, under the flow's own key: {"service": {...}}
     flows: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

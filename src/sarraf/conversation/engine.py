@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 
 from sarraf.conversation import answers
@@ -17,20 +17,21 @@ from sarraf.conversation.context import (
     CONFIRM_ERASE,
     CONTEXT_TTL,
     OFFER_HANDOFF,
-    YES_NO_QUESTIONS,
     Memory,
     Question,
     follow_up_shift,
     shifted,
 )
 from sarraf.conversation.flows import Flow, FlowTable
-from sarraf.conversation.flows_alerts import INTENTS as ALERT_INTENTS
-from sarraf.conversation.flows_alerts import AlertFlows, PreferenceChange, Who, preference_change
-from sarraf.conversation.flows_privacy import AgentHooks, asks_who_saw_my_data, privacy_link
+from sarraf.conversation.flows.alert_chat import AlertChat, NoAlerts
+from sarraf.conversation.flows.linking import LinkingFlow
+from sarraf.conversation.flows.privacy import AgentHooks, PrivacyFlow, asks_who_saw_my_data
 from sarraf.conversation.greetings import greeting_in_kind
 from sarraf.conversation.intents import BUTTON_INTENTS, DATA_INTENTS, NOT_IN_CHAT_YET, SMALL_TALK, Intent
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.ports import (
+    BankData,
+    Consents,
     ConversationContext,
     Customer,
     CustomerDirectory,
@@ -41,21 +42,17 @@ from sarraf.conversation.ports import (
     Understanding,
 )
 from sarraf.conversation.reading import BankReading, entity_value
-from sarraf.conversation.replies import catalog, format_date
+from sarraf.conversation.replies import catalog
 from sarraf.conversation.sanitize import MAX_MESSAGE_CHARS, clean
 from sarraf.conversation.saying import POSTBACK_PREFIX, say
 from sarraf.conversation.turn import Turn
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.disclosure import Decision
 from sarraf.domain.errors import BankAnswerRefused, BankRefused, BankUnavailable, ConsentUnusable, NotLinked
-from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound
+from sarraf.domain.messages import Inbound, InboundKind, Outbound
 from sarraf.i18n.languages import spoken
 from sarraf.policy.consent_grant import CONSENT_POLICY_ID
-from sarraf.policy.consents import ConsentService
-from sarraf.policy.point import BankDataPoint
 
-RELINK_WINDOW = timedelta(days=7)  # matches the expiry reminder: from then on, "link" renews the consent
-FLOW_POSTBACKS = ("alert:", "card:")  # answers to the alert and card flows' own buttons
 # Two messages in a row we could not place: the second is met with the offer of a person, and the hand-off (if
 # taken) is queued with the reason "misunderstood" so the console shows why the customer is waiting.
 MISUNDERSTOOD = "misunderstood"  # memory.flows key: how many "say it another way" in a row
@@ -70,32 +67,33 @@ class Conversation:
         nlu: Understanding,
         customers: CustomerDirectory,
         messages: MessageLog,
-        consents: ConsentService,
-        point: BankDataPoint,
+        consents: Consents,
+        point: BankData,
         secure_links: SecureLinks,
         handoffs: Handoffs,
         data_rights: DataRights,
         context: ConversationContext,
         bank_names: Mapping[str, str],
         default_langs: Mapping[str, str],
+        alerts: AlertChat | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._nlu = nlu
         self._customers = customers
         self._messages = messages
-        self._consents = consents
-        self._point = point
-        self._links = secure_links
         self._handoffs = handoffs
-        self._data_rights = data_rights
         self._context = context
         self._bank_names = bank_names
         self._default_langs = default_langs
         self._clock = clock
         self._reading = BankReading(point, secure_links, clock, self._refused)
-        self.alerts: AlertFlows | None = None  # set by the alerts wiring (bootstrap_alerts.py)
+        self._linking = LinkingFlow(consents, point, clock)
+        self._privacy = PrivacyFlow(data_rights, consents, secure_links)
+        # The card and alert flows; a gateway without alerts gets the null object (flows/alert_chat.py). The alerts
+        # wiring (bootstrap_alerts.py) may hand in the real ones once their stores are built.
+        self.alerts: AlertChat = alerts or NoAlerts()
         self.console: AgentHooks | None = None  # set by the console wiring (web/console): agents' conversations
-        self.flows = FlowTable()  # payments, service answers…: see flows.py
+        self.flows = FlowTable()  # payments, service answers…: see flows/__init__.py
         self._answers = self._core_answers()
 
     def register_flow(self, flow: Flow) -> None:
@@ -105,7 +103,7 @@ class Conversation:
         if inbound.message_id and not await self._messages.first_time(inbound.channel, inbound.message_id):
             return []  # a platform retry or replay: already answered
         if inbound.kind is InboundKind.RECEIPT:
-            if inbound.receipt is not None and self.alerts is not None:
+            if inbound.receipt is not None:
                 await self.alerts.receipt(inbound.channel, inbound.sender, inbound.receipt)
             return []  # receipts are noted on the alerts they cover, never answered
         if inbound.kind is InboundKind.LINKED:
@@ -144,20 +142,19 @@ class Conversation:
             if intent not in BUTTON_INTENTS:
                 return [say(turn, "rephrase", quick=True)]
             return await self._act(turn, intent, None)
-        if self.alerts is not None and inbound.kind is InboundKind.POSTBACK and (inbound.payload or "").startswith(
-                FLOW_POSTBACKS):
-            return await self._act_on(turn, self.alerts.postback(Who.of(turn), inbound.payload or ""))
+        if inbound.kind is InboundKind.POSTBACK and self.alerts.owns_postback(inbound.payload or ""):
+            return await self._act_on(turn, self.alerts.postback(turn, inbound.payload or ""))
         if inbound.kind is InboundKind.POSTBACK and (flow := self.flows.for_postback(inbound.payload or "")):
             return await self._act_on(turn, flow.postback(turn, inbound.payload or ""))
         if len(text) > MAX_MESSAGE_CHARS:
             return [say(turn, "too_long", count=MAX_MESSAGE_CHARS)]
         if not text:
             return [say(turn, "empty", quick=True)]
-        if self.alerts is not None and (change := preference_change(text)) is not None:
+        if (change := self.alerts.preference_change(text)) is not None:
             if change.lang and change.lang != customer.lang:
                 await self._customers.set_lang(customer.id, change.lang)
             turn = replace(turn, lang=change.lang or turn.lang)
-            return await self._act_on(turn, self._alert_preferences(turn, change))
+            return await self._act_on(turn, self.alerts.change_preferences(turn, change, self._linking))
 
         parse = self._nlu.parse(text, now=self._clock())
         lang = parse.lang if _trust_language(parse) else known_lang
@@ -165,12 +162,12 @@ class Conversation:
             await self._customers.set_lang(customer.id, lang)
         turn = replace(turn, lang=lang)
         if (turn.asked is not None and parse.in_scope and parse.intent in ("affirm", "deny")
-                and self.alerts is not None and await self.alerts.fraud_question_open(Who.of(turn))):
-            return await self._act_on(turn, self._yes_no_beside_fraud(turn, parse.intent == "affirm"))
+                and await self.alerts.fraud_question_open(turn)):
+            return await self._act_on(turn, self.alerts.beside_our_question(turn, parse.intent == "affirm"))
         if continued := await self._act_on(turn, self.flows.continuation(turn, parse)):
             return continued  # the answer to a flow's own question ("who to?" → "Alice")
-        if asks_who_saw_my_data(text):  # "who has seen my data?": their own decisions page (flows_privacy.py)
-            return [privacy_link(turn.lang, turn.bank, self._links, turn.tenant, turn.customer_id)]
+        if asks_who_saw_my_data(text):  # "who has seen my data?": their own decisions page (flows/privacy.py)
+            return self._privacy.who_saw(turn)
         last = turn.memory.question
         shift = follow_up_shift(text) if last is not None else None
         if last is not None and shift is not None and (not parse.in_scope or parse.intent in (*DATA_INTENTS,
@@ -199,17 +196,6 @@ class Conversation:
         turn.memory.flows[HANDOFF_REASON] = "misunderstood"
         turn.memory.pending = OFFER_HANDOFF  # a typed "yes" (or the button) connects
         return [say(turn, "service_offer_handoff", human=True)]
-
-    async def _yes_no_beside_fraud(self, turn: Turn, genuine: bool) -> list[Outbound]:
-        """A typed yes / no while a fraud alert's "Was this you?" and a question of ours are both open. Next to
-        a yes / no question of ours (erase, hand-over, a payment's "confirm?") it answers neither: a "yes" meant
-        for one must never erase data, clear a fraudulent payment or send money. Next to a question a yes does
-        not answer ("how much?") it is the fraud question's, answered by its owner; ours stays open."""
-        assert self.alerts is not None and turn.asked is not None
-        turn.memory.pending = turn.asked
-        if turn.asked in YES_NO_QUESTIONS:
-            return [say(turn, "which_question")]
-        return await self.alerts.yes_or_no(Who.of(turn), genuine=genuine) or [say(turn, "which_question")]
 
     async def resume_after_link(self, session: LinkSession, lang: str | None) -> list[Outbound]:
         """The customer came back from the bank's login: confirm, then answer what they had asked."""
@@ -257,7 +243,7 @@ class Conversation:
             return [say(turn, "bank_refused", human=True)]
         except NotLinked:  # never linked (or unlinked): the same invitation, Log in button and all
             # Inviting asks the bank for a consent, so a bank that is down is told as plainly here too.
-            return await self._act_on(turn, self._invitation(turn))
+            return await self._act_on(turn, self._linking.invitation(turn))
         except ConsentUnusable:  # linked once, but the permission expired or was withdrawn: link again
             return [say(turn, "consent_unusable", link=True)]
 
@@ -267,23 +253,17 @@ class Conversation:
         if turn.asked is not None and intent in ("affirm", "deny"):
             # A typed or spoken yes / no answers our question exactly as its button would — unless a fraud
             # alert's "Was this you?" is open too: a "yes" meant for one must never erase data or clear a payment.
-            if self.alerts is not None and await self.alerts.fraud_question_open(Who.of(turn)):
+            if await self.alerts.fraud_question_open(turn):
                 return [say(turn, "which_question")]
             if intent == "deny":
                 return [say(turn, "deny")]
             intent = "confirm_erase" if turn.asked == CONFIRM_ERASE else "human_agent"
-        if self.alerts is not None and intent in ("affirm", "deny"):
-            answered = await self.alerts.yes_or_no(Who.of(turn), genuine=intent == "affirm")
+        if intent in ("affirm", "deny"):
+            answered = await self.alerts.yes_or_no(turn, genuine=intent == "affirm")
             if answered is not None:
                 return answered
-        if self.alerts is not None and intent == "manage_alerts":
-            if (change := preference_change(turn.text)) is None:  # "alerts" said, but not what to do with them
-                return [say(turn, "alerts_which_way")]
-            return await self._alert_preferences(turn, change)
-        if self.alerts is not None and intent in ALERT_INTENTS:
-            if (problem := await self._link_problem(turn)) is not None:
-                return [problem]
-            return await self.alerts.intent(Who.of(turn), intent, turn.text)
+        if self.alerts.answers(intent):  # card intents and "alerts" (flows/alert_chat.py): a usable link first
+            return await self.alerts.intent(turn, intent, self._linking)
         if (flow := self.flows.for_intent(intent)) is not None:
             return await flow.answer(turn, intent, parse)
         if intent in DATA_INTENTS:
@@ -297,29 +277,20 @@ class Conversation:
     # -- the conversation's own intents (no flow, no bank data), one handler each ---------------------------
     def _core_answers(self) -> dict[str, Callable[[Turn], Awaitable[list[Outbound]]]]:
         answers: dict[str, Callable[[Turn], Awaitable[list[Outbound]]]] = {
-            Intent.LINK_ACCOUNT: self._link_account,
-            Intent.UNLINK_ACCOUNT: self._unlink,
-            Intent.REVOKE_CONSENT: self._unlink,
+            Intent.LINK_ACCOUNT: self._linking.link_account,
+            Intent.UNLINK_ACCOUNT: self._linking.unlink,
+            Intent.REVOKE_CONSENT: self._linking.unlink,
             Intent.GREETING: self._greet,
             Intent.HELP: self._help,
             Intent.HUMAN_AGENT: self._connect_person,
-            Intent.MY_DATA: self._show_my_data,
-            Intent.DELETE_MY_DATA: self._ask_before_erasing,
-            Intent.CONFIRM_ERASE: self._erase,
+            Intent.MY_DATA: self._privacy.show_my_data,
+            Intent.DELETE_MY_DATA: self._privacy.ask_before_erasing,
+            Intent.CONFIRM_ERASE: self._privacy.erase,
             Intent.OUT_OF_SCOPE: self._misunderstood,
         }
         answers.update({intent: partial(self._just_say, key) for intent, key in SMALL_TALK.items()})
         answers.update({intent: self._not_in_chat_yet for intent in NOT_IN_CHAT_YET})
         return answers
-
-    async def _link_account(self, turn: Turn) -> list[Outbound]:
-        if await self._linked(turn):
-            return [say(turn, "already_linked", quick=True)]
-        return [await self._invite(turn, resume_text=None)]
-
-    async def _unlink(self, turn: Turn) -> list[Outbound]:
-        revoked = await self._consents.revoke(turn.tenant, turn.customer_id)
-        return [say(turn, "unlinked" if revoked else "nothing_to_unlink")]
 
     async def _greet(self, turn: Turn) -> list[Outbound]:
         hello = greeting_in_kind(turn.text)
@@ -329,7 +300,7 @@ class Conversation:
         return [replace(intro, text=f"{catalog().text(turn.lang, hello)} {intro.text}")]
 
     async def _help(self, turn: Turn) -> list[Outbound]:  # promise the card and alert flows only where they run
-        return [say(turn, "help" if self.alerts is not None else "help_basic", quick=True)]
+        return [say(turn, self.alerts.help_key, quick=True)]
 
     @staticmethod
     async def _just_say(key: str, turn: Turn) -> list[Outbound]:  # "thanks" → "You're welcome!"
@@ -339,19 +310,6 @@ class Conversation:
         reason = str(turn.memory.flows.pop(HANDOFF_REASON, "asked"))
         await self._handoffs.request(turn.tenant, turn.customer_id, turn.channel, turn.sender, reason)
         return [say(turn, "human_handoff")]
-
-    async def _show_my_data(self, turn: Turn) -> list[Outbound]:
-        return [await self._my_data(turn)]
-
-    async def _ask_before_erasing(self, turn: Turn) -> list[Outbound]:
-        turn.memory.pending = CONFIRM_ERASE
-        return [say(turn, "erase_confirm", confirm_erase=True)]
-
-    async def _erase(self, turn: Turn) -> list[Outbound]:  # the button on the confirmation, or a yes typed to it
-        await self._consents.revoke(turn.tenant, turn.customer_id)
-        await self._data_rights.erase(turn.customer_id)
-        turn.memory.question = None  # nothing of the conversation outlives the erasure
-        return [say(turn, "erased")]
 
     async def _not_in_chat_yet(self, turn: Turn) -> list[Outbound]:
         turn.memory.pending = OFFER_HANDOFF  # "… shall I connect you?"
@@ -372,73 +330,9 @@ class Conversation:
             return [answers.which_category(turn.lang, str(unplaced))]
         return await self._reading.transactions(turn, q)
 
-    async def _alert_preferences(self, turn: Turn, change: PreferenceChange) -> list[Outbound]:
-        """Alerts are about the customer's bank accounts: switching them on needs a usable link (switching
-        off never does). A named threshold is taken in the account's currency, read through the policy point."""
-        assert self.alerts is not None
-        if change.on and (problem := await self._link_problem(turn)) is not None:
-            return [problem]
-        currency = await self._account_currency(turn) if change.amount is not None and change.on else None
-        return await self.alerts.change_preferences(Who.of(turn), change, currency)
-
-    async def _link_problem(self, turn: Turn) -> Outbound | None:
-        """None when the customer's bank link is usable; else the invitation (never linked) or the
-        offer to link again (expired or withdrawn)."""
-        link = await self._consents.link_of(turn.tenant, turn.customer_id)
-        if link is None:  # nothing to resume after the login: card and alert changes are asked for again
-            return await self._invite(turn, resume_text=None, key="link_needed_first")
-        if not link.usable():
-            return say(turn, "consent_unusable", link=True)
-        return None
-
-    async def _account_currency(self, turn: Turn) -> str | None:
-        disclosed = await self._point.balances(turn.subject)
-        if not disclosed.decision.allowed or not disclosed.data:
-            return None  # denied, or this channel may only receive a link: the threshold is not set
-        return disclosed.data[0].account.currency
-
     def _refused(self, turn: Turn, decision: Decision) -> Outbound:
         # The customer's consent (what the bank granted) and the bank's agreement are different reasons.
         return say(turn, "not_granted" if decision.policy_id == CONSENT_POLICY_ID else "denied")
-
-    async def _my_data(self, turn: Turn) -> Outbound:
-        c = catalog()
-        held = await self._data_rights.export(turn.customer_id)
-        link = await self._consents.link_of(turn.tenant, turn.customer_id)
-        if link is not None and link.usable():
-            expiry = format_date(link.expires_at, turn.lang) if link.expires_at else "—"
-            linked = c.text(turn.lang, "my_data_linked", bank=turn.bank, date=expiry)
-        else:
-            linked = c.text(turn.lang, "my_data_not_linked")
-        url = self._links.issue(turn.tenant, turn.customer_id, "export", None, None)
-        text = c.text(
-            turn.lang,
-            "my_data",
-            channels=c.text(turn.lang, "my_data_channels", count=len(held["channels"])),
-            link=linked,
-            validity=c.text(turn.lang, "minutes_count", count=self._links.ttl_minutes),
-        )
-        return Outbound(text, turn.lang, buttons=(Button(c.text(turn.lang, "download_my_data"), url=url),))
-
-    async def _linked(self, turn: Turn) -> bool:
-        """Linked, and not so close to the consent's end that linking again is the sensible answer."""
-        link = await self._consents.link_of(turn.tenant, turn.customer_id)
-        if link is None or not link.usable():
-            return False
-        return link.expires_at is None or link.expires_at - self._clock() > RELINK_WINDOW
-
-    async def _invitation(self, turn: Turn) -> list[Outbound]:
-        return [await self._invite(turn, resume_text=turn.text or None)]
-
-    async def _invite(self, turn: Turn, resume_text: str | None, key: str = "link_needed") -> Outbound:
-        invitation = await self._consents.invite(turn.tenant, turn.customer_id, turn.channel, turn.sender, resume_text)
-        c = catalog()
-        return Outbound(
-            c.text(turn.lang, key, bank=turn.bank),
-            turn.lang,
-            buttons=(Button(c.text(turn.lang, "link_button", bank=turn.bank), url=invitation.url, login=True),),
-            extra={"link_state": invitation.state},
-        )
 
 
 def _trust_language(parse: Parse) -> bool:

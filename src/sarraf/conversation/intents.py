@@ -37,7 +37,7 @@ BUTTON_INTENTS = frozenset(Intent)
 DATA_INTENTS = (Intent.CHECK_BALANCE, Intent.RECENT_TRANSACTIONS, Intent.SPENDING_SUMMARY)
 SMALL_TALK = {Intent.THANKS: "thanks", Intent.GOODBYE: "goodbye", Intent.AFFIRM: "affirm", Intent.DENY: "deny"}
 # Answered by the alert and card flows when alerts run (bootstrap_alerts.py wires them); otherwise honestly
-# "not in chat yet" with a hand-off. Transfers are the payments flow's (flows_payments.py, registered by bootstrap).
+# "not in chat yet" with a hand-off. Transfers are the payments flow's (flows/payments.py, registered by bootstrap).
 NOT_IN_CHAT_YET = (Intent.FREEZE_CARD, Intent.UNFREEZE_CARD, Intent.MANAGE_ALERTS, "lost_or_stolen_card")
 
 assert {i.value for i in Intent} - {Intent.CONFIRM_ERASE} == set(BOT_INTENTS), "Intent and the NLU taxonomy differ"

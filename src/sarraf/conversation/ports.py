@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
 from sarraf.conversation.nlu.types import Parse
+from sarraf.domain.banking import Transaction
+from sarraf.domain.consent import BankLink
+from sarraf.policy.consents import LinkInvitation
+from sarraf.policy.point import AccountBalances, Disclosure, Subject
 
 
 class Understanding(Protocol):
@@ -60,3 +65,26 @@ class ConversationContext(Protocol):
     async def remember(
         self, tenant: str, customer_id: str, channel: str, state: dict[str, Any], expires_at: datetime
     ) -> None: ...
+
+
+class BankData(Protocol):
+    """The policy point's reads (policy/point.BankDataPoint): every answer already decided and minimised."""
+
+    async def balances(self, subject: Subject) -> Disclosure[list[AccountBalances]]: ...
+
+    async def transactions(
+        self, subject: Subject, since: datetime | None, until: datetime | None,
+        keep: Callable[[Transaction], bool] | None = None,
+    ) -> Disclosure[list[Transaction]]: ...
+
+
+class Consents(Protocol):
+    """The customer's bank link (policy/consents.ConsentService), as far as the conversation needs it."""
+
+    async def invite(
+        self, tenant: str, customer_id: str, channel: str, sender: str, resume_text: str | None
+    ) -> LinkInvitation: ...
+
+    async def link_of(self, tenant: str, customer_id: str) -> BankLink | None: ...
+
+    async def revoke(self, tenant: str, customer_id: str) -> bool: ...

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING
 from sarraf.conversation import answers
 from sarraf.conversation.context import Question
 from sarraf.conversation.nlu.types import Parse
-from sarraf.conversation.ports import SecureLinks
+from sarraf.conversation.ports import BankData, SecureLinks
 from sarraf.domain.disclosure import Decision
 from sarraf.domain.messages import Outbound
-from sarraf.policy.point import BankDataPoint
 
 if TYPE_CHECKING:
     from sarraf.conversation.turn import Turn
@@ -27,7 +26,7 @@ def entity_value(parse: Parse | None, kind: str) -> object:
 class BankReading:
     def __init__(
         self,
-        point: BankDataPoint,
+        point: BankData,
         links: SecureLinks,
         clock: Callable[[], datetime],
         refused: Callable[[Turn, Decision], Outbound],

@@ -26,7 +26,7 @@ from sarraf.policy.step_up import OFF, HeldAction, HeldStatus, Sensitive, StepUp
 
 @dataclass(frozen=True, slots=True)
 class Requester:
-    """Who asked for the held action and where the answer goes (satisfies flows_cards.Asker)."""
+    """Who asked for the held action and where the answer goes (satisfies flows.cards.Asker)."""
 
     tenant: str
     customer_id: str

@@ -1,6 +1,6 @@
 """One message being answered: the customer, the channel, the language and the conversation's short memory.
 
-Shared by the engine and every flow module (flows.py), so flows never import the engine.
+Shared by the engine and every flow module (flows/__init__.py), so flows never import the engine.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Card blocks offered in chat and waiting for the customer's yes (conversation/flows_cards.py)."""
+"""Card blocks offered in chat and waiting for the customer's yes (conversation/flows/cards.py)."""
 
 from __future__ import annotations
 

@@ -63,7 +63,7 @@ class SqlDeskFigures:
 
 
 class SqlServiceOutcomes:
-    """Notes each "did that help?" answer (flows_service.Outcomes): the intent and when, nobody's identity."""
+    """Notes each "did that help?" answer (flows.service.Outcomes): the intent and when, nobody's identity."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

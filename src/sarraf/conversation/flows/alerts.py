@@ -1,6 +1,6 @@
 """Conversation flows for alerts: "Was this you?" answers and alert preferences changed by chatting ("turn
 off shopping alerts", "wyłącz powiadomienia w nocy", "أوقف التنبيهات", "alert me about payments over 100"),
-with the card flows (flows_cards.py) they share their wiring with.
+with the card flows (flows/cards.py) they share their wiring with.
 
 The engine hands over postbacks starting with ``alert:`` or ``card:`` and the card / alert intents;
 preference changes are recognised by keywords before the intent classifier, because the customer's words
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol, cast
 
-from sarraf.conversation.flows_cards import CARD_INTENTS, CARD_PREFIX, CardActions, CardFlows, Confirmations
+from sarraf.conversation.flows.cards import CARD_INTENTS, CARD_PREFIX, CardActions, CardFlows, Confirmations
 from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.entities.money import find_money
 from sarraf.conversation.replies import catalog, format_money, format_number, format_zone

@@ -107,7 +107,7 @@ def helped(text: str) -> bool | None:
 
 
 class ServiceFlow:
-    """A Flow (flows.py) for the service intents; `kbs` holds the knowledge base of each bank that has one."""
+    """A Flow (flows/__init__.py) for the service intents; `kbs` holds the knowledge base of each bank that has one."""
 
     postback_prefixes = (PREFIX,)
 

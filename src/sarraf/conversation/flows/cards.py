@@ -47,7 +47,7 @@ class Confirmations(Protocol):
 
 
 class Asker(Protocol):
-    """Who is asking, where, in which language (flows_alerts.Who)."""
+    """Who is asking, where, in which language (flows.alerts.Who)."""
 
     @property
     def tenant(self) -> str: ...

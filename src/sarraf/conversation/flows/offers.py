@@ -93,7 +93,7 @@ class OptIns(Protocol):
 
 
 class OfferFlows:
-    """The Flow (conversation/flows.py) of offers: no NLU intent, its own buttons, its own phrases."""
+    """The Flow (conversation/flows/__init__.py) of offers: no NLU intent, its own buttons, its own phrases."""
 
     intents: frozenset[str] = frozenset()
     postback_prefixes: tuple[str, ...] = (PREFIX,)

@@ -102,7 +102,7 @@ class PaymentsFlow:
         self._texts = texts
         self._clock = clock
 
-    # the seam (conversation/flows.py)
+    # the seam (conversation/flows/__init__.py)
 
     async def answer(self, turn: FlowTurn, intent: str, parse: Parse | None) -> list[Outbound]:
         old = await self._repo.open_for(turn.tenant, turn.customer_id, self._clock())

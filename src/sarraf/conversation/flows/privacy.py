@@ -1,4 +1,6 @@
-""""Who has seen my data?" — the customer's own list of every decision about their data, behind a secure link.
+"""The customer's data rights in chat: "what do you hold about me?" (a download link), "delete my data" (asked
+once more, then erased) and "who has seen my data?" — their own list of every decision about their data,
+behind a secure link.
 
 The intent model is not retrained for it (another piece of work owns the NLU): a small phrase rule recognises the
 question in English, Polish and Arabic before the model is asked. Also the hooks the agents' console gives the
@@ -10,8 +12,11 @@ import re
 import unicodedata
 from typing import Protocol
 
-from sarraf.conversation.ports import SecureLinks
-from sarraf.conversation.replies import catalog
+from sarraf.conversation.context import CONFIRM_ERASE
+from sarraf.conversation.ports import Consents, DataRights, SecureLinks
+from sarraf.conversation.replies import catalog, format_date
+from sarraf.conversation.saying import say
+from sarraf.conversation.turn import Turn
 from sarraf.domain.messages import Button, Outbound
 
 PRIVACY_VIEW = "privacy"
@@ -50,6 +55,45 @@ def privacy_link(lang: str, bank: str, links: SecureLinks, tenant: str, customer
     text = c.text(lang, "privacy_link", bank=bank,
                   validity=c.text(lang, "minutes_count", count=links.ttl_minutes))
     return Outbound(text, lang, buttons=(Button(c.text(lang, "privacy_button"), url=url),))
+
+
+class PrivacyFlow:
+    def __init__(self, data_rights: DataRights, consents: Consents, links: SecureLinks) -> None:
+        self._data_rights = data_rights
+        self._consents = consents
+        self._links = links
+
+    def who_saw(self, turn: Turn) -> list[Outbound]:
+        return [privacy_link(turn.lang, turn.bank, self._links, turn.tenant, turn.customer_id)]
+
+    async def show_my_data(self, turn: Turn) -> list[Outbound]:
+        c = catalog()
+        held = await self._data_rights.export(turn.customer_id)
+        link = await self._consents.link_of(turn.tenant, turn.customer_id)
+        if link is not None and link.usable():
+            expiry = format_date(link.expires_at, turn.lang) if link.expires_at else "—"
+            linked = c.text(turn.lang, "my_data_linked", bank=turn.bank, date=expiry)
+        else:
+            linked = c.text(turn.lang, "my_data_not_linked")
+        url = self._links.issue(turn.tenant, turn.customer_id, "export", None, None)
+        text = c.text(
+            turn.lang,
+            "my_data",
+            channels=c.text(turn.lang, "my_data_channels", count=len(held["channels"])),
+            link=linked,
+            validity=c.text(turn.lang, "minutes_count", count=self._links.ttl_minutes),
+        )
+        return [Outbound(text, turn.lang, buttons=(Button(c.text(turn.lang, "download_my_data"), url=url),))]
+
+    async def ask_before_erasing(self, turn: Turn) -> list[Outbound]:
+        turn.memory.pending = CONFIRM_ERASE
+        return [say(turn, "erase_confirm", confirm_erase=True)]
+
+    async def erase(self, turn: Turn) -> list[Outbound]:  # the button on the confirmation, or a yes typed to it
+        await self._consents.revoke(turn.tenant, turn.customer_id)
+        await self._data_rights.erase(turn.customer_id)
+        turn.memory.question = None  # nothing of the conversation outlives the erasure
+        return [say(turn, "erased")]
 
 
 class AgentHooks(Protocol):
