@@ -36,7 +36,7 @@ data_keys = sa.table("data_keys", sa.column("owner", sa.String), sa.column("key_
                      sa.column("wrapped", sa.LargeBinary))
 
 
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
 
@@ -46,11 +46,11 @@ def _data_key(conn: Connection, keys: KeyProvider, owner: str, cache: dict[str, 
         row = conn.execute(sa.select(data_keys.c.key_id, data_keys.c.wrapped).where(data_keys.c.owner == owner)
                            ).first()
         if row is None:
-            wrapped = _run(keys.wrap(secrets.token_bytes(32), owner.encode()))
+            wrapped = run_blocking(keys.wrap(secrets.token_bytes(32), owner.encode()))
             conn.execute(sa.insert(data_keys).values(owner=owner, key_id=wrapped.key_id, wrapped=wrapped.blob))
         else:
             wrapped = WrappedKey(row.key_id, bytes(row.wrapped))
-        cache[owner] = _run(keys.unwrap(wrapped, owner.encode()))
+        cache[owner] = run_blocking(keys.unwrap(wrapped, owner.encode()))
     return cache[owner]
 
 
@@ -59,6 +59,13 @@ def refuse_without_keys(conn: Connection, keys: KeyProvider | None) -> None:
     if keys is None and any(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
                             for table in (identities, windows, logins)):
         raise RuntimeError(MISSING_KEYS)
+
+
+def check_keys_open(conn: Connection, keys: KeyProvider) -> None:
+    """Keys other than the database's must fail here, before anything (the lookup secret) is made with them."""
+    sample = conn.execute(sa.select(data_keys.c.owner, data_keys.c.key_id, data_keys.c.wrapped).limit(1)).first()
+    if sample is not None:
+        run_blocking(keys.unwrap(WrappedKey(sample.key_id, bytes(sample.wrapped)), sample.owner.encode()))
 
 
 def seal_clear_identities(conn: Connection, keys: KeyProvider | None) -> int:
@@ -70,11 +77,8 @@ def seal_clear_identities(conn: Connection, keys: KeyProvider | None) -> int:
         if rows:
             raise RuntimeError(MISSING_KEYS)
         return 0
-    # Keys other than the database's must fail here, before anything (the secret) is made with them.
-    sample = conn.execute(sa.select(data_keys.c.owner, data_keys.c.key_id, data_keys.c.wrapped).limit(1)).first()
-    if sample is not None:
-        _run(keys.unwrap(WrappedKey(sample.key_id, bytes(sample.wrapped)), sample.owner.encode()))
-    secret = _run(keys.secret(LOOKUP_SECRET))
+    check_keys_open(conn, keys)
+    secret = run_blocking(keys.secret(LOOKUP_SECRET))
     cache: dict[str, bytes] = {}
     for row in rows:
         key = _data_key(conn, keys, row.customer_id, cache)
