@@ -29,10 +29,13 @@ world, http = world_fixtures("alert-receipts")
 
 
 async def _alert_rows(world: ChannelWorld, sender: str) -> list[Any]:
-    async with world.app.state.container.engine.connect() as conn:
+    container = world.app.state.container
+    # the outbox names the customer by the keyed hash of their address, as their channel identity does
+    stored = [await container.addresses.stored(channel, sender) for channel in ("messenger", "whatsapp")]
+    async with container.engine.connect() as conn:
         t = alert_outbox.c
         return list((await conn.execute(select(t.status, t.sent_at, t.delivered_at, t.read_at)
-                                         .where(t.sender.like(f"%{sender}")).order_by(t.id))).all())
+                                         .where(t.sender.in_(stored)).order_by(t.id))).all())
 
 
 async def _until(check: Any, timeout: float = 30.0) -> None:  # a guard: returns as soon as check() holds

@@ -22,11 +22,12 @@ from sarraf.domain.events import CardAction
 from sarraf.policy.step_up import Sensitive, StepUpPolicy
 from sarraf.store.alerts_prefs import SqlAlertPreferences
 from sarraf.store.card_confirmations import SqlCardConfirmations
+from sarraf.store.customers import SqlCustomers
 from sarraf.store.database import make_engine
 from sarraf.store.held_actions import SqlHeldActions
 from tests.alerts.pipeline import create_schema
 from tests.conversation.cards_world import CardDesk
-from tests.support.sealing import addresses_for_tests
+from tests.support.sealing import addresses_for_tests, identities_for_tests
 
 ADDRESSES = addresses_for_tests()  # held actions and alert destinations keep addresses hashed
 
@@ -81,6 +82,8 @@ class Clock:
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'stepup.db'}")
     await create_schema(engine)
+    # The customer wrote from Telegram: stores keep the address hashed and open it from this identity.
+    await SqlCustomers(engine, identities_for_tests()).bind("bank", "telegram", "second", "cust1")
     try:
         yield engine
     finally:
