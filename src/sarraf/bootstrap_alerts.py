@@ -220,7 +220,7 @@ def wire_conversation_alerts(container: Container) -> ConversationAlerts:
     outbox = SqlAlertOutbox(engine, container.row_sealer)
     addresses = container.addresses
     prefs = SqlAlertPreferences(engine, addresses)
-    cases = SqlFraudCases(engine, addresses)
+    cases = SqlFraudCases(engine, container.row_sealer)
     # The same links and agreements the conversation uses: one reload (housekeeping) updates both.
     actions = CardActionPoint(TenantDecider(container.deciders), container.audit, container.links,
                               container.connectors)
@@ -281,7 +281,7 @@ async def run_alert_worker(container: Container, stop: asyncio.Event, *, route: 
     across processes, so several workers may all be started with `route`; on SQLite run one worker process
     in all (delivery there has no row locks), routing in it or in the gateway."""
     outbox = SqlAlertOutbox(container.engine, container.row_sealer)
-    router = _router(container, outbox, SqlFraudCases(container.engine, container.addresses)) if route else None
+    router = _router(container, outbox, SqlFraudCases(container.engine, container.row_sealer)) if route else None
     worker = DeliveryWorker(outbox, ChannelTransport(container), policy, pace=container.rate_limits)
     runtime = AlertRuntime(router, worker, None, route_idle_s=worker.policy.idle_poll_s)
     await runtime.start()

@@ -1,6 +1,7 @@
 """Alert preferences and fraud cases on SQLAlchemy async. The address a customer chose for alerts, and the one a
 fraud case asks on, are stored as their keyed hash and opened from the customer's identity when read
-(store/address_sealing.py)."""
+(store/address_sealing.py); a fraud case's event data (merchant, amount, card) is sealed with the customer's
+data key, so erasure shreds it."""
 
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ from sarraf.alerts.preferences import DEFAULT_ZONES, AlertPreferences
 from sarraf.domain.events import AlertGroup
 from sarraf.store.address_sealing import Addresses
 from sarraf.store.channel_state import utc
+from sarraf.store.identity_sealing import IdentityCodec
+from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import alert_fraud_cases, alert_preferences
 
 log = logging.getLogger(__name__)
+CASE_DATA = "fraud-case"  # the field a case's event data is sealed under (its customer's data key)
 PREFERENCE_COLUMNS = tuple(alert_preferences.c[name] for name in (
     "opted_in", "disabled", "channel", "sender", "quiet_start", "quiet_end", "timezone", "low_balance_below",
     "large_from"))
@@ -114,23 +118,28 @@ class SqlAlertPreferences:
 
 
 class SqlFraudCases:
-    def __init__(self, engine: AsyncEngine, addresses: Addresses) -> None:
+    def __init__(self, engine: AsyncEngine, sealer: JsonSealer) -> None:
         self._engine = engine
-        self._addresses = addresses
+        self._sealer = sealer
+        self._addresses = Addresses(IdentityCodec(sealer.provider))
 
     async def _cases(self, conn: AsyncConnection, rows: Any) -> list[FraudCase]:
         rows = list(rows)
         senders = await self._addresses.opened(conn, [(r.tenant, r.channel, r.sender) for r in rows])
-        return [FraudCase(r.tenant, r.event_id, r.customer_id, r.card_id, dict(r.data), r.status, r.freeze,
+        keys = await self._sealer.keys(conn, {r.customer_id for r in rows})
+        return [FraudCase(r.tenant, r.event_id, r.customer_id, r.card_id, dict(keys.open(CASE_DATA, r.data)),
+                          r.status, r.freeze,
                           r.bank_case_id, r.channel, senders[(r.tenant, r.channel, r.sender)], r.lang,
                           r.escalations, utc(r.deadline_at)) for r in rows]
 
     async def open(self, case: FraudCase) -> None:
         try:
             async with self._engine.begin() as conn:
+                keys = await self._sealer.keys(conn, [case.customer_id], create=True)
                 await conn.execute(insert(alert_fraud_cases).values(
                     tenant=case.tenant, event_id=case.event_id, customer_id=case.customer_id, card_id=case.card_id,
-                    data=case.data, status=case.status, freeze=case.freeze, bank_case_id=case.bank_case_id,
+                    data=keys.seal(case.customer_id, CASE_DATA, case.data), status=case.status, freeze=case.freeze,
+                    bank_case_id=case.bank_case_id,
                     channel=case.channel, sender=await self._addresses.stored(case.channel, case.sender),
                     lang=case.lang, escalations=case.escalations,
                     deadline_at=case.deadline_at, created_at=datetime.now(UTC)))
