@@ -5,7 +5,9 @@ keyed hash `channel_identities.sender` holds for it (store/address_sealing.py), 
 once, sealed with the customer's key. Rows are rewritten by primary key in batches (executemany), so a long
 alert outbox costs one pass, not one scan per address. The downgrade opens each hash back from the identity
 it names; a row whose identity is gone (its customer was erased) cannot be given its address back and is
-deleted, as the rows of an erased customer are. Plain SQL through SQLAlchemy Core: SQLite and PostgreSQL."""
+deleted, as the rows of an erased customer are. A fraud case's event data, kept in clear until now, is sealed
+with its customer's data key (made if they had none). Plain SQL through SQLAlchemy Core: SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ from sqlalchemy.engine import Connection
 
 from sarraf.policy.crypto import KeyProvider, WrappedKey, open_with
 from sarraf.store.address_sealing import is_stored
-from sarraf.store.identity_migration import check_keys_open, identities, run_blocking
+from sarraf.store.alerts_prefs import CASE_DATA
+from sarraf.store.identity_migration import check_keys_open, data_key, identities, run_blocking
 from sarraf.store.identity_sealing import ALREADY_DIGESTED, FIELD, LOOKUP_SECRET, lookup_value
+from sarraf.store.sealing import DataKeys, is_sealed
 
 BATCH = 1000
 MISSING_KEYS = ("platform addresses must be converted with the gateway's keys (each gets the keyed hash its "
@@ -74,10 +78,28 @@ def _rewrite(conn: Connection, spec: AddressColumn, changes: list[dict[str, str]
         conn.execute(statement, changes[start:start + BATCH])
 
 
+cases = sa.table("alert_fraud_cases", sa.column("tenant"), sa.column("event_id"), sa.column("customer_id"),
+                 sa.column("data", sa.JSON))
+
+
 def refuse_without_keys(conn: Connection, keys: KeyProvider | None) -> None:
-    """Before any change: addresses to convert need the gateway's keys."""
-    if keys is None and any(not is_stored(address) for spec in ADDRESSES for _, _, address in _rows(conn, spec)):
+    """Before any change: addresses and case data to convert need the gateway's keys."""
+    if keys is None and (any(not is_stored(address) for spec in ADDRESSES for _, _, address in _rows(conn, spec))
+                         or conn.execute(sa.select(sa.func.count()).select_from(cases)).scalar()):
         raise RuntimeError(MISSING_KEYS)
+
+
+def _seal_case_data(conn: Connection, keys: KeyProvider, *, opening: bool = False) -> None:
+    """Each fraud case's event data sealed with its customer's key (`opening`: back in clear, the downgrade)."""
+    unwrapped: dict[str, bytes] = {}
+    for case in conn.execute(sa.select(cases)).all():
+        if is_sealed(case.data) != opening:
+            continue
+        owner = case.customer_id
+        sealed = DataKeys({owner: data_key(conn, keys, owner, unwrapped)})
+        data = sealed.open(CASE_DATA, case.data) if opening else sealed.seal(owner, CASE_DATA, case.data)
+        conn.execute(sa.update(cases).where(cases.c.tenant == case.tenant, cases.c.event_id == case.event_id)
+                     .values(data=data))
 
 
 def hash_clear_addresses(conn: Connection, keys: KeyProvider | None) -> int:
@@ -85,6 +107,7 @@ def hash_clear_addresses(conn: Connection, keys: KeyProvider | None) -> int:
     if keys is None:
         return 0  # refuse_without_keys found nothing to convert
     check_keys_open(conn, keys)
+    _seal_case_data(conn, keys)
     secret = run_blocking(keys.secret(LOOKUP_SECRET))
     changed = 0
     for spec in ADDRESSES:
@@ -98,8 +121,11 @@ def hash_clear_addresses(conn: Connection, keys: KeyProvider | None) -> int:
 def open_hashed_addresses(conn: Connection, keys: KeyProvider | None) -> None:
     """The downgrade: each hash back to the address its identity holds; rows without an identity deleted."""
     pending = [(spec, list(_rows(conn, spec))) for spec in ADDRESSES]
-    if keys is None and any(rows for _, rows in pending):
+    if keys is None and (any(rows for _, rows in pending)
+                         or conn.execute(sa.select(sa.func.count()).select_from(cases)).scalar()):
         raise RuntimeError(MISSING_KEYS)
+    if keys is not None:
+        _seal_case_data(conn, keys, opening=True)
     by_hash = _opened_identities(conn, keys) if keys is not None else {}
     for spec, rows in pending:
         changes = [{**key, "v_address": by_hash[(channel, address)]} for key, channel, address in rows

@@ -41,7 +41,7 @@ def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def _data_key(conn: Connection, keys: KeyProvider, owner: str, cache: dict[str, bytes]) -> bytes:
+def data_key(conn: Connection, keys: KeyProvider, owner: str, cache: dict[str, bytes]) -> bytes:
     if owner not in cache:
         row = conn.execute(sa.select(data_keys.c.key_id, data_keys.c.wrapped).where(data_keys.c.owner == owner)
                            ).first()
@@ -81,7 +81,7 @@ def seal_clear_identities(conn: Connection, keys: KeyProvider | None) -> int:
     secret = run_blocking(keys.secret(LOOKUP_SECRET))
     cache: dict[str, bytes] = {}
     for row in rows:
-        key = _data_key(conn, keys, row.customer_id, cache)
+        key = data_key(conn, keys, row.customer_id, cache)
         conn.execute(sa.update(identities).where(identities.c.id == row.id).values(
             sender=lookup_value(secret, row.channel, row.sender),
             sender_sealed=seal_with(key, row.customer_id, FIELD, row.sender.encode())))
@@ -90,7 +90,7 @@ def seal_clear_identities(conn: Connection, keys: KeyProvider | None) -> int:
                                               windows.c.customer == window.customer)
                      .values(customer=lookup_value(secret, window.channel, window.customer)))
     for login in conn.execute(sa.select(logins.c.state, logins.c.customer_id, logins.c.sender)).all():
-        key = _data_key(conn, keys, login.customer_id, cache)
+        key = data_key(conn, keys, login.customer_id, cache)
         conn.execute(sa.update(logins).where(logins.c.state == login.state).values(
             sender_sealed=seal_with(key, login.customer_id, LOGIN_SENDER, login.sender.encode())))
     return len(rows)
@@ -105,12 +105,12 @@ def open_sealed_identities(conn: Connection, keys: KeyProvider | None) -> None:
     cache: dict[str, bytes] = {}
     for row in rows:
         assert keys is not None
-        key = _data_key(conn, keys, row.customer_id, cache)
+        key = data_key(conn, keys, row.customer_id, cache)
         clear = open_with(key, row.customer_id, FIELD, bytes(row.sender_sealed)).decode()
         conn.execute(sa.update(identities).where(identities.c.id == row.id).values(sender=clear))
     for login in conn.execute(sa.select(logins.c.state, logins.c.customer_id, logins.c.sender_sealed)).all():
         assert keys is not None
-        key = _data_key(conn, keys, login.customer_id, cache)
+        key = data_key(conn, keys, login.customer_id, cache)
         clear = open_with(key, login.customer_id, LOGIN_SENDER, bytes(login.sender_sealed)).decode()
         conn.execute(sa.update(logins).where(logins.c.state == login.state).values(sender=clear))
     # A window's hash cannot be turned back into the id: forgotten windows read as closed, as after a prune.
