@@ -43,14 +43,19 @@ class Addresses:
             return address
         return await self._identities.lookup(channel, address)
 
-    async def opened(self, conn: AsyncConnection, wanted: Iterable[Conversation]) -> dict[Conversation, str]:
+    async def stored_if(self, channel: str | None, address: str | None) -> str | None:
+        """`stored` for a row that may name no conversation (an alert not routed to anyone)."""
+        return await self.stored(channel, address) if channel and address else address
+
+    async def opened(self, conn: AsyncConnection, wanted: Iterable[tuple[str, str | None, str | None]]
+                     ) -> dict[Conversation, str]:
         """Each conversation's platform id, from its identity (one query per tenant and channel, one for the
         keys). A conversation whose identity is gone (the customer was erased) maps to the stored value: there
-        is nothing left to reach."""
-        wanted = set(wanted)
-        found = {w: w[2] for w in wanted}
+        is nothing left to reach. Rows naming no conversation are left out."""
+        conversations = {(tenant, channel, address) for tenant, channel, address in wanted if channel and address}
+        found = {w: w[2] for w in conversations}
         groups: dict[tuple[str, str], list[str]] = {}
-        for tenant, channel, address in wanted:
+        for tenant, channel, address in conversations:
             if channel not in ALREADY_DIGESTED and is_stored(address):
                 groups.setdefault((tenant, channel), []).append(address)
         c = channel_identities.c
