@@ -78,6 +78,10 @@ class SqlDataRights:
             )
             alerts = await _alerts_of(conn, customer_id, self._sealer)
             keys = await self._sealer.keys(conn, [customer_id] if identities else [])
+        # the chosen alert destination is stored as its identity's keyed hash: the customer sees their own id
+        own = {(i["channel"], i["sender"]): opened(keys, customer_id, i["sender_sealed"]) for i in identities}
+        for chosen in alerts["preferences"]:
+            chosen["sender"] = own.get((chosen.get("channel"), chosen.get("sender")), chosen.get("sender"))
         return {
             "customer": {k: _iso(v) for k, v in (customer or {}).items()},
             "channels": [{"channel": i["channel"], "id": opened(keys, customer_id, i["sender_sealed"])}
