@@ -24,6 +24,7 @@ from sarraf.store.console_desk import SqlDesk
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.database import alembic_config, make_engine, migrate
 from sarraf.store.identity_sealing import IdentityCodec
+from sarraf.store.key_store import KeysDoNotMatchDatabase
 from sarraf.store.metadata import metadata
 from sarraf.store.sealing import JsonSealer
 from tests.support.postgres import empty_database
@@ -131,6 +132,15 @@ def test_without_the_keys_the_migration_refuses_with_the_reason(old_database: tu
     assert any(PSID in row for row in asyncio.run(_stored(url)))  # nothing half-done
     asyncio.run(migrate(url, keys))
     assert not any(PSID in row for row in asyncio.run(_stored(url)))
+
+
+def test_another_folders_keys_are_refused_naming_the_master_key_needed(
+        old_database: tuple[str, LocalFileKeyProvider], tmp_path: Path) -> None:
+    url, keys = old_database
+    needed = asyncio.run(keys.wrap(b"\0" * 32, b"probe")).key_id
+    with pytest.raises(KeysDoNotMatchDatabase, match=f"wrapped under master key {needed} .*point SARRAF_HOME"):
+        asyncio.run(migrate(url, LocalFileKeyProvider(tmp_path / "another-home" / "keys")))
+    assert any(PSID in row for row in asyncio.run(_stored(url)))  # nothing converted with the wrong keys
 
 
 def test_the_downgrade_gives_the_addresses_back(old_database: tuple[str, LocalFileKeyProvider]) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from sarraf.policy.crypto import KeyProvider, WrappedKey, open_with, seal_with
 from sarraf.store.identity_sealing import FIELD, LOOKUP_SECRET, lookup_value
+from sarraf.store.key_store import unwrap_or_refuse
 
 T = TypeVar("T")
 MISSING_KEYS = ("channel identities must be converted with the gateway's keys (their ids get a keyed hash and "
@@ -62,10 +63,11 @@ def refuse_without_keys(conn: Connection, keys: KeyProvider | None) -> None:
 
 
 def check_keys_open(conn: Connection, keys: KeyProvider) -> None:
-    """Keys other than the database's must fail here, before anything (the lookup secret) is made with them."""
+    """Keys other than the database's must fail here, before anything (the lookup secret) is made with them,
+    with the same reason and hint as at start-up: the master key the database needs, and where to point."""
     sample = conn.execute(sa.select(data_keys.c.owner, data_keys.c.key_id, data_keys.c.wrapped).limit(1)).first()
     if sample is not None:
-        run_blocking(keys.unwrap(WrappedKey(sample.key_id, bytes(sample.wrapped)), sample.owner.encode()))
+        run_blocking(unwrap_or_refuse(keys, sample.owner, WrappedKey(sample.key_id, bytes(sample.wrapped))))
 
 
 def seal_clear_identities(conn: Connection, keys: KeyProvider | None) -> int:
