@@ -39,28 +39,83 @@ def _rows() -> dict[str, dict[str, Any]]:
     who = {"tenant": "sandbox", "customer_id": "alice"}
     on_messenger = {**who, "channel": "messenger", "sender": PSID}
     return {
-        "alert_outbox": {"tenant": "sandbox", "event_id": "e1", "kind": "card_payment", "consent_id": "c1",
-                         "occurred_at": NOW, "received_at": NOW, "data": {}, "status": "sent", "available_at": NOW,
-                         "customer_id": "alice", "channel": "telegram", "sender": CHAT},
-        "alert_preferences": {**who, "opted_in": True, "disabled": [], "timezone": "UTC", "updated_at": NOW,
-                              "channel": "telegram", "sender": CHAT},
-        "alert_fraud_cases": {**on_messenger, "event_id": "e2", "card_id": "card-1", "status": "asked", "lang": "en",
-                              "data": {"merchant": "ELECTRO SAO PAULO", "amount": "749.99"}, "deadline_at": NOW,
-                              "created_at": NOW},
-        "alexa_pending_messages": {"sender": "amzn1.ask.account.AEXAMPLE", "payload": {"text": "hi"},
-                                   "created_at": NOW},
+        "alert_outbox": {
+            "tenant": "sandbox",
+            "event_id": "e1",
+            "kind": "card_payment",
+            "consent_id": "c1",
+            "occurred_at": NOW,
+            "received_at": NOW,
+            "data": {},
+            "status": "sent",
+            "available_at": NOW,
+            "customer_id": "alice",
+            "channel": "telegram",
+            "sender": CHAT,
+        },
+        "alert_preferences": {
+            **who,
+            "opted_in": True,
+            "disabled": [],
+            "timezone": "UTC",
+            "updated_at": NOW,
+            "channel": "telegram",
+            "sender": CHAT,
+        },
+        "alert_fraud_cases": {
+            **on_messenger,
+            "event_id": "e2",
+            "card_id": "card-1",
+            "status": "asked",
+            "lang": "en",
+            "data": {"merchant": "ELECTRO SAO PAULO", "amount": "749.99"},
+            "deadline_at": NOW,
+            "created_at": NOW,
+        },
+        "alexa_pending_messages": {
+            "sender": "amzn1.ask.account.AEXAMPLE",
+            "payload": {"text": "hi"},
+            "created_at": NOW,
+        },
         "console_claims": {**on_messenger, "staff_id": "staff-1", "claimed_at": NOW},
         "console_transcript": {**on_messenger, "author": "customer", "message": {}, "created_at": NOW},
-        "console_satisfaction": {"tenant": "sandbox", "channel": "messenger", "sender": PSID, "staff_id": "staff-1",
-                                 "asked_at": NOW},
+        "console_satisfaction": {
+            "tenant": "sandbox",
+            "channel": "messenger",
+            "sender": PSID,
+            "staff_id": "staff-1",
+            "asked_at": NOW,
+        },
         "handoff_requests": {**on_messenger, "reason": "human", "created_at": NOW},
-        "payments": {**on_messenger, "payment_id": "pay-1", "lang": "en", "state": "draft", "version": 1,
-                     "sealed": b"sealed elsewhere", "consent_key": "k" * 32, "payment_key": "p" * 32,
-                     "created_at": NOW, "updated_at": NOW, "expires_at": NOW + timedelta(minutes=15)},
-        "held_actions": {**on_messenger, "id": "held-1", "lang": "en", "action": "card_unfreeze",
-                         "login_state": "state-1", "status": "waiting", "created_at": NOW, "expires_at": NOW},
-        "messenger_thread_owners": {"tenant": "sandbox", "customer": PSID, "owner_app_id": "263902037430900",
-                                    "since": NOW},
+        "payments": {
+            **on_messenger,
+            "payment_id": "pay-1",
+            "lang": "en",
+            "state": "draft",
+            "version": 1,
+            "sealed": b"sealed elsewhere",
+            "consent_key": "k" * 32,
+            "payment_key": "p" * 32,
+            "created_at": NOW,
+            "updated_at": NOW,
+            "expires_at": NOW + timedelta(minutes=15),
+        },
+        "held_actions": {
+            **on_messenger,
+            "id": "held-1",
+            "lang": "en",
+            "action": "card_unfreeze",
+            "login_state": "state-1",
+            "status": "waiting",
+            "created_at": NOW,
+            "expires_at": NOW,
+        },
+        "messenger_thread_owners": {
+            "tenant": "sandbox",
+            "customer": PSID,
+            "owner_app_id": "263902037430900",
+            "since": NOW,
+        },
     }
 
 
@@ -91,8 +146,11 @@ async def _stored(url: str) -> list[str]:
     """Every row of the converted tables, as text."""
     engine = make_engine(url)
     async with engine.connect() as conn:
-        rows = [f"{spec.table}: {' | '.join(str(v) for v in row)}" for spec in ADDRESSES
-                for row in (await conn.execute(select(metadata.tables[spec.table]))).all()]
+        rows = [
+            f"{spec.table}: {' | '.join(str(v) for v in row)}"
+            for spec in ADDRESSES
+            for row in (await conn.execute(select(metadata.tables[spec.table]))).all()
+        ]
     await engine.dispose()
     return rows
 
@@ -104,28 +162,35 @@ async def _as_the_gateway_sees_them(url: str, keys: LocalFileKeyProvider) -> dic
     try:
         handoff = await SqlDesk(engine, sealer).conversation("sandbox", 1)
         case = await SqlFraudCases(engine, sealer).get("sandbox", "e2")
-        return {"handoff": handoff.sender if handoff else None,
-                "claimed": await SqlDesk(engine, sealer).is_open("sandbox", "messenger", PSID),
-                "thread": await SqlThreadOwners(engine, addresses).owner("sandbox", PSID),
-                "alerts_to": (await SqlAlertPreferences(engine, addresses).get("sandbox", "alice")).sender,
-                "case": (case.sender, case.data["amount"]) if case else None}
+        return {
+            "handoff": handoff.sender if handoff else None,
+            "claimed": await SqlDesk(engine, sealer).is_open("sandbox", "messenger", PSID),
+            "thread": await SqlThreadOwners(engine, addresses).owner("sandbox", PSID),
+            "alerts_to": (await SqlAlertPreferences(engine, addresses).get("sandbox", "alice")).sender,
+            "case": (case.sender, case.data["amount"]) if case else None,
+        }
     finally:
         await engine.dispose()
 
 
-def test_existing_addresses_are_hashed_and_the_stores_still_work(old_database: tuple[str, LocalFileKeyProvider]
-                                                                 ) -> None:
+def test_existing_addresses_are_hashed_and_the_stores_still_work(
+    old_database: tuple[str, LocalFileKeyProvider],
+) -> None:
     url, keys = old_database
     assert [row for row in asyncio.run(_stored(url)) if any(value in row for value in CLEAR)]  # in clear before
     asyncio.run(migrate(url, keys))
     stored = asyncio.run(_stored(url))
     assert [row for row in stored if any(value in row for value in CLEAR)] == [], stored
     assert asyncio.run(_as_the_gateway_sees_them(url, keys)) == {
-        "handoff": PSID, "claimed": True, "thread": "263902037430900", "alerts_to": CHAT, "case": (PSID, "749.99")}
+        "handoff": PSID,
+        "claimed": True,
+        "thread": "263902037430900",
+        "alerts_to": CHAT,
+        "case": (PSID, "749.99"),
+    }
 
 
-def test_without_the_keys_the_migration_refuses_with_the_reason(old_database: tuple[str, LocalFileKeyProvider]
-                                                                ) -> None:
+def test_without_the_keys_the_migration_refuses_with_the_reason(old_database: tuple[str, LocalFileKeyProvider]) -> None:
     url, keys = old_database
     with pytest.raises(RuntimeError, match="must be converted with the gateway's keys"):
         asyncio.run(migrate(url))
@@ -135,7 +200,8 @@ def test_without_the_keys_the_migration_refuses_with_the_reason(old_database: tu
 
 
 def test_another_folders_keys_are_refused_naming_the_master_key_needed(
-        old_database: tuple[str, LocalFileKeyProvider], tmp_path: Path) -> None:
+    old_database: tuple[str, LocalFileKeyProvider], tmp_path: Path
+) -> None:
     url, keys = old_database
     needed = asyncio.run(keys.wrap(b"\0" * 32, b"probe")).key_id
     with pytest.raises(KeysDoNotMatchDatabase, match=f"wrapped under master key {needed} .*point SARRAF_HOME"):

@@ -25,9 +25,11 @@ from sarraf.store.identity_sealing import ALREADY_DIGESTED, FIELD, LOOKUP_SECRET
 from sarraf.store.sealing import DataKeys, is_sealed
 
 BATCH = 1000
-MISSING_KEYS = ("platform addresses must be converted with the gateway's keys (each gets the keyed hash its "
-                "channel identity is found by): run `sarraf serve` (or `sarraf keys ...`) with SARRAF_HOME "
-                "pointing at the keys, which migrates the database itself")
+MISSING_KEYS = (
+    "platform addresses must be converted with the gateway's keys (each gets the keyed hash its "
+    "channel identity is found by): run `sarraf serve` (or `sarraf keys ...`) with SARRAF_HOME "
+    "pointing at the keys, which migrates the database itself"
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,9 @@ ADDRESSES = (
     AddressColumn("handoff_requests", ("id",)),
     AddressColumn("payments", ("payment_id",)),
     AddressColumn("held_actions", ("id",)),
-    AddressColumn("messenger_thread_owners", ("tenant", "customer"), address="customer", channel=None,
-                  fixed="messenger"),
+    AddressColumn(
+        "messenger_thread_owners", ("tenant", "customer"), address="customer", channel=None, fixed="messenger"
+    ),
 )
 
 
@@ -72,20 +75,30 @@ def _rows(conn: Connection, spec: AddressColumn) -> Iterator[tuple[dict[str, str
 
 def _rewrite(conn: Connection, spec: AddressColumn, changes: list[dict[str, str]]) -> None:
     t = spec.table_clause()
-    statement = (sa.update(t).where(*(t.c[name] == sa.bindparam(f"k_{name}") for name in spec.keys))
-                 .values({spec.address: sa.bindparam("v_address")}))
+    statement = (
+        sa.update(t)
+        .where(*(t.c[name] == sa.bindparam(f"k_{name}") for name in spec.keys))
+        .values({spec.address: sa.bindparam("v_address")})
+    )
     for start in range(0, len(changes), BATCH):
-        conn.execute(statement, changes[start:start + BATCH])
+        conn.execute(statement, changes[start : start + BATCH])
 
 
-cases = sa.table("alert_fraud_cases", sa.column("tenant"), sa.column("event_id"), sa.column("customer_id"),
-                 sa.column("data", sa.JSON))
+cases = sa.table(
+    "alert_fraud_cases",
+    sa.column("tenant"),
+    sa.column("event_id"),
+    sa.column("customer_id"),
+    sa.column("data", sa.JSON),
+)
 
 
 def refuse_without_keys(conn: Connection, keys: KeyProvider | None) -> None:
     """Before any change: addresses and case data to convert need the gateway's keys."""
-    if keys is None and (any(not is_stored(address) for spec in ADDRESSES for _, _, address in _rows(conn, spec))
-                         or conn.execute(sa.select(sa.func.count()).select_from(cases)).scalar()):
+    if keys is None and (
+        any(not is_stored(address) for spec in ADDRESSES for _, _, address in _rows(conn, spec))
+        or conn.execute(sa.select(sa.func.count()).select_from(cases)).scalar()
+    ):
         raise RuntimeError(MISSING_KEYS)
 
 
@@ -98,8 +111,9 @@ def _seal_case_data(conn: Connection, keys: KeyProvider, *, opening: bool = Fals
         owner = case.customer_id
         sealed = DataKeys({owner: data_key(conn, keys, owner, unwrapped)})
         data = sealed.open(CASE_DATA, case.data) if opening else sealed.seal(owner, CASE_DATA, case.data)
-        conn.execute(sa.update(cases).where(cases.c.tenant == case.tenant, cases.c.event_id == case.event_id)
-                     .values(data=data))
+        conn.execute(
+            sa.update(cases).where(cases.c.tenant == case.tenant, cases.c.event_id == case.event_id).values(data=data)
+        )
 
 
 def hash_clear_addresses(conn: Connection, keys: KeyProvider | None) -> int:
@@ -111,8 +125,11 @@ def hash_clear_addresses(conn: Connection, keys: KeyProvider | None) -> int:
     secret = run_blocking(keys.secret(LOOKUP_SECRET))
     changed = 0
     for spec in ADDRESSES:
-        changes = [{**key, "v_address": lookup_value(secret, channel, address)}
-                   for key, channel, address in _rows(conn, spec) if not is_stored(address)]
+        changes = [
+            {**key, "v_address": lookup_value(secret, channel, address)}
+            for key, channel, address in _rows(conn, spec)
+            if not is_stored(address)
+        ]
         _rewrite(conn, spec, changes)
         changed += len(changes)
     return changed
@@ -121,15 +138,19 @@ def hash_clear_addresses(conn: Connection, keys: KeyProvider | None) -> int:
 def open_hashed_addresses(conn: Connection, keys: KeyProvider | None) -> None:
     """The downgrade: each hash back to the address its identity holds; rows without an identity deleted."""
     pending = [(spec, list(_rows(conn, spec))) for spec in ADDRESSES]
-    if keys is None and (any(rows for _, rows in pending)
-                         or conn.execute(sa.select(sa.func.count()).select_from(cases)).scalar()):
+    if keys is None and (
+        any(rows for _, rows in pending) or conn.execute(sa.select(sa.func.count()).select_from(cases)).scalar()
+    ):
         raise RuntimeError(MISSING_KEYS)
     if keys is not None:
         _seal_case_data(conn, keys, opening=True)
     by_hash = _opened_identities(conn, keys) if keys is not None else {}
     for spec, rows in pending:
-        changes = [{**key, "v_address": by_hash[(channel, address)]} for key, channel, address in rows
-                   if (channel, address) in by_hash]
+        changes = [
+            {**key, "v_address": by_hash[(channel, address)]}
+            for key, channel, address in rows
+            if (channel, address) in by_hash
+        ]
         gone = [key for key, channel, address in rows if (channel, address) not in by_hash and is_stored(address)]
         _rewrite(conn, spec, changes)
         t = spec.table_clause()
@@ -142,15 +163,18 @@ def _opened_identities(conn: Connection, keys: KeyProvider) -> dict[tuple[str, s
     wrapped_keys = sa.table("data_keys", sa.column("owner"), sa.column("key_id"), sa.column("wrapped"))
     opened: dict[tuple[str, str], str] = {}
     unwrapped: dict[str, bytes] = {}
-    for row in conn.execute(sa.select(identities.c.channel, identities.c.sender, identities.c.customer_id,
-                                      identities.c.sender_sealed)).all():
+    for row in conn.execute(
+        sa.select(identities.c.channel, identities.c.sender, identities.c.customer_id, identities.c.sender_sealed)
+    ).all():
         if row.customer_id not in unwrapped:
-            found = conn.execute(sa.select(wrapped_keys.c.key_id, wrapped_keys.c.wrapped)
-                                 .where(wrapped_keys.c.owner == row.customer_id)).first()
+            found = conn.execute(
+                sa.select(wrapped_keys.c.key_id, wrapped_keys.c.wrapped).where(wrapped_keys.c.owner == row.customer_id)
+            ).first()
             if found is None:
                 continue  # shredded: the identity's id is gone with the key
-            unwrapped[row.customer_id] = run_blocking(keys.unwrap(WrappedKey(found.key_id, bytes(found.wrapped)),
-                                                          row.customer_id.encode()))
+            unwrapped[row.customer_id] = run_blocking(
+                keys.unwrap(WrappedKey(found.key_id, bytes(found.wrapped)), row.customer_id.encode())
+            )
         key = unwrapped[row.customer_id]
         opened[(row.channel, row.sender)] = open_with(key, row.customer_id, FIELD, bytes(row.sender_sealed)).decode()
     return opened

@@ -47,8 +47,9 @@ class Addresses:
         """`stored` for a row that may name no conversation (an alert not routed to anyone)."""
         return await self.stored(channel, address) if channel and address else address
 
-    async def opened(self, conn: AsyncConnection, wanted: Iterable[tuple[str, str | None, str | None]]
-                     ) -> dict[Conversation, str]:
+    async def opened(
+        self, conn: AsyncConnection, wanted: Iterable[tuple[str, str | None, str | None]]
+    ) -> dict[Conversation, str]:
         """Each conversation's platform id, from its identity (one query per tenant and channel, one for the
         keys). A conversation whose identity is gone (the customer was erased) maps to the stored value: there
         is nothing left to reach. Rows naming no conversation are left out."""
@@ -61,8 +62,13 @@ class Addresses:
         c = channel_identities.c
         rows: list[Any] = []
         for (tenant, channel), addresses in groups.items():
-            rows += (await conn.execute(select(c.tenant, c.channel, c.sender, c.customer_id, c.sender_sealed).where(
-                c.tenant == tenant, c.channel == channel, c.sender.in_(addresses)))).all()
+            rows += (
+                await conn.execute(
+                    select(c.tenant, c.channel, c.sender, c.customer_id, c.sender_sealed).where(
+                        c.tenant == tenant, c.channel == channel, c.sender.in_(addresses)
+                    )
+                )
+            ).all()
         keys = await self._identities.keys(conn, {row.customer_id for row in rows})
         for row in rows:
             found[(row.tenant, row.channel, row.sender)] = opened(keys, row.customer_id, row.sender_sealed)

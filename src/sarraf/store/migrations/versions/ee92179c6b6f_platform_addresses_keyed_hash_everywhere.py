@@ -8,6 +8,7 @@ Data only (the columns keep their type: a keyed hash fits them). Existing rows a
 (store/address_migration.py) with the key provider the gateway hands Alembic (store/database.py `migrate`):
 without it, a database holding addresses in clear is refused with the reason, before any change.
 """
+
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,8 +16,8 @@ from alembic import op
 
 from sarraf.store.address_migration import hash_clear_addresses, open_hashed_addresses, refuse_without_keys
 
-revision: str = 'ee92179c6b6f'
-down_revision: str | None = '5c1d2e8f7a90'
+revision: str = "ee92179c6b6f"
+down_revision: str | None = "5c1d2e8f7a90"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
