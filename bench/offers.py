@@ -83,7 +83,7 @@ async def one_kind(kind: str, customers: int, bank: Bank, folder: Path) -> dict[
     windows = SqlWindowStore(engine, identities_for_tests())
     gate = OfferGate(SqlOffers(engine, sealer), {"bank": OfferRules(2, 10**9)}, windows)
     router = AlertRouter(outbox, CachedDecider.from_path(AGREEMENT), RecordedDecisions(), NoLinks(),
-                         SqlFraudCases(engine), outbox, bank_names={"bank": "Bench Bank"},
+                         SqlFraudCases(engine, sealer_for_tests()), outbox, bank_names={"bank": "Bench Bank"},
                          default_langs={"bank": "en"}, offers=gate)
     router.hand_over_with(DeliveryWorker(outbox, WebChatOnly()).pull_payloads)
     router.warm()

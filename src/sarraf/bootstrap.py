@@ -39,6 +39,7 @@ from sarraf.policy.crypto.envelope import EnvelopeCipher
 from sarraf.policy.decision_cache import CachedDecider
 from sarraf.policy.point import BankDataPoint
 from sarraf.policy.secure_links import SignedLinks
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.audit_store import open_audit_log
 from sarraf.store.channel_state import SqlWindowStore
 from sarraf.store.console_figures import SqlServiceOutcomes
@@ -132,6 +133,11 @@ class Container:
             return
         async with self.turn_locks.hold(f"{channel}\x1f{sender}"), self.message_log.answered_after():
             yield
+
+    @property
+    def addresses(self) -> Addresses:
+        """Platform addresses as the stores keep them: keyed hashes, opened from channel identities."""
+        return Addresses(IdentityCodec(self.row_sealer.provider))
 
     @property
     def bank_names(self) -> dict[str, str]:
@@ -240,13 +246,15 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     # Connected once here, closed by Container.aclose (the app's lifespan); never fails start-up (see open_rate_limits).
     rate_limits = await open_rate_limits(settings.nats_url)
     windows = SqlWindowStore(engine, identity_codec)
+    addresses = Addresses(identity_codec)  # platform addresses in the other tables: store/address_sealing.py
     channels = build_channels(
         message_log, settings=settings, banks=banks, http=http, engine=engine, identities=customers,
-        limits=rate_limits, windows=windows,
+        limits=rate_limits, windows=windows, addresses=addresses,
     )
     messenger = channels.channels.get(MESSENGER)
     # A customer who asks for a person: our agents' console, or the Page Inbox for banks that chose it.
-    handoffs = PageInboxHandoffs(SqlHandoffs(engine), messenger if isinstance(messenger, MessengerChannel) else None)
+    handoffs = PageInboxHandoffs(SqlHandoffs(engine, addresses),
+                                 messenger if isinstance(messenger, MessengerChannel) else None)
     conversation = Conversation(
         nlu=load_nlu(),
         customers=customers,
@@ -262,7 +270,8 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     )
     grounding = wire_service(conversation, banks, point, TenantDecider(deciders), audit, links, connectors,
                              secure_links, handoffs, consents, SqlServiceOutcomes(engine))
-    payments = wire_payments(engine=engine, sealer=cipher, decider=TenantDecider(deciders), audit=audit, links=links,
+    payments = wire_payments(engine=engine, sealer=cipher, addresses=addresses, decider=TenantDecider(deciders),
+                             audit=audit, links=links,
                              connectors=connectors, banks=banks, public_url=settings.public_url,
                              secure_links=secure_links)
     conversation.register_flow(payments.flow)  # "send £20 to Alice": conversation/flows/payments.py

@@ -219,20 +219,21 @@ def wire_conversation_alerts(container: Container) -> ConversationAlerts:
     which runs no intake, delivery or bank subscription of its own."""
     engine = container.engine
     outbox = SqlAlertOutbox(engine, container.row_sealer)
-    prefs = SqlAlertPreferences(engine)
-    cases = SqlFraudCases(engine)
+    addresses = container.addresses
+    prefs = SqlAlertPreferences(engine, addresses)
+    cases = SqlFraudCases(engine, container.row_sealer)
     # The same links and agreements the conversation uses: one reload (housekeeping) updates both.
     actions = CardActionPoint(TenantDecider(container.deciders), container.audit, container.links,
                               container.connectors)
-    fraud = FraudDesk(cases, actions, outbox, SqlHandoffs(engine), bank_names=container.bank_names)
+    fraud = FraudDesk(cases, actions, outbox, SqlHandoffs(engine, addresses), bank_names=container.bank_names)
     # Step-up before sensitive actions, per bank (policy/step_up.py): the same bank login linking uses.
     container.step_up = StepUpGate({b.id: StepUpPolicy.from_config(b.step_up) for b in container.banks.values()},
-                                   SqlHeldActions(engine), container.consents, container.audit,
+                                   SqlHeldActions(engine, addresses), container.consents, container.audit,
                                    container.bank_names)
     container.step_up.runs(Sensitive.SECURE_PAGE_NEW_DEVICE, device_confirmed)
     # The conversation was built with no alerts (alert_chat.NoAlerts); from here on it answers with these.
     container.conversation.alerts = AlertsInChat(AlertFlows(
-        prefs, fraud, actions, Answer, container.bank_names, receipts=SqlAlertReceipts(engine),
+        prefs, fraud, actions, Answer, container.bank_names, receipts=SqlAlertReceipts(engine, addresses),
         zones={b.id: b.time_zones for b in container.banks.values()},
         confirmations=SqlCardConfirmations(engine), step_up=container.step_up))
     container.conversation.register_flow(OfferFlows(SqlOffers(engine, container.row_sealer), offer_rules(container)))
@@ -281,7 +282,7 @@ async def run_alert_worker(container: Container, stop: asyncio.Event, *, route: 
     across processes, so several workers may all be started with `route`; on SQLite run one worker process
     in all (delivery there has no row locks), routing in it or in the gateway."""
     outbox = SqlAlertOutbox(container.engine, container.row_sealer)
-    router = _router(container, outbox, SqlFraudCases(container.engine)) if route else None
+    router = _router(container, outbox, SqlFraudCases(container.engine, container.row_sealer)) if route else None
     worker = DeliveryWorker(outbox, ChannelTransport(container), policy, pace=container.rate_limits)
     runtime = AlertRuntime(router, worker, None, route_idle_s=worker.policy.idle_poll_s)
     await runtime.start()

@@ -20,6 +20,7 @@ from sarraf.domain.payments import PaymentInitiation
 from sarraf.domain.ports import LinkRepository
 from sarraf.policy.gate import AuditTrail, Decider
 from sarraf.policy.payments import PaymentLimits, PaymentPoint
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.payments import Sealer, SqlPayments
 
 CALLBACK_PATH = "/pay/callback"
@@ -35,10 +36,11 @@ class PaymentsWiring:
     flow: PaymentsFlow
 
 
-def wire_payments(*, engine: AsyncEngine, sealer: Sealer, decider: Decider, audit: AuditTrail,
+def wire_payments(*, engine: AsyncEngine, sealer: Sealer, addresses: Addresses, decider: Decider,
+                  audit: AuditTrail,
                   links: LinkRepository, connectors: Mapping[str, Any], banks: Mapping[str, BankConfig],
                   public_url: str, secure_links: PaymentLinks) -> PaymentsWiring:
-    repo = SqlPayments(engine, sealer)
+    repo = SqlPayments(engine, sealer, addresses)
     pis: dict[str, PaymentInitiation] = dict(connectors)
     limits = {b.id: PaymentLimits(b.payment_max_single, b.payment_max_daily, b.payment_max_new_payee)
               for b in banks.values()}

@@ -21,6 +21,7 @@ from sarraf.channels.registry import PLATFORMS, ChannelSet, missing_settings, pl
 from sarraf.channels.terminal import TerminalChannel
 from sarraf.channels.webchat import Outbox, WebChatChannel
 from sarraf.config import BankConfig
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.alexa_grants import SqlAlexaGrants
 from sarraf.store.channel_state import SqlAlexaPending, SqlDeepLinkStore, SqlThreadOwners, SqlWindowStore
 
@@ -31,18 +32,18 @@ def build_channels(outbox: Outbox, *, banks: Mapping[str, BankConfig] | None = N
                    http: httpx.AsyncClient | None = None, env: Mapping[str, str] | None = None,
                    engine: AsyncEngine | None = None, identities: IdentityBinder | None = None,
                    limits: RateLimits | None = None, windows: SqlWindowStore | None = None,
-                   **_: Any) -> ChannelSet:
+                   addresses: Addresses | None = None, **_: Any) -> ChannelSet:
     result = ChannelSet({"webchat": WebChatChannel(outbox), "terminal": TerminalChannel()})
-    if not banks or http is None or engine is None or identities is None or windows is None:
+    if not banks or http is None or engine is None or identities is None or windows is None or addresses is None:
         for platform in PLATFORMS:
             result.disabled[platform.name] = "no banks, HTTP client, database or customer directory given"
         return result
     env = os.environ if env is None else env
     default_tenant = next(iter(banks))
     kit = ChannelKit(default_tenant, http, limits or LocalRateLimits(), windows=windows,
-                     deep_links=SqlDeepLinkStore(engine), alexa_pending=SqlAlexaPending(engine),
+                     deep_links=SqlDeepLinkStore(engine), alexa_pending=SqlAlexaPending(engine, addresses),
                      alexa_grants=SqlAlexaGrants(engine), identities=identities,
-                     messenger_threads=SqlThreadOwners(engine), disabled=result.disabled)
+                     messenger_threads=SqlThreadOwners(engine, addresses), disabled=result.disabled)
     for platform in PLATFORMS:
         accounts: dict[str, dict[str, str]] = {}
         reasons: dict[str, str] = {}

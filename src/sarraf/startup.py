@@ -112,7 +112,7 @@ def check_channels(banks: dict[str, BankConfig], env: dict[str, str]) -> None:
 async def check_database_and_keys(settings: Settings) -> None:
     from sarraf.bootstrap import SHARED_SECRETS
     from sarraf.store.database import make_engine, migrate
-    from sarraf.store.key_store import SqlDataKeyStore, check_keys_match, key_provider
+    from sarraf.store.key_store import KeysDoNotMatchDatabase, SqlDataKeyStore, check_keys_match, key_provider
 
     shown = database_shown(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -125,6 +125,8 @@ async def check_database_and_keys(settings: Settings) -> None:
                                  "SARRAF_DATABASE_URL") from None
         try:
             await migrate(settings.database_url, key_provider(settings))
+        except KeysDoNotMatchDatabase as exc:  # a migration that converts data met keys it cannot open
+            raise StartupProblem(f"keys in {Path(settings.data_dir) / 'keys'}: {exc}") from None
         except Exception as exc:
             raise StartupProblem(f"cannot bring the database {shown} to this version's schema ({_reason(exc)}); "
                                  "check that this user may create tables there") from None

@@ -107,7 +107,7 @@ async def add_customers(engine: AsyncEngine, count: int, sealer: JsonSealer | No
 def router_for(engine: AsyncEngine, outbox: SqlAlertOutbox, audit: DecisionLog | None = None) -> AlertRouter:
     """The real router and agreement; `audit` defaults to a counting stand-in (see RecordedDecisions)."""
     return AlertRouter(outbox, CachedDecider.from_path(AGREEMENT), audit or RecordedDecisions(), NoLinks(),
-                       SqlFraudCases(engine), outbox, bank_names={"bank": "Bench Bank"},
+                       SqlFraudCases(engine, sealer_for_tests()), outbox, bank_names={"bank": "Bench Bank"},
                        default_langs={"bank": "en"})
 
 

@@ -22,16 +22,20 @@ from tests.alerts.channel_world import WA_NUMBER, ChannelWorld, login_url, world
 from tests.alerts.helpers import simulate
 from tests.alerts.pipeline import create_schema
 from tests.channels.fake_platform import Call
+from tests.support.sealing import addresses_for_tests
 
 PSID, WA_ID = "5011", "966500000019"
 world, http = world_fixtures("alert-receipts")
 
 
 async def _alert_rows(world: ChannelWorld, sender: str) -> list[Any]:
-    async with world.app.state.container.engine.connect() as conn:
+    container = world.app.state.container
+    # the outbox names the customer by the keyed hash of their address, as their channel identity does
+    stored = [await container.addresses.stored(channel, sender) for channel in ("messenger", "whatsapp")]
+    async with container.engine.connect() as conn:
         t = alert_outbox.c
         return list((await conn.execute(select(t.status, t.sent_at, t.delivered_at, t.read_at)
-                                         .where(t.sender.like(f"%{sender}")).order_by(t.id))).all())
+                                         .where(t.sender.in_(stored)).order_by(t.id))).all())
 
 
 async def _until(check: Any, timeout: float = 30.0) -> None:  # a guard: returns as soon as check() holds
@@ -127,16 +131,18 @@ async def test_receipts_by_id_and_by_watermark_in_the_store(db_url: str) -> None
     engine = make_engine(db_url)
     await create_schema(engine)
     t0 = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    addresses = addresses_for_tests()  # the rows name the customer as the outbox stores them: a keyed hash
+    stored = await addresses.stored("messenger", "psid-1")
     rows = [{"tenant": "bank", "event_id": f"e{n}", "kind": "card_payment", "consent_id": "c", "stream": None,
              "occurred_at": t0, "received_at": t0, "data": {}, "status": "sent", "lane": "normal", "attempts": 1,
-             "available_at": t0, "channel": "messenger", "sender": "psid-1", "customer_id": "cust",
+             "available_at": t0, "channel": "messenger", "sender": stored, "customer_id": "cust",
              "sent_at": t0 + timedelta(minutes=n)} for n in range(3)]
     async with engine.begin() as conn:
         ids = [(await conn.execute(insert(alert_outbox).values(**row).returning(alert_outbox.c.id))).scalar_one()
                for row in rows]
         await conn.execute(insert(alert_platform_messages), [
             {"channel": "messenger", "message_id": f"m_{n}", "outbox_id": ids[n]} for n in range(3)])
-    receipts = SqlAlertReceipts(engine)
+    receipts = SqlAlertReceipts(engine, addresses)
     try:
         assert await receipts.record_receipt("messenger", "psid-1", Receipt("delivered", ("m_0", "m_9"),
                                                                             t0 + timedelta(minutes=5))) == 1

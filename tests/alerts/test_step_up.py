@@ -148,7 +148,7 @@ async def test_alerts_move_to_a_second_chat_only_after_the_step_up(stepping: Ale
     async with engine.begin() as conn:  # the same customer on a second device's web chat
         customer_id = (await conn.execute(select(channel_identities.c.customer_id).where(
             channel_identities.c.sender == webchat.address(chat.session)))).scalar_one()
-    prefs = SqlAlertPreferences(engine)
+    prefs = SqlAlertPreferences(engine, stepping.services.container.addresses)
     assert (await prefs.get("sandbox", customer_id)).sender == webchat.address(chat.session)
     async with httpx.AsyncClient(timeout=20) as phone:
         other = ChatClient(phone, stepping.url)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -26,16 +27,17 @@ from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
 from tests.integration.helpers import ChatClient
 from tests.support.live_server import serve
-from tests.support.quirky_bank import ACCOUNT, SLOW_S, quirky_bank, resetting_server
+from tests.support.quirky_bank import ACCOUNT, SLOW_S, Grants, quirky_bank, resetting_server
 
 TOKENS = Tokens("access", "refresh", datetime.now(UTC) + timedelta(minutes=5))
 BOUND_S = 0.5  # the test banks' timeout_seconds: the slow bank answers only after SLOW_S
 AGREEMENT = Path(__file__).resolve().parents[2] / "src/sarraf/policy/agreements/default.cedar"
+GRANTS = Grants()  # the bank's linking state: codes, tokens issued, bearers seen
 
 
 @pytest.fixture(scope="module")
 def bank() -> Iterator[str]:
-    with serve(quirky_bank()) as url:
+    with serve(quirky_bank(GRANTS)) as url:
         yield url
 
 
@@ -91,18 +93,53 @@ async def test_slow_cut_and_reset_answers_are_bank_unavailable_in_bounded_time(
         assert time.monotonic() - started < SLOW_S / 2  # the bank's own bound, not its 10 s
 
 
-@pytest.fixture(scope="module")
-def gateway(bank: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A gateway whose bank answers after 10 s, with `timeout_seconds` set for it in the banks file."""
-    home = tmp_path_factory.mktemp("quirky")
+@contextmanager
+def _gateway(home: Path, bank_id: str, name: str, base_url: str) -> Iterator[str]:
+    """A gateway with one bank, with `timeout_seconds` set for it in the banks file."""
     (home / "banks.yaml").write_text(
-        f"banks:\n  - id: slowbank\n    name: Slow Bank\n    base_url: {bank}/slow\n    client_id: sarraf\n"
+        f"banks:\n  - id: {bank_id}\n    name: {name}\n    base_url: {base_url}\n    client_id: sarraf\n"
         f"    client_secret: s\n    agreement: {AGREEMENT}\n    timeout_seconds: {BOUND_S}\n", encoding="utf-8")
     port = free_port()
     settings = Settings(data_dir=home, database_url=f"sqlite+aiosqlite:///{home / 'db.sqlite'}",
                         banks_file=home / "banks.yaml", public_url=f"http://127.0.0.1:{port}", port=port)
     with serve_in_thread(create_app(settings), port=port) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def gateway(bank: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A gateway whose bank answers after 10 s."""
+    with _gateway(tmp_path_factory.mktemp("quirky"), "slowbank", "Slow Bank", f"{bank}/slow") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def quirky_gateway(bank: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A gateway whose bank answers at once, the way real banks do."""
+    with _gateway(tmp_path_factory.mktemp("quirky-ok"), "quirkybank", "Quirky Bank", f"{bank}/ok") as url:
+        yield url
+
+
+async def test_linked_by_the_full_oauth_flow_the_quirky_bank_is_read(quirky_gateway: str,
+                                                                      http: httpx.AsyncClient) -> None:
+    """Not a token made up for the test: the customer links through /authorize and /token (PKCE checked by
+    the bank), and the balance asked for afterwards is read from the quirky answers with that token."""
+    chat = ChatClient(http, quirky_gateway)
+    seen, issued = len(GRANTS.bearers), len(GRANTS.issued)  # the module's other tests use the bank too
+    invite = await chat.say("link my account")
+    url = next(b["url"] for r in invite for b in r["buttons"] if b["url"])
+    for _ in range(5):  # our start page, the bank's /authorize, back to our callback
+        answer = await http.get(url, follow_redirects=False)
+        if answer.status_code not in (302, 303, 307) or "/link/callback" in url:
+            break
+        url = str(answer.next_request.url) if answer.next_request else answer.headers["location"]
+    assert "/link/callback" in url and answer.status_code == 303, (url, answer.status_code, answer.text)
+    assert len(GRANTS.issued) == issued + 1 and not GRANTS.codes  # one code, exchanged once
+    await chat.updates()
+    (balance,) = await chat.say("what's my balance?")
+    # the interim available balance ("20.00", "Debit") beside an unknown type sent as a JSON number
+    assert "acc-1 (••3345): -£20.00" in balance["text"], balance
+    assert GRANTS.bearers[seen:] and set(GRANTS.bearers[seen:]) == {GRANTS.issued[-1]}  # the linked token
 
 
 @pytest.mark.parametrize(("lang", "words"), [("en", "what's my balance?"), ("pl", "jakie mam saldo?"),

@@ -124,7 +124,8 @@ async def test_alexa_keeps_only_the_latest_waiting_messages_and_drops_stale_ones
     await alexa.deliver("amzn1.ask.account.MANY", [Outbound(f"message {i}", "en") for i in range(12)])
     kept = await alexa.take_pending("amzn1.ask.account.MANY")
     assert [m.text for m in kept] == [f"message {i}" for i in range(2, 12)]
-    yesterday = AlexaChannel(alexa.accounts, "sandbox", alexa.verifier, pending=SqlAlexaPending(container.engine),
+    yesterday = AlexaChannel(alexa.accounts, "sandbox", alexa.verifier,
+                          pending=SqlAlexaPending(container.engine, container.addresses),
                              identities=container.customers, clock=lambda: datetime.now(UTC) - timedelta(hours=25))
     await yesterday.deliver("amzn1.ask.account.STALE", [Outbound("old news", "pl")])
     assert await alexa.take_pending("amzn1.ask.account.STALE") == []

@@ -20,6 +20,7 @@ from sarraf.store.card_confirmations import SqlCardConfirmations
 from sarraf.store.database import make_engine
 from tests.alerts.pipeline import create_schema
 from tests.conversation.cards_world import CardDesk
+from tests.support.sealing import addresses_for_tests
 
 OVER = {"en": "turn on alerts for payments over 100", "pl": "włącz powiadomienia o płatnościach powyżej 100",
         "ar": "فعّل التنبيهات للمدفوعات فوق 100"}
@@ -56,7 +57,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def stored(engine: AsyncEngine) -> Stored:
-    prefs = SqlAlertPreferences(engine)
+    prefs = SqlAlertPreferences(engine, addresses_for_tests())
     flows = AlertFlows(prefs, NoFraudCases(), CardDesk(), object, {"bank": "Test Bank"},
                        confirmations=SqlCardConfirmations(engine))
     return Stored(flows, prefs)

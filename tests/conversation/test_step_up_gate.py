@@ -22,10 +22,14 @@ from sarraf.domain.events import CardAction
 from sarraf.policy.step_up import Sensitive, StepUpPolicy
 from sarraf.store.alerts_prefs import SqlAlertPreferences
 from sarraf.store.card_confirmations import SqlCardConfirmations
+from sarraf.store.customers import SqlCustomers
 from sarraf.store.database import make_engine
 from sarraf.store.held_actions import SqlHeldActions
 from tests.alerts.pipeline import create_schema
 from tests.conversation.cards_world import CardDesk
+from tests.support.sealing import addresses_for_tests, identities_for_tests
+
+ADDRESSES = addresses_for_tests()  # held actions and alert destinations keep addresses hashed
 
 UNFREEZE = {"en": "unfreeze my card", "pl": "odblokuj kartę", "ar": "فك تجميد بطاقتي"}
 
@@ -78,6 +82,8 @@ class Clock:
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'stepup.db'}")
     await create_schema(engine)
+    # The customer wrote from Telegram: stores keep the address hashed and open it from this identity.
+    await SqlCustomers(engine, identities_for_tests()).bind("bank", "telegram", "second", "cust1")
     try:
         yield engine
     finally:
@@ -99,7 +105,7 @@ def world(engine: AsyncEngine) -> World:
     desk, logins, audit, clock = CardDesk(), Logins(), Audit(), Clock()
     desk.held["c1"] = desk.held["c1"].__class__("c1", "1290", "frozen")
     policy = StepUpPolicy(frozenset({Sensitive.CARD_UNFREEZE}), timedelta(minutes=5), timedelta(minutes=10))
-    gate = StepUpGate({"bank": policy}, SqlHeldActions(engine), logins, audit, {"bank": "Test Bank"}, clock)
+    gate = StepUpGate({"bank": policy}, SqlHeldActions(engine, ADDRESSES), logins, audit, {"bank": "Test Bank"}, clock)
     return World(desk, logins, audit, clock, gate, CardFlows(desk, SqlCardConfirmations(engine), clock,
                                                              step_up=gate))
 
@@ -187,10 +193,11 @@ class NoFraudCases:
 
 def _alert_flows(engine: AsyncEngine, world: World, actions: frozenset[Sensitive]) -> tuple[AlertFlows, StepUpGate]:
     policy = StepUpPolicy(actions, timedelta(minutes=5), timedelta(minutes=10))
-    gate = StepUpGate({"bank": policy}, SqlHeldActions(engine), world.logins, world.audit, {"bank": "Test Bank"},
-                      world.clock)
-    flows = AlertFlows(SqlAlertPreferences(engine), NoFraudCases(), world.desk, object, {"bank": "Test Bank"},
-                       confirmations=SqlCardConfirmations(engine), step_up=gate, clock=world.clock)
+    gate = StepUpGate({"bank": policy}, SqlHeldActions(engine, ADDRESSES), world.logins, world.audit,
+                      {"bank": "Test Bank"}, world.clock)
+    flows = AlertFlows(SqlAlertPreferences(engine, ADDRESSES), NoFraudCases(), world.desk, object,
+                       {"bank": "Test Bank"}, confirmations=SqlCardConfirmations(engine),
+                       step_up=gate, clock=world.clock)
     return flows, gate
 
 
@@ -202,7 +209,7 @@ def _in(channel: str, sender: str, lang: str = "en") -> Who:
 async def test_alerts_move_to_another_chat_only_after_the_step_up(world: World, engine: AsyncEngine,
                                                                   lang: str) -> None:
     flows, gate = _alert_flows(engine, world, frozenset({Sensitive.ALERT_DESTINATION}))
-    prefs = SqlAlertPreferences(engine)
+    prefs = SqlAlertPreferences(engine, ADDRESSES)
     on = preference_change("turn on alerts")
     assert on is not None
     await flows.change_preferences(_in("webchat", "first"), on)  # the first destination needs no step-up
@@ -219,7 +226,7 @@ async def test_alerts_move_to_another_chat_only_after_the_step_up(world: World, 
 
 async def test_a_failed_step_up_leaves_alerts_where_they_went(world: World, engine: AsyncEngine) -> None:
     flows, gate = _alert_flows(engine, world, frozenset({Sensitive.ALERT_DESTINATION}))
-    prefs = SqlAlertPreferences(engine)
+    prefs = SqlAlertPreferences(engine, ADDRESSES)
     on = preference_change("turn on alerts")
     assert on is not None
     await flows.change_preferences(_in("webchat", "first"), on)
@@ -232,7 +239,7 @@ async def test_a_failed_step_up_leaves_alerts_where_they_went(world: World, engi
 
 async def test_without_step_up_alerts_move_at_once(world: World, engine: AsyncEngine) -> None:
     flows, _ = _alert_flows(engine, world, frozenset({Sensitive.CARD_UNFREEZE}))
-    prefs = SqlAlertPreferences(engine)
+    prefs = SqlAlertPreferences(engine, ADDRESSES)
     on = preference_change("turn on alerts")
     assert on is not None
     await flows.change_preferences(_in("webchat", "first"), on)
@@ -251,8 +258,8 @@ async def test_a_login_that_timed_out_at_the_bank_is_told_as_too_late(world: Wor
 
 async def test_the_hold_never_outlives_the_bank_login(engine: AsyncEngine, world: World) -> None:
     policy = StepUpPolicy(frozenset({Sensitive.CARD_UNFREEZE}), timedelta(minutes=5), timedelta(hours=1))
-    gate = StepUpGate({"bank": policy}, SqlHeldActions(engine), world.logins, world.audit, {"bank": "Test Bank"},
-                      world.clock)
+    gate = StepUpGate({"bank": policy}, SqlHeldActions(engine, ADDRESSES), world.logins, world.audit,
+                      {"bank": "Test Bank"}, world.clock)
     flows = CardFlows(world.desk, SqlCardConfirmations(engine), world.clock, step_up=gate)
     (asked,) = await flows.intent(Asker(), "unfreeze_card", "unfreeze my card")
     assert asked.text == text("en", "stepup_needed_card_unfreeze", count=int(LINK_SESSION_TTL.total_seconds() // 60))
@@ -263,8 +270,8 @@ async def test_the_hold_never_outlives_the_bank_login(engine: AsyncEngine, world
 
 async def test_a_new_browser_steps_up_once_for_the_secure_pages(engine: AsyncEngine, world: World) -> None:
     policy = StepUpPolicy(frozenset({Sensitive.SECURE_PAGE_NEW_DEVICE}))
-    gate = StepUpGate({"bank": policy}, SqlHeldActions(engine), world.logins, world.audit, {"bank": "Test Bank"},
-                      world.clock)
+    gate = StepUpGate({"bank": policy}, SqlHeldActions(engine, ADDRESSES), world.logins, world.audit,
+                      {"bank": "Test Bank"}, world.clock)
     gate.runs(Sensitive.SECURE_PAGE_NEW_DEVICE, device_confirmed)
     who = Requester("bank", "cust1", "webchat", "sender1", "pl", "Test Bank")
     invitation = await gate.guard_device(who, "browser-a")

@@ -1,7 +1,9 @@
 """Finding 5 of #17: bank data in clear at rest. After a scripted web-chat session (link the account, balances,
-transactions, spending, the data export, a secure page) every table of the gateway's database and every file of
-its data folder (raw bytes, WAL included) is searched for the customer's balances, IBANs, name, the chat's session
-id and the secure link's token. The data folder is 0700 and the database and key files 0600.
+transactions, spending, the data export, a secure page) and a Messenger customer's (link, alerts on, a card
+payment and a suspected fraud alerted to them, a payment asked for, a person asked for), every table of the
+gateway's database and every file of its data folder (raw bytes, WAL included) is searched for both customers'
+balances, IBANs and names, the chat's session id, the Messenger PSID and the secure links' tokens. The data folder
+is 0700 and the database and key files 0600.
 
 The sandbox bank's own state (sandbox-bank.db) is the bank's, not the gateway's, and is left out."""
 
@@ -19,32 +21,55 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sarraf.config import Settings
 from sarraf.conversation.replies import format_money
 from sarraf.domain.money import Money
 from sarraf.sandbox_bank.profiles import PROFILES
-from sarraf.web.app import create_app
-from sarraf.web.threaded_server import free_port, serve_in_thread
+from tests.alerts.channel_world import ChannelWorld, channel_gateway, login_url
+from tests.alerts.helpers import simulate
 from tests.integration.helpers import ChatClient, bank_balances
 
-BANKS = Path(__file__).resolve().parents[2] / "src/sarraf/banks.yaml"
-CUSTOMER = "sandbox-pl-1"
-BANK_OWN = ("sandbox-bank.db",)
+CUSTOMER = "sandbox-pl-1"  # in the web chat
+ON_MESSENGER, PSID = "sandbox-en-1", "7723019485561"  # a Messenger customer, known by their PSID
+FRAUD = {"merchant": "ELECTRO SAO PAULO", "amount": "749.99"}
+BANK_OWN = ("sandbox-bank",)
 
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     home = tmp_path_factory.mktemp("at-rest") / "sarraf-home"
-    port = free_port()
-    settings = Settings(data_dir=home, database_url=f"sqlite+aiosqlite:///{home / 'sarraf.db'}", banks_file=BANKS,
-                        public_url=f"http://127.0.0.1:{port}", port=port)
-    with serve_in_thread(create_app(settings), port=port) as url:
-        secrets_seen = asyncio.run(_session(url))
+    with channel_gateway(home) as world:
+        secrets_seen = asyncio.run(_session(world))
         yield home, secrets_seen
 
 
-async def _session(url: str) -> str:
+async def _on_messenger(world: ChannelWorld, http: httpx.AsyncClient) -> list[str]:
+    """The Messenger customer links, turns alerts on, is alerted (a card payment, a suspected fraud: a case
+    waiting for their answer), asks to pay someone and asks for a person; what must not be stored."""
+    world.http = http
+    await world.messenger(PSID, "link my account")
+    (invite,) = await world.wait_for(PSID, 0, 1)
+    await world.link(login_url(invite), ON_MESSENGER)
+    await world.messenger(PSID, "turn on alerts")
+    await world.wait_for(PSID, 0, 3)
+    for event, options in (("card-payment", {"merchant": "Kiosk", "amount": "312.40"}), ("suspected-fraud", FRAUD)):
+        start = len(world.sent_to(PSID))
+        await simulate(http, world.gateway(), event, ON_MESSENGER, **options)
+        await world.wait_for(PSID, start, 1)  # delivered: the outbox opened the address it keeps hashed
+    for said in ("send £6.42 to Alice Smith for dinner", "I want to talk to a person"):
+        start = len(world.sent_to(PSID))
+        await world.messenger(PSID, said)
+        await world.wait_for(PSID, start, 1)
+    async with world.app.state.container.engine.connect() as conn:  # every table the session should reach
+        reached = {table: (await conn.exec_driver_sql(f'SELECT count(*) FROM "{table}"')).scalar()
+                   for table in ("alert_outbox", "alert_preferences", "alert_fraud_cases", "handoff_requests",
+                                 "payments")}
+    assert all(reached.values()), reached
+    return [PSID, "amount:312.40", f"amount:{FRAUD['amount']}"]
+
+
+async def _session(world: ChannelWorld) -> str:
     """The scripted session; returns what it saw that must not be stored (session id, secure-link tokens)."""
+    url = world.url
     async with httpx.AsyncClient(timeout=60) as http:
         chat = ChatClient(http, url)
         await chat.link(await chat.say("połącz moje konto"), CUSTOMER)
@@ -63,14 +88,16 @@ async def _session(url: str) -> str:
         await chat.updates()  # acknowledges what the page received
         tokens = [s for s in seen if not s.startswith("amount:")]
         assert len(tokens) >= 2 and len(seen) - len(tokens) >= 2, seen  # the export page opened, balances known
+        seen += await _on_messenger(world, http)
         return "\n".join(seen)
 
 
 def _forbidden(secrets_seen: str) -> dict[str, str]:
+    words: dict[str, str] = {}
+    for profile in (p for p in PROFILES if p.customer_id in (CUSTOMER, ON_MESSENGER)):
+        words |= {f"name {profile.name}": profile.name, **{f"IBAN {a.identification}": a.identification
+                                                           for a in profile.accounts}}
     profile = next(p for p in PROFILES if p.customer_id == CUSTOMER)
-
-    words = {f"name {profile.name}": profile.name, **{f"IBAN {a.identification}": a.identification
-                                                      for a in profile.accounts}}
     for amount in (Decimal(s.removeprefix("amount:")) for s in secrets_seen.splitlines() if s.startswith("amount:")):
         if abs(amount) >= 100:
             words[f"balance {amount}"] = f"{amount:.2f}"

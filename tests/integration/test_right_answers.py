@@ -21,6 +21,7 @@ from sarraf.domain.banking import CreditDebit, Transaction
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import PaymentCard
 from sarraf.domain.money import Money
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.alerts_prefs import SqlAlertPreferences
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.database import make_engine
@@ -141,9 +142,10 @@ async def test_an_alert_threshold_is_stored_in_the_accounts_currency(gateway: Ga
     assert answer["text"] == text(lang, "alerts_large_from", amount=amount)
     engine = make_engine(gateway.settings.database_url)
     try:
-        customers = SqlCustomers(engine, IdentityCodec(key_provider(gateway.settings)))
+        codec = IdentityCodec(key_provider(gateway.settings))
+        customers = SqlCustomers(engine, codec)
         customer = await customers.identify("sandbox", "webchat", webchat.address(chat.session))
-        prefs = await SqlAlertPreferences(engine).get("sandbox", customer.id)
+        prefs = await SqlAlertPreferences(engine, Addresses(codec)).get("sandbox", customer.id)
     finally:
         await engine.dispose()
     assert prefs.opted_in and prefs.large_from == Decimal(100)

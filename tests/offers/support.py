@@ -17,6 +17,7 @@ from sarraf.store.alerts_prefs import SqlAlertPreferences
 from sarraf.store.tables.alerts import alert_fraud_cases, alert_outbox
 from sarraf.store.tables.core import channel_identities
 from sarraf.store.tables.offers import offer_optins, offer_sends
+from tests.support.sealing import addresses_for_tests
 
 TENANT = "sandbox"
 
@@ -33,7 +34,7 @@ async def quiet_hours(engine: AsyncEngine, customer_id: str, start: datetime, mi
     """Quiet hours of their own (in UTC) from `start` for `minutes`: far from now, offers are not held back
     by the night whatever time the tests run."""
     end = start + timedelta(minutes=minutes)
-    await SqlAlertPreferences(engine).save(TENANT, customer_id, AlertPreferences(
+    await SqlAlertPreferences(engine, addresses_for_tests()).save(TENANT, customer_id, AlertPreferences(
         quiet_start=f"{start:%H:%M}", quiet_end=f"{end:%H:%M}", timezone="UTC"))
 
 

@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.config import Settings
 from sarraf.domain.payments import IllegalMove, Payee, Payment, PaymentState, SourceAccount, can_move
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.database import make_engine, migrate
-from sarraf.store.key_store import open_envelope_cipher
+from sarraf.store.identity_sealing import IdentityCodec
+from sarraf.store.key_store import key_provider, open_envelope_cipher
 from sarraf.store.payments import SqlPayments
 from sarraf.store.tables.payments import payments
 
@@ -32,8 +34,9 @@ async def stores(tmp_path: Path) -> AsyncIterator[tuple[SqlPayments, SqlPayments
     settings = Settings(data_dir=tmp_path, database_url="sqlite://", banks_file=tmp_path / "banks.yaml",
                         public_url="http://x")
     try:
-        yield (SqlPayments(one, open_envelope_cipher(settings, one)),
-               SqlPayments(two, open_envelope_cipher(settings, two)), one)
+        addresses = Addresses(IdentityCodec(key_provider(settings)))
+        yield (SqlPayments(one, open_envelope_cipher(settings, one), addresses),
+               SqlPayments(two, open_envelope_cipher(settings, two), addresses), one)
     finally:
         await one.dispose()
         await two.dispose()

@@ -6,21 +6,31 @@ lower-case currencies, dates with nanoseconds, no-colon offsets or no time at al
 whose pages repeat entries and whose `Next` link leads back to the first page. Under `/slow` every answer
 takes SLOW_S seconds; under `/cut` the bank starts its answer and drops the connection mid-body.
 `resetting_server()` is a TCP listener that answers every connection with a reset (RST).
+
+Linking is a real authorisation code flow with PKCE, quirks included: `/authorize` sends the browser back
+with extra parameters, `/token` checks the code, the redirect URI and the S256 verifier and answers with
+`expires_in` as a string and a lower-case `token_type`; the consent reads back with a no-colon offset and
+nanoseconds. Every AIS call's bearer is kept in `Grants.bearers`, so a test can tell the linked token was used.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import secrets
 import socket
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
@@ -39,14 +49,60 @@ async def _discovery(request: Request) -> Response:
                          "issuer": base, "extra": {"ignored": True}})
 
 
-async def _token(_: Request) -> Response:
-    return JSONResponse({"access_token": "t", "token_type": "Bearer", "expires_in": "300", "scope": "accounts"})
+@dataclass
+class Grants:
+    """The bank's side of linking: codes waiting to be exchanged, tokens issued, bearers seen on AIS calls."""
 
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    issued: list[str] = field(default_factory=list)
+    bearers: list[str] = field(default_factory=list)
+    consents: dict[str, list[str]] = field(default_factory=dict)  # id -> the permissions asked for
 
-async def _consent(_: Request) -> Response:
-    return JSONResponse({"Data": {"ConsentId": "c-1", "Status": "AWAU", "Permissions": ["ReadBalances"],
-                                  "CreationDateTime": "2026-12-01T10:00:00+0000"}, "Risk": {}, "Links": {}},
-                        status_code=201)
+    async def consent(self, request: Request) -> Response:
+        consent_id = f"c-{len(self.consents) + 1}"
+        self.consents[consent_id] = list((await request.json())["Data"]["Permissions"])
+        return JSONResponse({"Data": {"ConsentId": consent_id, "Status": "AWAU", "Permissions": ["ReadBalances"],
+                                      "CreationDateTime": "2026-12-01T10:00:00+0000"}, "Risk": {}, "Links": {}},
+                            status_code=201)
+
+    async def consent_read(self, request: Request) -> Response:
+        consent_id = request.path_params["consent_id"]
+        return JSONResponse({"Data": {"ConsentId": consent_id, "Status": "AUTH",
+                                      "Permissions": self.consents.get(consent_id, []),
+                                      "CreationDateTime": "2026-12-01T10:00:00+0000",
+                                      "ExpirationDateTime": "2099-03-01T10:00:00.000000001+0000",
+                                      "StatusUpdateDateTime": "2026-12-01T10:00:01Z"}, "Risk": {}, "Links": {}})
+
+    async def authorize(self, request: Request) -> Response:
+        asked = request.query_params
+        if asked.get("response_type") != "code" or asked.get("code_challenge_method") != "S256":
+            return JSONResponse({"error": "unsupported_response_type"}, status_code=400)
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = {"challenge": asked["code_challenge"], "redirect_uri": asked["redirect_uri"]}
+        back = {"code": code, "state": asked["state"], "session_state": "x.y", "iss": _base(request)}
+        return RedirectResponse(f"{asked['redirect_uri']}?{urlencode(back)}", status_code=302)
+
+    async def token(self, request: Request) -> Response:
+        form = await request.form()
+        if form.get("grant_type") != "authorization_code":  # client credentials: the consent's own token
+            return JSONResponse({"access_token": "t", "token_type": "Bearer", "expires_in": "300",
+                                 "scope": "accounts"})
+        grant = self.codes.pop(str(form.get("code")), None)
+        verifier = str(form.get("code_verifier", "")).encode()
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=").decode()
+        if grant is None or grant["challenge"] != challenge or grant["redirect_uri"] != form.get("redirect_uri"):
+            return JSONResponse({"error": "invalid_grant"}, status_code=400)
+        access = secrets.token_urlsafe(16)
+        self.issued.append(access)
+        return JSONResponse({"access_token": access, "token_type": "bearer", "expires_in": "3600",
+                             "refresh_token": secrets.token_urlsafe(16), "scope": "openid accounts",
+                             "id_token": "not.a.jwt"})
+
+    def seen(self, answer: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        async def recorded(request: Request) -> Response:
+            self.bearers.append(request.headers.get("authorization", "").removeprefix("Bearer "))
+            return await answer(request)
+        return recorded
 
 
 async def _accounts(_: Request) -> Response:
@@ -90,11 +146,14 @@ async def _transactions(request: Request) -> Response:
                          "Meta": {"TotalPages": 2}})
 
 
-def _routes() -> list[Route]:
-    return [Route("/.well-known/openid-configuration", _discovery), Route("/token", _token, methods=["POST"]),
-            Route(AISP + "/account-access-consents", _consent, methods=["POST"]),
-            Route(AISP + "/accounts", _accounts), Route(AISP + "/accounts/{account_id}/balances", _balances),
-            Route(AISP + "/accounts/{account_id}/transactions", _transactions)]
+def _routes(grants: Grants) -> list[Route]:
+    return [Route("/.well-known/openid-configuration", _discovery), Route("/authorize", grants.authorize),
+            Route("/token", grants.token, methods=["POST"]),
+            Route(AISP + "/account-access-consents", grants.consent, methods=["POST"]),
+            Route(AISP + "/account-access-consents/{consent_id}", grants.consent_read),
+            Route(AISP + "/accounts", grants.seen(_accounts)),
+            Route(AISP + "/accounts/{account_id}/balances", grants.seen(_balances)),
+            Route(AISP + "/accounts/{account_id}/transactions", grants.seen(_transactions))]
 
 
 def _slow(app: Starlette) -> Any:
@@ -115,9 +174,11 @@ async def _cut(scope: Scope, receive: Receive, send: Send) -> None:
     raise ConnectionResetError("the bank dropped the connection")
 
 
-def quirky_bank() -> Starlette:
-    return Starlette(routes=[Mount("/ok", Starlette(routes=_routes())),
-                             Mount("/slow", _slow(Starlette(routes=_routes()))), Mount("/cut", _cut)])
+def quirky_bank(grants: Grants | None = None) -> Starlette:
+    """The bank; `grants`: its linking state, for a test to look into (a fresh one otherwise)."""
+    grants = grants or Grants()
+    return Starlette(routes=[Mount("/ok", Starlette(routes=_routes(grants))),
+                             Mount("/slow", _slow(Starlette(routes=_routes(grants)))), Mount("/cut", _cut)])
 
 
 @contextmanager

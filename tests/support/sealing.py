@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.policy.crypto import LocalFileKeyProvider
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.identity_sealing import IdentityCodec
 from sarraf.store.sealing import JsonSealer, is_sealed
 
@@ -26,6 +27,11 @@ def sealer_for_tests() -> JsonSealer:
 def identities_for_tests() -> IdentityCodec:
     """Channel identities' keyed hashes and sealing with the tests' keys (store/identity_sealing.py)."""
     return IdentityCodec(LocalFileKeyProvider(KEYS_DIR))
+
+
+def addresses_for_tests() -> Addresses:
+    """Platform addresses as the stores keep them, with the tests' keys (store/address_sealing.py)."""
+    return Addresses(identities_for_tests())
 
 
 async def opened(engine: AsyncEngine, field: str, stored: list[Any]) -> list[Any]:

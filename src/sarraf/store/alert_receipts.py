@@ -1,4 +1,5 @@
-"""Platform receipts for alerts: delivered and read times on the outbox rows they cover."""
+"""Platform receipts for alerts: delivered and read times on the outbox rows they cover (which name the customer
+by the keyed hash of their address, store/address_sealing.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.domain.messages import Receipt
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.tables.alerts import alert_outbox, alert_platform_messages
 
 
 class SqlAlertReceipts:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, addresses: Addresses) -> None:
         self._engine = engine
+        self._addresses = addresses
 
     async def record_receipt(self, channel: str, sender: str, receipt: Receipt) -> int:
         """Delivered or read, by the platform's message ids (kept when the alert was sent); or every alert sent
@@ -22,6 +25,7 @@ class SqlAlertReceipts:
         already delivered to them (web chat's page shown). The first receipt's time stands; read implies
         delivered. Returns how many alerts changed."""
         t = alert_outbox.c
+        sender = await self._addresses.stored(channel, sender)
         at = receipt.at or receipt.watermark or datetime.now(UTC)
         values: dict[str, Any] = {"delivered_at": func.coalesce(t.delivered_at, at)}
         if receipt.status == "read":

@@ -12,16 +12,15 @@ the table; polling stays as the fallback for retries coming due and for a missed
 
 Per-customer ordering: only the oldest ready row of a customer's lane is claimable; a row waiting for a
 retry holds back the ones behind it, and an urgent (fraud) lane never waits behind a normal one.
+Addresses are kept as their keyed hash (store/address_sealing.py), opened from the identity for delivery.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
-import os
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,10 +36,12 @@ from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store import alert_dead_letters as dead_letters
 from sarraf.store import outbox_sealing as sealing
 from sarraf.store import pg_bulk, sqlite_bulk
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.alert_recipients import recipient_from_row
 from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS
 from sarraf.store.channel_state import utc
-from sarraf.store.identity_sealing import to_deliver
+from sarraf.store.file_lock import file_lock
+from sarraf.store.identity_sealing import IdentityCodec, to_deliver
 from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_platform_messages, alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, customers
@@ -72,23 +73,6 @@ _ACCEPT_SQLITE = (sqlite_insert(alert_outbox).on_conflict_do_nothing(index_eleme
 _TOUCH = update(alert_outbox).where(_T.id == bindparam("row"), _T.status == "received").values(status=_T.status)
 
 
-@contextmanager
-def _file_lock(path: str) -> Iterator[bool]:
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
-    finally:
-        os.close(descriptor)
-
-
 @dataclass
 class _Batch:
     jobs: list[Job]
@@ -112,6 +96,7 @@ class SqlAlertOutbox:
     def __init__(self, engine: AsyncEngine, sealer: JsonSealer) -> None:
         self._engine = engine
         self._sealer = sealer
+        self._addresses = Addresses(IdentityCodec(sealer.provider))
         self._postgres = engine.dialect.name == "postgresql"
         # SQLite has one writer at a time and its busy handler sleeps up to 100 ms per retry: queueing our
         # writers on a lock instead keeps intake, routing and delivery from stalling one another.
@@ -196,7 +181,7 @@ class SqlAlertOutbox:
             if not database or database == ":memory:":  # a private database: no other process can route it
                 yield True
                 return
-            with _file_lock(f"{database}.routing.lock") as got:
+            with file_lock(f"{database}.routing.lock") as got:
                 yield got
             return
         async with self._engine.connect() as conn:
@@ -241,7 +226,7 @@ class SqlAlertOutbox:
                   isouter=True)
             .where(links.tenant == bindparam("tenant"), self._one_of(links.consent_id, "consents")))
         self._identities_query = (
-            select(channel_identities.c.customer_id, channel_identities.c.channel,
+            select(channel_identities.c.customer_id, channel_identities.c.channel, channel_identities.c.sender,
                    channel_identities.c.sender_sealed)
             .where(self._one_of(channel_identities.c.customer_id, "customers"))
             .order_by(channel_identities.c.id.desc()))
@@ -259,8 +244,9 @@ class SqlAlertOutbox:
                  ).all()
         ids = [link.customer_id for link in found]
         rows = (await conn.execute(self._identities_query, {"customers": self._values(ids)})).all() if found else []
-        identities = await to_deliver(self._sealer, conn, rows)
-        return {link.consent_id: recipient_from_row(tenant, link, len(link_columns), identities) for link in found}
+        identities, opened = await to_deliver(self._sealer, conn, rows)
+        return {link.consent_id: recipient_from_row(tenant, link, len(link_columns), identities, opened)
+                for link in found}
 
     async def newer_on_stream(self, event: BankEvent, row_id: int) -> bool:
         if event.stream is None:
@@ -284,7 +270,8 @@ class SqlAlertOutbox:
             keys = await self._sealer.keys(conn, {r.customer_id for r in results if r.messages and r.customer_id},
                                            create=True)
             rows = [{"b_id": r.row_id, "b_status": "sent" if r.row_id in handed else r.status,
-                     "b_customer": r.customer_id, "b_channel": r.channel, "b_sender": r.sender,
+                     "b_customer": r.customer_id, "b_channel": r.channel,
+                     "b_sender": await self._addresses.stored_if(r.channel, r.sender),
                      "b_messages": sealing.sealed_messages(keys, r.customer_id, r.messages),
                      "b_lane": r.lane, "b_error": r.reason or None,
                      "b_available": r.available_at, "b_attempts": 1 if r.row_id in handed else 0,
@@ -374,7 +361,8 @@ class SqlAlertOutbox:
             result = await conn.execute(dialect_insert(alert_outbox).values(
                 tenant=tenant, event_id=event_id, kind=kind, consent_id="", stream=None, occurred_at=now,
                 received_at=now, data=keys.seal(owner, sealing.EVENT_DATA, data) if owner else {}, status="ready",
-                lane=routed.lane, customer_id=owner, channel=routed.channel, sender=routed.sender,
+                lane=routed.lane, customer_id=owner, channel=routed.channel,
+                sender=await self._addresses.stored_if(routed.channel, routed.sender),
                 messages=sealing.sealed_messages(keys, owner, routed.messages), attempts=0,
                 available_at=routed.available_at or now,
             ).on_conflict_do_nothing(index_elements=["tenant", "event_id"]))
@@ -413,7 +401,9 @@ class SqlAlertOutbox:
 
     async def _jobs(self, conn: AsyncConnection, rows: Sequence[Any]) -> list[Job]:
         keys = await sealing.keys_for(self._sealer, conn, [r.messages for r in rows])
-        return [Job(r.id, r.tenant, r.event_id, r.customer_id, r.channel, r.sender,
+        to = await self._addresses.opened(conn, [(r.tenant, r.channel, r.sender) for r in rows])
+        return [Job(r.id, r.tenant, r.event_id, r.customer_id, r.channel,
+                    to.get((r.tenant, r.channel, r.sender), r.sender),
                     list(keys.open(sealing.RENDERED, r.messages) or []), r.attempts, utc(r.received_at)) for r in rows]
 
     async def _finish(self, conn: AsyncConnection, batch: _Batch) -> None:

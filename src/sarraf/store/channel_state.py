@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.domain.messages import Button, Card, CardLine, Outbound
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.identity_sealing import IdentityCodec
 from sarraf.store.tables.channels import (
     alexa_pending,
@@ -21,6 +22,8 @@ from sarraf.store.tables.channels import (
     service_windows,
     telegram_deep_links,
 )
+
+ALEXA, MESSENGER = "alexa", "messenger"  # the channels whose tables here hold no channel column
 
 
 def digest(secret: str) -> str:
@@ -106,12 +109,15 @@ class SqlDeepLinkStore:
 
 
 class SqlAlexaPending:
-    """Messages waiting for a customer's next Alexa request: at most `keep`, none older than `max_age`."""
+    """Messages waiting for a customer's next Alexa request: at most `keep`, none older than `max_age`. Found by
+    the keyed hash of the Alexa user id (store/address_sealing.py): the id itself is never needed here."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, addresses: Addresses) -> None:
         self._engine = engine
+        self._addresses = addresses
 
     async def add(self, sender: str, messages: list[Outbound], keep: int, now: datetime) -> None:
+        sender = await self._addresses.stored(ALEXA, sender)
         async with self._engine.begin() as conn:
             for message in messages:
                 await conn.execute(insert(alexa_pending).values(
@@ -126,6 +132,7 @@ class SqlAlexaPending:
 
     async def take(self, sender: str, since: datetime) -> list[Outbound]:
         """The waiting messages in order, removed as they are read; stale ones are dropped unspoken."""
+        sender = await self._addresses.stored(ALEXA, sender)
         async with self._engine.begin() as conn:
             rows = list(await conn.execute(
                 select(alexa_pending.c.id, alexa_pending.c.payload, alexa_pending.c.created_at)
@@ -155,12 +162,15 @@ def outbound_from_json(found: dict[str, Any]) -> Outbound:
 
 class SqlThreadOwners:
     """Messenger conversations another app (the Page Inbox) holds; no row: the bot's
-    (channels/messenger_handover.py)."""
+    (channels/messenger_handover.py). Keyed by the keyed hash of the customer's PSID (store/address_sealing.py).
+    """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, addresses: Addresses) -> None:
         self._engine = engine
+        self._addresses = addresses
 
     async def hand_to(self, tenant: str, customer: str, app_id: str, at: datetime) -> None:
+        customer = await self._addresses.stored(MESSENGER, customer)
         key = (messenger_thread_owners.c.tenant == tenant, messenger_thread_owners.c.customer == customer)
         async with self._engine.begin() as conn:
             # delete then insert in one transaction: the same on SQLite and PostgreSQL, the last event wins
@@ -169,11 +179,13 @@ class SqlThreadOwners:
                 tenant=tenant, customer=customer, owner_app_id=app_id, since=at))
 
     async def take_back(self, tenant: str, customer: str) -> None:
+        customer = await self._addresses.stored(MESSENGER, customer)
         async with self._engine.begin() as conn:
             await conn.execute(delete(messenger_thread_owners).where(
                 messenger_thread_owners.c.tenant == tenant, messenger_thread_owners.c.customer == customer))
 
     async def owner(self, tenant: str, customer: str) -> str | None:
+        customer = await self._addresses.stored(MESSENGER, customer)
         async with self._engine.connect() as conn:
             row = (await conn.execute(select(messenger_thread_owners.c.owner_app_id).where(
                 messenger_thread_owners.c.tenant == tenant,

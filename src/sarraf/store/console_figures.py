@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.channel_state import utc
 from sarraf.store.tables.console import console_handled, console_satisfaction, service_outcomes, staff_events
 from sarraf.store.tables.core import handoff_requests
@@ -75,18 +76,22 @@ class SqlServiceOutcomes:
 
 
 class SqlSatisfaction:
-    """One question per handed-back conversation; only the latest unanswered one takes an answer, once."""
+    """One question per handed-back conversation; only the latest unanswered one takes an answer, once. The
+    conversation is named by the keyed hash of its address (store/address_sealing.py)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, addresses: Addresses) -> None:
         self._engine = engine
+        self._addresses = addresses
 
     async def ask(self, tenant: str, channel: str, sender: str, staff_id: str, now: datetime) -> None:
+        sender = await self._addresses.stored(channel, sender)
         async with self._engine.begin() as conn:
             await conn.execute(insert(console_satisfaction).values(
                 tenant=tenant, channel=channel, sender=sender, staff_id=staff_id, asked_at=now))
 
     async def answer(self, tenant: str, channel: str, sender: str, score: int, now: datetime) -> bool:
         """Record `score` on the conversation's open question; False when none is open (a replayed tap)."""
+        sender = await self._addresses.stored(channel, sender)
         async with self._engine.begin() as conn:
             latest = (await conn.execute(
                 select(console_satisfaction.c.id, console_satisfaction.c.score).where(

@@ -29,6 +29,7 @@ from sarraf.store.tables.channels import (
     alexa_oauth_requests,
     alexa_oauth_tokens,
     alexa_pending,
+    messenger_thread_owners,
     service_windows,
 )
 from sarraf.store.tables.console import console_claims, console_satisfaction, console_transcript
@@ -77,6 +78,10 @@ class SqlDataRights:
             )
             alerts = await _alerts_of(conn, customer_id, self._sealer)
             keys = await self._sealer.keys(conn, [customer_id] if identities else [])
+        # the chosen alert destination is stored as its identity's keyed hash: the customer sees their own id
+        own = {(i["channel"], i["sender"]): opened(keys, customer_id, i["sender_sealed"]) for i in identities}
+        for chosen in alerts["preferences"]:
+            chosen["sender"] = own.get((chosen.get("channel"), chosen.get("sender")), chosen.get("sender"))
         return {
             "customer": {k: _iso(v) for k, v in (customer or {}).items()},
             "channels": [{"channel": i["channel"], "id": opened(keys, customer_id, i["sender_sealed"])}
@@ -119,10 +124,14 @@ class SqlDataRights:
                         service_windows.c.channel == channel, service_windows.c.customer == lookup
                     )
                 )
+                # these name the conversation by the keyed hash, as channel_identities does (address_sealing.py)
                 await conn.execute(delete(console_satisfaction).where(
-                    console_satisfaction.c.channel == channel, console_satisfaction.c.sender == sender))
+                    console_satisfaction.c.channel == channel, console_satisfaction.c.sender == lookup))
                 if channel == "alexa":
-                    await conn.execute(delete(alexa_pending).where(alexa_pending.c.sender == sender))
+                    await conn.execute(delete(alexa_pending).where(alexa_pending.c.sender == lookup))
+                if channel == "messenger":
+                    await conn.execute(delete(messenger_thread_owners).where(
+                        messenger_thread_owners.c.customer == lookup))
             # Alexa's account-linking grants name the customer: erased customers must be asked to link again.
             for table in (alexa_oauth_tokens, alexa_oauth_codes, alexa_oauth_requests):
                 await conn.execute(delete(table).where(table.c.customer_id == customer_id))

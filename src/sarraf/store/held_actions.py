@@ -9,19 +9,25 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.policy.step_up import HeldAction, HeldStatus, Sensitive
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.channel_state import utc
 from sarraf.store.tables.conversation import held_actions
 
 
 class SqlHeldActions:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """The customer's address is stored as its keyed hash and opened from their identity when the action runs
+    (store/address_sealing.py)."""
+
+    def __init__(self, engine: AsyncEngine, addresses: Addresses) -> None:
         self._engine = engine
+        self._addresses = addresses
 
     async def hold(self, held: HeldAction) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(insert(held_actions).values(
                 id=held.held_id, tenant=held.tenant, customer_id=held.customer_id, channel=held.channel,
-                sender=held.sender, lang=held.lang, action=held.action.value, argument=held.argument,
+                sender=await self._addresses.stored(held.channel, held.sender), lang=held.lang,
+                action=held.action.value, argument=held.argument,
                 login_state=held.login_state, status=held.status.value, created_at=held.created_at,
                 expires_at=held.expires_at))
 
@@ -37,7 +43,8 @@ class SqlHeldActions:
                 c.id == row.id, c.status == HeldStatus.WAITING.value).values(status=HeldStatus.RUNNING.value))
             if moved.rowcount != 1:
                 return None
-        return _held(row._mapping, HeldStatus.RUNNING)
+            sender = await self._addresses.opened_one(conn, row.tenant, row.channel, row.sender)
+        return _held(row._mapping, HeldStatus.RUNNING, sender)
 
     async def finish(self, held_id: str, status: HeldStatus, at: datetime) -> None:
         async with self._engine.begin() as conn:
@@ -63,8 +70,8 @@ class SqlHeldActions:
         return found is not None
 
 
-def _held(row: Any, status: HeldStatus) -> HeldAction:
+def _held(row: Any, status: HeldStatus, sender: str) -> HeldAction:
     return HeldAction(held_id=row["id"], tenant=row["tenant"], customer_id=row["customer_id"],
-                      channel=row["channel"], sender=row["sender"], lang=row["lang"],
+                      channel=row["channel"], sender=sender, lang=row["lang"],
                       action=Sensitive(row["action"]), argument=row["argument"], login_state=row["login_state"],
                       created_at=utc(row["created_at"]), expires_at=utc(row["expires_at"]), status=status)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from sarraf.policy.crypto import KeyProvider, WrappedKey, open_with, seal_with
 from sarraf.store.identity_sealing import FIELD, LOOKUP_SECRET, lookup_value
+from sarraf.store.key_store import unwrap_or_refuse
 
 T = TypeVar("T")
 MISSING_KEYS = ("channel identities must be converted with the gateway's keys (their ids get a keyed hash and "
@@ -36,21 +37,21 @@ data_keys = sa.table("data_keys", sa.column("owner", sa.String), sa.column("key_
                      sa.column("wrapped", sa.LargeBinary))
 
 
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def _data_key(conn: Connection, keys: KeyProvider, owner: str, cache: dict[str, bytes]) -> bytes:
+def data_key(conn: Connection, keys: KeyProvider, owner: str, cache: dict[str, bytes]) -> bytes:
     if owner not in cache:
         row = conn.execute(sa.select(data_keys.c.key_id, data_keys.c.wrapped).where(data_keys.c.owner == owner)
                            ).first()
         if row is None:
-            wrapped = _run(keys.wrap(secrets.token_bytes(32), owner.encode()))
+            wrapped = run_blocking(keys.wrap(secrets.token_bytes(32), owner.encode()))
             conn.execute(sa.insert(data_keys).values(owner=owner, key_id=wrapped.key_id, wrapped=wrapped.blob))
         else:
             wrapped = WrappedKey(row.key_id, bytes(row.wrapped))
-        cache[owner] = _run(keys.unwrap(wrapped, owner.encode()))
+        cache[owner] = run_blocking(keys.unwrap(wrapped, owner.encode()))
     return cache[owner]
 
 
@@ -59,6 +60,14 @@ def refuse_without_keys(conn: Connection, keys: KeyProvider | None) -> None:
     if keys is None and any(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
                             for table in (identities, windows, logins)):
         raise RuntimeError(MISSING_KEYS)
+
+
+def check_keys_open(conn: Connection, keys: KeyProvider) -> None:
+    """Keys other than the database's must fail here, before anything (the lookup secret) is made with them,
+    with the same reason and hint as at start-up: the master key the database needs, and where to point."""
+    sample = conn.execute(sa.select(data_keys.c.owner, data_keys.c.key_id, data_keys.c.wrapped).limit(1)).first()
+    if sample is not None:
+        run_blocking(unwrap_or_refuse(keys, sample.owner, WrappedKey(sample.key_id, bytes(sample.wrapped))))
 
 
 def seal_clear_identities(conn: Connection, keys: KeyProvider | None) -> int:
@@ -70,14 +79,11 @@ def seal_clear_identities(conn: Connection, keys: KeyProvider | None) -> int:
         if rows:
             raise RuntimeError(MISSING_KEYS)
         return 0
-    # Keys other than the database's must fail here, before anything (the secret) is made with them.
-    sample = conn.execute(sa.select(data_keys.c.owner, data_keys.c.key_id, data_keys.c.wrapped).limit(1)).first()
-    if sample is not None:
-        _run(keys.unwrap(WrappedKey(sample.key_id, bytes(sample.wrapped)), sample.owner.encode()))
-    secret = _run(keys.secret(LOOKUP_SECRET))
+    check_keys_open(conn, keys)
+    secret = run_blocking(keys.secret(LOOKUP_SECRET))
     cache: dict[str, bytes] = {}
     for row in rows:
-        key = _data_key(conn, keys, row.customer_id, cache)
+        key = data_key(conn, keys, row.customer_id, cache)
         conn.execute(sa.update(identities).where(identities.c.id == row.id).values(
             sender=lookup_value(secret, row.channel, row.sender),
             sender_sealed=seal_with(key, row.customer_id, FIELD, row.sender.encode())))
@@ -86,7 +92,7 @@ def seal_clear_identities(conn: Connection, keys: KeyProvider | None) -> int:
                                               windows.c.customer == window.customer)
                      .values(customer=lookup_value(secret, window.channel, window.customer)))
     for login in conn.execute(sa.select(logins.c.state, logins.c.customer_id, logins.c.sender)).all():
-        key = _data_key(conn, keys, login.customer_id, cache)
+        key = data_key(conn, keys, login.customer_id, cache)
         conn.execute(sa.update(logins).where(logins.c.state == login.state).values(
             sender_sealed=seal_with(key, login.customer_id, LOGIN_SENDER, login.sender.encode())))
     return len(rows)
@@ -101,12 +107,12 @@ def open_sealed_identities(conn: Connection, keys: KeyProvider | None) -> None:
     cache: dict[str, bytes] = {}
     for row in rows:
         assert keys is not None
-        key = _data_key(conn, keys, row.customer_id, cache)
+        key = data_key(conn, keys, row.customer_id, cache)
         clear = open_with(key, row.customer_id, FIELD, bytes(row.sender_sealed)).decode()
         conn.execute(sa.update(identities).where(identities.c.id == row.id).values(sender=clear))
     for login in conn.execute(sa.select(logins.c.state, logins.c.customer_id, logins.c.sender_sealed)).all():
         assert keys is not None
-        key = _data_key(conn, keys, login.customer_id, cache)
+        key = data_key(conn, keys, login.customer_id, cache)
         clear = open_with(key, login.customer_id, LOGIN_SENDER, bytes(login.sender_sealed)).decode()
         conn.execute(sa.update(logins).where(logins.c.state == login.state).values(sender=clear))
     # A window's hash cannot be turned back into the id: forgotten windows read as closed, as after a prune.

@@ -65,12 +65,19 @@ def opened(keys: DataKeys, owner: str, sealed: bytes) -> str:
     return keys.open_bytes(owner, FIELD, bytes(sealed)).decode()
 
 
+Opened = dict[tuple[str, str, str], str]  # (customer, channel, keyed hash) -> platform id
+
+
 async def to_deliver(sealer: JsonSealer, conn: AsyncConnection, rows: Sequence[Any]
-                     ) -> dict[str, list[tuple[str, str]]]:
-    """Identity rows (customer_id, channel, sender_sealed) as each customer's (channel, platform id), opened
-    with one query for the batch's keys: what alert routing delivers to."""
+                     ) -> tuple[dict[str, list[tuple[str, str]]], Opened]:
+    """Identity rows (customer_id, channel, sender, sender_sealed) as each customer's (channel, platform id),
+    opened with one query for the batch's keys: what alert routing delivers to. Also each keyed hash opened,
+    which is what a stored alert preference names its address by."""
     keys = await sealer.keys(conn, {row.customer_id for row in rows})
     found: dict[str, list[tuple[str, str]]] = {}
+    by_lookup: Opened = {}
     for row in rows:
-        found.setdefault(row.customer_id, []).append((row.channel, opened(keys, row.customer_id, row.sender_sealed)))
-    return found
+        platform_id = opened(keys, row.customer_id, row.sender_sealed)
+        found.setdefault(row.customer_id, []).append((row.channel, platform_id))
+        by_lookup[(row.customer_id, row.channel, row.sender)] = platform_id
+    return found, by_lookup

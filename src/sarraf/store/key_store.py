@@ -89,7 +89,7 @@ async def check_keys_match(keys: KeyProvider, store: SqlDataKeyStore, secret_nam
     # A database written before the check key existed: any customer's data key tells as well.
     sample = (KEY_CHECK_OWNER, planted) if planted else next(iter(await store.page(None, 1)), None)
     if sample is not None:
-        await _unwrap_or_refuse(keys, *sample)
+        await unwrap_or_refuse(keys, *sample)
         if isinstance(keys, LocalFileKeyProvider):
             # The secrets were created with the master key by the first process; making new ones here
             # would sign links and checkpoints no other replica accepts.
@@ -107,10 +107,11 @@ async def check_keys_match(keys: KeyProvider, store: SqlDataKeyStore, secret_nam
     if planted is None:
         # Two first processes racing here: add() keeps one key, and the loser's unwrap below refuses it.
         fresh = await keys.wrap(secrets.token_bytes(32), KEY_CHECK_OWNER.encode())
-        await _unwrap_or_refuse(keys, KEY_CHECK_OWNER, await store.add(KEY_CHECK_OWNER, fresh))
+        await unwrap_or_refuse(keys, KEY_CHECK_OWNER, await store.add(KEY_CHECK_OWNER, fresh))
 
 
-async def _unwrap_or_refuse(keys: KeyProvider, owner: str, wrapped: WrappedKey) -> None:
+async def unwrap_or_refuse(keys: KeyProvider, owner: str, wrapped: WrappedKey) -> None:
+    """Refuse, naming the master key the database needs, when these keys cannot open its data keys."""
     try:
         await keys.unwrap(wrapped, owner.encode())
     except CryptoError as exc:

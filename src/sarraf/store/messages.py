@@ -16,6 +16,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.channel_state import utc
 from sarraf.store.identity_sealing import IdentityCodec
 from sarraf.store.outbox_sealing import CHAT_MESSAGE  # alerts handed over land here too
@@ -123,10 +124,15 @@ class SqlMessageLog:
 
 
 class SqlHandoffs:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """Requests for a person, naming the conversation by the keyed hash of its address (store/address_sealing.py);
+    the console opens it from the customer's identity."""
+
+    def __init__(self, engine: AsyncEngine, addresses: Addresses) -> None:
         self._engine = engine
+        self._addresses = addresses
 
     async def request(self, tenant: str, customer_id: str, channel: str, sender: str, reason: str) -> None:
+        sender = await self._addresses.stored(channel, sender)
         async with self._engine.begin() as conn:
             await conn.execute(
                 insert(handoff_requests).values(

@@ -2,7 +2,8 @@
 
 The payee, source account, reference, the choices offered and the PKCE verifier are sealed with the
 customer's data key, so "delete my data" erases them with the key; amounts, states and the bank's ids stay
-readable for the state machine and the operators.
+readable for the state machine and the operators. The customer's address is its keyed hash, opened from their
+identity when a payment is read (store/address_sealing.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sarraf.domain.payments import (
     COMMITTED,
@@ -25,6 +26,7 @@ from sarraf.domain.payments import (
     SourceAccount,
     can_move,
 )
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.channel_state import utc
 from sarraf.store.tables.payments import payments
 
@@ -46,25 +48,28 @@ def _private(p: Payment) -> dict[str, Any]:
 
 
 class SqlPayments:
-    def __init__(self, engine: AsyncEngine, sealer: Sealer) -> None:
+    def __init__(self, engine: AsyncEngine, sealer: Sealer, addresses: Addresses) -> None:
         self._engine = engine
         self._sealer = sealer
+        self._addresses = addresses
 
     async def _values(self, p: Payment) -> dict[str, Any]:
         sealed = await self._sealer.encrypt(p.customer_id, FIELD, json.dumps(_private(p)).encode())
-        return {"tenant": p.tenant, "customer_id": p.customer_id, "channel": p.channel, "sender": p.sender,
+        return {"tenant": p.tenant, "customer_id": p.customer_id, "channel": p.channel,
+                "sender": await self._addresses.stored(p.channel, p.sender),
                 "lang": p.lang, "state": p.state.value, "version": p.version, "amount_minor": p.amount_minor,
                 "currency": p.currency, "asking": p.asking, "sealed": sealed, "consent_key": p.consent_key,
                 "payment_key": p.payment_key, "consent_id": p.consent_id, "auth_state": p.auth_state,
                 "bank_payment_id": p.bank_payment_id, "bank_status": p.bank_status, "reason": p.reason,
                 "created_at": p.created_at, "expires_at": p.expires_at}
 
-    async def _payment(self, row: Row[Any]) -> Payment:
+    async def _payment(self, conn: AsyncConnection, row: Row[Any]) -> Payment:
+        sender = await self._addresses.opened_one(conn, row.tenant, row.channel, row.sender)
         private = json.loads(await self._sealer.decrypt(row.customer_id, FIELD, row.sealed))
         payee, source = private["payee"], private["source"]
         return Payment(
             payment_id=row.payment_id, tenant=row.tenant, customer_id=row.customer_id, channel=row.channel,
-            sender=row.sender, lang=row.lang, state=PaymentState(row.state), created_at=utc(row.created_at),
+            sender=sender, lang=row.lang, state=PaymentState(row.state), created_at=utc(row.created_at),
             expires_at=utc(row.expires_at), consent_key=row.consent_key, payment_key=row.payment_key,
             amount_minor=row.amount_minor, currency=row.currency, payee=Payee(*payee) if payee else None,
             source=SourceAccount(*source) if source else None, reference=private["reference"],
@@ -83,7 +88,7 @@ class SqlPayments:
     async def _one(self, *where: Any) -> Payment | None:
         async with self._engine.connect() as conn:
             row = (await conn.execute(select(payments).where(*where))).first()
-        return await self._payment(row) if row is not None else None
+            return await self._payment(conn, row) if row is not None else None
 
     async def get(self, payment_id: str) -> Payment | None:
         return await self._one(payments.c.payment_id == payment_id)
@@ -98,7 +103,7 @@ class SqlPayments:
                 select(payments).where(c.tenant == tenant, c.customer_id == customer_id,
                                        c.state.in_([s.value for s in OPEN]), c.expires_at > now)
                 .order_by(c.created_at.desc()).limit(1))).first()
-        return await self._payment(row) if row is not None else None
+            return await self._payment(conn, row) if row is not None else None
 
     async def committed_since(self, tenant: str, customer_id: str, currency: str, since: datetime,
                               exclude: str) -> int:

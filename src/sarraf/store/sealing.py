@@ -72,6 +72,11 @@ class JsonSealer:
     def __init__(self, keys: KeyProvider) -> None:
         self._provider = keys
 
+    @property
+    def provider(self) -> KeyProvider:
+        """The key provider, which also holds the secret platform addresses are hashed with."""
+        return self._provider
+
     async def keys(self, conn: AsyncConnection, owners: Iterable[str], *, create: bool = False) -> DataKeys:
         """The owners' data keys in one query; `create`: make the missing ones (writers), in the same transaction."""
         wanted = sorted(set(owners))

@@ -62,7 +62,7 @@ def staff_store(container: Container) -> SqlStaff:
 
 def wire_console(container: Container) -> ConsoleServices:
     changes = Changes()
-    satisfaction = SqlSatisfaction(container.engine)
+    satisfaction = SqlSatisfaction(container.engine, container.addresses)
     desk = AgentDesk(SqlDesk(container.engine, container.row_sealer), container.deliver, container.point,
                      container.bank_names, container.lang_of,
                      {b.id: b.default_language for b in container.banks.values()}, satisfaction=satisfaction)
