@@ -3,4 +3,4 @@
 `scripts/make-migration` rewrites it; tests/store/test_migrations.py fails if it is not Alembic's head.
 """
 
-HEAD_REVISION = "5c1d2e8f7a90"
+HEAD_REVISION = "d4a7c9e2b611"
