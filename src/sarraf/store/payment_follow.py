@@ -32,7 +32,9 @@ class SqlPaymentFollow:
         submitted ones whose bank answer is known to be pending (or was lost), and settled ones still carrying
         a check time (settled by a check whose customer message may not have been written)."""
         c = payments.c
-        due = or_(c.next_check_at.is_(None), c.next_check_at <= now)
+        # A payment never checked waits one back-off after its last write: the callback that submitted it has
+        # told the customer it is pending and let go of it (an immediate re-send could race its own).
+        due = or_(and_(c.next_check_at.is_(None), c.updated_at <= now - wait(0)), c.next_check_at <= now)
         pending = and_(c.state == PaymentState.SUBMITTED.value,
                        or_(c.bank_payment_id.is_not(None), c.reason == "unconfirmed"), due)
         unfinished = and_(c.state.in_(SETTLED), c.next_check_at.is_not(None), c.next_check_at <= now)
