@@ -6,7 +6,7 @@ replicas, a check that settled the payment and stopped before telling)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +28,7 @@ from sarraf.store.payments import SqlPayments
 from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import alert_outbox
 from sarraf.store.tables.payments import payments
+from tests.support.postgres import temporary_database
 
 START = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 S = PaymentState
@@ -67,9 +68,18 @@ class Replica:
     repo: SqlPayments
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+        return
+    with temporary_database() as url:
+        yield url
+
+
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[tuple[list[Replica], Bank, Clock, AsyncEngine]]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+async def world(database: str, tmp_path: Path) -> AsyncIterator[tuple[list[Replica], Bank, Clock, AsyncEngine]]:
+    url = database
     await migrate(url)
     engines = [make_engine(url), make_engine(url)]
     settings = Settings(data_dir=tmp_path, database_url="sqlite://", banks_file=tmp_path / "banks.yaml",
