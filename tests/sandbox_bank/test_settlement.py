@@ -5,11 +5,14 @@ status readable through GET /…-payments/{id}, /payment-details and the connect
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +24,7 @@ from sarraf.banks.sandbox_login import complete_sandbox_sca
 from sarraf.domain.payments import Payee, PaymentOrder, SourceAccount
 from sarraf.sandbox_bank import create_app
 from sarraf.sandbox_bank.admin import ADMIN_HEADER
+from sarraf.sandbox_bank.events import OB_RESOURCE_UPDATE
 from sarraf.sandbox_bank.profiles import PROFILES
 from sarraf.sandbox_bank.settle_rule import ABOVE_ENV, ABROAD_ENV, AFTER_ENV
 from tests.sandbox_bank.flow import REDIRECT, Clock, SandboxClient
@@ -38,6 +42,13 @@ from tests.sandbox_bank.test_pisp_international import SISTER_IN_GERMANY
 from tests.support.live_server import serve
 
 SECRET = "admin-secret-for-tests"
+
+
+def claims(token: str) -> dict[str, Any]:
+    """A SET's claims (its signature is the events tests' subject, not this one's)."""
+    payload = token.split(".")[1]
+    found: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return found
 
 
 @pytest.fixture
@@ -112,6 +123,12 @@ def test_money_gone_before_settlement_rejects_it_with_the_reason(bank: SandboxCl
     assert details(bank, payment_id)["StatusDetail"] == {"Status": "RJCT", "StatusReason": "AM04",
                                                          "StatusReasonDescription": "Insufficient funds"}
     assert balance(bank, "sandbox-en-1") == Decimal("100")
+    polled = bank.http.post("/open-banking/v4.0/events", json={"returnImmediately": True},
+                            headers=bank.bearer(client_token(bank)))
+    announced = [claims(token) for token in polled.json()["sets"].values()]
+    assert [c["events"][OB_RESOURCE_UPDATE]["subject"]["http://openbanking.org.uk/rid"] for c in announced] \
+        == [payment_id]
+    assert announced[0]["sub"].endswith(f"/domestic-payments/{payment_id}")
     again = bank.http.post("/sarraf/v1/admin/settle", json={"due_only": False}, headers={ADMIN_HEADER: SECRET})
     assert again.json()["settled"] == []
     refused = bank.http.post("/sarraf/v1/admin/settle", json={}, headers={ADMIN_HEADER: "wrong"})

@@ -8,7 +8,8 @@ SARRAF_SANDBOX_SETTLE_AFTER_S (default 60) — or the admin API:
 
 * ``POST /sarraf/v1/admin/settlement`` ``{"later_above": "500", "abroad": true, "after_s": 60}``: the setting.
 * ``POST /sarraf/v1/admin/settle`` ``{"payment_id": ..., "due_only": true}``: settle now what is due (or every
-  pending payment with ``due_only: false``) — the step a test triggers instead of waiting for the clock.
+  pending payment with ``due_only: false``) — the step a test triggers instead of waiting for the clock; each
+  settled payment is announced to its TPP with OB's resource-update event (pushed, and queued for polling).
 * ``POST /sarraf/v1/admin/withdraw`` ``{"customer": ..., "amount": ...}``: money leaves the customer's current
   account outside the API (a cash withdrawal), so a pending payment can meet an empty account at settlement.
 
@@ -29,6 +30,7 @@ from sarraf.sandbox_bank import render
 from sarraf.sandbox_bank.admin import check_admin
 from sarraf.sandbox_bank.aisp import _access_token
 from sarraf.sandbox_bank.errors import OBError
+from sarraf.sandbox_bank.events import OB_RESOURCE_UPDATE, EventHub
 from sarraf.sandbox_bank.pisp import PREFIX, REASONS, SB, ledger_of
 from sarraf.sandbox_bank.settle_rule import SettleLater
 
@@ -55,7 +57,35 @@ class Settle(BaseModel):
 @router.post("/sarraf/v1/admin/settle")
 async def settle(body: Settle, request: Request, sb: SB) -> dict[str, Any]:
     check_admin(request)
-    return {"settled": ledger_of(sb).settle(sb.now(), payment_id=body.payment_id, due_only=body.due_only)}
+    settled = ledger_of(sb).settle(sb.now(), payment_id=body.payment_id, due_only=body.due_only)
+    await announce(request, sb, [s["payment_id"] for s in settled])
+    return {"settled": settled}
+
+
+async def announce(request: Request, sb: Any, payment_ids: list[str]) -> None:
+    """OB's resource-update for each settled payment, to the TPP that made it: queued for polling and pushed
+    to its subscription. The subject is the payment (rty domestic-payment / international-payment)."""
+    events: EventHub = request.app.state.events
+    base = str(request.base_url).rstrip("/")
+    sets: dict[str, dict[str, str]] = {}
+    for payment_id in payment_ids:
+        row = ledger_of(sb).payment(payment_id)
+        consent = ledger_of(sb).consent(row["consent_id"]) if row else None
+        if consent is None:
+            continue
+        kind = "international-payment" if payment_id.startswith("ip-") else "domestic-payment"
+        link = f"{base}{PREFIX}/{kind}s/{payment_id}"
+        subject = {"subject_type": "http://openbanking.org.uk/rid_http://openbanking.org.uk/rty",
+                   "http://openbanking.org.uk/rid": payment_id, "http://openbanking.org.uk/rty": kind,
+                   "http://openbanking.org.uk/rlk": [{"version": "v4.0", "link": link}]}
+        claims = events.signer.claims(consent.client_id, link, OB_RESOURCE_UPDATE, {"subject": subject})
+        token = events.signer.sign(claims)
+        events.queue(consent.client_id, claims["jti"], token)
+        sets.setdefault(consent.client_id, {})[claims["jti"]] = token
+    subscriptions = events.subscriptions
+    for client, tokens in sets.items():
+        if (subscription := subscriptions.get(client)) is not None:
+            await events.push_many(subscription, tokens)
 
 
 class Withdrawal(BaseModel):
