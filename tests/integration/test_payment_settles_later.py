@@ -23,6 +23,7 @@ from sarraf.web.threaded_server import free_port, serve_in_thread
 from tests.integration.conftest import Gateway
 from tests.integration.helpers import ChatClient
 from tests.integration.test_payments import everyday, payload_of, url_of
+from tests.support.postgres import temporary_database
 
 CHECK_EVERY_S = "0.2"  # the follower's back-off here: first check, doubling...
 CHECK_AT_MOST_S = "0.4"  # ...up to this, so a settled payment is found within a second
@@ -30,8 +31,8 @@ SETTLED = "has now sent it"
 
 
 @contextmanager
-def environment(home: Path, port: int) -> Iterator[Gateway]:
-    env = {"SARRAF_HOME": str(home), "SARRAF_DATABASE_URL": f"sqlite+aiosqlite:///{home / 'sarraf.db'}",
+def environment(home: Path, port: int, database_url: str | None = None) -> Iterator[Gateway]:
+    env = {"SARRAF_HOME": str(home), "SARRAF_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{home / 'sarraf.db'}",
            "SARRAF_PORT": str(port), "SARRAF_PUBLIC_URL": f"http://127.0.0.1:{port}",
            "SARRAF_PAYMENT_CHECK_FIRST_S": CHECK_EVERY_S, "SARRAF_PAYMENT_CHECK_MAX_S": CHECK_AT_MOST_S}
     with pytest.MonkeyPatch.context() as patch:
@@ -115,11 +116,21 @@ async def test_a_pending_payment_rejected_at_settlement_tells_the_reason(
     assert await everyday(http, gateway, "sandbox-en-1", "Everyday") == Decimal("50")
 
 
-async def test_a_restarted_gateway_still_tells_the_outcome_once(http: httpx.AsyncClient, tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    if request.param == "sqlite":
+        yield None
+        return
+    with temporary_database() as url:
+        yield url
+
+
+async def test_a_restarted_gateway_still_tells_the_outcome_once(
+        http: httpx.AsyncClient, tmp_path: Path, database: str | None) -> None:
     port = free_port()
-    with environment(tmp_path, port) as first:
+    with environment(tmp_path, port, database) as first:
         chat = await pay_pending(http, first, "send £120 to Alice Smith")
-    with environment(tmp_path, port) as second:  # a new app on the same database (and the same sandbox file)
+    with environment(tmp_path, port, database) as second:  # a new app on the same database and sandbox file
         resumed = ChatClient(http, second.url, chat.session)
         resumed.cursor = chat.cursor  # the same web chat session, read on from where it was
         assert not await told_within(resumed, 1.0)  # the new gateway checks too: still pending
