@@ -41,10 +41,12 @@ class Bank:
     status: str = "PDNG"
     reason: str | None = None
     reads: int = 0
-    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    garbled: set[str] = field(default_factory=set)
 
     async def status_of(self, tenant: str, bank_payment_id: str, *, international: bool = False) -> BankPayment:
         self.reads += 1
+        if bank_payment_id in self.garbled:
+            raise KeyError("Data")  # an answer the connector could not read
         await asyncio.sleep(0.01)  # a round trip: the other replica runs meanwhile
         return BankPayment(bank_payment_id, self.status, self.reason)
 
@@ -186,3 +188,15 @@ async def test_settled_by_the_customer_asking_in_chat_is_not_told_again(world: A
     clock.now += timedelta(minutes=5)
     assert await one.follower.round() == 0
     assert await messages(engine) == [] and await schedule(engine) == (None, 2)  # seen settled: done
+
+
+async def test_one_unreadable_answer_does_not_hold_back_the_others(world: Any) -> None:
+    (one, _), bank, clock, engine = world
+    await one.repo.create(submitted())
+    await one.repo.create(submitted(payment_id="pay-2", bank_payment_id="dp-garbled"))
+    bank.status, bank.garbled = "ACSC", {"dp-garbled"}
+    clock.now = START + timedelta(minutes=1)
+    assert await one.follower.round() == 1
+    assert await messages(engine) == [(outcome_id("pay-1"), "payment_outcome")]
+    stuck = await one.repo.get("pay-2")
+    assert stuck is not None and stuck.state is S.SUBMITTED  # asked again after its back-off

@@ -90,6 +90,9 @@ class PaymentFollower:
             except (BankUnavailable, BankRefused, ConsentUnusable) as exc:
                 log.info("payment %s: its bank did not answer (%s); checking again later", p.payment_id, exc)
                 continue  # the claim already set the next check
+            except Exception:  # one payment's odd answer must not hold back the others claimed with it
+                log.exception("payment %s: status check failed; checking again later", p.payment_id)
+                continue
             if step.payment.state in SETTLED:
                 if step.moved:  # this check settled it; otherwise whoever did told the customer
                     told += await self._tell(step.payment)
