@@ -24,6 +24,7 @@ from sarraf.alerts.derive import FraudRules, Rules
 from sarraf.alerts.fraud import Answer, FraudDesk
 from sarraf.alerts.intake import Backlog, EventIntake
 from sarraf.alerts.offers import OfferGate
+from sarraf.alerts.payment_follow import Backoff
 from sarraf.alerts.polling import EventPoller
 from sarraf.alerts.ports import ROUTED
 from sarraf.alerts.router import AlertRouter
@@ -32,6 +33,7 @@ from sarraf.alerts.sets import SetVerifier
 from sarraf.alerts.standard import StandardAlerts, StandardConfig
 from sarraf.banks.openbanking import OpenBankingConnector
 from sarraf.bootstrap import Container, TenantDecider
+from sarraf.bootstrap_payments import payment_follower
 from sarraf.channels import webchat
 from sarraf.config import BankConfig, DerivedAlerts
 from sarraf.conversation.flows.alert_chat import AlertsInChat
@@ -272,7 +274,18 @@ async def start_alerts(container: Container, *, in_process_worker: bool = True, 
     subscriptions = [asyncio.create_task(_subscribe(container, b)) for b in container.banks.values() if b.events_push]
     if routing is not None:
         subscriptions += _ais_pollers(container, outbox, deriver, runtime.notify)
+    if container.payments is not None:  # payments left pending at the bank: asked after, the outcome told once
+        subscriptions.append(_follow_payments(container, outbox, runtime.notify))
     return AlertServices(runtime, intake, outbox, prefs, fraud, actions, container, subscriptions)
+
+
+def _follow_payments(container: Container, outbox: SqlAlertOutbox, on_ready: Callable[[], None]) -> asyncio.Task[None]:
+    s = container.settings
+    assert container.payments is not None
+    follower = payment_follower(container.payments, container.engine, outbox, container.bank_names,
+                                Backoff(s.payment_check_first_s, s.payment_check_max_s), on_ready)
+    stop = asyncio.Event()  # the task is cancelled with the subscriptions when the services stop
+    return asyncio.create_task(follower.run(stop, min(1.0, s.payment_check_first_s)), name="payments-follow")
 
 
 async def run_alert_worker(container: Container, stop: asyncio.Event, *, route: bool = False,

@@ -6,12 +6,13 @@ Called from bootstrap.build; the flow is registered on the conversation through 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sarraf.alerts.payment_follow import Backoff, OutcomeOutbox, PaymentFollower
 from sarraf.config import BankConfig
 from sarraf.conversation.flows.payments import PaymentsFlow
 from sarraf.conversation.payment_runs import PaymentRuns
@@ -21,6 +22,7 @@ from sarraf.domain.ports import LinkRepository
 from sarraf.policy.gate import AuditTrail, Decider
 from sarraf.policy.payments import PaymentLimits, PaymentPoint
 from sarraf.store.address_sealing import Addresses
+from sarraf.store.payment_follow import SqlPaymentFollow
 from sarraf.store.payments import Sealer, SqlPayments
 
 CALLBACK_PATH = "/pay/callback"
@@ -50,3 +52,11 @@ def wire_payments(*, engine: AsyncEngine, sealer: Sealer, addresses: Addresses, 
     texts = PaymentTexts(public_url.rstrip("/") + START_PATH, secure_links)
     flow = PaymentsFlow(point, runs, repo, texts)
     return PaymentsWiring(repo, point, runs, texts, flow)
+
+
+def payment_follower(wiring: PaymentsWiring, engine: AsyncEngine, outbox: OutcomeOutbox,
+                     bank_names: Mapping[str, str], backoff: Backoff, on_ready: Callable[[], None]) -> PaymentFollower:
+    """The status follower of payments left pending at the bank; started with the alert loops (start_alerts),
+    whose outbox and delivery tell the customer the outcome."""
+    return PaymentFollower(SqlPaymentFollow(engine, wiring.repo), wiring.runs, outbox, bank_names, backoff=backoff,
+                           on_ready=on_ready)

@@ -112,6 +112,9 @@ class Settings:
     nats_url: str | None = None  # NATS JetStream shared by replicas for platform send quotas; unset: per process
     # True: alerts are routed and delivered by `sarraf alerts worker` processes; the gateway only takes events in
     alert_workers: bool = False
+    # Payments the bank left pending: asked after in `first` seconds, doubling up to `max` (alerts/payment_follow.py)
+    payment_check_first_s: float = 5.0
+    payment_check_max_s: float = 3600.0
 
 
 def load_settings(data_dir: Path | str | None = None) -> Settings:
@@ -128,6 +131,8 @@ def load_settings(data_dir: Path | str | None = None) -> Settings:
         operator_token=os.environ.get("SARRAF_OPERATOR_TOKEN") or None,
         nats_url=os.environ.get("SARRAF_NATS_URL") or None,
         alert_workers=os.environ.get("SARRAF_ALERT_WORKERS", "").strip().lower() in {"1", "true", "yes"},
+        payment_check_first_s=float(os.environ.get("SARRAF_PAYMENT_CHECK_FIRST_S") or 5.0),
+        payment_check_max_s=float(os.environ.get("SARRAF_PAYMENT_CHECK_MAX_S") or 3600.0),
     )
 
 

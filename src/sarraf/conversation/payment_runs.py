@@ -201,20 +201,23 @@ class PaymentRuns:
             return Step(noted or await self._current(p), moved=True, problem=problem)
         return await self._settle(p, answer)
 
-    async def _settle(self, p: Payment, answer: BankPayment) -> Step:
+    async def _settle(self, p: Payment, answer: BankPayment, mark: dict[str, str] | None = None) -> Step:
         target = state_for_bank_status(answer.status)
         extra = {k: v for k, v in p.extra.items() if k != "token"} if target is not S.SUBMITTED else p.extra
+        if mark and target is not S.SUBMITTED:  # who settled it, written with the move itself
+            extra = {**extra, **mark}
         settled = await self.move(p, state=target, bank_payment_id=answer.payment_id, bank_status=answer.status,
                                   reason=answer.reason, extra=extra)
         return Step(settled or await self._current(p), moved=settled is not None)
 
-    async def refresh(self, p: Payment) -> Step:
-        """Where a submitted payment stands at the bank now (sent again with its key if the answer was lost)."""
+    async def refresh(self, p: Payment, *, mark: dict[str, str] | None = None) -> Step:
+        """Where a submitted payment stands at the bank now (sent again with its key if the answer was lost).
+        `mark` goes into the payment's extra in the same write that settles it (the status follower's)."""
         if p.state is not S.SUBMITTED:
             return Step(p, moved=False)
         if p.bank_payment_id:
             answer = await self._door.status(p.tenant, p.bank_payment_id, international=bool(p.extra.get("transfer")))
-            return await self._settle(p, answer)
+            return await self._settle(p, answer, mark)
         token = p.extra.get("token")
         if not token:
             return Step(p, moved=False)

@@ -24,10 +24,12 @@ from sarraf.sandbox_bank import (
     pisp_international,
     sca,
     service,
+    settlement,
 )
 from sarraf.sandbox_bank.context import Client, Sandbox, utc_now
 from sarraf.sandbox_bank.ledger import PaymentLedger
 from sarraf.sandbox_bank.seed import seed_bank
+from sarraf.sandbox_bank.settle_rule import SettleLater
 from sarraf.sandbox_bank.store import Store
 
 CLIENT_ID = "sarraf"
@@ -68,6 +70,7 @@ def create_app(
     app.state.sandbox.events_mode = mode
     app.state.sandbox.activity = activity.Activity() if mode == activity.STANDARD else None
     app.state.page_size = page_size
+    app.state.settle_later = SettleLater.from_environment()  # payments that settle later (settlement.py)
     app.state.admin_secret = admin_secret or os.environ.get(admin.SECRET_ENV) or secrets.token_urlsafe(32)
     app.state.admin_remote = admin.remote_allowed()
     app.state.cards = cards.CardBook(app.state.sandbox)
@@ -83,5 +86,6 @@ def create_app(
     app.include_router(service.router)
     app.include_router(pisp.router)
     app.include_router(pisp_international.router)
+    app.include_router(settlement.router)
     app.include_router(sca.router)
     return app

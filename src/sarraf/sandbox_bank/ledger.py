@@ -40,6 +40,9 @@ CREATE TABLE IF NOT EXISTS postings (
     amount TEXT NOT NULL, currency TEXT NOT NULL, booked_at TEXT NOT NULL, information TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ix_postings_account ON postings (account_id);
+CREATE TABLE IF NOT EXISTS settlements (
+    payment_id TEXT PRIMARY KEY, due_at TEXT NOT NULL, settled_at TEXT
+);
 """
 IDEMPOTENCY_TTL = timedelta(hours=24)
 CLEARING = "clearing:"  # the bank's own account for payments leaving it, per scheme
@@ -151,9 +154,11 @@ class PaymentLedger:
                 return True
         return False
 
-    def pay(self, payment_id: str, consent: PaymentConsent, at: datetime) -> dict[str, Any]:
+    def pay(self, payment_id: str, consent: PaymentConsent, at: datetime,
+            settle_at: datetime | None = None) -> dict[str, Any]:
         """Make the consent's payment, once: debit and credit in one transaction, or RJCT for want of funds.
-        Raises PaymentRefused when the consent already carries a payment."""
+        With `settle_at` the payment is accepted as PDNG and settled later (settle()): the funds are checked
+        and both sides booked then. Raises PaymentRefused when the consent already carries a payment."""
         initiation = consent.initiation
         amount = Decimal(initiation["InstructedAmount"]["Amount"])
         currency = initiation["InstructedAmount"]["Currency"]
@@ -167,20 +172,84 @@ class PaymentLedger:
             status, reason = "ACSC", None
             if currency != payer.currency or (payee is not None and self._bank.accounts[payee].currency != currency):
                 status, reason = "RJCT", "AM03"  # not allowed currency
+            elif settle_at is not None:
+                status = "PDNG"  # accepted; funds checked and booked at settlement
             elif amount > available:
                 status, reason = "RJCT", "AM04"  # insufficient funds
             db.execute("INSERT INTO domestic_payments VALUES (?,?,?,?,?,?)",
                        (payment_id, consent.consent_id, status, reason, at.isoformat(), json.dumps(initiation)))
+            if status == "PDNG" and settle_at is not None:
+                db.execute("INSERT INTO settlements (payment_id, due_at) VALUES (?,?)",
+                           (payment_id, settle_at.isoformat()))
             if status == "ACSC":
-                reference = _reference(initiation)
-                to_payee = f"{creditor.get('Name', '')} {reference}".strip()
-                from_payer = f"{payer.owner} {reference}".strip()
-                credit_to = payee or CLEARING + creditor["SchemeName"]
-                db.executemany("INSERT INTO postings (payment_id, account_id, amount, currency, booked_at, information)"
-                               " VALUES (?,?,?,?,?,?)",
-                               [(payment_id, payer.account_id, str(-amount), currency, at.isoformat(), to_payee),
-                                (payment_id, credit_to, str(amount), currency, at.isoformat(), from_payer)])
+                self._book(db, payment_id, initiation, payer, payee, at)
         return {"payment_id": payment_id, "status": status, "reason": reason}
+
+    def _book(self, db: Any, payment_id: str, initiation: dict[str, Any], payer: SeededAccount, payee: str | None,
+              at: datetime) -> None:
+        amount = Decimal(initiation["InstructedAmount"]["Amount"])
+        currency = initiation["InstructedAmount"]["Currency"]
+        creditor = initiation["CreditorAccount"]
+        reference = _reference(initiation)
+        to_payee = f"{creditor.get('Name', '')} {reference}".strip()
+        from_payer = f"{payer.owner} {reference}".strip()
+        credit_to = payee or CLEARING + creditor["SchemeName"]
+        db.executemany("INSERT INTO postings (payment_id, account_id, amount, currency, booked_at, information)"
+                       " VALUES (?,?,?,?,?,?)",
+                       [(payment_id, payer.account_id, str(-amount), currency, at.isoformat(), to_payee),
+                        (payment_id, credit_to, str(amount), currency, at.isoformat(), from_payer)])
+
+    def settle(self, at: datetime, *, payment_id: str | None = None, due_only: bool = True) -> list[dict[str, Any]]:
+        """Settle pending payments (those due by `at`, or every one with due_only=False; one with `payment_id`):
+        booked on both sides (ACSC) when the payer's account still holds the amount, else RJCT AM04. Each is
+        settled once: the status moves from PDNG in the same transaction that books it."""
+        query = "SELECT s.payment_id FROM settlements s WHERE s.settled_at IS NULL"
+        args: list[str] = []
+        if due_only:
+            query += " AND s.due_at <= ?"
+            args.append(at.isoformat())
+        if payment_id is not None:
+            query += " AND s.payment_id = ?"
+            args.append(payment_id)
+        settled = []
+        with self._store.transaction() as db:
+            for (found,) in db.execute(query + " ORDER BY s.due_at, s.payment_id", args).fetchall():
+                row = db.execute("SELECT * FROM domestic_payments WHERE payment_id = ? AND status = 'PDNG'",
+                                 (found,)).fetchone()
+                db.execute("UPDATE settlements SET settled_at = ? WHERE payment_id = ?", (at.isoformat(), found))
+                if row is None:
+                    continue
+                debtor = db.execute("SELECT debtor_account_id FROM payment_consents WHERE consent_id = ?",
+                                    (row["consent_id"],)).fetchone()
+                initiation = json.loads(row["body"])
+                payer = self._bank.accounts[debtor["debtor_account_id"] or ""]
+                creditor = initiation["CreditorAccount"]
+                payee = self.account_by_identification(creditor["SchemeName"], creditor["Identification"])
+                status, reason = "ACSC", None
+                if Decimal(initiation["InstructedAmount"]["Amount"]) > self._balance(db, payer):
+                    status, reason = "RJCT", "AM04"  # the money left the account before settlement
+                db.execute("UPDATE domestic_payments SET status = ?, reason = ? WHERE payment_id = ? AND status = "
+                           "'PDNG'", (status, reason, found))
+                if status == "ACSC":
+                    self._book(db, found, initiation, payer, payee, at)
+                settled.append({"payment_id": found, "status": status, "reason": reason})
+        return settled
+
+    def withdraw(self, account: SeededAccount, amount: Decimal, at: datetime, information: str) -> str:
+        """Money leaving the account outside the API (cash, a card): a debit and the bank's matching credit."""
+        posting = f"wd-{account.account_id}-{at.timestamp():.6f}"
+        with self._store.transaction() as db:
+            db.executemany("INSERT INTO postings (payment_id, account_id, amount, currency, booked_at, information)"
+                           " VALUES (?,?,?,?,?,?)",
+                           [(posting, account.account_id, str(-amount), account.currency, at.isoformat(), information),
+                            (posting, CLEARING + "cash", str(amount), account.currency, at.isoformat(),
+                             information)])
+        return posting
+
+    def settled_at(self, payment_id: str) -> datetime | None:
+        with self._store.transaction() as db:
+            row = db.execute("SELECT settled_at FROM settlements WHERE payment_id = ?", (payment_id,)).fetchone()
+        return datetime.fromisoformat(row["settled_at"]) if row is not None and row["settled_at"] else None
 
     def payment(self, payment_id: str) -> dict[str, Any] | None:
         with self._store.transaction() as db:

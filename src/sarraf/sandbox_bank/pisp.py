@@ -23,6 +23,7 @@ from sarraf.sandbox_bank.aisp import _access_token, _client
 from sarraf.sandbox_bank.context import Sandbox, sandbox
 from sarraf.sandbox_bank.errors import OBError
 from sarraf.sandbox_bank.ledger import IdempotencyConflict, PaymentConsent, PaymentLedger, PaymentRefused
+from sarraf.sandbox_bank.settle_rule import settle_at
 from sarraf.sandbox_bank.store import Token
 
 PREFIX = "/open-banking/v4.0/pisp"
@@ -192,7 +193,8 @@ async def create_payment(request: Request, sb: SB) -> JSONResponse:
     if _initiation(raw) != consent.initiation:
         raise OBError(400, "U001", "the Initiation differs from the one the customer authorised", "Data.Initiation")
     try:
-        made = ledger.pay("dp-" + uuid.uuid4().hex, consent, sb.now())
+        made = ledger.pay("dp-" + uuid.uuid4().hex, consent, sb.now(),
+                          settle_at(request, consent.initiation, False, sb.now()))
     except PaymentRefused as exc:
         raise OBError(400, "U004", str(exc), "Data.ConsentId") from exc
     body = _payment_body(ledger.payment(made["payment_id"]) or {}, request)
@@ -202,6 +204,7 @@ async def create_payment(request: Request, sb: SB) -> JSONResponse:
 @router.get("/domestic-payments/{DomesticPaymentId}", name="get_domestic_payment")
 async def get_payment(DomesticPaymentId: str, request: Request, sb: SB) -> dict[str, Any]:
     token = _access_token(request, sb)
+    ledger_of(sb).settle(sb.now(), payment_id=DomesticPaymentId)  # a payment settling later, once it is due
     row = ledger_of(sb).payment(DomesticPaymentId)
     consent = ledger_of(sb).consent(row["consent_id"]) if row else None
     if row is None or consent is None or consent.client_id != token.client_id:

@@ -36,6 +36,7 @@ from sarraf.sandbox_bank.pisp import (
     ledger_of,
 )
 from sarraf.sandbox_bank.rates import RATE_TYPES, Quote, UnknownPair, quote, rate
+from sarraf.sandbox_bank.settle_rule import settle_at
 
 router = APIRouter(prefix=PREFIX)
 CONSENT_PREFIX, PAYMENT_PREFIX = "pic-", "ip-"
@@ -147,7 +148,8 @@ async def create_payment(request: Request, sb: SB) -> JSONResponse:
         raise OBError(400, "U004", f"the exchange rate quote expired at {expires}: ask for a new consent",
                       "Data.ExchangeRateInformation.ExpirationDateTime")
     try:
-        made = ledger.pay(PAYMENT_PREFIX + uuid.uuid4().hex, consent, sb.now())
+        made = ledger.pay(PAYMENT_PREFIX + uuid.uuid4().hex, consent, sb.now(),
+                          settle_at(request, consent.initiation, True, sb.now()))
     except PaymentRefused as exc:
         raise OBError(400, "U004", str(exc), "Data.ConsentId") from exc
     body = _payment_body(ledger.payment(made["payment_id"]) or {}, consent, request)
@@ -158,6 +160,7 @@ async def create_payment(request: Request, sb: SB) -> JSONResponse:
 @router.get("/international-payments/{InternationalPaymentId}", name="get_international_payment")
 async def get_payment(InternationalPaymentId: str, request: Request, sb: SB) -> dict[str, Any]:
     token = _access_token(request, sb)
+    ledger_of(sb).settle(sb.now(), payment_id=InternationalPaymentId)  # settling later, once it is due
     row = ledger_of(sb).payment(InternationalPaymentId)
     consent = ledger_of(sb).consent(row["consent_id"]) if row else None
     if row is None or consent is None or consent.client_id != token.client_id \

@@ -3,4 +3,4 @@
 `scripts/make-migration` rewrites it; tests/store/test_migrations.py fails if it is not Alembic's head.
 """
 
-HEAD_REVISION = "ee92179c6b6f"
+HEAD_REVISION = "d4a7c9e2b611"

@@ -5,6 +5,7 @@ from sqlalchemy import Column, DateTime, Index, Integer, LargeBinary, String, Ta
 from sarraf.store.metadata import metadata
 
 OPEN = "state IN ('draft', 'awaiting_confirmation')"
+FOLLOWED = "next_check_at IS NOT NULL OR state = 'submitted'"
 
 payments = Table(
     "payments",
@@ -32,5 +33,9 @@ payments = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    # The status follower's schedule (store/payment_follow.py): when the bank is next asked, how often it was
+    Column("next_check_at", DateTime(timezone=True), nullable=True),
+    Column("checks", Integer, nullable=False, server_default="0"),
+    Index("ix_payments_followed", "next_check_at", sqlite_where=text(FOLLOWED), postgresql_where=text(FOLLOWED)),
     Index("ix_payments_open", "tenant", "customer_id", sqlite_where=text(OPEN), postgresql_where=text(OPEN)),
 )
