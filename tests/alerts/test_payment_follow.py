@@ -20,8 +20,10 @@ from sarraf.alerts.payment_follow import MARK, Backoff, PaymentFollower, outcome
 from sarraf.config import Settings
 from sarraf.conversation.payment_runs import PaymentRuns
 from sarraf.domain.payments import BankPayment, Payee, Payment, PaymentState, SourceAccount
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.database import make_engine, migrate
+from sarraf.store.identity_sealing import IdentityCodec
 from sarraf.store.key_store import open_envelope_cipher
 from sarraf.store.payment_follow import SqlPaymentFollow
 from sarraf.store.payments import SqlPayments
@@ -90,7 +92,7 @@ async def world(database: str, tmp_path: Path) -> AsyncIterator[tuple[list[Repli
     replicas = []
     for engine in engines:
         cipher = open_envelope_cipher(settings, engine)
-        repo = SqlPayments(engine, cipher)
+        repo = SqlPayments(engine, cipher, Addresses(IdentityCodec(cipher.keys)))
         runs = PaymentRuns(Door(bank), repo, clock)  # type: ignore[arg-type]
         outbox = SqlAlertOutbox(engine, JsonSealer(cipher.keys))
         follower = PaymentFollower(SqlPaymentFollow(engine, repo), runs, outbox, {"sandbox": "Sarraf Sandbox Bank"},

@@ -16,7 +16,9 @@ import pytest
 from sarraf.banks.sandbox_login import complete_sandbox_login, complete_sandbox_sca
 from sarraf.config import Settings
 from sarraf.domain.payments import PaymentState
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.database import make_engine
+from sarraf.store.identity_sealing import IdentityCodec
 from sarraf.store.key_store import open_envelope_cipher
 from sarraf.store.payments import SqlPayments
 from sarraf.store.tables.payments import payments
@@ -110,7 +112,8 @@ async def _expire_the_quote(tmp_path_factory: pytest.TempPathFactory, stale: dat
     try:
         settings = Settings(data_dir=home, database_url="sqlite://", banks_file=home / "banks.yaml",
                             public_url="http://x")
-        repo = SqlPayments(engine, open_envelope_cipher(settings, engine))
+        cipher = open_envelope_cipher(settings, engine)
+        repo = SqlPayments(engine, cipher, Addresses(IdentityCodec(cipher.keys)))
         async with engine.connect() as conn:
             (payment_id,) = (await conn.execute(payments.select().with_only_columns(payments.c.payment_id).where(
                 payments.c.state == PaymentState.AWAITING_CONFIRMATION.value))).one()

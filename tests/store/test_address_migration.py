@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, select
+from sqlalchemy import insert, text
 
 from sarraf.policy.crypto import LocalFileKeyProvider
 from sarraf.store.address_migration import ADDRESSES
@@ -149,7 +149,8 @@ async def _stored(url: str) -> list[str]:
         rows = [
             f"{spec.table}: {' | '.join(str(v) for v in row)}"
             for spec in ADDRESSES
-            for row in (await conn.execute(select(metadata.tables[spec.table]))).all()
+            # SELECT *: the columns of the revision the database is at, not of the newest metadata
+            for row in (await conn.execute(text(f"SELECT * FROM {spec.table}"))).all()
         ]
     await engine.dispose()
     return rows
