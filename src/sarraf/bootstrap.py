@@ -39,6 +39,7 @@ from sarraf.policy.crypto.envelope import EnvelopeCipher
 from sarraf.policy.decision_cache import CachedDecider
 from sarraf.policy.point import BankDataPoint
 from sarraf.policy.secure_links import SignedLinks
+from sarraf.policy.tenants import TenantDecider
 from sarraf.store.address_sealing import Addresses
 from sarraf.store.audit_store import open_audit_log
 from sarraf.store.channel_state import SqlWindowStore
@@ -69,29 +70,6 @@ SECURE_LINKS_SECRET = "secure-links"
 SHARED_SECRETS = (SECURE_LINKS_SECRET, SIGNING_SECRET, PSEUDONYM_SECRET, IDENTITY_LOOKUP_SECRET)
 
 
-class TenantDecider:
-    """Routes each disclosure to the agreement of the bank it concerns."""
-
-    def __init__(self, deciders: Mapping[str, CachedDecider]) -> None:
-        self._deciders = deciders
-
-    def decide(self, request, grant):  # type: ignore[no-untyped-def]
-        return self._deciders[request.tenant].decide(request, grant)
-
-
-class ChannelSender:
-    """The enabled channels, as the pusher sends on them."""
-
-    def __init__(self, channels: ChannelSet) -> None:
-        self._channels = channels
-
-    async def send(self, channel: str, sender: str, messages: list[Outbound]) -> list[str]:
-        found = self._channels.channels.get(channel)
-        if found is None:
-            raise LookupError(f"channel {channel} is not enabled")
-        return await found.deliver(sender, messages)
-
-
 @dataclass
 class Container:
     settings: Settings
@@ -110,6 +88,7 @@ class Container:
     links: SqlLinkRepository
     link_sessions: SqlLinkSessions
     deciders: dict[str, CachedDecider]
+    decider: TenantDecider  # the one router over the deciders: every policy door of this gateway uses it
     windows: SqlWindowStore
     row_sealer: JsonSealer
     channels: ChannelSet = field(default_factory=ChannelSet)
@@ -122,7 +101,7 @@ class Container:
     pusher: Pusher = field(init=False)
 
     def __post_init__(self) -> None:
-        self.pusher = Pusher(ChannelSender(self.channels), self.rate_limits)
+        self.pusher = Pusher(self.channels, self.rate_limits)
 
     @asynccontextmanager
     async def one_turn(self, channel: str, sender: str) -> AsyncIterator[None]:
@@ -227,7 +206,8 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
             f"{audit.signer.key_id}; {KEYS_HINT}"
         )
     links = SqlLinkRepository(engine, cipher)
-    point = BankDataPoint(TenantDecider(deciders), audit, links, connectors)
+    decider = TenantDecider(deciders)  # built once: the data door, service, payments, alerts and cards share it
+    point = BankDataPoint(decider, audit, links, connectors)
     link_sessions = SqlLinkSessions(engine, cipher)
     consents = ConsentService(
         connectors,
@@ -268,9 +248,9 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         bank_names={b.id: b.name for b in banks.values()},
         default_langs={b.id: b.default_language for b in banks.values()},
     )
-    grounding = wire_service(conversation, banks, point, TenantDecider(deciders), audit, links, connectors,
+    grounding = wire_service(conversation, banks, point, decider, audit, links, connectors,
                              secure_links, handoffs, consents, SqlServiceOutcomes(engine))
-    payments = wire_payments(engine=engine, sealer=cipher, addresses=addresses, decider=TenantDecider(deciders),
+    payments = wire_payments(engine=engine, sealer=cipher, addresses=addresses, decider=decider,
                              audit=audit, links=links,
                              connectors=connectors, banks=banks, public_url=settings.public_url,
                              secure_links=secure_links)
@@ -292,6 +272,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         links=links,
         link_sessions=link_sessions,
         deciders=deciders,
+        decider=decider,
         windows=windows,
         row_sealer=row_sealer,
         channels=channels,

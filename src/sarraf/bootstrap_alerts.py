@@ -32,7 +32,7 @@ from sarraf.alerts.runtime import AlertRuntime
 from sarraf.alerts.sets import SetVerifier
 from sarraf.alerts.standard import StandardAlerts, StandardConfig
 from sarraf.banks.openbanking import OpenBankingConnector
-from sarraf.bootstrap import Container, TenantDecider
+from sarraf.bootstrap import Container
 from sarraf.bootstrap_payments import payment_follower
 from sarraf.channels import webchat
 from sarraf.config import BankConfig, DerivedAlerts
@@ -165,7 +165,7 @@ def _router(container: Container, outbox: SqlAlertOutbox, cases: SqlFraudCases,
             deriver: StandardAlerts | None = None) -> AlertRouter:
     offers = OfferGate(SqlOffers(container.engine, container.row_sealer), offer_rules(container),
                        container.windows)
-    router = AlertRouter(outbox, TenantDecider(container.deciders), container.audit, container.secure_links, cases,
+    router = AlertRouter(outbox, container.decider, container.audit, container.secure_links, cases,
                          outbox, bank_names=container.bank_names,
                          default_langs={b.id: b.default_language for b in container.banks.values()}, offers=offers)
     deriver = deriver or standard_alerts(container, outbox)
@@ -225,7 +225,7 @@ def wire_conversation_alerts(container: Container) -> ConversationAlerts:
     prefs = SqlAlertPreferences(engine, addresses)
     cases = SqlFraudCases(engine, container.row_sealer)
     # The same links and agreements the conversation uses: one reload (housekeeping) updates both.
-    actions = CardActionPoint(TenantDecider(container.deciders), container.audit, container.links,
+    actions = CardActionPoint(container.decider, container.audit, container.links,
                               container.connectors)
     fraud = FraudDesk(cases, actions, outbox, SqlHandoffs(engine, addresses), bank_names=container.bank_names)
     # Step-up before sensitive actions, per bank (policy/step_up.py): the same bank login linking uses.

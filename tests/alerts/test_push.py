@@ -11,7 +11,6 @@ import pytest
 
 from sarraf.alerts.delivery import DeliveryPolicy
 from sarraf.alerts.push import PUSH_POLICY, Pusher
-from sarraf.bootstrap import ChannelSender
 from sarraf.channels.registry import ChannelSet
 from sarraf.channels.webchat import WebChatChannel, render
 from sarraf.domain.messages import Outbound
@@ -45,7 +44,7 @@ class Sleeps:
 
 
 def pusher(outbox: FlakyOutbox, sleeps: Sleeps, policy: DeliveryPolicy = PUSH_POLICY) -> Pusher:
-    channels = ChannelSender(ChannelSet({"webchat": WebChatChannel(outbox)}))
+    channels = ChannelSet({"webchat": WebChatChannel(outbox)})
     return Pusher(channels, policy=policy, sleep=sleeps, rng=lambda: 1.0)
 
 

@@ -32,6 +32,7 @@ from sarraf.channels.ratelimit_nats import DEFAULT_BUCKET, NatsRateLimits
 from sarraf.channels.telegram import TelegramChannel
 from sarraf.channels.whatsapp import WhatsAppChannel
 from sarraf.config import BankConfig
+from sarraf.domain.messages import Outbound
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,13 @@ class ChannelSet:
     def status(self) -> dict[str, Any]:
         return {**{name: "enabled" for name in self.channels},
                 **{name: f"disabled: {why}" for name, why in self.disabled.items()}}
+
+    async def send(self, channel: str, sender: str, messages: list[Outbound]) -> list[str]:
+        """Send on an enabled channel (LookupError when it is not): what alerts/push.py's Pusher sends with."""
+        found = self.channels.get(channel)
+        if found is None:
+            raise LookupError(f"channel {channel} is not enabled")
+        return await found.deliver(sender, messages)
 
     def login_return(self, channel: str) -> LoginReturn | None:
         """The channel's say over the browser after a bank login, if it has one."""
