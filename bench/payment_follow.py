@@ -3,7 +3,12 @@ REPLICAS followers (one engine each, as separate gateways) running their rounds 
 bank answers PDNG to the first look at each payment and ACSC afterwards. Measured: bank status reads per payment
 (must be exactly 2: one pending look, one settled look — never two replicas at once), customer messages (must be
 exactly PAYMENTS), and the wall time of the two passes. Fake bank, real store and outbox.
-Run: PYTHONPATH=src .venv/bin/python bench/payment_follow.py [payments] [replicas] [postgresql]"""
+
+Reference, in the same run and on the same database: the least any design must do per payment, one customer
+message written to the outbox by one writer (no claim, no bank read, no state change). The ratio is the follower's
+busy time (its wall time less the deliberate back-off waits) over the reference's: what following costs beyond
+telling. Machines differ 2-3x; the ratio much less.
+Run: PYTHONPATH=src:. .venv/bin/python bench/payment_follow.py [payments] [replicas] [postgresql]"""
 
 from __future__ import annotations
 
@@ -17,15 +22,20 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from rich.console import Console
+from rich.table import Table
 from sqlalchemy import func, select
 from tests.support.postgres import temporary_database
 
-from sarraf.alerts.payment_follow import Backoff, PaymentFollower
+from sarraf.alerts.payment_follow import Backoff, PaymentFollower, outcome_id
+from sarraf.alerts.ports import Routed
 from sarraf.config import Settings
 from sarraf.conversation.payment_runs import PaymentRuns
 from sarraf.domain.payments import BankPayment, Payee, Payment, PaymentState, SourceAccount
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.database import make_engine, migrate
+from sarraf.store.identity_sealing import IdentityCodec
 from sarraf.store.key_store import open_envelope_cipher
 from sarraf.store.payment_follow import SqlPaymentFollow
 from sarraf.store.payments import SqlPayments
@@ -63,7 +73,27 @@ def database(kind: str, home: Path) -> Iterator[str]:
         yield f"sqlite+aiosqlite:///{home / 'bench.db'}"
 
 
-async def run(payments: int, replicas: int, url: str, home: Path) -> None:
+WAITS_S = 4 * 0.6  # the deliberate sleeps between passes below, not work
+
+
+async def reference(payments: int, url: str, home: Path) -> float:
+    """One writer telling each customer once: the outbox write every follower design ends in."""
+    await migrate(url)
+    settings = Settings(data_dir=home, database_url="sqlite://", banks_file=home / "banks.yaml", public_url="http://x")
+    engine = make_engine(url)
+    outbox = SqlAlertOutbox(engine, JsonSealer(open_envelope_cipher(settings, engine).keys))
+    started = time.perf_counter()
+    for n in range(payments):
+        p = pending(n)
+        routed = Routed(0, "ready", p.customer_id, p.channel, p.sender, "[]")
+        await outbox.enqueue(p.tenant, "ref-" + outcome_id(p.payment_id), "payment_outcome", routed,
+                             {"payment_id": p.payment_id, "state": "completed"})
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    return elapsed
+
+
+async def run(payments: int, replicas: int, url: str, home: Path) -> dict[str, float]:
     await migrate(url)
     settings = Settings(data_dir=home, database_url="sqlite://", banks_file=home / "banks.yaml", public_url="http://x")
     bank = Bank()
@@ -71,11 +101,12 @@ async def run(payments: int, replicas: int, url: str, home: Path) -> None:
     followers = []
     for engine in engines:
         cipher = open_envelope_cipher(settings, engine)
-        repo = SqlPayments(engine, cipher)
+        repo = SqlPayments(engine, cipher, Addresses(IdentityCodec(cipher.keys)))
         followers.append(PaymentFollower(SqlPaymentFollow(engine, repo), PaymentRuns(bank, repo),  # type: ignore[arg-type]
                                          SqlAlertOutbox(engine, JsonSealer(cipher.keys)), {"sandbox": "Bank"},
                                          backoff=Backoff(0.5, 0.5), batch=100))
-    seed = SqlPayments(engines[0], open_envelope_cipher(settings, engines[0]))
+    seed_cipher = open_envelope_cipher(settings, engines[0])
+    seed = SqlPayments(engines[0], seed_cipher, Addresses(IdentityCodec(seed_cipher.keys)))
     for n in range(payments):
         await seed.create(pending(n))
     started = time.perf_counter()
@@ -92,10 +123,10 @@ async def run(payments: int, replicas: int, url: str, home: Path) -> None:
     async with engines[0].connect() as conn:
         messages = (await conn.execute(select(func.count()).select_from(alert_outbox))).scalar_one()
     reads = Counter(bank.reads.values())
-    print(f"{payments} payments, {replicas} replicas ({url.split(':')[0]}): bank reads per payment {dict(reads)}, "
-          f"told {told}, outbox messages {messages}, {elapsed:.2f} s (incl. 2.4 s of waiting)")
     for engine in engines:
         await engine.dispose()
+    return {"elapsed_s": elapsed, "busy_s": elapsed - WAITS_S, "told": told, "messages": messages,
+            "reads_per_payment": max(reads) if len(reads) == 1 else -1}
 
 
 def main() -> None:
@@ -103,7 +134,22 @@ def main() -> None:
     replicas = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     kind = sys.argv[3] if len(sys.argv) > 3 else "sqlite"
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
-        asyncio.run(run(payments, replicas, url, Path(tmp)))
+        got = asyncio.run(run(payments, replicas, url, Path(tmp)))
+    with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
+        ref_s = asyncio.run(reference(payments, url, Path(tmp)))
+    table = Table(title=f"Payment follower: {payments} pending payments, {replicas} replicas, {kind}")
+    for column in ("run", "wall s", "busy s", "payments/s", "bank reads / payment", "messages"):
+        table.add_column(column, justify="right")
+    table.add_row("follower", f"{got['elapsed_s']:.2f}", f"{got['busy_s']:.2f}", f"{payments / got['busy_s']:.0f}",
+                  str(got["reads_per_payment"]), str(got["messages"]))
+    table.add_row("reference: outbox writes only", f"{ref_s:.2f}", f"{ref_s:.2f}", f"{payments / ref_s:.0f}", "0",
+                  str(payments))
+    Console().print(table)
+    ratio = got["busy_s"] / ref_s
+    print(f"RESULT payments={payments} replicas={replicas} db={kind} payments_per_s={payments / got['busy_s']:.0f} "
+          f"reference_per_s={payments / ref_s:.0f} cost_ratio={ratio:.2f} "
+          f"reads_per_payment={got['reads_per_payment']} told={got['told']:.0f} messages={got['messages']:.0f} "
+          f"double={max(0, int(got['messages']) - payments)} lost={max(0, payments - int(got['messages']))}")
 
 
 if __name__ == "__main__":
