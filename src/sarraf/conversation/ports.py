@@ -13,6 +13,29 @@ from sarraf.policy.consents import LinkInvitation
 from sarraf.policy.point import AccountBalances, Disclosure, Subject
 
 
+class Speaker(Protocol):
+    """Who is speaking, where, in which language: what a flow needs to answer now or to address a later message
+    (the engine's Turn, turn.Party)."""
+
+    @property
+    def tenant(self) -> str: ...
+
+    @property
+    def customer_id(self) -> str: ...
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def sender(self) -> str: ...
+
+    @property
+    def lang(self) -> str: ...
+
+    @property
+    def bank(self) -> str: ...
+
+
 class Understanding(Protocol):
     def parse(self, text: str, now: datetime | None = None) -> Parse: ...
 

@@ -18,22 +18,13 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from sarraf.conversation.replies import catalog
+from sarraf.conversation.turn import Party
 from sarraf.domain.consent import LINK_SESSION_TTL
 from sarraf.domain.disclosure import Decision, DisclosureRequest
 from sarraf.domain.messages import Button, Outbound
 from sarraf.policy.step_up import OFF, HeldAction, HeldStatus, Sensitive, StepUpPolicy, step_up_record
 
-
-@dataclass(frozen=True, slots=True)
-class Requester:
-    """Who asked for the held action and where the answer goes (satisfies flows.cards.Asker)."""
-
-    tenant: str
-    customer_id: str
-    channel: str
-    sender: str
-    lang: str
-    bank: str
+Requester = Party  # who asked for the held action and where the answer goes
 
 
 class HeldActions(Protocol):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sarraf.conversation.context import Memory
+from sarraf.conversation.ports import Speaker
 from sarraf.policy.point import Subject
 
 
@@ -29,3 +30,20 @@ class Turn:
     @property
     def subject(self) -> Subject:
         return Subject(self.tenant, self.customer_id, recipient=self.channel)
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """Who spoke, where, in which language, kept for an answer that comes later: a reply to an alert's question,
+    the result of an action held for a bank login (the alert flows' Who, step-up's Requester)."""
+
+    tenant: str
+    customer_id: str
+    channel: str
+    sender: str
+    lang: str
+    bank: str
+
+    @classmethod
+    def of(cls, turn: Speaker, lang: str | None = None) -> Party:
+        return cls(turn.tenant, turn.customer_id, turn.channel, turn.sender, lang or turn.lang, turn.bank)

@@ -22,6 +22,7 @@ from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.entities.money import find_money
 from sarraf.conversation.replies import catalog, format_money, format_number, format_zone
 from sarraf.conversation.step_up import Requester, StepUpGate
+from sarraf.conversation.turn import Party
 from sarraf.conversation.zones import customer_zone
 from sarraf.domain.events import AlertGroup
 from sarraf.domain.messages import Outbound, Receipt
@@ -103,20 +104,7 @@ class FraudAnswers(Protocol):
     async def awaiting(self, tenant: str, customer_id: str) -> str | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Who:
-    tenant: str
-    customer_id: str
-    channel: str
-    sender: str
-    lang: str
-    bank: str
-
-    @classmethod
-    def of(cls, turn: object, lang: str | None = None) -> Who:
-        """From the engine's Turn (tenant, customer_id, channel, sender, lang, bank)."""
-        t = turn
-        return cls(t.tenant, t.customer_id, t.channel, t.sender, lang or t.lang, t.bank)  # type: ignore[attr-defined]
+Who = Party  # the customer an alert flow answers, now or later
 
 
 class ReceiptsPort(Protocol):

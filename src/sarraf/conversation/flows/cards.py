@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from sarraf.conversation.ports import Speaker
 from sarraf.conversation.replies import catalog
 from sarraf.conversation.step_up import Requester, StepUpGate
 from sarraf.domain.errors import BankUnavailable
@@ -46,26 +47,7 @@ class Confirmations(Protocol):
     async def take(self, tenant: str, customer_id: str, now: datetime) -> PendingBlock | None: ...
 
 
-class Asker(Protocol):
-    """Who is asking, where, in which language (flows.alerts.Who)."""
-
-    @property
-    def tenant(self) -> str: ...
-
-    @property
-    def customer_id(self) -> str: ...
-
-    @property
-    def channel(self) -> str: ...
-
-    @property
-    def sender(self) -> str: ...
-
-    @property
-    def lang(self) -> str: ...
-
-    @property
-    def bank(self) -> str: ...
+Asker = Speaker  # who is asking, where, in which language (a Turn, or a Party kept for later)
 
 
 class CardFlows:

@@ -31,6 +31,7 @@ from sarraf.conversation.payment_amounts import AmountProblem, ParsedAmount, par
 from sarraf.conversation.payment_references import parse_reference
 from sarraf.conversation.payment_runs import PaymentRuns, Step
 from sarraf.conversation.payment_texts import PaymentTexts
+from sarraf.conversation.ports import Speaker
 from sarraf.domain.disclosure import Minimisation
 from sarraf.domain.messages import Outbound
 from sarraf.domain.payments import Payee, Payment, PaymentRepository, PaymentState, SourceAccount
@@ -48,26 +49,8 @@ _NO = re.compile(r"^\W*(no|nope|nie|لا)(?!\w)", re.IGNORECASE)
 _NUMBER = re.compile(r"^\W*([1-9])\W*$")
 
 
-class FlowTurn(Protocol):
+class FlowTurn(Speaker, Protocol):
     """The engine's Turn (conversation/turn.py), as far as the flow needs it."""
-
-    @property
-    def tenant(self) -> str: ...
-
-    @property
-    def customer_id(self) -> str: ...
-
-    @property
-    def channel(self) -> str: ...
-
-    @property
-    def sender(self) -> str: ...
-
-    @property
-    def lang(self) -> str: ...
-
-    @property
-    def bank(self) -> str: ...
 
     @property
     def text(self) -> str: ...
