@@ -139,6 +139,8 @@ async def test_linked_by_the_full_oauth_flow_the_quirky_bank_is_read(quirky_gate
     (balance,) = await chat.say("what's my balance?")
     # the interim available balance ("20.00", "Debit") beside an unknown type sent as a JSON number
     assert "acc-1 (••3345): -£20.00" in balance["text"], balance
+    # the bank answers acc-1's balances for acc-2's path too: they are not shown under acc-2's name
+    assert "acc-2" not in balance["text"], balance
     assert GRANTS.bearers[seen:] and set(GRANTS.bearers[seen:]) == {GRANTS.issued[-1]}  # the linked token
 
 

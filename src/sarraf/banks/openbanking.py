@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from sarraf.domain.events import CardAction, PaymentCard
 from sarraf.domain.ports import AuthorisationStart, ConsentHandle
 from sarraf.domain.service_items import ActivityItem, CardDelivery, ExchangeRate
 
+log = logging.getLogger(__name__)
 AISP_PATH = "/open-banking/v4.0/aisp"
 MAX_PAGES = 200  # a bank whose Next links never end is broken, not generous
 TOKEN_MARGIN = timedelta(seconds=30)  # renew client tokens a little before the bank would refuse them
@@ -223,7 +225,13 @@ class OpenBankingConnector(PaymentInitiationMixin):  # PIS: banks/ob_payments.py
     @observed("balances")
     async def balances(self, tokens: Tokens, account_id: str) -> list[Balance]:
         body = await self._api("GET", f"{self._aisp}/accounts/{account_id}/balances", tokens.access_token)
-        found: list[Balance] = self._mapped(ob_json.balances, body)
+        mapped: list[Balance] = self._mapped(ob_json.balances, body)
+        # Only this account's: a bank answering with another account's balance (seen with a test bank that ignores
+        # the path) must not have it shown under this account's name and digits.
+        found = [b for b in mapped if b.account_id == account_id]
+        if len(found) < len(mapped):
+            log.warning("%s: the balances of account %s named %d other account(s); left out", self.tenant,
+                        account_id, len(mapped) - len(found))
         return found
 
     @observed("transactions")
