@@ -12,8 +12,7 @@ import asyncio
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from sarraf.channels.registry import REQUIRED, platform_settings
-from sarraf.channels.telegram import TELEGRAM_SECRET
+from sarraf.channels.registry import REQUIRED, platform_named, platform_settings
 from sarraf.config import BankConfig, ConfigError, Settings, load_banks
 from sarraf.policy.agreement import AgreementError, load_agreement
 from sarraf.policy.crypto.keys import CryptoError
@@ -103,10 +102,12 @@ def check_channels(banks: dict[str, BankConfig], env: dict[str, str]) -> None:
                     f"missing; set {'it' if len(missing) == 1 else 'them'}, or unset "
                     f"{', '.join(where.format(k.upper() if bank.id == default else k) for k in given)} "
                     f"to turn {platform} off")
-            if platform == "telegram" and not TELEGRAM_SECRET.match(found["secret_token"]):
+            # the platform's own checks (channels/<platform>: PlatformSettings.checks), e.g. Telegram's secret_token
+            for problem in (p for check in platform_named(platform).settings.checks for p in check(found)):
+                key = problem.split()[0]
                 raise StartupProblem(
-                    f"telegram secret_token for bank {bank.id!r} is not accepted by Telegram; use 1-256 of "
-                    f"A-Z a-z 0-9 _ - (set {where.format('SECRET_TOKEN' if bank.id == default else 'secret_token')})")
+                    f"{platform} {problem} for bank {bank.id!r} is not accepted by {platform}; "
+                    f"set {where.format(key.upper() if bank.id == default else key)}")
 
 
 async def check_database_and_keys(settings: Settings) -> None:
