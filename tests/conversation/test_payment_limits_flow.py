@@ -12,7 +12,7 @@ from sarraf.conversation.payment_runs import PaymentRuns
 from sarraf.conversation.payment_texts import PaymentTexts
 from sarraf.domain.payments import PaymentState
 from sarraf.policy.payments import PaymentLimits
-from tests.conversation.test_flows_payments import EVERYDAY, KASIA, PLN, Bank, MemoryPayments, parse, say, turn
+from tests.conversation.payment_fakes import EVERYDAY, KASIA, PLN, Bank, MemoryPayments, parse, say, turn
 
 S = PaymentState
 

@@ -15,7 +15,7 @@ from sarraf.conversation.payment_abroad import country_of, names_country, payees
 from sarraf.conversation.payment_runs import PaymentRuns
 from sarraf.conversation.payment_texts import PaymentTexts
 from sarraf.domain.payments import Payee, PaymentState
-from tests.conversation.test_flows_payments import KASIA, PLN, Bank, MemoryPayments, parse, turn
+from tests.conversation.payment_fakes import KASIA, PLN, Bank, MemoryPayments, parse, turn
 
 S = PaymentState
 MAGDA = Payee("Magdalena Kowalska", "UK.OBIE.IBAN", "DE89370400440532013000", "pl-current")
