@@ -13,7 +13,11 @@ from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.keywords import alternatives
 
 # catalogue key → the keyword table of greetings it answers (nlu/data/keywords/<lang>.yml, `greetings:`)
-_IN_KIND = (("hello_salam", "greetings.salam"), ("hello_morning", "greetings.morning"), ("hello_evening", "greetings.evening"))
+_IN_KIND = (
+    ("hello_salam", "greetings.salam"),
+    ("hello_morning", "greetings.morning"),
+    ("hello_evening", "greetings.evening"),
+)
 
 
 @cache

@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from decimal import Decimal
+from functools import cache
 from typing import Any, Protocol, cast
 
 from sarraf.conversation.flows.cards import CARD_INTENTS, CARD_PREFIX, CardActions, CardFlows, Confirmations

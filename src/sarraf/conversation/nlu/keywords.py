@@ -24,6 +24,7 @@ from sarraf.i18n.languages import CODES
 PACKAGE = "sarraf.conversation.nlu.data.keywords"
 
 # The tables the code asks for: "<module>.<table>", each a key under the module's section of every file.
+# Names avoid YAML 1.1's booleans (on, off, yes, no), which would not load as keys: hence "turn_on".
 TABLES: tuple[str, ...] = (
     "periods.today",
     "periods.yesterday",
@@ -84,14 +85,9 @@ def _table(doc: Mapping[str, object], name: str, shorthand: Mapping[str, list[st
     return [_expand(entry, shorthand, f"{file}: table {name}") for entry in entries]
 
 
-@cache
-def language_tables(lang: str) -> dict[str, tuple[str, ...]]:
-    """Every table of one language's file, shorthands expanded: table name → its regex alternatives."""
+def parse(text: str, lang: str) -> dict[str, tuple[str, ...]]:
+    """One language's keyword file (its YAML text): table name → its regex alternatives, shorthands expanded."""
     file = f"data/keywords/{lang}.yml"
-    try:
-        text = resources.files(PACKAGE).joinpath(f"{lang}.yml").read_text("utf-8")
-    except FileNotFoundError as missing:
-        raise KeywordTableError(f"{file}: no keyword file for registered language {lang!r}") from missing
     doc = yaml.safe_load(text)
     if not isinstance(doc, dict) or doc.get("language") != lang:
         raise KeywordTableError(f"{file}: expected a mapping with `language: {lang}`")
@@ -99,6 +95,16 @@ def language_tables(lang: str) -> dict[str, tuple[str, ...]]:
     if not isinstance(shorthand, dict):
         raise KeywordTableError(f"{file}: `shorthand` must map names to word lists")
     return {name: tuple(_table(doc, name, shorthand, file)) for name in TABLES}
+
+
+@cache
+def language_tables(lang: str) -> dict[str, tuple[str, ...]]:
+    """Every table of one registered language, read once from its file."""
+    try:
+        text = resources.files(PACKAGE).joinpath(f"{lang}.yml").read_text("utf-8")
+    except FileNotFoundError as missing:
+        raise KeywordTableError(f"data/keywords/{lang}.yml: no keyword file for language {lang!r}") from missing
+    return parse(text, lang)
 
 
 def words(table: str) -> tuple[str, ...]:

@@ -1,0 +1,217 @@
+"""Keyword tables as data (nlu/data/keywords/<lang>.yml): every registered language has every table the code
+asks for, a gap fails loudly at load naming the file and the table, and the patterns the modules compile are
+exactly the ones the word lists give."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sarraf.conversation import greetings
+from sarraf.conversation.flows import alerts, service
+from sarraf.conversation.nlu.entities import months, periods
+from sarraf.conversation.nlu.keywords import (
+    TABLES,
+    KeywordTableError,
+    alternatives,
+    language_tables,
+    parse,
+    words,
+)
+from sarraf.i18n.languages import CODES
+
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzłąśحسبلام", min_size=1, max_size=12)
+FILLER = st.from_regex(r"[0-9 ]{0,12}", fullmatch=True)  # text no table's words can occur in
+
+
+def document(lang: str, tables: dict[str, object], shorthand: dict[str, list[str]] | None = None) -> str:
+    doc: dict[str, object] = {"language": lang, "shorthand": shorthand or {}}
+    sections: dict[str, dict[str, object]] = {}
+    for name, entries in tables.items():
+        section, _, key = name.partition(".")
+        sections.setdefault(section, {})[key] = entries
+    return str(yaml.safe_dump(doc | sections, allow_unicode=True))
+
+
+def complete(value: list[str]) -> dict[str, object]:
+    return {name: value for name in TABLES}
+
+
+def plain_phrase(entry: str) -> str | None:
+    """The phrase an entry spells when it is a plain word or phrase between optional word boundaries."""
+    phrase = entry.removeprefix(r"\b").removesuffix(r"\b")
+    return phrase if re.fullmatch(r"[^\W\d_]+(?: [^\W\d_]+)*", phrase) else None
+
+
+def plain_entries(table: str) -> list[tuple[str, str]]:
+    return [(lang, p) for lang in CODES for e in language_tables(lang)[table] if (p := plain_phrase(e)) is not None]
+
+
+# --- every registered language, every table -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", CODES)
+def test_every_registered_language_has_every_table_the_code_asks_for(lang: str) -> None:
+    tables = language_tables(lang)
+    assert set(tables) == set(TABLES)
+    for name, entries in tables.items():
+        re.compile("|".join(entries))  # every table is valid regex on its own
+        assert all(entries), f"{lang}: {name} has an empty alternative, which would match everywhere"
+
+
+def test_a_missing_table_fails_at_load_naming_the_file_and_the_table() -> None:
+    tables = complete(["x"])
+    del tables["alerts.night"]
+    with pytest.raises(KeywordTableError, match=r"data/keywords/pl\.yml: table alerts\.night is missing"):
+        parse(document("pl", tables), "pl")
+
+
+def test_a_table_of_something_other_than_strings_fails_at_load() -> None:
+    tables = complete(["x"]) | {"alerts.night": {"x": 1}}
+    with pytest.raises(KeywordTableError, match=r"en\.yml: table alerts\.night is missing or not a list of strings"):
+        parse(document("en", tables), "en")
+
+
+def test_an_unknown_shorthand_fails_at_load_naming_the_table() -> None:
+    tables = complete(["x"]) | {"periods.last_week": [r"\b{latest} week\b"]}
+    with pytest.raises(KeywordTableError, match=r"en\.yml: table periods\.last_week: unknown shorthand \{latest\}"):
+        parse(document("en", tables), "en")
+
+
+def test_a_file_for_another_language_is_refused() -> None:
+    with pytest.raises(KeywordTableError, match=r"ar\.yml: expected a mapping with `language: ar`"):
+        parse(document("en", complete(["x"])), "ar")
+
+
+def test_a_language_without_a_file_fails_naming_the_file() -> None:
+    with pytest.raises(KeywordTableError, match=r"data/keywords/xx\.yml: no keyword file"):
+        language_tables("xx")
+
+
+def test_a_table_the_code_did_not_declare_is_refused() -> None:
+    with pytest.raises(KeywordTableError, match="not declared"):
+        words("periods.tomorrow")
+
+
+def test_month_forms_come_twelve_at_a_time_january_first() -> None:
+    extra = months.extra_forms()
+    assert len(extra) % 12 == 0
+    forms = months.month_forms()
+    assert all(forms[form] == i % 12 + 1 for i, form in enumerate(extra))
+
+
+# --- the word lists give the patterns -------------------------------------------------------------------
+
+
+@given(
+    lists=st.dictionaries(st.sampled_from(TABLES), st.lists(WORD, min_size=1, max_size=4), min_size=1),
+    shorthand=st.lists(WORD, min_size=1, max_size=4),
+)
+@settings(max_examples=60, deadline=None)
+def test_a_file_parses_to_its_word_lists_with_shorthands_expanded(
+    lists: dict[str, list[str]], shorthand: list[str]
+) -> None:
+    tables: dict[str, object] = complete(["{s} x"]) | lists
+    parsed = parse(document("en", tables, {"s": shorthand}), "en")
+    group = "(?:" + "|".join(shorthand) + ")"
+    for name in TABLES:
+        given_words = lists.get(name, ["{s} x"])
+        assert parsed[name] == tuple(entry.replace("{s}", group) for entry in given_words)
+        pattern = re.compile("|".join(parsed[name]))
+        for entry in lists.get(name, []):
+            assert pattern.fullmatch(entry)  # every word of the list is matched by the table's pattern
+
+
+def test_the_modules_compile_exactly_the_tables() -> None:
+    compiled = alerts._words()
+    assert compiled.off.pattern == alternatives("alerts.turn_off")
+    assert compiled.on.pattern == alternatives("alerts.turn_on")
+    assert compiled.alerts.pattern == alternatives("alerts.alerts")
+    assert compiled.night.pattern == alternatives("alerts.night")
+    assert {g.value: p.pattern for g, p in compiled.groups.items()} == {
+        g: alternatives(f"alerts.{g}") for g in ("shopping", "balance", "account")
+    }
+    assert compiled.over.pattern == ">|" + alternatives("alerts.over")
+    assert compiled.under.pattern == "<|" + alternatives("alerts.under")
+    assert service._helped().pattern == alternatives("service.helped")
+    assert service._not_helped().pattern == alternatives("service.not_helped")
+    assert [p.pattern for _, p in greetings._in_kind()] == [alternatives(table) for _, table in greetings._IN_KIND]
+    relative = periods._patterns()[0]
+    assert relative.pattern == "|".join(f"(?P<{k}>{alternatives(f'periods.{k}')})" for k in periods.KINDS)
+    # a language's words sit in the registry's order: Arabic's first, English's last
+    assert words("periods.days") == tuple(e for lang in CODES for e in language_tables(lang)["periods.days"])
+
+
+@given(
+    case=st.sampled_from([(k, e) for k in periods.KINDS for e in plain_entries(f"periods.{k}")]), pre=FILLER, suf=FILLER
+)
+@settings(max_examples=100, deadline=None)
+def test_every_relative_period_phrase_is_found_as_its_period(
+    case: tuple[str, tuple[str, str]], pre: str, suf: str
+) -> None:
+    kind, (_, phrase) = case
+    found = periods._patterns()[0].search(f"{pre} {phrase} {suf}")
+    assert found is not None and found.lastgroup == kind
+
+
+@given(
+    case=st.sampled_from(
+        [
+            (table, phrase)
+            for table in ("turn_off", "turn_on", "alerts", "night", "shopping", "balance", "account", "over", "under")
+            for _, phrase in plain_entries(f"alerts.{table}")
+        ]
+    ),
+    pre=FILLER,
+    suf=FILLER,
+)
+@settings(max_examples=100, deadline=None)
+def test_every_alert_word_is_recognised_in_any_case(case: tuple[str, str], pre: str, suf: str) -> None:
+    table, phrase = case
+    compiled = alerts._words()
+    pattern = {
+        "turn_off": compiled.off,
+        "turn_on": compiled.on,
+        "alerts": compiled.alerts,
+        "night": compiled.night,
+        "over": compiled.over,
+        "under": compiled.under,
+    }.get(table) or next(p for g, p in compiled.groups.items() if g.value == table)
+    assert pattern.search(f"{pre} {phrase.upper()} {suf}")
+
+
+@given(
+    case=st.sampled_from([(key, p) for key, table in greetings._IN_KIND for _, p in plain_entries(table)]),
+    pre=FILLER,
+    suf=FILLER,
+)
+@settings(max_examples=60, deadline=None)
+def test_every_greeting_phrase_is_answered_in_kind(case: tuple[str, str], pre: str, suf: str) -> None:
+    key, phrase = case
+    assert greetings.greeting_in_kind(f"{pre} {phrase} {suf}") == key
+
+
+@given(
+    case=st.sampled_from(
+        [(True, p) for _, p in plain_entries("service.helped")]
+        + [(False, p) for _, p in plain_entries("service.not_helped")]
+    ),
+    pre=FILLER,
+)
+@settings(max_examples=60, deadline=None)
+def test_every_answer_to_did_it_help_is_recognised(case: tuple[bool, str], pre: str) -> None:
+    helped, phrase = case
+    pattern = service._helped() if helped else service._not_helped()
+    assert pattern.search(f"{pre} {phrase}")
+
+
+def test_the_last_n_days_words_of_every_language_give_a_period() -> None:
+    now = datetime(2025, 5, 14, 10, 30)
+    for lang, last, days in (("en", "last", "days"), ("pl", "ostatnie", "dni"), ("ar", "اخر", "ايام")):
+        found = periods.find_periods(f"{last} 7 {days}", f"{last} 7 {days}", now, lang)
+        assert [(e.value["start"].day, e.value["end"].day) for e in found] == [(8, 14)]  # type: ignore[index]
