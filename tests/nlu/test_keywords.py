@@ -215,3 +215,21 @@ def test_the_last_n_days_words_of_every_language_give_a_period() -> None:
     for lang, last, days in (("en", "last", "days"), ("pl", "ostatnie", "dni"), ("ar", "اخر", "ايام")):
         found = periods.find_periods(f"{last} 7 {days}", f"{last} 7 {days}", now, lang)
         assert [(e.value["start"].day, e.value["end"].day) for e in found] == [(8, 14)]  # type: ignore[index]
+
+
+def test_a_currency_pattern_is_its_code_its_symbol_and_its_table() -> None:
+    compiled = service._currencies()
+    assert compiled["EUR"].pattern == r"\beur\b|€|" + alternatives("service.euro")
+    assert compiled["PLN"].pattern == r"\bpln\b|" + alternatives("service.zloty")
+
+
+@given(
+    case=st.sampled_from(
+        [(code, p) for code, (_, table) in service._CURRENCIES.items() for _, p in plain_entries(table)]
+    ),
+    pre=FILLER,
+)
+@settings(max_examples=60, deadline=None)
+def test_every_currency_word_names_its_currency(case: tuple[str, str], pre: str) -> None:
+    code, phrase = case
+    assert service.currency_named(f"{pre} {phrase}", None) == code

@@ -54,14 +54,25 @@ def _helped() -> re.Pattern[str]:
 
 
 _LAST4 = re.compile(r"[0-9]{4}")
-# "and in euros?" after a rate: the currency named (matched on fold()ed text)
+# "and in euros?" after a rate: the currency named (matched on fold()ed text). Its ISO code and symbol are
+# the same in every language; its words are keyword tables (nlu/data/keywords/<lang>.yml, `service:`).
 _CURRENCIES = {
-    "EUR": re.compile(r"\b(?:euros?|eur|evro)\b|€|يورو"),
-    "USD": re.compile(r"\b(?:dollars?|dolar\w*|usd)\b|\$|دولار"),
-    "GBP": re.compile(r"\b(?:pounds?|funt\w*|gbp|sterling)\b|£|استرليني|جنيه"),
-    "PLN": re.compile(r"\b(?:zlot\w*|zl|pln)\b|زلوتي"),
-    "SAR": re.compile(r"\b(?:riyal\w*|rial\w*|sar)\b|ريال"),
+    "EUR": ("€", "service.euro"),
+    "USD": (r"\$", "service.dollar"),
+    "GBP": ("£", "service.pound"),
+    "PLN": ("", "service.zloty"),
+    "SAR": ("", "service.riyal"),
 }
+
+
+@cache
+def _currencies() -> dict[str, re.Pattern[str]]:
+    return {
+        code: re.compile("|".join(filter(None, (rf"\b{code.lower()}\b", symbol, alternatives(table)))))
+        for code, (symbol, table) in _CURRENCIES.items()
+    }
+
+
 FOLLOWED = frozenset({"exchange_rate"})  # answers a follow-up narrows
 MAX_REPLY_WORDS = 6  # a longer message says something of its own
 
@@ -95,7 +106,7 @@ def currency_named(text: str, max_words: int | None = MAX_REPLY_WORDS) -> str | 
     folded = fold(text).strip()
     if max_words is not None and len(folded.split()) > max_words:
         return None
-    named = [code for code, pattern in _CURRENCIES.items() if pattern.search(folded)]
+    named = [code for code, pattern in _currencies().items() if pattern.search(folded)]
     return named[0] if len(named) == 1 else None
 
 

@@ -58,6 +58,11 @@ TABLES: tuple[str, ...] = (
     "alerts.language_hint",
     "service.not_helped",
     "service.helped",
+    "service.euro",
+    "service.dollar",
+    "service.pound",
+    "service.zloty",
+    "service.riyal",
 )
 
 _SHORTHAND = re.compile(r"\{([a-z_]+)\}")  # `{last}`; regex quantifiers such as {1,2} never match
