@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sarraf.conversation import greetings
+from sarraf.conversation import context, greetings
 from sarraf.conversation.flows import alerts, service
 from sarraf.conversation.nlu.entities import months, periods
 from sarraf.conversation.nlu.keywords import (
@@ -48,8 +48,13 @@ def plain_phrase(entry: str) -> str | None:
     return phrase if re.fullmatch(r"[^\W\d_]+(?: [^\W\d_]+)*", phrase) else None
 
 
+def plain_in(lang: str, table: str) -> list[str]:
+    """A language's entries of a table that are plain words or phrases, as those phrases."""
+    return [p for e in language_tables(lang)[table] if (p := plain_phrase(e)) is not None]
+
+
 def plain_entries(table: str) -> list[tuple[str, str]]:
-    return [(lang, p) for lang in CODES for e in language_tables(lang)[table] if (p := plain_phrase(e)) is not None]
+    return [(lang, phrase) for lang in CODES for phrase in plain_in(lang, table)]
 
 
 # --- every registered language, every table -------------------------------------------------------------
@@ -233,3 +238,29 @@ def test_a_currency_pattern_is_its_code_its_symbol_and_its_table() -> None:
 def test_every_currency_word_names_its_currency(case: tuple[str, str], pre: str) -> None:
     code, phrase = case
     assert service.currency_named(f"{pre} {phrase}", None) == code
+
+
+def test_the_follow_up_patterns_are_the_context_tables() -> None:
+    follow_ups = context._follow_ups()
+    assert follow_ups.units == {w: unit for unit in ("month", "week", "year") for w in words(f"context.{unit}")}
+    assert f"(?:{alternatives('context.before')})" in follow_ups.before.pattern
+    assert f"(?:{alternatives('context.after')})" in follow_ups.after.pattern
+
+
+def follow_up_cases() -> list[tuple[int, str, str, str]]:
+    """(step, unit, unit word, plain before/after word) in every language that has plain ones."""
+    return [
+        (step, unit, word, shift)
+        for lang in CODES
+        for step, table in ((-1, "context.before"), (1, "context.after"))
+        for shift in plain_in(lang, table)
+        for unit in ("month", "week", "year")
+        for word in language_tables(lang)[f"context.{unit}"]
+    ]
+
+
+@given(case=st.sampled_from(follow_up_cases()), article=st.sampled_from(("", "the ", "a ")))
+@settings(max_examples=80, deadline=None)
+def test_a_unit_word_and_a_before_or_after_word_give_the_shift(case: tuple[int, str, str, str], article: str) -> None:
+    step, unit, word, shift = case
+    assert context.follow_up_shift(f"{article}{word} {shift}?") == (step, unit)

@@ -63,6 +63,12 @@ TABLES: tuple[str, ...] = (
     "service.pound",
     "service.zloty",
     "service.riyal",
+    "context.month",
+    "context.week",
+    "context.year",
+    "context.article",
+    "context.before",
+    "context.after",
 )
 
 _SHORTHAND = re.compile(r"\{([a-z_]+)\}")  # `{last}`; regex quantifiers such as {1,2} never match
