@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sarraf.conversation import context, greetings
-from sarraf.conversation.flows import alerts, service
+from sarraf.conversation.flows import alerts, offers, privacy, service
 from sarraf.conversation.nlu.entities import months, periods
 from sarraf.conversation.nlu.keywords import (
     TABLES,
@@ -264,3 +264,12 @@ def follow_up_cases() -> list[tuple[int, str, str, str]]:
 def test_a_unit_word_and_a_before_or_after_word_give_the_shift(case: tuple[int, str, str, str], article: str) -> None:
     step, unit, word, shift = case
     assert context.follow_up_shift(f"{article}{word} {shift}?") == (step, unit)
+
+
+def test_the_offer_and_privacy_patterns_are_their_tables() -> None:
+    assert [p.pattern for p in privacy._who_saw()] == list(words("privacy.who_saw"))
+    compiled = offers._compiled()
+    assert {wish: [p.pattern for p in compiled[wish]] for wish in compiled} == {
+        wish: list(words(table)) for wish, table in offers._TABLES.items()
+    }
+    assert any("(?:offers?|promotions?|deals)" in p.pattern for p in compiled["out"])  # `offer`, expanded

@@ -69,6 +69,10 @@ TABLES: tuple[str, ...] = (
     "context.article",
     "context.before",
     "context.after",
+    "privacy.who_saw",
+    "offers.opt_out",
+    "offers.opt_in",
+    "offers.why",
 )
 
 _SHORTHAND = re.compile(r"\{([a-z_]+)\}")  # `{last}`; regex quantifiers such as {1,2} never match
