@@ -12,8 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sarraf.conversation import context, greetings
-from sarraf.conversation.flows import alerts, offers, privacy, service
+from sarraf.conversation import context, greetings, payment_references
+from sarraf.conversation.flows import alerts, offers, payments, privacy, service
 from sarraf.conversation.nlu.entities import months, periods
 from sarraf.conversation.nlu.keywords import (
     TABLES,
@@ -273,3 +273,26 @@ def test_the_offer_and_privacy_patterns_are_their_tables() -> None:
         wish: list(words(table)) for wish, table in offers._TABLES.items()
     }
     assert any("(?:offers?|promotions?|deals)" in p.pattern for p in compiled["out"])  # `offer`, expanded
+
+
+def test_the_payment_answers_and_reference_markers_are_their_tables() -> None:
+    cancel, agree, decline = payments._answers()
+    assert cancel.pattern == alternatives("payments.cancel")
+    assert agree.pattern == rf"^\W*(?:{alternatives('payments.agree')})(?!\w)"
+    assert decline.pattern == rf"^\W*(?:{alternatives('payments.decline')})(?!\w)"
+    assert alternatives("payment_references.markers") in payment_references._markers().pattern
+
+
+@given(case=st.sampled_from(plain_entries("payments.agree")), rest=FILLER)
+@settings(max_examples=60, deadline=None)
+def test_every_agreeing_word_first_agrees(case: tuple[str, str], rest: str) -> None:
+    assert payments._answers()[1].search(f"{case[1].upper()} {rest}")
+
+
+@given(
+    case=st.sampled_from(plain_entries("payment_references.markers")),
+    reference=st.sampled_from(("dinner", "obiad", "العشاء")),
+)
+@settings(max_examples=40, deadline=None)
+def test_every_reference_marker_introduces_the_reference(case: tuple[str, str], reference: str) -> None:
+    assert payment_references.parse_reference(f"pay Ann 20 {case[1]} {reference}") == reference

@@ -73,6 +73,10 @@ TABLES: tuple[str, ...] = (
     "offers.opt_out",
     "offers.opt_in",
     "offers.why",
+    "payments.cancel",
+    "payments.agree",
+    "payments.decline",
+    "payment_references.markers",
 )
 
 _SHORTHAND = re.compile(r"\{([a-z_]+)\}")  # `{last}`; regex quantifiers such as {1,2} never match
