@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from sarraf.conversation import context, greetings, payment_references
 from sarraf.conversation.flows import alerts, offers, payments, privacy, service
-from sarraf.conversation.nlu.entities import months, periods
+from sarraf.conversation.nlu.entities import months, payee, periods
 from sarraf.conversation.nlu.keywords import (
     TABLES,
     KeywordTableError,
@@ -296,3 +296,23 @@ def test_every_agreeing_word_first_agrees(case: tuple[str, str], rest: str) -> N
 @settings(max_examples=40, deadline=None)
 def test_every_reference_marker_introduces_the_reference(case: tuple[str, str], reference: str) -> None:
     assert payment_references.parse_reference(f"pay Ann 20 {case[1]} {reference}") == reference
+
+
+def test_the_payee_patterns_are_their_tables() -> None:
+    found = payee._words()
+    assert f"(?:{alternatives('payee.to')})" in found.spaced.pattern
+    assert f"(?i:{alternatives('payee.relatives')})" in found.spaced.pattern
+    assert found.attached is not None and f"(?:{alternatives('payee.attached_to')})" in found.attached.pattern
+    assert found.not_attached == frozenset(words("payee.not_attached"))
+
+
+@given(
+    to=st.sampled_from([p for _, p in plain_entries("payee.to")]),
+    my=st.sampled_from(["", *(f"{p} " for _, p in plain_entries("payee.my"))]),
+    relative=st.sampled_from([p for _, p in plain_entries("payee.relatives")]),
+    capitalised=st.booleans(),
+)
+@settings(max_examples=80, deadline=None)
+def test_every_relative_after_every_to_word_is_the_payee(to: str, my: str, relative: str, capitalised: bool) -> None:
+    who = relative.capitalize() if capitalised else relative
+    assert [e.value for e in payee.find_payee(f"{to} {my}{who} 20")] == [who]

@@ -77,6 +77,13 @@ TABLES: tuple[str, ...] = (
     "payments.agree",
     "payments.decline",
     "payment_references.markers",
+    "payee.to",
+    "payee.my",
+    "payee.relatives",
+    "payee.not_names",
+    "payee.attached_to",
+    "payee.not_attached",
+    "payee.not_attached_starts",
 )
 
 _SHORTHAND = re.compile(r"\{([a-z_]+)\}")  # `{last}`; regex quantifiers such as {1,2} never match
