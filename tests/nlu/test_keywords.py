@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from sarraf.conversation import context, greetings, payment_references
 from sarraf.conversation.flows import alerts, offers, payments, privacy, service
-from sarraf.conversation.nlu.entities import months, payee, periods
+from sarraf.conversation.nlu.entities import merchants, months, payee, periods
 from sarraf.conversation.nlu.keywords import (
     TABLES,
     KeywordTableError,
@@ -316,3 +316,20 @@ def test_the_payee_patterns_are_their_tables() -> None:
 def test_every_relative_after_every_to_word_is_the_payee(to: str, my: str, relative: str, capitalised: bool) -> None:
     who = relative.capitalize() if capitalised else relative
     assert [e.value for e in payee.find_payee(f"{to} {my}{who} 20")] == [who]
+
+
+def test_the_merchant_pattern_and_stop_words_are_their_tables() -> None:
+    assert merchants._phrase().pattern.startswith(
+        f"(?:{alternatives('merchants.before')}|(?P<in>{alternatives('merchants.before_capitalised')}))"
+    )
+    assert merchants._stop() == frozenset(words("merchants.stop"))
+
+
+@given(
+    before=st.sampled_from([p for _, p in plain_entries("merchants.before")]),
+    stop=st.sampled_from(words("merchants.stop")),
+)
+@settings(max_examples=80, deadline=None)
+def test_a_merchant_phrase_runs_from_its_preposition_to_a_stop_word(before: str, stop: str) -> None:
+    text = f"spent {before} Kwikmart {stop} 77"
+    assert [e.value for e in merchants.find_merchant(text, text.lower(), [])] == ["Kwikmart"]

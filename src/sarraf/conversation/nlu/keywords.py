@@ -84,6 +84,9 @@ TABLES: tuple[str, ...] = (
     "payee.attached_to",
     "payee.not_attached",
     "payee.not_attached_starts",
+    "merchants.before",
+    "merchants.before_capitalised",
+    "merchants.stop",
 )
 
 _SHORTHAND = re.compile(r"\{([a-z_]+)\}")  # `{last}`; regex quantifiers such as {1,2} never match
