@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from sarraf.conversation import context, greetings, payment_references
 from sarraf.conversation.flows import alerts, offers, payments, privacy, service
-from sarraf.conversation.nlu.entities import merchants, months, payee, periods
+from sarraf.conversation.nlu.entities import merchants, money, months, payee, periods
+from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.keywords import (
     TABLES,
     KeywordTableError,
@@ -333,3 +334,32 @@ def test_the_merchant_pattern_and_stop_words_are_their_tables() -> None:
 def test_a_merchant_phrase_runs_from_its_preposition_to_a_stop_word(before: str, stop: str) -> None:
     text = f"spent {before} Kwikmart {stop} 77"
     assert [e.value for e in merchants.find_merchant(text, text.lower(), [])] == ["Kwikmart"]
+
+
+CURRENCY_CASES = [
+    (code, word)
+    for code in ("PLN", "GBP", "USD", "EUR", "SAR", "AED", "EGP", "JOD", "MAD")
+    for word in (code.lower(), *words(f"money.{code.lower()}"))
+]
+
+
+def test_every_currency_is_named_by_its_code_and_its_words() -> None:
+    named = money.currency_words()
+    assert all(named[fold(word)] == code for code, word in CURRENCY_CASES)
+    assert set(named.values()) == {code for code, _ in CURRENCY_CASES}
+
+
+@given(case=st.sampled_from(CURRENCY_CASES), amount=st.integers(min_value=1, max_value=99999))
+@settings(max_examples=100, deadline=None)
+def test_an_amount_and_any_currency_word_is_that_money(case: tuple[str, str], amount: int) -> None:
+    code, word = case
+    text = f"{amount} {word}"
+    found = money.find_money(text, fold(text), bare_numbers=False, default_currency="")
+    assert [(e.value["amount"], e.value["currency"]) for e in found] == [(amount, code)]  # type: ignore[index]
+
+
+@given(word=st.sampled_from([p for _, p in plain_entries("money.not_money_after")]), n=st.integers(1, 999))
+@settings(max_examples=60, deadline=None)
+def test_a_number_of_days_or_months_is_no_amount(word: str, n: int) -> None:
+    text = f"{n} {word}"
+    assert money.find_money(text, fold(text), bare_numbers=True, default_currency="GBP") == []

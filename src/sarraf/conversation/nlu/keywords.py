@@ -87,6 +87,16 @@ TABLES: tuple[str, ...] = (
     "merchants.before",
     "merchants.before_capitalised",
     "merchants.stop",
+    "money.pln",
+    "money.gbp",
+    "money.usd",
+    "money.eur",
+    "money.sar",
+    "money.aed",
+    "money.egp",
+    "money.jod",
+    "money.mad",
+    "money.not_money_after",
 )
 
 _SHORTHAND = re.compile(r"\{([a-z_]+)\}")  # `{last}`; regex quantifiers such as {1,2} never match
