@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sarraf.conversation import context, greetings, payment_references
+from sarraf.conversation import context, greetings, payment_amounts, payment_references
 from sarraf.conversation.flows import alerts, offers, payments, privacy, service
 from sarraf.conversation.nlu.entities import merchants, money, months, payee, periods
 from sarraf.conversation.nlu.entities.fold import fold
@@ -363,3 +363,18 @@ def test_an_amount_and_any_currency_word_is_that_money(case: tuple[str, str], am
 def test_a_number_of_days_or_months_is_no_amount(word: str, n: int) -> None:
     text = f"{n} {word}"
     assert money.find_money(text, fold(text), bare_numbers=True, default_currency="GBP") == []
+
+
+PAYMENT_CURRENCY_CASES = [
+    (code, name)
+    for code in ("PLN", "GBP", "EUR", "USD", "SAR")
+    for name in (code.lower(), *words(f"payment_amounts.{code.lower()}"))
+]
+
+
+@given(case=st.sampled_from(PAYMENT_CURRENCY_CASES), units=st.integers(min_value=1, max_value=99999))
+@settings(max_examples=100, deadline=None)
+def test_a_payment_amount_with_any_currency_name_is_in_that_currency(case: tuple[str, str], units: int) -> None:
+    code, name = case
+    parsed = payment_amounts.parse_amount(f"send {units} {name.upper()} to Ann")
+    assert isinstance(parsed, payment_amounts.ParsedAmount) and parsed.currency == code and parsed.decimal == units

@@ -97,6 +97,11 @@ TABLES: tuple[str, ...] = (
     "money.jod",
     "money.mad",
     "money.not_money_after",
+    "payment_amounts.pln",
+    "payment_amounts.gbp",
+    "payment_amounts.eur",
+    "payment_amounts.usd",
+    "payment_amounts.sar",
 )
 
 _SHORTHAND = re.compile(r"\{([a-z_]+)\}")  # `{last}`; regex quantifiers such as {1,2} never match
