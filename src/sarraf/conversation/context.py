@@ -12,9 +12,11 @@ import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from sarraf.conversation.nlu.entities.fold import fold
+from sarraf.conversation.nlu.keywords import alternatives, words
 
 CONTEXT_TTL = timedelta(minutes=15)
 CONFIRM_ERASE = "confirm_erase"  # "This erases everything … Erase now?"
@@ -27,19 +29,30 @@ PENDING = (CONFIRM_ERASE, OFFER_HANDOFF, PAYMENT_QUESTION, PAYMENT_CONFIRM)
 YES_NO_QUESTIONS = frozenset({CONFIRM_ERASE, OFFER_HANDOFF, PAYMENT_CONFIRM})
 MAX_FOLLOW_UP_WORDS = 7  # longer messages say something of their own
 
-_UNITS = {"month": "month", "miesiac": "month", "miesiąc": "month", "الشهر": "month", "شهر": "month",
-          "week": "week", "tydzien": "week", "الاسبوع": "week", "اسبوع": "week", "year": "year", "rok": "year",
-          "السنه": "year", "سنه": "year", "العام": "year", "عام": "year"}
-_UNIT = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True))
-# Matched on fold()ed text: lower case, Polish diacritics dropped, Arabic hamza / ta marbuta unified.
-_BEFORE = re.compile(
-    rf"(?:^|\s)(?:the\s|a\s|و)?(?P<unit>{_UNIT})?\s?(?:before(?:\sthat)?|earlier|prior|wczesniej|przedtem"
-    rf"|(?:(?:الذي|اللي|التي|يلي)\s)?قبل(?:ه|ها|ه?ا?\sذلك)?)(?:\s|$|[?!.؟])"
-)
-_AFTER = re.compile(
-    rf"(?:^|\s)(?:the\s|a\s|و)?(?P<unit>{_UNIT})?\s?(?:after(?:\sthat)?|pozniej"
-    rf"|(?:(?:الذي|اللي|التي|يلي)\s)?بعد(?:ه|ها|ه?ا?\sذلك)?)(?:\s|$|[?!.؟])"
-)
+_UNIT_NAMES = ("month", "week", "year")
+
+
+@dataclass(frozen=True, slots=True)
+class _FollowUps:
+    """ "the month before?" and "after that?", built once from the keyword tables (nlu/data/keywords, `context:`)
+    and matched on fold()ed text: lower case, Polish diacritics dropped, Arabic hamza / ta marbuta unified."""
+
+    units: dict[str, str]  # a word naming a unit → the unit
+    before: re.Pattern[str]
+    after: re.Pattern[str]
+
+
+@cache
+def _follow_ups() -> _FollowUps:
+    units = {word: unit for unit in _UNIT_NAMES for word in words(f"context.{unit}")}
+    unit = "|".join(sorted((re.escape(u) for u in units), key=len, reverse=True))  # the longest word wins
+    lead = rf"(?:^|\s)(?:{alternatives('context.article')})?(?P<unit>{unit})?\s?"
+    end = r"(?:\s|$|[?!.؟])"
+    return _FollowUps(
+        units=units,
+        before=re.compile(rf"{lead}(?:{alternatives('context.before')}){end}"),
+        after=re.compile(rf"{lead}(?:{alternatives('context.after')}){end}"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +109,12 @@ def follow_up_shift(text: str) -> tuple[int, str | None] | None:
     folded = fold(text).strip()
     if len(folded.split()) > MAX_FOLLOW_UP_WORDS:
         return None
-    for step, pattern in ((-1, _BEFORE), (1, _AFTER)):
+    follow_ups = _follow_ups()
+    for step, pattern in ((-1, follow_ups.before), (1, follow_ups.after)):
         found = pattern.search(folded)
         if found:
             unit = found.group("unit")
-            return step, _UNITS.get(unit) if unit else None
+            return step, follow_ups.units.get(unit) if unit else None
     return None
 
 

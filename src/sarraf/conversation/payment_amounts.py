@@ -10,18 +10,37 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from functools import cache
 
 from babel.numbers import get_currency_precision
 
+from sarraf.conversation.nlu.keywords import words
+
 ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩٫", "0123456789.")
-SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD", "zł": "PLN", "zl": "PLN", "złotych": "PLN", "złote": "PLN",
-           "złoty": "PLN", "pln": "PLN", "gbp": "GBP", "eur": "EUR", "euro": "EUR", "euros": "EUR", "usd": "USD",
-           "sar": "SAR", "ريال": "SAR", "ر.س": "SAR", "pounds": "GBP", "pound": "GBP", "dollars": "USD",
-           "يورو": "EUR", "دولار": "USD", "جنيه": "GBP"}
-_UNIT = "|".join(sorted((re.escape(k) for k in SYMBOLS), key=len, reverse=True))
+# A currency is named by its ISO code, its symbol, or the words of its keyword table (nlu/data/keywords/<lang>.yml,
+# `payment_amounts:`), in any case.
+_CURRENCIES = {"PLN": "", "GBP": "£", "EUR": "€", "USD": "$", "SAR": ""}
 _NUMBER = r"-?\d+(?:[.,]\d+)?"
-_BEFORE = re.compile(rf"(?<!\w)({_UNIT})\s?({_NUMBER})", re.IGNORECASE)
-_AFTER = re.compile(rf"({_NUMBER})\s?({_UNIT})(?!\w)", re.IGNORECASE)
+
+
+@cache
+def currency_names() -> dict[str, str]:
+    """A currency's name, lower case (code, symbol or word) → its ISO code."""
+    names: dict[str, str] = {}
+    for code, symbol in _CURRENCIES.items():
+        for name in (symbol, code.lower(), *words(f"payment_amounts.{code.lower()}")):
+            if name:
+                names[name] = code
+    return names
+
+
+@cache
+def _amount_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The currency before the amount ("£7.31") and after it ("100 zł"), longest name first."""
+    unit = "|".join(sorted((re.escape(k) for k in currency_names()), key=len, reverse=True))
+    before = re.compile(rf"(?<!\w)({unit})\s?({_NUMBER})", re.IGNORECASE)
+    after = re.compile(rf"({_NUMBER})\s?({unit})(?!\w)", re.IGNORECASE)
+    return before, after
 
 
 class AmountProblem(Enum):
@@ -43,15 +62,16 @@ class ParsedAmount:
 def parse_amount(text: str, default_currency: str | None = None) -> ParsedAmount | AmountProblem:
     """The first amount with a currency in `text` (a bare number only when a default currency is given)."""
     plain = text.translate(ARABIC_DIGITS)
-    found = _BEFORE.search(plain)
+    before, after_pattern = _amount_patterns()
+    found = before.search(plain)
     number, unit = (found.group(2), found.group(1)) if found else (None, None)
-    if number is None and (after := _AFTER.search(plain)):
+    if number is None and (after := after_pattern.search(plain)):
         number, unit = after.group(1), after.group(2)
     if number is None and default_currency and (bare := re.search(rf"(?<![\w.,]){_NUMBER}(?![\w.,])", plain)):
         number, unit = bare.group(0), None
     if number is None:
         return AmountProblem.MISSING
-    currency = SYMBOLS[unit.lower()] if unit else default_currency
+    currency = currency_names()[unit.lower()] if unit else default_currency
     if currency is None:  # unreachable: a bare number is only taken with a default currency
         return AmountProblem.MISSING
     try:

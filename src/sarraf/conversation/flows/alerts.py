@@ -15,11 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, Protocol, cast
 
 from sarraf.conversation.flows.cards import CARD_INTENTS, CARD_PREFIX, CardActions, CardFlows, Confirmations
 from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.entities.money import find_money
+from sarraf.conversation.nlu.keywords import alternatives, language_tables
 from sarraf.conversation.replies import catalog, format_money, format_number, format_zone
 from sarraf.conversation.step_up import Requester, StepUpGate
 from sarraf.conversation.turn import Party
@@ -27,37 +29,57 @@ from sarraf.conversation.zones import customer_zone
 from sarraf.domain.events import AlertGroup
 from sarraf.domain.messages import Outbound, Receipt
 from sarraf.domain.money import Money
+from sarraf.i18n.languages import CODES, DEFAULT
 from sarraf.policy.step_up import Sensitive
 
 FRAUD_PREFIX = "alert:fraud:"
 INTENTS = frozenset({*CARD_INTENTS, "manage_alerts"})
 
-# "no"/"without" count as off in each language: "no alerts at night", „bez powiadomień", «لا تنبيهات بالليل»
-_OFF = re.compile(r"\b(turn off|switch off|stop|disable|mute|no)\b|wyłącz|wylacz|zatrzymaj|bez |أوقف|اوقف|إيقاف|"
-                  r"ايقاف|أطفئ|الغ|ألغ|(?:\bلا|\bبلا|\bبدون)\s+(?:أريد\s+|اريد\s+)?(?:ال)?(?:تنبيه|إشعار|اشعار)",
-                  re.IGNORECASE)
-_ON = re.compile(r"\b(turn on|switch on|enable|start|send me|alert me|notify me|tell me(?! about)|let me know)\b|"
-                 r"włącz|wlacz|powiadom mnie|powiadamiaj|informuj|daj znać|"
-                 r"فعّل|فعل|شغّل|شغل|نبهني|نبّهني", re.IGNORECASE)
 # Clauses: split at punctuation ("turn off balance and shopping alerts" stays one request).
 _CLAUSES = re.compile(r"[,.;:!?؟،؛\n]+")
-_ALERTS = re.compile(r"alert|notification|notify|powiadom|powiadam|تنبيه|التنبيهات|نبهني|نبّهني|إشعار|اشعار",
-                     re.IGNORECASE)
-_NIGHT = re.compile(r"\bnight\b|at night|w nocy|nocą|noca|ليلا|ليلًا|الليل|بالليل", re.IGNORECASE)
-_GROUPS = {
-    AlertGroup.SHOPPING: re.compile(r"shopping|purchase|payment|spend|zakup|płatno|platno|wydat|التسوق|المشتريات|"
-                                    r"الشراء|المدفوعات|مدفوعات|الدفعات|دفعات|الدفع", re.IGNORECASE),
-    AlertGroup.BALANCE: re.compile(r"balance|\bsald(?:o|a|u|em|zie)\b|الرصيد|رصيد", re.IGNORECASE),  # Polish cases
-    AlertGroup.ACCOUNT: re.compile(r"account update|konto|الحساب", re.IGNORECASE),
-}
-# "over 100" is a large-purchase threshold, "below 50" a low-balance one
-_OVER = re.compile(r"\b(over|above|more than|greater than|bigger than|at least|exceeding|from)\b|>|powyżej|powyzej|"
-                   r"ponad|więcej niż|wiecej niz|przekracza|\bod\b|فوق|أكثر من|اكثر من|أعلى من|اعلى من|تزيد عن|"
-                   r"يزيد عن|تتجاوز|يتجاوز", re.IGNORECASE)
-_UNDER = re.compile(r"\b(under|below|less than|lower than|drops? below|falls? below)\b|<|poniżej|ponizej|mniej niż|"
-                    r"mniej niz|spadnie|أقل من|اقل من|تحت|دون|ينزل|تنزل", re.IGNORECASE)
-_LANG = (("ar", re.compile(r"[\u0600-\u06FF]")), ("pl", re.compile(r"[ąćęłńóśźż]|powiadom|wyłącz|włącz|zakup",
-                                                                      re.IGNORECASE)))
+
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """The preference-change patterns, compiled once from the keyword tables (nlu/data/keywords, `alerts:`).
+
+    Matched case-insensitively on the raw text. "no"/"without" count as off in each language: "no alerts
+    at night", „bez powiadomień", «لا تنبيهات بالليل»; "over 100" is a large-purchase threshold, "below 50"
+    a low-balance one."""
+
+    off: re.Pattern[str]
+    on: re.Pattern[str]
+    alerts: re.Pattern[str]
+    night: re.Pattern[str]
+    groups: dict[AlertGroup, re.Pattern[str]]
+    over: re.Pattern[str]
+    under: re.Pattern[str]
+    language_hints: tuple[tuple[str, re.Pattern[str]], ...]  # the first language whose hint matches answers
+
+
+def _compiled(table: str, symbols: str = "") -> re.Pattern[str]:
+    return re.compile(symbols + alternatives(table), re.IGNORECASE)
+
+
+@cache
+def _words() -> _Words:
+    groups = (AlertGroup.SHOPPING, AlertGroup.BALANCE, AlertGroup.ACCOUNT)
+    hints = tuple(
+        (code, re.compile("|".join(language_tables(code)["alerts.language_hint"]), re.IGNORECASE))
+        for code in CODES
+        if language_tables(code)["alerts.language_hint"]
+    )
+    return _Words(
+        off=_compiled("alerts.turn_off"),
+        on=_compiled("alerts.turn_on"),
+        alerts=_compiled("alerts.alerts"),
+        night=_compiled("alerts.night"),
+        groups={group: _compiled(f"alerts.{group.value}") for group in groups},
+        over=_compiled("alerts.over", ">|"),
+        under=_compiled("alerts.under", "<|"),
+        language_hints=hints,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,22 +95,23 @@ class PreferenceChange:
 
 def preference_change(text: str) -> PreferenceChange | None:
     """What the customer asked to change about alerts, or None when the message is about something else."""
-    if not _ALERTS.search(text):
+    words = _words()
+    if not words.alerts.search(text):
         return None
     # Only the words in the same clause as "alerts" switch them: in "tell me my balance, I never get alerts"
     # the "tell me" asks for the balance, and nothing about alerts changes (issue 17, finding 8).
-    about_alerts = " ".join(c for c in _CLAUSES.split(text) if _ALERTS.search(c))
-    off, on = bool(_OFF.search(about_alerts)), bool(_ON.search(about_alerts))
+    about_alerts = " ".join(c for c in _CLAUSES.split(text) if words.alerts.search(c))
+    off, on = bool(words.off.search(about_alerts)), bool(words.on.search(about_alerts))
     if off == on:
         return None
-    lang = next((code for code, pattern in _LANG if pattern.search(text)), "en")
+    lang = next((code for code, pattern in words.language_hints if pattern.search(text)), DEFAULT)
     text = about_alerts  # what the change says, not the rest of the message
-    group = next((g for g, pattern in _GROUPS.items() if pattern.search(text)), None)
+    group = next((g for g, pattern in words.groups.items() if pattern.search(text)), None)
     money = find_money(text, fold(text), bare_numbers=True, default_currency="")
     # {"amount": Decimal, "currency": str}, the currency "" when none was said
     amount: dict[str, Any] = cast("dict[str, Any]", money[0].value) if money else {"amount": None, "currency": ""}
-    over = True if _OVER.search(text) else False if _UNDER.search(text) else None
-    return PreferenceChange(on=on, group=group, night=bool(_NIGHT.search(text)), lang=lang,
+    over = True if words.over.search(text) else False if words.under.search(text) else None
+    return PreferenceChange(on=on, group=group, night=bool(words.night.search(text)), lang=lang,
                             amount=amount["amount"], currency=amount["currency"] or None, over=over)
 
 

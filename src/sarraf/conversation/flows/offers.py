@@ -13,8 +13,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import cache
 from typing import Literal, Protocol
 
+from sarraf.conversation.nlu.keywords import words
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.replies import catalog
 from sarraf.conversation.replies.formatting import format_date
@@ -25,44 +27,17 @@ from sarraf.domain.offers import STOP_PAYLOAD, WHY_PAYLOAD, OfferRules, OptIn
 Wish = Literal["in", "out", "why"]
 PREFIX = "offers:"
 
-# Folded text (lower case, no Polish marks, Arabic hamza/alef forms and diacritics folded, punctuation removed).
-_OFFER = r"(offers?|promotions?|deals)"
-PHRASES: dict[Wish, tuple[str, ...]] = {
-    "out": (
-        rf"\b(stop|no more|unsubscribe( me)?( from)?|opt out( of)?|turn off|switch off|disable|cancel)( all| the| my|"
-        rf" your| sending( me)?)* {_OFFER}\b",
-        rf"\b(i )?(dont|do not|don t|never) (want|need|send( me)?)( to (get|receive))?"
-        rf"( any| your| more| the)* {_OFFER}\b",
-        rf"\b{_OFFER} (off|stop)\b",
-        r"\bnie (chce|potrzebuje|wysylaj( mi)?|przysylaj( mi)?)( juz)?( zadnych| wiecej)? (ofert|oferty)\b",
-        r"\b(wylacz|zatrzymaj|stop|koniec z|rezygnuje z|wypisz mnie z)( mi)? (oferty|ofertami|ofert)\b",
-        r"\bbez ofert\b",
-        r"(^|\s)(اوقف|ايقاف|الغ|الغاء|اوقفوا|وقف)( لي)? (العروض|عروض)",
-        r"(^|\s)(لا|ما) (اريد|ابغي|ابي|ترسل|ترسلوا|ترسلو)( لي)? (العروض|عروض|اي عروض)",
-    ),
-    "in": (
-        rf"\b(send|give|show) me( your| the| some)? {_OFFER}\b",
-        rf"\b(i )?(want|would like|d like|like) (to (get|receive) )?(your |the |some )?{_OFFER}\b",
-        rf"\b(turn on|switch on|enable|opt in( to)?|subscribe( me)?( to)?|sign me up for|yes to)"
-        rf"( the| your)? {_OFFER}\b",
-        r"\b(chce|chcialbym|chcialabym|poprosze)( dostawac| otrzymywac| dostac)? (oferty|ofert)\b",
-        r"\b(wysylaj|przysylaj|pokazuj)( mi)? (oferty|ofert)\b",
-        r"\b(wlacz)( mi)? (oferty)\b",
-        r"(^|\s)(ارسل|ارسلوا|ابعث|ابعثوا|ابعتلي|ارسلي) (لي )?(العروض|عروض)",
-        r"(^|\s)(اريد|ابغي|ابي|اود) (تلقي |استلام )?(العروض|عروض)",
-        r"(^|\s)(فعل|شغل) (العروض|عروض)",
-    ),
-    "why": (  # the question alone ("why am I seeing this?"), or one naming an offer: not "why did I get charged"
-        r"^why (am i|do i keep|do i|did i|was i) (seeing|getting|receiving|see|get|receive|sent)"
-        r"( this| these| that)?( message| messages)?$",
-        rf"^why (am i|do i keep|do i|did i|was i) (seeing|getting|receiving|see|get|receive|sent)"
-        rf"( this| these| that| an| the| your)? {_OFFER}\b",
-        r"^dlaczego (to widze|widze to|widze te oferte|widze te oferty|dostaje to|dostaje te oferte|dostaje oferty|"
-        r"dostaje te oferty|dostalem te oferte|dostalam te oferte)$",
-        r"^لماذا (اري|يظهر|وصلني|وصلتني|تصلني|تظهر)( لي)? (هذا|هذه|العروض|العرض|هذا العرض|هذه العروض)$",
-    ),
-}
-_COMPILED = {wish: tuple(re.compile(p) for p in patterns) for wish, patterns in PHRASES.items()}
+# What a message wishes about offers, as keyword tables (nlu/data/keywords/<lang>.yml, `offers:`) of patterns
+# on fold()ed text (below: lower case, no Polish marks, Arabic hamza/alef forms and diacritics folded,
+# punctuation removed).
+_TABLES: dict[Wish, str] = {"out": "offers.opt_out", "in": "offers.opt_in", "why": "offers.why"}
+
+
+@cache
+def _compiled() -> dict[Wish, tuple[re.Pattern[str], ...]]:
+    return {wish: tuple(re.compile(p) for p in words(table)) for wish, table in _TABLES.items()}
+
+
 _ARABIC_MARKS = re.compile(r"[\u064B-\u0652\u0670\u0640]")
 
 
@@ -79,7 +54,7 @@ def offers_wish(text: str) -> Wish | None:
     over starting ("stop sending me offers" holds "send me offers")."""
     folded = fold(text)
     for wish in ("out", "in", "why"):
-        if any(p.search(folded) for p in _COMPILED[wish]):
+        if any(p.search(folded) for p in _compiled()[wish]):
             return wish
     return None
 

@@ -20,9 +20,11 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Protocol
 
 from sarraf.conversation.context import PAYMENT_CONFIRM, PAYMENT_QUESTION, Memory
+from sarraf.conversation.nlu.keywords import alternatives
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.payees import match_payees
 from sarraf.conversation.payment_abroad import country_of, is_abroad, payees_in_named_country, transfer_currency
@@ -41,12 +43,17 @@ from sarraf.policy.point import Subject
 PREFIX = "pay:"
 DRAFT_TTL = timedelta(minutes=15)
 S = PaymentState
-_CANCEL = re.compile(r"(?<!\w)(cancel|stop|forget it|never ?mind|anuluj|rezygnuj|nieważne|niewazne|przerwij)(?!\w)"
-                     r"|إلغاء|الغاء|ألغ|الغ|توقف|لا أريد", re.IGNORECASE)
-_YES = re.compile(r"^\W*(yes|yeah|yep|ok|okay|confirm|send it|pay|tak|potwierdzam|zgoda|wyślij|نعم|أكد|اكد|موافق"
-                  r"|تمام|اي|أيوه|ايوه)(?!\w)", re.IGNORECASE)
-_NO = re.compile(r"^\W*(no|nope|nie|لا)(?!\w)", re.IGNORECASE)
 _NUMBER = re.compile(r"^\W*([1-9])\W*$")
+
+
+@cache
+def _answers() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Cancel, yes and no to a payment's question, from the keyword tables (nlu/data/keywords, `payments:`),
+    matched case-insensitively on the raw text; yes and no only as the message's first word."""
+    cancel = re.compile(alternatives("payments.cancel"), re.IGNORECASE)
+    yes = re.compile(rf"^\W*(?:{alternatives('payments.agree')})(?!\w)", re.IGNORECASE)
+    no = re.compile(rf"^\W*(?:{alternatives('payments.decline')})(?!\w)", re.IGNORECASE)
+    return cancel, yes, no
 
 
 class FlowTurn(Speaker, Protocol):
@@ -111,10 +118,11 @@ class PaymentsFlow:
         p = await self._repo.open_for(turn.tenant, turn.customer_id, self._clock())
         if p is None:
             return None
-        if _CANCEL.search(turn.text) or _NO.search(turn.text) or parse.intent == "deny":
+        cancel, yes, no = _answers()
+        if cancel.search(turn.text) or no.search(turn.text) or parse.intent == "deny":
             return self._cancelled(turn, await self._runs.cancel(p))
         if p.asking == "confirm":
-            if _YES.search(turn.text) or parse.intent == "affirm":
+            if yes.search(turn.text) or parse.intent == "affirm":
                 return await self._confirm(turn, p)
             return None  # something else: the confirmation stays open, the engine answers this message
         parties = await self._door.parties(subject_of(turn))

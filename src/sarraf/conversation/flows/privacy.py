@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 from typing import Protocol
 
 from sarraf.conversation.context import CONFIRM_ERASE
+from sarraf.conversation.nlu.keywords import words
 from sarraf.conversation.ports import Consents, DataRights, SecureLinks
 from sarraf.conversation.replies import catalog, format_date
 from sarraf.conversation.saying import say
@@ -21,17 +23,15 @@ from sarraf.domain.messages import Button, Outbound
 
 PRIVACY_VIEW = "privacy"
 
-_WHO_SAW = (
-    # English: who (has) seen / saw / viewed / accessed / looked at / read my data|information|details
-    re.compile(r"\bwho\b.{0,20}\b(seen|saw|viewed|view|accessed|access|looked at|read|used)\b.{0,12}"
-               r"\bmy (data|information|info|details|personal data)\b"),
-    re.compile(r"\bwho\b.{0,12}\bhad access to my (data|information)\b"),
-    # Polish: kto widział / oglądał / przeglądał / miał dostęp do / czytał moje dane / moich danych
-    re.compile(r"\bkto\b.{0,20}(widzial|ogladal|przegladal|czytal|mial dostep|uzywal|wykorzystal)"
-               r".{0,16}(moje dane|moich danych)"),
-    # Arabic (diacritics and alef forms folded): من اطلع على / رأى / شاهد / وصل إلى بياناتي
-    re.compile(r"(^|\s)من\s+(اطلع|راي|شاهد|وصل|اطلعوا|يري|نظر|استخدم)\b.{0,16}بياناتي"),
-)
+
+
+@cache
+def _who_saw() -> tuple[re.Pattern[str], ...]:
+    """ "Who has seen my data?" in each language: keyword tables (nlu/data/keywords/<lang>.yml, `privacy:`),
+    matched on _fold()ed text: who (has) seen / kto widział / من اطلع على ... my data / moje dane / بياناتي."""
+    return tuple(re.compile(pattern) for pattern in words("privacy.who_saw"))
+
+
 _ARABIC_MARKS = re.compile(r"[\u064B-\u0652\u0670\u0640]")  # harakat, shadda, dagger alef, tatweel
 
 
@@ -46,7 +46,7 @@ def _fold(text: str) -> str:
 
 def asks_who_saw_my_data(text: str) -> bool:
     folded = _fold(text)
-    return any(p.search(folded) for p in _WHO_SAW)
+    return any(p.search(folded) for p in _who_saw())
 
 
 def privacy_link(lang: str, bank: str, links: SecureLinks, tenant: str, customer_id: str) -> Outbound:

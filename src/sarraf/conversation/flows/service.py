@@ -17,10 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Protocol
 
 from sarraf.conversation.context import OFFER_HANDOFF
 from sarraf.conversation.nlu.entities.fold import fold
+from sarraf.conversation.nlu.keywords import alternatives
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.ports import Handoffs
 from sarraf.conversation.replies import catalog
@@ -37,26 +39,40 @@ KEY = "service"  # this flow's place in Memory.flows
 MISSES_BEFORE_OFFER = 2
 # Answered by the card flows (block or freeze a lost card), not by an article.
 NOT_HERE = frozenset({"lost_or_stolen_card"})
-# Matched on fold()ed text (lower case, Polish diacritics dropped, Arabic letters unified).
-_NOT_HELPED = re.compile(
-    r"\b(?:no|nope|not really|didn'?t help|did not help|doesn'?t help|not helpful|useless|nie|niezbyt|nie pomoglo"
-    r"|nie pomaga|nic nie pomoglo|bez sensu)\b|(?:^|\s)(?:لا|لم يساعد|لم تساعد|ما ساعد|ما فاد|ما افاد|مو مفيد"
-    r"|غير مفيد|لم يفد)(?:\s|$|[.!?؟])"
-)
-_HELPED = re.compile(
-    r"\b(?:yes|yep|yeah|ok|okay|thanks|thank you|that helped|it helped|helpful|great|perfect|tak|dzieki|dziekuje"
-    r"|pomoglo|super|ok dzieki)\b|(?:^|\s)(?:نعم|ايوه|ايوا|اي|شكرا|تمام|ساعد|ساعدني|افادني|مفيد|ممتاز)"
-    r"(?:\s|$|[.!?؟])"
-)
+# The answers to "did that help?": keyword tables (nlu/data/keywords/<lang>.yml, `service:`), matched on
+# fold()ed text (lower case, Polish diacritics dropped, Arabic letters unified).
+
+
+@cache
+def _not_helped() -> re.Pattern[str]:
+    return re.compile(alternatives("service.not_helped"))
+
+
+@cache
+def _helped() -> re.Pattern[str]:
+    return re.compile(alternatives("service.helped"))
+
+
 _LAST4 = re.compile(r"[0-9]{4}")
-# "and in euros?" after a rate: the currency named (matched on fold()ed text)
+# "and in euros?" after a rate: the currency named (matched on fold()ed text). Its ISO code and symbol are
+# the same in every language; its words are keyword tables (nlu/data/keywords/<lang>.yml, `service:`).
 _CURRENCIES = {
-    "EUR": re.compile(r"\b(?:euros?|eur|evro)\b|€|يورو"),
-    "USD": re.compile(r"\b(?:dollars?|dolar\w*|usd)\b|\$|دولار"),
-    "GBP": re.compile(r"\b(?:pounds?|funt\w*|gbp|sterling)\b|£|استرليني|جنيه"),
-    "PLN": re.compile(r"\b(?:zlot\w*|zl|pln)\b|زلوتي"),
-    "SAR": re.compile(r"\b(?:riyal\w*|rial\w*|sar)\b|ريال"),
+    "EUR": ("€", "service.euro"),
+    "USD": (r"\$", "service.dollar"),
+    "GBP": ("£", "service.pound"),
+    "PLN": ("", "service.zloty"),
+    "SAR": ("", "service.riyal"),
 }
+
+
+@cache
+def _currencies() -> dict[str, re.Pattern[str]]:
+    return {
+        code: re.compile("|".join(filter(None, (rf"\b{code.lower()}\b", symbol, alternatives(table)))))
+        for code, (symbol, table) in _CURRENCIES.items()
+    }
+
+
 FOLLOWED = frozenset({"exchange_rate"})  # answers a follow-up narrows
 MAX_REPLY_WORDS = 6  # a longer message says something of its own
 
@@ -90,7 +106,7 @@ def currency_named(text: str, max_words: int | None = MAX_REPLY_WORDS) -> str | 
     folded = fold(text).strip()
     if max_words is not None and len(folded.split()) > max_words:
         return None
-    named = [code for code, pattern in _CURRENCIES.items() if pattern.search(folded)]
+    named = [code for code, pattern in _currencies().items() if pattern.search(folded)]
     return named[0] if len(named) == 1 else None
 
 
@@ -99,9 +115,9 @@ def helped(text: str) -> bool | None:
     folded = fold(text).strip()
     if not folded or len(folded.split()) > MAX_REPLY_WORDS:
         return None
-    if _NOT_HELPED.search(folded):
+    if _not_helped().search(folded):
         return False
-    if _HELPED.search(folded):
+    if _helped().search(folded):
         return True
     return None
 

@@ -13,26 +13,33 @@ names the bank gave the customer's payments:
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from sarraf.conversation.nlu.entities.fold import fold
+from sarraf.conversation.nlu.keywords import alternatives, words
 from sarraf.conversation.nlu.types import Entity
 
 MAX_WORDS = 3
-_LATIN_BEFORE = r"(?:\bat|\bfrom|\b(?P<in>in)|\bwith|\bw|\bwe|\bu|\bz|\bze|\bna)"
-_ARABIC_BEFORE = r"(?:(?<!\S)(?:في|من|عند|لدى|لدي))"
 _PHRASE_WORD = r"[^\s?!.,؟،;:]+"
-_PHRASE = re.compile(
-    rf"(?:{_LATIN_BEFORE}|{_ARABIC_BEFORE})\s+(?P<words>{_PHRASE_WORD}(?:\s+{_PHRASE_WORD}){{0,{MAX_WORDS - 1}}})"
-)
-# words that end a merchant phrase: periods, totals, pronouns, and the prepositions of the next phrase
-_STOP_WORDS = (
-    "the this that last my all total general a an on for in at of to me i it what which how much "
-    "tym tej tego ten zeszlym ubieglym poprzednim ostatnim ostatnich sumie ogole ciagu czasie co jaki ile "
-    "miesiacu roku tygodniu moim moje mnie sklepie sklepach "
-    "هذا هذه هذي الشهر السنه العام الاسبوع المجموع الاجمال كل كم اي الماضي ماذا "
-    "w we u z na at in on في من"
-)
-_STOP = frozenset(_STOP_WORDS.split())
+
+
+@cache
+def _phrase() -> re.Pattern[str]:
+    """A preposition ("at", "w", «في»: keyword tables, `merchants:`) and up to MAX_WORDS words after it; group
+    `in` is set when the preposition names a place only before a capital letter (English "in")."""
+    capitalised = alternatives("merchants.before_capitalised") or "(?!)"
+    return re.compile(
+        rf"(?:{alternatives('merchants.before')}|(?P<in>{capitalised}))"
+        rf"\s+(?P<words>{_PHRASE_WORD}(?:\s+{_PHRASE_WORD}){{0,{MAX_WORDS - 1}}})"
+    )
+
+
+@cache
+def _stop() -> frozenset[str]:
+    """Words that end a merchant phrase: periods, totals, pronouns, and the prepositions of the next phrase."""
+    return frozenset(words("merchants.stop"))
+
+
 _WORD = re.compile(r"[^\w]+")
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
 # Arabic letters → the consonant class a Latin transcription writes; vowels and glides (ا و ي ى ء ع) → "".
@@ -51,7 +58,8 @@ def find_merchant(text: str, folded: str, taken: list[Entity]) -> list[Entity]:
     """The phrase naming where the money went, or nothing; spans already taken by a period, an amount or a
     category ("w tym roku", "in March", "na jedzenie") are never a merchant."""
     pos = 0
-    while (m := _PHRASE.search(folded, pos)) is not None:
+    phrase_pattern, stop_words = _phrase(), _stop()
+    while (m := phrase_pattern.search(folded, pos)) is not None:
         pos = m.start("words")  # the phrase may hold the next preposition: "na jedzenie w Żabce"
         if m.group("in") and not text[m.start("words")].isupper():
             continue  # "in total", "in general": English "in" names a place only when it is capitalised
@@ -59,7 +67,7 @@ def find_merchant(text: str, folded: str, taken: list[Entity]) -> list[Entity]:
         end = m.start("words")
         for w in re.finditer(r"\S+", folded[m.start("words"):m.end("words")]):
             start, stop = m.start("words") + w.start(), m.start("words") + w.end()
-            if w.group() in _STOP:
+            if w.group() in stop_words:
                 break
             if any(e.start < stop and start < e.end for e in taken):
                 break

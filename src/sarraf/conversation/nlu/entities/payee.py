@@ -1,31 +1,56 @@
-"""Who a transfer goes to: "to John", "do Kasi", "dla mamy", "لأحمد", "إلى محمد"."""
+"""Who a transfer goes to: "to John", "do Kasi", "dla mamy", "لأحمد", "إلى محمد".
+
+The words around the name are keyword tables (nlu/data/keywords/<lang>.yml, `payee:`); the text is matched
+as typed, since a capital letter tells a name."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cache
 
+from sarraf.conversation.nlu.keywords import alternatives, words
 from sarraf.conversation.nlu.types import Entity
 
-_RELATIVES = (
-    r"mum|mom|dad|mother|father|brother|sister|wife|husband|friend|landlord|son|daughter|"
-    r"mamy|mamie|taty|tacie|brata|bratu|siostry|siostrze|zony|zonie|meza|mezowi|kolegi|koledze|"
-    r"kolezanki|kolezance|syna|synowi|corki|corce|wlasciciela|wlascicielowi"
-)
 _NAME = r"[A-ZĄĆĘŁŃÓŚŹŻ][\w'-]+(?:\s[A-ZĄĆĘŁŃÓŚŹŻ][\w'-]+)?"
-_LATIN = re.compile(
-    rf"(?:\bto|\bdo|\bdla|\bpay|\bzaplac|\bzapłać|\bprzelej|\bwyslij|\bwyślij|\bprzekaz|\bprzekaż)"
-    rf"\s+(?:my\s+|mojej\s+|mojego\s+|mojemu\s+)?(?P<who>{_NAME}|(?i:{_RELATIVES})\b)"
-)
-_ARABIC_SKIP = {"لي", "لو", "لما", "لك", "لا", "لحساب", "لان", "للحساب", "لكن", "لهذا", "لدي"}
-_ARABIC = re.compile(r"(?:(?<=\s)|^)(?:(?:الى|إلى|لـ)\s*|ل(?!ل))(?P<who>[\u0621-\u064a]{2,})")
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """The payee patterns, built once from the keyword tables (nlu/data/keywords/<lang>.yml, `payee:`)."""
+
+    spaced: re.Pattern[str]  # "to John", "dla mamy": a word, then the name or a relative
+    not_names: frozenset[str]  # what follows "to" without being a payee ("to my account")
+    attached: re.Pattern[str] | None  # «لأحمد», «إلى محمد»: a prefix, then the name in Arabic letters
+    not_attached: frozenset[str]  # prefix + word that is no payee («لي», «لكن»)
+    not_attached_starts: tuple[str, ...]  # a name starting so is an account («حساب»)
+
+
+@cache
+def _words() -> _Words:
+    spaced = re.compile(
+        rf"(?:{alternatives('payee.to')})\s+(?:(?:{alternatives('payee.my')})\s+)?"
+        rf"(?P<who>{_NAME}|(?i:{alternatives('payee.relatives')})\b)"
+    )
+    prefixes = alternatives("payee.attached_to")
+    attached = re.compile(rf"(?:(?<=\s)|^)(?:{prefixes})(?P<who>[\u0621-\u064a]{{2,}})") if prefixes else None
+    return _Words(
+        spaced=spaced,
+        not_names=frozenset(words("payee.not_names")),
+        attached=attached,
+        not_attached=frozenset(words("payee.not_attached")),
+        not_attached_starts=words("payee.not_attached_starts"),
+    )
 
 
 def find_payee(text: str) -> list[Entity]:
-    for m in _LATIN.finditer(text):
+    found = _words()
+    for m in found.spaced.finditer(text):
         who = m.group("who")
-        if who.lower() not in {"my", "the", "account"}:
+        if who.lower() not in found.not_names:
             return [Entity("payee", who, who, m.start("who"), m.end("who"))]
-    for m in _ARABIC.finditer(text):
-        if m.group(0).strip() not in _ARABIC_SKIP and not m.group("who").startswith("حساب"):
-            return [Entity("payee", m.group("who"), m.group("who"), m.start("who"), m.end("who"))]
+    for m in found.attached.finditer(text) if found.attached else ():
+        attached, who = m.group(0).strip(), m.group("who")
+        if attached not in found.not_attached and not who.startswith(found.not_attached_starts):
+            return [Entity("payee", who, who, m.start("who"), m.end("who"))]
     return []

@@ -1,6 +1,7 @@
 """Time periods → {"start": date, "end": date} (end inclusive), relative to the message time.
 
-Relative phrases are small per-language tables ("last month", "w zeszłym tygodniu", "الشهر الماضي");
+Relative phrases ("last month", "w zeszłym tygodniu", "الشهر الماضي") and the words around month names
+("since", "od", "منذ") are per-language keyword tables (nlu/data/keywords/<lang>.yml);
 month names come from CLDR (months.py); "since <something else>" falls back to dateparser, imported
 lazily because it costs ~0.3 s and most messages never need it. Weeks start on Monday.
 """
@@ -11,34 +12,17 @@ import calendar
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache
 
 from sarraf.conversation.nlu.entities.months import month_forms
 from sarraf.conversation.nlu.entities.numbers import words_value
+from sarraf.conversation.nlu.keywords import alternatives
 from sarraf.conversation.nlu.types import Entity
 
 Span = tuple[date, date]
-_LAST = r"(?:last|previous|past)"
-_PL_LAST = r"(?:w\s)?(?:zeszlym|ubieglym|poprzednim|ostatnim)"
-_PL_LAST_NOM = r"(?:zeszly|ubiegly|poprzedni|ostatni)"
-_AR_PAST = r"(?:الماضي|الماضيه|الفائت|الفائته|السابق|السابقه|اللي فات|اللي فاتت|اللي راح|اللي راحت)"
-
-RELATIVE: dict[str, str] = {
-    "today": r"\btoday\b|\bdzis\b|\bdzisiaj\b|اليوم|النهارده|النهارده",
-    "yesterday": r"\byesterday\b|\bwczoraj\b|(?<![^\s])(?:امس|البارحه|امبارح|مبارح|اليوم اللي فات)\b",
-    "this_week": r"\bthis week\b|\bw tym tygodniu\b|\bten tydzien\b|\btego tygodnia\b"
-    r"|(?:هذا|هاد|هذ) الاسبوع|هالاسبوع|الاسبوع (?:الحالي|هذا|ده)",
-    "last_week": rf"\b{_LAST} week\b|\b{_PL_LAST} tygodniu\b|\b{_PL_LAST_NOM} tydzien\b|الاسبوع {_AR_PAST}"
-    r"|(?:ال)?جمعه اللي فاتت",
-    "this_month": r"\bthis month\b|\bw tym miesiacu\b|\bten miesiac\b|\btego miesiaca\b"
-    r"|(?:هذا|هاد) الشهر|هالشهر|الشهر (?:الحالي|هذا|ده)",
-    "last_month": rf"\b{_LAST} month\b|\b{_PL_LAST} miesiacu\b|\b{_PL_LAST_NOM} miesiac\b|الشهر {_AR_PAST}",
-    "this_year": r"\bthis year\b|\bw tym roku\b|\bten rok\b|\btego roku\b"
-    r"|(?:هذه|هاي|هذي|هاد) (?:السنه|العام)|هالسنه|هالعام|(?:السنه|العام) (?:الحالي|الحاليه|هذه|هذا|دي)",
-    "last_year": rf"\b{_LAST} year\b|\b{_PL_LAST} roku\b|\b{_PL_LAST_NOM} rok\b|(?:السنه|العام) {_AR_PAST}",
-}
+# The relative periods, each a table of per-language phrases (nlu/data/keywords/<lang>.yml, `periods:`)
+KINDS = ("today", "yesterday", "this_week", "last_week", "this_month", "last_month", "this_year", "last_year")
 _COUNT = r"\d{1,3}|[^\W\d_]+(?:\s[^\W\d_]+)?"
-LAST_N_DAYS = re.compile(rf"(?:\b(?:{_LAST}|ostatnie|ostatnich)|اخر)\s(?P<n>{_COUNT})\s(?:days|dni|ايام|يوم)\b")
 
 
 def _month_span(month: int, today: date) -> Span:
@@ -64,23 +48,36 @@ def _relative(kind: str, today: date) -> Span:
     return spans[kind]()
 
 
-@lru_cache(maxsize=1)
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    relative = re.compile("|".join(f"(?P<{k}>{v})" for k, v in RELATIVE.items()))
+@cache
+def _patterns() -> tuple[re.Pattern[str], ...]:
+    """The period patterns, built once from the keyword tables: relative, since-day, since, within, last-n-days."""
+    relative = re.compile("|".join(f"(?P<{kind}>{alternatives(f'periods.{kind}')})" for kind in KINDS))
     months = "|".join(re.escape(m) for m in sorted(month_forms(), key=len, reverse=True))
     since_day = re.compile(
-        rf"(?:\bsince|\bfrom|\bod|منذ|من)\s(?P<day>\d{{1,2}})(?:st|nd|rd|th|\.)?\s(?:of\s)?(?P<month>{months})\b"
-    )
-    since = re.compile(rf"(?:\bsince|\bod|منذ|من)\s(?:شهر\s)?(?P<month>{months})\b")
-    within = re.compile(
-        rf"(?:\bin|\bduring|\bfor|\bw|\bwe|\bza|(?<!\S)في|(?<!\S)ب|(?<!\S)خلال)\s?(?:شهر\s|the month of\s)?"
+        rf"(?:{alternatives('periods.since_day')})\s(?P<day>\d{{1,2}})(?:st|nd|rd|th|\.)?\s(?:of\s)?"
         rf"(?P<month>{months})\b"
     )
-    return relative, since_day, since, within
+    since = re.compile(
+        rf"(?:{alternatives('periods.since_month')})\s(?:{alternatives('periods.month_of_since')})?"
+        rf"(?P<month>{months})\b"
+    )
+    within = re.compile(
+        rf"(?:{alternatives('periods.in_month')})\s?(?:{alternatives('periods.month_of')})?(?P<month>{months})\b"
+    )
+    last_n_days = re.compile(
+        rf"(?:{alternatives('periods.last_n')})\s(?P<n>{_COUNT})\s(?:{alternatives('periods.days')})\b"
+    )
+    return relative, since_day, since, within, last_n_days
+
+
+@cache
+def _since_words() -> re.Pattern[str]:
+    """A "since" word and up to three words after it, for dateparser to read."""
+    return re.compile(rf"(?:{alternatives('periods.since_words')})\s(?P<what>[^\s,.?!]+(?:\s[^\s,.?!]+){{0,2}})")
 
 
 def _since_fallback(text: str, folded: str, now: datetime, lang: str) -> Entity | None:
-    m = re.search(r"(?:\bsince|\bod|منذ)\s(?P<what>[^\s,.?!]+(?:\s[^\s,.?!]+){0,2})", folded)
+    m = _since_words().search(folded)
     if not m:
         return None
     import dateparser  # lazily: heavy import, rarely needed
@@ -99,7 +96,7 @@ def _since_fallback(text: str, folded: str, now: datetime, lang: str) -> Entity 
 
 def find_periods(text: str, folded: str, now: datetime, lang: str) -> list[Entity]:
     today = now.date()
-    relative, since_day, since, within = _patterns()
+    relative, since_day, since, within, last_n_days = _patterns()
     months = month_forms()
     found: list[tuple[int, int, Span]] = []
 
@@ -118,7 +115,7 @@ def find_periods(text: str, folded: str, now: datetime, lang: str) -> list[Entit
         add(m.start(), m.end(), _month_span(months[m.group("month")], today))
     for m in relative.finditer(folded):
         add(m.start(), m.end(), _relative(m.lastgroup or "today", today))
-    for m in LAST_N_DAYS.finditer(folded):
+    for m in last_n_days.finditer(folded):
         raw = m.group("n") or ""
         n = int(raw) if raw.isdigit() else words_value(raw.split())
         if n:

@@ -1,0 +1,1 @@
+"""Per-language keyword tables, one YAML file per language (read by nlu/keywords.py)."""
