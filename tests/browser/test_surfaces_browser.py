@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ElementHandle, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from sarraf.config import Settings
 from sarraf.conversation.replies import catalog
@@ -25,7 +25,7 @@ from sarraf.store.key_store import key_provider
 from sarraf.web.app import create_app
 from sarraf.web.routes_webchat import CHIPS
 from sarraf.web.threaded_server import free_port, serve_in_thread
-from tests.browser.chromium import ARTIFACTS
+from tests.browser.chromium import ARTIFACTS, bullets_before_digits
 from tests.integration.helpers import ChatClient
 
 pytestmark = pytest.mark.browser
@@ -82,25 +82,6 @@ def _no_wrapped_figures(page: Page) -> None:
         assert lines == 1, cells.nth(i).inner_text()
 
 
-def _bullets_before_digits(element: ElementHandle) -> bool:
-    """Where the browser drew the mask's first bullet and the first digit after it: left of it, as in "••7519"
-    (without the isolate an RTL line draws "7519••")."""
-    left = element.evaluate("""el => {
-        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-        for (let t = walker.nextNode(); t; t = walker.nextNode()) {
-            const i = t.data.indexOf("••");
-            if (i < 0) continue;
-            const j = t.data.slice(i).search(/[0-9]/) + i;
-            const at = k => { const r = document.createRange(); r.setStart(t, k); r.setEnd(t, k + 1);
-                              return r.getBoundingClientRect().left; };
-            return [at(i), at(j)];
-        }
-        return null;
-    }""")
-    assert left is not None
-    return bool(left[0] < left[1])
-
-
 @pytest.mark.parametrize("lang", ["en", "pl", "ar"])
 def test_chat_consent_rows_and_retired_login(gateway: str, browser: Browser, lang: str) -> None:
     page = browser.new_page(locale=LOCALES[lang], viewport=PHONE)
@@ -145,7 +126,7 @@ def test_chat_consent_rows_and_retired_login(gateway: str, browser: Browser, lan
     # The masked number reads "(••1234)" in every language; in Arabic the isolate keeps the bullets first.
     account = table.locator("td.col-account").first
     assert account.evaluate("el => getComputedStyle(el).direction") == DIRECTION[lang]
-    assert _bullets_before_digits(account.element_handle())
+    assert bullets_before_digits(account.element_handle())
 
     page.fill("#text", catalog().text(lang, "chip_transactions"))
     page.press("#text", "Enter")

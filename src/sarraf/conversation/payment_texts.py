@@ -15,6 +15,7 @@ from babel.numbers import format_decimal, get_currency_precision
 
 from sarraf.conversation.payment_runs import Step, breach_of
 from sarraf.conversation.replies import catalog, format_date, format_money
+from sarraf.conversation.replies.formatting import isolate_ltr
 from sarraf.domain.messages import Button, Card, CardLine, Outbound
 from sarraf.domain.money import Money
 from sarraf.domain.payments import Payment, PaymentState
@@ -127,8 +128,10 @@ class PaymentTexts:
         assert p.payee is not None and p.source is not None
         values = {
             "amount": money(p, who.lang), "payee": p.payee.name,
-            "payee_account": mask_identifier(p.payee.identification),
-            "source": p.source.label, "source_account": mask_identifier(p.source.identification),
+            # kept whole and left to right inside Arabic: "•••• 1234", never "1234 ••••"
+            "payee_account": isolate_ltr(mask_identifier(p.payee.identification), who.lang),
+            "source": p.source.label,
+            "source_account": isolate_ltr(mask_identifier(p.source.identification), who.lang),
             "reference": p.reference or c.text(who.lang, "pay_no_reference"),
             "date": format_date(datetime.now(UTC), who.lang), "fee": c.text(who.lang, "pay_fee_none"),
         }

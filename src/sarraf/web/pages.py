@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from sarraf.conversation.replies import catalog
+from sarraf.i18n.languages import direction
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 
@@ -17,3 +18,5 @@ def _back_to_chat(lang: str) -> str:
 
 # Every notice page (link result, secure page, expired link) offers the way back to the chat, in its language.
 templates.env.globals["back_to_chat"] = _back_to_chat
+# The writing direction from the languages registry (i18n/languages.py), so a new language needs no template edit.
+templates.env.globals["direction"] = direction
