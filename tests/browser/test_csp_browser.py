@@ -6,9 +6,7 @@ another origin cannot frame the secure page."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
@@ -16,26 +14,9 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from sarraf.config import Settings
 from sarraf.policy.secure_links import SignedLinks
 from sarraf.store.key_store import key_provider
-from sarraf.web.app import create_app
-from sarraf.web.threaded_server import free_port, serve_in_thread
+from sarraf.web.threaded_server import serve_in_thread
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    home = tmp_path_factory.mktemp("csp")
-    port = free_port()
-    return Settings(data_dir=home, database_url=f"sqlite+aiosqlite:///{home / 'db.sqlite'}",
-                    banks_file=Path(__file__).resolve().parents[2] / "src/sarraf/banks.yaml",
-                    public_url=f"http://127.0.0.1:{port}", port=port)
-
-
-@pytest.fixture(scope="module")
-def gateway(settings: Settings) -> Iterator[str]:
-    with serve_in_thread(create_app(settings), port=settings.port) as url:
-        yield url
-
 
 
 def _watched(browser: Browser) -> tuple[Page, list[str]]:

@@ -8,9 +8,7 @@ Screenshots land in test-artifacts/ (payment-<step>-<lang>.png) for a person to 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,8 +23,6 @@ from sarraf.sandbox_bank.profiles import SANDBOX_PASSWORD
 from sarraf.store.database import make_engine
 from sarraf.store.key_store import key_provider
 from sarraf.store.tables.payments import payments
-from sarraf.web.app import create_app
-from sarraf.web.threaded_server import free_port, serve_in_thread
 from tests.browser.chromium import ARTIFACTS, bullets_before_digits
 from tests.integration.helpers import ChatClient
 
@@ -40,25 +36,6 @@ ASKED = {
     "pl": ("przelej 12,34 zł Kasi za obiad", ("Katarzyna Nowak", "12,34", "obiad")),
     "ar": ("حول ٢٠ ريال لأحمد مقابل العشاء", ("أحمد العتيبي", "20", "العشاء")),
 }
-
-
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    home = tmp_path_factory.mktemp("payment-page")
-    port = free_port()
-    yield Settings(
-        data_dir=home,
-        database_url=f"sqlite+aiosqlite:///{home / 'db.sqlite'}",
-        banks_file=Path(__file__).resolve().parents[2] / "src/sarraf/banks.yaml",
-        public_url=f"http://127.0.0.1:{port}",
-        port=port,
-    )
-
-
-@pytest.fixture(scope="module")
-def gateway(settings: Settings) -> Iterator[str]:
-    with serve_in_thread(create_app(settings), port=settings.port) as url:
-        yield url
 
 
 def _review_link(gateway: str, settings: Settings, lang: str) -> str:

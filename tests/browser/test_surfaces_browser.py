@@ -7,10 +7,8 @@ Screenshots land in test-artifacts/ (surface-<what>-<lang>-<width>.png) for a pe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,9 +20,7 @@ from sarraf.policy.secure_links import SignedLinks
 from sarraf.sandbox_bank.pages.consent_text import LINES
 from sarraf.sandbox_bank.pages.i18n import TEXT as BANK_PAGE
 from sarraf.store.key_store import key_provider
-from sarraf.web.app import create_app
 from sarraf.web.routes_webchat import CHIPS
-from sarraf.web.threaded_server import free_port, serve_in_thread
 from tests.browser.chromium import ARTIFACTS, bullets_before_digits
 from tests.integration.helpers import ChatClient
 
@@ -34,26 +30,6 @@ DESKTOP = {"width": 1280, "height": 900}
 LOCALES = {"en": "en-GB", "pl": "pl-PL", "ar": "ar-SA"}
 DIRECTION = {"en": "ltr", "pl": "ltr", "ar": "rtl"}
 MY_DATA = {"en": "what data do you hold about me?", "pl": "jakie dane o mnie przechowujecie?", "ar": "اعرض بياناتي"}
-
-
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    home = tmp_path_factory.mktemp("surfaces")
-    port = free_port()
-    yield Settings(
-        data_dir=home,
-        database_url=f"sqlite+aiosqlite:///{home / 'db.sqlite'}",
-        banks_file=Path(__file__).resolve().parents[2] / "src/sarraf/banks.yaml",
-        public_url=f"http://127.0.0.1:{port}",
-        port=port,
-    )
-
-
-@pytest.fixture(scope="module")
-def gateway(settings: Settings) -> Iterator[str]:
-    with serve_in_thread(create_app(settings), port=settings.port) as url:
-        yield url
-
 
 
 def _shoot(page: Page, what: str, lang: str) -> None:

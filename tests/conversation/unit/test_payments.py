@@ -4,52 +4,17 @@ a typed "cancel" to that question cancels it (the door below cannot pay: nothing
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 
 from sarraf.conversation.flows.payments import PaymentsFlow
 from sarraf.conversation.payment_runs import PaymentRuns
 from sarraf.conversation.payment_texts import PaymentTexts
 from sarraf.domain.disclosure import Decision, Minimisation, Outcome
-from sarraf.domain.payments import Payee, Payment, PaymentState, SourceAccount
+from sarraf.domain.payments import PaymentState
 from sarraf.policy.payments import LimitBreach, Parties, PaymentLimits, limit_breach
 from sarraf.policy.point import Subject
+from tests.conversation.payment_fakes import ALICE, EVERYDAY, MemoryPayments
 from tests.conversation.unit.conftest import World, text
-
-EVERYDAY = SourceAccount("en-current", "UK.OBIE.SortCodeAccountNumber", "40127631926819", "GBP", "Everyday")
-ALICE = Payee("Alice Smith", "UK.OBIE.SortCodeAccountNumber", "40127644501733", "en-current")
-
-
-class Payments:
-    """The payments store, in memory, with the SQL one's compare-and-set on update."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, Payment] = {}
-
-    async def create(self, payment: Payment) -> None:
-        self.rows[payment.payment_id] = payment
-
-    async def get(self, payment_id: str) -> Payment | None:
-        return self.rows.get(payment_id)
-
-    async def by_auth_state(self, state: str) -> Payment | None:
-        return next((p for p in self.rows.values() if p.auth_state == state), None)
-
-    async def open_for(self, tenant: str, customer_id: str, now: datetime) -> Payment | None:
-        open_ = [
-            p
-            for p in self.rows.values()
-            if p.customer_id == customer_id
-            and p.expires_at > now
-            and p.state in (PaymentState.DRAFT, PaymentState.AWAITING_CONFIRMATION)
-        ]
-        return max(open_, key=lambda p: p.created_at) if open_ else None
-
-    async def update(self, old: Payment, new: Payment) -> bool:
-        if self.rows[old.payment_id].version != old.version:
-            return False
-        self.rows[old.payment_id] = new.with_(version=old.version + 1)
-        return True
 
 
 @dataclass
@@ -68,7 +33,7 @@ class PaymentDoor:
 
 
 async def test_a_payment_is_put_together_then_cancelled_by_a_typed_cancel(world: World) -> None:
-    door, repo = PaymentDoor(), Payments()
+    door, repo = PaymentDoor(), MemoryPayments()
     flow = PaymentsFlow(door, PaymentRuns(door, repo), repo, PaymentTexts("http://gw/pay/start"))  # type: ignore[arg-type]
     world.conversation.register_flow(flow)
     world.nlu.means("send £20 to Alice Smith for dinner", "transfer_money")
