@@ -91,6 +91,9 @@ class Container:
     decider: TenantDecider  # the one router over the deciders: every policy door of this gateway uses it
     windows: SqlWindowStore
     row_sealer: JsonSealer
+    # platform addresses as the stores keep them: keyed hashes, opened from channel identities (one codec, so the
+    # lookup secret is read once)
+    addresses: Addresses
     channels: ChannelSet = field(default_factory=ChannelSet)
     rate_limits: RateLimits = field(default_factory=LocalRateLimits)  # platform send quotas (NATS connection)
     service: ServiceGrounding | None = None  # the customer's data behind service answers (bootstrap_service.py)
@@ -112,11 +115,6 @@ class Container:
             return
         async with self.turn_locks.hold(f"{channel}\x1f{sender}"), self.message_log.answered_after():
             yield
-
-    @property
-    def addresses(self) -> Addresses:
-        """Platform addresses as the stores keep them: keyed hashes, opened from channel identities."""
-        return Addresses(IdentityCodec(self.row_sealer.provider))
 
     @property
     def bank_names(self) -> dict[str, str]:
@@ -275,6 +273,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         decider=decider,
         windows=windows,
         row_sealer=row_sealer,
+        addresses=addresses,
         channels=channels,
         rate_limits=rate_limits,
         service=grounding,

@@ -4,23 +4,18 @@ or a payload prefix; what a flow raises for the bank is worded by the engine lik
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
-from sarraf.bootstrap import Container, build
+from sarraf.bootstrap import Container
 from sarraf.channels import terminal
-from sarraf.config import load_banks, load_settings
 from sarraf.conversation.flows import FlowTable
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.replies import catalog
 from sarraf.conversation.turn import Turn
 from sarraf.domain.errors import BankUnavailable
 from sarraf.domain.messages import Inbound, InboundKind, Outbound
-from sarraf.sandbox_bank.app import create_app as create_sandbox_bank
-from sarraf.web.threaded_server import serve_in_thread
 
 
 @dataclass
@@ -51,18 +46,10 @@ class EchoFlow:
 
 
 @pytest.fixture
-async def container(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Container]:
-    monkeypatch.setenv("SARRAF_HOME", str(tmp_path))
-    monkeypatch.delenv("SARRAF_DATABASE_URL", raising=False)
-    settings = load_settings()
-    banks = load_banks(settings.banks_file)
-    with serve_in_thread(create_sandbox_bank(state_path=tmp_path / "sandbox-bank.db")) as bank_url:
-        built = await build(settings, bank_urls={b.id: bank_url for b in banks.values() if b.embedded})
-        built.conversation.flows = FlowTable()  # the seam alone: without the payments flow bootstrap registers
-        try:
-            yield built
-        finally:
-            await built.aclose()
+async def container(container: Container) -> Container:
+    """conftest.py's gateway with the seam alone: without the payments flow bootstrap registers."""
+    container.conversation.flows = FlowTable()
+    return container
 
 
 async def test_a_registered_flow_answers_its_intent_its_question_and_its_buttons(container: Container) -> None:

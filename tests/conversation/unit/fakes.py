@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sarraf.alerts.fraud import Answer as FraudAnswer  # what the flows build from a button or a typed yes / no
 from sarraf.alerts.preferences import AlertPreferences
 from sarraf.conversation.nlu.types import Entity, Parse
 from sarraf.domain.banking import Account, Balance, Transaction
@@ -211,19 +212,6 @@ class Preferences:
 
     async def save(self, tenant: str, customer_id: str, preferences: AlertPreferences) -> None:
         self.kept[(tenant, customer_id)] = preferences
-
-
-@dataclass(frozen=True)
-class FraudAnswer:
-    """alerts.fraud.Answer's shape: the flows build it from a button or a typed yes / no."""
-
-    tenant: str
-    customer_id: str
-    channel: str
-    sender: str
-    lang: str
-    event_id: str
-    genuine: bool
 
 
 @dataclass
