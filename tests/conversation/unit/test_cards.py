@@ -39,3 +39,26 @@ async def test_without_alerts_a_card_intent_is_not_in_chat_yet(world: World) -> 
     world.nlu.means("freeze my card", "freeze_card")
     (reply,) = await world.say("freeze my card")
     assert reply.text == text("not_available") and reply.quick_replies[0].payload == "intent:human_agent"
+
+
+async def test_block_it_after_losing_a_card_offers_the_lost_card_choice_in_every_language(world: World) -> None:
+    """Understood as "freeze" ("block it"), the loss named in the same message decides: the customer gets
+    the lost-card choice (freeze now, or block for good), and nothing is done to the card yet."""
+    alerts = with_alerts(world)
+    world.link()
+    for said, key in (("I lost my card at a bar, please block it", "card_lost_offer"),
+                      ("Zgubiłem kartę na wycieczce, proszę ją zablokować", "card_lost_offer"),
+                      ("ضاعت بطاقتي في المول، وقفوها لو سمحتوا", "card_lost_offer"),
+                      ("someone stole my wallet, freeze the card", "card_stolen_offer")):
+        world.nlu.means(said, "freeze_card")
+        (offer,) = await world.say(said)
+        assert offer.text == text(key, last4="1290"), said
+        assert alerts.desk.status("c1") == "active" and alerts.desk.asked[CardAction.FREEZE] == 0
+
+
+async def test_a_plain_freeze_that_names_no_loss_still_freezes(world: World) -> None:
+    alerts = with_alerts(world)
+    world.link()
+    world.nlu.means("please block my card for now, I will unblock it later", "freeze_card")
+    (reply,) = await world.say("please block my card for now, I will unblock it later")
+    assert reply.text == text("card_frozen", last4="1290") and alerts.desk.status("c1") == "frozen"

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from sarraf.conversation.nlu.keywords import alternatives
 from sarraf.conversation.ports import Speaker
 from sarraf.conversation.replies import catalog
 from sarraf.conversation.step_up import Requester, StepUpGate
@@ -30,7 +31,8 @@ OFFER_VALID = timedelta(minutes=10)
 CARD_INTENTS = {"freeze_card": CardAction.FREEZE, "unfreeze_card": CardAction.UNFREEZE,
                 "lost_or_stolen_card": CardAction.REPORT_LOST, "card_lost": CardAction.REPORT_LOST,
                 "card_stolen": CardAction.REPORT_STOLEN}
-_STOLEN = re.compile(r"stolen|steal|stole|skradzi|ukradzi|kradzież|kradziez|سرق|مسروق", re.IGNORECASE)
+_LOST = re.compile(alternatives("cards.lost"), re.IGNORECASE)
+_STOLEN = re.compile(alternatives("cards.stolen"), re.IGNORECASE)
 _DONE = {CardAction.FREEZE: "card_frozen", CardAction.UNFREEZE: "card_unfrozen",
          CardAction.REPORT_LOST: "card_blocked_lost", CardAction.REPORT_STOLEN: "card_blocked_stolen"}
 
@@ -70,6 +72,10 @@ class CardFlows:
 
     async def intent(self, who: Asker, intent: str, text: str) -> list[Outbound]:
         action = CARD_INTENTS[intent]
+        if action is CardAction.FREEZE and (_LOST.search(text) or _STOLEN.search(text)):
+            # "I lost my card, block it": the customer needs the lost-card choice (freeze now, or block for
+            # good and get a new card), not only the freeze the words "block it" ask for
+            action = CardAction.REPORT_LOST
         if action is CardAction.REPORT_LOST and _STOLEN.search(text):
             action = CardAction.REPORT_STOLEN
         if action in (CardAction.REPORT_LOST, CardAction.REPORT_STOLEN):

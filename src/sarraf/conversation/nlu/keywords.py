@@ -73,6 +73,8 @@ TABLES: tuple[str, ...] = (
     "offers.opt_out",
     "offers.opt_in",
     "offers.why",
+    "cards.lost",
+    "cards.stolen",
     "payments.cancel",
     "payments.agree",
     "payments.decline",
