@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import weakref
 
+import pytest
+
 from sarraf.heap import settle_after_start_up
 
 
@@ -13,6 +15,7 @@ class Node:
         self.me = self  # a reference cycle: only the collector frees it
 
 
+@pytest.mark.slow  # full garbage collections over the whole start-up heap (seconds)
 def test_start_up_objects_are_frozen_and_later_cycles_still_collected() -> None:
     try:
         settle_after_start_up()

@@ -245,7 +245,7 @@ def derived_alerts(raw: Any) -> DerivedAlerts | None:
 def load_banks(path: Path) -> dict[str, BankConfig]:
     """Read the banks file; relative agreement paths resolve against the file's folder."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     banks: dict[str, BankConfig] = {}

@@ -125,8 +125,9 @@ def test_arabic_clitics_and_article_keep_the_category(phrase: tuple[str, str], c
 def _longer_containing_shorter(lang: str) -> list[tuple[str, str, str, str]]:
     """(longer phrase, its category, shorter phrase inside it, its category) for different categories."""
     pairs = []
-    for longer, long_cat in _phrases(lang):
-        for shorter, short_cat in _phrases(lang):
+    phrases = _phrases(lang)
+    for longer, long_cat in phrases:
+        for shorter, short_cat in phrases:
             if shorter != longer and long_cat != short_cat and re.search(rf"(?<!\w){re.escape(shorter)}", longer):
                 pairs.append((longer, long_cat, shorter, short_cat))
     return pairs

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from sarraf.conversation.nlu.normalize import normalize_for_model
-from sarraf.conversation.nlu.training import datasets, independent
-from sarraf.conversation.nlu.training.evaluate import test_splits
+from sarraf.conversation.nlu.training import (
+    datasets,
+    evaluate,  # not its test_splits by name: pytest would collect it
+    independent,
+)
 
 # one- and two-word replies ("yes", "نعم", "dzięki!") are the core vocabulary of affirm/thanks/greeting:
 # they must be trained on, and a test split of chat replies cannot avoid them either
@@ -34,11 +39,12 @@ def test_test_splits_are_not_thin() -> None:
     assert all(n >= 150 for name, n in sizes.items() if name.startswith("bot_")), sizes
 
 
+@pytest.mark.slow  # reads and normalises every training and test line (seconds)
 def test_independent_splits_are_scored_without_lines_that_are_also_training_lines() -> None:
     """The second author's lines (data/independent/) may coincide with training lines (short natural requests
     do); evaluation drops those, so no figure on an independent split rewards memory."""
     trained = independent.training_keys()
-    splits = test_splits()
+    splits = evaluate.test_splits()
     scored = [e.text for name, examples in splits.items() if name.startswith("indep ") for e in examples]
     assert scored, "no independent split"
     assert [t for t in scored if independent.is_training_line(t, trained)] == []

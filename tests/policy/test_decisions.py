@@ -220,6 +220,7 @@ def test_refresh_reloads_a_changed_file_and_keeps_the_old_one_when_the_new_is_br
     assert cached.decide(request, GRANT).policy_id == "no-export"
 
 
+@pytest.mark.slow  # a Cedar decision for every known question (seconds)
 def test_warm_precomputes_every_known_single_category_question() -> None:
     cached = CachedDecider(AGREEMENT)
     assert cached.warm() > 1000

@@ -72,7 +72,7 @@ def load(include_awaiting: bool = False, awaiting_only: bool = False, lang: str 
 
 
 def read(path: Path) -> list[Story]:
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     _only(doc, FILE_KEYS, path)
     lang = path.parent.name
     if lang not in LANGS:

@@ -65,7 +65,7 @@ def _read_folder(folder: Path, problems: list[Problem]) -> dict[str, dict[str, s
     found: dict[str, dict[str, str]] = {}
     for path in sorted(folder.glob("*.yaml")):
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
         except (OSError, yaml.YAMLError) as exc:
             problems.append(Problem(path.name, None, f"unreadable: {exc}"))
             continue

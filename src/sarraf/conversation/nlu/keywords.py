@@ -134,7 +134,7 @@ def _table(doc: Mapping[str, object], name: str, shorthand: Mapping[str, list[st
 def parse(text: str, lang: str) -> dict[str, tuple[str, ...]]:
     """One language's keyword file (its YAML text): table name → its regex alternatives, shorthands expanded."""
     file = f"data/keywords/{lang}.yml"
-    doc = yaml.safe_load(text)
+    doc = yaml.load(text, Loader=yaml.CSafeLoader)
     if not isinstance(doc, dict) or doc.get("language") != lang:
         raise KeywordTableError(f"{file}: expected a mapping with `language: {lang}`")
     shorthand = doc.get("shorthand") or {}

@@ -66,7 +66,7 @@ def _phrases(phrases: list[str], lang: str) -> str:
 
 def read_table(lang: str) -> dict[str, object]:
     text = resources.files("sarraf.conversation.nlu.data.categories").joinpath(f"{lang}.yml").read_text("utf-8")
-    doc: dict[str, object] = yaml.safe_load(text)
+    doc: dict[str, object] = yaml.load(text, Loader=yaml.CSafeLoader)
     return doc
 
 
