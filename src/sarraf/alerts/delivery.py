@@ -69,8 +69,9 @@ class LocalPaceLimits:
 
 class DeliveryWorker:
     def __init__(self, outbox: AlertOutbox, transport: Transport, policy: DeliveryPolicy | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *, pace: PaceLimits | None = None
-                 ) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *, pace: PaceLimits | None = None,
+                 wake: asyncio.Event | None = None) -> None:
+        """`wake`: the bell this process rings when it makes rows ready (routing, alerts/outbound.py)."""
         self._outbox = outbox
         self._transport = transport
         self.policy = policy or DeliveryPolicy()
@@ -81,7 +82,7 @@ class DeliveryWorker:
                                 for name, rate in rates.items()}
         self._customer_limit = limits.limiter("alerts-customer", self.policy.customer_per_second,
                                               self.policy.customer_burst)
-        self.wake = asyncio.Event()
+        self.wake = wake or asyncio.Event()
         self.woken_locally = False  # routing runs in this process and sets `wake` whenever rows become ready
         self.sent = 0
         self.failing = ""  # the last error while delivery rounds keep failing (for /readyz)

@@ -36,7 +36,9 @@ class Refused(Exception):
 
 
 class Deliver(Protocol):
-    def __call__(self, channel: str, sender: str, messages: list[Outbound]) -> Awaitable[None]: ...
+    """Tell the customer of `ref` something outside a turn (the gateway's one outbound path)."""
+
+    def __call__(self, ref: ConversationRef, messages: list[Outbound]) -> Awaitable[None]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,7 @@ class AgentDesk:
         if await self.owner_of(ref) != staff_id:
             raise Refused("console_not_yours", 403)
         lang = await self._lang(ref)
-        await self._deliver(ref.channel, ref.sender, [Outbound(text, lang)])
+        await self._deliver(ref, [Outbound(text, lang)])
         await self.store.write(ref, "agent", [{"text": text}], self._clock())
         self.changed()
         return ref
@@ -173,7 +175,7 @@ class AgentDesk:
         c = catalog()
         text = c.text(lang, key, bank=self._bank_names.get(ref.tenant, ref.tenant))
         replies = tuple(Button(c.text(lang, title), payload=payload) for title, payload in buttons)
-        await self._deliver(ref.channel, ref.sender, [Outbound(text, lang, quick_replies=replies)])
+        await self._deliver(ref, [Outbound(text, lang, quick_replies=replies)])
         await self.store.write(ref, "bot", [{"text": text}], self._clock())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -11,8 +12,11 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from sarraf.alerts.outbound import Addressee
 from sarraf.console.desk import AgentDesk
+from sarraf.console.ports import ConversationRef
 from sarraf.console.satisfaction import SatisfactionFlow
+from sarraf.domain.messages import Outbound
 from sarraf.policy.crypto.envelope import EnvelopeCipher
 from sarraf.store.console_audit import SqlAuditSearch
 from sarraf.store.console_desk import SqlDesk
@@ -63,7 +67,12 @@ def staff_store(container: Container) -> SqlStaff:
 def wire_console(container: Container) -> ConsoleServices:
     changes = Changes()
     satisfaction = SqlSatisfaction(container.engine, container.addresses)
-    desk = AgentDesk(SqlDesk(container.engine, container.row_sealer), container.deliver, container.point,
+    async def deliver(ref: ConversationRef, messages: list[Outbound]) -> None:
+        # every agent's message is a telling of its own: a fresh key
+        await container.deliver(Addressee(ref.tenant, ref.customer_id, ref.channel, ref.sender), messages,
+                                f"agent:{ref.handoff_id}:{uuid.uuid4().hex}")
+
+    desk = AgentDesk(SqlDesk(container.engine, container.row_sealer, container.addresses), deliver, container.point,
                      container.bank_names, container.lang_of,
                      {b.id: b.default_language for b in container.banks.values()}, satisfaction=satisfaction)
     desk.changed = changes.notify
