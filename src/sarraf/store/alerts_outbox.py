@@ -34,8 +34,8 @@ from sarraf.alerts.ports import READY, RECEIVED, ROUTED, ClaimedBatch, Job, Rece
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store import alert_dead_letters as dead_letters
+from sarraf.store import outbox_answers, pg_bulk, sqlite_bulk
 from sarraf.store import outbox_sealing as sealing
-from sarraf.store import pg_bulk, sqlite_bulk
 from sarraf.store.address_sealing import Addresses
 from sarraf.store.alert_recipients import recipient_from_row
 from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS
@@ -371,41 +371,10 @@ class SqlAlertOutbox:
             return bool(result.rowcount == 1)
 
     async def enqueue_messages(self, tenant: str, kind: str, rows: Sequence[tuple[str, Routed]]) -> int:
-        """Messages outside a turn (alerts/outbound.py), each under its own id, in one transaction: an id
-        already present adds nothing. A pull channel's message (one carrying `handed_over`) goes into the
-        chat's outbox in the same commit when nothing older waits in its customer's lane, so it is there at
-        once and exactly once; every other row stays ready for the delivery worker. Returns the rows added."""
-        if not rows:
-            return 0
-        now = datetime.now(UTC)
-        dialect_insert = pg_insert if self._postgres else sqlite_insert
-        added = left_ready = 0
-        t = alert_outbox.c
+        """Messages outside a turn, each under its own id, in one transaction (store/outbox_answers.py)."""
         async with self._writing() as conn:
-            keys = await self._sealer.keys(conn, {r.customer_id for _, r in rows if r.customer_id}, create=True)
-            for event_id, r in rows:
-                owner = r.customer_id
-                row_id = (await conn.execute(dialect_insert(alert_outbox).values(
-                    tenant=tenant, event_id=event_id, kind=kind, consent_id="", stream=None, occurred_at=now,
-                    received_at=now, data={}, status="ready", lane=r.lane, customer_id=owner, channel=r.channel,
-                    sender=await self._addresses.stored_if(r.channel, r.sender),
-                    messages=sealing.sealed_messages(keys, owner, r.messages), attempts=0,
-                    available_at=r.available_at or now,
-                ).on_conflict_do_nothing(index_elements=["tenant", "event_id"]).returning(t.id))).scalar()
-                if row_id is None:
-                    continue  # accepted before (a repeated request): told once
-                added += 1
-                # Inserted first, read second: on SQLite the insert took the write lock, so no writer can make
-                # an older row of this lane ready between this read and the commit.
-                older = r.handed_over is None or bool((await conn.execute(select(exists().where(
-                    t.customer_id == owner, t.lane == r.lane, _is_ready(alert_outbox), t.id < row_id)))).scalar())
-                if older:
-                    left_ready += 1
-                    continue
-                await conn.execute(update(alert_outbox).where(t.id == row_id).values(
-                    status="sent", sent_at=now, attempts=1))
-                await self._hand_over(conn, [{"channel": r.channel, "sender": r.sender, "payload": payload,
-                                              "owner": owner} for payload in r.handed_over or ()], now)
+            added, left_ready = await outbox_answers.write(conn, self._sealer, self._addresses, self._hand_over,
+                                                           tenant, kind, rows, postgres=self._postgres)
             if self._postgres and left_ready:
                 await conn.execute(text(f"NOTIFY {READY_CHANNEL}"))
         return added
