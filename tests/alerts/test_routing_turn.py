@@ -94,7 +94,7 @@ async def test_one_turn_routes_round_after_round_while_events_keep_coming(tmp_pa
     engine = make_engine(url)
     await create_schema(engine)
     await add_customers(engine, 5)
-    outbox, bank = BankKeepsSending(engine, sealer_for_tests()), Bank()
+    outbox, bank = BankKeepsSending(engine, sealer_for_tests(), addresses_for_tests()), Bank()
     router = router_for(engine, outbox)
     router.hand_over_with(DeliveryWorker(outbox, WebChatOnly()).pull_payloads)
 

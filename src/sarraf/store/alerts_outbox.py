@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from sarraf.alerts.outbound import KIND as OUT_OF_TURN
 from sarraf.alerts.ports import READY, RECEIVED, ROUTED, ClaimedBatch, Job, Received, Recipient, Routed
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import AlertKind, BankEvent
@@ -440,9 +441,10 @@ class SqlAlertOutbox:
                 outbox_id=job.row_id, tenant=job.tenant, event_id=job.event_id, customer_id=job.customer_id,
                 channel=job.channel, attempts=job.attempts + 1, reason=reason[:2000], created_at=now))
 
-    # reading back (operations, tests, the bench)
-
     async def counts(self) -> dict[str, int]:
+        """Reading back (operations, tests, the bench): bank events' rows by status, without the messages outside
+        a turn (alerts/outbound.py)."""
+        t = alert_outbox.c
         async with self._engine.connect() as conn:
-            rows = await conn.execute(select(alert_outbox.c.status, func.count()).group_by(alert_outbox.c.status))
+            rows = await conn.execute(select(t.status, func.count()).where(t.kind != OUT_OF_TURN).group_by(t.status))
             return {r[0]: int(r[1]) for r in rows}
