@@ -156,7 +156,7 @@ async def start_alerts(gateway: Gateway, *, in_process_worker: bool = True, rout
                           issuer=b.events_issuer)
         for b in container.banks.values()
     }
-    worker = (DeliveryWorker(outbox, gateway.channels, policy, pace=gateway.rate_limits, wake=parts.bell)
+    worker = (DeliveryWorker(outbox, gateway.channels, policy, pace=gateway.rate_limits, bell=parts.bell)
               if in_process_worker else None)
     runtime_box: list[AlertRuntime] = []
     backlog = Backlog()
@@ -195,7 +195,7 @@ async def run_alert_worker(gateway: Gateway, stop: asyncio.Event, *, route: bool
     in all (delivery there has no row locks), routing in it or in the gateway."""
     outbox = gateway.alerts.outbox
     router = _router(gateway.web, outbox, gateway.alerts.cases) if route else None
-    worker = DeliveryWorker(outbox, gateway.channels, policy, pace=gateway.rate_limits, wake=gateway.alerts.bell)
+    worker = DeliveryWorker(outbox, gateway.channels, policy, pace=gateway.rate_limits, bell=gateway.alerts.bell)
     runtime = AlertRuntime(router, worker, None, route_idle_s=worker.policy.idle_poll_s)
     await runtime.start()
     if settle_heap:  # the process runs only this worker (`sarraf alerts worker`): see sarraf.heap

@@ -263,7 +263,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
                          links=links, connectors=connectors, bank_names=bank_names)
     in_chat = chat_alerts_of(alerts, engine=engine, sealer=row_sealer, addresses=addresses, consents=consents,
                              audit=audit, banks=banks, bank_names=bank_names) if chat_alerts else None
-    outbound = OutOfTurn(alerts.outbox, channels, channels.channels, wake=alerts.bell.set,
+    outbound = OutOfTurn(alerts.outbox, channels, channels.channels, bell=alerts.bell,
                          direct={terminal.NAME: channels})
     messenger = channels.channels.get(MESSENGER)
     # A customer who asks for a person: our agents' console, or the Page Inbox for banks that chose it.

@@ -7,13 +7,13 @@ Starting the loops that route and deliver (intake, router, delivery worker, poll
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.alerts.fraud import Answer, FraudDesk
+from sarraf.alerts.outbound import Bell
 from sarraf.config import BankConfig
 from sarraf.conversation.flows.alert_chat import AlertsInChat
 from sarraf.conversation.flows.alerts import AlertFlows
@@ -46,9 +46,9 @@ class AlertParts:
     cases: SqlFraudCases
     actions: CardActionPoint
     fraud: FraudDesk
-    # Rung when a message outside a turn is written (alerts/outbound.py): the delivery worker of this process,
-    # if it runs one, sends it now rather than at its next poll.
-    bell: asyncio.Event
+    # Between the outbound path and this process's delivery worker, if it runs one (alerts/outbound.py): a
+    # message outside a turn is sent now rather than at the worker's next poll.
+    bell: Bell
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def alert_parts(*, engine: AsyncEngine, sealer: JsonSealer, addresses: Addresses
     # The same links and agreements the conversation uses: one reload (housekeeping) updates both.
     actions = CardActionPoint(decider, audit, links, connectors)
     fraud = FraudDesk(cases, actions, outbox, SqlHandoffs(engine, addresses), bank_names=bank_names)
-    return AlertParts(outbox, SqlAlertPreferences(engine, addresses), cases, actions, fraud, asyncio.Event())
+    return AlertParts(outbox, SqlAlertPreferences(engine, addresses), cases, actions, fraud, Bell())
 
 
 def chat_alerts(parts: AlertParts, *, engine: AsyncEngine, sealer: JsonSealer, addresses: Addresses,

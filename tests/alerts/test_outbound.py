@@ -6,7 +6,9 @@ on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.alerts.delivery import DeliveryPolicy, DeliveryWorker
-from sarraf.alerts.outbound import KIND, LANE, Addressee, OutOfTurn
+from sarraf.alerts.outbound import KIND, LANE, WAIT_S, Addressee, Bell, OutOfTurn
 from sarraf.channels import webchat
 from sarraf.domain.messages import Button, Outbound
 from sarraf.store.alerts_outbox import SqlAlertOutbox
@@ -78,16 +80,17 @@ async def customer(engine: AsyncEngine, channel: str, sender: str) -> Addressee:
     return Addressee("bank", found.id, channel, sender)
 
 
-def path(engine: AsyncEngine, platform: Platform, rung: list[int] | None = None) -> OutOfTurn:
+def path(engine: AsyncEngine, platform: Platform, bell: Bell | None = None) -> OutOfTurn:
     outbox = SqlAlertOutbox(engine, sealer_for_tests(), addresses_for_tests())
-    return OutOfTurn(outbox, platform, {"telegram", "webchat", "terminal"},
-                     wake=lambda: rung.append(1) if rung is not None else None)
+    return OutOfTurn(outbox, platform, {"telegram", "webchat", "terminal"}, bell=bell)
 
 
-def worker(engine: AsyncEngine, platform: Platform, clock: Clock) -> DeliveryWorker:
-    """A delivery worker of a process started later, on its own connections."""
+def worker(engine: AsyncEngine, platform: Platform, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+           bell: Bell | None = None) -> DeliveryWorker:
+    """A delivery worker on connections of its own (a process started later, or this one's)."""
     outbox = SqlAlertOutbox(engine, sealer_for_tests(), addresses_for_tests())
-    return DeliveryWorker(outbox, platform, DeliveryPolicy(base_delay_s=1.0, max_delay_s=1.0), clock)
+    return DeliveryWorker(outbox, platform, DeliveryPolicy(base_delay_s=1.0, max_delay_s=1.0), clock,
+                          bell=bell)
 
 
 async def statuses(engine: AsyncEngine) -> list[tuple[str, str, str]]:
@@ -101,10 +104,10 @@ async def test_a_message_accepted_before_a_crash_is_delivered_by_a_later_worker_
         db_url: str, engine: AsyncEngine) -> None:
     to = await customer(engine, "telegram", CHAT)
     crashed = make_engine(db_url)  # the process that accepts the answer, then dies before any worker sends it
-    rung: list[int] = []
-    assert await path(crashed, Platform(), rung).send(to, ANSWER, "login:abc") == 3
+    bell = Bell()
+    assert await path(crashed, Platform(), bell).send(to, ANSWER, "login:abc") == 3
     await crashed.dispose()
-    assert rung == [1]  # its own worker would have been woken at once
+    assert bell.wake.is_set()  # its own worker would have been woken at once
     assert [status for _, status, _ in await statuses(engine)] == ["ready"] * 3
 
     platform, clock = Platform(), Clock()
@@ -136,15 +139,15 @@ async def test_a_failure_half_way_through_a_list_resends_only_the_message_that_f
 
 async def test_web_chat_has_its_message_in_the_same_commit_and_once(engine: AsyncEngine) -> None:
     to = await customer(engine, webchat.NAME, "session-outbound-0001")
-    rung: list[int] = []
-    out = path(engine, Platform(), rung)
+    bell = Bell()
+    out = path(engine, Platform(), bell)
     assert await out.send(to, ANSWER[:2], "consent-reminder:x:0") == 2
     assert await out.send(to, ANSWER[:2], "consent-reminder:x:0") == 0
     log = SqlMessageLog(engine, sealer_for_tests(), identities_for_tests())
     pushed, _ = await log.collect(webchat.NAME, "session-outbound-0001")
     assert [payload["text"] for _, payload in pushed] == [m.text for m in ANSWER[:2]]
     assert [status for _, status, _ in await statuses(engine)] == ["sent", "sent"]
-    assert rung == []  # nothing left for a worker to send
+    assert not bell.wake.is_set()  # nothing left for a worker to send
 
 
 async def test_a_channel_that_is_not_enabled_is_refused_and_the_terminal_is_handed_its_messages(
@@ -157,3 +160,21 @@ async def test_a_channel_that_is_not_enabled_is_refused_and_the_terminal_is_hand
     assert await out.send(Addressee("bank", "c1", "terminal", "me"), ANSWER[:1], "k") == 1
     assert terminal.sent == [("me", ANSWER[0].text)]
     assert await statuses(engine) == []
+
+
+async def test_the_request_returns_once_this_process_worker_has_sent_its_messages(engine: AsyncEngine) -> None:
+    to = await customer(engine, "telegram", CHAT)
+    platform, bell = Platform(), Bell()
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker(engine, platform, bell=bell).run(stop))
+    try:
+        while not bell.workers:
+            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        assert await path(engine, Platform(), bell).send(to, ANSWER, "step-up:h1") == 3
+        # told by the time the browser's page answers, long before the worker's next poll would come
+        assert platform.sent == [(CHAT, m.text) for m in ANSWER]
+        assert time.monotonic() - started < WAIT_S
+    finally:
+        stop.set()
+        await running

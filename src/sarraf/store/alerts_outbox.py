@@ -43,6 +43,7 @@ from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS
 from sarraf.store.channel_state import utc
 from sarraf.store.file_lock import file_lock
 from sarraf.store.identity_sealing import to_deliver
+from sarraf.store.outbox_answers import Added
 from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_platform_messages, alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, customers
@@ -371,12 +372,12 @@ class SqlAlertOutbox:
                 await conn.execute(text(f"NOTIFY {READY_CHANNEL}"))
             return bool(result.rowcount == 1)
 
-    async def enqueue_messages(self, tenant: str, kind: str, rows: Sequence[tuple[str, Routed]]) -> int:
+    async def enqueue_messages(self, tenant: str, kind: str, rows: Sequence[tuple[str, Routed]]) -> Added:
         """Messages outside a turn, each under its own id, in one transaction (store/outbox_answers.py)."""
         async with self._writing() as conn:
-            added, left_ready = await outbox_answers.write(conn, self._sealer, self._addresses, self._hand_over,
-                                                           tenant, kind, rows, postgres=self._postgres)
-            if self._postgres and left_ready:
+            added = await outbox_answers.write(conn, self._sealer, self._addresses, self._hand_over, tenant, kind,
+                                               rows, postgres=self._postgres)
+            if self._postgres and any(ready for _, ready in added):
                 await conn.execute(text(f"NOTIFY {READY_CHANNEL}"))
         return added
 
@@ -442,8 +443,7 @@ class SqlAlertOutbox:
                 channel=job.channel, attempts=job.attempts + 1, reason=reason[:2000], created_at=now))
 
     async def counts(self) -> dict[str, int]:
-        """Reading back (operations, tests, the bench): bank events' rows by status, without the messages outside
-        a turn (alerts/outbound.py)."""
+        """Reading back (operations, tests, the bench): bank events' rows by status, not the answers."""
         t = alert_outbox.c
         async with self._engine.connect() as conn:
             rows = await conn.execute(select(t.status, func.count()).where(t.kind != OUT_OF_TURN).group_by(t.status))

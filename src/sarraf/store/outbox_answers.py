@@ -26,15 +26,16 @@ from sarraf.store.tables.alerts import alert_outbox
 
 # A literal, not a bound parameter, so the planners can use the partial index over ready rows (tables/alerts.py).
 READY: Any = literal_column("'ready'")
+Added = list[tuple[str, bool]]  # each new row's id, and whether it was left ready for the delivery worker
 HandOver = Callable[[AsyncConnection, Sequence[dict[str, Any]], datetime], Awaitable[None]]
 
 
 async def write(conn: AsyncConnection, sealer: JsonSealer, addresses: Addresses, hand_over: HandOver, tenant: str,
-                kind: str, rows: Sequence[tuple[str, Routed]], *, postgres: bool) -> tuple[int, int]:
-    """Returns (rows added, rows left ready for the delivery worker)."""
+                kind: str, rows: Sequence[tuple[str, Routed]], *, postgres: bool) -> Added:
+    """Returns the id of each row added, and whether it was left ready for the delivery worker."""
     now = datetime.now(UTC)
     dialect_insert = pg_insert if postgres else sqlite_insert
-    added = left_ready = 0
+    added: Added = []
     t = alert_outbox.c
     keys = await sealer.keys(conn, {r.customer_id for _, r in rows if r.customer_id}, create=True)
     for event_id, r in rows:
@@ -48,15 +49,14 @@ async def write(conn: AsyncConnection, sealer: JsonSealer, addresses: Addresses,
         ).on_conflict_do_nothing(index_elements=["tenant", "event_id"]).returning(t.id))).scalar()
         if row_id is None:
             continue  # accepted before (a repeated request): told once
-        added += 1
         # Inserted first, read second: on SQLite the insert took the write lock, so no writer can make an older
         # row of this lane ready between this read and the commit.
         older = r.handed_over is None or bool((await conn.execute(select(exists().where(
             t.customer_id == owner, t.lane == r.lane, t.status == READY, t.id < row_id)))).scalar())
+        added.append((event_id, older))
         if older:
-            left_ready += 1
             continue
         await conn.execute(update(alert_outbox).where(t.id == row_id).values(status="sent", sent_at=now, attempts=1))
         await hand_over(conn, [{"channel": r.channel, "sender": r.sender, "payload": payload, "owner": owner}
                                for payload in r.handed_over or ()], now)
-    return added, left_ready
+    return added
