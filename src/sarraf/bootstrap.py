@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ from sarraf.channels.messenger_handover import PageInboxHandoffs
 from sarraf.channels.ratelimit import RateLimits
 from sarraf.channels.registry import ChannelSet, open_rate_limits
 from sarraf.config import BankConfig, Settings, load_banks
+from sarraf.console.changes import Changes
+from sarraf.console.desk import AgentDesk
+from sarraf.console.ports import ConversationRef
+from sarraf.console.satisfaction import SatisfactionFlow
 from sarraf.conversation.engine import Conversation
 from sarraf.conversation.flows.alert_chat import NoAlerts
 from sarraf.conversation.nlu import load_default as load_nlu
@@ -47,7 +52,8 @@ from sarraf.policy.tenants import TenantDecider
 from sarraf.store.address_sealing import Addresses
 from sarraf.store.audit_store import open_audit_log
 from sarraf.store.channel_state import SqlWindowStore
-from sarraf.store.console_figures import SqlServiceOutcomes
+from sarraf.store.console_desk import SqlDesk
+from sarraf.store.console_figures import SqlSatisfaction, SqlServiceOutcomes
 from sarraf.store.conversation_context import SqlConversationContext
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.data_rights import SqlDataRights
@@ -158,6 +164,15 @@ class Lifecycle:
 
 
 @dataclass(frozen=True)
+class AgentsDesk:
+    """The agents' console as the conversation sees it (`build(console=True)`): the web app's pages use it."""
+
+    desk: AgentDesk
+    changes: Changes  # wakes this process's live streams
+    satisfaction: SatisfactionFlow
+
+
+@dataclass(frozen=True)
 class Gateway:
     """What `build` returns, grouped by who uses it; callers take what they need."""
 
@@ -168,6 +183,7 @@ class Gateway:
     outbound: OutOfTurn  # every message outside a turn
     rate_limits: RateLimits  # platform send quotas, shared by the channels and the delivery worker
     lifecycle: Lifecycle
+    console: AgentsDesk | None = None  # the agents' desk, where the gateway runs one (the web app)
 
     async def aclose(self) -> None:
         await self.lifecycle.aclose()
@@ -192,10 +208,11 @@ async def prepare_shared_state(settings: Settings) -> None:
 
 
 async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = None,
-                chat_alerts: bool = True) -> Gateway:
+                chat_alerts: bool = True, console: bool = False) -> Gateway:
     """Build the gateway, every part once. `bank_urls` gives the base URL of banks configured as "embedded";
     `chat_alerts=False` builds the conversation of a gateway without alerts (alert_chat.NoAlerts: card and
-    alert requests answered "not in chat yet", no step-up), as the conversation tests' gateway is."""
+    alert requests answered "not in chat yet", no step-up), as the conversation tests' gateway is; `console=True`
+    gives the conversation the agents' desk (the web app's: the bot stays silent where an agent took over)."""
     private_folder(settings.data_dir)  # 0700: database, keys and secrets inside (#17)
     banks = load_banks(settings.banks_file)
     keys = key_provider(settings)
@@ -265,6 +282,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
                              audit=audit, banks=banks, bank_names=bank_names) if chat_alerts else None
     outbound = OutOfTurn(alerts.outbox, channels, channels.channels, bell=alerts.bell,
                          direct={terminal.NAME: channels})
+    desk = _agents_desk(engine, row_sealer, addresses, outbound, point, banks, customers) if console else None
     messenger = channels.channels.get(MESSENGER)
     # A customer who asks for a person: our agents' console, or the Page Inbox for banks that chose it.
     handoffs = PageInboxHandoffs(SqlHandoffs(engine, addresses),
@@ -282,6 +300,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         bank_names=bank_names,
         default_langs={b.id: b.default_language for b in banks.values()},
         alerts=in_chat.flows if in_chat is not None else NoAlerts(),
+        console=desk.desk if desk is not None else None,
     )
     # The flows beyond the engine's own, through the flow seam (conversation/flows/__init__.py).
     grounding = wire_service(conversation, banks, point, decider, audit, links, connectors,
@@ -293,6 +312,8 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     conversation.register_flow(payments.flow)  # "send £20 to Alice": conversation/flows/payments.py
     if in_chat is not None:
         conversation.register_flow(in_chat.offers)  # the offers' buttons: conversation/flows/offers.py
+    if desk is not None:
+        conversation.register_flow(desk.satisfaction)  # the "how did we do?" buttons
     turn_locks = TurnLocks(settings.database_url)
     web = Container(
         settings=settings, banks=banks, engine=engine, http=http, customers=customers, message_log=message_log,
@@ -303,4 +324,19 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         step_up=in_chat.step_up if in_chat is not None else None, turn_locks=turn_locks, outbound=outbound,
     )
     return Gateway(conversation, channels, web, alerts, outbound, rate_limits,
-                   Lifecycle(engine, http, audit, rate_limits, turn_locks))
+                   Lifecycle(engine, http, audit, rate_limits, turn_locks), desk)
+
+
+def _agents_desk(engine: AsyncEngine, sealer: JsonSealer, addresses: Addresses, outbound: OutOfTurn,
+                 point: BankDataPoint, banks: Mapping[str, BankConfig], customers: SqlCustomers) -> AgentsDesk:
+    async def to_customer(ref: ConversationRef, messages: list[Outbound]) -> None:
+        # every message an agent sends is a telling of its own: a fresh key
+        await outbound.send(Addressee(ref.tenant, ref.customer_id, ref.channel, ref.sender), messages,
+                            f"agent:{ref.handoff_id}:{uuid.uuid4().hex}")
+
+    changes = Changes()
+    satisfaction = SqlSatisfaction(engine, addresses)
+    desk = AgentDesk(SqlDesk(engine, sealer, addresses), to_customer, point, {b.id: b.name for b in banks.values()},
+                     customers.lang_of, {b.id: b.default_language for b in banks.values()},
+                     satisfaction=satisfaction, changed=changes.notify)
+    return AgentsDesk(desk, changes, SatisfactionFlow(satisfaction))

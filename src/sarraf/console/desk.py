@@ -52,7 +52,8 @@ class AgentDesk:
     def __init__(self, store: DeskStore, deliver: Deliver, point: BankDataPoint, bank_names: dict[str, str],
                  lang_of: Callable[[str], Awaitable[str | None]], default_langs: dict[str, str],
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 satisfaction: SatisfactionQuestions | None = None) -> None:
+                 satisfaction: SatisfactionQuestions | None = None, changed: Callable[[], None] = lambda: None
+                 ) -> None:
         self.store = store
         self._satisfaction = satisfaction
         self._deliver = deliver
@@ -61,7 +62,7 @@ class AgentDesk:
         self._lang_of = lang_of
         self._default_langs = default_langs
         self._clock = clock
-        self.changed: Callable[[], None] = lambda: None  # set by the web layer: wakes the live queue streams
+        self.changed = changed  # wakes the live queue streams (console/changes.py)
 
     # -- the conversation engine's hooks -------------------------------------------------------------------
     async def agent_owns(self, tenant: str, customer_id: str, channel: str, sender: str, text: str) -> bool:

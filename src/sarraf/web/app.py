@@ -56,12 +56,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        gateway = await build(settings, bank_urls={bank: settings.public_url + SANDBOX_MOUNT for bank in embedded})
+        gateway = await build(settings, bank_urls={bank: settings.public_url + SANDBOX_MOUNT for bank in embedded},
+                              console=True)
         app.state.container = gateway.web  # what the routes read (web/deps.py)
         upkeep = asyncio.create_task(Housekeeping(gateway.web).run_forever(HOUSEKEEPING_SECONDS))
         # With separate alert workers this process only verifies and stores bank events (scale-out).
         external = settings.alert_workers
-        app.state.console = wire_console(gateway.web)  # before any turn: agents' conversations stay quiet
+        app.state.console = wire_console(gateway)
         app.state.alerts = await start_alerts(gateway, in_process_worker=not external, route_in_process=not external)
         if settle_heap:
             settle_after_start_up()
