@@ -1,6 +1,9 @@
-"""The composition root: reads configuration, builds every adapter and hands them to the services.
+"""The composition root: `build` reads configuration, builds every adapter and service once and returns a
+frozen `Gateway` of typed services grouped by who uses them (docs/architecture.md, "One composition root").
 
-The whole wiring of the house in one place; tests build the same container against 127.0.0.1 peers.
+The whole wiring of the house starts here (bootstrap_alerts.py, bootstrap_payments.py, bootstrap_service.py and
+channel_wiring.py build their parts for it); the web app, the terminal, `sarraf alerts worker`, the benchmarks
+and the tests all call `build`, the tests against 127.0.0.1 peers.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 
 It runs the real DeliveryWorker and outbox against the database; web chat is the channel (handed over inside
 the outbox transaction), exactly as in the gateway. With --route it routes too (the real router, agreement
-and Merkle audit log, keys under AUDIT_HOME), as `bootstrap_alerts.run_alert_worker` does for a gateway whose
+and Merkle audit log, keys under AUDIT_HOME), as `alert_loops.run_alert_worker` does for a gateway whose
 routing runs out of process."""
 
 from __future__ import annotations

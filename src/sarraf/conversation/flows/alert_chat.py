@@ -1,5 +1,5 @@
 """The alert and card flows as the engine sees them, always present: `AlertsInChat` where a gateway runs alerts
-(bootstrap_alerts.py wires it), `NoAlerts` where it does not. The engine asks either the same questions and
+(`bootstrap.build` passes it to the Conversation), `NoAlerts` where it does not. The engine asks either the same questions and
 never checks which one it holds.
 
 Without alerts nothing is intercepted: a preference change ("turn off shopping alerts") is not recognised
