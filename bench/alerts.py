@@ -13,7 +13,7 @@ figure side by side and, last, the RESULT line: the median run by events/s, lost
     .venv/bin/python bench/alerts.py --mode standard --events 2000   # OB resource-update → read → derive
 
 By default routing and delivery run in `--workers` separate worker processes (tests/alerts/worker_proc.py: the
-real router, agreement, Merkle audit log, DeliveryWorker and outbox, as `bootstrap_alerts.run_alert_worker`
+real router, agreement, Merkle audit log, DeliveryWorker and outbox, as `alert_loops.run_alert_worker`
 runs them), so the gateway process only verifies and commits events. Routing is single-flight across worker
 processes; SQLite allows one worker process in all (it has no row locks), PostgreSQL several. A web chat alert
 due now is handed over in the routing transaction (the worker routes and delivers), as in production. The

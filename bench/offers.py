@@ -37,7 +37,7 @@ from joserfc import jwt  # noqa: E402
 from sqlalchemy import func, insert, select, update  # noqa: E402
 from tests.alerts.pipeline import AGREEMENT, Bank, NoLinks, RecordedDecisions, add_customers, create_schema  # noqa: E402
 from tests.alerts.worker_proc import WebChatOnly  # noqa: E402
-from tests.support.sealing import identities_for_tests, sealer_for_tests  # noqa: E402
+from tests.support.sealing import addresses_for_tests, identities_for_tests, sealer_for_tests  # noqa: E402
 
 from sarraf.alerts.delivery import DeliveryWorker  # noqa: E402
 from sarraf.alerts.offers import OfferGate  # noqa: E402
@@ -79,11 +79,12 @@ async def one_kind(kind: str, customers: int, bank: Bank, folder: Path) -> dict[
                                                        "channel": "webchat", "changed_at": now}
                                                       for i in range(customers)])
     sealer = sealer_for_tests()
-    outbox = SqlAlertOutbox(engine, sealer)
+    outbox = SqlAlertOutbox(engine, sealer, addresses_for_tests())
     windows = SqlWindowStore(engine, identities_for_tests())
     gate = OfferGate(SqlOffers(engine, sealer), {"bank": OfferRules(2, 10**9)}, windows)
+    cases = SqlFraudCases(engine, sealer_for_tests(), addresses_for_tests())
     router = AlertRouter(outbox, CachedDecider.from_path(AGREEMENT), RecordedDecisions(), NoLinks(),
-                         SqlFraudCases(engine, sealer_for_tests()), outbox, bank_names={"bank": "Bench Bank"},
+                         cases, outbox, bank_names={"bank": "Bench Bank"},
                          default_langs={"bank": "en"}, offers=gate)
     router.hand_over_with(DeliveryWorker(outbox, WebChatOnly()).pull_payloads)
     router.warm()

@@ -25,6 +25,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.support.postgres import temporary_database
 
 from sarraf.alerts.payment_follow import Backoff, PaymentFollower, outcome_id
@@ -32,6 +33,7 @@ from sarraf.alerts.ports import Routed
 from sarraf.config import Settings
 from sarraf.conversation.payment_runs import PaymentRuns
 from sarraf.domain.payments import BankPayment, Payee, Payment, PaymentState, SourceAccount
+from sarraf.policy.crypto.keys import KeyProvider
 from sarraf.store.address_sealing import Addresses
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.database import make_engine, migrate
@@ -53,6 +55,10 @@ class Bank:
         self.reads[bank_payment_id] += 1
         await asyncio.sleep(0.002)  # a round trip to the bank
         return BankPayment(bank_payment_id, "PDNG" if self.reads[bank_payment_id] == 1 else "ACSC")
+
+
+def outbox_of(engine: AsyncEngine, keys: KeyProvider) -> SqlAlertOutbox:
+    return SqlAlertOutbox(engine, JsonSealer(keys), Addresses(IdentityCodec(keys)))
 
 
 def pending(n: int) -> Payment:
@@ -81,7 +87,7 @@ async def reference(payments: int, url: str, home: Path) -> float:
     await migrate(url)
     settings = Settings(data_dir=home, database_url="sqlite://", banks_file=home / "banks.yaml", public_url="http://x")
     engine = make_engine(url)
-    outbox = SqlAlertOutbox(engine, JsonSealer(open_envelope_cipher(settings, engine).keys))
+    outbox = outbox_of(engine, open_envelope_cipher(settings, engine).keys)
     started = time.perf_counter()
     for n in range(payments):
         p = pending(n)
@@ -103,7 +109,7 @@ async def run(payments: int, replicas: int, url: str, home: Path) -> dict[str, f
         cipher = open_envelope_cipher(settings, engine)
         repo = SqlPayments(engine, cipher, Addresses(IdentityCodec(cipher.keys)))
         followers.append(PaymentFollower(SqlPaymentFollow(engine, repo), PaymentRuns(bank, repo),  # type: ignore[arg-type]
-                                         SqlAlertOutbox(engine, JsonSealer(cipher.keys)), {"sandbox": "Bank"},
+                                         outbox_of(engine, cipher.keys), {"sandbox": "Bank"},
                                          backoff=Backoff(0.5, 0.5), batch=100))
     seed_cipher = open_envelope_cipher(settings, engines[0])
     seed = SqlPayments(engines[0], seed_cipher, Addresses(IdentityCodec(seed_cipher.keys)))

@@ -43,7 +43,6 @@ from rich.console import Console
 from rich.table import Table
 
 from sarraf.bootstrap import Container, build
-from sarraf.bootstrap_alerts import wire_conversation_alerts
 from sarraf.channels import terminal
 from sarraf.cli.terminal import _turn
 from sarraf.config import load_banks, load_settings
@@ -198,8 +197,8 @@ async def bench() -> None:
         _BANK.update({lang: bank.name.in_lang(lang) for lang in LANGS})
         sandbox = create_sandbox_bank(state_path=Path(home) / "sandbox-bank.db")
         with serve_in_thread(sandbox) as bank_url:
-            container = await build(settings, bank_urls={b.id: bank_url for b in banks.values() if b.embedded})
-            wire_conversation_alerts(container)
+            gateway = await build(settings, bank_urls={b.id: bank_url for b in banks.values() if b.embedded})
+            container = gateway.web
             try:
                 for lang in LANGS:  # a linked customer per language, as a bank's customers would be
                     await _turn(container, "sandbox", CUSTOMER[lang], LINK[lang], auto_link=True)
@@ -210,7 +209,7 @@ async def bench() -> None:
                 container.conversation._nlu = gold
                 reference = await run(container, sandbox, lines, kb, gold)
             finally:
-                await container.aclose()
+                await gateway.aclose()
     table = Table(title=f"Service dialogues ({len(lines)} lines, {seconds:.0f} s for the NLU run)")
     for column in ("lang", "lines", "resolved", "wrong", "handed off", "resolved (gold intent)",
                    "wrong (gold intent)", "ratio"):

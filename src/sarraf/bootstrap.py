@@ -1,32 +1,44 @@
-"""The composition root: reads configuration, builds every adapter and hands them to the services.
+"""The composition root: `build` reads configuration, builds every adapter and service once and returns a
+frozen `Gateway` of typed services grouped by who uses them (docs/architecture.md, "One composition root").
 
-The whole wiring of the house in one place; tests build the same container against 127.0.0.1 peers.
+The whole wiring of the house starts here (bootstrap_alerts.py, bootstrap_payments.py, bootstrap_service.py and
+channel_wiring.py build their parts for it); the web app, the terminal, `sarraf alerts worker`, the benchmarks
+and the tests all call `build`, the tests against 127.0.0.1 peers.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sarraf.alerts.push import Pusher
+from sarraf.alerts.outbound import Addressee, OutOfTurn
 from sarraf.banks.openbanking import OpenBankingConnector
+from sarraf.bootstrap_alerts import AlertParts, alert_parts
+from sarraf.bootstrap_alerts import chat_alerts as chat_alerts_of
 from sarraf.bootstrap_payments import PaymentsWiring, wire_payments
 from sarraf.bootstrap_service import wire_service
 from sarraf.channel_wiring import build_channels
+from sarraf.channels import terminal
 from sarraf.channels.messenger import NAME as MESSENGER
 from sarraf.channels.messenger import MessengerChannel
 from sarraf.channels.messenger_handover import PageInboxHandoffs
-from sarraf.channels.ratelimit import LocalRateLimits, RateLimits
+from sarraf.channels.ratelimit import RateLimits
 from sarraf.channels.registry import ChannelSet, open_rate_limits
 from sarraf.config import BankConfig, Settings, load_banks
+from sarraf.console.changes import Changes
+from sarraf.console.desk import AgentDesk
+from sarraf.console.ports import ConversationRef
+from sarraf.console.satisfaction import SatisfactionFlow
 from sarraf.conversation.engine import Conversation
+from sarraf.conversation.flows.alert_chat import NoAlerts
 from sarraf.conversation.nlu import load_default as load_nlu
 from sarraf.conversation.service_grounding import ServiceGrounding
 from sarraf.conversation.step_up import StepUpGate
@@ -43,7 +55,8 @@ from sarraf.policy.tenants import TenantDecider
 from sarraf.store.address_sealing import Addresses
 from sarraf.store.audit_store import open_audit_log
 from sarraf.store.channel_state import SqlWindowStore
-from sarraf.store.console_figures import SqlServiceOutcomes
+from sarraf.store.console_desk import SqlDesk
+from sarraf.store.console_figures import SqlSatisfaction, SqlServiceOutcomes
 from sarraf.store.conversation_context import SqlConversationContext
 from sarraf.store.customers import SqlCustomers
 from sarraf.store.data_rights import SqlDataRights
@@ -70,8 +83,10 @@ SECURE_LINKS_SECRET = "secure-links"
 SHARED_SECRETS = (SECURE_LINKS_SECRET, SIGNING_SECRET, PSEUDONYM_SECRET, IDENTITY_LOOKUP_SECRET)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Container:
+    """What the web routes and pages read (web/deps.py), built once by `build`; nothing is set on it later."""
+
     settings: Settings
     banks: dict[str, BankConfig]
     engine: AsyncEngine
@@ -94,25 +109,18 @@ class Container:
     # platform addresses as the stores keep them: keyed hashes, opened from channel identities (one codec, so the
     # lookup secret is read once)
     addresses: Addresses
-    channels: ChannelSet = field(default_factory=ChannelSet)
-    rate_limits: RateLimits = field(default_factory=LocalRateLimits)  # platform send quotas (NATS connection)
-    service: ServiceGrounding | None = None  # the customer's data behind service answers (bootstrap_service.py)
-    payments: PaymentsWiring | None = None  # payments in chat (bootstrap_payments.py)
-    step_up: StepUpGate | None = None  # sensitive actions held for a bank login (bootstrap_alerts.py)
-    turn_locks: TurnLocks | None = None  # one turn at a time per conversation, across processes
-    # every message that is not an in-turn reply or an alert: retried and paced (alerts/push.py)
-    pusher: Pusher = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.pusher = Pusher(self.channels, self.rate_limits)
+    channels: ChannelSet
+    service: ServiceGrounding  # the customer's data behind service answers (bootstrap_service.py)
+    payments: PaymentsWiring  # payments in chat (bootstrap_payments.py)
+    step_up: StepUpGate | None  # sensitive actions held for a bank login; None when built without chat alerts
+    turn_locks: TurnLocks  # one turn at a time per conversation, across processes
+    # every message that is not an in-turn reply: through the alert outbox and its worker (alerts/outbound.py)
+    outbound: OutOfTurn
 
     @asynccontextmanager
     async def one_turn(self, channel: str, sender: str) -> AsyncIterator[None]:
         """Answer one inbound message: after any other turn of this conversation in any process, its id
         recorded once the replies are out (so a process dying mid-turn leaves it to the platform's re-delivery)."""
-        if self.turn_locks is None:
-            yield
-            return
         async with self.turn_locks.hold(f"{channel}\x1f{sender}"), self.message_log.answered_after():
             yield
 
@@ -128,9 +136,10 @@ class Container:
     def default_lang(self) -> str:
         return self.banks[self.default_tenant].default_language
 
-    async def deliver(self, channel: str, sender: str, messages: list[Outbound]) -> None:
-        """A message outside a turn (after a bank login, a payment's outcome, a reminder): see alerts/push.py."""
-        await self.pusher.push(channel, sender, messages)
+    async def deliver(self, to: Addressee, messages: list[Outbound], key: str) -> None:
+        """A message outside a turn (after a bank login, a payment's outcome, a reminder): see alerts/outbound.py.
+        `key` names this telling: told again under the same key, nothing is sent twice."""
+        await self.outbound.send(to, messages, key)
 
     async def lang_of(self, customer_id: str) -> str | None:
         return await self.customers.lang_of(customer_id)
@@ -138,13 +147,49 @@ class Container:
     def channel_status(self) -> dict[str, Any]:
         return self.channels.status()
 
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """What holds connections and files open: closed together, once, by whoever built the gateway."""
+
+    engine: AsyncEngine
+    http: httpx.AsyncClient
+    audit: AuditLog
+    rate_limits: RateLimits
+    turn_locks: TurnLocks
+
     async def aclose(self) -> None:
-        if self.turn_locks is not None:
-            await self.turn_locks.close()
+        await self.turn_locks.close()
         await self.rate_limits.close()
         await self.audit.close()
         await self.http.aclose()
         await self.engine.dispose()
+
+
+@dataclass(frozen=True)
+class AgentsDesk:
+    """The agents' console as the conversation sees it (`build(console=True)`): the web app's pages use it."""
+
+    desk: AgentDesk
+    changes: Changes  # wakes this process's live streams
+    satisfaction: SatisfactionFlow
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """What `build` returns, grouped by who uses it; callers take what they need."""
+
+    conversation: Conversation  # every channel's turns: the webhook routes, the terminal, the benchmarks
+    channels: ChannelSet  # the platforms, for the webhook routes and delivery
+    web: Container  # what the web routes and pages read
+    alerts: AlertParts  # the alert stores and services the alert loops start from (alert_loops.py)
+    outbound: OutOfTurn  # every message outside a turn
+    rate_limits: RateLimits  # platform send quotas, shared by the channels and the delivery worker
+    lifecycle: Lifecycle
+    console: AgentsDesk | None = None  # the agents' desk, where the gateway runs one (the web app)
+
+    async def aclose(self) -> None:
+        await self.lifecycle.aclose()
 
 
 async def prepare_shared_state(settings: Settings) -> None:
@@ -165,8 +210,12 @@ async def prepare_shared_state(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = None) -> Container:
-    """Build the gateway. `bank_urls` gives the base URL of banks configured as "embedded"."""
+async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = None,
+                chat_alerts: bool = True, console: bool = False) -> Gateway:
+    """Build the gateway, every part once. `bank_urls` gives the base URL of banks configured as "embedded";
+    `chat_alerts=False` builds the conversation of a gateway without alerts (alert_chat.NoAlerts: card and
+    alert requests answered "not in chat yet", no step-up), as the conversation tests' gateway is; `console=True`
+    gives the conversation the agents' desk (the web app's: the bot stays silent where an agent took over)."""
     private_folder(settings.data_dir)  # 0700: database, keys and secrets inside (#17)
     banks = load_banks(settings.banks_file)
     keys = key_provider(settings)
@@ -229,6 +278,14 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         message_log, settings=settings, banks=banks, http=http, engine=engine, identities=customers,
         limits=rate_limits, windows=windows, addresses=addresses,
     )
+    bank_names = {b.id: b.name for b in banks.values()}
+    alerts = alert_parts(engine=engine, sealer=row_sealer, addresses=addresses, decider=decider, audit=audit,
+                         links=links, connectors=connectors, bank_names=bank_names)
+    in_chat = chat_alerts_of(alerts, engine=engine, sealer=row_sealer, addresses=addresses, consents=consents,
+                             audit=audit, banks=banks, bank_names=bank_names) if chat_alerts else None
+    outbound = OutOfTurn(alerts.outbox, channels, channels.channels, bell=alerts.bell,
+                         direct={terminal.NAME: channels})
+    desk = _agents_desk(engine, row_sealer, addresses, outbound, point, banks, customers) if console else None
     messenger = channels.channels.get(MESSENGER)
     # A customer who asks for a person: our agents' console, or the Page Inbox for banks that chose it.
     handoffs = PageInboxHandoffs(SqlHandoffs(engine, addresses),
@@ -243,9 +300,12 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         handoffs=handoffs,
         data_rights=data_rights,
         context=SqlConversationContext(engine),
-        bank_names={b.id: b.name for b in banks.values()},
+        bank_names=bank_names,
         default_langs={b.id: b.default_language for b in banks.values()},
+        alerts=in_chat.flows if in_chat is not None else NoAlerts(),
+        console=desk.desk if desk is not None else None,
     )
+    # The flows beyond the engine's own, through the flow seam (conversation/flows/__init__.py).
     grounding = wire_service(conversation, banks, point, decider, audit, links, connectors,
                              secure_links, handoffs, consents, SqlServiceOutcomes(engine))
     payments = wire_payments(engine=engine, sealer=cipher, addresses=addresses, decider=decider,
@@ -253,30 +313,33 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
                              connectors=connectors, banks=banks, public_url=settings.public_url,
                              secure_links=secure_links)
     conversation.register_flow(payments.flow)  # "send £20 to Alice": conversation/flows/payments.py
-    return Container(
-        settings=settings,
-        banks=banks,
-        engine=engine,
-        http=http,
-        customers=customers,
-        message_log=message_log,
-        consents=consents,
-        point=point,
-        audit=audit,
-        secure_links=secure_links,
-        conversation=conversation,
-        connectors=connectors,
-        data_rights=data_rights,
-        links=links,
-        link_sessions=link_sessions,
-        deciders=deciders,
-        decider=decider,
-        windows=windows,
-        row_sealer=row_sealer,
-        addresses=addresses,
-        channels=channels,
-        rate_limits=rate_limits,
-        service=grounding,
-        payments=payments,
-        turn_locks=TurnLocks(settings.database_url),
+    if in_chat is not None:
+        conversation.register_flow(in_chat.offers)  # the offers' buttons: conversation/flows/offers.py
+    if desk is not None:
+        conversation.register_flow(desk.satisfaction)  # the "how did we do?" buttons
+    turn_locks = TurnLocks(settings.database_url)
+    web = Container(
+        settings=settings, banks=banks, engine=engine, http=http, customers=customers, message_log=message_log,
+        consents=consents, point=point, audit=audit, secure_links=secure_links, conversation=conversation,
+        connectors=connectors, data_rights=data_rights, links=links, link_sessions=link_sessions,
+        deciders=deciders, decider=decider, windows=windows, row_sealer=row_sealer, addresses=addresses,
+        channels=channels, service=grounding, payments=payments,
+        step_up=in_chat.step_up if in_chat is not None else None, turn_locks=turn_locks, outbound=outbound,
     )
+    return Gateway(conversation, channels, web, alerts, outbound, rate_limits,
+                   Lifecycle(engine, http, audit, rate_limits, turn_locks), desk)
+
+
+def _agents_desk(engine: AsyncEngine, sealer: JsonSealer, addresses: Addresses, outbound: OutOfTurn,
+                 point: BankDataPoint, banks: Mapping[str, BankConfig], customers: SqlCustomers) -> AgentsDesk:
+    async def to_customer(ref: ConversationRef, messages: list[Outbound]) -> None:
+        # every message an agent sends is a telling of its own: a fresh key
+        await outbound.send(Addressee(ref.tenant, ref.customer_id, ref.channel, ref.sender), messages,
+                            f"agent:{ref.handoff_id}:{uuid.uuid4().hex}")
+
+    changes = Changes()
+    satisfaction = SqlSatisfaction(engine, addresses)
+    desk = AgentDesk(SqlDesk(engine, sealer, addresses), to_customer, point, {b.id: b.name for b in banks.values()},
+                     customers.lang_of, {b.id: b.default_language for b in banks.values()},
+                     satisfaction=satisfaction, changed=changes.notify)
+    return AgentsDesk(desk, changes, SatisfactionFlow(satisfaction))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sarraf.alerts.outbound import Addressee
 from sarraf.conversation.replies import catalog
 from sarraf.domain.consent import LINK_SESSION_TTL
 from sarraf.domain.messages import Button, Outbound
@@ -77,9 +78,11 @@ class Housekeeping:
             lang,
             quick_replies=(Button(c.text(lang, "qr_link"), payload="intent:link_account"),),
         )
-        for channel, sender in await self._c.customers.identities(customer_id):
+        # One telling per link expiry and conversation: a round that failed half-way and runs again adds nothing.
+        told = f"consent-reminder:{customer_id}:{link.expires_at.isoformat()}"
+        for n, (channel, sender) in enumerate(await self._c.customers.identities(customer_id)):
             if channel in self._c.channels.channels:
-                await self._c.deliver(channel, sender, [message])
+                await self._c.deliver(Addressee(tenant, customer_id, channel, sender), [message], f"{told}:{n}")
         await self._c.links.mark_reminded(tenant, customer_id, now)
         return True
 

@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.routing import Mount
 
-from sarraf.bootstrap_alerts import AlertServices
+from sarraf.alert_loops import AlertServices
 from sarraf.config import Settings, load_settings
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread

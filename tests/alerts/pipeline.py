@@ -32,7 +32,7 @@ from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables import all as _all  # noqa: F401
 from sarraf.store.tables.alerts import alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, channel_outbox, customers
-from tests.support.sealing import opened, sealer_for_tests
+from tests.support.sealing import addresses_for_tests, opened, sealer_for_tests
 
 AGREEMENT = Path(__file__).resolve().parents[2] / "src" / "sarraf" / "policy" / "agreements" / "default.cedar"
 PERMISSIONS = ["ReadAccountsBasic", "ReadAccountsDetail", "ReadBalances", "ReadTransactionsBasic",
@@ -106,14 +106,15 @@ async def add_customers(engine: AsyncEngine, count: int, sealer: JsonSealer | No
 
 def router_for(engine: AsyncEngine, outbox: SqlAlertOutbox, audit: DecisionLog | None = None) -> AlertRouter:
     """The real router and agreement; `audit` defaults to a counting stand-in (see RecordedDecisions)."""
+    cases = SqlFraudCases(engine, sealer_for_tests(), addresses_for_tests())
     return AlertRouter(outbox, CachedDecider.from_path(AGREEMENT), audit or RecordedDecisions(), NoLinks(),
-                       SqlFraudCases(engine, sealer_for_tests()), outbox, bank_names={"bank": "Bench Bank"},
+                       cases, outbox, bank_names={"bank": "Bench Bank"},
                        default_langs={"bank": "en"})
 
 
 def pipeline(engine: AsyncEngine, bank: Bank, audit: DecisionLog | None = None
              ) -> tuple[EventIntake, AlertRouter, SqlAlertOutbox]:
-    outbox = SqlAlertOutbox(engine, sealer_for_tests())
+    outbox = SqlAlertOutbox(engine, sealer_for_tests(), addresses_for_tests())
 
     async def jwks(refresh: bool) -> dict[str, Any]:
         return bank.jwks()

@@ -18,7 +18,7 @@ from sarraf.policy.actions import ActionOutcome
 from sarraf.store.alerts_prefs import SqlFraudCases
 from sarraf.store.database import make_engine
 from tests.alerts.pipeline import create_schema
-from tests.support.sealing import sealer_for_tests
+from tests.support.sealing import addresses_for_tests, sealer_for_tests
 
 ALLOW = Decision(Outcome.ALLOW, Minimisation.FULL, "test")
 
@@ -118,7 +118,7 @@ async def test_two_replicas_never_freeze_the_same_card_at_once(tmp_path: Path) -
     runs out and the case is retried then."""
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'fraud.db'}")
     await create_schema(engine)
-    cases = SqlFraudCases(engine, sealer_for_tests())
+    cases = SqlFraudCases(engine, sealer_for_tests(), addresses_for_tests())
     now = datetime.now(UTC)
     try:
         for event_id in ("evt-1", "evt-2"):

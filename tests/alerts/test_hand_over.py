@@ -25,7 +25,7 @@ from sarraf.store.tables.alerts import alert_outbox, alert_preferences
 from sarraf.store.tables.core import channel_outbox
 from tests.alerts.pipeline import Bank, add_customers, create_schema, pipeline
 from tests.alerts.worker_proc import WebChatOnly
-from tests.support.sealing import opened, sealer_for_tests
+from tests.support.sealing import addresses_for_tests, opened, sealer_for_tests
 
 LATER = timedelta(days=2)  # past any quiet hours set below
 
@@ -42,7 +42,7 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def outbox(engine: AsyncEngine) -> SqlAlertOutbox:
-    return SqlAlertOutbox(engine, sealer_for_tests())
+    return SqlAlertOutbox(engine, sealer_for_tests(), addresses_for_tests())
 
 
 async def received(outbox: SqlAlertOutbox, *names: str, kind: AlertKind = AlertKind.CARD_PAYMENT) -> list[int]:

@@ -20,7 +20,7 @@ from sarraf.store.database import make_engine
 from sarraf.web import routes_alerts
 from tests.alerts.pipeline import Bank, create_schema
 from tests.support.live_server import serve
-from tests.support.sealing import sealer_for_tests
+from tests.support.sealing import addresses_for_tests, sealer_for_tests
 
 
 class StoreFailsOnce(SqlAlertOutbox):
@@ -43,7 +43,7 @@ class Services:
 async def test_store_failure_mid_batch_is_a_503_and_the_resend_is_absorbed(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'down.db'}")
     await create_schema(engine)
-    bank, outbox = Bank(), StoreFailsOnce(engine, sealer_for_tests())
+    bank, outbox = Bank(), StoreFailsOnce(engine, sealer_for_tests(), addresses_for_tests())
 
     async def jwks(refresh: bool) -> dict[str, Any]:
         return bank.jwks()

@@ -9,7 +9,7 @@ from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.database import make_engine
 from tests.alerts.pipeline import add_customers, create_schema
-from tests.support.sealing import sealer_for_tests
+from tests.support.sealing import addresses_for_tests, sealer_for_tests
 
 
 def _event(event_id: str, kind: AlertKind = AlertKind.CARD_PAYMENT) -> BankEvent:
@@ -21,7 +21,7 @@ async def test_accept_absorbs_resends_and_repeats_and_keeps_order(db_url: str) -
     engine = make_engine(db_url)
     await create_schema(engine)
     await add_customers(engine, 1)  # cust0 holds consent c0: the event's data is sealed with cust0's key
-    outbox = SqlAlertOutbox(engine, sealer_for_tests())
+    outbox = SqlAlertOutbox(engine, sealer_for_tests(), addresses_for_tests())
     try:
         assert await outbox.accept([_event("e1"), _event("e2")]) == [True, True]
         fresh = await outbox.accept([_event("e3"), _event("e1"), _event("e4", AlertKind.SUSPECTED_FRAUD),

@@ -94,7 +94,7 @@ async def world(database: str, tmp_path: Path) -> AsyncIterator[tuple[list[Repli
         cipher = open_envelope_cipher(settings, engine)
         repo = SqlPayments(engine, cipher, Addresses(IdentityCodec(cipher.keys)))
         runs = PaymentRuns(Door(bank), repo, clock)  # type: ignore[arg-type]
-        outbox = SqlAlertOutbox(engine, JsonSealer(cipher.keys))
+        outbox = SqlAlertOutbox(engine, JsonSealer(cipher.keys), Addresses(IdentityCodec(cipher.keys)))
         follower = PaymentFollower(SqlPaymentFollow(engine, repo), runs, outbox, {"sandbox": "Sarraf Sandbox Bank"},
                                    backoff=Backoff(5, 60), clock=clock)
         replicas.append(Replica(follower, repo))

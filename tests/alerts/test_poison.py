@@ -35,7 +35,7 @@ from tests.alerts.pipeline import (
     pipeline,
 )
 from tests.alerts.worker_proc import WebChatOnly
-from tests.support.sealing import sealer_for_tests
+from tests.support.sealing import addresses_for_tests, sealer_for_tests
 
 CUSTOMERS = 1000
 POISONED = "cust500"
@@ -142,8 +142,9 @@ async def test_an_error_inside_routing_dead_letters_that_event_only(db_url: str)
         await add_customers(engine, 50)
         bank = Bank()
         intake, _, outbox = pipeline(engine, bank)
+        cases = SqlFraudCases(engine, sealer_for_tests(), addresses_for_tests())
         router = AlertRouter(outbox, FailsForOneCustomer(CachedDecider.from_path(AGREEMENT), "cust7"),
-                             RecordedDecisions(), NoLinks(), SqlFraudCases(engine, sealer_for_tests()), outbox,
+                             RecordedDecisions(), NoLinks(), cases, outbox,
                              bank_names={"bank": "Bench Bank"}, default_langs={"bank": "en"})
         await intake.accept_many("bank", {f"evt-{i}": bank.card_payment(i, i) for i in range(50)})
         assert await router.route_pending() == 50

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from sqlalchemy import insert, select
 
+from sarraf.alerts.outbound import KIND as OUT_OF_TURN
 from sarraf.channels import messenger, whatsapp
 from sarraf.domain.messages import InboundKind, Receipt
 from sarraf.store.alert_receipts import SqlAlertReceipts
@@ -30,12 +31,13 @@ world, http = world_fixtures("alert-receipts")
 
 async def _alert_rows(world: ChannelWorld, sender: str) -> list[Any]:
     container = world.app.state.container
-    # the outbox names the customer by the keyed hash of their address, as their channel identity does
+    # the alerts only, not the answers outside a turn (the login's); the outbox names the customer by the keyed
+    # hash of their address, as their channel identity does
     stored = [await container.addresses.stored(channel, sender) for channel in ("messenger", "whatsapp")]
     async with container.engine.connect() as conn:
         t = alert_outbox.c
         return list((await conn.execute(select(t.status, t.sent_at, t.delivered_at, t.read_at)
-                                         .where(t.sender.in_(stored)).order_by(t.id))).all())
+                                         .where(t.sender.in_(stored), t.kind != OUT_OF_TURN).order_by(t.id))).all())
 
 
 async def _until(check: Any, timeout: float = 30.0) -> None:  # a guard: returns as soon as check() holds

@@ -14,7 +14,7 @@ import pytest
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.database import make_engine
 from tests.alerts.pipeline import create_schema
-from tests.support.sealing import sealer_for_tests
+from tests.support.sealing import addresses_for_tests, sealer_for_tests
 
 PG_ADMIN = os.environ.get("SARRAF_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -35,7 +35,8 @@ async def pg_url() -> AsyncIterator[str]:
 async def test_one_routing_turn_at_a_time_across_engines(pg_url: str) -> None:
     first_engine, second_engine = make_engine(pg_url), make_engine(pg_url)  # as two processes would
     await create_schema(first_engine)
-    first, second = SqlAlertOutbox(first_engine, sealer_for_tests()), SqlAlertOutbox(second_engine, sealer_for_tests())
+    first, second = (SqlAlertOutbox(e, sealer_for_tests(), addresses_for_tests())
+                     for e in (first_engine, second_engine))
     try:
         async with first.routing_turn() as mine:
             assert mine
@@ -53,7 +54,8 @@ async def test_one_routing_turn_at_a_time_on_sqlite(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'turn.db'}"
     first_engine, second_engine = make_engine(url), make_engine(url)
     await create_schema(first_engine)
-    first, second = SqlAlertOutbox(first_engine, sealer_for_tests()), SqlAlertOutbox(second_engine, sealer_for_tests())
+    first, second = (SqlAlertOutbox(e, sealer_for_tests(), addresses_for_tests())
+                     for e in (first_engine, second_engine))
     try:
         async with first.routing_turn() as mine:
             assert mine
@@ -92,7 +94,7 @@ async def test_one_turn_routes_round_after_round_while_events_keep_coming(tmp_pa
     engine = make_engine(url)
     await create_schema(engine)
     await add_customers(engine, 5)
-    outbox, bank = BankKeepsSending(engine, sealer_for_tests()), Bank()
+    outbox, bank = BankKeepsSending(engine, sealer_for_tests(), addresses_for_tests()), Bank()
     router = router_for(engine, outbox)
     router.hand_over_with(DeliveryWorker(outbox, WebChatOnly()).pull_payloads)
 

@@ -1,4 +1,4 @@
-"""banks.yaml `alerts:` (config.derived_alerts) and its translation into derivation rules (bootstrap_alerts)."""
+"""banks.yaml `alerts:` (config.derived_alerts) and its translation into derivation rules (alert_loops.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from sarraf.bootstrap_alerts import standard_config
+from sarraf.alert_loops import standard_config
 from sarraf.config import ConfigError, derived_alerts
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from sarraf.alerts.outbound import KIND as OUT_OF_TURN
 from sarraf.channels import webchat
 from sarraf.store.tables.alerts import alert_outbox
 from tests.alerts.conftest import AlertGateway
@@ -19,7 +20,9 @@ async def _receipts(gateway: AlertGateway, session: str) -> list[tuple[Any, Any]
     async with gateway.app.state.container.engine.connect() as conn:
         t = alert_outbox.c
         rows = await conn.execute(select(t.delivered_at, t.read_at)
-                                  .where(t.channel == "webchat", t.sender == webchat.address(session)).order_by(t.id))
+                                  .where(t.channel == "webchat", t.sender == webchat.address(session),
+                                         t.kind != OUT_OF_TURN)  # the alerts, not the login's answer
+                                  .order_by(t.id))
         return [(row.delivered_at, row.read_at) for row in rows]
 
 

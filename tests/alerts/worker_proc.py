@@ -3,7 +3,7 @@
 
 It runs the real DeliveryWorker and outbox against the database; web chat is the channel (handed over inside
 the outbox transaction), exactly as in the gateway. With --route it routes too (the real router, agreement
-and Merkle audit log, keys under AUDIT_HOME), as `bootstrap_alerts.run_alert_worker` does for a gateway whose
+and Merkle audit log, keys under AUDIT_HOME), as `alert_loops.run_alert_worker` does for a gateway whose
 routing runs out of process."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.database import make_engine
 from tests.alerts.pipeline import open_audit, router_for
 from tests.alerts.pipeline_standard import HttpReader
-from tests.support.sealing import sealer_for_tests
+from tests.support.sealing import addresses_for_tests, sealer_for_tests
 
 
 class WebChatOnly:
@@ -44,7 +44,7 @@ class WebChatOnly:
 
 async def main(url: str, batch: int, idle_poll_s: float, audit_home: Path | None, standard: str | None) -> None:
     engine = make_engine(url)
-    outbox = SqlAlertOutbox(engine, sealer_for_tests())
+    outbox = SqlAlertOutbox(engine, sealer_for_tests(), addresses_for_tests())
     worker = DeliveryWorker(outbox, WebChatOnly(), DeliveryPolicy(batch=batch, idle_poll_s=idle_poll_s))
     router = router_for(engine, outbox, await open_audit(engine, audit_home)) if audit_home else None
     http = httpx.AsyncClient(timeout=10)

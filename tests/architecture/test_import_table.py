@@ -32,6 +32,7 @@ ALLOWED: dict[str, set[str] | str] = {
     # the composition root and the entry points see everything (only web/ and cli/ may start the sandbox bank)
     "bootstrap": EVERYTHING,
     "bootstrap_alerts": EVERYTHING,
+    "alert_loops": EVERYTHING,  # starts the alert loops from what bootstrap.build made
     "bootstrap_service": EVERYTHING,
     "bootstrap_payments": EVERYTHING,
     "channel_wiring": EVERYTHING,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sarraf.bootstrap import Container, build
+from sarraf.bootstrap import Gateway, build
 from sarraf.channels.alexa import AlexaChannel
 from sarraf.channels.messenger import MessengerChannel
 from sarraf.channels.telegram import TelegramChannel
@@ -48,15 +48,15 @@ def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.fixture
-async def started(settings: Settings) -> AsyncIterator[list[Container]]:
-    """Containers built by the test, closed at its end whatever happens."""
-    built: list[Container] = []
+async def started(settings: Settings) -> AsyncIterator[list[Gateway]]:
+    """Gateways built by the test, closed at its end whatever happens."""
+    built: list[Gateway] = []
     yield built
     for container in built:
         await container.aclose()
 
 
-async def _start(settings: Settings, built: list[Container]) -> Container:
+async def _start(settings: Settings, built: list[Gateway]) -> Gateway:
     container = await build(settings, bank_urls=UNREACHABLE_BANK)
     built.append(container)
     return container
@@ -70,7 +70,7 @@ def _start_update(update_id: int, payload: str) -> dict[str, object]:
 
 
 async def test_windows_deep_links_and_waiting_alexa_messages_survive_a_restart(
-    settings: Settings, started: list[Container]
+    settings: Settings, started: list[Gateway]
 ) -> None:
     waiting = Outbound("تم ربط حسابك.", "ar", buttons=(Button("افتح", url="https://gateway.example/secure/x"),),
                        cards=(Card("رصيد", (CardLine("الحساب", "•••• 1234"),)),), extra={"link_state": "s"})
@@ -105,7 +105,7 @@ async def test_windows_deep_links_and_waiting_alexa_messages_survive_a_restart(
 
 
 async def test_a_deep_link_redeemed_by_concurrent_updates_is_consumed_once(
-    settings: Settings, started: list[Container]
+    settings: Settings, started: list[Gateway]
 ) -> None:
     container = await _start(settings, started)
     telegram = container.channels.channels["telegram"]
@@ -116,7 +116,7 @@ async def test_a_deep_link_redeemed_by_concurrent_updates_is_consumed_once(
 
 
 async def test_alexa_keeps_only_the_latest_waiting_messages_and_drops_stale_ones(
-    settings: Settings, started: list[Container]
+    settings: Settings, started: list[Gateway]
 ) -> None:
     container = await _start(settings, started)
     alexa = container.channels.channels["alexa"]
@@ -125,7 +125,7 @@ async def test_alexa_keeps_only_the_latest_waiting_messages_and_drops_stale_ones
     kept = await alexa.take_pending("amzn1.ask.account.MANY")
     assert [m.text for m in kept] == [f"message {i}" for i in range(2, 12)]
     yesterday = AlexaChannel(alexa.accounts, "sandbox", alexa.verifier,
-                          pending=SqlAlexaPending(container.engine, container.addresses),
-                             identities=container.customers, clock=lambda: datetime.now(UTC) - timedelta(hours=25))
+                          pending=SqlAlexaPending(container.web.engine, container.web.addresses),
+                             identities=container.web.customers, clock=lambda: datetime.now(UTC) - timedelta(hours=25))
     await yesterday.deliver("amzn1.ask.account.STALE", [Outbound("old news", "pl")])
     assert await alexa.take_pending("amzn1.ask.account.STALE") == []

@@ -21,8 +21,10 @@ async def container(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIte
     settings = load_settings()
     banks = load_banks(settings.banks_file)
     with serve_in_thread(create_sandbox_bank(state_path=tmp_path / "sandbox-bank.db")) as bank_url:
-        built = await build(settings, bank_urls={b.id: bank_url for b in banks.values() if b.embedded})
+        # Without the alert flows (alert_chat.NoAlerts): the conversation these tests were written against.
+        built = await build(settings, bank_urls={b.id: bank_url for b in banks.values() if b.embedded},
+                            chat_alerts=False)
         try:
-            yield built
+            yield built.web
         finally:
             await built.aclose()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sarraf.bootstrap import Container, build
-from sarraf.bootstrap_alerts import ConversationAlerts, wire_conversation_alerts
+from sarraf.bootstrap_alerts import AlertParts
 from sarraf.channels import terminal
 from sarraf.config import load_banks, load_settings
 from sarraf.conversation.flows.alerts import preference_change
@@ -40,21 +40,21 @@ def test_an_instruction_about_alerts_is_still_one(lang: str) -> None:
 
 @pytest.fixture
 async def wired(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Container,
-                                                                                      ConversationAlerts]]:
+                                                                                      AlertParts]]:
     monkeypatch.setenv("SARRAF_HOME", str(tmp_path))
     monkeypatch.delenv("SARRAF_DATABASE_URL", raising=False)
     settings = load_settings()
     banks = load_banks(settings.banks_file)
     with serve_in_thread(create_sandbox_bank(state_path=tmp_path / "sandbox-bank.db")) as bank_url:
-        container = await build(settings, bank_urls={b.id: bank_url for b in banks.values() if b.embedded})
+        gateway = await build(settings, bank_urls={b.id: bank_url for b in banks.values() if b.embedded})
         try:
-            yield container, wire_conversation_alerts(container)
+            yield gateway.web, gateway.alerts
         finally:
-            await container.aclose()
+            await gateway.aclose()
 
 
 async def test_the_conversation_leaves_preferences_alone_and_says_so(
-        wired: tuple[Container, ConversationAlerts]) -> None:
+        wired: tuple[Container, AlertParts]) -> None:
     container, alerts = wired
     tenant = next(iter(container.banks))
     for lang, texts in INCIDENTAL.items():

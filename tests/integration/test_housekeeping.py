@@ -33,7 +33,8 @@ def _settings(home: Path) -> Settings:
 
 
 async def test_customer_is_reminded_once_before_the_consent_ends(tmp_path: Path) -> None:
-    container = await build(_settings(tmp_path), bank_urls={"sandbox": "http://127.0.0.1:9/bank"})
+    gateway = await build(_settings(tmp_path), bank_urls={"sandbox": "http://127.0.0.1:9/bank"})
+    container = gateway.web
     try:
         customer = await container.customers.identify("sandbox", "webchat", "session-reminder-0001")
         await container.customers.set_lang(customer.id, "pl")
@@ -54,7 +55,7 @@ async def test_customer_is_reminded_once_before_the_consent_ends(tmp_path: Path)
         second = await Housekeeping(container, clock=lambda: now).run_once()
         pushed, _ = await container.message_log.collect("webchat", "session-reminder-0001")
     finally:
-        await container.aclose()
+        await gateway.aclose()
     assert first.reminders_sent == 1 and second.reminders_sent == 0
     (message,) = [payload for _, payload in pushed]
     assert message["lang"] == "pl"
@@ -67,7 +68,8 @@ async def test_an_edited_agreement_takes_effect_and_a_broken_one_does_not(tmp_pa
     from sarraf.policy.consent_grant import ConsentGrant, Scope
 
     settings = _settings(tmp_path)
-    container = await build(settings, bank_urls={"sandbox": "http://127.0.0.1:9/bank"})
+    gateway = await build(settings, bank_urls={"sandbox": "http://127.0.0.1:9/bank"})
+    container = gateway.web
     request = DisclosureRequest("sandbox", "c1", SERVICE_SUPPORT, ("user.financial.bank_account.balance",), "webchat")
     grant = ConsentGrant("sandbox", "c1", frozenset({Scope.BALANCES}))
     try:
@@ -85,11 +87,12 @@ async def test_an_edited_agreement_takes_effect_and_a_broken_one_does_not(tmp_pa
         assert (await Housekeeping(container).run_once()).agreements_reloaded == 0
         assert container.deciders["sandbox"].decide(request, grant).policy_id == "no-webchat"
     finally:
-        await container.aclose()
+        await gateway.aclose()
 
 
 async def test_ended_staff_sessions_are_deleted(tmp_path: Path) -> None:
-    container = await build(_settings(tmp_path), bank_urls={"sandbox": "http://127.0.0.1:9/bank"})
+    gateway = await build(_settings(tmp_path), bank_urls={"sandbox": "http://127.0.0.1:9/bank"})
+    container = gateway.web
     try:
         staff = staff_store(container)
         now = datetime.now(UTC)
@@ -103,4 +106,4 @@ async def test_ended_staff_sessions_are_deleted(tmp_path: Path) -> None:
         assert await staff.session(live, now) is not None
         assert await staff.session(ended, now - timedelta(hours=8, minutes=30)) is None  # its row is gone
     finally:
-        await container.aclose()
+        await gateway.aclose()

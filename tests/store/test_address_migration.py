@@ -161,11 +161,11 @@ async def _as_the_gateway_sees_them(url: str, keys: LocalFileKeyProvider) -> dic
     sealer = JsonSealer(keys)
     addresses = Addresses(IdentityCodec(keys))
     try:
-        handoff = await SqlDesk(engine, sealer).conversation("sandbox", 1)
-        case = await SqlFraudCases(engine, sealer).get("sandbox", "e2")
+        handoff = await SqlDesk(engine, sealer, addresses).conversation("sandbox", 1)
+        case = await SqlFraudCases(engine, sealer, addresses).get("sandbox", "e2")
         return {
             "handoff": handoff.sender if handoff else None,
-            "claimed": await SqlDesk(engine, sealer).is_open("sandbox", "messenger", PSID),
+            "claimed": await SqlDesk(engine, sealer, addresses).is_open("sandbox", "messenger", PSID),
             "thread": await SqlThreadOwners(engine, addresses).owner("sandbox", PSID),
             "alerts_to": (await SqlAlertPreferences(engine, addresses).get("sandbox", "alice")).sender,
             "case": (case.sender, case.data["amount"]) if case else None,

@@ -16,6 +16,7 @@ from sarraf.channels.alexa.linking import TokenOwner
 from sarraf.config import Settings
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.policy.crypto import KeyUnavailable
+from sarraf.store.address_sealing import Addresses
 from sarraf.store.alerts_outbox import SqlAlertOutbox
 from sarraf.store.alexa_grants import SqlAlexaGrants
 from sarraf.store.channel_state import SqlWindowStore
@@ -73,7 +74,7 @@ async def test_alerts_are_exported_and_erased_with_the_customer(store: tuple[Asy
     engine, cipher = store
     # cust0 (consent c0) and cust1 (consent c1), opted in to alerts
     await add_customers(engine, 2, JsonSealer(cipher.keys))
-    outbox = SqlAlertOutbox(engine, JsonSealer(cipher.keys))
+    outbox = SqlAlertOutbox(engine, JsonSealer(cipher.keys), Addresses(IdentityCodec(cipher.keys)))
     now = datetime.now(UTC)
 
     def event(n: int, consent: str) -> BankEvent:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sarraf.alerts.outbound import Bell, listening
 from sarraf.alerts.poison import POISON, poison_reason
 from sarraf.alerts.ports import AlertOutbox, ClaimedBatch, Job, PaceLimiter, PaceLimits, Transport
 from sarraf.alerts.render import from_json
@@ -69,8 +70,10 @@ class LocalPaceLimits:
 
 class DeliveryWorker:
     def __init__(self, outbox: AlertOutbox, transport: Transport, policy: DeliveryPolicy | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *, pace: PaceLimits | None = None
-                 ) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *, pace: PaceLimits | None = None,
+                 bell: Bell | None = None) -> None:
+        """`bell`: what this process's outbound path (alerts/outbound.py) wakes the worker with and hears back
+        from once its messages were tried."""
         self._outbox = outbox
         self._transport = transport
         self.policy = policy or DeliveryPolicy()
@@ -81,7 +84,8 @@ class DeliveryWorker:
                                 for name, rate in rates.items()}
         self._customer_limit = limits.limiter("alerts-customer", self.policy.customer_per_second,
                                               self.policy.customer_burst)
-        self.wake = asyncio.Event()
+        self._bell = bell
+        self.wake = bell.wake if bell is not None else asyncio.Event()
         self.woken_locally = False  # routing runs in this process and sets `wake` whenever rows become ready
         self.sent = 0
         self.failing = ""  # the last error while delivery rounds keep failing (for /readyz)
@@ -94,7 +98,7 @@ class DeliveryWorker:
         # Another process (the gateway's router) makes rows ready: sleep until it says so rather than poll
         # the table every few milliseconds, which costs a third of a core when idle.
         # Polling a SQLite outbox every few milliseconds cost the worker process more CPU than delivering.
-        async with self._outbox.listen(self.wake) as notified:
+        async with self._outbox.listen(self.wake) as notified, listening(self._bell):
             woken = notified or self.woken_locally
             await self._loop(stop, self.policy.notified_poll_s if woken else self.policy.idle_poll_s)
 
@@ -119,7 +123,10 @@ class DeliveryWorker:
             if not batch.jobs:
                 return 0
             await self._deliver(batch)
-            return len(batch.jobs)
+            jobs = batch.jobs
+        if self._bell is not None:  # after the commit: whoever waits for these rows may go on
+            self._bell.tried([(job.tenant, job.event_id) for job in jobs])
+        return len(jobs)
 
     async def _deliver(self, batch: ClaimedBatch) -> None:
         pushes = []

@@ -1,5 +1,5 @@
 """What the alerts need from storage and from channels, as small Protocols (adapters: store/alerts_*.py,
-bootstrap_alerts.py). Records are plain dataclasses so nothing here knows SQL."""
+channels/registry.py's ChannelSet, banks/event_feed.py). Records are plain dataclasses so nothing here knows SQL."""
 
 from __future__ import annotations
 

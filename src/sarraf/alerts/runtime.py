@@ -2,7 +2,7 @@
 
 The gateway's web app starts one from its lifespan: by default it routes and delivers in-process (the
 embedded default, one process on SQLite). Routing and delivery may instead run in a worker process
-(`bootstrap_alerts.run_alert_worker`, `sarraf alerts worker`): the gateway's runtime then only takes events
+(`alert_loops.run_alert_worker`, `sarraf alerts worker`): the gateway's runtime then only takes events
 in, and reads the store's count of unrouted rows to hold the bank back (intake.Backlog) as routing falls
 behind. Routing is single-flight across processes (the outbox's routing turn), so running it in both is safe.
 """

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sarraf.channels import webchat
 from sarraf.channels.alexa import AlexaChannel
 from sarraf.channels.login_return import LoginReturn, ReturnUriPolicy
 from sarraf.channels.messenger import MessengerChannel
@@ -57,8 +58,17 @@ class ChannelSet:
         return {**{name: "enabled" for name in self.channels},
                 **{name: f"disabled: {why}" for name, why in self.disabled.items()}}
 
+    # The delivery worker's Transport (alerts/ports.py): web chat is pulled, so its messages are handed over
+    # inside the outbox's commit; every other platform is sent to.
+
+    def pull(self, channel: str) -> bool:
+        return channel == webchat.NAME
+
+    def render_pull(self, channel: str, messages: list[Outbound]) -> list[dict[str, Any]]:
+        return [webchat.render(m) for m in messages]
+
     async def send(self, channel: str, sender: str, messages: list[Outbound]) -> list[str]:
-        """Send on an enabled channel (LookupError when it is not): what alerts/push.py's Pusher sends with."""
+        """Send on an enabled channel (LookupError when it is not): what the delivery worker sends with."""
         found = self.channels.get(channel)
         if found is None:
             raise LookupError(f"channel {channel} is not enabled")

@@ -22,19 +22,19 @@ def _group() -> None:
 
 
 async def _run_worker(settings: Settings, batch: int, route: bool) -> None:
+    from sarraf.alert_loops import run_alert_worker
     from sarraf.alerts.delivery import DeliveryPolicy
     from sarraf.bootstrap import build
-    from sarraf.bootstrap_alerts import run_alert_worker
 
-    container = await build(settings)
+    gateway = await build(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await run_alert_worker(container, stop, route=route, policy=DeliveryPolicy(batch=batch), settle_heap=True)
+        await run_alert_worker(gateway, stop, route=route, policy=DeliveryPolicy(batch=batch), settle_heap=True)
     finally:
-        await container.aclose()
+        await gateway.aclose()
 
 
 @app.command()

@@ -7,9 +7,11 @@ hands each turn to that loop. The server carries what a terminal reply can point
 bank at /bank. So every link the terminal prints works for as long as the terminal runs, and nothing is
 printed that points at a gateway that may not be running (issue #20, item 7).
 
-The conversation gets its card actions and alert flows from `wire_conversation_alerts`, the function the web
-app's start-up uses too; the terminal starts no intake, delivery or bank event subscription of its own (a
-subscription would take the bank's pushes away from a `sarraf serve` on the same data folder).
+The gateway is `bootstrap.build`'s, as the web app's is (its conversation with the card actions and alert
+flows); the terminal starts none of the alert loops (alert_loops.py) of its own: no intake, delivery or bank
+event subscription (a subscription would take the bank's pushes away from a `sarraf serve` on the same data
+folder). Its own messages outside a turn need no delivery worker: the terminal channel is handed them
+directly (alerts/outbound.py).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     import uvicorn
     from fastapi import FastAPI
 
-    from sarraf.bootstrap import Container
+    from sarraf.bootstrap import Container, Gateway
     from sarraf.config import Settings
 
 T = TypeVar("T")
@@ -69,7 +71,8 @@ class TerminalGateway:
         self._thread = threading.Thread(target=self._loop.run_forever, name="sarraf-terminal", daemon=True)
         self._server: uvicorn.Server | None = None
         self._serving: asyncio.Task[None] | None = None
-        self.container: Container | None = None
+        self._gateway: Gateway | None = None
+        self.container: Container | None = None  # what the terminal's turns and pages read
         self._sandbox_bank = sandbox_bank
 
     def __enter__(self) -> TerminalGateway:
@@ -103,12 +106,11 @@ class TerminalGateway:
         import uvicorn
 
         from sarraf.bootstrap import build
-        from sarraf.bootstrap_alerts import wire_conversation_alerts
         from sarraf.config import load_banks
 
         embedded = [b.id for b in load_banks(self.settings.banks_file).values() if b.embedded]
-        self.container = await build(self.settings, bank_urls={b: self.url + SANDBOX_MOUNT for b in embedded})
-        wire_conversation_alerts(self.container)
+        self._gateway = await build(self.settings, bank_urls={b: self.url + SANDBOX_MOUNT for b in embedded})
+        self.container = self._gateway.web
         mounts = {SANDBOX_MOUNT: self._sandbox_bank(self.settings)} if embedded else {}
         app = pages_app(self.container, mounts)
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
@@ -124,6 +126,6 @@ class TerminalGateway:
         if self._server is not None and self._serving is not None:
             self._server.should_exit = True
             await self._serving
-        if self.container is not None:
-            await self.container.aclose()
+        if self._gateway is not None:
+            await self._gateway.aclose()
 

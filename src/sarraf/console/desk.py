@@ -36,7 +36,9 @@ class Refused(Exception):
 
 
 class Deliver(Protocol):
-    def __call__(self, channel: str, sender: str, messages: list[Outbound]) -> Awaitable[None]: ...
+    """Tell the customer of `ref` something outside a turn (the gateway's one outbound path)."""
+
+    def __call__(self, ref: ConversationRef, messages: list[Outbound]) -> Awaitable[None]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,8 @@ class AgentDesk:
     def __init__(self, store: DeskStore, deliver: Deliver, point: BankDataPoint, bank_names: dict[str, str],
                  lang_of: Callable[[str], Awaitable[str | None]], default_langs: dict[str, str],
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 satisfaction: SatisfactionQuestions | None = None) -> None:
+                 satisfaction: SatisfactionQuestions | None = None, changed: Callable[[], None] = lambda: None
+                 ) -> None:
         self.store = store
         self._satisfaction = satisfaction
         self._deliver = deliver
@@ -59,7 +62,7 @@ class AgentDesk:
         self._lang_of = lang_of
         self._default_langs = default_langs
         self._clock = clock
-        self.changed: Callable[[], None] = lambda: None  # set by the web layer: wakes the live queue streams
+        self.changed = changed  # wakes the live queue streams (console/changes.py)
 
     # -- the conversation engine's hooks -------------------------------------------------------------------
     async def agent_owns(self, tenant: str, customer_id: str, channel: str, sender: str, text: str) -> bool:
@@ -122,7 +125,7 @@ class AgentDesk:
         if await self.owner_of(ref) != staff_id:
             raise Refused("console_not_yours", 403)
         lang = await self._lang(ref)
-        await self._deliver(ref.channel, ref.sender, [Outbound(text, lang)])
+        await self._deliver(ref, [Outbound(text, lang)])
         await self.store.write(ref, "agent", [{"text": text}], self._clock())
         self.changed()
         return ref
@@ -173,7 +176,7 @@ class AgentDesk:
         c = catalog()
         text = c.text(lang, key, bank=self._bank_names.get(ref.tenant, ref.tenant))
         replies = tuple(Button(c.text(lang, title), payload=payload) for title, payload in buttons)
-        await self._deliver(ref.channel, ref.sender, [Outbound(text, lang, quick_replies=replies)])
+        await self._deliver(ref, [Outbound(text, lang, quick_replies=replies)])
         await self.store.write(ref, "bot", [{"text": text}], self._clock())
 
 

@@ -76,6 +76,7 @@ class Conversation:
         bank_names: Mapping[str, str],
         default_langs: Mapping[str, str],
         alerts: AlertChat | None = None,
+        console: AgentHooks | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._nlu = nlu
@@ -89,10 +90,9 @@ class Conversation:
         self._reading = BankReading(point, secure_links, clock, self._refused)
         self._linking = LinkingFlow(consents, point, clock)
         self._privacy = PrivacyFlow(data_rights, consents, secure_links)
-        # The card and alert flows; a gateway without alerts gets the null object (flows/alert_chat.py). The alerts
-        # wiring (bootstrap_alerts.py) may hand in the real ones once their stores are built.
+        # The card and alert flows; a gateway without alerts gets the null object (flows/alert_chat.py).
         self.alerts: AlertChat = alerts or NoAlerts()
-        self.console: AgentHooks | None = None  # set by the console wiring (web/console): agents' conversations
+        self.console = console  # the agents' desk (console/desk.py), where the gateway runs one
         self.flows = FlowTable()  # payments, service answers…: see flows/__init__.py
         self._answers = self._core_answers()
 

@@ -36,7 +36,7 @@ class Intent(StrEnum):
 BUTTON_INTENTS = frozenset(Intent)
 DATA_INTENTS = (Intent.CHECK_BALANCE, Intent.RECENT_TRANSACTIONS, Intent.SPENDING_SUMMARY)
 SMALL_TALK = {Intent.THANKS: "thanks", Intent.GOODBYE: "goodbye", Intent.AFFIRM: "affirm", Intent.DENY: "deny"}
-# Answered by the alert and card flows when alerts run (bootstrap_alerts.py wires them); otherwise honestly
+# Answered by the alert and card flows when alerts run (bootstrap.build passes them); otherwise honestly
 # "not in chat yet" with a hand-off. Transfers are the payments flow's (flows/payments.py, registered by bootstrap).
 NOT_IN_CHAT_YET = (Intent.FREEZE_CARD, Intent.UNFREEZE_CARD, Intent.MANAGE_ALERTS, "lost_or_stolen_card")
 

@@ -30,18 +30,20 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from sarraf.alerts.outbound import KIND as OUT_OF_TURN
 from sarraf.alerts.ports import READY, RECEIVED, ROUTED, ClaimedBatch, Job, Received, Recipient, Routed
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store import alert_dead_letters as dead_letters
+from sarraf.store import outbox_answers, pg_bulk, sqlite_bulk
 from sarraf.store import outbox_sealing as sealing
-from sarraf.store import pg_bulk, sqlite_bulk
 from sarraf.store.address_sealing import Addresses
 from sarraf.store.alert_recipients import recipient_from_row
 from sarraf.store.alerts_prefs import PREFERENCE_COLUMNS
 from sarraf.store.channel_state import utc
 from sarraf.store.file_lock import file_lock
-from sarraf.store.identity_sealing import IdentityCodec, to_deliver
+from sarraf.store.identity_sealing import to_deliver
+from sarraf.store.outbox_answers import Added
 from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import alert_dead_letters, alert_outbox, alert_platform_messages, alert_preferences
 from sarraf.store.tables.core import bank_links, channel_identities, customers
@@ -93,10 +95,10 @@ class _Batch:
 
 
 class SqlAlertOutbox:
-    def __init__(self, engine: AsyncEngine, sealer: JsonSealer) -> None:
+    def __init__(self, engine: AsyncEngine, sealer: JsonSealer, addresses: Addresses) -> None:
         self._engine = engine
         self._sealer = sealer
-        self._addresses = Addresses(IdentityCodec(sealer.provider))
+        self._addresses = addresses  # the gateway's one codec (bootstrap.build): the lookup secret read once
         self._postgres = engine.dialect.name == "postgresql"
         # SQLite has one writer at a time and its busy handler sleeps up to 100 ms per retry: queueing our
         # writers on a lock instead keeps intake, routing and delivery from stalling one another.
@@ -370,6 +372,15 @@ class SqlAlertOutbox:
                 await conn.execute(text(f"NOTIFY {READY_CHANNEL}"))
             return bool(result.rowcount == 1)
 
+    async def enqueue_messages(self, tenant: str, kind: str, rows: Sequence[tuple[str, Routed]]) -> Added:
+        """Messages outside a turn, each under its own id, in one transaction (store/outbox_answers.py)."""
+        async with self._writing() as conn:
+            added = await outbox_answers.write(conn, self._sealer, self._addresses, self._hand_over, tenant, kind,
+                                               rows, postgres=self._postgres)
+            if self._postgres and any(ready for _, ready in added):
+                await conn.execute(text(f"NOTIFY {READY_CHANNEL}"))
+        return added
+
     # delivery
 
     def _due(self, limit: int, now: datetime) -> Any:
@@ -431,9 +442,9 @@ class SqlAlertOutbox:
                 outbox_id=job.row_id, tenant=job.tenant, event_id=job.event_id, customer_id=job.customer_id,
                 channel=job.channel, attempts=job.attempts + 1, reason=reason[:2000], created_at=now))
 
-    # reading back (operations, tests, the bench)
-
     async def counts(self) -> dict[str, int]:
+        """Reading back (operations, tests, the bench): bank events' rows by status, not the answers."""
+        t = alert_outbox.c
         async with self._engine.connect() as conn:
-            rows = await conn.execute(select(alert_outbox.c.status, func.count()).group_by(alert_outbox.c.status))
+            rows = await conn.execute(select(t.status, func.count()).where(t.kind != OUT_OF_TURN).group_by(t.status))
             return {r[0]: int(r[1]) for r in rows}

@@ -21,7 +21,6 @@ from sarraf.alerts.preferences import DEFAULT_ZONES, AlertPreferences
 from sarraf.domain.events import AlertGroup
 from sarraf.store.address_sealing import Addresses
 from sarraf.store.channel_state import utc
-from sarraf.store.identity_sealing import IdentityCodec
 from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.alerts import alert_fraud_cases, alert_preferences
 
@@ -118,10 +117,10 @@ class SqlAlertPreferences:
 
 
 class SqlFraudCases:
-    def __init__(self, engine: AsyncEngine, sealer: JsonSealer) -> None:
+    def __init__(self, engine: AsyncEngine, sealer: JsonSealer, addresses: Addresses) -> None:
         self._engine = engine
         self._sealer = sealer
-        self._addresses = Addresses(IdentityCodec(sealer.provider))
+        self._addresses = addresses  # the gateway's one codec (bootstrap.build)
 
     async def _cases(self, conn: AsyncConnection, rows: Any) -> list[FraudCase]:
         rows = list(rows)

@@ -18,7 +18,6 @@ from sarraf.console.ports import Claim, ConversationRef, Line, Waiting
 from sarraf.policy.crypto.keys import DataKeyShredded
 from sarraf.store.address_sealing import Addresses
 from sarraf.store.channel_state import utc
-from sarraf.store.identity_sealing import IdentityCodec
 from sarraf.store.sealing import JsonSealer
 from sarraf.store.tables.console import console_claims, console_handled, console_transcript
 from sarraf.store.tables.core import customers, handoff_requests
@@ -27,10 +26,10 @@ TRANSCRIPT_FIELD = "console-transcript"
 
 
 class SqlDesk:
-    def __init__(self, engine: AsyncEngine, sealer: JsonSealer) -> None:
+    def __init__(self, engine: AsyncEngine, sealer: JsonSealer, addresses: Addresses) -> None:
         self._engine = engine
         self._sealer = sealer
-        self._addresses = Addresses(IdentityCodec(sealer.provider))
+        self._addresses = addresses  # the gateway's one codec (bootstrap.build)
 
     async def _stored(self, channel: str, sender: str) -> str:
         return await self._addresses.stored(channel, sender)

@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 import sarraf
-from sarraf.bootstrap import Container, build
-from sarraf.bootstrap_alerts import start_alerts
+from sarraf.alert_loops import start_alerts
+from sarraf.bootstrap import build
 from sarraf.config import Settings, load_banks, load_settings
 from sarraf.heap import settle_after_start_up
 from sarraf.housekeeping import Housekeeping
@@ -46,8 +46,7 @@ HOUSEKEEPING_SECONDS = 60.0
 
 
 def create_app(
-    settings: Settings | None = None, *, container: Container | None = None, mount_sandbox: bool = True,
-    settle_heap: bool = False,
+    settings: Settings | None = None, *, mount_sandbox: bool = True, settle_heap: bool = False,
 ) -> FastAPI:
     """`settle_heap`: the process serves only this app (`sarraf serve`), so what start-up built is frozen out of
     the garbage collector's reach once it is up (see sarraf.heap)."""
@@ -57,17 +56,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = container is None
-        app.state.container = container or await build(
-            settings, bank_urls={bank: settings.public_url + SANDBOX_MOUNT for bank in embedded}
-        )
-        upkeep = asyncio.create_task(Housekeeping(app.state.container).run_forever(HOUSEKEEPING_SECONDS))
+        gateway = await build(settings, bank_urls={bank: settings.public_url + SANDBOX_MOUNT for bank in embedded},
+                              console=True)
+        app.state.container = gateway.web  # what the routes read (web/deps.py)
+        upkeep = asyncio.create_task(Housekeeping(gateway.web).run_forever(HOUSEKEEPING_SECONDS))
         # With separate alert workers this process only verifies and stores bank events (scale-out).
-        external = app.state.container.settings.alert_workers
-        app.state.console = wire_console(app.state.container)  # before any turn: agents' conversations stay quiet
-        app.state.alerts = await start_alerts(
-            app.state.container, in_process_worker=not external, route_in_process=not external
-        )
+        external = settings.alert_workers
+        app.state.console = wire_console(gateway)
+        app.state.alerts = await start_alerts(gateway, in_process_worker=not external, route_in_process=not external)
         if settle_heap:
             settle_after_start_up()
         try:
@@ -77,8 +73,7 @@ def create_app(
             upkeep.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await upkeep
-            if owned:
-                await app.state.container.aclose()
+            await gateway.aclose()
 
     app = FastAPI(
         title="Sarraf",

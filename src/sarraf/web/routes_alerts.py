@@ -1,7 +1,7 @@
 """Bank events in (POST /banks/{bank}/events), alert preferences API, and the wiring of the alert services.
 
 The intake answers 202 only once the event is in the outbox; any bad SET gets a 4xx with an RFC 8935 error
-code and a description, never a 500. The services themselves are composed in bootstrap_alerts.py.
+code and a description, never a 500. The services themselves are composed in alert_loops.py.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.exc import SQLAlchemyError
 
+from sarraf.alert_loops import AlertServices
 from sarraf.alerts.intake import UnknownBank
 from sarraf.alerts.preferences import AlertPreferences
 from sarraf.alerts.sets import SetRejected
-from sarraf.bootstrap_alerts import AlertServices
 from sarraf.domain.events import AlertGroup
 from sarraf.json_body import JsonRefused, parse_json_object
 from sarraf.web.tenant_tokens import Api, authorise

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from datetime import UTC, date, datetime, time
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from sarraf.alerts.outbound import Addressee
 from sarraf.channels import webchat
 from sarraf.channels.login_return import BrowserReturn
 from sarraf.conversation import answers
@@ -142,7 +144,7 @@ async def link_callback(
                 lang = replies[0].lang
                 if reason is not None:
                     replies.append(Outbound(texts.text(lang, reason), lang))
-                await container.deliver(failed.session.channel, failed.session.sender, replies)
+                await container.deliver(_to(failed.session), replies, f"login-failed:{_login_key(failed.session)}")
             if onward is not None:
                 return _onward(onward)
         body = texts.text(lang, reason) if reason is not None else catalog().text(lang, "link_done_body")
@@ -170,7 +172,7 @@ async def link_callback(
     partly = _partly_granted(lang, linked.grant)
     if partly is not None and resumed:
         resumed.insert(1, Outbound(partly, lang))
-    await container.deliver(session.channel, session.sender, resumed)
+    await container.deliver(_to(session), resumed, f"login:{_login_key(session)}")
     if onward is not None:
         return _onward(onward)
     c = catalog()
@@ -188,7 +190,9 @@ async def _step_up_ended(request: Request, session: LinkSession | None, complete
     back = await container.step_up.came_back(session.state, completed, why)
     if back is None:
         return None
-    await container.deliver(back.held.channel, back.held.sender, back.replies)
+    held = back.held
+    await container.deliver(Addressee(held.tenant, held.customer_id, held.channel, held.sender), back.replies,
+                            f"step-up:{held.held_id}")
     if back.completed and back.held.action is Sensitive.SECURE_PAGE_NEW_DEVICE and \
             (session.return_to or "").startswith("/secure/"):
         return _onward(BrowserReturn(str(session.return_to)))  # back to the page this browser may now read
@@ -212,6 +216,15 @@ _FAILURE_TEXTS = {
     LinkFailure.BANK_REFUSED: "bank_refused",
 }
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _to(session: LinkSession) -> Addressee:
+    return Addressee(session.tenant, session.customer_id, session.channel, session.sender)
+
+
+def _login_key(session: LinkSession) -> str:
+    """This login's name in the outbox: a digest, since the OAuth state itself is the login's secret."""
+    return hashlib.sha256(session.state.encode()).hexdigest()[:32]
 
 
 def _partly_granted(lang: str, grant: Grant) -> str | None:

@@ -51,7 +51,7 @@ async def handoffs(request: Request, bank: str) -> dict[str, Any]:
     container = container_of(request)
     if bank not in container.banks:
         raise HTTPException(404, f"unknown bank {bank!r}")
-    desk = SqlDesk(container.engine, container.row_sealer)
+    desk = SqlDesk(container.engine, container.row_sealer, container.addresses)
     waiting = []
     for w in await desk.waiting(bank):
         ref = await desk.conversation(bank, w.handoff_id)

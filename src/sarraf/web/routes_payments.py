@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from sarraf.alerts.outbound import Addressee
 from sarraf.bootstrap_payments import PaymentsWiring
 from sarraf.conversation.payment_texts import Payer
 from sarraf.conversation.replies import catalog
@@ -69,7 +70,8 @@ async def callback(
     who = _who(request, p)
     told = wiring.texts.status(who, p, in_chat=False)  # this page is the bank's browser: the figures may show
     if step.moved:  # a replayed callback changes nothing, and the chat has heard it already
-        await container.deliver(p.channel, p.sender, [wiring.texts.status(who, p)])
+        await container.deliver(Addressee(p.tenant, p.customer_id, p.channel, p.sender), [wiring.texts.status(who, p)],
+                                f"payment-status:{p.payment_id}:{p.state.value}")
     c = catalog()
     return _page(request, p.lang, c.text(p.lang, "pay_page_title"), f"{told.text} {c.text(p.lang, 'pay_page_done')}")
 

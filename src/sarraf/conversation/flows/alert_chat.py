@@ -1,6 +1,6 @@
 """The alert and card flows as the engine sees them, always present: `AlertsInChat` where a gateway runs alerts
-(bootstrap_alerts.py wires it), `NoAlerts` where it does not. The engine asks either the same questions and
-never checks which one it holds.
+(`bootstrap.build` passes it to the Conversation), `NoAlerts` where it does not. The engine asks either the
+same questions and never checks which one it holds.
 
 Without alerts nothing is intercepted: a preference change ("turn off shopping alerts") is not recognised
 before the intent classifier, the card and alert intents are answered as "not in chat yet" with the offer of a

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -11,35 +9,19 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from sarraf.console.changes import Changes
 from sarraf.console.desk import AgentDesk
-from sarraf.console.satisfaction import SatisfactionFlow
 from sarraf.policy.crypto.envelope import EnvelopeCipher
 from sarraf.store.console_audit import SqlAuditSearch
-from sarraf.store.console_desk import SqlDesk
-from sarraf.store.console_figures import SqlDeskFigures, SqlSatisfaction
+from sarraf.store.console_figures import SqlDeskFigures
 from sarraf.store.console_staff import SqlStaff
 from sarraf.store.key_store import SqlDataKeyStore, key_provider
 
 if TYPE_CHECKING:
-    from sarraf.bootstrap import Container
+    from sarraf.bootstrap import Container, Gateway
 
 SESSION_TTL = timedelta(hours=8)  # one working day; the session row ends it, whatever the browser keeps
 POLL_SECONDS = 1.0  # how often a live stream looks again without a wake-up (changes made by other replicas)
-
-
-class Changes:
-    """Wakes the live streams of this process when the queue or a transcript changed here."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def notify(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait(self, timeout: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
 
 
 @dataclass
@@ -60,17 +42,12 @@ def staff_store(container: Container) -> SqlStaff:
     return SqlStaff(container.engine, cipher)
 
 
-def wire_console(container: Container) -> ConsoleServices:
-    changes = Changes()
-    satisfaction = SqlSatisfaction(container.engine, container.addresses)
-    desk = AgentDesk(SqlDesk(container.engine, container.row_sealer), container.deliver, container.point,
-                     container.bank_names, container.lang_of,
-                     {b.id: b.default_language for b in container.banks.values()}, satisfaction=satisfaction)
-    desk.changed = changes.notify
-    container.conversation.console = desk  # the bot stays silent in conversations an agent owns
-    container.conversation.register_flow(SatisfactionFlow(satisfaction))  # the "how did we do?" buttons
-    return ConsoleServices(container, staff_store(container), desk, SqlAuditSearch(container.engine), changes,
-                           SqlDeskFigures(container.engine))
+def wire_console(gateway: Gateway) -> ConsoleServices:
+    """The console's pages and streams over the desk `bootstrap.build(console=True)` gave the conversation."""
+    container, desk = gateway.web, gateway.console
+    assert desk is not None, "the web app builds its gateway with console=True"
+    return ConsoleServices(container, staff_store(container), desk.desk, SqlAuditSearch(container.engine),
+                           desk.changes, SqlDeskFigures(container.engine))
 
 
 def services_of(request: Request) -> ConsoleServices:
