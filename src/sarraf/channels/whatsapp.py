@@ -37,6 +37,7 @@ from sarraf.channels.text_limits import card_text, chunks, clip
 from sarraf.channels.webhook import Turns, WebhookAnswer, WebhookRoute, answer_each
 from sarraf.channels.webhook_models import WhatsAppChange, WhatsAppMessage, WhatsAppStatus
 from sarraf.channels.window import WINDOW, ServiceWindows
+from sarraf.conversation.replies import catalog
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound, Receipt
 from sarraf.i18n.languages import LANGUAGES
 
@@ -53,7 +54,11 @@ BUTTON_TITLE_LIMIT = 20
 ROW_TITLE_LIMIT = 24
 MAX_TEMPLATE_QUICK_REPLIES = 10
 TEMPLATE_LANGUAGES = {language.code: language.whatsapp_template for language in LANGUAGES}
-OPTIONS = {"en": "Options", "ar": "الخيارات", "pl": "Opcje"}  # the list's button and the choice prompt
+
+
+def _options(lang: str) -> str:
+    """The list's button and the choice prompt."""
+    return catalog().as_written(lang, "whatsapp_options")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +158,9 @@ def render(message: Outbound, to: str) -> list[dict[str, Any]]:
             "action": {"name": "cta_url", "parameters": {"display_text": clip(link.title, BUTTON_TITLE_LIMIT),
                                                          "url": link.url}},
         }})
-        last = "" if not choices else OPTIONS.get(message.lang, OPTIONS["en"])
+        last = "" if not choices else _options(message.lang)
     if choices:
-        bodies.append({**base, "type": "interactive", "interactive": _choices(last or OPTIONS.get(message.lang, "…"),
+        bodies.append({**base, "type": "interactive", "interactive": _choices(last or _options(message.lang),
                                                                               choices, message.lang)})
     elif not links:
         bodies.append({**base, "type": "text", "text": {"body": last}})
@@ -169,7 +174,7 @@ def _choices(text: str, choices: list[Button], lang: str) -> dict[str, Any]:
             {"type": "reply", "reply": {"id": c.payload, "title": clip(c.title, BUTTON_TITLE_LIMIT)}} for c in choices
         ]}}
     return {"type": "list", "body": {"text": text}, "action": {
-        "button": OPTIONS.get(lang, OPTIONS["en"]),
+        "button": _options(lang),
         "sections": [{"rows": [{"id": c.payload, "title": clip(c.title, ROW_TITLE_LIMIT)}
                                for c in choices[:MAX_LIST_ROWS]]}],
     }}

@@ -42,6 +42,12 @@ class Catalog:
         shown = isolate_values(lang, {k: in_lang(v, lang) if isinstance(v, str) else v for k, v in values.items()})
         return str(entry).format(**shown)
 
+    def as_written(self, lang: str, key: str, /, **values: str) -> str:
+        """An entry with its values put in as given: for text a channel or page lays out itself (a voice
+        reads no isolation marks; a page sets its own direction). English where the language lacks it."""
+        table = self.messages.get(lang) or self.messages["en"]
+        return str(table.get(key, self.messages["en"][key])).format(**values)
+
 
 def _load(lang: str) -> dict[str, Any]:
     # libyaml's safe loader (CSafeLoader): the same documents as yaml.safe_load, parsed ~10x faster at start-up
