@@ -48,11 +48,11 @@ from sarraf.cli.terminal import _turn
 from sarraf.config import load_banks, load_settings
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.ports import Understanding
-from sarraf.conversation.replies import catalog, format_money
-from sarraf.conversation.replies.formatting import locale_for, strip_bidi_marks
 from sarraf.conversation.service_grounding import CARD_PREFIX, GROUNDED
 from sarraf.domain.messages import Inbound, InboundKind
 from sarraf.domain.money import Money
+from sarraf.i18n.replies import catalog, format_money
+from sarraf.i18n.replies.formatting import locale_for, strip_bidi_marks
 from sarraf.kb import KnowledgeBase, load
 from sarraf.sandbox_bank.app import create_app as create_sandbox_bank
 from sarraf.sandbox_bank.seed import seed_bank

@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sarraf.alerts.outbound import Addressee
-from sarraf.conversation.replies import catalog
 from sarraf.domain.consent import LINK_SESSION_TTL
 from sarraf.domain.messages import Button, Outbound
+from sarraf.i18n.replies import catalog
 from sarraf.policy.agreement import AgreementError
 from sarraf.store.console_staff import forget_expired_sessions
 from sarraf.store.conversation_context import SqlConversationContext

@@ -18,8 +18,8 @@ import httpx
 from sqlalchemy import select
 
 from sarraf.channels import webchat
-from sarraf.conversation.replies import format_money
 from sarraf.domain.money import Money
+from sarraf.i18n.replies import format_money
 from sarraf.policy.minimise import round_amount
 from sarraf.store.tables.core import channel_identities
 from tests.alerts.channel_world import BOT, WA_NUMBER, ChannelWorld, login_url, world_fixtures

@@ -11,9 +11,9 @@ from typing import Any
 
 from sarraf.alerts.fraud import FREEZE_LEASE_S, Answer, FraudDesk
 from sarraf.alerts.ports import FraudCase
-from sarraf.conversation.replies import catalog
 from sarraf.domain.disclosure import Decision, Minimisation, Outcome
 from sarraf.domain.errors import BankUnavailable
+from sarraf.i18n.replies import catalog
 from sarraf.policy.actions import ActionOutcome
 from sarraf.store.alerts_prefs import SqlFraudCases
 from sarraf.store.database import make_engine

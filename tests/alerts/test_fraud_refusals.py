@@ -11,8 +11,8 @@ import pytest
 
 from sarraf.alerts.fraud import Answer, FraudDesk
 from sarraf.alerts.ports import FraudCase
-from sarraf.conversation.replies import catalog
 from sarraf.domain.errors import BankRefused, BankUnavailable
+from sarraf.i18n.replies import catalog
 from sarraf.policy.actions import ActionOutcome
 from tests.alerts.test_fraud_race import ALLOW, Cases, Outbox
 

@@ -19,10 +19,10 @@ import pytest
 
 from sarraf.banks.openbanking import OpenBankingConnector
 from sarraf.config import Settings
-from sarraf.conversation.replies.catalog import catalog
-from sarraf.conversation.replies.formatting import strip_bidi_marks
 from sarraf.domain.consent import Tokens
 from sarraf.domain.errors import BankUnavailable
+from sarraf.i18n.replies.catalog import catalog
+from sarraf.i18n.replies.formatting import strip_bidi_marks
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
 from tests.integration.helpers import ChatClient

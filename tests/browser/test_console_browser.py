@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from sarraf.config import Settings
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
 from tests.browser.chromium import ARTIFACTS

@@ -16,8 +16,8 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from sarraf.config import Settings
-from sarraf.conversation.replies import catalog
 from sarraf.domain.payments import PaymentState
+from sarraf.i18n.replies import catalog
 from sarraf.policy.secure_links import SignedLinks
 from sarraf.sandbox_bank.profiles import SANDBOX_PASSWORD
 from sarraf.store.database import make_engine

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from sarraf.config import Settings
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 from sarraf.policy.secure_links import SignedLinks
 from sarraf.sandbox_bank.pages.consent_text import LINES
 from sarraf.sandbox_bank.pages.i18n import TEXT as BANK_PAGE

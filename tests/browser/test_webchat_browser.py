@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from sarraf.config import Settings
-from sarraf.conversation.replies import format_money
-from sarraf.conversation.replies.formatting import strip_bidi_marks
+from sarraf.i18n.replies import format_money
+from sarraf.i18n.replies.formatting import strip_bidi_marks
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
 from tests.browser.chromium import ARTIFACTS

@@ -24,8 +24,8 @@ from sarraf.channels.alexa import AlexaChannel
 from sarraf.channels.alexa.linking import AlexaAccountLinking, AlexaClient
 from sarraf.channels.alexa.verify import AlexaRequestVerifier
 from sarraf.config import load_settings
-from sarraf.conversation.replies import format_money
 from sarraf.domain.money import Money
+from sarraf.i18n.replies import format_money
 from sarraf.policy.minimise import round_amount
 from sarraf.store.alexa_grants import SqlAlexaGrants
 from sarraf.web.app import create_app

@@ -22,8 +22,8 @@ from sarraf.banks.sandbox_login import complete_sandbox_login
 from sarraf.channels.alexa.verify import AlexaRequestVerifier
 from sarraf.channels.signatures import hub_signature
 from sarraf.config import load_settings
-from sarraf.conversation.replies import format_money
 from sarraf.domain.money import Money
+from sarraf.i18n.replies import format_money
 from sarraf.policy.minimise import round_amount
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread

@@ -8,7 +8,7 @@ import re
 
 import httpx
 
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 from tests.console.test_console_http import Console, _chat, _code, _csrf, _login, console
 
 __all__ = ["console"]

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.conversation.flows.alerts import AlertFlows, Who, preference_change
-from sarraf.conversation.replies import catalog, format_money
 from sarraf.domain.events import AlertGroup
 from sarraf.domain.money import Money
+from sarraf.i18n.replies import catalog, format_money
 from sarraf.store.alerts_prefs import SqlAlertPreferences
 from sarraf.store.card_confirmations import SqlCardConfirmations
 from sarraf.store.database import make_engine

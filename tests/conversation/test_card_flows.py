@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.conversation.flows.cards import BLOCK, FREEZE, KEEP, OFFER_VALID, CardFlows
-from sarraf.conversation.replies import catalog
 from sarraf.domain.events import CardAction, PaymentCard
+from sarraf.i18n.replies import catalog
 from sarraf.store.card_confirmations import SqlCardConfirmations
 from sarraf.store.database import make_engine
 from tests.alerts.pipeline import create_schema

@@ -2,7 +2,7 @@
 
 import string
 
-from sarraf.conversation.replies import LANGUAGES, catalog
+from sarraf.i18n.replies import LANGUAGES, catalog
 
 REQUIRED_FORMS = {
     "en": {"one", "other"},

@@ -12,10 +12,10 @@ from sarraf.bootstrap import Container
 from sarraf.channels import terminal
 from sarraf.conversation.flows import FlowTable
 from sarraf.conversation.nlu.types import Parse
-from sarraf.conversation.replies import catalog
 from sarraf.conversation.turn import Turn
 from sarraf.domain.errors import BankUnavailable
 from sarraf.domain.messages import Inbound, InboundKind, Outbound
+from sarraf.i18n.replies import catalog
 
 
 @dataclass

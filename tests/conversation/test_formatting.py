@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sarraf.conversation.replies import catalog, format_date, format_money
-from sarraf.conversation.replies.formatting import plural_category, strip_bidi_marks
 from sarraf.domain.money import Money
+from sarraf.i18n.replies import catalog, format_date, format_money
+from sarraf.i18n.replies.formatting import plural_category, strip_bidi_marks
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_money_is_formatted_exactly_as_babels_format_currency(lang: str, currenc
     """format_money fills the currency into the CLDR pattern once per language; the text must not change."""
     from babel.numbers import format_currency
 
-    from sarraf.conversation.replies.formatting import locale_for
+    from sarraf.i18n.replies.formatting import locale_for
 
     expected = format_currency(amount, currency, locale=locale_for(lang))
     assert format_money(Money(amount, currency), lang) == expected

@@ -10,9 +10,9 @@ from sarraf.bootstrap import Container
 from sarraf.channels import terminal
 from sarraf.conversation.intents import Intent
 from sarraf.conversation.nlu.taxonomy import BOT_INTENTS
-from sarraf.conversation.replies import catalog
 from sarraf.conversation.saying import POSTBACK_PREFIX
 from sarraf.domain.messages import Inbound, InboundKind
+from sarraf.i18n.replies import catalog
 from sarraf.store.tables.core import handoff_requests
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from sarraf.bootstrap import Container
 from sarraf.channels import terminal
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 from sarraf.store.tables.core import handoff_requests
 
 

@@ -9,8 +9,8 @@ import string
 import pytest
 from babel import Locale
 
-from sarraf.conversation.replies import LANGUAGES, catalog
-from sarraf.conversation.replies.formatting import LOCALES, strip_bidi_marks
+from sarraf.i18n.replies import LANGUAGES, catalog
+from sarraf.i18n.replies.formatting import LOCALES, strip_bidi_marks
 
 COUNTS = (0, 1, 2, 3, 10, 11, 100)
 # placeholders that only ever hold a number; they belong in plural messages (as `count`)

@@ -15,10 +15,10 @@ from sarraf.config import DEFAULT_BANKS_FILE, load_banks
 from sarraf.conversation.context import CONTEXT_TTL, OFFER_HANDOFF, Memory
 from sarraf.conversation.flows.service import ServiceFlow, currency_named, helped
 from sarraf.conversation.nlu.types import Parse
-from sarraf.conversation.replies import catalog
 from sarraf.conversation.turn import Turn
 from sarraf.domain.errors import NotLinked
 from sarraf.domain.messages import Outbound
+from sarraf.i18n.replies import catalog
 from sarraf.kb import SERVICE_INTENTS, KnowledgeBase, load
 from sarraf.policy.point import Subject
 from sarraf.store.conversation_context import SqlConversationContext

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.conversation.flows.alerts import AlertFlows, Who, preference_change
 from sarraf.conversation.flows.cards import CardFlows
-from sarraf.conversation.replies import catalog
 from sarraf.conversation.step_up import Requester, StepUpGate, device_confirmed
 from sarraf.domain.consent import LINK_SESSION_TTL
 from sarraf.domain.disclosure import Decision, DisclosureRequest
 from sarraf.domain.events import CardAction
+from sarraf.i18n.replies import catalog
 from sarraf.policy.step_up import Sensitive, StepUpPolicy
 from sarraf.store.alerts_prefs import SqlAlertPreferences
 from sarraf.store.card_confirmations import SqlCardConfirmations

@@ -12,12 +12,12 @@ import pytest
 from sarraf.channels import webchat
 from sarraf.config import DEFAULT_BANKS_FILE, load_banks
 from sarraf.conversation import answers
-from sarraf.conversation.replies import LANGUAGES, catalog, format_money
-from sarraf.conversation.replies.formatting import FSI, LRI, PDI, isolate_ltr, strip_bidi_marks
 from sarraf.domain.banking import Account, Balance, CreditDebit, Transaction
 from sarraf.domain.messages import Button, Outbound
 from sarraf.domain.money import Money
 from sarraf.domain.names import LocalizedName, in_lang
+from sarraf.i18n.replies import LANGUAGES, catalog, format_money
+from sarraf.i18n.replies.formatting import FSI, LRI, PDI, isolate_ltr, strip_bidi_marks
 from sarraf.policy.point import AccountBalances
 from sarraf.sandbox_bank.pages.i18n import TEXT as BANK_PAGE
 

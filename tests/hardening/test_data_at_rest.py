@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sarraf.conversation.replies import format_money
 from sarraf.domain.money import Money
+from sarraf.i18n.replies import format_money
 from sarraf.sandbox_bank.profiles import PROFILES
 from tests.alerts.channel_world import ChannelWorld, channel_gateway, login_url
 from tests.alerts.helpers import simulate

@@ -14,7 +14,7 @@ from sarraf.bootstrap_alerts import AlertParts
 from sarraf.channels import terminal
 from sarraf.config import load_banks, load_settings
 from sarraf.conversation.flows.alerts import preference_change
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 from sarraf.sandbox_bank.app import create_app as create_sandbox_bank
 from sarraf.web.threaded_server import serve_in_thread
 

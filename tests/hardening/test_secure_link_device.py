@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 from sarraf.policy.secure_links import SignedLinks
 from sarraf.store.key_store import key_provider
 from tests.integration.conftest import Gateway, database_url, gateway  # noqa: F401

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sarraf.banks.openbanking import OpenBankingConnector
 from sarraf.banks.sandbox_login import complete_sandbox_login
 from sarraf.channels import webchat
-from sarraf.conversation.replies import catalog, format_date, format_money
 from sarraf.domain.banking import CreditDebit
 from sarraf.domain.money import Money
 from sarraf.domain.names import LocalizedName
+from sarraf.i18n.replies import catalog, format_date, format_money
 from sarraf.store.database import make_engine
 from sarraf.store.tables.core import channel_identities, handoff_requests
 from tests.integration.conftest import Gateway

@@ -15,7 +15,7 @@ import pytest
 from sarraf.bootstrap import build
 from sarraf.channels import terminal
 from sarraf.config import load_banks, load_settings
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 from sarraf.sandbox_bank.app import create_app as create_sandbox_bank
 from sarraf.web.threaded_server import serve_in_thread
 from tests.integration.conftest import Gateway

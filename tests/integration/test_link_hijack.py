@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from sarraf.banks.sandbox_login import complete_sandbox_login
-from sarraf.conversation.replies import format_money
+from sarraf.i18n.replies import format_money
 from tests.channels.alexa_ca import envelope
 from tests.channels.fake_platform import fixture
 from tests.channels.test_gateway_channels import (

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from sarraf.config import DEFAULT_BANKS_FILE, Settings
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
 

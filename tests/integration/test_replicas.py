@@ -25,7 +25,7 @@ import pytest
 import sarraf
 from sarraf.banks.sandbox_login import complete_sandbox_login
 from sarraf.config import load_settings
-from sarraf.conversation.replies import format_date
+from sarraf.i18n.replies import format_date
 from sarraf.store.audit_store import open_audit_log
 from sarraf.store.database import make_engine
 from sarraf.web.threaded_server import free_port

@@ -16,11 +16,11 @@ from sqlalchemy import update
 from sarraf.banks.openbanking import OpenBankingConnector
 from sarraf.banks.sandbox_login import complete_sandbox_login
 from sarraf.channels import webchat
-from sarraf.conversation.replies import catalog, format_money
 from sarraf.domain.banking import CreditDebit, Transaction
 from sarraf.domain.consent import ConsentStatus
 from sarraf.domain.events import PaymentCard
 from sarraf.domain.money import Money
+from sarraf.i18n.replies import catalog, format_money
 from sarraf.store.address_sealing import Addresses
 from sarraf.store.alerts_prefs import SqlAlertPreferences
 from sarraf.store.customers import SqlCustomers

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from sarraf.config import load_banks
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 from sarraf.kb import load
 from sarraf.sandbox_bank.seed import seed_bank
 from sarraf.sandbox_bank.service import NEW_CARDS, RATES, activity_of

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sarraf.conversation.replies import format_money
+from sarraf.i18n.replies import format_money
 from tests.integration.conftest import Gateway
 from tests.integration.helpers import ChatClient, bank_balances
 

@@ -11,8 +11,8 @@ import re
 import httpx
 import pytest
 
-from sarraf.conversation.replies import LANGUAGES, catalog
-from sarraf.conversation.replies.formatting import LRI, PDI
+from sarraf.i18n.replies import LANGUAGES, catalog
+from sarraf.i18n.replies.formatting import LRI, PDI
 from sarraf.sandbox_bank.pages.i18n import TEXT as BANK_PAGE
 from sarraf.web.routes_webchat import CHIPS, LANG_COOKIE
 from tests.integration.conftest import Gateway

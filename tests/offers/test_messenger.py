@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 from sarraf.store.tables.core import channel_identities
 from tests.alerts.channel_world import ChannelWorld, login_url, world_fixtures
 from tests.alerts.helpers import simulate

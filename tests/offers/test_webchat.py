@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 from tests.alerts.conftest import AlertGateway
 from tests.alerts.helpers import collect, simulate
 from tests.integration.helpers import ChatClient

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from sarraf.conversation.replies.formatting import strip_bidi_marks
+from sarraf.i18n.replies.formatting import strip_bidi_marks
 from tests.alerts.channel_world import ChannelWorld
 from tests.channels.fake_platform import Call
 

@@ -23,7 +23,7 @@ from babel.numbers import format_currency
 from sarraf.banks.openbanking import OpenBankingConnector
 from sarraf.conversation.flows.alerts import preference_change
 from sarraf.conversation.nlu import load_default
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 from sarraf.policy.secure_links import SignedLinks
 from sarraf.store.key_store import key_provider
 from tests.alerts.channel_world import ChannelWorld

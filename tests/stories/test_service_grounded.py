@@ -14,7 +14,7 @@ import pytest
 from babel.numbers import format_currency
 
 from sarraf.config import DEFAULT_BANKS_FILE, load_banks
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 from sarraf.kb import KnowledgeBase, load
 from sarraf.sandbox_bank.seed import seed_bank
 from sarraf.sandbox_bank.service import NEW_CARDS, activity_of

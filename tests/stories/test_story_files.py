@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sarraf.conversation.flows.alerts import INTENTS as ALERT_INTENTS
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 from tests.stories.ledger import CATEGORY_MCCS, period
 from tests.stories.runner import _nlu
 from tests.stories.story import LANGS, load, read

@@ -20,11 +20,11 @@ from typing import Protocol
 
 from sarraf.alerts.ports import AlertOutbox, FraudCase, FraudCases, HumanQueue, Routed
 from sarraf.alerts.render import render, to_json
-from sarraf.conversation.replies import catalog
 from sarraf.domain.disclosure import Minimisation
 from sarraf.domain.errors import BankRefused, BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.events import AlertKind, BankEvent, CardAction
 from sarraf.domain.messages import Outbound
+from sarraf.i18n.replies import catalog
 from sarraf.policy.actions import ActionOutcome
 from sarraf.policy.point import Subject
 

@@ -25,11 +25,11 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sarraf.alerts.preferences import NIGHT, AlertPreferences, quiet_until
-from sarraf.conversation.replies import catalog
 from sarraf.domain.disclosure import DisclosureRequest, Minimisation
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.domain.messages import Button, Outbound
 from sarraf.domain.offers import STOP_PAYLOAD, WHY_PAYLOAD, OfferRules, OptIn
+from sarraf.i18n.replies import catalog
 from sarraf.policy.consent_grant import ConsentGrant, Scope
 
 DIRECT_MARKETING = "marketing.communications"

@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sarraf.conversation.replies import LANGUAGES, catalog, format_money
 from sarraf.domain.banking import CreditDebit, Transaction
 from sarraf.domain.disclosure import Minimisation
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.domain.messages import Button, Card, CardLine, Outbound, Table
 from sarraf.domain.money import Money
+from sarraf.i18n.replies import LANGUAGES, catalog, format_money
 from sarraf.policy.minimise import minimise
 
 FRAUD_PAYLOAD = "alert:fraud:"  # alert:fraud:<event id>:yes|no

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 
 from sarraf.channels.messenger import MAX_BUTTONS, TEMPLATE_LANGUAGES, MessengerAccount
-from sarraf.conversation.replies import catalog
 from sarraf.domain.names import LocalizedName
+from sarraf.i18n.replies import catalog
 
 EXAMPLE_KEY = "template_example"  # a realistic body parameter, which Meta's review asks for
 

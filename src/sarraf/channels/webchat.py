@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sarraf.channels.login_return import BrowserReturn
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.messages import Inbound, InboundKind, Outbound, Receipt
+from sarraf.i18n.languages import direction
 
 NAME = "webchat"
 SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -29,7 +30,7 @@ def render(message: Outbound) -> dict[str, Any]:
     return {
         "text": message.text,
         "lang": message.lang,
-        "dir": message.direction,
+        "dir": direction(message.lang),
         "buttons": [{"title": b.title, "url": b.url, "payload": b.payload, "login": b.login} for b in message.buttons],
         "quick_replies": [{"title": q.title, "payload": q.payload} for q in message.quick_replies],
         "cards": [

@@ -37,9 +37,9 @@ from sarraf.channels.text_limits import card_text, chunks, clip
 from sarraf.channels.webhook import Turns, WebhookAnswer, WebhookRoute, answer_each
 from sarraf.channels.webhook_models import WhatsAppChange, WhatsAppMessage, WhatsAppStatus
 from sarraf.channels.window import WINDOW, ServiceWindows
-from sarraf.conversation.replies import catalog
 from sarraf.domain.messages import Button, Inbound, InboundKind, Outbound, Receipt
 from sarraf.i18n.languages import LANGUAGES
+from sarraf.i18n.replies import catalog
 
 log = logging.getLogger(__name__)
 

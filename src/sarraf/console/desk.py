@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 from sarraf.console.ports import Claim, Colleague, ConversationRef, DeskStore, Line, SatisfactionQuestions, Waiting
 from sarraf.console.satisfaction import SATISFACTION_PREFIX, SCORES
-from sarraf.conversation.replies import catalog
 from sarraf.domain.messages import Button, Outbound
+from sarraf.i18n.replies import catalog
 from sarraf.policy.point import AccountBalances, BankDataPoint, Disclosure, Subject
 
 AGENT_CONSOLE = "agent_console"

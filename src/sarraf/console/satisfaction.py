@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 from sarraf.console.ports import SatisfactionQuestions
 from sarraf.conversation.nlu.types import Parse
-from sarraf.conversation.replies import catalog
 from sarraf.conversation.turn import Turn
 from sarraf.domain.messages import Outbound
+from sarraf.i18n.replies import catalog
 
 SATISFACTION_PREFIX = "csat:"
 SCORES = {"good": 5, "okay": 3, "poor": 1}  # on the usual 1-5 scale, so figures compare with other desks'

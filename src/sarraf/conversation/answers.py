@@ -9,11 +9,11 @@ from decimal import Decimal
 
 from sarraf.conversation.nlu.entities.categories import members
 from sarraf.conversation.nlu.entities.merchants import merchant_matches
-from sarraf.conversation.replies import catalog, format_date, format_money
-from sarraf.conversation.replies.formatting import isolate_ltr
 from sarraf.domain.banking import CreditDebit, Transaction
 from sarraf.domain.messages import Button, Outbound, Table
 from sarraf.domain.money import Money
+from sarraf.i18n.replies import catalog, format_date, format_money
+from sarraf.i18n.replies.formatting import isolate_ltr
 from sarraf.policy.point import AccountBalances
 
 TRANSACTIONS_SHOWN = 5

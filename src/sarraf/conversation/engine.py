@@ -42,7 +42,6 @@ from sarraf.conversation.ports import (
     Understanding,
 )
 from sarraf.conversation.reading import BankReading, entity_value
-from sarraf.conversation.replies import catalog
 from sarraf.conversation.sanitize import MAX_MESSAGE_CHARS, clean
 from sarraf.conversation.saying import POSTBACK_PREFIX, say
 from sarraf.conversation.turn import Turn
@@ -51,6 +50,7 @@ from sarraf.domain.disclosure import Decision
 from sarraf.domain.errors import BankAnswerRefused, BankRefused, BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Inbound, InboundKind, Outbound
 from sarraf.i18n.languages import spoken
+from sarraf.i18n.replies import catalog
 from sarraf.policy.consent_grant import CONSENT_POLICY_ID
 
 # Two messages in a row we could not place: the second is met with the offer of a person, and the hand-off (if

@@ -1,13 +1,13 @@
 """What the customer is told when a payment left pending settles later (catalogue
-conversation/replies/payment_outcomes.{en,pl,ar}.yaml): sent, or rejected with the bank's reason in their
+i18n/replies/payment_outcomes.{en,pl,ar}.yaml): sent, or rejected with the bank's reason in their
 language. A payment confirmed on the secure page (link_only channels) is told without its figures."""
 
 from __future__ import annotations
 
 from sarraf.conversation.payment_texts import Who, money
-from sarraf.conversation.replies import catalog
 from sarraf.domain.messages import Outbound
 from sarraf.domain.payments import Payment, PaymentState
+from sarraf.i18n.replies import catalog
 
 # The StatusReasonCodes the catalogue words; any other is named by its code.
 WORDED = frozenset({"AM04", "AM03", "AM05", "AC04", "AC06", "refused"})

@@ -1,4 +1,4 @@
-"""What the payment flow says (catalogue conversation/replies/payments.{en,pl,ar}.yaml), with money in the
+"""What the payment flow says (catalogue i18n/replies/payments.{en,pl,ar}.yaml), with money in the
 currency's minor units (Babel), payee and account numbers masked, and on link_only channels nothing of the
 payment in the chat: a link to the secure page where it is shown and confirmed."""
 
@@ -14,11 +14,11 @@ from babel.dates import format_time
 from babel.numbers import format_decimal, get_currency_precision
 
 from sarraf.conversation.payment_runs import Step, breach_of
-from sarraf.conversation.replies import catalog, format_date, format_money
-from sarraf.conversation.replies.formatting import isolate_ltr
 from sarraf.domain.messages import Button, Card, CardLine, Outbound
 from sarraf.domain.money import Money
 from sarraf.domain.payments import Payment, PaymentState
+from sarraf.i18n.replies import catalog, format_date, format_money
+from sarraf.i18n.replies.formatting import isolate_ltr
 from sarraf.policy.minimise import mask_identifier
 from sarraf.policy.payments import Breach, LimitBreach
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sarraf.conversation.intents import Intent
-from sarraf.conversation.replies import catalog
 from sarraf.conversation.turn import Turn
 from sarraf.domain.messages import Button, Outbound
+from sarraf.i18n.replies import catalog
 
 POSTBACK_PREFIX = "intent:"
 # what a customer can do next, offered under greetings, help and "say it another way"

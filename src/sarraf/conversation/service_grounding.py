@@ -19,12 +19,12 @@ from babel.numbers import format_decimal
 
 from sarraf.conversation.answers import category_name
 from sarraf.conversation.ports import SecureLinks
-from sarraf.conversation.replies import catalog, format_date, format_money
-from sarraf.conversation.replies.formatting import isolate_ltr, locale_for
 from sarraf.domain.disclosure import Decision, Minimisation
 from sarraf.domain.messages import Button, Outbound
 from sarraf.domain.money import Money
 from sarraf.domain.service_items import ActivityItem, CardDelivery, ItemKind
+from sarraf.i18n.replies import catalog, format_date, format_money
+from sarraf.i18n.replies.formatting import isolate_ltr, locale_for
 from sarraf.policy.actions import subject_for
 from sarraf.policy.consent_grant import CONSENT_POLICY_ID
 from sarraf.policy.point import BankDataPoint, Subject

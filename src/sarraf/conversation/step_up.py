@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sarraf.conversation.replies import catalog
 from sarraf.conversation.turn import Party
 from sarraf.domain.consent import LINK_SESSION_TTL
 from sarraf.domain.disclosure import Decision, DisclosureRequest
 from sarraf.domain.messages import Button, Outbound
+from sarraf.i18n.replies import catalog
 from sarraf.policy.step_up import OFF, HeldAction, HeldStatus, Sensitive, StepUpPolicy, step_up_record
 
 Requester = Party  # who asked for the held action and where the answer goes

@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sarraf.i18n.languages import direction
-
 
 class InboundKind(StrEnum):
     TEXT = "text"
@@ -85,7 +83,3 @@ class Outbound:
     link_only: bool = False  # text carries no bank data, only a link to a gateway-hosted page
     extra: dict[str, str] = field(default_factory=dict)
     table: Table | None = None  # the text's list as rows, for channels that draw tables; others show the text
-
-    @property
-    def direction(self) -> str:
-        return direction(self.lang)

@@ -3,7 +3,7 @@
 Everything that differs by language and is not a sentence lives here: the CLDR locale that Babel formats
 numbers, dates and currencies with, the writing direction, the template language codes Meta's platforms
 registered our templates under, and the Alexa locales whose requests arrive in that language. The sentences
-themselves are the reply catalogues (`conversation/replies/<lang>.yaml` and `<feature>.<lang>.yaml`).
+themselves are the reply catalogues (`i18n/replies/<lang>.yaml` and `<feature>.<lang>.yaml`).
 
 A new language is one `Language` entry below plus its data files (listed in docs/i18n.md)."""
 

@@ -1,12 +1,12 @@
 """What the account-linking pages (and the chat, after a login) say about whose chat a login belongs to and
-what the bank granted: the catalogue's `linkpage_*` entries (conversation/replies/linking_pages.<lang>.yaml)."""
+what the bank granted: the catalogue's `linkpage_*` entries (i18n/replies/linking_pages.<lang>.yaml)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from sarraf.channels.registry import PLATFORMS
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 
 CHANNEL_NAMES = {**{platform.name: platform.capabilities.title for platform in PLATFORMS},
                  "webchat": "web", "terminal": "terminal"}

@@ -10,9 +10,9 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from sarraf.alerts.offers import offer_request, with_opt_in
-from sarraf.conversation.replies import catalog
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.i18n.languages import direction
+from sarraf.i18n.replies import catalog
 from sarraf.policy.consent_grant import ConsentGrant
 from sarraf.policy.secure_links import SecureView
 from sarraf.store.offers import SqlOffers

@@ -21,9 +21,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from sarraf.channels import webchat
-from sarraf.conversation.replies import catalog
-from sarraf.conversation.replies.catalog import LANGUAGES
 from sarraf.domain.messages import Outbound
+from sarraf.i18n.replies import catalog
+from sarraf.i18n.replies.catalog import LANGUAGES
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = "5"

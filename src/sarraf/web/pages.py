@@ -6,8 +6,8 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from sarraf.conversation.replies import catalog
 from sarraf.i18n.languages import direction
+from sarraf.i18n.replies import catalog
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 

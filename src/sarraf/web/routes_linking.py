@@ -13,11 +13,11 @@ from sarraf.alerts.outbound import Addressee
 from sarraf.channels import webchat
 from sarraf.channels.login_return import BrowserReturn
 from sarraf.conversation import answers
-from sarraf.conversation.replies import catalog
 from sarraf.domain.consent import LinkSession
 from sarraf.domain.errors import BankAnswerRefused, BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Outbound
 from sarraf.i18n.languages import direction, from_accept_language
+from sarraf.i18n.replies import catalog
 from sarraf.observability import LINKS
 from sarraf.policy.consent_grant import Grant
 from sarraf.policy.consents import LinkFailed, LinkFailure

@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sarraf.alerts.outbound import Addressee
 from sarraf.bootstrap_payments import PaymentsWiring
 from sarraf.conversation.payment_texts import Payer
-from sarraf.conversation.replies import catalog
 from sarraf.domain.payments import Payment, PaymentState
+from sarraf.i18n.replies import catalog
 from sarraf.policy.point import Subject
 from sarraf.policy.secure_links import InvalidLink, SecureView
 from sarraf.web.deps import container_of

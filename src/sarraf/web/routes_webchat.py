@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from sarraf.channels import webchat
-from sarraf.conversation.replies import catalog
 from sarraf.domain.messages import Receipt
 from sarraf.i18n.languages import CODES, direction
+from sarraf.i18n.replies import catalog
 from sarraf.observability import MESSAGES, REPLIES, TURN_SECONDS
 from sarraf.web import browser_binding
 from sarraf.web.deps import container_of

@@ -14,8 +14,8 @@ from datetime import timedelta
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from sarraf.conversation.replies import catalog
 from sarraf.conversation.step_up import Requester
+from sarraf.i18n.replies import catalog
 from sarraf.policy.secure_links import SecureView
 from sarraf.policy.step_up import Sensitive
 from sarraf.store.secure_link_claims import SqlSecureLinkClaims

@@ -9,9 +9,9 @@ import pytest
 from sarraf.conversation.engine import Conversation
 from sarraf.conversation.flows.alert_chat import AlertChat, AlertsInChat
 from sarraf.conversation.flows.alerts import AlertFlows
-from sarraf.conversation.replies import catalog
 from sarraf.conversation.step_up import StepUpGate
 from sarraf.domain.messages import Inbound, InboundKind, Outbound
+from sarraf.i18n.replies import catalog
 from tests.conversation.cards_world import CardDesk
 from tests.conversation.unit import fakes
 

@@ -1,11 +1,11 @@
 """What the Alexa skill says about things a voice cannot show: links, cards and choices.
 
-The sentences are the catalogue's `alexa_*` entries (conversation/replies/channel_phrases.<lang>.yaml), so a
+The sentences are the catalogue's `alexa_*` entries (i18n/replies/channel_phrases.<lang>.yaml), so a
 new language brings them with its other replies."""
 
 from __future__ import annotations
 
-from sarraf.conversation.replies import catalog
+from sarraf.i18n.replies import catalog
 
 
 def phrase(lang: str, key: str, **values: str) -> str:

@@ -22,7 +22,6 @@ from sarraf.conversation.flows.cards import CARD_INTENTS, CARD_PREFIX, CardActio
 from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.entities.money import find_money
 from sarraf.conversation.nlu.keywords import alternatives, language_tables
-from sarraf.conversation.replies import catalog, format_money, format_number, format_zone
 from sarraf.conversation.step_up import Requester, StepUpGate
 from sarraf.conversation.turn import Party
 from sarraf.conversation.zones import customer_zone
@@ -30,6 +29,7 @@ from sarraf.domain.events import AlertGroup
 from sarraf.domain.messages import Outbound, Receipt
 from sarraf.domain.money import Money
 from sarraf.i18n.languages import CODES, DEFAULT
+from sarraf.i18n.replies import catalog, format_money, format_number, format_zone
 from sarraf.policy.step_up import Sensitive
 
 FRAUD_PREFIX = "alert:fraud:"

@@ -16,11 +16,11 @@ from typing import Protocol
 
 from sarraf.conversation.nlu.keywords import alternatives
 from sarraf.conversation.ports import Speaker
-from sarraf.conversation.replies import catalog
 from sarraf.conversation.step_up import Requester, StepUpGate
 from sarraf.domain.errors import BankUnavailable
 from sarraf.domain.events import CardAction, PaymentCard, PendingBlock
 from sarraf.domain.messages import Button, Outbound
+from sarraf.i18n.replies import catalog
 from sarraf.policy.actions import ActionOutcome, subject_for
 from sarraf.policy.point import Subject
 from sarraf.policy.step_up import Sensitive

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sarraf.conversation.ports import BankData, Consents
-from sarraf.conversation.replies import catalog
 from sarraf.conversation.saying import say
 from sarraf.conversation.turn import Turn
 from sarraf.domain.messages import Button, Outbound
+from sarraf.i18n.replies import catalog
 
 RELINK_WINDOW = timedelta(days=7)  # matches the expiry reminder: from then on, "link" renews the consent
 

@@ -18,11 +18,11 @@ from typing import Literal, Protocol
 
 from sarraf.conversation.nlu.keywords import words
 from sarraf.conversation.nlu.types import Parse
-from sarraf.conversation.replies import catalog
-from sarraf.conversation.replies.formatting import format_date
 from sarraf.conversation.turn import Turn
 from sarraf.domain.messages import Button, Outbound
 from sarraf.domain.offers import STOP_PAYLOAD, WHY_PAYLOAD, OfferRules, OptIn
+from sarraf.i18n.replies import catalog
+from sarraf.i18n.replies.formatting import format_date
 
 Wish = Literal["in", "out", "why"]
 PREFIX = "offers:"

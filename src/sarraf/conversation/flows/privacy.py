@@ -16,10 +16,10 @@ from typing import Protocol
 from sarraf.conversation.context import CONFIRM_ERASE
 from sarraf.conversation.nlu.keywords import words
 from sarraf.conversation.ports import Consents, DataRights, SecureLinks
-from sarraf.conversation.replies import catalog, format_date
 from sarraf.conversation.saying import say
 from sarraf.conversation.turn import Turn
 from sarraf.domain.messages import Button, Outbound
+from sarraf.i18n.replies import catalog, format_date
 
 PRIVACY_VIEW = "privacy"
 

@@ -25,11 +25,11 @@ from sarraf.conversation.nlu.entities.fold import fold
 from sarraf.conversation.nlu.keywords import alternatives
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.ports import Handoffs
-from sarraf.conversation.replies import catalog
 from sarraf.conversation.service_grounding import CARD_PREFIX, DISPUTE_PREFIX
 from sarraf.conversation.turn import Turn
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.domain.messages import Button, Outbound
+from sarraf.i18n.replies import catalog
 from sarraf.kb import SERVICE_INTENTS, KnowledgeBase
 from sarraf.policy.point import Subject
 

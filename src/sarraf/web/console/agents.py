@@ -15,9 +15,9 @@ from sarraf.channels.platform_http import PlatformError
 from sarraf.console.desk import CANNED, TAKES_CONVERSATIONS, Refused, describe
 from sarraf.console.ports import ConversationRef
 from sarraf.conversation import answers
-from sarraf.conversation.replies import catalog
 from sarraf.domain.errors import BankUnavailable, ConsentUnusable, NotLinked
 from sarraf.i18n.languages import direction
+from sarraf.i18n.replies import catalog
 from sarraf.store.console_staff import StaffSession
 from sarraf.web.console.auth import SESSION_COOKIE, Refusal, require
 from sarraf.web.console.live import fragment_stream

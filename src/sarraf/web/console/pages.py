@@ -9,8 +9,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from sarraf.conversation.replies import catalog, format_date
 from sarraf.i18n.languages import CODES, direction
+from sarraf.i18n.replies import catalog, format_date
 from sarraf.web.deps import container_of
 
 LANGUAGES = CODES

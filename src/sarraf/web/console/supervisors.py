@@ -10,7 +10,7 @@ from datetime import datetime, time
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from sarraf.conversation.replies import format_date
+from sarraf.i18n.replies import format_date
 from sarraf.web.console.auth import Refusal, require
 from sarraf.web.console.pages import console_lang, render
 from sarraf.web.console.services import services_of

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from sarraf.conversation.replies.formatting import isolate_values, plural_category
 from sarraf.domain.names import in_lang
 from sarraf.i18n.languages import CODES
+from sarraf.i18n.replies.formatting import isolate_values, plural_category
 
 LANGUAGES = CODES
 _HERE = Path(__file__).parent

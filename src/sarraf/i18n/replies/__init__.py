@@ -1,7 +1,7 @@
 """Everything the bot says, in Arabic, Polish and English, formatted with CLDR rules (Babel)."""
 
-from sarraf.conversation.replies.catalog import LANGUAGES, Catalog, catalog
-from sarraf.conversation.replies.formatting import (
+from sarraf.i18n.replies.catalog import LANGUAGES, Catalog, catalog
+from sarraf.i18n.replies.formatting import (
     format_date,
     format_money,
     format_number,
