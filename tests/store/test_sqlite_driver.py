@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.store import sqlite_driver
@@ -95,3 +95,61 @@ async def test_many_rows_stream_past_the_prefetch(engine: AsyncEngine, monkeypat
         assert len(await half.fetchmany(10)) == 10
         await half.close()  # the cursor kept open for the rest is closed on its thread
         assert (await conn.execute(select(func.count()).select_from(items))).scalar() == 50
+
+
+async def test_writers_of_one_process_take_turns(engine: AsyncEngine) -> None:
+    """Each writer holds the database from its first write to its commit; the others wait their turn (woken as
+    it ends) instead of sleeping in SQLite's busy handler."""
+    import asyncio
+    import time
+
+    order: list[int] = []
+    first_in = asyncio.Event()
+
+    async def write(i: int) -> float:
+        began = time.monotonic()
+        async with engine.begin() as conn:
+            await conn.execute(insert(items).values(name=f"w{i}"))
+            order.append(i)
+            if i == 0:
+                first_in.set()
+                await asyncio.sleep(0.2)  # holds the write lock meanwhile
+        return time.monotonic() - began
+
+    first = asyncio.create_task(write(0))
+    await first_in.wait()
+    waits = await asyncio.gather(*(write(i) for i in range(1, 8)))
+    await first
+    assert order[0] == 0 and sorted(order) == list(range(8))
+    assert max(waits) < 1.0  # woken as the lock is let go, not after the busy handler's growing sleeps
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(items))).scalar() == 8
+
+
+async def test_the_write_turn_is_let_go_after_a_failure_a_rollback_and_a_read(engine: AsyncEngine) -> None:
+    import asyncio
+
+    with pytest.raises(IntegrityError):
+        async with engine.begin() as conn:
+            await conn.execute(insert(items).values(id=1, name="a"))
+            await conn.execute(insert(items).values(id=1, name="b"))
+    async with engine.connect() as conn:
+        with pytest.raises(OperationalError):  # it began no transaction: the failure lets the turn go at once
+            await conn.execute(text("INSERT INTO nowhere VALUES (1)"))
+        async with engine.begin() as other:  # another connection writes meanwhile
+            await asyncio.wait_for(other.execute(insert(items).values(name="c")), 5)
+    async with engine.begin() as conn:
+        await conn.execute(select(items))  # a read takes no turn
+        await asyncio.wait_for(conn.execute(insert(items).values(name="d")), 5)
+
+
+async def test_a_writer_waiting_too_long_is_told_the_database_is_locked(
+        engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_driver, "WRITER_WAIT_S", 0.2)
+    async with engine.begin() as holder:
+        await holder.execute(insert(items).values(name="held"))
+        with pytest.raises(OperationalError, match="database is locked"):
+            async with engine.begin() as conn:
+                await conn.execute(insert(items).values(name="late"))
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(items.c.name))).scalars().all() == ["held"]

@@ -7,6 +7,9 @@ most of what a statement cost the gateway (about 85 µs of CPU each; issue #15).
 one call on the thread and keeps the answer (description, rows, row count, last row id); the adapter's later
 `fetchall` and `close` are answered from it without a trip.
 
+Writers of this process queue for the database in order (OneTripConnection.writing) instead of sleeping in
+SQLite's busy handler.
+
 A statement with many rows (a server-side cursor streaming the audit log) gets its first PREFETCH_ROWS with the
 execute and the rest as asked, from the same cursor, kept open until then.
 
@@ -16,7 +19,9 @@ it to the behaviour SQLAlchemy relies on.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +30,10 @@ from typing import Any
 import aiosqlite
 
 PREFETCH_ROWS = 1000
+WRITER_WAIT_S = 30.0  # the busy timeout store/database.py gives sqlite3
+_READS = ("SELECT", "PRAGMA", "EXPLAIN")  # never begin a transaction; anything else may write (WITH: either)
+_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = \
+    weakref.WeakKeyDictionary()
 Description = tuple[tuple[Any, ...], ...] | None
 
 
@@ -67,20 +76,29 @@ class OneTripCursor:
             cursor.close()
         return done
 
-    async def _start(self, call: Callable[[sqlite3.Cursor], object]) -> OneTripCursor:
+    async def _start(self, sql: str, call: Callable[[sqlite3.Cursor], object]) -> OneTripCursor:
         await self.close()  # a cursor executed twice: the rows of the first statement are gone, as with sqlite3
-        done: _Done = await self._conn._execute(self._run, call)
+        conn = self._conn
+        if not sql.lstrip()[:7].upper().startswith(_READS):
+            await conn.writing()
+        try:
+            done: _Done = await conn._execute(self._run, call)
+        except BaseException:
+            await conn.settle()
+            raise
         self.description, self.rowcount, self.lastrowid = done.description, done.rowcount, done.lastrowid
         self._rows = deque(done.rows)
-        self._conn.transaction_open = done.in_transaction
+        conn.transaction_open = done.in_transaction
+        if not done.in_transaction:
+            conn.done_writing()
         return self
 
     async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> OneTripCursor:
         params: Sequence[Any] | dict[str, Any] = [] if parameters is None else parameters
-        return await self._start(lambda cursor: cursor.execute(sql, params))
+        return await self._start(sql, lambda cursor: cursor.execute(sql, params))
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> OneTripCursor:
-        return await self._start(lambda cursor: cursor.executemany(sql, parameters))  # type: ignore[arg-type]
+        return await self._start(sql, lambda cursor: cursor.executemany(sql, parameters))  # type: ignore[arg-type]
 
     async def _more(self, size: int | None) -> None:
         """Rows past the prefetch, from the cursor kept open (closed once it has none left)."""
@@ -132,11 +150,47 @@ class _Done:
     in_transaction: bool  # sqlite3 opens one before a write, never before a read
 
 
+def _writers(database: str) -> asyncio.Lock:
+    """This process's queue of writers to `database` (per event loop: an asyncio lock belongs to one)."""
+    return _WRITERS.setdefault(asyncio.get_running_loop(), {}).setdefault(database, asyncio.Lock())
+
+
 class OneTripConnection(aiosqlite.Connection):
     # Whether a transaction may be open: known after each statement (OneTripCursor._start), assumed after any
     # other call. The pool rolls back every connection given back to it; after a read nothing is open (SQLite's
     # transactions begin at the first write), so that rollback, a trip to the thread, is skipped.
     transaction_open = True
+    database = ""
+    _writing: asyncio.Lock | None = None  # this process's writer queue, held from the first write to the end
+
+    async def writing(self) -> None:
+        """Wait for this process's other writers to the database to finish before writing: SQLite lets one write
+        at a time, and its busy handler makes the others sleep and retry, up to 100 ms a time, not in the order
+        they came. With a few dozen turns writing at once the waits grew to ~90 ms a statement (issue #15).
+        Other processes are still kept apart by SQLite itself. After WRITER_WAIT_S, "database is locked", as
+        SQLite's own busy timeout says it."""
+        if self._writing is not None:
+            return
+        writers = _writers(self.database)
+        try:
+            async with asyncio.timeout(WRITER_WAIT_S):
+                await writers.acquire()
+        except TimeoutError as exc:
+            raise sqlite3.OperationalError("database is locked") from exc
+        self._writing = writers
+
+    def done_writing(self) -> None:
+        if self._writing is not None:
+            writers, self._writing = self._writing, None
+            writers.release()
+
+    async def settle(self) -> None:
+        """After a failed statement: let the other writers go unless it left a transaction open (a rollback
+        ends that)."""
+        if self._writing is not None and self._connection is not None:
+            connection = self._connection
+            if not await self._execute(lambda: connection.in_transaction):
+                self.done_writing()
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         """No trip to the thread: the sqlite3 cursor is made with the statement (OneTripCursor._run)."""
@@ -149,11 +203,19 @@ class OneTripConnection(aiosqlite.Connection):
     async def commit(self) -> None:
         await super().commit()
         self.transaction_open = False
+        self.done_writing()
 
     async def rollback(self) -> None:
-        if self.transaction_open:
-            await super().rollback()
-            self.transaction_open = False
+        try:
+            if self.transaction_open:
+                await super().rollback()
+                self.transaction_open = False
+        finally:
+            self.done_writing()
+
+    async def close(self) -> None:
+        self.done_writing()
+        await super().close()
 
 
 def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> OneTripConnection:
@@ -165,5 +227,6 @@ def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> OneTr
         return connection
 
     connection = OneTripConnection(connector, iter_chunk_size)
+    connection.database = str(database)
     connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own: never holds the process open
     return connection
