@@ -147,10 +147,10 @@ async def test_concurrent_appends_of_one_process_are_committed_together(engine: 
     extends = 0
     extend = log.store.extend
 
-    async def counted(build):  # type: ignore[no-untyped-def]
+    async def counted(build, expected=None):  # type: ignore[no-untyped-def]
         nonlocal extends
         extends += 1
-        return await extend(build)
+        return await extend(build, expected)
 
     log.store.extend = counted  # type: ignore[method-assign]
     ranges = await asyncio.gather(*(log.record_many([_decision(i), _decision(i + 1)]) for i in range(0, 64, 2)))
@@ -172,13 +172,13 @@ async def test_an_append_failing_leaves_the_others_queued_behind_it_to_write_the
     extend = log.store.extend
     failed = False
 
-    async def once_down(build):  # type: ignore[no-untyped-def]
+    async def once_down(build, expected=None):  # type: ignore[no-untyped-def]
         nonlocal failed
         if not failed:
             failed = True
             await asyncio.sleep(0.01)  # the others queue meanwhile
             raise ConnectionError("the database went away")
-        return await extend(build)
+        return await extend(build, expected)
 
     log.store.extend = once_down  # type: ignore[method-assign]
     results = await asyncio.gather(*(log.record(*_decision(i)) for i in range(6)), return_exceptions=True)

@@ -159,7 +159,7 @@ class AuditLog:
                 work.append(digest)
             return leaves, TreeState(work.size, work.nodes)
 
-        state = await self.store.extend(build)
+        state = await self.store.extend(build, expected=TreeState(self._range.size, self._range.nodes))
         self._range = CompactRange(state.size, state.nodes)  # only after the transaction committed
         start = state.size - len(flat)
         for queued in batch:
