@@ -150,20 +150,21 @@ TURNS = {  # the bench's kinds of turn (tests/support/chat_load.py), one questio
 CHANNELS = ("messenger", "webchat")
 
 
-async def count_turns(gateway: Counting, repeats: int = 2) -> dict[tuple[str, str], list[Statement]]:
-    """Link a customer on each channel as the bench does, then ask each kind of question `repeats` times, each
-    with a message id of its own (as both channels send); the last asking's statements are kept: the steady
-    state, once the customer's first turn has written what a first turn writes (language, memory)."""
-    found: dict[tuple[str, str], list[Statement]] = {}
+async def count_turns(gateway: Counting) -> dict[tuple[str, str, int], list[Statement]]:
+    """Link a customer on each channel as the bench does, then ask each kind of question twice in a row, each
+    message with an id of its own (as both channels send). Keyed (channel, kind, 1): the first asking, after a
+    question of another kind, so the conversation's memory changes and is written, as in the bench's mix;
+    (channel, kind, 2): the same question again, memory unchanged."""
+    found: dict[tuple[str, str, int], list[Statement]] = {}
     customers = [chat_load.Customer(0, "messenger", "7000000", "en", "sandbox-en-1"),
                  chat_load.Customer(1, "webchat", secrets.token_urlsafe(18), "en", "sandbox-en-1")]
     async with httpx.AsyncClient(timeout=30) as http:
         for who in customers:
             await chat_load.link_customer(gateway.url, gateway.platform_url, who)
             for kind, text in TURNS.items():
-                for _ in range(repeats):
+                for asking in (1, 2):
                     await _say(http, gateway, who, text)
-                found[(who.kind, kind)] = gateway.app.last.statements
+                    found[(who.kind, kind, asking)] = gateway.app.last.statements
     return found
 
 
@@ -184,18 +185,21 @@ async def _say(http: httpx.AsyncClient, gateway: Counting, who: chat_load.Custom
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=2, help="times each question is asked (the last counts)")
-    args = parser.parse_args()
+    parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sarraf-sql-count-") as tmp, counting_gateway(Path(tmp)) as gateway:
-        found = asyncio.run(count_turns(gateway, args.repeats))
-    for (channel, kind), statements in found.items():
-        print(f"\n== {channel} {kind}: {len(statements)} statements")
+        found = asyncio.run(count_turns(gateway))
+    for (channel, kind, asking), statements in found.items():
+        print(f"\n== {channel} {kind} ({'after another question' if asking == 1 else 'asked again'}): "
+              f"{len(statements)} statements")
         for n, s in enumerate(statements, 1):
             print(f"{n:>3}. {s.sql}\n       {s.origin}")
-    print(f"\n{'turn':<14}" + "".join(f"{channel:>11}" for channel in CHANNELS))
+    columns = [(channel, asking) for channel in CHANNELS for asking in (1, 2)]
+    print(f"\n{'turn':<14}" + "".join(f"{channel + (' again' if asking == 2 else ''):>16}"
+                                     for channel, asking in columns))
     for kind in TURNS:
-        print(f"{kind:<14}" + "".join(f"{len(found[(channel, kind)]):>11}" for channel in CHANNELS))
-    print("RESULT " + " ".join(f"{channel}_{kind}={len(s)}" for (channel, kind), s in found.items()))
+        print(f"{kind:<14}" + "".join(f"{len(found[(channel, kind, asking)]):>16}" for channel, asking in columns))
+    print("RESULT " + " ".join(f"{channel}_{kind}{'_again' if asking == 2 else ''}={len(s)}"
+                               for (channel, kind, asking), s in found.items()))
 
 
 if __name__ == "__main__":
