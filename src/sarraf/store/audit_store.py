@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +49,11 @@ _LOCK_AND_READ = {
 }
 
 
+_MOVE_ON = (update(audit_tree_state)
+            .where(audit_tree_state.c.id == 1, audit_tree_state.c.tree_size == bindparam("expected"))
+            .values(tree_size=bindparam("size"), nodes=bindparam("joined")))
+
+
 class SqlAuditStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -80,10 +85,8 @@ class SqlAuditStore:
         does) and the leaves follow: two statements instead of three. None when another writer moved the log
         on: the caller then reads it under the lock this statement took."""
         leaves, state = build(expected)
-        moved = await conn.execute(
-            update(audit_tree_state)
-            .where(audit_tree_state.c.id == 1, audit_tree_state.c.tree_size == expected.size)
-            .values(tree_size=state.size, nodes=b"".join(state.nodes)))
+        moved = await conn.execute(_MOVE_ON, {"expected": expected.size, "size": state.size,
+                                              "joined": b"".join(state.nodes)})
         if moved.rowcount != 1:
             return None
         await self._insert(conn, leaves)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import RowMapping, delete, insert, select, update
+from sqlalchemy import RowMapping, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.domain.consent import BankLink, ConsentStatus, LinkSession, PendingLogin, Tokens
@@ -26,6 +26,13 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
+# Every disclosure reads the link (twice: sealed to decide, unsealed to read the bank): built once
+_LINK_KEY = (bank_links.c.tenant == bindparam("tenant"), bank_links.c.customer_id == bindparam("customer_id"))
+_LINK = select(bank_links).where(*_LINK_KEY)
+_LINK_AND_KEY = (select(bank_links, data_keys.c.key_id.label("data_key_id"), data_keys.c.wrapped.label("data_key"))
+                 .outerjoin(data_keys, data_keys.c.owner == bank_links.c.customer_id).where(*_LINK_KEY))
+
+
 class SqlLinkRepository:
     def __init__(self, engine: AsyncEngine, sealer: Sealer) -> None:
         self._engine = engine
@@ -34,13 +41,9 @@ class SqlLinkRepository:
     async def get(self, tenant: str, customer_id: str, *, unseal: bool = True) -> BankLink | None:
         # Unsealing with the envelope cipher: the customer's wrapped data key comes with the link, in one
         # statement (it was a second SELECT on every read of the bank; issue #15).
-        with_key = unseal and isinstance(self._sealer, EnvelopeCipher)
-        query = (select(bank_links, data_keys.c.key_id.label("data_key_id"), data_keys.c.wrapped.label("data_key"))
-                 .outerjoin(data_keys, data_keys.c.owner == bank_links.c.customer_id) if with_key
-                 else select(bank_links))
-        query = query.where(bank_links.c.tenant == tenant, bank_links.c.customer_id == customer_id)
+        query = _LINK_AND_KEY if unseal and isinstance(self._sealer, EnvelopeCipher) else _LINK
         async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
+            row = (await conn.execute(query, {"tenant": tenant, "customer_id": customer_id})).mappings().first()
         if row is None:
             return None
         tokens = None
