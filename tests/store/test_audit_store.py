@@ -136,6 +136,57 @@ async def test_two_writers_share_one_log(engine: AsyncEngine, tmp_path: Path) ->
         await other_engine.dispose()
 
 
+async def test_concurrent_appends_of_one_process_are_committed_together(engine: AsyncEngine, tmp_path: Path
+                                                                          ) -> None:
+    """Turns of many customers at once: the appends queued while one is written go into the store as one
+    transaction (group commit), each caller gets its own indices, in the order it asked, and only once they
+    are committed; the log verifies."""
+    import asyncio
+
+    log = await _open(engine, tmp_path, checkpoint_every=10)
+    extends = 0
+    extend = log.store.extend
+
+    async def counted(build, expected=None):  # type: ignore[no-untyped-def]
+        nonlocal extends
+        extends += 1
+        return await extend(build, expected)
+
+    log.store.extend = counted  # type: ignore[method-assign]
+    ranges = await asyncio.gather(*(log.record_many([_decision(i), _decision(i + 1)]) for i in range(0, 64, 2)))
+    assert sorted(r.start for r in ranges) == list(range(0, 64, 2)) and all(len(r) == 2 for r in ranges)
+    assert [r.start for r in ranges] == list(range(0, 64, 2))  # asked in this order, appended in this order
+    assert extends < 32 / 4, f"{extends} transactions for 32 concurrent appends"
+    stored = [leaf async for batch in log.store.leaves() for leaf in batch]
+    assert [leaf.index for leaf in stored] == list(range(64))
+    await log.checkpoint()
+    report = await log.verify()
+    assert report.ok, report.lines()
+
+
+async def test_an_append_failing_leaves_the_others_queued_behind_it_to_write_their_own(
+        engine: AsyncEngine, tmp_path: Path) -> None:
+    import asyncio
+
+    log = await _open(engine, tmp_path)
+    extend = log.store.extend
+    failed = False
+
+    async def once_down(build, expected=None):  # type: ignore[no-untyped-def]
+        nonlocal failed
+        if not failed:
+            failed = True
+            await asyncio.sleep(0.01)  # the others queue meanwhile
+            raise ConnectionError("the database went away")
+        return await extend(build, expected)
+
+    log.store.extend = once_down  # type: ignore[method-assign]
+    results = await asyncio.gather(*(log.record(*_decision(i)) for i in range(6)), return_exceptions=True)
+    assert isinstance(results[0], ConnectionError)
+    assert sorted(r for r in results[1:] if isinstance(r, int)) == list(range(5))
+    assert [leaf.index for batch in [b async for b in log.store.leaves()] for leaf in batch] == list(range(5))
+
+
 async def _search_path(engine: AsyncEngine) -> str:
     async with engine.connect() as conn:
         return str((await conn.execute(text("SHOW search_path"))).scalar())

@@ -25,11 +25,16 @@ log = logging.getLogger(__name__)
 BACKLOG_POLL_S = 0.005  # only while requests wait for room; a bounded count of the unrouted rows
 BACKLOG_NOTIFIED_POLL_S = 0.05  # the store says when routing commits: polling only covers a lost notice
 FAST_POLL_S = 0.001
+# Routing in this process is woken by every arrival here (intake, AIS polling, the payment follower: notify()) and,
+# on PostgreSQL, by the store's notices of other processes' arrivals; the poll only covers arrivals in another
+# process on SQLite, which that process routes itself when it can. Polling every 20 ms instead cost a turn of the
+# chat a few per cent of the gateway's CPU under load (a file lock and a SELECT each time, issue #15).
+ROUTE_IDLE_S = 1.0
 
 
 class AlertRuntime:
     def __init__(self, router: AlertRouter | None, worker: DeliveryWorker | None, fraud: FraudDesk | None,
-                 poller: EventPoller | None = None, *, route_idle_s: float = 0.02,
+                 poller: EventPoller | None = None, *, route_idle_s: float = ROUTE_IDLE_S,
                  fraud_interval_s: float = 1.0, batch_window_s: float = 0.002,
                  backlog: Backlog | None = None, unrouted: Callable[[int], Awaitable[int]] | None = None,
                  routed_signal: Callable[[asyncio.Event], AbstractAsyncContextManager[bool]] | None = None) -> None:
@@ -84,9 +89,12 @@ class AlertRuntime:
                     empty_rounds = 0
                     continue
                 self.arrived.clear()
+                woken = False
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.arrived.wait(), self._idle_wait(empty_rounds))
-                empty_rounds += 1
+                    woken = await asyncio.wait_for(self.arrived.wait(), self._idle_wait(empty_rounds))
+                # Woken by an arrival: look again quickly (another process may hold the routing turn this once),
+                # backing off from a millisecond as the quiet lasts.
+                empty_rounds = 0 if woken else empty_rounds + 1
                 # Let the events arriving together gather: one routing transaction for many, not one each.
                 await asyncio.sleep(self._batch_window_s)
 
@@ -97,10 +105,10 @@ class AlertRuntime:
             self.worker.wake.set()
 
     def _idle_wait(self, empty_rounds: int) -> float:
-        """Right after a busy round, look again within a millisecond or two and back off to route_idle_s as
-        the quiet lasts. Events accepted by another process (SQLite cannot notify across processes) otherwise
-        wait a whole idle interval, while that process holds its bank back until they are routed: the two
-        processes then take turns waiting and throughput fell by a third (bench/alerts.py)."""
+        """Right after a busy round or an arrival, look again within a millisecond or two and back off to
+        route_idle_s as the quiet lasts. Events accepted by another process (SQLite cannot notify across
+        processes) otherwise wait a whole idle interval, while that process holds its bank back until they are
+        routed: the two processes then take turns waiting and throughput fell by a third (bench/alerts.py)."""
         return min(self._route_idle_s, FAST_POLL_S * (2.0 ** min(empty_rounds, 16)))
 
     async def _watch_backlog(self, backlog: Backlog, unrouted: Callable[[int], Awaitable[int]]) -> None:

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,6 +36,19 @@ def utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+# A Messenger message moves its window and asks who holds the conversation: built once (issue #15)
+_WINDOW_KEY = (service_windows.c.channel == bindparam("key_channel"),
+               service_windows.c.account == bindparam("key_account"),
+               service_windows.c.customer == bindparam("key_customer"))
+_WINDOW_FORWARD = (update(service_windows).where(*_WINDOW_KEY, service_windows.c.last_inbound_at < bindparam("at"))
+                   .values(last_inbound_at=bindparam("at")))
+_WINDOW_ROW = select(service_windows.c.customer).where(*_WINDOW_KEY)
+_WINDOW_LAST = select(service_windows.c.last_inbound_at).where(*_WINDOW_KEY)
+_THREAD_OWNER = select(messenger_thread_owners.c.owner_app_id).where(
+    messenger_thread_owners.c.tenant == bindparam("tenant"),
+    messenger_thread_owners.c.customer == bindparam("customer"))
+
+
 class SqlWindowStore:
     """Last inbound message per (platform, bank, customer), only ever moved forward. The customer's platform
     id is kept as its keyed hash, the one `channel_identities` finds them by (store/identity_sealing.py)."""
@@ -58,22 +71,18 @@ class SqlWindowStore:
 
     async def _move_forward(self, channel: str, account: str, customer: str, at: datetime) -> bool:
         """True when the row exists (whether or not it needed moving)."""
-        key = (service_windows.c.channel == channel, service_windows.c.account == account,
-               service_windows.c.customer == customer)
+        key = {"key_channel": channel, "key_account": account, "key_customer": customer}
         async with self._engine.begin() as conn:
-            moved = await conn.execute(
-                update(service_windows).where(*key, service_windows.c.last_inbound_at < at).values(last_inbound_at=at))
+            moved = await conn.execute(_WINDOW_FORWARD, {**key, "at": at})
             if moved.rowcount:
                 return True
-            return (await conn.execute(select(service_windows.c.customer).where(*key))).first() is not None
+            return (await conn.execute(_WINDOW_ROW, key)).first() is not None
 
     async def last_inbound(self, channel: str, account: str, customer: str) -> datetime | None:
         customer = await self._identities.lookup(channel, customer)
-        query = select(service_windows.c.last_inbound_at).where(
-            service_windows.c.channel == channel, service_windows.c.account == account,
-            service_windows.c.customer == customer)
         async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).first()
+            row = (await conn.execute(_WINDOW_LAST, {"key_channel": channel, "key_account": account,
+                                                     "key_customer": customer})).first()
         return utc(row.last_inbound_at) if row else None
 
     async def prune(self, before: datetime) -> int:
@@ -187,7 +196,5 @@ class SqlThreadOwners:
     async def owner(self, tenant: str, customer: str) -> str | None:
         customer = await self._addresses.stored(MESSENGER, customer)
         async with self._engine.connect() as conn:
-            row = (await conn.execute(select(messenger_thread_owners.c.owner_app_id).where(
-                messenger_thread_owners.c.tenant == tenant,
-                messenger_thread_owners.c.customer == customer))).first()
+            row = (await conn.execute(_THREAD_OWNER, {"tenant": tenant, "customer": customer})).first()
         return str(row.owner_app_id) if row else None

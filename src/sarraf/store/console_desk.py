@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,6 +23,21 @@ from sarraf.store.tables.console import console_claims, console_handled, console
 from sarraf.store.tables.core import customers, handoff_requests
 
 TRANSCRIPT_FIELD = "console-transcript"
+
+
+# Every turn asks both (console/desk.py): built once (issue #15)
+_OWNER = select(console_claims).where(console_claims.c.tenant == bindparam("tenant"),
+                                      console_claims.c.channel == bindparam("channel"),
+                                      console_claims.c.sender == bindparam("sender"))
+_IS_OPEN = select(or_(
+    select(console_claims.c.sender).where(
+        console_claims.c.tenant == bindparam("tenant"), console_claims.c.channel == bindparam("channel"),
+        console_claims.c.sender == bindparam("sender")).exists(),
+    select(handoff_requests.c.id)
+    .join(console_handled, console_handled.c.handoff_id == handoff_requests.c.id, isouter=True)
+    .where(handoff_requests.c.tenant == bindparam("tenant"), handoff_requests.c.channel == bindparam("channel"),
+           handoff_requests.c.sender == bindparam("sender"), console_handled.c.handoff_id.is_(None))
+    .exists()))
 
 
 class SqlDesk:
@@ -95,9 +110,7 @@ class SqlDesk:
     async def owner(self, tenant: str, channel: str, sender: str) -> Claim | None:
         stored = await self._stored(channel, sender)
         async with self._engine.connect() as conn:
-            row = (await conn.execute(select(console_claims).where(
-                console_claims.c.tenant == tenant, console_claims.c.channel == channel,
-                console_claims.c.sender == stored))).first()
+            row = (await conn.execute(_OWNER, {"tenant": tenant, "channel": channel, "sender": stored})).first()
         if row is None:
             return None
         return Claim(ConversationRef(row.tenant, row.channel, sender, row.customer_id, 0), row.staff_id,
@@ -140,17 +153,9 @@ class SqlDesk:
         """Waiting for a person or with one: what is said in it belongs to the transcript. Asked after every
         turn: one statement (claimed, or a request nobody has handled yet) on one pooled connection."""
         sender = await self._stored(channel, sender)
-        claimed = select(console_claims.c.sender).where(
-            console_claims.c.tenant == tenant, console_claims.c.channel == channel,
-            console_claims.c.sender == sender).exists()
-        waiting = (
-            select(handoff_requests.c.id)
-            .join(console_handled, console_handled.c.handoff_id == handoff_requests.c.id, isouter=True)
-            .where(handoff_requests.c.tenant == tenant, handoff_requests.c.channel == channel,
-                   handoff_requests.c.sender == sender, console_handled.c.handoff_id.is_(None))
-        ).exists()
         async with self._engine.connect() as conn:
-            return bool((await conn.execute(select(or_(claimed, waiting)))).scalar())
+            return bool((await conn.execute(_IS_OPEN, {"tenant": tenant, "channel": channel, "sender": sender}))
+                        .scalar())
 
     async def write(self, ref: ConversationRef, author: str, messages: list[dict[str, Any]], now: datetime) -> None:
         if not messages:

@@ -9,12 +9,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.store.identity_sealing import IdentityCodec, opened
 from sarraf.store.tables.core import channel_identities, customers
+
+# Every turn starts here: built once (issue #15)
+_FIND = (
+    select(customers.c.id, customers.c.tenant, customers.c.lang)
+    .join(channel_identities, channel_identities.c.customer_id == customers.c.id)
+    .where(channel_identities.c.tenant == bindparam("tenant"), channel_identities.c.channel == bindparam("channel"),
+           channel_identities.c.sender == bindparam("lookup"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,17 +83,8 @@ class SqlCustomers:
                     customer_id=customer_id, sender_sealed=await self._codec.seal(conn, customer_id, sender)))
 
     async def _find(self, tenant: str, channel: str, lookup: str) -> CustomerRecord | None:
-        query = (
-            select(customers.c.id, customers.c.tenant, customers.c.lang)
-            .join(channel_identities, channel_identities.c.customer_id == customers.c.id)
-            .where(
-                channel_identities.c.tenant == tenant,
-                channel_identities.c.channel == channel,
-                channel_identities.c.sender == lookup,
-            )
-        )
         async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).first()
+            row = (await conn.execute(_FIND, {"tenant": tenant, "channel": channel, "lookup": lookup})).first()
         return CustomerRecord(row.id, row.tenant, row.lang) if row else None
 
     async def lookup_of(self, channel: str, sender: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from sarraf.policy.crypto import KeyProvider
+from sarraf.store import sqlite_driver
 from sarraf.store.schema_version import HEAD_REVISION
 
 if TYPE_CHECKING:
@@ -55,7 +56,9 @@ def make_engine(url: str) -> AsyncEngine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             private_file(Path(path))
         in_memory = not path or path == ":memory:" or "mode=memory" in url  # one static connection: no pool
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **({} if in_memory else POOL))
+        # aiosqlite through store/sqlite_driver.py: one trip to the connection's thread per statement, not four
+        one_trip = {"async_creator_fn": sqlite_driver.connect} if url.startswith("sqlite+aiosqlite") else {}
+        engine = create_async_engine(url, connect_args={"timeout": 30, **one_trip}, **({} if in_memory else POOL))
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]

@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import RowMapping, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sarraf.domain.consent import BankLink, ConsentStatus, LinkSession, PendingLogin, Tokens
+from sarraf.policy.crypto import DataKeyShredded, EnvelopeCipher, WrappedKey, open_with
 from sarraf.store.sealing import Sealer
 from sarraf.store.tables.core import bank_links, link_sessions
+from sarraf.store.tables.keys import data_keys
 
+TOKENS_FIELD = "bank-tokens"
 SENDER_FIELD = "link-sender"  # the channel address a pending login answers, sealed like the PKCE verifier
 
 
@@ -23,27 +26,29 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
+# Every disclosure reads the link (twice: sealed to decide, unsealed to read the bank): built once
+_LINK_KEY = (bank_links.c.tenant == bindparam("tenant"), bank_links.c.customer_id == bindparam("customer_id"))
+_LINK = select(bank_links).where(*_LINK_KEY)
+_LINK_AND_KEY = (select(bank_links, data_keys.c.key_id.label("data_key_id"), data_keys.c.wrapped.label("data_key"))
+                 .outerjoin(data_keys, data_keys.c.owner == bank_links.c.customer_id).where(*_LINK_KEY))
+
+
 class SqlLinkRepository:
     def __init__(self, engine: AsyncEngine, sealer: Sealer) -> None:
         self._engine = engine
         self._sealer = sealer
 
     async def get(self, tenant: str, customer_id: str, *, unseal: bool = True) -> BankLink | None:
+        # Unsealing with the envelope cipher: the customer's wrapped data key comes with the link, in one
+        # statement (it was a second SELECT on every read of the bank; issue #15).
+        query = _LINK_AND_KEY if unseal and isinstance(self._sealer, EnvelopeCipher) else _LINK
         async with self._engine.connect() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        select(bank_links).where(bank_links.c.tenant == tenant, bank_links.c.customer_id == customer_id)
-                    )
-                )
-                .mappings()
-                .first()
-            )
+            row = (await conn.execute(query, {"tenant": tenant, "customer_id": customer_id})).mappings().first()
         if row is None:
             return None
         tokens = None
         if row["tokens_sealed"] is not None and unseal:
-            raw = json.loads(await self._sealer.decrypt(customer_id, "bank-tokens", row["tokens_sealed"]))
+            raw = json.loads(await self._unseal(customer_id, row))
             tokens = Tokens(raw["access"], raw["refresh"], datetime.fromisoformat(raw["expires_at"]))
         return BankLink(
             tenant=tenant,
@@ -56,6 +61,17 @@ class SqlLinkRepository:
             tokens_withheld=row["tokens_sealed"] is not None and not unseal,
         )
 
+    async def _unseal(self, customer_id: str, row: RowMapping) -> bytes:
+        token = bytes(row["tokens_sealed"])
+        if not isinstance(self._sealer, EnvelopeCipher):
+            return await self._sealer.decrypt(customer_id, TOKENS_FIELD, token)
+        if row["data_key"] is None:  # as EnvelopeCipher.decrypt says it
+            raise DataKeyShredded(f"no data key for {customer_id!r}: it was shredded (or never created), "
+                                  "so this data is gone")
+        wrapped = WrappedKey(row["data_key_id"], bytes(row["data_key"]))
+        return open_with(await self._sealer.keys.unwrap(wrapped, customer_id.encode()), customer_id, TOKENS_FIELD,
+                         token)
+
     async def save(self, link: BankLink) -> None:
         if link.tokens_withheld:
             # saving it would silently drop the stored tokens
@@ -67,7 +83,7 @@ class SqlLinkRepository:
                 "refresh": link.tokens.refresh_token,
                 "expires_at": link.tokens.expires_at.isoformat(),
             }
-            sealed = await self._sealer.encrypt(link.customer_id, "bank-tokens", json.dumps(body).encode())
+            sealed = await self._sealer.encrypt(link.customer_id, TOKENS_FIELD, json.dumps(body).encode())
         values = {
             "tenant": link.tenant,
             "customer_id": link.customer_id,

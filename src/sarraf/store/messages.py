@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,6 +25,12 @@ from sarraf.store.tables.core import channel_identities, channel_outbox, handoff
 
 # the ids a turn running under `SqlMessageLog.answered_after` saw for the first time, recorded when it ends
 _DEFERRED: ContextVar[list[tuple[str, str]] | None] = ContextVar("sarraf_deferred_message_ids", default=None)
+
+
+# Built once: every turn looks its message id up and records it (issue #15)
+_SEEN = select(processed_messages.c.message_id).where(
+    processed_messages.c.channel == bindparam("channel"), processed_messages.c.message_id == bindparam("message_id"))
+_RECORD = insert(processed_messages)
 
 
 class SqlMessageLog:
@@ -42,9 +48,7 @@ class SqlMessageLog:
         deferred = _DEFERRED.get()
         if deferred is not None:
             async with self._engine.connect() as conn:
-                seen = (await conn.execute(select(processed_messages.c.message_id).where(
-                    processed_messages.c.channel == channel, processed_messages.c.message_id == message_id)
-                )).first()
+                seen = (await conn.execute(_SEEN, {"channel": channel, "message_id": message_id})).first()
             if seen is None:
                 deferred.append((channel, message_id))
             return seen is None
@@ -73,8 +77,8 @@ class SqlMessageLog:
             for channel, message_id in deferred:
                 with contextlib.suppress(IntegrityError):
                     async with self._engine.begin() as conn:
-                        await conn.execute(insert(processed_messages).values(
-                            channel=channel, message_id=message_id, created_at=datetime.now(UTC)))
+                        await conn.execute(_RECORD, {"channel": channel, "message_id": message_id,
+                                                     "created_at": datetime.now(UTC)})
 
     async def push(self, channel: str, sender: str, payload: dict[str, Any]) -> int:
         lookup = await self._identities.lookup(channel, sender)

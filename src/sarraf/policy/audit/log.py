@@ -7,6 +7,7 @@ at a size; verify.py recomputes everything from the stored leaves and reports an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +53,14 @@ class InclusionProof:
         }
 
 
+@dataclass(slots=True, eq=False)
+class _Queued:
+    """One caller's decisions waiting to be appended, and their indices once they are."""
+
+    items: list[tuple[DisclosureRequest, Decision, str, str]]
+    written: range | None = None
+
+
 class AuditLog:
     """Append decisions, write signed checkpoints, give proofs. Several processes may write one log."""
 
@@ -75,6 +84,7 @@ class AuditLog:
         self._range = CompactRange(state.size, state.nodes)
         self._since_checkpoint = 0
         self._lock = asyncio.Lock()
+        self._queued: list[_Queued] = []  # appends waiting for the lock; the next holder writes them all
 
     @classmethod
     async def open(
@@ -95,33 +105,69 @@ class AuditLog:
     async def record_many(
         self, decisions: Iterable[tuple[DisclosureRequest, Decision]], at: datetime | None = None
     ) -> range:
-        """Append many decisions in one transaction (the fast path); returns their indices."""
-        items = [(request, decision, self.pseudonymise(request.tenant, request.customer_id))
+        """Append many decisions in one transaction (the fast path); returns their indices once committed.
+
+        Appends of concurrent callers (turns of several customers at once) that queue while one is being
+        written go into the store together, in the order they came, as one transaction: group commit. Each
+        caller still returns only after its own decisions are committed."""
+        stamp = utc_timestamp(at or self.clock())
+        items = [(request, decision, self.pseudonymise(request.tenant, request.customer_id), stamp)
                  for request, decision in decisions]
         if not items:
             return range(self.size, self.size)
-        stamp = utc_timestamp(at or self.clock())
+        mine = _Queued(items)
+        self._queued.append(mine)
+        try:
+            async with self._lock:
+                if mine.written is None:  # nobody took it along: write it, with all that queued behind it
+                    batch, self._queued = self._queued, []
+                    await self._write_for_all(batch, mine)
+        except BaseException:
+            if mine.written is None and any(q is mine for q in self._queued):
+                self._queued = [q for q in self._queued if q is not mine]  # cancelled while waiting: not asked
+            raise
+        assert mine.written is not None
+        return mine.written
+
+    async def _write_for_all(self, batch: list[_Queued], leader: _Queued) -> None:
+        """Others wait on this write: it runs to its end even if the caller that leads it is cancelled (the
+        lock is held until then), and when it fails they write theirs when their turn of the lock comes."""
+        write = asyncio.ensure_future(self._write(batch))
+        try:
+            await asyncio.shield(write)
+        except asyncio.CancelledError:
+            while not write.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait([write])
+            raise
+        finally:
+            # a failed write put nothing of the batch in the log (one transaction)
+            self._queued = [q for q in batch if q is not leader and q.written is None] + self._queued
+
+    async def _write(self, batch: list[_Queued]) -> None:
+        flat = [item for queued in batch for item in queued.items]
 
         def build(state: TreeState) -> tuple[list[StoredLeaf], TreeState]:
             # Runs inside the store's write lock on the log's CURRENT state, which another process may have
             # moved on since we last looked: positions and hashes are decided here, never from a stale cache.
             work = CompactRange(state.size, state.nodes)
             leaves: list[StoredLeaf] = []
-            for request, decision, customer in items:
+            for request, decision, customer, stamp in flat:
                 data = encode_leaf(leaf_fields(work.size, request, decision, customer, stamp))
                 digest = leaf_hash(data)
                 leaves.append(StoredLeaf(work.size, data, digest))
                 work.append(digest)
             return leaves, TreeState(work.size, work.nodes)
 
-        async with self._lock:
-            state = await self.store.extend(build)
-            self._range = CompactRange(state.size, state.nodes)  # only after the transaction committed
-            start = state.size - len(items)
-            self._since_checkpoint += len(items)
-            if self._since_checkpoint >= self.checkpoint_every:
-                await self._checkpoint_locked()
-            return range(start, state.size)
+        state = await self.store.extend(build, expected=TreeState(self._range.size, self._range.nodes))
+        self._range = CompactRange(state.size, state.nodes)  # only after the transaction committed
+        start = state.size - len(flat)
+        for queued in batch:
+            queued.written = range(start, start + len(queued.items))
+            start += len(queued.items)
+        self._since_checkpoint += len(flat)
+        if self._since_checkpoint >= self.checkpoint_every:
+            await self._checkpoint_locked()
 
     async def checkpoint(self) -> Checkpoint | None:
         """Sign the current tree unless the latest checkpoint already covers it; None when nothing new."""

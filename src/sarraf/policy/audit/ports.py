@@ -28,9 +28,11 @@ class TreeState:
 class AuditStore(Protocol):
     async def state(self) -> TreeState: ...
 
-    async def extend(self, build: Callable[[TreeState], tuple[Sequence[StoredLeaf], TreeState]]) -> TreeState:
+    async def extend(self, build: Callable[[TreeState], tuple[Sequence[StoredLeaf], TreeState]],
+                     expected: TreeState | None = None) -> TreeState:
         """In one transaction holding the log's write lock: read the current state, insert the leaves `build`
-        makes from it, store the new state; returns it. Several processes may append to one log this way."""
+        makes from it, store the new state; returns it. Several processes may append to one log this way.
+        `expected`: the state the caller last saw; while the log is still at it, it is not read back."""
         ...
 
     async def add_checkpoint(self, checkpoint: Checkpoint) -> bool:
