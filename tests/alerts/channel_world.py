@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from sarraf.web.threaded_server import free_port, serve_in_thread
 from tests.alerts.conftest import ADMIN, ADMIN_SECRET, AlertGateway
 from tests.channels.alexa_ca import AlexaChain, build_chain, envelope
 from tests.channels.fake_platform import Call, FakePlatform, fixture
+from tests.support.environment import environment
 
 SECRET = "meta-app-secret"
 TG_SECRET = "telegram-secret_token-1"
@@ -182,21 +182,13 @@ def channel_gateway(home: Any, extra_env: dict[str, str] | None = None) -> Itera
             "SARRAF_TELEGRAM_API_URL": platform_url, "SARRAF_ALEXA_SKILL_ID": SKILL,
             "SARRAF_SANDBOX_ADMIN_SECRET": ADMIN_SECRET, **(extra_env or {}),
         }
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
+        with environment(env):
             app = create_app(load_settings())
             with serve_in_thread(app, port=port) as url:
                 # Amazon's certificate URL cannot be served here: the verifier fetches from our own CA instead.
                 app.state.container.channels.channels["alexa"].verifier = AlexaRequestVerifier(
                     chain.fetch, roots=[chain.root])
                 yield ChannelWorld(url, fake, chain, app)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
 
 def world_fixtures(name: str) -> tuple[Callable[..., Iterator[ChannelWorld]],

@@ -10,12 +10,15 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Mount
 
 from sarraf.alert_loops import AlertServices
 from sarraf.config import Settings, load_settings
+from sarraf.store.database import make_engine
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
+from tests.alerts.pipeline import create_schema
 from tests.support.postgres import empty_database
 
 ADMIN_SECRET = "sandbox-admin-for-tests"  # the embedded sandbox's admin secret, given by the environment
@@ -69,3 +72,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database, once on SQLite and once on PostgreSQL (127.0.0.1:5432, dropped afterwards)."""
     with empty_database(request.param, tmp_path / "alerts.db", "sarraf_alerts") as url:
         yield url
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """An empty database of the current schema on `db_url` (SQLite, and PostgreSQL where marked)."""
+    engine = make_engine(db_url)
+    await create_schema(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,25 +18,14 @@ from sarraf.alerts.ports import Routed
 from sarraf.alerts.runtime import AlertRuntime
 from sarraf.domain.events import AlertKind, BankEvent
 from sarraf.store.alerts_outbox import SqlAlertOutbox
-from sarraf.store.database import make_engine
 from sarraf.store.messages import CHAT_MESSAGE
 from sarraf.store.tables.alerts import alert_outbox, alert_preferences
 from sarraf.store.tables.core import channel_outbox
-from tests.alerts.pipeline import Bank, add_customers, create_schema, pipeline
+from tests.alerts.pipeline import Bank, add_customers, pipeline
 from tests.alerts.worker_proc import WebChatOnly
 from tests.support.sealing import addresses_for_tests, opened, sealer_for_tests
 
 LATER = timedelta(days=2)  # past any quiet hours set below
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(db_url)
-    await create_schema(engine)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

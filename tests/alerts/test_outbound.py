@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,7 +26,6 @@ from sarraf.store.customers import SqlCustomers
 from sarraf.store.database import make_engine
 from sarraf.store.messages import SqlMessageLog
 from sarraf.store.tables.alerts import alert_outbox
-from tests.alerts.pipeline import create_schema
 from tests.support.sealing import addresses_for_tests, identities_for_tests, sealer_for_tests
 
 CHAT = "8001"  # a Telegram chat id
@@ -63,16 +62,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(db_url)
-    await create_schema(engine)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def customer(engine: AsyncEngine, channel: str, sender: str) -> Addressee:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from sarraf.config import load_settings
 from sarraf.web.app import create_app
 from sarraf.web.threaded_server import free_port, serve_in_thread
 from tests.support import chat_load
+from tests.support.environment import environment
 
 SRC = str(Path(__file__).resolve().parents[2] / "src" / "sarraf")
 # the chat turns themselves; not the bank's pages, not the login callback
@@ -117,7 +117,7 @@ def counting_gateway(home: Path) -> Iterator[Counting]:
                "SARRAF_MESSENGER_APP_SECRET": chat_load.SECRET, "SARRAF_MESSENGER_VERIFY_TOKEN": "verify",
                "SARRAF_MESSENGER_PAGE_TOKEN": "page-token", "SARRAF_MESSENGER_API_URL": platform_url}
         # the channels are built from the environment when the app starts: it stays set while the app runs
-        with _environment(env):
+        with environment(env):
             app = CountingApp(create_app(load_settings()))
             event.listen(Engine, "before_cursor_execute", _before_execute)
             try:
@@ -125,20 +125,6 @@ def counting_gateway(home: Path) -> Iterator[Counting]:
                     yield Counting(url, platform_url, app)
             finally:
                 event.remove(Engine, "before_cursor_execute", _before_execute)
-
-
-@contextmanager
-def _environment(env: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 TURNS = {  # the bench's kinds of turn (tests/support/chat_load.py), one question each
