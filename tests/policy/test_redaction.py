@@ -204,3 +204,9 @@ def test_access_log_hides_the_client_address_short_codes_and_session_ids() -> No
 )
 def test_field_and_route_examples(line: str, expected: str) -> None:
     assert redact(line) == expected
+
+
+def test_an_iso_date_is_never_taken_for_a_phone_number() -> None:
+    # "0800-01-01" is a valid UK freephone number to phonenumbers; in a log line it is a date (found by hypothesis)
+    assert redact("paid 0 PLN on 0800-01-01 at 12:30") == "paid 0 PLN on 0800-01-01 at 12:30"
+    assert redact("call 0800 123 4567 today") == "call [PHONE] today"
