@@ -63,11 +63,13 @@ async def test_a_runtime_without_routing_is_warm_at_once() -> None:
 
 async def test_the_heap_is_settled_once_warm() -> None:
     warmed = asyncio.Event()
-    settling = asyncio.create_task(_settle_when_warm(warmed))
+    settling = asyncio.create_task(_settle_when_warm(warmed, delay_s=0.05))
     await asyncio.sleep(0.01)
     try:
         assert not settling.done()
         warmed.set()
+        await asyncio.sleep(0.01)
+        assert not settling.done()  # waits a moment more: not while a fresh gateway's first requests come in
         await asyncio.wait_for(settling, 30)
         assert gc.get_freeze_count() > 0
     finally:

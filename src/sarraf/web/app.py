@@ -43,10 +43,12 @@ from sarraf.web.security_headers import SecurityHeaders
 log = logging.getLogger(__name__)
 SANDBOX_MOUNT = "/bank"
 HOUSEKEEPING_SECONDS = 60.0
+SETTLE_DELAY_S = 3.0  # after routing's warm-up: a fresh gateway's first answers go before the heap is settled
 
 
-async def _settle_when_warm(warmed: asyncio.Event) -> None:
+async def _settle_when_warm(warmed: asyncio.Event, delay_s: float = SETTLE_DELAY_S) -> None:
     await warmed.wait()
+    await asyncio.sleep(delay_s)  # the collection blocks the loop: not while the first requests come in
     settle_after_start_up()
 
 
