@@ -199,6 +199,7 @@ async def run_alert_worker(gateway: Gateway, stop: asyncio.Event, *, route: bool
     runtime = AlertRuntime(router, worker, None, route_idle_s=worker.policy.idle_poll_s)
     await runtime.start()
     if settle_heap:  # the process runs only this worker (`sarraf alerts worker`): see sarraf.heap
+        await runtime.warmed.wait()  # what routing loads at its start belongs in the frozen part too
         settle_after_start_up()
     try:
         await stop.wait()

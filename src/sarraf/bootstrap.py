@@ -40,6 +40,7 @@ from sarraf.console.satisfaction import SatisfactionFlow
 from sarraf.conversation.engine import Conversation
 from sarraf.conversation.flows.alert_chat import NoAlerts
 from sarraf.conversation.nlu import load_default as load_nlu
+from sarraf.conversation.nlu import user_cache_dir
 from sarraf.conversation.service_grounding import ServiceGrounding
 from sarraf.conversation.step_up import StepUpGate
 from sarraf.domain.messages import Outbound
@@ -291,7 +292,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
     handoffs = PageInboxHandoffs(SqlHandoffs(engine, addresses),
                                  messenger if isinstance(messenger, MessengerChannel) else None)
     conversation = Conversation(
-        nlu=load_nlu(),
+        nlu=load_nlu(user_cache_dir()),
         customers=customers,
         messages=message_log,
         consents=consents,

@@ -17,6 +17,7 @@ directly (alerts/outbound.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import socket
 import threading
@@ -125,7 +126,13 @@ class TerminalGateway:
     async def _stop(self) -> None:
         if self._server is not None and self._serving is not None:
             self._server.should_exit = True
-            await self._serving
+            if self._server.started and not self._serving.done():
+                # The same graceful shutdown uvicorn runs itself, done here at once: its main loop would
+                # notice should_exit only at its next 0.1 s tick, which every `sarraf say` waited for.
+                await self._server.shutdown(sockets=[self._socket])
+                self._serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._serving
         if self._gateway is not None:
             await self._gateway.aclose()
 

@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import cedarpy
@@ -97,6 +97,18 @@ def parse_agreement(source: str, origin: str = "<agreement>") -> Agreement:
 
 def lint(source: str) -> list[Problem]:
     """Every reason this source is not a usable agreement, by line; empty when it is fine."""
+    return list(_lint(source))
+
+
+@lru_cache(maxsize=32)
+def _lint(source: str) -> tuple[Problem, ...]:
+    """Kept per source text: the answer depends on the text and the shipped schema only, and a start-up asks
+    it three times per bank (the preflight, the gateway's decider, the first housekeeping refresh), each a
+    Cedar validation. Any edit to the file is another text, so it is linted again."""
+    return tuple(_problems(source))
+
+
+def _problems(source: str) -> list[Problem]:
     statements, code_only = _statements(source)
     problems = [p for s in statements if (p := _parse_problem(s)) is not None]
     if problems:

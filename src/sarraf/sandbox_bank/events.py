@@ -61,8 +61,16 @@ class EventSigner:
 
     def __init__(self, issuer: str, key: RSAKey | None = None) -> None:
         self.issuer = issuer
-        self.key = key or RSAKey.generate_key(2048, parameters={"kid": f"sandbox-events-{uuid.uuid4().hex[:8]}"},
-                                              private=True)
+        self._key = key
+
+    @property
+    def key(self) -> RSAKey:
+        """Generated when first needed (the first event or a JWKS fetch), not at start-up: an RSA 2048 key costs
+        ~0.06 s, and a `sarraf say` turn or a chat reply never signs an event."""
+        if self._key is None:
+            self._key = RSAKey.generate_key(2048, parameters={"kid": f"sandbox-events-{uuid.uuid4().hex[:8]}"},
+                                            private=True)
+        return self._key
 
     @property
     def kid(self) -> str:

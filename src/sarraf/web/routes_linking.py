@@ -26,7 +26,6 @@ from sarraf.policy.secure_links import InvalidLink, SecureView
 from sarraf.policy.step_up import Sensitive
 from sarraf.web import browser_binding, secure_device
 from sarraf.web import linking_texts as texts
-from sarraf.web.console.privacy import privacy_page
 from sarraf.web.deps import container_of
 from sarraf.web.offer_page import offer_page
 from sarraf.web.pages import templates
@@ -304,6 +303,10 @@ async def _secure_view(request: Request, view: SecureView, token: str) -> Respon
     container = container_of(request)
     c = catalog()
     if view.view == "privacy":  # "who has seen my data?" (web/console/privacy.py)
+        # imported here: the console package brings the staff logins (argon2, TOTP) with it, which the
+        # terminal's pages (cli/terminal_gateway.py) would otherwise import at every `sarraf say`
+        from sarraf.web.console.privacy import privacy_page
+
         return await privacy_page(request, view, token)
     if view.view == "payment":  # a payment to check and confirm, off the platform's chat (routes_payments.py)
         return await review_page(request, view, token)
