@@ -44,11 +44,6 @@ from sarraf.store.alerts_prefs import SqlAlertPreferences, SqlFraudCases
 from sarraf.store.offers import SqlOffers
 
 log = logging.getLogger(__name__)
-SANDBOX_MOUNT = "/bank"  # where web/app.py mounts the embedded sandbox bank
-
-
-def bank_base(container: Container, bank: BankConfig) -> str:
-    return container.settings.public_url + SANDBOX_MOUNT if bank.embedded else bank.base_url
 
 
 @dataclass
@@ -74,7 +69,7 @@ async def _subscribe(container: Container, bank: BankConfig) -> None:
     if not isinstance(connector, OpenBankingConnector):
         return
     if bank.embedded:
-        await _until_serving(container.http, bank_base(container, bank))
+        await _until_serving(container.http, bank.reached_at(container.settings.public_url))
     for attempt in range(30):
         try:
             await connector.subscribe_events(f"{container.settings.public_url}/banks/{bank.id}/events")
@@ -149,10 +144,10 @@ async def start_alerts(gateway: Gateway, *, in_process_worker: bool = True, rout
     outbox = parts.outbox
     deriver = standard_alerts(container, outbox)
     routing = _router(container, outbox, parts.cases, deriver) if route_in_process else None
+    public = container.settings.public_url
     verifiers = {
         b.id: SetVerifier(b.id, b.events_audience or b.client_id,
-                          JwksCache(container.http,
-                                    b.events_jwks_url or bank_base(container, b) + "/sarraf/v1/jwks.json"),
+                          JwksCache(container.http, b.events_jwks_url or b.reached_at(public) + "/sarraf/v1/jwks.json"),
                           issuer=b.events_issuer)
         for b in container.banks.values()
     }

@@ -280,13 +280,15 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         limits=rate_limits, windows=windows, addresses=addresses,
     )
     bank_names = {b.id: b.name for b in banks.values()}
+    default_langs = {b.id: b.default_language for b in banks.values()}
     alerts = alert_parts(engine=engine, sealer=row_sealer, addresses=addresses, decider=decider, audit=audit,
                          links=links, connectors=connectors, bank_names=bank_names)
     in_chat = chat_alerts_of(alerts, engine=engine, sealer=row_sealer, addresses=addresses, consents=consents,
                              audit=audit, banks=banks, bank_names=bank_names) if chat_alerts else None
     outbound = OutOfTurn(alerts.outbox, channels, channels.channels, bell=alerts.bell,
                          direct={terminal.NAME: channels})
-    desk = _agents_desk(engine, row_sealer, addresses, outbound, point, banks, customers) if console else None
+    desk = _agents_desk(engine, row_sealer, addresses, outbound, point, bank_names, default_langs,
+                        customers) if console else None
     messenger = channels.channels.get(MESSENGER)
     # A customer who asks for a person: our agents' console, or the Page Inbox for banks that chose it.
     handoffs = PageInboxHandoffs(SqlHandoffs(engine, addresses),
@@ -302,7 +304,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         data_rights=data_rights,
         context=SqlConversationContext(engine),
         bank_names=bank_names,
-        default_langs={b.id: b.default_language for b in banks.values()},
+        default_langs=default_langs,
         alerts=in_chat.flows if in_chat is not None else NoAlerts(),
         console=desk.desk if desk is not None else None,
     )
@@ -332,7 +334,8 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
 
 
 def _agents_desk(engine: AsyncEngine, sealer: JsonSealer, addresses: Addresses, outbound: OutOfTurn,
-                 point: BankDataPoint, banks: Mapping[str, BankConfig], customers: SqlCustomers) -> AgentsDesk:
+                 point: BankDataPoint, bank_names: Mapping[str, str], default_langs: Mapping[str, str],
+                 customers: SqlCustomers) -> AgentsDesk:
     async def to_customer(ref: ConversationRef, messages: list[Outbound]) -> None:
         # every message an agent sends is a telling of its own: a fresh key
         await outbound.send(Addressee(ref.tenant, ref.customer_id, ref.channel, ref.sender), messages,
@@ -340,7 +343,6 @@ def _agents_desk(engine: AsyncEngine, sealer: JsonSealer, addresses: Addresses, 
 
     changes = Changes()
     satisfaction = SqlSatisfaction(engine, addresses)
-    desk = AgentDesk(SqlDesk(engine, sealer, addresses), to_customer, point, {b.id: b.name for b in banks.values()},
-                     customers.lang_of, {b.id: b.default_language for b in banks.values()},
-                     satisfaction=satisfaction, changed=changes.notify)
+    desk = AgentDesk(SqlDesk(engine, sealer, addresses), to_customer, point, bank_names, customers.lang_of,
+                     default_langs, satisfaction=satisfaction, changed=changes.notify)
     return AgentsDesk(desk, changes, SatisfactionFlow(satisfaction))

@@ -16,7 +16,8 @@ import yaml
 
 from sarraf.domain.names import LocalizedName
 
-EMBEDDED = "embedded"  # base_url of a bank served by the built-in sandbox bank, mounted at /bank
+EMBEDDED = "embedded"  # base_url of a bank served by the built-in sandbox bank, mounted at SANDBOX_MOUNT
+SANDBOX_MOUNT = "/bank"  # where the gateway (web app, terminal) mounts the embedded sandbox bank
 DEFAULT_BANKS_FILE = Path(__file__).with_name("banks.yaml")
 DEFAULT_KNOWLEDGE_BASE = Path(__file__).with_name("kb") / "sandbox"  # the sandbox bank's complete answer set
 
@@ -96,6 +97,10 @@ class BankConfig:
     @property
     def embedded(self) -> bool:
         return self.base_url == EMBEDDED
+
+    def reached_at(self, public_url: str) -> str:
+        """The bank's root URL: its own, or the embedded sandbox's under this gateway's public URL."""
+        return public_url + SANDBOX_MOUNT if self.embedded else self.base_url
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,7 +127,6 @@ class OutOfTurn:
         added = await self._outbox.enqueue_messages(to.tenant, KIND, rows)
         waiting = [(to.tenant, event_id) for event_id, ready in added if ready]
         if waiting:
-            self._bell.wake.set()
             await self._bell.until_tried(waiting, self._wait_s)
         return len(added)
 

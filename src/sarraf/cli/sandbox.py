@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-SANDBOX_MOUNT = "/bank"  # where `sarraf serve` mounts the embedded sandbox bank (web/app.py)
+from sarraf.config import SANDBOX_MOUNT
+
 app = typer.Typer(help="The built-in Open Banking v4.0 sandbox bank.", no_args_is_help=True)
 
 

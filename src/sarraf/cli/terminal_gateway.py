@@ -26,6 +26,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sarraf.config import SANDBOX_MOUNT
+
 if TYPE_CHECKING:
     import uvicorn
     from fastapi import FastAPI
@@ -35,7 +37,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 LOOPBACK = "127.0.0.1"
-SANDBOX_MOUNT = "/bank"  # the same mount point as the web app's (web/app.py)
 START_TIMEOUT_S = 120.0
 
 

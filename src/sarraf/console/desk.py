@@ -6,7 +6,7 @@ decided and audited by the policy point like any other."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -49,8 +49,8 @@ class QueueItem:
 
 
 class AgentDesk:
-    def __init__(self, store: DeskStore, deliver: Deliver, point: BankDataPoint, bank_names: dict[str, str],
-                 lang_of: Callable[[str], Awaitable[str | None]], default_langs: dict[str, str],
+    def __init__(self, store: DeskStore, deliver: Deliver, point: BankDataPoint, bank_names: Mapping[str, str],
+                 lang_of: Callable[[str], Awaitable[str | None]], default_langs: Mapping[str, str],
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  satisfaction: SatisfactionQuestions | None = None, changed: Callable[[], None] = lambda: None
                  ) -> None:

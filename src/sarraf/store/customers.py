@@ -96,12 +96,13 @@ class SqlCustomers:
             await conn.execute(update(customers).where(customers.c.id == customer_id).values(lang=lang))
 
     async def identities(self, customer_id: str) -> list[tuple[str, str]]:
-        """The customer's channels and their platform ids, to deliver to (the sealed ids opened)."""
+        """The customer's channels and their platform ids, to deliver to (the sealed ids opened), in the order
+        they were first seen (housekeeping names each reminder by its place here)."""
         async with self._engine.connect() as conn:
             rows = (await conn.execute(
                 select(channel_identities.c.channel, channel_identities.c.sender_sealed).where(
                     channel_identities.c.customer_id == customer_id
-                )
+                ).order_by(channel_identities.c.id)  # oldest first: a later one never shifts the others' place
             )).all()
             keys = await self._codec.keys(conn, [customer_id] if rows else [])
         return [(r.channel, opened(keys, customer_id, r.sender_sealed)) for r in rows]

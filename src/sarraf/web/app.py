@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 import sarraf
 from sarraf.alert_loops import start_alerts
 from sarraf.bootstrap import build
-from sarraf.config import Settings, load_banks, load_settings
+from sarraf.config import SANDBOX_MOUNT, Settings, load_banks, load_settings
 from sarraf.heap import settle_after_start_up
 from sarraf.housekeeping import Housekeeping
 from sarraf.store.database import private_file, private_folder
@@ -41,7 +41,6 @@ from sarraf.web.openapi_refusals import with_refusals
 from sarraf.web.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
-SANDBOX_MOUNT = "/bank"
 HOUSEKEEPING_SECONDS = 60.0
 SETTLE_DELAY_S = 3.0  # after routing's warm-up: a fresh gateway's first answers go before the heap is settled
 

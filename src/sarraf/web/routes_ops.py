@@ -27,7 +27,6 @@ from sarraf.web.deps import container_of
 router = APIRouter(tags=["operations"])
 CHECK_TIMEOUT_S = 2.0
 BANK_CHECK_TTL_S = 10.0  # readiness probes come every few seconds; a bank is asked at most this often
-SANDBOX_MOUNT = "/bank"  # where web/app.py mounts the embedded sandbox bank
 
 
 @router.get("/healthz")
@@ -53,7 +52,7 @@ async def _database(container: Container) -> str:
 
 async def _bank(container: Container, bank: str, checks: dict[str, tuple[float, str]]) -> str:
     config = container.banks[bank]
-    base = container.settings.public_url + SANDBOX_MOUNT if config.embedded else config.base_url
+    base = config.reached_at(container.settings.public_url)
     held = checks.get(bank)
     if held is not None and time.monotonic() - held[0] < BANK_CHECK_TTL_S:
         return held[1]

@@ -130,8 +130,9 @@ def load_unpacked(path: Path, cache_dir: Path) -> ModelArrays:
     Inflating the shipped npz is most of the model's load (~0.13 s of ~0.16 s on an idle core, 0.46 s on a
     busy machine); reading a stored one is a copy. The copy is made once per artifact content: a retrained
     model.npz has another hash, so a stale copy is never read, and it is removed when its successor is
-    written. `cache_dir` is a folder of the gateway's own (the data folder's, 0700), not a shared one. A copy
-    that cannot be read, or written (a read-only data folder), is no reason to fail: the npz is read then."""
+    written. `cache_dir` is the user's own cache folder (nlu.user_cache_dir(), made 0700; the copy 0600): the
+    model is shipped data, not a secret. A copy that cannot be read, or written (a read-only home), is no
+    reason to fail: the npz is read then."""
     with path.open("rb") as shipped:
         digest = hashlib.file_digest(shipped, "sha256").hexdigest()[:32]
     copy = cache_dir / f"nlu-{digest}.npz"

@@ -64,7 +64,9 @@ def _phrases(phrases: list[str], lang: str) -> str:
     return rf"(?<!{_LETTER}){prefix}(?:{body})"
 
 
+@cache
 def read_table(lang: str) -> dict[str, object]:
+    """A language's category file as parsed, once per process (read-only: shared by every caller)."""
     text = resources.files("sarraf.conversation.nlu.data.categories").joinpath(f"{lang}.yml").read_text("utf-8")
     doc: dict[str, object] = yaml.load(text, Loader=yaml.CSafeLoader)
     return doc
