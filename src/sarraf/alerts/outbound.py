@@ -127,6 +127,7 @@ class OutOfTurn:
         added = await self._outbox.enqueue_messages(to.tenant, KIND, rows)
         waiting = [(to.tenant, event_id) for event_id, ready in added if ready]
         if waiting:
+            self._bell.wake.set()  # also with no worker listening yet: one starting in this process finds it set
             await self._bell.until_tried(waiting, self._wait_s)
         return len(added)
 
