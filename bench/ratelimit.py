@@ -7,7 +7,8 @@ Rows: in process; NATS with one caller at a time (spread over many keys, and all
 update per booking either way); NATS with two replicas (two connections) of --tasks concurrent callers each
 hammering one key, where lost races are re-read and retried; and NATS unreachable, the in-process fallback.
 A bucket of its own is created for the run and deleted afterwards. Latency is wall time per reserve() call
-in microseconds, as seen by the caller.
+in microseconds, as seen by the caller. The first row is the same-run reference: an awaitable that returns at
+once, timed by the same loop. Last line: `RESULT … nats_over_in_process=…` (medians in µs).
 """
 
 from __future__ import annotations
@@ -48,19 +49,24 @@ def row(name: str, samples: list[float], wall: float, extra: str = "") -> str:
 
 
 async def measure(name: str, calls: int, tasks: int, reserve: Callable[[int], Awaitable[float]],
-                  limiters: list[SendRateLimiter]) -> str:
+                  limiters: list[SendRateLimiter]) -> tuple[str, float]:
+    """The table row and the median µs per call (for the RESULT line)."""
     started = time.perf_counter()
     samples = await timed(calls, tasks, reserve)
     wall = time.perf_counter() - started
     shared = [limiter for limiter in limiters if isinstance(limiter, NatsRateLimiter)]
     extra = (f"races {sum(s.conflicts for s in shared)}, fallbacks {sum(s.fallbacks for s in shared)}"
              if shared else "")
-    return row(name, samples, wall, extra)
+    return row(name, samples, wall, extra), statistics.median(samples)
+
+
+async def _return_at_once(_: int) -> float:
+    return 0.0
 
 
 async def main(url: str, calls: int, tasks: int) -> None:
     bucket = f"sarraf_rate_limits_bench_{uuid.uuid4().hex[:8]}"
-    rows = []
+    rows = [await measure("reference: an awaitable that returns at once", calls, 1, _return_at_once, [])]
     local = RateLimiter(RATE, burst=1)
     rows.append(await measure("in process", calls, 1, lambda i: local.reserve(f"chat-{i % 1000}"), [local]))
     first, second = NatsRateLimits(url, bucket=bucket), NatsRateLimits(url, bucket=bucket)
@@ -91,8 +97,13 @@ async def main(url: str, calls: int, tasks: int) -> None:
     print(f"| {'limiter':<44} | {'calls':>6} | {'p50 µs':>9} | {'p99 µs':>9} | {'mean µs':>9} | {'ops/s':>9} | "
           f"{'notes':<26} |")
     print(f"|{'-' * 46}|{'-' * 7}:|{'-' * 10}:|{'-' * 10}:|{'-' * 10}:|{'-' * 10}:|{'-' * 28}|")
-    for line in rows:
+    for line, _ in rows:
         print(line)
+    medians = [median for _, median in rows]
+    reference, in_process, spread, one_key, hot, fallback = medians
+    print(f"RESULT reference_p50_us={reference:.1f} in_process_p50_us={in_process:.1f} "
+          f"nats_p50_us={spread:.1f} nats_one_key_p50_us={one_key:.1f} nats_two_replicas_p50_us={hot:.1f} "
+          f"fallback_p50_us={fallback:.1f} nats_over_in_process={spread / in_process:.1f}")
 
 
 if __name__ == "__main__":
