@@ -3,7 +3,8 @@ data/independent/service_dialogues (a separate author; never used for tuning) ru
 conversation — NLU, the bank's knowledge base, grounding in the customer's data at the sandbox bank, the
 card flows — exactly as every channel composes it, for a linked sandbox customer per language.
 
-Each line is one dialogue: the customer asks; asked "which card?", taps the first card offered; if the bot
+Each line is one dialogue: the customer asks; asked "which card?", taps the card the payment they are asking
+about was made with (they saw it on that card; the first card offered if the bank's data names none); if the bot
 answered, the customer then says whether it helped ("yes" when the answer was right, "that didn't help" when
 it was not), so every dialogue ends closed.
 
@@ -128,6 +129,16 @@ def expected_facts(intent: str, lang: str) -> list[str]:
     return []  # rates: the table itself, checked by the answer being there
 
 
+def card_asked_about(intent: str, lang: str) -> str | None:
+    """The last digits of the card that made the payment the customer does not recognise, as the bank holds it."""
+    if GROUNDED.get(intent, ("", ()))[0] != "unrecognised":
+        return None
+    topics = GROUNDED[intent][1]
+    items = activity_of(seed_bank(datetime.now(UTC).date()), CUSTOMER[lang])
+    item = next(i for i in items if i["Kind"] == "payment" and i["Topic"] == topics[0] and "OriginalAmount" not in i)
+    return str(item["CardLast4"]) if "CardLast4" in item else None
+
+
 def judge(replies: list[str], line: Line, kb: KnowledgeBase) -> str:
     said = _plain("\n".join(replies))
     c = catalog()
@@ -165,9 +176,12 @@ async def run(container: Container, bank: FastAPI, lines: list[Line], kb: Knowle
         if gold is not None:
             gold.gold = line.intent
         replies = await _turn(container, tenant, customer, line.text, auto_link=False)
-        choice = next((q.payload for r in replies for q in r.quick_replies
-                       if q.payload and q.payload.startswith(CARD_PREFIX)), None)
-        if choice is not None:  # "which card?": the customer taps the first card offered
+        offered = [q.payload for r in replies for q in r.quick_replies
+                   if q.payload and q.payload.startswith(CARD_PREFIX)]
+        card = card_asked_about(line.intent, line.lang)
+        choice = next((p for p in offered if card is not None and p.endswith(f":{card}")),
+                      offered[0] if offered else None)
+        if choice is not None:  # "which card?": the customer taps the card they saw the payment on
             replies += await container.conversation.handle(
                 tenant, Inbound(terminal.NAME, customer, InboundKind.POSTBACK, payload=choice))
         verdict = judge([r.text for r in replies], line, kb)
