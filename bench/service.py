@@ -3,10 +3,12 @@ data/independent/service_dialogues (a separate author; never used for tuning) ru
 conversation — NLU, the bank's knowledge base, grounding in the customer's data at the sandbox bank, the
 card flows — exactly as every channel composes it, for a linked sandbox customer per language.
 
-Each line is one dialogue: the customer asks; asked "which card?", taps the card the payment they are asking
-about was made with (they saw it on that card; the first card offered if the bank's data names none); if the bot
-answered, the customer then says whether it helped ("yes" when the answer was right, "that didn't help" when
-it was not), so every dialogue ends closed.
+Each line is one dialogue: the customer asks; asked "which of these do you mean?" (the NLU unsure), taps their own
+question if it is among the buttons, else "something else" (then it counts as handed off; `asked which` counts
+how often the bot asked); asked "which card?", taps the card the payment they are asking about was made with (they
+saw it on that card; the first card offered if the bank's data names none); if the bot answered, the customer
+then says whether it helped ("yes" when the answer was right, "that didn't help" when it was not), so every
+dialogue ends closed.
 
     resolved   the answer to the labelled intent was given (the knowledge-base answer, or for a lost or stolen
                card the card flow's offer to freeze or block), and where the answer is grounded, the fact
@@ -47,6 +49,7 @@ from sarraf.bootstrap import Container, build
 from sarraf.channels import terminal
 from sarraf.cli.terminal import _turn
 from sarraf.config import load_banks, load_settings
+from sarraf.conversation.flows.service import PICK
 from sarraf.conversation.nlu.types import Parse
 from sarraf.conversation.ports import Understanding
 from sarraf.conversation.service_grounding import CARD_PREFIX, GROUNDED
@@ -66,7 +69,7 @@ LANGS = ("ar", "pl", "en")
 CUSTOMER = {"en": "sandbox-en-1", "pl": "sandbox-pl-1", "ar": "sandbox-ar-1"}
 LINK = {"en": "link my account", "pl": "połącz konto", "ar": "اربط حسابي البنكي"}
 HANDED_OFF = ("rephrase", "human_handoff", "service_question", "not_available", "service_offer_handoff",
-              "service_unclear")
+              "service_unclear", "service_something_else")
 CARD_OFFERS = ("card_lost_offer", "card_stolen_offer", "card_lost_offer_frozen", "card_stolen_offer_frozen")
 FEE_TOPICS = {"card_payment_fee_charged": ("card_payment_fee",), "cash_withdrawal_charge": ("atm_fee",),
               "transfer_fee_charged": ("transfer_fee",), "extra_charge_on_statement": None}
@@ -176,6 +179,12 @@ async def run(container: Container, bank: FastAPI, lines: list[Line], kb: Knowle
         if gold is not None:
             gold.gold = line.intent
         replies = await _turn(container, tenant, customer, line.text, auto_link=False)
+        picks = [q.payload for r in replies for q in r.quick_replies if q.payload and q.payload.startswith(PICK)]
+        if picks:  # "which of these do you mean?": their own question if offered, else "something else"
+            counts[(line.lang, "asked which")] += 1
+            pick = PICK + line.intent if PICK + line.intent in picks else PICK
+            replies += await container.conversation.handle(
+                tenant, Inbound(terminal.NAME, customer, InboundKind.POSTBACK, payload=pick))
         offered = [q.payload for r in replies for q in r.quick_replies
                    if q.payload and q.payload.startswith(CARD_PREFIX)]
         card = card_asked_about(line.intent, line.lang)
@@ -225,21 +234,22 @@ async def bench() -> None:
             finally:
                 await gateway.aclose()
     table = Table(title=f"Service dialogues ({len(lines)} lines, {seconds:.0f} s for the NLU run)")
-    for column in ("lang", "lines", "resolved", "wrong", "handed off", "resolved (gold intent)",
+    for column in ("lang", "lines", "resolved", "wrong", "handed off", "asked which", "resolved (gold intent)",
                    "wrong (gold intent)", "ratio"):
         table.add_column(column, justify="right")
     figures: dict[str, float] = {}
     for lang in LANGS:
-        n = sum(v for (lg, _), v in real.items() if lg == lang)
-        pct = {k: 100 * real[(lang, k)] / n for k in ("resolved", "wrong", "handed off")}
+        n = sum(v for (lg, k), v in real.items() if lg == lang and k != "asked which")
+        pct = {k: 100 * real[(lang, k)] / n for k in ("resolved", "wrong", "handed off", "asked which")}
         ref = {k: 100 * reference[(lang, k)] / n for k in ("resolved", "wrong")}
         figures[f"resolved_pct_{lang}"] = pct["resolved"]
         figures[f"gold_resolved_pct_{lang}"] = ref["resolved"]
         table.add_row(lang, str(n), f"{pct['resolved']:.1f}%", f"{pct['wrong']:.1f}%", f"{pct['handed off']:.1f}%",
-                      f"{ref['resolved']:.1f}%", f"{ref['wrong']:.1f}%",
+                      f"{pct['asked which']:.1f}%", f"{ref['resolved']:.1f}%", f"{ref['wrong']:.1f}%",
                       f"{pct['resolved'] / ref['resolved']:.3f}" if ref["resolved"] else "-")
     console.print(table)
     total = len(lines)
+    asked = 100 * sum(v for (_, k), v in real.items() if k == "asked which") / total
     wrong = 100 * sum(v for (_, k), v in real.items() if k == "wrong") / total
     gold_wrong = 100 * sum(v for (_, k), v in reference.items() if k == "wrong") / total
     resolved = sum(v for (_, k), v in real.items() if k == "resolved")
@@ -247,7 +257,7 @@ async def bench() -> None:
     print(f"RESULT resolved_pct_ar={figures['resolved_pct_ar']:.1f} resolved_pct_pl={figures['resolved_pct_pl']:.1f} "
           f"resolved_pct_en={figures['resolved_pct_en']:.1f} wrong_pct={wrong:.1f} "
           f"gold_resolved_pct={100 * gold_resolved / total:.1f} gold_wrong_pct={gold_wrong:.1f} "
-          f"ratio={resolved / gold_resolved if gold_resolved else 0:.3f}")
+          f"ratio={resolved / gold_resolved if gold_resolved else 0:.3f} asked_which_pct={asked:.1f}")
 
 
 def main() -> None:

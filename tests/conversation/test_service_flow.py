@@ -231,3 +231,70 @@ async def test_did_that_help_expires_with_the_conversation_context(kb: Knowledge
         assert handoffs.requested == []
     finally:
         await engine.dispose()
+
+
+def unsure(text: str, lang: str = "en", **ranking: float) -> Parse:
+    """A parse whose best guess is below ASK_BELOW, with the model's ranking as given."""
+    ranked = tuple(sorted(ranking.items(), key=lambda kv: -kv[1]))
+    return Parse(text, ranked[0][0], ranked[0][1], lang, in_scope=True, ranking=ranked)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_unsure_asks_which_question_and_a_tap_answers_it(kb: KnowledgeBase, lang: str) -> None:
+    flow = ServiceFlow({"sandbox": kb}, Handoffs())
+    memory = Memory()
+    said = unsure("my card?", lang, card_arrival=0.45, card_delivery_estimate=0.35, check_balance=0.12,
+                  exchange_rate=0.02)
+    (asked,) = await flow.answer(turn(lang, "my card?", memory), "card_arrival", said)
+    assert asked.text == catalog().text(lang, "service_which_question")
+    # the best guess first, then the close service question; not a bot intent, not a 2 % candidate
+    assert [(q.title, q.payload) for q in asked.quick_replies] == [
+        (kb.title("card_arrival", lang), "service:pick:card_arrival"),
+        (kb.title("card_delivery_estimate", lang), "service:pick:card_delivery_estimate"),
+        (catalog().text(lang, "qr_service_something_else"), "service:pick:")]
+    assert Memory.from_json(memory.to_json()).flows["service"] == {
+        "choices": ["card_arrival", "card_delivery_estimate"]}
+    (answer,) = await flow.postback(turn(lang), "service:pick:card_delivery_estimate")
+    assert answer.text.startswith(kb.answer("card_delivery_estimate", lang) or "-")
+    (other,) = await flow.postback(turn(lang), "service:pick:")
+    assert other.text == catalog().text(lang, "service_something_else", bank=BANK)
+    assert [q.payload for q in other.quick_replies] == ["intent:human_agent"]
+    forged = await flow.postback(turn(lang), "service:pick:<script>")
+    assert [r.text for r in forged] == [catalog().text(lang, "rephrase")]
+
+
+async def test_a_typed_number_title_or_question_answers_which_question(kb: KnowledgeBase) -> None:
+    flow = ServiceFlow({"sandbox": kb}, Handoffs())
+    said = unsure("fee?", card_payment_fee_charged=0.4, transfer_fee_charged=0.3, atm_support=0.2)
+    for typed, meant, chosen in (
+        ("2", parse("2"), "transfer_fee_charged"),
+        (kb.title("atm_support", "en") or "-", parse("x"), "atm_support"),
+        ("the card one", parse("the card one", "card_payment_fee_charged"), "card_payment_fee_charged"),
+    ):
+        memory = Memory()
+        await flow.answer(turn("en", "fee?", memory), "card_payment_fee_charged", said)
+        (answer,) = await flow.continues(turn("en", typed, memory), meant) or []
+        assert answer.text.startswith(kb.answer(chosen, "en") or "-"), typed
+        assert memory.flows["service"] == {"intent": chosen, "misses": 0}  # then "did that help?"
+    memory = Memory()
+    await flow.answer(turn("en", "fee?", memory), "card_payment_fee_charged", said)
+    assert await flow.continues(turn("en", "what's my balance", memory),
+                                parse("what's my balance", "check_balance")) is None  # a new question
+    assert "service" not in memory.flows
+
+
+async def test_a_sure_or_lone_guess_is_answered_without_asking(kb: KnowledgeBase) -> None:
+    flow = ServiceFlow({"sandbox": kb}, Handoffs())
+    sure = unsure("where is my card", card_arrival=0.7, card_delivery_estimate=0.25)
+    alone = unsure("where is my card", card_arrival=0.5, check_balance=0.3, card_delivery_estimate=0.04)
+    for said in (sure, alone):
+        (answer,) = await flow.answer(turn("en", said.text), "card_arrival", said)
+        assert answer.text.startswith(kb.answer("card_arrival", "en") or "-")
+
+
+def test_every_question_has_a_title_a_button_can_show(kb: KnowledgeBase) -> None:
+    tightest = min(messenger.TITLE_LIMIT, whatsapp.BUTTON_TITLE_LIMIT)
+    for lang in LANGS:
+        titles = [kb.title(intent, lang) or "" for intent in SERVICE_INTENTS]
+        assert all(0 < len(t) <= tightest for t in titles), lang
+        assert len({t.casefold() for t in titles}) == 77, lang  # 77 questions, 77 buttons told apart

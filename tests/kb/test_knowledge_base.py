@@ -97,3 +97,27 @@ def test_lint_reports_what_is_missing(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "card_arrival [en]: {when} has no value in service.values" in bad.output
     assert "card_arrival [ar]: no answer in this language" in bad.output
     assert "exchange_rate: no answer" in bad.output
+
+
+def test_titles_are_checked_and_overridable(tmp_path: Path, sandbox_service) -> None:  # type: ignore[no-untyped-def]
+    base = tmp_path / "base"
+    base.mkdir()
+    for intent, title in (("card_arrival", "{en: 'Where is my new card, please?', pl: Karta, ar: بطاقتي}"),
+                          ("exchange_rate", "{en: Rates, pl: karta, ar: أسعار الصرف}")):
+        (base / f"{intent}.yaml").write_text(f"intent: {intent}\ntitle: {title}\nen: a\npl: b\nar: c\n", "utf-8")
+    (base / "top_up_limits.yaml").write_text("intent: top_up_limits\ntitle: Limits\nen: a\npl: b\nar: c\n", "utf-8")
+    _, problems = check("b", base, None, {})
+    said = [str(p) for p in problems]
+    assert "card_arrival [en]: title 'Where is my new card, please?' has 29 characters, more than 20 " \
+           "(a Messenger or WhatsApp button)" in said
+    assert "exchange_rate [pl]: title 'karta' is also card_arrival's" in said
+    assert "top_up_limits: `title:` in top_up_limits.yaml needs a title per language" in said
+    # an override may rename one question's button and keep its answer, and the other way round
+    (tmp_path / "over").mkdir()
+    (tmp_path / "over" / "exchange_rate.yaml").write_text(
+        "intent: exchange_rate\ntitle: {en: Our FX rates}\n", encoding="utf-8")
+    kb = load("acme", sandbox_service.answers, tmp_path / "over", sandbox_service.values)
+    sandbox = load("sandbox", sandbox_service.answers, None, sandbox_service.values)
+    assert kb.title("exchange_rate", "en") == "Our FX rates"
+    assert kb.title("exchange_rate", "pl") == sandbox.title("exchange_rate", "pl")
+    assert kb.answer("exchange_rate", "en") == sandbox.answer("exchange_rate", "en")

@@ -1,12 +1,14 @@
 """Loading and checking a bank's knowledge base.
 
-A knowledge base is a folder with one YAML file per service intent — `intent:` and the answer in `en`, `pl`
-and `ar` — plus, optionally, a folder of the bank's own files that replace single intents (an override names
-its intent and may give only some languages; the rest come from the base). Answers quote the bank's figures
+A knowledge base is a folder with one YAML file per service intent — `intent:`, the answer in `en`, `pl` and
+`ar`, and `title:`, the question's name per language on the button of "which of these do you mean?" — plus,
+optionally, a folder of the bank's own files that replace single intents (an override names its intent and may
+give only some languages, or only a title; the rest come from the base). Answers quote the bank's figures
 as `{name}`, filled from `service.values` in banks.yaml; a value may differ per language.
 
 `check` lists every problem (a missing intent or language, an undefined figure, a link that is not https,
-an answer too long for a channel) so `sarraf kb lint` can show them all; `load` refuses to start on any.
+an answer too long for a channel, a title too long for a button or shared by two questions) so `sarraf kb lint`
+can show them all; `load` refuses to start on any.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -27,6 +29,8 @@ LANGUAGES = CODES  # every answer exists in each language Sarraf speaks
 # for nothing else (the "did that help?" buttons are quick replies, outside the text). WhatsApp's 1024-character
 # interactive body, Telegram's 4096 and Alexa's 6000 of speech are all looser.
 MAX_ANSWER_CHARS = 640
+# A title is a button: Messenger quick replies and WhatsApp reply buttons cut theirs at 20 characters.
+MAX_TITLE_CHARS = 20
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s)»”\"]+", re.IGNORECASE)
 Values = Mapping[str, "str | Mapping[str, str]"]
 
@@ -53,16 +57,25 @@ class KnowledgeBase:
     bank: str
     answers: Mapping[str, Mapping[str, str]]
     overridden: frozenset[str] = frozenset()
+    titles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # intent → language → button title
 
     def answer(self, intent: str, lang: str) -> str | None:
         return (self.answers.get(intent) or {}).get(lang)
+
+    def title(self, intent: str, lang: str) -> str | None:
+        return (self.titles.get(intent) or {}).get(lang)
 
     def __contains__(self, intent: object) -> bool:
         return intent in self.answers
 
 
-def _read_folder(folder: Path, problems: list[Problem]) -> dict[str, dict[str, str]]:
-    found: dict[str, dict[str, str]] = {}
+Texts = dict[str, dict[str, str]]  # intent → language → text
+
+
+def _read_folder(folder: Path, problems: list[Problem]) -> tuple[Texts, Texts]:
+    """The answers and the titles of one folder."""
+    found: Texts = {}
+    titles: Texts = {}
     for path in sorted(folder.glob("*.yaml")):
         try:
             raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
@@ -79,11 +92,16 @@ def _read_folder(folder: Path, problems: list[Problem]) -> dict[str, dict[str, s
         if intent in found:
             problems.append(Problem(intent, None, f"answered twice (again in {path.name})"))
             continue
-        unknown = sorted(str(k) for k in raw if k not in (*LANGUAGES, "intent"))
+        unknown = sorted(str(k) for k in raw if k not in (*LANGUAGES, "intent", "title"))
         if unknown:
             problems.append(Problem(intent, None, f"unknown keys {unknown} in {path.name}"))
         found[intent] = {lang: " ".join(str(raw[lang]).split()) for lang in LANGUAGES if raw.get(lang)}
-    return found
+        title = raw.get("title", {})
+        if not isinstance(title, dict):
+            problems.append(Problem(intent, None, f"`title:` in {path.name} needs a title per language"))
+            continue
+        titles[intent] = {lang: " ".join(str(title[lang]).split()) for lang in LANGUAGES if title.get(lang)}
+    return found, titles
 
 
 def _value(values: Values, name: str, lang: str) -> str | None:
@@ -119,11 +137,12 @@ def check(bank: str, answers: Path, overrides: Path | None, values: Values) -> t
     problems: list[Problem] = []
     if not answers.is_dir():
         return KnowledgeBase(bank, {}), [Problem("*", None, f"answers folder {answers} does not exist")]
-    base = _read_folder(answers, problems)
-    replaced: dict[str, dict[str, str]] = {}
+    base, base_titles = _read_folder(answers, problems)
+    replaced: Texts = {}
+    replaced_titles: Texts = {}
     if overrides is not None:
         if overrides.is_dir():
-            replaced = _read_folder(overrides, problems)
+            replaced, replaced_titles = _read_folder(overrides, problems)
         else:
             problems.append(Problem("*", None, f"overrides folder {overrides} does not exist"))
     for name, value in values.items():
@@ -148,7 +167,28 @@ def check(bank: str, answers: Path, overrides: Path | None, values: Values) -> t
                 problems.append(Problem(intent, lang, f"{len(text)} characters, more than {MAX_ANSWER_CHARS} "
                                                       "(a Messenger template's text)"))
             filled[intent][lang] = text
-    return KnowledgeBase(bank, filled, frozenset(replaced)), problems
+    titles = {intent: {**base_titles.get(intent, {}), **replaced_titles.get(intent, {})} for intent in filled}
+    problems += _title_problems(titles)
+    return KnowledgeBase(bank, filled, frozenset(replaced), titles), problems
+
+
+def _title_problems(titles: Mapping[str, Mapping[str, str]]) -> list[Problem]:
+    """A missing title, one too long for a button, or one two questions share (the customer could not tell
+    which button is theirs)."""
+    problems: list[Problem] = []
+    for lang in LANGUAGES:
+        seen: dict[str, str] = {}
+        for intent, texts in titles.items():
+            title = texts.get(lang)
+            if not title:
+                problems.append(Problem(intent, lang, "no title in this language"))
+                continue
+            if len(title) > MAX_TITLE_CHARS:
+                problems.append(Problem(intent, lang, f"title {title!r} has {len(title)} characters, more than "
+                                                      f"{MAX_TITLE_CHARS} (a Messenger or WhatsApp button)"))
+            if (other := seen.setdefault(title.casefold(), intent)) != intent:
+                problems.append(Problem(intent, lang, f"title {title!r} is also {other}'s"))
+    return problems
 
 
 def load(bank: str, answers: Path, overrides: Path | None, values: Values) -> KnowledgeBase:
