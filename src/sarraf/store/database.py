@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from sarraf.policy.crypto import KeyProvider
-from sarraf.store import sqlite_driver
+from sarraf.store import sqlite_driver, sqlite_schema
 from sarraf.store.schema_version import HEAD_REVISION
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def alembic_config(url: str, keys: KeyProvider | None = None) -> Config:
     return cfg
 
 
-def _upgrade(url: str, keys: KeyProvider | None) -> None:
+def upgrade_with_alembic(url: str, keys: KeyProvider | None) -> None:
     # imported here: Alembic costs ~0.3 s of start-up and is needed only when the schema is behind
     from alembic import command
 
@@ -135,13 +135,18 @@ async def stored_revision(url: str) -> str | None:
 
 async def migrate(url: str, keys: KeyProvider | None = None) -> None:
     """Bring the schema to the newest revision; safe (and cheap) to call on every start: one SELECT when the
-    database is current, and Alembic is neither imported nor run. `keys` lets migrations that convert data to
+    database is current, and Alembic is neither imported nor run; an empty SQLite file gets the newest schema
+    from one script (store/sqlite_schema.py). `keys` lets migrations that convert data to
     sealed or keyed-hash form do so (a database with such rows is refused without them)."""
     global upgrades_run
     found = await stored_revision(url)
     if found == HEAD_REVISION:
         return
     upgrades_run += 1
+    new_file = sqlite_schema.file_of(url) if found is None else None
+    if new_file is not None and await asyncio.to_thread(sqlite_schema.create, new_file, HEAD_REVISION):
+        log.info("new database: schema %s created from %s", HEAD_REVISION, sqlite_schema.SCRIPT.name)
+        return
     log.info("database schema at %s; upgrading to %s", found or "nothing", HEAD_REVISION)
     # Alembic's async env runs its own event loop, so it gets a thread of its own.
-    await asyncio.to_thread(_upgrade, url, keys)
+    await asyncio.to_thread(upgrade_with_alembic, url, keys)
