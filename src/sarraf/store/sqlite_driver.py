@@ -13,8 +13,16 @@ SQLite's busy handler.
 A statement with many rows (a server-side cursor streaming the audit log) gets its first PREFETCH_ROWS with the
 execute and the rest as asked, from the same cursor, kept open until then.
 
-Built on aiosqlite 0.22's Connection (`_execute`, `_conn`, `_thread`); tests/store/test_sqlite_driver.py holds
-it to the behaviour SQLAlchemy relies on.
+A small read makes no trip at all (OneTripCursor._read_here): a SELECT on a connection with no write transaction
+open, outside this process's writer queue, runs on the event loop against the same sqlite3 connection while that
+connection's thread has nothing queued or running (_Calls counts the calls handed to it and those it finished), so
+the two threads never use it at once. On the loop a read may not wait (busy timeout 0), may fetch LOOP_ROWS rows
+and take LOOP_STEPS of SQLite's VM steps; a read that is refused the database, stopped, or fails in any way is run
+again on the thread as before, and one with more rows goes on there from the same cursor. In WAL mode a reader
+is almost never refused, and most of a chat turn's statements are such reads (issue #15).
+
+Built on aiosqlite 0.22's Connection (`_execute`, `_conn`, `_tx`, `_thread`, `_connection_worker_thread`);
+tests/store/test_sqlite_driver.py holds it to the behaviour SQLAlchemy relies on.
 """
 
 from __future__ import annotations
@@ -25,13 +33,20 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from queue import SimpleQueue
+from threading import Thread
 from typing import Any
 
 import aiosqlite
+import aiosqlite.core
 
 PREFETCH_ROWS = 1000
+LOOP_ROWS = 100  # a read fetches at most this many rows on the event loop; the rest come from the thread
+LOOP_STEPS = 50_000  # SQLite VM steps (~1 ms) a read may take on the loop before it is run on the thread instead
 WRITER_WAIT_S = 30.0  # the busy timeout store/database.py gives sqlite3
 _READS = ("SELECT", "PRAGMA", "EXPLAIN")  # never begin a transaction; anything else may write (WITH: either)
+_LOOP_READS = ("SELECT",)  # and never write (a PRAGMA may: wal_checkpoint, optimize, user_version = 1)
+_Call = tuple["asyncio.Future[Any] | None", Callable[[], Any]]
 _WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = \
     weakref.WeakKeyDictionary()
 Description = tuple[tuple[Any, ...], ...] | None
@@ -76,16 +91,47 @@ class OneTripCursor:
             cursor.close()
         return done
 
-    async def _start(self, sql: str, call: Callable[[sqlite3.Cursor], object]) -> OneTripCursor:
+    def _read_here(self, call: Callable[[sqlite3.Cursor], object]) -> _Done | None:
+        """On the event loop, with the connection's thread idle: the read and its first LOOP_ROWS rows, or None if
+        it must run on the thread (the database refused without waiting, LOOP_STEPS ran out, or anything failed:
+        the thread's run gives the answer or the error as before). No await in here: nothing else can reach the
+        connection meanwhile."""
+        connection = self._conn._conn
+        cursor = connection.cursor()
+        try:
+            cursor.execute("PRAGMA busy_timeout = 0")  # never wait for a lock on the loop
+            connection.set_progress_handler(_stop, LOOP_STEPS)
+            call(cursor)
+            rows: list[Any] = [] if cursor.description is None else cursor.fetchmany(LOOP_ROWS)
+            done = _Done(cursor.description, rows, cursor.rowcount, cursor.lastrowid, connection.in_transaction)
+        except Exception:
+            cursor.close()
+            return None
+        finally:  # the thread must find the connection as it left it
+            connection.set_progress_handler(None, 0)
+            connection.execute(f"PRAGMA busy_timeout = {self._conn.busy_ms}").close()
+        if len(rows) == LOOP_ROWS:
+            self._open = cursor  # maybe more: the thread goes on from here (_more), in the same read
+        else:
+            cursor.close()
+        return done
+
+    async def _start(self, sql: str, call: Callable[[sqlite3.Cursor], object], one: bool = False) -> OneTripCursor:
+        """`one`: a single statement (execute, not executemany), which may then run on the loop if it reads."""
         await self.close()  # a cursor executed twice: the rows of the first statement are gone, as with sqlite3
         conn = self._conn
-        if not sql.lstrip()[:7].upper().startswith(_READS):
-            await conn.writing()
-        try:
-            done: _Done = await conn._execute(self._run, call)
-        except BaseException:
-            await conn.settle()
-            raise
+        verb = sql.lstrip()[:7].upper()
+        done: _Done | None = None
+        if one and verb.startswith(_LOOP_READS) and conn.may_read_here():
+            done = self._read_here(call)
+        if done is None:
+            if not verb.startswith(_READS):
+                await conn.writing()
+            try:
+                done = await conn._execute(self._run, call)
+            except BaseException:
+                await conn.settle()
+                raise
         self.description, self.rowcount, self.lastrowid = done.description, done.rowcount, done.lastrowid
         self._rows = deque(done.rows)
         conn.transaction_open = done.in_transaction
@@ -95,7 +141,7 @@ class OneTripCursor:
 
     async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> OneTripCursor:
         params: Sequence[Any] | dict[str, Any] = [] if parameters is None else parameters
-        return await self._start(sql, lambda cursor: cursor.execute(sql, params))
+        return await self._start(sql, lambda cursor: cursor.execute(sql, params), one=True)
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> OneTripCursor:
         return await self._start(sql, lambda cursor: cursor.executemany(sql, parameters))  # type: ignore[arg-type]
@@ -150,6 +196,40 @@ class _Done:
     in_transaction: bool  # sqlite3 opens one before a write, never before a read
 
 
+def _stop() -> int:
+    """SQLite's progress handler on the loop: called after LOOP_STEPS VM steps, stops the statement."""
+    return 1
+
+
+class _Calls(SimpleQueue[_Call]):
+    """aiosqlite's queue of calls to a connection's thread, counting those put (by the loop) and those finished (by
+    the thread): while the two are equal nothing is queued or running, and the loop may use the sqlite3
+    connection itself. Every call goes through here: `_execute`, connecting, closing, and SQLAlchemy's own
+    isolation-level setter, which puts to `_tx` directly."""
+
+    def __init__(self) -> None:
+        self.put_calls = 0
+        self.finished_calls = 0  # written by the connection's thread only
+
+    def idle(self) -> bool:
+        return self.put_calls == self.finished_calls
+
+    def put_nowait(self, item: _Call) -> None:
+        future, function = item
+
+        def counted() -> Any:
+            try:
+                return function()
+            finally:  # the call's last touch of the connection is behind it
+                self.finished_calls += 1
+
+        self.put_calls += 1
+        super().put_nowait((future, counted))
+
+    def put(self, item: _Call, block: bool = True, timeout: float | None = None) -> None:
+        self.put_nowait(item)
+
+
 def _writers(database: str) -> asyncio.Lock:
     """This process's queue of writers to `database` (per event loop: an asyncio lock belongs to one)."""
     return _WRITERS.setdefault(asyncio.get_running_loop(), {}).setdefault(database, asyncio.Lock())
@@ -161,7 +241,20 @@ class OneTripConnection(aiosqlite.Connection):
     # transactions begin at the first write), so that rollback, a trip to the thread, is skipped.
     transaction_open = True
     database = ""
+    busy_ms = 5000  # the busy timeout sqlite3 was given (its `timeout`), put back after each read on the loop
     _writing: asyncio.Lock | None = None  # this process's writer queue, held from the first write to the end
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._tx = self._calls = _Calls()  # a counting queue for the same worker, before the thread starts
+        self._thread = Thread(target=aiosqlite.core._connection_worker_thread, args=(self._tx,))
+
+    def may_read_here(self) -> bool:
+        """Whether a read may run on the loop now: connected, the thread idle, no write transaction open, not
+        holding the writer queue."""
+        connection = self._connection
+        return (connection is not None and self._running and self._writing is None and self._calls.idle()
+                and not connection.in_transaction)
 
     async def writing(self) -> None:
         """Wait for this process's other writers to the database to finish before writing: SQLite lets one write
@@ -222,11 +315,15 @@ def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> OneTr
     """aiosqlite.connect's counterpart: what SQLAlchemy's aiosqlite dialect calls with the URL's connect arguments
     (connect_args={"async_creator_fn": connect})."""
 
+    # made on the connection's thread, used from the loop too (never both at once: OneTripConnection.may_read_here)
+    kwargs["check_same_thread"] = False
+
     def connector() -> sqlite3.Connection:
         connection: sqlite3.Connection = sqlite3.connect(str(database), **kwargs)
         return connection
 
     connection = OneTripConnection(connector, iter_chunk_size)
     connection.database = str(database)
+    connection.busy_ms = round(float(kwargs.get("timeout", 5.0)) * 1000)
     connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own: never holds the process open
     return connection
