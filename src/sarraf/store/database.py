@@ -56,7 +56,8 @@ def make_engine(url: str) -> AsyncEngine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             private_file(Path(path))
         in_memory = not path or path == ":memory:" or "mode=memory" in url  # one static connection: no pool
-        # aiosqlite through store/sqlite_driver.py: one trip to the connection's thread per statement, not four
+        # aiosqlite through store/sqlite_driver.py: one trip to the connection's thread per statement, not four, and
+        # none for a small read (it runs on the event loop; the driver makes the connection usable from both threads)
         one_trip = {"async_creator_fn": sqlite_driver.connect} if url.startswith("sqlite+aiosqlite") else {}
         engine = create_async_engine(url, connect_args={"timeout": 30, **one_trip}, **({} if in_memory else POOL))
 
