@@ -35,12 +35,15 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The name of every call made on a connection's thread."""
+    """The name of every call made on a connection's thread by this test (its event loop runs in this thread; a
+    server another test left running in a thread of its own has connections of its own)."""
     made: list[str] = []
     run = sqlite_driver.OneTripConnection._execute
+    test_thread = threading.get_ident()
 
     async def counted(self: sqlite_driver.OneTripConnection, fn: object, *args: object, **kwargs: object) -> object:
-        made.append(getattr(fn, "__name__", type(fn).__name__))
+        if threading.get_ident() == test_thread:
+            made.append(getattr(fn, "__name__", type(fn).__name__))
         return await run(self, fn, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sqlite_driver.OneTripConnection, "_execute", counted)
@@ -163,13 +166,16 @@ accounts = Table("accounts", metadata, Column("id", Integer, primary_key=True), 
 
 @pytest.fixture
 def here(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """One entry per read tried on the event loop: whether the loop answered it (False: the thread ran it)."""
+    """One entry per read this test tried on its event loop: whether the loop answered it (False: the thread ran
+    it). Reads of servers other tests left running in threads of their own are not counted."""
     tried: list[bool] = []
     read_here = sqlite_driver.OneTripCursor._read_here
+    test_thread = threading.get_ident()
 
     def counted(self: sqlite_driver.OneTripCursor, call: Any) -> Any:
         done = read_here(self, call)
-        tried.append(done is not None)
+        if threading.get_ident() == test_thread:
+            tried.append(done is not None)
         return done
 
     monkeypatch.setattr(sqlite_driver.OneTripCursor, "_read_here", counted)
