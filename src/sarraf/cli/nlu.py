@@ -88,6 +88,9 @@ def train(
         progress.update(task, completed=TRAIN_STEPS, description="saved")
     size = target.stat().st_size / 1e6
     typer.echo(f"wrote {target} ({size:.1f} MB, {len(arrays.classes)} intents, inputs {arrays.inputs_hash[:12]})")
+    cuts = zip(arrays.lid_classes.tolist(), arrays.lang_thresholds.tolist(), strict=True)
+    per_lang = ", ".join(f"{lang} {cut:.2f}" for lang, cut in cuts)
+    typer.echo(f"out-of-scope thresholds: overall {arrays.threshold:.2f}; {per_lang}")
 
 
 @app.command("eval")

@@ -49,6 +49,8 @@ FALSE_ACCEPT_COST = 1.5
 # alone let the Arabic cut climb to 0.57, where 8-10 % of Arabic banking questions got "please rephrase"
 # (#23 asks <= 5 %); false accepts barely moved above 0.4 (they are confident, a threshold does not stop them)
 REJECT_BUDGET = 0.03
+# the threshold itself may add this much to what the out_of_scope class already rejects (see reject_limit)
+REJECT_MARGIN = 0.02
 OUT_OF_SCOPE = "out_of_scope"
 LANGID_PER_LANGUAGE = 1500
 Step = Callable[[str], None]
@@ -176,15 +178,26 @@ def fit_temperature(scores: np.ndarray, target: np.ndarray) -> float:
     return best_t
 
 
+def reject_limit(predicted_oos: np.ndarray, is_oos: np.ndarray) -> float:
+    """The share of in-scope lines a threshold may leave rejected: REJECT_BUDGET, or what the out_of_scope
+    class already turns away at any threshold plus REJECT_MARGIN. Counting those lines against the budget
+    left Polish (where many in-scope lines already land on out_of_scope) with no candidate at all, and the
+    threshold then fell to the 0.05 floor, accepting nearly every false positive."""
+    in_scope = ~is_oos
+    already = float(predicted_oos[in_scope].mean()) if in_scope.any() else 0.0
+    return max(REJECT_BUDGET, already + REJECT_MARGIN)
+
+
 def best_threshold(predicted_oos: np.ndarray, conf: np.ndarray, is_oos: np.ndarray) -> float:
-    """The cheapest threshold (rejections + weighted false accepts) among those turning away at most
-    REJECT_BUDGET of the in-scope lines; the lowest candidate if none does."""
+    """The cheapest threshold (rejections + weighted false accepts) among those whose rejections stay within
+    reject_limit; the lowest candidate if none does."""
     threshold, best_cost = 0.05, np.inf
+    limit = reject_limit(predicted_oos, is_oos)
     for candidate in np.linspace(0.05, 0.95, 91):
         accepted = ~predicted_oos & (conf >= candidate)
         rejected = (~accepted[~is_oos]).mean()
         cost = rejected + FALSE_ACCEPT_COST * accepted[is_oos].mean()
-        if rejected <= REJECT_BUDGET and cost < best_cost:
+        if rejected <= limit and cost < best_cost:
             threshold, best_cost = float(candidate), float(cost)
     return threshold
 
