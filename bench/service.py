@@ -251,7 +251,7 @@ async def bench() -> None:
         table.add_column(column, justify="right")
     figures: dict[str, float] = {}
     for lang in LANGS:
-        n = sum(v for (lg, k), v in real.items() if lg == lang and k != "asked which")
+        n = sum(1 for line in lines if line.lang == lang)
         pct = {k: 100 * real[(lang, k)] / n for k in ("resolved", "wrong", "handed off", "asked which")}
         ref = {k: 100 * reference[(lang, k)] / n for k in ("resolved", "wrong")}
         figures[f"resolved_pct_{lang}"] = pct["resolved"]

@@ -81,8 +81,8 @@ def test_two_processes_starting_at_once_build_it_once(tmp_path: Path) -> None:
 
 
 def test_other_databases_are_not_for_the_script() -> None:
-    assert sqlite_schema.file_of("postgresql+asyncpg://u@127.0.0.1/test") is None
-    assert sqlite_schema.file_of("sqlite+aiosqlite:///:memory:") is None
-    assert sqlite_schema.file_of("sqlite+aiosqlite://") is None
-    assert sqlite_schema.file_of("sqlite+aiosqlite:////srv/sarraf/gateway.db?timeout=5") == Path(
+    assert database.sqlite_file("postgresql+asyncpg://u@127.0.0.1/test") is None
+    assert database.sqlite_file("sqlite+aiosqlite:///:memory:") is None
+    assert database.sqlite_file("sqlite+aiosqlite://") is None
+    assert database.sqlite_file("sqlite+aiosqlite:////srv/sarraf/gateway.db?timeout=5") == Path(
         "/srv/sarraf/gateway.db")

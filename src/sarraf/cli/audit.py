@@ -28,21 +28,14 @@ class NoAuditLog(Exception):
     """The data folder has no gateway database yet, or one without the audit log's tables."""
 
 
-def _sqlite_file(url: str) -> Path | None:
-    if not url.startswith("sqlite"):
-        return None
-    path = url.split(":///", 1)[-1]
-    return Path(path) if path and path != ":memory:" else None
-
-
 async def _exists(settings: Settings) -> bool:
     """Whether there is an audit log to read, found without creating anything (a folder, a file, keys)."""
     from sqlalchemy import inspect
 
-    from sarraf.store.database import make_engine
+    from sarraf.store.database import make_engine, sqlite_file
     from sarraf.store.tables.audit import audit_leaves
 
-    file = _sqlite_file(settings.database_url)
+    file = sqlite_file(settings.database_url)
     if file is not None and not file.exists():
         return False
     engine = make_engine(settings.database_url)

@@ -49,12 +49,25 @@ def private_file(path: Path) -> Path:
 POOL = {"pool_size": 15, "max_overflow": 0}
 
 
+def _sqlite_path(url: str) -> str:
+    """What a SQLite URL names after `:///`, without its query ("" for `sqlite://`: a database in memory)."""
+    return url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file a SQLite URL names; None for a database in memory, a `file:` URI or another database."""
+    path = _sqlite_path(url) if url.startswith("sqlite") else ""
+    if not path or path == ":memory:" or path.startswith("file:") or "mode=memory" in url:
+        return None
+    return Path(path)
+
+
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[-1].split("?", 1)[0]
-        if path and path != ":memory:" and not path.startswith("file:"):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            private_file(Path(path))
+        if (file := sqlite_file(url)) is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            private_file(file)
+        path = _sqlite_path(url)
         in_memory = not path or path == ":memory:" or "mode=memory" in url  # one static connection: no pool
         # aiosqlite through store/sqlite_driver.py: one trip to the connection's thread per statement, not four, and
         # none for a small read (it runs on the event loop; the driver makes the connection usable from both threads)
@@ -144,7 +157,7 @@ async def migrate(url: str, keys: KeyProvider | None = None) -> None:
     if found == HEAD_REVISION:
         return
     upgrades_run += 1
-    new_file = sqlite_schema.file_of(url) if found is None else None
+    new_file = sqlite_file(url) if found is None else None
     if new_file is not None and await asyncio.to_thread(sqlite_schema.create, new_file, HEAD_REVISION):
         log.info("new database: schema %s created from %s", HEAD_REVISION, sqlite_schema.SCRIPT.name)
         return

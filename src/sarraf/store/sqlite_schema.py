@@ -24,16 +24,6 @@ _VERSION = 'INSERT INTO "alembic_version" VALUES('
 _BUSY_TIMEOUT_S = 30.0  # as store/database.py gives every connection
 
 
-def file_of(url: str) -> Path | None:
-    """The database file of a SQLite URL; None for anything else (PostgreSQL, in-memory, a file: URI)."""
-    if not url.startswith("sqlite") or ":///" not in url:
-        return None
-    path = url.split(":///", 1)[-1].split("?", 1)[0]
-    if not path or path == ":memory:" or path.startswith("file:") or "mode=memory" in url:
-        return None
-    return Path(path)
-
-
 def dump(path: Path) -> str:
     """The script that rebuilds the database at `path`: its schema and rows, one statement per item."""
     connection = sqlite3.connect(path)
@@ -77,19 +67,14 @@ def create(path: Path, revision: str) -> bool:
     if revision_of(script) != revision:
         return False
     connection = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
-    try:
+    try:  # closing before COMMIT rolls the transaction back: nothing half-made is left
         connection.execute("PRAGMA journal_mode=WAL")  # as every engine connection sets it (store/database.py)
         connection.execute("BEGIN IMMEDIATE")
-        try:
-            if connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                connection.execute("ROLLBACK")
-                return False
-            for statement in statements(script):
-                connection.execute(statement)
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
+        if connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            return False
+        for statement in statements(script):
+            connection.execute(statement)
+        connection.execute("COMMIT")
         return True
     finally:
         connection.close()

@@ -27,6 +27,8 @@ from contextlib import asynccontextmanager
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from sarraf.store.database import sqlite_file
+
 TURN_LOCK_SPACE = 0x5A7F  # the first int of the two-int advisory lock: turn locks only
 SQLITE_SLOTS = 4096
 RETRY_S = 0.002
@@ -47,8 +49,7 @@ class TurnLocks:
         if database_url.startswith("postgresql"):
             self._engine = create_async_engine(database_url, pool_size=LOCK_POOL, max_overflow=0)
         else:
-            database = database_url.split(":///", 1)[-1].split("?", 1)[0]
-            if database and database != ":memory:":  # a private in-memory database: only this process
+            if (database := sqlite_file(database_url)) is not None:  # in memory: private to this process
                 self._path = f"{database}.turns.lock"
         self._slot_locks: dict[int, asyncio.Lock] = {}
 
