@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tests.support import chat_load as load  # noqa: E402
 from tests.support.postgres import temporary_database  # noqa: E402
+from tests.support.skeleton_turn import start_skeleton  # noqa: E402
 
 
 def one_run(args: argparse.Namespace, workers: int, run: int) -> dict[str, float]:
@@ -69,6 +70,8 @@ def one_run(args: argparse.Namespace, workers: int, run: int) -> dict[str, float
             plan = load.make_plan(customers, args.turns, f"r{run}w{workers}", seed=run)
             ceiling = load.run_load_process([empty.url], customers, plan, args.concurrency, root, empty=True)
             ceiling_rate = len(ceiling.sent) / ceiling.wall_s
+            skeleton = skeleton_run(args, root, customers, plan, empty, platform, offset) if args.skeleton else None
+            offset = len(asyncio.run(load.platform_calls(platform.url)))
             cpu_before = {p.name: load.cpu_seconds(p.popen.pid) for p in procs}
             spy = None
             if args.profile:  # py-spy on the gateway (and its workers) while the load runs: collapsed stacks
@@ -96,9 +99,37 @@ def one_run(args: argparse.Namespace, workers: int, run: int) -> dict[str, float
           f"{counted.dup:>5}{counted.failed:>8}{start_s:>8.2f}")
     print("CPU µs/turn: " + ", ".join(f"{name} {us:.0f}" for name, us in per_turn.items())
           + f"; load average before {args.load_before:.2f}")
-    return {"workers": workers, "turns_per_s": rate, "p50_ms": counted.p50, "p99_ms": counted.percentile(0.99),
-            "ceiling": ceiling_rate, "ratio": rate / ceiling_rate, "lost": counted.lost, "dup": counted.dup,
-            "gateway_us": per_turn["gateway"]}
+    row = {"workers": workers, "turns_per_s": rate, "p50_ms": counted.p50, "p99_ms": counted.percentile(0.99),
+           "ceiling": ceiling_rate, "ratio": rate / ceiling_rate, "lost": counted.lost, "dup": counted.dup,
+           "gateway_us": per_turn["gateway"]}
+    if skeleton is not None:
+        print(f"skeleton turn (no Sarraf logic): {skeleton['turns_per_s']:.1f} turns/s,"
+              f" p50 {skeleton['p50_ms']:.1f} ms, p99 {skeleton['p99_ms']:.1f} ms,"
+              f" ratio {skeleton['turns_per_s'] / ceiling_rate:.3f}, skeleton {skeleton['us']:.0f} µs/turn,"
+              f" stand-in bank {skeleton['bank_us']:.0f}, platform {skeleton['platform_us']:.0f};"
+              f" lost {skeleton['lost']:.0f}, dup {skeleton['dup']:.0f}")
+        row.update({f"skeleton_{k}": v for k, v in skeleton.items()})
+        row["skeleton_ratio"] = skeleton["turns_per_s"] / ceiling_rate
+    return row
+
+
+def skeleton_run(args: argparse.Namespace, root: Path, customers: list[load.Customer], plan: list[load.Message],
+                 empty: load.Proc, platform: load.Proc, offset: int) -> dict[str, float]:
+    """The same plan through tests/support/skeleton_turn.py: the wire work of a turn with no Sarraf logic (one
+    stand-in bank request to the empty handler, one Send API call), the floor under the gateway's figures."""
+    skeleton = start_skeleton(root, empty.url, platform.url)
+    try:
+        procs = (skeleton, empty, platform)
+        before = {p.name: load.cpu_seconds(p.popen.pid) for p in procs}
+        result = load.run_load_process([skeleton.url], customers, plan, args.concurrency, root)
+        cpu = {p.name: load.cpu_seconds(p.popen.pid) - before[p.name] for p in procs}
+        calls = asyncio.run(load.platform_calls(platform.url, offset))
+    finally:
+        skeleton.stop()
+    counted = load.tally(customers, result, calls)
+    return {"turns_per_s": counted.turns / result.wall_s, "p50_ms": counted.p50, "p99_ms": counted.percentile(0.99),
+            "us": cpu["skeleton"] / counted.turns * 1e6, "bank_us": cpu["empty"] / counted.turns * 1e6,
+            "platform_us": cpu["platform"] / counted.turns * 1e6, "lost": counted.lost, "dup": counted.dup}
 
 
 def main() -> None:
@@ -110,6 +141,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1], help="gateway worker processes (each)")
     parser.add_argument("--nats", default="", help="NATS URL shared by the workers (e.g. nats://127.0.0.1:4222)")
     parser.add_argument("--runs", type=int, default=1, help="whole runs per worker count; RESULT: the median")
+    parser.add_argument("--no-skeleton", dest="skeleton", action="store_false",
+                        help="skip the skeleton turn (the same plan through a relay with no Sarraf logic)")
     parser.add_argument("--profile", default="", help="write py-spy's collapsed stacks of the gateway here")
     parser.add_argument("--py-spy", default="py-spy", help="the py-spy executable (pip install py-spy)")
     args = parser.parse_args()
@@ -127,9 +160,12 @@ def main() -> None:
     last = [r for r in rows if r["workers"] == args.workers[-1]]
     median = sorted(last, key=lambda r: r["turns_per_s"])[len(last) // 2]
     lost, dup = sum(int(r["lost"]) for r in rows), sum(int(r["dup"]) for r in rows)
+    skeleton = (f" skeleton_turns_per_s={median['skeleton_turns_per_s']:.1f} skeleton_p99_ms="
+                f"{median['skeleton_p99_ms']:.1f} skeleton_ratio={median['skeleton_ratio']:.3f}"
+                if args.skeleton else "")
     print(f"RESULT turns_per_s={median['turns_per_s']:.1f} p50_ms={median['p50_ms']:.1f} "
           f"p99_ms={median['p99_ms']:.1f} ceiling_req_per_s={median['ceiling']:.0f} ratio={median['ratio']:.3f} "
-          f"lost={lost} dup={dup} workers={args.workers[-1]:d} runs={len(last)}")
+          f"lost={lost} dup={dup} workers={args.workers[-1]:d} runs={len(last)}{skeleton}")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,6 @@ and the tests all call `build`, the tests against 127.0.0.1 peers.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -45,6 +43,7 @@ from sarraf.conversation.service_grounding import ServiceGrounding
 from sarraf.conversation.step_up import StepUpGate
 from sarraf.domain.messages import Outbound
 from sarraf.domain.ports import BankConnector
+from sarraf.http_client import outbound_client
 from sarraf.policy.audit.log import PSEUDONYM_SECRET, SIGNING_SECRET, AuditLog
 from sarraf.policy.consent_grant import Scope, permissions_for
 from sarraf.policy.consents import ConsentService
@@ -71,14 +70,6 @@ from sarraf.store.sealing import JsonSealer
 from sarraf.store.turn_locks import TurnLocks
 
 LINKED_SCOPES = (Scope.BALANCES, Scope.TRANSACTIONS, Scope.PAYEES)
-# Every connection to a bank or a platform is kept alive: with httpx's default (20 of 100 kept) a few dozen
-# concurrent turns closed and reopened connections continually, a TCP handshake on both sides per call.
-HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-if importlib.util.find_spec("sniffio") is None:
-    # httpcore imports sniffio afresh for every lock and event it creates (several per request); when it is not
-    # installed each failed import searched the whole sys.path again (a failed import is not remembered).
-    # None in sys.modules makes it fail at once, the same way: httpcore then assumes asyncio, as before.
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
 SECURE_LINKS_SECRET = "secure-links"
 # What every process on one database must hold alike, besides the master key (see README, several replicas).
 SHARED_SECRETS = (SECURE_LINKS_SECRET, SIGNING_SECRET, PSEUDONYM_SECRET, IDENTITY_LOOKUP_SECRET)
@@ -230,7 +221,7 @@ async def build(settings: Settings, *, bank_urls: Mapping[str, str] | None = Non
         await engine.dispose()
         raise
     cipher = EnvelopeCipher(keys, key_store)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), limits=HTTP_LIMITS)
+    http = outbound_client()
     connectors: dict[str, BankConnector] = {}
     for bank in banks.values():
         base_url = (bank_urls or {}).get(bank.id, bank.base_url) if bank.embedded else bank.base_url

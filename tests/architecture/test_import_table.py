@@ -28,6 +28,8 @@ ALLOWED: dict[str, set[str] | str] = {
     "gcra": set(),
     "heap": set(),
     "json_body": set(),  # the bounded JSON parse every hand-read body goes through
+    "http_client": {"http_transport"},  # the outbound HTTP client the root builds (banks and platforms share it)
+    "http_transport": set(),  # httpx's API over aiohttp's pool
     "observability": set(),
     "log_repeats": {"policy"},
     # the composition root and the entry points see everything (only web/ and cli/ may start the sandbox bank)
