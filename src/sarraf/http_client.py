@@ -19,10 +19,29 @@ if importlib.util.find_spec("sniffio") is None:
     sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
+class _BuiltOnFirstRequest(httpx.AsyncBaseTransport):
+    """The aiohttp transport, imported and built when the first request goes out: importing aiohttp and loading
+    the CA bundle cost ~0.15 s of CPU, which a process that never calls out (most CLI commands) or a start-up
+    whose first answer needs no bank (a greeting, the link offer) should not wait for."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        self._limits = limits
+        self._built: httpx.AsyncBaseTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._built is None:
+            from sarraf.http_transport import AiohttpTransport
+
+            self._built = AiohttpTransport(self._limits)
+        return await self._built.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._built is not None:
+            await self._built.aclose()
+
+
 def outbound_client() -> httpx.AsyncClient:
     """httpx's API over aiohttp's pool (http_transport.py says why); `limits` still applies to the transports
     httpx mounts for proxies named in the environment."""
-    from sarraf.http_transport import AiohttpTransport
-
     return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), limits=HTTP_LIMITS,
-                             transport=AiohttpTransport(HTTP_LIMITS))
+                             transport=_BuiltOnFirstRequest(HTTP_LIMITS))
