@@ -28,7 +28,8 @@ async def echo(request: Request) -> JSONResponse:
     body = await request.body()
     return JSONResponse({"method": request.method, "path": request.url.path, "query": request.url.query,
                          "body": body.decode(), "x_many": request.headers.getlist("x-many"),
-                         "cookie": request.headers.get("cookie", ""), "length": request.headers.get("content-length")},
+                         "cookie": request.headers.get("cookie", ""), "length": request.headers.get("content-length"),
+                         "type": request.headers.get("content-type")},
                         headers={"X-Reason": "echo"})
 
 
@@ -85,6 +86,8 @@ async def test_requests_arrive_as_sent_and_answers_come_back_whole(server: str, 
     assert httpx.QueryParams(seen["query"]) == httpx.QueryParams({"a": "1", "b": "ź"})
     assert seen["body"] == '{"amount":"12.50"}' and seen["length"] == str(len(seen["body"]))
     assert seen["x_many"] == ["one", "two"]
+    assert seen["type"] == "application/json"
+    assert (await http.post(f"{server}/echo", content=b"raw")).json()["type"] is None  # nothing added below httpx
     assert (await http.delete(f"{server}/echo")).json()["method"] == "DELETE"
     assert (await http.get(f"{server}/failing")).status_code == 503
 

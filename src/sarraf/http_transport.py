@@ -78,9 +78,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             keepalive = self._limits.keepalive_expiry
             connector = aiohttp.TCPConnector(limit=self._limits.max_connections or 0, ssl=self._ssl,
                                              keepalive_timeout=keepalive if keepalive is not None else 5.0)
-            # httpx's client holds the cookies and decodes bodies; aiohttp must not do either a second time
+            # httpx's client holds the cookies, decodes bodies and names their type; aiohttp must not do either a
+            # second time (it would label a body httpx sent without a Content-Type application/octet-stream)
             self._session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
-                                                  auto_decompress=False)
+                                                  auto_decompress=False, skip_auto_headers=("Content-Type",))
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
