@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hmac
 import json
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -65,7 +66,7 @@ def skeleton_app(bank_url: str, platform_url: str, secret: str) -> FastAPI:
     return app
 
 
-def start_skeleton(logs: chat_load.Path, bank_url: str, platform_url: str) -> chat_load.Proc:
+def start_skeleton(logs: Path, bank_url: str, platform_url: str) -> chat_load.Proc:
     port = chat_load.free_port()
     proc = chat_load.spawn("skeleton", ["-m", "tests.support.skeleton_turn", "--port", str(port), "--bank", bank_url,
                                         "--platform", platform_url], chat_load.base_env(), logs, port)
