@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import cold_start
@@ -26,15 +27,16 @@ BRANCH_SRC = str(Path(__file__).resolve().parents[1] / "src")
 SAY = [sys.executable, "-m", "sarraf", "say", "--as", "sandbox-pl-1", "ile mam na koncie?"]
 
 
-def say_next(src: str, home: str) -> tuple[float, float]:
-    env = {**cold_start._env(home), "PYTHONPATH": src}
+def say_next(src: str, home: str, cache: str) -> tuple[float, float]:
+    env = {**cold_start._env(home), "PYTHONPATH": src, "SARRAF_CACHE_DIR": cache}
     started, cpu = time.perf_counter(), cold_start._children_cpu()
     subprocess.run(SAY, env=env, check=True, capture_output=True, timeout=300)
     return time.perf_counter() - started, cold_start._children_cpu() - cpu
 
 
-def serve_reply(src: str) -> tuple[float, float]:
-    os.environ["PYTHONPATH"] = src  # serve_first_reply's process inherits it
+def serve_reply(src: str, cache: str) -> tuple[float, float]:
+    os.environ["PYTHONPATH"] = src  # serve_first_reply's process inherits both
+    os.environ["SARRAF_CACHE_DIR"] = cache
     cold_start.CPU.clear()
     _, reply = cold_start.serve_first_reply()
     return reply, cold_start.CPU.get(cold_start.REPLY, [float("nan")])[0]
@@ -47,14 +49,20 @@ def main() -> None:
     args = parser.parse_args()
     trees = {"base": str(Path(args.base_src).resolve()), "branch": BRANCH_SRC}
     found: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    with tempfile.TemporaryDirectory() as base_home, tempfile.TemporaryDirectory() as branch_home:
-        homes = {"base": base_home, "branch": branch_home}
+    # Each tree keeps its own user cache: the unpacked model is kept for one model at a time, so two trees with
+    # different models sharing one would unpack it again on every run and measure that, not the change.
+    with ExitStack() as stack:
+        homes = {name: stack.enter_context(tempfile.TemporaryDirectory()) for name in trees}
+        caches = {name: stack.enter_context(tempfile.TemporaryDirectory()) for name in trees}
         for name, src in trees.items():
-            say_next(src, homes[name])  # the first turn links the customer: every later one is a next turn
+            # the first turn links the customer (and unpacks the model): every later one is a next turn
+            say_next(src, homes[name], caches[name])
         for run in range(args.runs):
             for name in (list(trees) if run % 2 == 0 else list(reversed(trees))):
-                found.setdefault((name, "say: next turn"), []).append(say_next(trees[name], homes[name]))
-                found.setdefault((name, "serve: first web chat reply"), []).append(serve_reply(trees[name]))
+                found.setdefault((name, "say: next turn"), []).append(
+                    say_next(trees[name], homes[name], caches[name]))
+                found.setdefault((name, "serve: first web chat reply"), []).append(
+                    serve_reply(trees[name], caches[name]))
     title = f"measure (median of {args.runs} alternating runs)"
     print(f"{title:<44} {'tree':>7} {'seconds':>8} {'CPU s':>6}")
     medians: dict[tuple[str, str], tuple[float, float]] = {}
