@@ -70,7 +70,8 @@ def one_run(args: argparse.Namespace, workers: int, run: int) -> dict[str, float
             plan = load.make_plan(customers, args.turns, f"r{run}w{workers}", seed=run)
             ceiling = load.run_load_process([empty.url], customers, plan, args.concurrency, root, empty=True)
             ceiling_rate = len(ceiling.sent) / ceiling.wall_s
-            skeleton = skeleton_run(args, root, customers, plan, empty, platform, offset) if args.skeleton else None
+            skeleton = (skeleton_run(args, root, customers, plan, empty, platform, offset, ceiling_rate)
+                        if args.skeleton else None)
             offset = len(asyncio.run(load.platform_calls(platform.url)))
             cpu_before = {p.name: load.cpu_seconds(p.popen.pid) for p in procs}
             spy = None
@@ -105,16 +106,15 @@ def one_run(args: argparse.Namespace, workers: int, run: int) -> dict[str, float
     if skeleton is not None:
         print(f"skeleton turn (no Sarraf logic): {skeleton['turns_per_s']:.1f} turns/s,"
               f" p50 {skeleton['p50_ms']:.1f} ms, p99 {skeleton['p99_ms']:.1f} ms,"
-              f" ratio {skeleton['turns_per_s'] / ceiling_rate:.3f}, skeleton {skeleton['us']:.0f} µs/turn,"
+              f" ratio {skeleton['ratio']:.3f}, skeleton {skeleton['us']:.0f} µs/turn,"
               f" stand-in bank {skeleton['bank_us']:.0f}, platform {skeleton['platform_us']:.0f};"
               f" lost {skeleton['lost']:.0f}, dup {skeleton['dup']:.0f}")
         row.update({f"skeleton_{k}": v for k, v in skeleton.items()})
-        row["skeleton_ratio"] = skeleton["turns_per_s"] / ceiling_rate
     return row
 
 
 def skeleton_run(args: argparse.Namespace, root: Path, customers: list[load.Customer], plan: list[load.Message],
-                 empty: load.Proc, platform: load.Proc, offset: int) -> dict[str, float]:
+                 empty: load.Proc, platform: load.Proc, offset: int, ceiling_rate: float) -> dict[str, float]:
     """The same plan through tests/support/skeleton_turn.py: the wire work of a turn with no Sarraf logic (one
     stand-in bank request to the empty handler, one Send API call), the floor under the gateway's figures."""
     skeleton = start_skeleton(root, empty.url, platform.url)
@@ -127,9 +127,11 @@ def skeleton_run(args: argparse.Namespace, root: Path, customers: list[load.Cust
     finally:
         skeleton.stop()
     counted = load.tally(customers, result, calls)
-    return {"turns_per_s": counted.turns / result.wall_s, "p50_ms": counted.p50, "p99_ms": counted.percentile(0.99),
-            "us": cpu["skeleton"] / counted.turns * 1e6, "bank_us": cpu["empty"] / counted.turns * 1e6,
-            "platform_us": cpu["platform"] / counted.turns * 1e6, "lost": counted.lost, "dup": counted.dup}
+    rate = counted.turns / result.wall_s
+    per_turn = {name: cpu[name] / counted.turns * 1e6 for name in cpu}
+    return {"turns_per_s": rate, "ratio": rate / ceiling_rate, "p50_ms": counted.p50,
+            "p99_ms": counted.percentile(0.99), "us": per_turn["skeleton"], "bank_us": per_turn["empty"],
+            "platform_us": per_turn["platform"], "lost": counted.lost, "dup": counted.dup}
 
 
 def main() -> None:

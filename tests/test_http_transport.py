@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
+import threading
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -154,8 +155,6 @@ def dropping_server() -> Iterator[str]:
         with conn:
             conn.recv(65536)
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
-
-    import threading
 
     thread = threading.Thread(target=serve_once, daemon=True)
     thread.start()

@@ -32,6 +32,11 @@ def skeleton_app(bank_url: str, platform_url: str, secret: str) -> FastAPI:
     http = outbound_client()  # the gateway's own outbound client, set up the same way
     seen: set[str] = set()  # idempotency, in memory: a re-delivered message id is acknowledged, not answered
 
+    def first_time(message_id: str) -> bool:
+        fresh = message_id not in seen
+        seen.add(message_id)
+        return fresh
+
     @app.get("/_ready")
     async def ready() -> dict[str, str]:
         return {}
@@ -44,9 +49,8 @@ def skeleton_app(bank_url: str, platform_url: str, secret: str) -> FastAPI:
             return JSONResponse({"error": "bad signature"}, status_code=403)
         for entry in json.loads(raw)["entry"]:
             for event in entry["messaging"]:
-                if event["message"]["mid"] in seen:
+                if not first_time(event["message"]["mid"]):
                     continue
-                seen.add(event["message"]["mid"])
                 (await http.get(f"{bank_url}/_ready")).raise_for_status()
                 sent = await http.post(f"{platform_url}/v19.0/me/messages", json={
                     "recipient": {"id": event["sender"]["id"]}, "messaging_type": "RESPONSE",
@@ -57,9 +61,8 @@ def skeleton_app(bank_url: str, platform_url: str, secret: str) -> FastAPI:
     @app.post("/webchat/api/messages")
     async def webchat(request: Request) -> JSONResponse:
         message = json.loads(await request.body())
-        if message["message_id"] in seen:
+        if not first_time(message["message_id"]):
             return JSONResponse({"replies": []})
-        seen.add(message["message_id"])
         (await http.get(f"{bank_url}/_ready")).raise_for_status()
         return JSONResponse({"replies": [{"text": "Your balance is 1 234.56 GBP."}]})
 

@@ -54,12 +54,16 @@ def _sqlite_path(url: str) -> str:
     return url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
 
 
+def _sqlite_in_memory(url: str) -> bool:
+    path = _sqlite_path(url)
+    return not path or path == ":memory:" or "mode=memory" in url
+
+
 def sqlite_file(url: str) -> Path | None:
     """The database file a SQLite URL names; None for a database in memory, a `file:` URI or another database."""
-    path = _sqlite_path(url) if url.startswith("sqlite") else ""
-    if not path or path == ":memory:" or path.startswith("file:") or "mode=memory" in url:
+    if not url.startswith("sqlite") or _sqlite_in_memory(url) or _sqlite_path(url).startswith("file:"):
         return None
-    return Path(path)
+    return Path(_sqlite_path(url))
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -67,8 +71,7 @@ def make_engine(url: str) -> AsyncEngine:
         if (file := sqlite_file(url)) is not None:
             file.parent.mkdir(parents=True, exist_ok=True)
             private_file(file)
-        path = _sqlite_path(url)
-        in_memory = not path or path == ":memory:" or "mode=memory" in url  # one static connection: no pool
+        in_memory = _sqlite_in_memory(url)  # one static connection: no pool
         # aiosqlite through store/sqlite_driver.py: one trip to the connection's thread per statement, not four, and
         # none for a small read (it runs on the event loop; the driver makes the connection usable from both threads)
         one_trip = {"async_creator_fn": sqlite_driver.connect} if url.startswith("sqlite+aiosqlite") else {}
