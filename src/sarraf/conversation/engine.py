@@ -156,7 +156,7 @@ class Conversation:
             turn = replace(turn, lang=change.lang or turn.lang)
             return await self._act_on(turn, self.alerts.change_preferences(turn, change, self._linking))
 
-        parse = self._nlu.parse(text, now=self._clock())
+        parse = self._nlu.parse(text, now=self._clock(), known_lang=known_lang)
         lang = parse.lang if _trust_language(parse) else known_lang
         if lang != customer.lang:
             await self._customers.set_lang(customer.id, lang)
@@ -202,7 +202,7 @@ class Conversation:
         turn = await self._turn_for(session, lang)
         replies = [say(turn, "linked")]
         if session.resume_text:
-            parse = self._nlu.parse(session.resume_text, now=self._clock())
+            parse = self._nlu.parse(session.resume_text, now=self._clock(), known_lang=turn.lang)
             if parse.in_scope and (parse.intent in DATA_INTENTS or self.flows.for_intent(parse.intent)):
                 replies += await self._act(turn, parse.intent, parse)
                 await self._remember(turn)  # so "the month before?" (or a flow's own question) follows it

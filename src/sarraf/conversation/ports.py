@@ -37,7 +37,7 @@ class Speaker(Protocol):
 
 
 class Understanding(Protocol):
-    def parse(self, text: str, now: datetime | None = None) -> Parse: ...
+    def parse(self, text: str, now: datetime | None = None, known_lang: str | None = None) -> Parse: ...
 
 
 class Customer(Protocol):

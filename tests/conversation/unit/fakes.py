@@ -46,7 +46,7 @@ class Understanding:
     def means(self, text: str, intent: str, *entities: Entity) -> None:
         self.said[text] = (intent, list(entities))
 
-    def parse(self, text: str, now: datetime | None = None) -> Parse:
+    def parse(self, text: str, now: datetime | None = None, known_lang: str | None = None) -> Parse:
         self.asked.append(text)
         if text not in self.said:
             return Parse(text, "out_of_scope", 0.1, self.lang, in_scope=False)

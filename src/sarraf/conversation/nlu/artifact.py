@@ -31,7 +31,7 @@ from sarraf.conversation.nlu.paths import ARTIFACT_PATH, PACKAGE_DIR
 
 FORMAT_VERSION = 3
 # code whose behaviour is baked into the artifact: changing any of it must force a retrain
-_FEATURE_CODE = ("normalize.py", "features.py", "langid.py", "training/train.py", "training/datasets.py")
+_FEATURE_CODE = ("normalize.py", "features.py", "lid_features.py", "training/train.py", "training/datasets.py")
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,12 +74,14 @@ class Nlu:
         ranking = tuple((self._classes[i], float(probs[i])) for i in order)
         return ranking[0][0], ranking[0][1], ranking
 
-    def language(self, text: str) -> str:
-        return self._langid.identify(text)
+    def language(self, text: str, known: str | None = None) -> str:
+        return self._langid.identify(text, known)
 
-    def parse(self, text: str, now: datetime | None = None) -> Parse:
-        """Classify ``text``; relative periods ("last month") resolve against ``now`` (UTC by default)."""
-        lang = self.language(text)
+    def parse(self, text: str, now: datetime | None = None, known_lang: str | None = None) -> Parse:
+        """Classify ``text``; relative periods ("last month") resolve against ``now`` (UTC by default).
+        ``known_lang`` is the conversation's language so far: a message that does not clearly say
+        otherwise ("card", "limit") is read in it."""
+        lang = self.language(text, known_lang)
         if not _HAS_WORD.search(text):  # empty, emoji-only or punctuation: nothing to classify
             return Parse(text, OUT_OF_SCOPE, 1.0, lang, [], False, ((OUT_OF_SCOPE, 1.0),))
         intent, confidence, ranking = self.classify(text)

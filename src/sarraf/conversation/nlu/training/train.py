@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 
 from sarraf.conversation.nlu import artifact
 from sarraf.conversation.nlu.features import analyze, combine
-from sarraf.conversation.nlu.langid import lid_features
+from sarraf.conversation.nlu.lid_features import lid_features
 from sarraf.conversation.nlu.training import datasets
 from sarraf.conversation.nlu.training.datasets import Example
 
