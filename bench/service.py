@@ -93,8 +93,8 @@ class GoldIntent:
         self.nlu = nlu
         self.gold: str | None = None
 
-    def parse(self, text: str, now: datetime | None = None) -> Parse:
-        found = self.nlu.parse(text, now=now)
+    def parse(self, text: str, now: datetime | None = None, known_lang: str | None = None) -> Parse:
+        found = self.nlu.parse(text, now=now, known_lang=known_lang)
         if self.gold is None:
             return found
         return replace(found, intent=self.gold, in_scope=True, confidence=1.0)
