@@ -19,7 +19,6 @@ validation split with an identifier refitted on its training part (``--validatio
 from __future__ import annotations
 
 import argparse
-import re
 import time
 from collections.abc import Callable
 
@@ -28,15 +27,12 @@ from rich.console import Console
 from rich.table import Table
 
 from sarraf.conversation.nlu import Nlu
-from sarraf.conversation.nlu.langid import LanguageIdentifier
+from sarraf.conversation.nlu.langid import _ARABIC_LETTER, _ARABIZI_WORD, _POLISH_LETTER, LanguageIdentifier
 from sarraf.conversation.nlu.lid_features import lid_features
 from sarraf.conversation.nlu.training import independent
 from sarraf.conversation.nlu.training.datasets import Example
 
 LANGS = ("ar", "en", "pl")
-_OLD_ARABIZI = re.compile(r"\b[a-z]*[a-z][23579][a-z]*\b|\b[23579][a-z]{2,}\b", re.IGNORECASE)
-_ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3\ufb50-\ufdff\ufe70-\ufefc]")
-_POLISH = re.compile("[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]")
 
 
 def old_rules(lid: LanguageIdentifier) -> Callable[[str], str]:
@@ -44,11 +40,11 @@ def old_rules(lid: LanguageIdentifier) -> Callable[[str], str]:
     index, log_prob, log_prior, classes = lid._index, lid._log_prob, lid._log_prior, lid._classes
 
     def identify(text: str) -> str:
-        if _ARABIC.search(text):
+        if _ARABIC_LETTER.search(text):
             return "ar"
-        if _POLISH.search(text):
+        if _POLISH_LETTER.search(text):
             return "pl"
-        if _OLD_ARABIZI.search(text):
+        if _ARABIZI_WORD.search(text):  # before stop 32 any match meant Arabizi; now ordinals etc. are exempt
             return "ar"
         rows = [i for f in lid_features(text) if (i := index.get(f)) is not None]
         if not rows:
